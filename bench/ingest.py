@@ -1,0 +1,144 @@
+"""Throughput of the listener's pipeline: parse -> score -> store -> ticket ->
+route, on SQLite and on PostgreSQL, beside the scorer alone on the same
+texts in the same run.
+
+    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres]
+
+Posts are generated X API payloads with a mix of complaints, questions and
+praise; a customer who writes again while their ticket is open has the post
+threaded into it. Five agents are online. Peak memory is the process's maximum
+resident set size (it includes the Python interpreter and libraries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from config import FrozenClock, load_settings  # noqa: E402
+from connectors.x import batch_from_pages  # noqa: E402
+from listener.intake import Intake  # noqa: E402
+from listener.scoring import Scorer  # noqa: E402
+from store.accounts import create_agent  # noqa: E402
+from store.db import Database  # noqa: E402
+from store.models import Mention, Ticket  # noqa: E402
+
+BRAND_USER_ID = "9" * 12  # no generated customer has this id
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CLOSELOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+OPENINGS = ["My order", "The delivery", "Your app", "The refund", "My account", "The new AcmeBox", "Support"]
+COMPLAINTS = ["still hasn't arrived after two weeks", "was charged twice and nobody answers",
+              "keeps crashing when I pay", "is broken again, terrible experience",
+              "arrived damaged and the box was soaked", "has been on hold for an hour"]
+QUESTIONS = ["how do I change the address?", "can I get an invoice for it?", "when will it ship?"]
+PRAISE = ["arrived early, great service!", "works perfectly, thank you!", "is lovely, well done team"]
+
+
+def generate_pages(count: int, page_size: int, customers: int, seed: int = 7) -> list[dict]:
+    """X API v2 mention pages with `count` tweets from `customers` authors."""
+    rng = random.Random(seed)
+    pages = []
+    for start in range(0, count, page_size):
+        tweets, users = [], {}
+        for n in range(start, min(count, start + page_size)):
+            user_id = str(rng.randrange(customers) + 1)
+            users[user_id] = {"id": user_id, "username": f"customer{user_id}", "name": f"Customer {user_id}",
+                              "public_metrics": {"followers_count": rng.choice([12, 150, 900, 25_000])}}
+            kind = rng.random()
+            tail = (rng.choice(COMPLAINTS) if kind < 0.6 else
+                    rng.choice(QUESTIONS) if kind < 0.8 else rng.choice(PRAISE))
+            tweets.append({"id": str(10**15 + n), "text": f"@acme {rng.choice(OPENINGS)} {tail}",
+                           "author_id": user_id, "conversation_id": str(10**15 + n),
+                           "created_at": "2026-01-05T09:00:00.000Z", "edit_history_tweet_ids": [str(10**15 + n)]})
+        pages.append({"data": tweets, "includes": {"users": list(users.values())},
+                      "meta": {"result_count": len(tweets)}})
+    return pages
+
+
+def bench_scorer(settings, texts: list[str]) -> float:
+    scorer = Scorer(settings.scoring)
+    start = time.perf_counter()
+    for t in texts:
+        scorer.score(t)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def bench_pipeline(settings, db: Database, pages: list[dict]) -> tuple[float, int, int]:
+    clock = FrozenClock()
+    db.migrate()
+    with db.transaction() as session:
+        for n in range(5):
+            create_agent(session, name=f"Agent {n}", email=f"agent{n}@bench.local", password="x",
+                         role="senior" if n == 0 else "agent", presence="online", capacity=10**6, now=clock.now())
+    intake = Intake(settings)
+    start = time.perf_counter()
+    for page in pages:
+        batch = batch_from_pages([page], None, BRAND_USER_ID)
+        with db.transaction() as session:
+            intake.ingest(session, batch.posts, clock.now())
+        clock.advance(seconds=1)
+    elapsed = time.perf_counter() - start
+    with db.transaction() as session:
+        mentions = session.scalar(select(func.count()).select_from(Mention))
+        tickets = session.scalar(select(func.count()).select_from(Ticket))
+    return mentions / elapsed, mentions, tickets
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mentions", type=int, default=20_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--batch", type=int, default=100, help="posts per page and transaction")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+
+    settings = load_settings(env={})
+    pages = generate_pages(args.mentions, args.batch, args.customers)
+    texts = [t["text"] for page in pages for t in page["data"]]
+    print(f"{args.mentions} mentions from {args.customers} customers in pages of {args.batch}, "
+          f"Python {sys.version.split()[0]}")
+    print(f"{'what':<28}{'mentions/s':>12}{'tickets':>10}")
+    print(f"{'scorer alone':<28}{bench_scorer(settings, texts):>12,.0f}{'':>10}")
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{folder}/bench.db")
+        rate, mentions, tickets = bench_pipeline(settings, db, pages)
+        db.dispose()
+        assert mentions == args.mentions, (mentions, args.mentions)
+        print(f"{'pipeline, SQLite':<28}{rate:>12,.0f}{tickets:>10}")
+
+    if not args.skip_postgres:
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = f"closeloop_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
+            rate, mentions, tickets = bench_pipeline(settings, db, pages)
+            db.dispose()
+            assert mentions == args.mentions, (mentions, args.mentions)
+            print(f"{'pipeline, PostgreSQL':<28}{rate:>12,.0f}{tickets:>10}")
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    print(f"peak memory: {peak_memory_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

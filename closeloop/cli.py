@@ -1,0 +1,184 @@
+"""The closeloop command."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import click
+
+from config import ConfigError, SystemClock, load_settings
+
+
+def _settings(ctx: click.Context):
+    try:
+        return load_settings(ctx.obj["config"])
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _runtime(ctx: click.Context):
+    """The process's wiring, watching the config file for changes."""
+    import os
+
+    from closeloop.runtime import Runtime
+
+    return Runtime(_settings(ctx), config_path=ctx.obj["config"] or os.environ.get("CLOSELOOP_CONFIG"))
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (default: $CLOSELOOP_CONFIG, else built-in defaults).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """Listen to customers on social platforms and answer every post that needs it."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler", "mail.log", "waitress.queue",
+                  "werkzeug"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = {"config": config_path}
+
+
+@main.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date."""
+    from store.db import Database
+
+    settings = _settings(ctx)
+    Database(settings.database.url).migrate()
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--admin-email", prompt="Admin email")
+@click.option("--admin-name", default="Admin", show_default=True)
+@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.pass_context
+def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: str) -> None:
+    """Create the database and the first admin."""
+    from sqlalchemy import select
+
+    from store.accounts import AccountError, create_agent
+    from store.db import Database
+    from store.models import Agent
+
+    settings = _settings(ctx)
+    db = Database(settings.database.url)
+    db.migrate()
+    with db.transaction() as session:
+        if session.scalar(select(Agent.id).limit(1)) is not None:
+            raise click.ClickException("agents exist already: the first admin was created before")
+        try:
+            create_agent(session, name=admin_name, email=admin_email, password=admin_password, role="admin",
+                         now=SystemClock().now())
+        except AccountError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"database ready; admin {admin_email.strip().lower()} created")
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: web.host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: web.port).")
+@click.pass_context
+def run(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the web app and run polling and the outbox, in one process."""
+    runtime = _runtime(ctx)
+    runtime.db.migrate()
+    runtime.start_jobs()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        runtime.serve(host, port)
+    finally:
+        runtime.stop()
+
+
+@main.command()
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Poll and send without the web app; beside web processes under
+    gunicorn. Several workers may run: one polls, the others stand by."""
+    import threading
+
+    runtime = _runtime(ctx)
+    runtime.db.migrate()
+    runtime.start_jobs()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("worker started; polling while it holds the lease, sending replies always")
+    stop.wait()
+    runtime.stop()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8081, show_default=True)
+@click.option("--brand", default="acme", show_default=True, help="Handle of the brand account.")
+def emulator(host: str, port: int, brand: str) -> None:
+    """Serve the platform emulator (for the demo and tests; never the real APIs)."""
+    from connectors.emulator.server import EmulatorServer
+
+    server = EmulatorServer(host=host, port=port, brand_handle=brand, brand_name=brand.title())
+    click.echo(f"emulator on http://{host}:{port} (control API under /_emulator/)")
+    server.serve_forever()
+
+
+@main.command()
+@click.option("--port", type=int, default=8000, show_default=True, help="Port of the web app.")
+@click.option("--emulator-port", type=int, default=8081, show_default=True)
+@click.option("--password", default="demo", show_default=True, help="Password of every demo login.")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the demo database goes (default: a new temporary folder).")
+@click.option("--posts-every", type=float, default=6.0, show_default=True,
+              help="Average seconds between demo customer posts.")
+def demo(port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float) -> None:
+    """Run the emulator, the service and a stream of demo customer posts."""
+    from closeloop.demo import run_demo
+
+    run_demo(port=port, emulator_port=emulator_port, password=password, data_dir=data_dir,
+             posts_every=posts_every)
+
+
+@main.command()
+@click.argument("source", required=False)
+@click.pass_context
+def poll(ctx: click.Context, source: str | None) -> None:
+    """Poll one source (or every enabled one) now, and report what came in."""
+    from sqlalchemy import select
+
+    from closeloop.runtime import Runtime
+    from listener.polling import sync_sources
+    from store.models import Source
+
+    runtime = Runtime(_settings(ctx))
+    runtime.db.migrate()
+    with runtime.db.transaction() as session:
+        sync_sources(session, runtime.settings)
+        query = select(Source).where(Source.enabled.is_(True))
+        if source:
+            query = query.where(Source.name == source)
+        targets = [(s.id, s.name) for s in session.scalars(query)]
+    if source and not targets:
+        raise click.ClickException(f"no enabled source named {source!r}")
+    failed = False
+    for source_id, name in targets:
+        outcome = runtime.poller.poll(source_id, force=True)
+        if outcome.report is not None:
+            r = outcome.report
+            click.echo(f"{name}: {r.stored} new, {r.duplicates} seen before, {r.tickets_raised} ticket(s) raised")
+        else:
+            failed = True
+            click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+# These commands build on _settings above, so they are added last.
+from closeloop.score_commands import retrain, score  # noqa: E402
+from closeloop.simulate_command import simulate  # noqa: E402
+
+for command in (score, retrain, simulate):
+    main.add_command(command)

@@ -1,0 +1,254 @@
+"""The demo: the emulator, the service on a fresh database with a demo team,
+and a stream of customer posts, so the whole loop can be watched and worked
+in a browser."""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+import requests
+
+from closeloop.runtime import Runtime
+from config import load_settings
+from store.accounts import create_agent
+from store.db import Database
+
+log = logging.getLogger(__name__)
+
+TEAM = [
+    ("Ada Admin", "admin@demo.local", "admin", "offline"),
+    ("Morgan Manager", "manager@demo.local", "manager", "offline"),
+    ("Sasha Senior", "senior@demo.local", "senior", "online"),
+    ("Alex Agent", "agent@demo.local", "agent", "online"),
+    ("Robin Agent", "agent2@demo.local", "agent", "online"),
+]
+
+CUSTOMERS = [
+    ("maria_k", "Maria K.", 312), ("tom_builds", "Tom Okafor", 1840), ("jules_v", "Jules Verner", 95),
+    ("priya_reads", "Priya S.", 22400), ("ben_on_bikes", "Ben", 640), ("lena_travels", "Lena Hoffmann", 5300),
+    ("dave_r", "Dave R.", 41), ("noor_a", "Noor A.", 1210), ("kenji_t", "Kenji T.", 150000),
+    ("sofia_m", "Sofia Marquez", 870), ("chris_p", "Chris P.", 57), ("aisha_writes", "Aisha B.", 3100),
+]
+
+POSTS = [
+    "My AcmeBox order #4471 was due Monday and it still hasn't arrived. Nobody answers the phone. Terrible.",
+    "Charged twice for the same AcmeBox subscription this month. I want a refund.",
+    "How do I change the delivery address on an order I already placed?",
+    "The AcmeBox heater I bought started smoking and smells like it's burning. Is it safe to use?",
+    "Your app keeps crashing every time I open my orders page. Is something down?",
+    "Thanks for the fast delivery, the AcmeBox arrived a day early and works great!",
+    "Been on hold for 45 minutes. This is the worst customer service I have ever had.",
+    "Can I get an invoice with my company's VAT number on it?",
+    "Third time my parcel went to the wrong address. If this happens again I'm cancelling my account.",
+    "Loving the new AcmeBox colours, nice work team",
+    "I was told a refund would take 5 days. It has been three weeks. Where is my money?",
+    "Does the AcmeBox mini work with 110V outlets?",
+    "Box arrived crushed and the glass inside is broken. Really disappointed.",
+    "Someone logged into my account and changed my email. I think I've been hacked, please help!",
+    "Your courier left my package in the rain, everything is soaked.",
+    "Quick question: when does the winter sale end?",
+    "Customer support sorted my issue in 5 minutes. Brilliant, thank you Alex!",
+    "I can't log in since the update, password reset email never arrives.",
+    "Cancel my subscription now. I have asked three times already and I'm still being charged.",
+    "What a disappointment. Paid for express shipping, got it a week late.",
+]
+
+
+def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float) -> None:
+    from connectors.emulator.mail import MailCatcher
+    from connectors.emulator.server import EmulatorServer
+
+    folder = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="closeloop-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    database_file = folder / "demo.db"
+    if database_file.exists():
+        raise click.ClickException(f"{database_file} exists already: the demo starts on a fresh database")
+
+    emulator = EmulatorServer(port=emulator_port, brand_handle="acme", brand_name="Acme")
+    emulator.start()
+    mail = MailCatcher(on_message=lambda m: log.info("alert mail to %s: %s", ", ".join(m.recipients), m.subject))
+    mail.start()
+    settings = demo_settings(database_url=f"sqlite:///{database_file}", emulator_url=emulator.url, port=port,
+                             smtp_port=mail.port)
+    db = Database(settings.database.url)
+    db.migrate()
+    seed_team(db, password)
+
+    runtime = Runtime(settings, db=db)
+    runtime.start_jobs()
+    stop = threading.Event()
+    feeder = threading.Thread(target=feed_posts, args=(emulator.url, posts_every, stop), daemon=True,
+                              name="demo-posts")
+    feeder.start()
+
+    click.echo(f"""
+closeloop demo
+  inbox:     http://127.0.0.1:{port}/inbox
+  emulator:  {emulator.url}/_emulator/<x|facebook|reddit|reviews>/posts
+  alerts:    Slack at {emulator.url}/_emulator/slack/messages, email to 127.0.0.1:{mail.port} (logged here)
+  database:  {database_file}
+  logins (password "{password}"): {", ".join(email for _, email, _, _ in TEAM)}
+Customer posts arrive every few seconds on X, Facebook, Reddit and a review
+feed; reply from a ticket and watch the reply appear on the emulator under
+the customer's post. Response-time targets are minutes long here, so
+breaches, escalations and alerts show soon. Ctrl-C stops.
+""")
+    try:
+        runtime.serve(host="127.0.0.1", port=port)
+    finally:
+        stop.set()
+        runtime.stop()
+        mail.stop()
+        emulator.stop()
+
+
+# Short targets, so that a breach, its escalation and its alerts show within
+# minutes of starting the demo.
+DEMO_MINUTES = {
+    "first_response_minutes": {"urgent": 2, "high": 4, "normal": 8, "low": 15},
+    "next_response_minutes": {"urgent": 2, "high": 4, "normal": 8, "low": 15},
+    "resolution_minutes": {"urgent": 20, "high": 30, "normal": 60, "low": 120},
+}
+
+
+def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port: int = 25):
+    from connectors.emulator import facebook, reddit
+
+    return load_settings(env={}, overrides={
+        "database": {"url": database_url},
+        "web": {"port": port, "host": "127.0.0.1"},
+        "brand": {"name": "Acme"},
+        "sla": {**DEMO_MINUTES, "check_seconds": 5},
+        "listener": {"tick_seconds": 2},
+        "outbox": {"interval_seconds": 1},
+        "teams": {"care": {"leads": ["manager@demo.local"], "alert_emails": ["care-leads@demo.local"],
+                           "slack_webhook": f"{emulator_url}/_emulator/slack/hooks/care"}},
+        "alerts": {"interval_seconds": 2, "base_url": f"http://127.0.0.1:{port}", "smtp_host": "127.0.0.1",
+                   "smtp_port": smtp_port, "smtp_from": "closeloop@demo.local"},
+        "accounts": {
+            "demo_x": {"platform": "x", "base_url": emulator_url, "consumer_key": "demo-key",
+                       "consumer_secret": "demo-secret", "access_token": "demo-token",
+                       "access_token_secret": "demo-token-secret"},
+            "demo_facebook": {"platform": "facebook", "base_url": emulator_url, "page_id": facebook.PAGE_ID,
+                              "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
+                              "verify_token": "demo-verify"},
+            "demo_reddit": {"platform": "reddit", "base_url": emulator_url, "client_id": reddit.CLIENT_ID,
+                            "client_secret": reddit.CLIENT_SECRET, "username": "acme", "password": reddit.PASSWORD},
+            "demo_reviews": {"platform": "reviews", "base_url": emulator_url,
+                             "reply_url": "/reviews/{review_id}/replies", "api_key": "demo-review-key"},
+        },
+        "sources": [
+            {"name": "x-mentions", "account": "demo_x", "kind": "mentions", "poll_seconds": 5},
+            {"name": "x-search-acmebox", "account": "demo_x", "kind": "search", "target": "acmebox",
+             "poll_seconds": 15},
+            {"name": "facebook-page-posts", "account": "demo_facebook", "kind": "page_posts",
+             "target": facebook.PAGE_ID, "poll_seconds": 5},
+            {"name": "facebook-comments", "account": "demo_facebook", "kind": "comments",
+             "target": facebook.PAGE_ID, "poll_seconds": 5},
+            {"name": "facebook-reviews", "account": "demo_facebook", "kind": "reviews",
+             "target": facebook.PAGE_ID, "poll_seconds": 10},
+            {"name": "reddit-mentions", "account": "demo_reddit", "kind": "mentions", "poll_seconds": 5},
+            {"name": "reddit-acmebox-posts", "account": "demo_reddit", "kind": "search", "target": "acme",
+             "query": "acmebox", "poll_seconds": 10},
+            {"name": "reddit-acmebox-comments", "account": "demo_reddit", "kind": "comments", "target": "acme",
+             "query": "acmebox", "poll_seconds": 10},
+            {"name": "review-feed", "account": "demo_reviews", "kind": "feed", "target": "/reviews/feed.xml",
+             "poll_seconds": 10},
+        ],
+    })
+
+
+def seed_team(db: Database, password: str) -> None:
+    from config import SystemClock
+
+    now = SystemClock().now()
+    with db.transaction() as session:
+        for name, email, role, presence in TEAM:
+            create_agent(session, name=name, email=email, password=password, role=role, now=now,
+                         presence=presence, capacity=8)
+
+
+PRAISE = {"Thanks for the fast delivery, the AcmeBox arrived a day early and works great!",
+          "Loving the new AcmeBox colours, nice work team",
+          "Customer support sorted my issue in 5 minutes. Brilliant, thank you Alex!"}
+
+
+class DemoFeeder:
+    """Posts demo customer posts on the emulator, on a random platform each
+    time: tweets, Facebook page posts, comments and recommendations, Reddit
+    mentions, posts and comments, and entries of the review feed."""
+
+    def __init__(self, emulator_url: str, rng: random.Random | None = None,
+                 texts: Callable[[int], str] | None = None):
+        self.url = emulator_url
+        self.rng = rng or random.Random()
+        self.posts = POSTS[:]
+        self.rng.shuffle(self.posts)
+        self.texts = texts or (lambda n: self.posts[n % len(self.posts)])
+        self.sent = 0
+        self.page_post: str | None = None
+
+    def post_one(self) -> None:
+        handle, name, followers = self.rng.choice(CUSTOMERS)
+        text = self.texts(self.sent)
+        self.sent += 1
+        platform = self.rng.choice(("x", "x", "facebook", "reddit", "reviews"))
+        getattr(self, f"_{platform}")(handle, name, followers, text)
+
+    def _x(self, handle, name, followers, text):
+        self._control("x", {"author": {"handle": handle, "name": name, "followers": followers}, "text": text})
+
+    def _facebook(self, handle, name, followers, text):
+        kind = self.rng.choice(("post", "comment", "review"))
+        body = {"kind": kind, "author": {"name": name}, "text": text}
+        if kind == "comment":
+            body["in_reply_to"] = self._page_post()
+        if kind == "review":
+            body["rating"] = 5 if text in PRAISE else 1
+        self._control("facebook", body)
+
+    def _reddit(self, handle, name, followers, text):
+        kind = self.rng.choice(("mention", "post", "comment"))
+        body = {"kind": kind, "author": {"name": handle}, "text": text, "subreddit": "acme"}
+        if kind == "post":
+            body["title"] = text.split(".")[0][:80]
+        self._control("reddit", body)
+
+    def _reviews(self, handle, name, followers, text):
+        rating = 5 if text in PRAISE else self.rng.choice((1, 2, 3))
+        self._control("reviews", {"author": {"name": name}, "rating": rating, "text": text})
+
+    def _page_post(self) -> str:
+        """The brand's own page post that Facebook comments go under."""
+        if self.page_post is None:
+            from connectors.emulator.facebook import PAGE_ID
+
+            self.page_post = self._control("facebook", {
+                "kind": "post", "author": {"name": "Acme", "id": PAGE_ID},
+                "text": "Our winter sale starts today: 20% off every AcmeBox!"})
+        return self.page_post
+
+    def _control(self, platform: str, body: dict) -> str | None:
+        try:
+            response = requests.post(f"{self.url}/_emulator/{platform}/posts", json=body, timeout=5)
+            response.raise_for_status()
+            return response.json()["id"]
+        except requests.RequestException as error:
+            log.warning("demo post not delivered to the %s emulator: %s", platform, error)
+            return None
+
+
+def feed_posts(emulator_url: str, every: float, stop: threading.Event) -> None:
+    """Post demo customer posts at random intervals: the first handful
+    quickly, so the inbox fills within a minute."""
+    feeder = DemoFeeder(emulator_url)
+    rng = random.Random()
+    while not stop.is_set():
+        feeder.post_one()
+        stop.wait(1.0 if feeder.sent < 8 else rng.uniform(0.5, 1.5) * every)

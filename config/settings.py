@@ -1,0 +1,474 @@
+"""Load and validate settings: defaults.toml, then a TOML file, then
+CLOSELOOP_* environment variables. A bad value stops start-up with the key,
+the value and what is allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from config.business_hours import BusinessHours
+
+DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
+ENV_PREFIX = "CLOSELOOP_"
+PRIORITIES = ("urgent", "high", "normal", "low")
+PLATFORMS = ("x", "facebook", "reddit", "reviews")
+# What each platform can be listened to for, and what a source's target is.
+SOURCE_KINDS = {
+    "x": {"mentions": "ignored (the account's mentions)", "search": "the search query"},
+    "facebook": {"page_posts": "the page id", "comments": "the page id", "reviews": "the page id"},
+    "reddit": {"mentions": "ignored (the account's inbox)", "search": "subreddits, as 'a+b'",
+               "comments": "subreddits, as 'a+b'"},
+    "reviews": {"feed": "the feed's URL"},
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or has a value that is not allowed."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Strict):
+    url: str = Field(min_length=1)
+
+
+class WebSettings(Strict):
+    host: str
+    port: int = Field(ge=0, le=65535)
+    secret_key: str
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as 'UTC' or 'Europe/Paris'") from None
+        return value
+
+
+class BrandSettings(Strict):
+    name: str = Field(min_length=1)
+
+
+class MinutesPerPriority(Strict):
+    urgent: int = Field(gt=0)
+    high: int = Field(gt=0)
+    normal: int = Field(gt=0)
+    low: int = Field(gt=0)
+
+    def for_priority(self, priority: str) -> int:
+        return getattr(self, priority)
+
+
+class SlaPolicy(Strict):
+    """Targets for tickets on some platforms or of some customer tiers;
+    what it leaves out comes from the default targets."""
+
+    name: str = Field(min_length=1)
+    platforms: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    first_response_minutes: MinutesPerPriority | None = None
+    next_response_minutes: MinutesPerPriority | None = None
+    resolution_minutes: MinutesPerPriority | None = None
+
+    def applies_to(self, platform: str, tier: str) -> bool:
+        return ((not self.platforms or platform in self.platforms)
+                and (not self.tiers or tier in self.tiers))
+
+
+class SlaSettings(Strict):
+    first_response_minutes: MinutesPerPriority
+    next_response_minutes: MinutesPerPriority
+    resolution_minutes: MinutesPerPriority
+    # Share of a target's time after which a ticket with no answer is at risk.
+    at_risk_share: float = Field(gt=0, lt=1)
+    # How often targets are checked: a breach is noticed within this time.
+    check_seconds: float = Field(gt=0, le=30)
+    # The first policy that applies to a ticket's platform and tier wins.
+    policies: tuple[SlaPolicy, ...] = ()
+
+
+class TeamSettings(Strict):
+    """A team's business hours (none: 24/7) and who hears about its tickets."""
+
+    hours: dict[str, Any] | None = None
+    leads: tuple[str, ...] = ()
+    alert_emails: tuple[str, ...] = ()
+    slack_webhook: str | None = None
+
+    @field_validator("hours")
+    @classmethod
+    def valid_hours(cls, hours: dict | None) -> dict | None:
+        if hours is not None:
+            BusinessHours.from_spec(hours)
+        return hours
+
+
+class EscalationSettings(Strict):
+    # A breach escalates one level at a time: first to a senior, then a manager.
+    levels: tuple[Literal["senior", "manager"], ...] = Field(min_length=1)
+    reassign_if_away: bool
+    # Agents going offline hand their unanswered tickets back to the queue.
+    offline_hands_back: bool
+
+
+class AlertSettings(Strict):
+    interval_seconds: float = Field(gt=0)
+    max_attempts: int = Field(ge=1)
+    backoff_seconds: float = Field(ge=0)
+    timeout_seconds: float = Field(gt=0)
+    # Where links in alerts point: the address people use to reach the web app.
+    base_url: str = Field(pattern=r"^https?://")
+    smtp_host: str
+    smtp_port: int = Field(ge=1, le=65535)
+    smtp_from: str = Field(pattern=r"@")
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+
+
+def _phrases(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Lower-case words and phrases; a trailing '*' lets the last word go on."""
+    cleaned = []
+    for word in words:
+        phrase = " ".join(word.split()).lower()
+        if not any(c.isalnum() for c in phrase):
+            raise ValueError(f"{word!r} is not a word or phrase")
+        if "*" in phrase[:-1]:
+            raise ValueError(f"{word!r}: '*' may only end a phrase")
+        cleaned.append(phrase)
+    return tuple(cleaned)
+
+
+class KeywordClass(Strict):
+    weight: float = Field(ge=0, le=1)
+    words: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("words")
+    @classmethod
+    def lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        return _phrases(words)
+
+
+class Topic(Strict):
+    words: tuple[str, ...]
+
+    @field_validator("words")
+    @classmethod
+    def lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        return _phrases(words)
+
+
+class PriorityThresholds(Strict):
+    urgent: float = Field(ge=0, le=1)
+    high: float = Field(ge=0, le=1)
+    normal: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def ordered(self) -> PriorityThresholds:
+        if not self.urgent >= self.high >= self.normal:
+            raise ValueError("thresholds must satisfy urgent >= high >= normal")
+        return self
+
+
+class UrgencyWeights(Strict):
+    """Urgency of a post that needs an answer: a base for why it needs one,
+    plus what makes it more urgent."""
+
+    complaint: float = Field(ge=0, le=1)
+    question: float = Field(ge=0, le=1)
+    praise: float = Field(ge=0, le=1)
+    negative: float = Field(ge=0, le=1)
+    public: float = Field(ge=0, le=1)
+    repeat_complaint: float = Field(ge=0, le=1)
+    breached: float = Field(ge=0, le=1)
+
+
+# The polarity thresholds each scorer is read with unless the config sets
+# them: VADER's are its authors', TextBlob's the first scorer's, care's were
+# tuned on the tuning part of the shared customer-care posts.
+SCORER_THRESHOLDS = {"care": (-0.35, 0.4), "vader": (-0.05, 0.05), "textblob": (-0.1, 0.2)}
+
+
+def _is_topic_name(name: str) -> bool:
+    return (0 < len(name) <= 50 and name.isascii() and name[0].isalpha()
+            and all(c.islower() or c.isdigit() or c == "_" for c in name))
+
+
+class ScoringSettings(Strict):
+    scorer: Literal["care", "vader", "textblob"]
+    model_path: str = ""
+    negative_below: float | None = Field(default=None, ge=-1, le=1)
+    positive_above: float | None = Field(default=None, ge=-1, le=1)
+    respond_to_questions: bool
+    respond_to_praise: bool
+    priority_thresholds: PriorityThresholds
+    reach_followers: int = Field(ge=0)
+    reach_weight: float = Field(ge=0, le=1)
+    urgency: UrgencyWeights
+    tier_weights: dict[str, float] = {}
+    keywords: dict[str, KeywordClass]
+    topics: dict[str, Topic]
+    spam: tuple[str, ...] = ()
+
+    @field_validator("tier_weights")
+    @classmethod
+    def weights_between_0_and_1(cls, weights: dict[str, float]) -> dict[str, float]:
+        for tier, weight in weights.items():
+            if not 0 <= weight <= 1:
+                raise ValueError(f"tier {tier!r}: weight {weight} must be between 0 and 1")
+        return {tier.strip().lower(): weight for tier, weight in weights.items()}
+
+    @field_validator("topics")
+    @classmethod
+    def topic_names(cls, topics: dict[str, Topic]) -> dict[str, Topic]:
+        for name in topics:
+            if not _is_topic_name(name):
+                raise ValueError(f"topic name {name!r} must be lower-case letters, digits and _ "
+                                 f"(at most 50, starting with a letter)")
+        return topics
+
+    @field_validator("spam")
+    @classmethod
+    def spam_phrases(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        return _phrases(words)
+
+    @model_validator(mode="after")
+    def ordered(self) -> ScoringSettings:
+        negative_below, positive_above = self.sentiment_thresholds
+        if negative_below > positive_above:
+            raise ValueError(f"negative_below ({negative_below}) must not be above positive_above "
+                             f"({positive_above})")
+        return self
+
+    @property
+    def sentiment_thresholds(self) -> tuple[float, float]:
+        """(negative below, positive above): the configured values, else the scorer's own."""
+        negative_below, positive_above = SCORER_THRESHOLDS[self.scorer]
+        return (negative_below if self.negative_below is None else self.negative_below,
+                positive_above if self.positive_above is None else self.positive_above)
+
+
+class RoutingSettings(Strict):
+    previous_agent_days: int = Field(ge=0)
+    senior_priorities: tuple[Literal["urgent", "high", "normal", "low"], ...]
+    senior_tiers: tuple[str, ...] = ()
+    # A second complaint within this many days goes to a senior (0: never).
+    repeat_complaint_days: int = Field(ge=0)
+    # So does a customer whose ticket breached its target within this many days.
+    recent_breach_days: int = Field(ge=0)
+
+
+class ListenerSettings(Strict):
+    default_poll_seconds: int = Field(ge=1)
+    tick_seconds: float = Field(gt=0)
+    max_backoff_seconds: int = Field(ge=1)
+    request_timeout_seconds: float = Field(gt=0)
+
+
+class OutboxSettings(Strict):
+    interval_seconds: float = Field(gt=0)
+    max_attempts: int = Field(ge=1)
+    backoff_seconds: float = Field(ge=0)
+    max_backoff_seconds: float = Field(default=900, gt=0)
+    stale_send_seconds: float = Field(gt=0)
+
+
+class AccountSettings(BaseModel):
+    """One platform account. Besides platform and base_url it holds the
+    platform's credential keys; their values are secret references
+    ('env:NAME', 'file:PATH') or literals, resolved only when a connector
+    is built."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    platform: Literal["x", "facebook", "reddit", "reviews"]
+    base_url: str | None = None
+    # At most this many requests with these credentials per window (polls
+    # and replies together); none when unset.
+    request_budget: int | None = Field(default=None, ge=1)
+    budget_window_seconds: int = Field(default=900, ge=1)
+
+    def credential(self, key: str) -> str | None:
+        from config.secrets import resolve_secret
+
+        value = (self.model_extra or {}).get(key)
+        if value is None:
+            return None
+        return resolve_secret(str(value), key=key)
+
+    def __repr__(self) -> str:
+        return f"AccountSettings(platform={self.platform!r}, base_url={self.base_url!r}, credentials=<hidden>)"
+
+    __str__ = __repr__
+
+
+class SourceSettings(Strict):
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    account: str
+    kind: str
+    target: str = ""
+    query: str = ""
+    poll_seconds: int | None = Field(default=None, ge=1)
+    enabled: bool = True
+    # At most this many requests for this source's polls per window.
+    request_budget: int | None = Field(default=None, ge=1)
+    budget_window_seconds: int = Field(default=900, ge=1)
+
+
+class Settings(Strict):
+    database: DatabaseSettings
+    web: WebSettings
+    brand: BrandSettings
+    sla: SlaSettings
+    scoring: ScoringSettings
+    routing: RoutingSettings
+    listener: ListenerSettings
+    outbox: OutboxSettings
+    teams: dict[str, TeamSettings]
+    escalation: EscalationSettings
+    alerts: AlertSettings
+    accounts: dict[str, AccountSettings] = {}
+    sources: tuple[SourceSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def sources_are_consistent(self) -> Settings:
+        names = [s.name for s in self.sources]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"source name {name!r} is used twice")
+        for source in self.sources:
+            if source.account not in self.accounts:
+                known = ", ".join(sorted(self.accounts)) or "none"
+                raise ValueError(
+                    f"source {source.name!r} names account {source.account!r}, "
+                    f"which is not defined (accounts: {known})"
+                )
+            _check_source(source, self.accounts[source.account].platform)
+        return self
+
+    def poll_seconds(self, source: SourceSettings) -> int:
+        return source.poll_seconds or self.listener.default_poll_seconds
+
+
+def _check_source(source: SourceSettings, platform: str) -> None:
+    kinds = SOURCE_KINDS[platform]
+    if source.kind not in kinds:
+        raise ValueError(f"source {source.name!r}: kind {source.kind!r} is not one of {platform}'s: "
+                         f"{', '.join(kinds)}")
+    needs_target = not kinds[source.kind].startswith("ignored")
+    if needs_target and not source.target.strip():
+        raise ValueError(f"source {source.name!r}: {platform} {source.kind} sources need a target: "
+                         f"{kinds[source.kind]}")
+    if platform == "reddit" and source.kind == "search" and not source.query.strip():
+        raise ValueError(f"source {source.name!r}: reddit search sources need a query")
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    env: dict[str, str] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from defaults, the file at `path` (or
+    CLOSELOOP_CONFIG), the environment, then `overrides` (used by tests)."""
+    env = dict(os.environ if env is None else env)
+    data = _read_toml(DEFAULTS_FILE)
+    path = path or env.get(ENV_PREFIX + "CONFIG")
+    if path:
+        data = deep_merge(data, _read_toml(Path(path)))
+    data = deep_merge(data, _environment_overrides(env))
+    if overrides:
+        data = deep_merge(data, overrides)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, data)) from None
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {str(path)!r} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML: {error}") from None
+
+
+def _environment_overrides(env: dict[str, str]) -> dict:
+    """CLOSELOOP_WEB__PORT=9000 sets web.port; a single underscore after a
+    section name works too (CLOSELOOP_DATABASE_URL)."""
+    sections = set(Settings.model_fields)
+    result: dict = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        if parts[0] not in sections:
+            head, _, rest = parts[0].partition("_")
+            if head not in sections or not rest:
+                continue
+            parts = [head, rest, *parts[1:]]
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _parse_env_value(raw)
+    return result
+
+
+def _parse_env_value(raw: str) -> Any:
+    if raw[:1] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _explain(error: ValidationError, data: dict) -> str:
+    lines = ["invalid configuration:"]
+    for problem in error.errors():
+        key = ".".join(str(p) for p in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "missing":
+            lines.append(f"  {key}: missing, it is required")
+        elif problem["type"] == "extra_forbidden":
+            lines.append(f"  {key}: unknown setting")
+        elif problem["loc"] and _exists(data, problem["loc"]):
+            value = problem.get("input")
+            lines.append(f"  {key} = {value!r}: {message}")
+        else:
+            lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def _exists(data: Any, loc: tuple) -> bool:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, (list, tuple)) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True

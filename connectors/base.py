@@ -1,0 +1,110 @@
+"""Platform-neutral records and the one error type every connector raises.
+Client-library types and exceptions never leave a connector module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import requests
+
+POST_KINDS = ("post", "comment", "reply", "review", "direct_message")
+
+
+class ConnectorError(Exception):
+    """A platform call failed.
+
+    permanent: retrying will not help (401/403, a deleted post, a rejected
+    reply); the caller marks the source broken or the reply failed.
+    retry_after: seconds until the platform accepts calls again (429).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
+                 status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+        self.status = status
+
+
+class MalformedPayload(ValueError):
+    """A payload from the platform lacks what we need; the item is skipped."""
+
+
+@dataclass(frozen=True)
+class Author:
+    platform_user_id: str
+    handle: str
+    name: str = ""
+    followers: int = 0
+    verified: bool = False
+
+
+@dataclass(frozen=True)
+class InboundPost:
+    platform: str
+    external_id: str
+    kind: str
+    text: str
+    author: Author
+    created_at: datetime
+    url: str = ""
+    conversation_id: str | None = None
+    in_reply_to: str | None = None
+    rating: int | None = None
+    by_brand: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class SkippedItem:
+    """An item of a batch that could not be parsed; logged, never fatal."""
+
+    raw: Any
+    reason: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one poll brought: the posts (oldest first), the cursor to store
+    with them, and what was skipped. `acknowledge`, when set, is called once
+    the posts are committed (Reddit marks inbox items read only then)."""
+
+    posts: list[InboundPost]
+    cursor: str | None
+    skipped: list[SkippedItem] = field(default_factory=list)
+    acknowledge: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PostedReply:
+    external_id: str
+    url: str
+
+
+class Connector(Protocol):
+    platform: str
+    max_reply_length: int
+    # False where the platform offers no way to answer (some review feeds):
+    # the agent answers elsewhere and records how.
+    can_reply: bool
+    # Every HTTP call goes through this session (request budgets hook in here).
+    session: requests.Session
+
+    @classmethod
+    def replies_with(cls, account) -> bool:
+        """Whether replies can be posted with this account's settings."""
+
+    def fetch(self, kind: str, target: str, cursor: str | None, query: str = "") -> Batch:
+        """Posts newer than `cursor` for a source of this kind, target (an
+        account, page, subreddit or feed) and keyword query."""
+
+    def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
+        """Publish `text` under the post `in_reply_to`."""
+
+    def find_reply(self, in_reply_to: str, text: str) -> PostedReply | None:
+        """Our reply with this text under `in_reply_to`, if it was posted:
+        how a send whose outcome is unknown is checked before a retry."""

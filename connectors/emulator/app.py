@@ -1,0 +1,231 @@
+"""The emulator's Flask app: shared state, injected faults, the request log
+and the platform-neutral control endpoints.
+
+A platform module (`x.py`, ...) in this package provides `PLATFORM`,
+`create_state(brand_handle, brand_name)` and `blueprints`; every such module
+is found and imported when the app is built."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+
+FAULT_STATUSES = (401, 403, 429, 500, 503, "timeout")
+MAX_TIMEOUT_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One injected failure. "timeout" waits `seconds`, then answers 503."""
+
+    status: int | str
+    retry_after: float = 60
+    seconds: float = 5
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "timeout" else int(self.status)
+
+    def wait(self) -> None:
+        if self.status == "timeout":
+            time.sleep(self.seconds)
+
+
+class EmulatorState:
+    """What every platform shares. Requests are served in threads: every
+    read and write holds the lock."""
+
+    def __init__(self, brand_handle: str, brand_name: str):
+        self.lock = threading.Lock()
+        self.brand_handle = brand_handle
+        self.brand_name = brand_name
+        self.platforms: dict[str, Any] = {}
+        self._faults: dict[str, list[list]] = {}
+        self._fault_rates: dict[str, tuple[float, list[Fault]]] = {}
+        self._random = random.Random()
+        self._requests: dict[str, list[dict]] = {}
+
+    def add_fault(self, platform: str, fault: Fault, count: int) -> None:
+        with self.lock:
+            self._faults.setdefault(platform, []).append([fault, count])
+
+    def set_fault_rate(self, platform: str, rate: float, faults: list[Fault]) -> None:
+        """From now on a share `rate` of the platform's calls fails with one of `faults`."""
+        with self.lock:
+            self._fault_rates[platform] = (rate, faults)
+
+    def take_fault(self, platform: str) -> Fault | None:
+        """The fault the next call of this platform must suffer, if any:
+        counted faults first, then the platform's random share."""
+        with self.lock:
+            pending = self._faults.get(platform)
+            if not pending:
+                rate, faults = self._fault_rates.get(platform) or self._fault_rates.get("*") or (0.0, [])
+                if faults and self._random.random() < rate:
+                    return self._random.choice(faults)
+                return None
+            entry = pending[0]
+            entry[1] -= 1
+            if entry[1] <= 0:
+                pending.pop(0)
+            return entry[0]
+
+    def pending_faults(self) -> list[dict]:
+        with self.lock:
+            counted = [
+                {"platform": platform, "status": fault.status, "count": count,
+                 "retry_after": fault.retry_after, "seconds": fault.seconds}
+                for platform, entries in self._faults.items()
+                for fault, count in entries
+            ]
+            rates = [
+                {"platform": platform, "rate": rate, "statuses": [f.status for f in faults],
+                 "retry_after": faults[0].retry_after, "seconds": faults[0].seconds}
+                for platform, (rate, faults) in self._fault_rates.items()
+            ]
+            return counted + rates
+
+    def clear_faults(self) -> None:
+        with self.lock:
+            self._faults.clear()
+            self._fault_rates.clear()
+
+    def record_request(self, platform: str, method: str, path: str, params: dict) -> None:
+        entry = {"method": method, "path": path, "params": params, "at": iso_time(utc_now())}
+        with self.lock:
+            self._requests.setdefault(platform, []).append(entry)
+
+    def requests(self, platform: str) -> list[dict]:
+        with self.lock:
+            return list(self._requests.get(platform, []))
+
+
+def emulator() -> EmulatorState:
+    return current_app.extensions["emulator"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_time(moment: datetime) -> str:
+    """ISO 8601 with milliseconds and "Z", as the platforms write it."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def control_error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+def json_body() -> dict | None:
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else None
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+control = Blueprint("emulator", __name__, url_prefix="/_emulator")
+
+
+@control.get("/health")
+def health():
+    return jsonify({"ok": True})
+
+
+@control.post("/faults")
+def add_fault():
+    """Make the next `count` API calls of a platform fail, or with `rate`
+    and `statuses`, a random share of all its calls from now on
+    (`"platform": "*"` for every platform)."""
+    body = json_body()
+    if body is None:
+        return control_error("the body must be a JSON object")
+    platform = body.get("platform")
+    if platform not in emulator().platforms and not ("rate" in body and platform == "*"):
+        return control_error(f"unknown platform {platform!r} (known: {', '.join(emulator().platforms)})")
+    retry_after = body.get("retry_after", 60)
+    if not is_number(retry_after) or retry_after < 0:
+        return control_error("retry_after must be a number of seconds, 0 or more")
+    seconds = body.get("seconds", 5)
+    if not is_number(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        return control_error(f"seconds must be a number above 0 and at most {MAX_TIMEOUT_SECONDS}")
+    if "rate" in body:
+        return _add_fault_rate(platform, body, retry_after, seconds)
+    status = body.get("status")
+    if not _known_status(status):
+        return control_error(f"unknown status {status!r} (allowed: {_allowed_statuses()})")
+    count = body.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        return control_error("count must be a whole number of calls, at least 1")
+    emulator().add_fault(platform, Fault(status, retry_after, seconds), count)
+    return jsonify({"faults": emulator().pending_faults()}), 201
+
+
+def _add_fault_rate(platform: str, body: dict, retry_after: float, seconds: float):
+    rate = body["rate"]
+    if not is_number(rate) or not 0 <= rate <= 1:
+        return control_error("rate must be a number from 0 to 1")
+    statuses = body.get("statuses")
+    if not isinstance(statuses, list) or not statuses or not all(_known_status(s) for s in statuses):
+        return control_error(f"statuses must be a non-empty list of: {_allowed_statuses()}")
+    emulator().set_fault_rate(platform, rate, [Fault(s, retry_after, seconds) for s in statuses])
+    return jsonify({"faults": emulator().pending_faults()}), 201
+
+
+def _known_status(status: Any) -> bool:
+    return not isinstance(status, bool) and status in FAULT_STATUSES
+
+
+def _allowed_statuses() -> str:
+    return ", ".join(str(s) for s in FAULT_STATUSES)
+
+
+@control.get("/<platform>/requests")
+def list_requests(platform: str):
+    """The API calls a platform received, for tests to check what was asked."""
+    if platform not in emulator().platforms:
+        return control_error(f"unknown platform {platform!r}", 404)
+    return jsonify({"requests": emulator().requests(platform)})
+
+
+@control.get("/faults")
+def list_faults():
+    return jsonify({"faults": emulator().pending_faults()})
+
+
+@control.delete("/faults")
+def clear_faults():
+    emulator().clear_faults()
+    return jsonify({"faults": []})
+
+
+def create_app(brand_handle: str = "acme", brand_name: str = "Acme") -> Flask:
+    app = Flask(__name__)
+    state = EmulatorState(brand_handle, brand_name)
+    app.extensions["emulator"] = state
+    app.register_blueprint(control)
+    for module in platform_modules():
+        state.platforms[module.PLATFORM] = module.create_state(brand_handle, brand_name)
+        for blueprint in module.blueprints:
+            app.register_blueprint(blueprint)
+    return app
+
+
+def platform_modules() -> list:
+    package = importlib.import_module(__package__)
+    modules = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        module = importlib.import_module(f"{__package__}.{info.name}")
+        if hasattr(module, "PLATFORM") and hasattr(module, "create_state"):
+            modules.append(module)
+    return modules

@@ -1,0 +1,1 @@
+"""Scheduled polling and webhook intake: store each new post once, score it, raise and route tickets."""

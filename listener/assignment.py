@@ -1,0 +1,181 @@
+"""Assign tickets to agents: a snapshot of who can take work, the choice,
+and the event that records why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from config.settings import RoutingSettings
+from listener.routing import Candidate, Choice, choose_agent
+from store.events import record_event
+from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket, TicketStateError
+
+
+def candidates(session: Session) -> list[Candidate]:
+    open_counts = (
+        select(Ticket.assignee_id, func.count().label("n"))
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
+        .group_by(Ticket.assignee_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Agent, func.coalesce(open_counts.c.n, 0))
+        .outerjoin(open_counts, open_counts.c.assignee_id == Agent.id)
+        .where(Agent.active.is_(True))
+    )
+    return [
+        Candidate(id=agent.id, role=agent.role, online=agent.presence == "online",
+                  open_tickets=count, capacity=agent.capacity, last_assigned_at=agent.last_assigned_at,
+                  platforms=tuple(agent.platforms or ()))
+        for agent, count in rows
+    ]
+
+
+@dataclass(frozen=True)
+class History:
+    """What a customer's recent tickets say about their next one."""
+
+    previous_agent: int | None = None
+    recent_complaints: int = 0
+    recent_breach: bool = False
+
+
+def customer_histories(session: Session, customer_ids: list[int], now: datetime,
+                       settings: RoutingSettings, excluding: int | None = None) -> dict[int, History]:
+    """Each customer's history, read in one query for a batch; `excluding`
+    leaves out the ticket being routed."""
+    days = max(settings.previous_agent_days, settings.repeat_complaint_days, settings.recent_breach_days)
+    query = (
+        select(Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
+               Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
+        .where(Ticket.customer_id.in_(customer_ids), Ticket.created_at >= now - timedelta(days=days))
+        .order_by(Ticket.created_at, Ticket.id)
+    )
+    if excluding is not None:
+        query = query.where(Ticket.id != excluding)
+    rows = session.execute(query)
+    histories: dict[int, History] = {}
+    for customer_id, assignee_id, created_at, breached in rows:
+        age = now - created_at
+        before = histories.get(customer_id, History())
+        histories[customer_id] = History(
+            previous_agent=(assignee_id if assignee_id is not None and age <= timedelta(days=settings.previous_agent_days)
+                            else before.previous_agent),
+            recent_complaints=before.recent_complaints + (age <= timedelta(days=settings.repeat_complaint_days)),
+            recent_breach=before.recent_breach or (bool(breached) and age <= timedelta(days=settings.recent_breach_days)),
+        )
+    return histories
+
+
+def senior_reason(ticket: Ticket, tier: str, history: History, settings: RoutingSettings) -> str | None:
+    """Why this ticket needs a senior agent, if it does."""
+    if ticket.priority in settings.senior_priorities:
+        return ticket.priority
+    if tier in settings.senior_tiers:
+        return tier
+    if history.recent_breach:
+        return "recent breach"
+    if history.recent_complaints and settings.repeat_complaint_days:
+        return "repeat complaint"
+    return None
+
+
+class Roster:
+    """Who can take work, kept current while one transaction assigns many
+    tickets, so the agents are read once per batch rather than per ticket.
+    On PostgreSQL the agents' rows stay locked until the transaction ends."""
+
+    def __init__(self, session: Session):
+        if session.get_bind().dialect.name == "postgresql":
+            # Assigners in other transactions wait here until this one
+            # commits, so two of them never fill the same last slot.
+            session.execute(select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update())
+        self.candidates = {c.id: c for c in candidates(session)}
+
+    def anyone_free(self) -> bool:
+        return any(c.online and c.open_tickets < c.capacity for c in self.candidates.values())
+
+    def choose(self, ticket: Ticket, history: History, senior: str | None) -> Choice:
+        return choose_agent(ticket.platform, list(self.candidates.values()),
+                            previous_agent_id=history.previous_agent, senior_reason=senior)
+
+    def took(self, agent_id: int, now: datetime) -> None:
+        c = self.candidates[agent_id]
+        self.candidates[agent_id] = replace(c, open_tickets=c.open_tickets + 1, last_assigned_at=now)
+
+
+def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime, *,
+          roster: Roster | None = None, history: History | None = None, record_queued: bool = True) -> Agent | None:
+    """Assign the ticket if someone can take it, and record why."""
+    roster = roster or Roster(session)
+    if history is None:
+        history = customer_histories(session, [ticket.customer_id], now, settings,
+                                     excluding=ticket.id).get(ticket.customer_id, History())
+    choice = roster.choose(ticket, history, senior_reason(ticket, ticket.customer.tier or "standard", history, settings))
+    if choice.agent_id is None:
+        if record_queued:
+            record_event(session, ticket, "queued", now, reason=choice.reason)
+        return None
+    agent = session.get(Agent, choice.agent_id)
+    ticket.assign(agent, choice.reason, now)
+    roster.took(agent.id, now)
+    record_event(session, ticket, "assigned", now, agent_id=agent.id, agent=agent.email, reason=choice.reason)
+    return agent
+
+
+def route_waiting_tickets(session: Session, settings: RoutingSettings, now: datetime) -> int:
+    """Give queued tickets, soonest due first, to agents who can now take them."""
+    roster = Roster(session)
+    if not roster.anyone_free():
+        return 0
+    waiting = session.scalars(
+        select(Ticket)
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None))
+        .order_by(Ticket.first_response_due_at, Ticket.id)
+    ).all()
+    assigned = 0
+    for ticket in waiting:
+        if route(session, ticket, settings, now, roster=roster, record_queued=False) is not None:
+            assigned += 1
+            if not roster.anyone_free():
+                break
+    return assigned
+
+
+def hand_back(session: Session, agent: Agent, now: datetime) -> list[Ticket]:
+    """The agent went offline: their unanswered tickets go back to the queue
+    (and on to whoever is free at the next routing round)."""
+    unanswered = session.scalars(
+        select(Ticket).where(Ticket.assignee_id == agent.id, Ticket.status.in_(("new", "open")),
+                             (Ticket.first_response_at.is_(None)) | (Ticket.next_response_due_at.is_not(None)))
+    ).all()
+    for ticket in unanswered:
+        ticket.assign(None, f"handed back: {agent.name} went offline", now)
+        record_event(session, ticket, "unassigned", now, actor=agent.email, reason=f"{agent.name} went offline")
+    return list(unanswered)
+
+
+def set_presence(session: Session, agent: Agent, presence: str, now: datetime, hands_back: bool) -> list[Ticket]:
+    """Change an agent's presence; going offline may hand tickets back."""
+    if presence not in PRESENCES:
+        raise ValueError(f"presence must be one of {', '.join(PRESENCES)}, not {presence!r}")
+    agent.presence = presence
+    if presence == "offline" and hands_back:
+        return hand_back(session, agent, now)
+    return []
+
+
+def assign_by_hand(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:
+    """A person chose the assignee; over capacity is allowed, since they decided."""
+    if not ticket.is_open:
+        raise TicketStateError(f"ticket {ticket.id} is {ticket.status}; reopen it to assign it")
+    if agent is not None and not agent.active:
+        raise ValueError(f"{agent.email} is deactivated")
+    reason = f"manual by {by.name}"
+    ticket.assign(agent, reason, now)
+    record_event(session, ticket, "assigned" if agent else "unassigned", now, actor=by.email,
+                 agent_id=agent.id if agent else None, agent=agent.email if agent else None, reason=reason)

@@ -1,0 +1,173 @@
+"""Rules for the language of customer care that lexicons miss: a customer
+"still waiting", "on hold for 2 hours", asking "where is my refund", a
+service that failed "again", help that "never arrived", sarcasm ("thanks
+for nothing"), emoji, and plain requests for help.
+
+Each rule that fires says what it saw, how far it moves the polarity and
+how much urgency it adds. The wording is general on purpose: no brand's or
+industry's vocabulary belongs here.
+
+Patterns run on lower-cased text and start without `\\b`: a leading
+assertion stops Python's regex engine from skipping ahead to the first
+letter, and makes every rule several times slower. Where a match starts is
+checked instead (`_starts_a_word`)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_COUNT = r"(?:\d+\s*\+|\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|several|many|multiple)"
+_SPAN = r"(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|wks?|months?)\b"
+_ABOUT = r"(?:over\s+|almost\s+|nearly\s+|more\s+than\s+|about\s+)?"
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    name: str
+    shift: float = 0.0
+    urgency: float = 0.0
+    complaint: bool = False
+    request: bool = False
+    flips: bool = False
+
+    @property
+    def reason(self) -> str:
+        return f"rule:{self.name}"
+
+
+@dataclass(frozen=True)
+class _Rule:
+    label: str
+    pattern: re.Pattern
+    shift: float
+    urgency: float
+    triggers: tuple[str, ...]
+    complaint: bool = True
+    request: bool = False
+    flips: bool = False
+
+    def hit(self, match: re.Match) -> RuleHit:
+        said = " ".join(match.group(0).split())
+        return RuleHit(self.label.format(said=said), self.shift, self.urgency, self.complaint, self.request,
+                       self.flips)
+
+
+def _rule(label: str, pattern: str, shift: float, urgency: float = 0.0, *, triggers: tuple[str, ...],
+          complaint: bool = True, request: bool = False, flips: bool = False) -> _Rule:
+    """A rule; its pattern is tried only on text holding one of its
+    triggers, which keeps the rules cheap on the many posts without any."""
+    return _Rule(label, re.compile(pattern), shift, urgency, triggers, complaint, request, flips)
+
+
+# In order: a match overlapping an earlier rule's is not counted again.
+RULES: tuple[_Rule, ...] = (
+    _rule("{said}", rf"on\s+hold\s+(?:for\s+)?{_ABOUT}{_COUNT}\s*{_SPAN}|{_COUNT}\s*{_SPAN}\s+on\s+hold\b",
+          -0.3, 0.05, triggers=("hold",)),
+    _rule("on hold", r"(?:on|put\s+me\s+on|placed\s+on)\s+hold\b", -0.2, triggers=("hold",)),
+    _rule("{said}", rf"(?:been\s+waiting|waited|waiting)\s+(?:for\s+)?{_ABOUT}{_COUNT}\s*{_SPAN}", -0.3, 0.05,
+          triggers=("wait",)),
+    _rule("still waiting", r"still\s+(?:waiting|waitin|no\b|nothing|"
+          r"(?:have|has|had|do|does|did|is|are|was|were|ca|can|wo)(?:n't|\s+not)|cannot|not\b|stuck|"
+          r"on\s+hold|unresolved|broken|missing)", -0.3, 0.05, triggers=("still",)),
+    _rule("{said}", r"where(?:'s|\s+is|\s+are|\s+the\s+hell\s+is)\s+(?:my|our)\s+\w+", -0.3, 0.05,
+          triggers=("where",)),
+    _rule("{said}", r"(?:cancel(?:l?ed)?|delayed|late|broken|broke|down|crash(?:ed|ing)?|lost|charged|"
+          r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|stuck|declined|locked\s+out)\s+again\b|"
+          r"(?:yet|once)\s+again\b|again\s*[?!]{2,}|"
+          r"for\s+the\s+(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
+          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+)\b", -0.3, 0.05,
+          triggers=("again", "time")),
+    _rule("sarcasm \"{said}\"", r"(?:thanks?\s+(?:you\s+)?for\s+nothing|yeah\s+right|#sarcasm|#not|"
+          r"just\s+what\s+i\s+needed|way\s+to\s+go|oh\s+(?:great|good|wonderful|joy|perfect|fantastic|brilliant|"
+          r"lovely)|(?:thanks|thank\s+you)\s+(?:for|4)\s+(?:ruining|losing|wasting|ignoring|leaving|cancel\w*|"
+          r"making\s+me\s+wait|the\s+(?:delay|wait|runaround)))\b|thanks?\s+a\s+(?:lot|bunch|million)\s*(?:\.\.\.|…)|"
+          r"so\s+much\s+for\b(?<!thanks\sso\smuch\sfor)(?<!thank\syou\sso\smuch\sfor)", -0.2,
+          triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go"), flips=True),
+    _rule("negation \"{said}\"", r"(?:no\s*one|nobody|noone)\s+(?:is\s+|has\s+|will\s+|ever\s+)?"
+          r"(?:answer|respond|repl|help|pick|call|got\s+back|gets\s+back|get\s+back|care|know|bother)\w*", -0.35,
+          triggers=("nobody", "noone", "no one")),
+    _rule("negation \"{said}\"", r"no\s+(?:response|reply|replies|answer|update|updates|help|refund|"
+          r"explanation|communication|compensation|apology|resolution|one\s+to\s+help|way\s+to\s+reach)\b",
+          -0.3, triggers=("no ",)),
+    _rule("negation \"{said}\"", r"(?:never|hasn't|haven't|hadn't|didn't|has\s+not|have\s+not|did\s+not|"
+          r"still\s+not|not\s+yet)\s+(?:been\s+|even\s+)?(?:arrived?|received?|come|came|got|gotten|heard|"
+          r"delivered|refunded|shipped|showed\s+up|turned\s+up|responded|replied|answered|fixed|resolved|"
+          r"credited|reimbursed|contacted)\b", -0.35, triggers=("never", "n't", "not")),
+    _rule("negation \"{said}\"", r"(?:is|are|was|were|still|it's|its)\s+not\s+(?:working|received|happy|"
+          r"impressed|acceptable|good\s+enough|ok|okay|fixed|resolved|refunded|delivered|helpful|right)\b|"
+          r"(?:not|never)\s+(?:happy|impressed|acceptable|good\s+enough|helpful|working)\b|"
+          r"unacceptable\b", -0.3, triggers=("not", "never", "unacceptable")),
+    _rule("negation \"{said}\"", r"(?:doesn't|does\s+not|don't|do\s+not|won't|will\s+not|can't|cannot|"
+          r"couldn't|could\s+not|unable\s+to|wouldn't)\s+(?:even\s+)?(?:work|load|open|connect|log\s*in|"
+          r"sign\s*in|get\s+through|reach|access|pay|book|check\s*in|find|track|cancel|get\s+a\s+refund|"
+          r"get\s+hold|get\s+an?\s+answer|speak\s+to|talk\s+to)\b", -0.3,
+          triggers=("n't", "not", "cannot", "unable")),
+    _rule("negation \"{said}\"", r"(?:can't|cannot)\s+wait\b|no\s+(?:problem|worries|complaints)\b|"
+          r"not\s+(?:bad|too\s+bad|disappointed)\b|couldn't\s+be\s+(?:happier|better)\b|"
+          r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*", 0.3,
+          triggers=("wait", "no ", "not", "couldn't", "never"), complaint=False),
+    _rule("asks for help", r"(?:please|pls|plz)\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
+          r"dm|contact|call|sort|get\s+back)\b|help\s+(?:me|us)\b|help\s*!|need\s+(?:help|assistance|"
+          r"support|an?\s+answer|someone)\b|can\s+(?:some|any)one\s+(?:help|tell|explain|look)\b|"
+          r"(?:dm|message|contact|call|email)\s+me\b|any\s+(?:update|news)\b|urgent(?:ly)?\b|asap\b",
+          0.0, triggers=("help", "please", "pls", "plz", "need", "someone", "anyone", " me", "any ", "urgent",
+                         "asap"), complaint=False, request=True),
+)
+
+# Sarcasm that needs a complaint beside it: "love how you lost my bag".
+_WEAK_SARCASM = re.compile(r"(?:love|loving)\s+(?:how|that|it\s+when)\b|(?:great|awesome|nice|perfect|"
+                           r"wonderful|brilliant|fantastic|excellent|amazing)\s+(?:job|work|service)?\s*"
+                           r"(?:\.\.\.|…|!{2,}|🙄|😒)|thanks?\s+a\s+(?:lot|bunch|million)\b")
+NEGATIVE_EMOJI = frozenset("😡😠🤬😤🙄😒👎💔😢😭😞😩😫🤦😣😖😓😔☹🙁😕😑😰😱🤢🤮")
+POSITIVE_EMOJI = frozenset("😍🥰😊🙂😀😁😃😄😆❤💙💚💜🧡💛💕👍🙌🎉👏✨😎🤩😘💯🥳☺")
+_NEGATIVE_EMOJI = re.compile("[" + "".join(sorted(NEGATIVE_EMOJI)) + "]")
+_POSITIVE_EMOJI = re.compile("[" + "".join(sorted(POSITIVE_EMOJI)) + "]")
+EMOJI_SHIFT = 0.15
+MAX_EMOJI_SHIFT = 0.3
+
+
+def rule_hits(text: str) -> list[RuleHit]:
+    """What the care rules see in the text. Rules are tried in order, and a
+    match overlapping one already taken is not counted again ("still no
+    refund" is one rule's hit, not two)."""
+    lowered = text.lower().replace("’", "'")
+    hits, taken = [], []
+    for rule in RULES:
+        for trigger in rule.triggers:
+            if trigger in lowered:
+                break
+        else:
+            continue
+        for match in rule.pattern.finditer(lowered):
+            start, end = match.span()
+            if _starts_a_word(lowered, start) and not any(start < e and s < end for s, e in taken):
+                taken.append((start, end))
+                hits.append(rule.hit(match))
+                break
+    if any(h.complaint for h in hits) and not any(h.flips for h in hits):
+        for match in _WEAK_SARCASM.finditer(lowered):
+            if _starts_a_word(lowered, match.start()):
+                hits.append(RuleHit(f"sarcasm \"{' '.join(match.group(0).split())}\"", -0.2, complaint=True,
+                                    flips=True))
+                break
+    if not text.isascii():
+        hits.extend(_emoji_hits(text))
+    return hits
+
+
+def _starts_a_word(text: str, at: int) -> bool:
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")
+
+
+def _emoji_hits(text: str) -> list[RuleHit]:
+    negative = list(dict.fromkeys(_NEGATIVE_EMOJI.findall(text)))
+    positive = list(dict.fromkeys(_POSITIVE_EMOJI.findall(text)))
+    hits = []
+    if negative:
+        shift = -min(MAX_EMOJI_SHIFT, EMOJI_SHIFT * len(negative))
+        hits.append(RuleHit("emoji " + "".join(negative[:3]), shift))
+    if positive:
+        shift = min(MAX_EMOJI_SHIFT, EMOJI_SHIFT * len(positive))
+        hits.append(RuleHit("emoji " + "".join(positive[:3]), shift))
+    return hits

@@ -1,0 +1,252 @@
+"""Take in posts from any platform: store each once, score it, add it to the
+customer's open ticket or raise a new one, and route it. The caller owns the
+transaction, so a source's cursor commits together with its posts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from config.settings import RoutingSettings, Settings
+from connectors.base import InboundPost
+from listener.assignment import History, Roster, customer_histories, route
+from listener.scoring import Score, Scorer, ScoringContext
+from listener.sentiment_model import trained_model_path
+from store.events import record_event
+from store.models import OPEN_STATUSES, PRIORITIES, Customer, Identity, Mention, Reply, Ticket
+from store.sla import SlaClock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    stored: int = 0
+    duplicates: int = 0
+    own_posts: int = 0
+    tickets_raised: int = 0
+    threaded: int = 0
+    ticket_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: IngestReport) -> None:
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.own_posts += other.own_posts
+        self.tickets_raised += other.tickets_raised
+        self.threaded += other.threaded
+        self.ticket_ids += other.ticket_ids
+
+
+class Intake:
+    def __init__(self, settings: Settings, scorer: Scorer | None = None):
+        self.settings = settings
+        self.scorer = scorer or Scorer(settings.scoring, model_path=trained_model_path(settings))
+        self.sla = SlaClock(settings)
+        self.team = next(iter(settings.teams))
+
+    def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
+               source_id: int | None = None) -> IngestReport:
+        """Take in a batch of posts from one platform. The batch is one
+        savepoint; if another process stored one of its posts meanwhile,
+        it is taken again post by post, skipping what is already there."""
+        fresh, report = self._new_posts(session, posts)
+        if not fresh:
+            return report
+        try:
+            with session.begin_nested():
+                self._take_all(session, fresh, now, source_id, report, one_by_one=False)
+        except IntegrityError:
+            fresh, report = self._new_posts(session, posts)
+            self._take_all(session, fresh, now, source_id, report, one_by_one=True)
+        return report
+
+    def _new_posts(self, session: Session, posts: list[InboundPost]) -> tuple[list[InboundPost], IngestReport]:
+        report = IngestReport()
+        if not posts:
+            return [], report
+        platform = posts[0].platform
+        ids = [p.external_id for p in posts]
+        known = set(session.scalars(
+            select(Mention.external_id).where(Mention.platform == platform, Mention.external_id.in_(ids))
+        ))
+        ours = set(session.scalars(
+            select(Reply.platform_reply_id).join(Ticket)
+            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(ids))
+        ))
+        fresh = []
+        for post in posts:
+            if post.by_brand or post.external_id in ours:
+                report.own_posts += 1
+            elif post.external_id in known:
+                report.duplicates += 1
+            else:
+                known.add(post.external_id)
+                fresh.append(post)
+        return fresh, report
+
+    def _take_all(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
+                  report: IngestReport, one_by_one: bool) -> None:
+        batch = _BatchState(session, posts, now, self.settings.routing)
+        for post in posts:
+            if not one_by_one:
+                self._take(session, post, now, source_id, report, batch)
+                continue
+            try:
+                with session.begin_nested():
+                    self._take(session, post, now, source_id, report, batch)
+            except IntegrityError:
+                report.duplicates += 1
+                batch.forget(post)
+                log.info("%s post %s arrived twice at once; kept the first", post.platform, post.external_id)
+        session.flush()
+        report.ticket_ids = [t.id for t in batch.raised if t in session]
+
+    def _take(self, session: Session, post: InboundPost, now: datetime, source_id: int | None,
+              report: IngestReport, batch: _BatchState) -> None:
+        identity = batch.identity_for(post)
+        history = batch.histories.get(identity.customer_id, History()) if identity.customer_id else History()
+        context = ScoringContext(is_public=post.kind != "direct_message", tier=identity.customer.tier or "standard",
+                                 recent_complaints=history.recent_complaints,
+                                 breached_recently=history.recent_breach, by_brand=post.by_brand)
+        score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
+        mention = Mention(
+            source_id=source_id, platform=post.platform, external_id=post.external_id, kind=post.kind,
+            conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to, identity=identity,
+            text=post.text, url=post.url, rating=post.rating, created_at=post.created_at, received_at=now,
+            raw=post.raw, sentiment=score.sentiment, polarity=score.polarity, urgency=score.urgency,
+            needs_response=score.needs_response, priority=score.priority, topic=score.topic,
+            reasons=list(score.reasons),
+        )
+        session.add(mention)
+        ticket = batch.ticket_for(post, identity)
+        if ticket is not None:
+            mention.ticket = ticket
+            if not ticket.is_open and score.needs_response:
+                ticket.reopen(now)
+                batch.open_tickets[identity.customer] = ticket
+                record_event(session, ticket, "reopened", now, mention=mention,
+                             reason="the customer wrote again in the conversation")
+            self._thread(session, ticket, mention, score, now)
+            report.threaded += 1
+        elif score.needs_response:
+            batch.raised.append(self._raise(session, identity.customer, mention, score, now, batch))
+            report.tickets_raised += 1
+        report.stored += 1
+
+    def _raise(self, session: Session, customer: Customer, mention: Mention, score: Score, now: datetime,
+               batch: _BatchState) -> Ticket:
+        ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=score.priority,
+                        topic=score.topic, team=self.team, escalation_level=0, created_at=now, updated_at=now)
+        self.sla.start(ticket, now, customer.tier or "standard")
+        session.add(ticket)
+        mention.ticket = ticket
+        batch.open_tickets[customer] = ticket
+        record_event(session, ticket, "raised", now, mention=mention, priority=score.priority,
+                     urgency=score.urgency, sentiment=score.sentiment, reasons=list(score.reasons),
+                     sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
+        route(session, ticket, self.settings.routing, now, roster=batch.roster(),
+              history=batch.histories.get(customer.id, History()))
+        return ticket
+
+    def _thread(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime) -> None:
+        """The customer wrote again: the post joins their open ticket, may
+        raise its priority, and restarts the clock for our next answer."""
+        record_event(session, ticket, "customer_wrote", now, mention=mention,
+                     needs_response=score.needs_response, reasons=list(score.reasons))
+        if not score.needs_response:
+            return
+        tier = ticket.customer.tier or "standard"
+        if PRIORITIES.index(score.priority) < PRIORITIES.index(ticket.priority):
+            before = ticket.priority
+            ticket.priority = score.priority
+            targets = self.sla.targets(score.priority, ticket.platform, tier)
+            if ticket.first_response_at is None:
+                ticket.first_response_due_at = min(ticket.first_response_due_at,
+                                                   self.sla.due(now, targets.first_response, ticket.team))
+            ticket.resolution_due_at = min(ticket.resolution_due_at, self.sla.due(now, targets.resolution, ticket.team))
+            record_event(session, ticket, "reprioritized", now, before=before, after=score.priority,
+                         reason=f"a new post scored {score.priority}", mention=mention)
+        self.sla.customer_wrote(ticket, now, tier)
+
+
+class _BatchState:
+    """What the posts of one batch need to know, read in a few queries up
+    front and kept current as the batch is taken in."""
+
+    def __init__(self, session: Session, posts: list[InboundPost], now: datetime, routing: RoutingSettings):
+        self.session = session
+        self.now = now
+        platform = posts[0].platform
+        author_ids = {p.author.platform_user_id for p in posts}
+        self.identities: dict[str, Identity] = {
+            i.platform_user_id: i for i in session.scalars(
+                select(Identity).options(joinedload(Identity.customer))
+                .where(Identity.platform == platform, Identity.platform_user_id.in_(author_ids)))
+        }
+        customer_ids = [i.customer_id for i in self.identities.values()]
+        self.open_tickets: dict[Customer, Ticket] = {}
+        for ticket in session.scalars(
+                select(Ticket).where(Ticket.customer_id.in_(customer_ids), Ticket.platform == platform,
+                                     Ticket.status.in_(OPEN_STATUSES))
+                .order_by(Ticket.created_at, Ticket.id)):
+            self.open_tickets[ticket.customer] = ticket
+        self.histories = customer_histories(session, customer_ids, now, routing)
+        self.raised: list[Ticket] = []
+        parents = {p.in_reply_to for p in posts if p.in_reply_to}
+        self.answered: dict[str, Ticket] = {
+            reply_id: ticket for reply_id, ticket in session.execute(
+                select(Reply.platform_reply_id, Ticket).join(Ticket)
+                .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents)))
+        } if parents else {}
+        conversations = {p.conversation_id for p in posts if p.conversation_id}
+        self.conversations: dict[tuple[str, int], Ticket] = {
+            (conversation, customer_id): ticket for conversation, customer_id, ticket in session.execute(
+                select(Mention.conversation_ref, Identity.customer_id, Ticket)
+                .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
+                .where(Mention.platform == platform, Mention.conversation_ref.in_(conversations))
+                .order_by(Ticket.created_at, Ticket.id))
+        } if conversations else {}
+        self._roster: Roster | None = None
+
+    def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
+        """The ticket a post belongs to: the one whose answer it replies to,
+        else the customer's open ticket, else the customer's ticket from the
+        same conversation (even when resolved)."""
+        answered = self.answered.get(post.in_reply_to)
+        if answered is not None and answered.customer_id == identity.customer_id:
+            return answered
+        ticket = self.open_tickets.get(identity.customer)
+        if ticket is not None:
+            return ticket
+        return self.conversations.get((post.conversation_id, identity.customer_id))
+
+    def identity_for(self, post: InboundPost) -> Identity:
+        author = post.author
+        identity = self.identities.get(author.platform_user_id)
+        if identity is None:
+            customer = Customer(display_name=author.name or author.handle, created_at=self.now)
+            identity = Identity(customer=customer, platform=post.platform, platform_user_id=author.platform_user_id)
+            self.session.add(identity)
+            self.identities[author.platform_user_id] = identity
+        identity.handle = author.handle
+        identity.name = author.name
+        identity.followers = author.followers
+        identity.verified = author.verified
+        return identity
+
+    def roster(self) -> Roster:
+        if self._roster is None:
+            self._roster = Roster(self.session)
+        return self._roster
+
+    def forget(self, post: InboundPost) -> None:
+        """A post's savepoint was rolled back: objects it created are gone."""
+        identity = self.identities.get(post.author.platform_user_id)
+        if identity is not None and identity not in self.session:
+            del self.identities[post.author.platform_user_id]
+        self.open_tickets = {c: t for c, t in self.open_tickets.items() if t in self.session}

@@ -1,0 +1,165 @@
+"""Poll one source: fetch what is new since its cursor, take it in, and
+advance the cursor in the same transaction. A failing source backs off on
+its own; the others go on."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.clock import Clock
+from config.settings import ConfigError, ListenerSettings, RoutingSettings, Settings
+from connectors.base import Batch, Connector, ConnectorError
+from connectors.budget import RequestBudget, spending
+from listener.assignment import route_waiting_tickets
+from listener.intake import Intake, IngestReport
+from store.db import Database
+from store.models import Source
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    source: str
+    status: str
+    report: IngestReport | None = None
+    error: str | None = None
+    next_poll_at: datetime | None = None
+
+
+class Poller:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, intake: Intake,
+                 connector_for: Callable[[str | None, str], Connector]):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.intake = intake
+        self.connector_for = connector_for
+        self._budgets: dict[str, RequestBudget] = {}
+
+    def poll(self, source_id: int, force: bool = False) -> PollOutcome:
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
+            if source is None or not source.enabled:
+                return PollOutcome(source.name if source else str(source_id), "disabled")
+            name, platform, kind, target, query = (source.name, source.platform, source.kind, source.target,
+                                                   source.query)
+            account, cursor, next_poll_at = source.credentials_ref, source.cursor, source.next_poll_at
+        now = self.clock.now()
+        if not force and next_poll_at is not None and next_poll_at > now:
+            return PollOutcome(name, "not due", next_poll_at=next_poll_at)
+        try:
+            with spending(self._budget(name)):
+                batch = self.connector_for(account, platform).fetch(kind, target, cursor, query)
+        except ConnectorError as error:
+            return self._record_failure(source_id, error)
+        except (ConfigError, KeyError) as error:
+            return self._record_failure(source_id, ConnectorError(str(error).strip("'\""), permanent=True))
+        except Exception as error:  # a bug in one source must not stop the others
+            log.exception("polling %s failed unexpectedly", name)
+            return self._record_failure(source_id, ConnectorError(f"unexpected error: {error!r}"))
+        return self._record_batch(source_id, batch)
+
+    def _budget(self, source_name: str) -> RequestBudget | None:
+        """The source's request budget, kept across polls while its limits stay the same."""
+        spec = next((s for s in self.settings.sources if s.name == source_name), None)
+        if spec is None or spec.request_budget is None:
+            self._budgets.pop(source_name, None)
+            return None
+        budget = self._budgets.get(source_name)
+        if budget is None or (budget.limit, budget.window) != (spec.request_budget, spec.budget_window_seconds):
+            budget = self._budgets[source_name] = RequestBudget(
+                f"source {source_name}", spec.request_budget, spec.budget_window_seconds)
+        return budget
+
+    def _record_batch(self, source_id: int, batch: Batch) -> PollOutcome:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
+            for item in batch.skipped:
+                log.warning("source %s: skipped a malformed %s item: %s", source.name, source.platform, item.reason)
+            report = self.intake.ingest(session, batch.posts, now, source_id=source.id)
+            source.cursor = batch.cursor
+            source.status = "ok"
+            source.failures = 0
+            source.last_error = (f"skipped {len(batch.skipped)} malformed item(s): {batch.skipped[0].reason}"
+                                 if batch.skipped else None)
+            source.last_polled_at = now
+            source.next_poll_at = now + timedelta(seconds=source.poll_seconds)
+            outcome = PollOutcome(source.name, "ok", report=report, next_poll_at=source.next_poll_at)
+        if batch.acknowledge is not None:
+            try:
+                batch.acknowledge()
+            except Exception as error:  # the posts are stored; an unacknowledged item is fetched again, once
+                log.warning("source %s: could not acknowledge the batch: %s", outcome.source, error)
+        if report.stored:
+            log.info("source %s: %d new post(s), %d ticket(s) raised, %d threaded", outcome.source,
+                     report.stored, report.tickets_raised, report.threaded)
+        return outcome
+
+    def _record_failure(self, source_id: int, error: ConnectorError) -> PollOutcome:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
+            source.failures += 1
+            source.last_polled_at = now
+            source.last_error = error.message
+            source.status = "broken" if error.permanent else "backing_off"
+            delay = backoff_seconds(error, source.failures, source.poll_seconds, self.settings.listener)
+            source.next_poll_at = now + timedelta(seconds=delay)
+            outcome = PollOutcome(source.name, source.status, error=error.message, next_poll_at=source.next_poll_at)
+        log.warning("source %s is %s until %s: %s", outcome.source, outcome.status,
+                    outcome.next_poll_at.isoformat(timespec="seconds"), error.message)
+        return outcome
+
+    def route_waiting(self, routing: RoutingSettings) -> int:
+        with self.db.transaction() as session:
+            return route_waiting_tickets(session, routing, self.clock.now())
+
+
+def backoff_seconds(error: ConnectorError, failures: int, poll_seconds: int, settings: ListenerSettings) -> float:
+    """The platform's reset time when it gave one; else doubling from the
+    poll interval. Broken sources are retried at the slowest rate, so a
+    fixed credential is picked up. Jitter keeps sources from moving together."""
+    if error.permanent:
+        return settings.max_backoff_seconds
+    if error.retry_after is not None:
+        return error.retry_after + random.uniform(0, min(10.0, error.retry_after * 0.1))
+    delay = min(settings.max_backoff_seconds, poll_seconds * 2 ** (failures - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def sync_sources(session: Session, settings: Settings) -> list[Source]:
+    """Make the sources table match the config: add new sources, update
+    changed ones, disable those no longer configured. Cursors are kept."""
+    existing = {s.name: s for s in session.scalars(select(Source))}
+    configured = set()
+    for spec in settings.sources:
+        configured.add(spec.name)
+        source = existing.get(spec.name)
+        if source is None:
+            source = Source(name=spec.name, status="new", failures=0)
+            session.add(source)
+        account = settings.accounts[spec.account]
+        if source.platform is not None and (source.platform, source.kind, source.target, source.query) != (
+                account.platform, spec.kind, spec.target, spec.query):
+            source.cursor = None
+        source.platform = account.platform
+        source.kind = spec.kind
+        source.target = spec.target
+        source.query = spec.query
+        source.credentials_ref = spec.account
+        source.poll_seconds = settings.poll_seconds(spec)
+        source.enabled = spec.enabled
+    for name, source in existing.items():
+        if name not in configured:
+            source.enabled = False
+    session.flush()
+    return list(session.scalars(select(Source).order_by(Source.id)))

@@ -1,0 +1,62 @@
+"""Who gets a ticket, and why. A pure choice over a snapshot of the agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+SENIOR_ROLES = ("senior", "manager", "admin")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    role: str
+    online: bool
+    open_tickets: int
+    capacity: int
+    last_assigned_at: datetime | None = None
+    platforms: tuple[str, ...] = ()
+
+    @property
+    def is_senior(self) -> bool:
+        return self.role in SENIOR_ROLES
+
+    def can_take(self, platform: str) -> bool:
+        return (self.online and self.open_tickets < self.capacity
+                and (not self.platforms or platform in self.platforms))
+
+
+@dataclass(frozen=True)
+class Choice:
+    agent_id: int | None
+    reason: str
+
+
+def choose_agent(platform: str, candidates: list[Candidate], *, previous_agent_id: int | None,
+                 senior_reason: str | None) -> Choice:
+    """The previous agent of this customer when they can take it (and are
+    senior, when the ticket needs one); a senior when `senior_reason` says
+    why one is needed; else the least loaded agent, the one idle longest on
+    a tie; else nobody, and the ticket waits in the queue."""
+    available = [c for c in candidates if c.can_take(platform)]
+    previous = next((c for c in available if c.id == previous_agent_id), None)
+    if previous is not None and (previous.is_senior or senior_reason is None):
+        return Choice(previous.id, "previous agent")
+    if senior_reason is not None:
+        seniors = [c for c in available if c.is_senior]
+        if seniors:
+            return Choice(_least_loaded(seniors).id, f"senior: {senior_reason}")
+    if previous is not None:
+        return Choice(previous.id, "previous agent (no senior online)")
+    if available:
+        reason = "least loaded (no senior online)" if senior_reason else "least loaded"
+        return Choice(_least_loaded(available).id, reason)
+    return Choice(None, "nobody online with capacity: waiting in the team queue")
+
+
+def _least_loaded(candidates: list[Candidate]) -> Candidate:
+    return min(candidates, key=lambda c: (c.open_tickets, c.last_assigned_at or _NEVER, c.id))

@@ -1,0 +1,349 @@
+"""Score a post: sentiment, whether a person should answer, how urgent it
+is, its priority and topic; every number comes with the reasons that moved it.
+
+What the text says is read once (`_read`); what the post's author, rating
+and history add is decided per post (`_decide`). Nothing here raises on odd
+text: empty, huge, binary or emoji-only posts get a valid score."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.settings import ScoringSettings
+from listener import lexicons
+from listener.care_rules import RuleHit, rule_hits
+from listener.phrases import PhraseIndex, words_of
+from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, SentimentModel, load_model
+from listener.topics import TopicChoice, TopicChooser
+
+log = logging.getLogger(__name__)
+
+# Longer texts are scored on their start: what a customer leads with is what
+# matters, and the cost stays bounded.
+MAX_SCORED_CHARS = 5000
+# Ratings at or below this are negative, at or above the other positive.
+NEGATIVE_RATING, POSITIVE_RATING = 2, 4
+RATED_POLARITY = 0.5
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]+")
+_LINK = re.compile(r"https?://\S+|www\.\S+", re.I)
+_HANDLE = re.compile(r"@\w+")
+_WORD = re.compile(r"[^\W_]")
+_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_QUESTION = re.compile(r"\?|(?:^|[.!\n]\s*|^(?:@\w+[\s,:]+)+)(?:how|why|when|where|what|who|which|can|could|"
+                       r"is|are|do|does|did|will|would|should|has|have|any)\b", re.I)
+_TO_US = re.compile(r"\b(?:you|your|yours|you're|youre|u|ur|y'all|yall)\b|^\s*@\w+", re.I)
+_TO_THE_CROWD = re.compile(r"\b(?:anyone|anybody|everyone|everybody|who else)\b", re.I)
+_LINKS_OF_SPAM, _HASHTAGS_OF_SPAM = 3, 6
+
+
+@dataclass(frozen=True)
+class Score:
+    sentiment: str
+    polarity: float
+    urgency: float
+    needs_response: bool
+    priority: str | None
+    topic: str | None
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ScoringContext:
+    """What the store knows about a post besides its text: whether others
+    can see it, the customer's tier and recent history, and whether the
+    brand wrote it."""
+
+    is_public: bool = True
+    tier: str = "standard"
+    recent_complaints: int = 0
+    breached_recently: bool = False
+    by_brand: bool = False
+
+
+DEFAULT_CONTEXT = ScoringContext()
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the text alone says."""
+
+    polarity: float
+    strength: float
+    reasons: tuple[str, ...]
+    rules: tuple[RuleHit, ...] = ()
+    keywords: tuple[tuple[str, str, float], ...] = ()
+    topic: TopicChoice = TopicChoice(None)
+    question: bool = False
+    to_the_crowd: bool = False
+    addressed: bool = False
+    spam: str | None = None
+    unreadable: str | None = None
+
+    @property
+    def complaint_rule(self) -> bool:
+        return any(r.complaint and r.shift < 0 for r in self.rules)
+
+    @property
+    def request(self) -> bool:
+        return any(r.request for r in self.rules)
+
+
+class Scorer:
+    def __init__(self, settings: ScoringSettings, *, model: SentimentModel | None = None,
+                 model_path: str | Path | None = None):
+        """`model_path` is where a retrained model may be (see
+        `sentiment_model.trained_model_path`); scoring.model_path, when set,
+        is used otherwise; failing both, the shipped model."""
+        self.settings = settings
+        self.negative_below, self.positive_above = settings.sentiment_thresholds
+        self.model = model
+        if settings.scorer == "care" and model is None:
+            self.model = _load_model(model_path or settings.model_path)
+        self._keyword_weights = {name: k.weight for name, k in settings.keywords.items()}
+        self._keywords = PhraseIndex({name: k.words for name, k in settings.keywords.items()})
+        self._topics = TopicChooser({name: topic.words for name, topic in settings.topics.items()})
+        self._spam = PhraseIndex({"spam": settings.spam})
+
+    def score(self, text: str, *, followers: int = 0, rating: int | None = None,
+              context: ScoringContext | None = None) -> Score:
+        return self._decide(self._read(_clean(text)), followers, rating, context or DEFAULT_CONTEXT)
+
+    def score_many(self, texts: Sequence[str], *, followers: Sequence[int] | None = None,
+                   ratings: Sequence[int | None] | None = None,
+                   contexts: Sequence[ScoringContext | None] | None = None) -> list[Score]:
+        """Score a batch; a text that comes more than once (a retweet, a
+        spam wave) is read once."""
+        readings: dict[str, _Reading] = {}
+        scores = []
+        for n, raw in enumerate(texts):
+            text = _clean(raw)
+            reading = readings.get(text)
+            if reading is None:
+                reading = readings[text] = self._read(text)
+            scores.append(self._decide(reading, followers[n] if followers else 0, ratings[n] if ratings else None,
+                                       (contexts[n] if contexts else None) or DEFAULT_CONTEXT))
+        return scores
+
+    def _read(self, text: str) -> _Reading:
+        unreadable = _unreadable(text)
+        if unreadable:
+            return _Reading(0.0, 0.0, (), unreadable=unreadable)
+        polarity, strength, reasons = self._sentiment(text)
+        rules: tuple[RuleHit, ...] = ()
+        if self.settings.scorer == "care":
+            rules = tuple(rule_hits(text))
+            polarity = _apply_rules(polarity, rules)
+            strength = max(strength, -polarity)
+            reasons += tuple(_rule_reason(r) for r in rules)
+        words = words_of(text)
+        keywords = {}
+        for name, phrase in self._keywords.find_all(words):
+            keywords.setdefault(name, (name, phrase, self._keyword_weights[name]))
+        return _Reading(round(polarity, 3), strength, reasons, rules, tuple(keywords.values()),
+                        self._topics.choose(words), bool(_QUESTION.search(text)),
+                        bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words))
+
+    def _sentiment(self, text: str) -> tuple[float, float, tuple[str, ...]]:
+        """(polarity, strength of negative sentiment, reasons). The care
+        model's polarity is the probability of the likelier of negative and
+        positive, signed: thresholds on it are thresholds on a probability."""
+        if self.settings.scorer == "textblob":
+            polarity = lexicons.textblob(text).polarity
+            return polarity, max(0.0, -polarity), (f"textblob:polarity {polarity:+.2f}",)
+        lexicon = lexicons.vader(text)
+        if self.settings.scorer == "vader":
+            return lexicon.polarity, max(0.0, -lexicon.polarity), (f"vader:compound {lexicon.polarity:+.2f}",)
+        negative, neutral, positive = self.model.probabilities(text, lexicon)
+        if negative >= neutral and negative >= positive:
+            reasons = (f"model:negative {negative:.2f}",)
+        else:
+            reasons = (f"model:positive {positive:.2f}",) if positive > neutral else (f"model:neutral {neutral:.2f}",)
+        if abs(lexicon.polarity) >= 0.05:
+            reasons += (f"vader:compound {lexicon.polarity:+.2f}",)
+        return (positive if positive > negative else -negative), negative, reasons
+
+    def _spam_in(self, text: str, words: list[str]) -> str | None:
+        found = self._spam.find_all(words)
+        if found:
+            return repr(found[0][1])
+        if text.count("http") + text.count("www.") >= _LINKS_OF_SPAM and len(_LINK.findall(text)) >= _LINKS_OF_SPAM:
+            return f"{_LINKS_OF_SPAM}+ links"
+        if text.count("#") >= _HASHTAGS_OF_SPAM and len(_HASHTAG.findall(text)) >= _HASHTAGS_OF_SPAM:
+            return f"{_HASHTAGS_OF_SPAM}+ hashtags"
+        return None
+
+    def _decide(self, reading: _Reading, followers: int, rating: int | None, context: ScoringContext) -> Score:
+        s = self.settings
+        reasons = list(reading.reasons)
+        polarity, strength = reading.polarity, reading.strength
+        rating = _valid_rating(rating, reasons)
+        if rating is not None and rating <= NEGATIVE_RATING:
+            polarity = min(polarity, -RATED_POLARITY)
+            strength = max(strength, RATED_POLARITY)
+            reasons.append(f"rating:{rating} -> negative")
+        elif rating is not None and rating >= POSITIVE_RATING:
+            polarity = max(polarity, RATED_POLARITY)
+            reasons.append(f"rating:{rating} -> positive")
+        sentiment = ("negative" if polarity < self.negative_below
+                     else "positive" if polarity > self.positive_above else "neutral")
+        for name, phrase, weight in reading.keywords:
+            reasons.append(f"keyword:{phrase} ({name}) +{weight:.2f}")
+
+        why, base = self._why_answer(reading, sentiment, rating, context)
+        if base is None:
+            reasons.append(f"no response needed: {why}")
+            return Score(sentiment, polarity, 0.0, False, None, reading.topic.topic,
+                         tuple(reasons + _topic_reason(reading.topic)))
+        reasons.append(f"{why} +{base:.2f}")
+        urgency = base + sum(weight for _, _, weight in reading.keywords)
+        if sentiment == "negative" and s.urgency.negative:
+            added = s.urgency.negative * min(1.0, strength)
+            urgency += added
+            reasons.append(f"negative:{strength:.2f} +{added:.2f}")
+        urgency += sum(r.urgency for r in reading.rules)
+        urgency += self._who_and_history(followers, context, reasons)
+        urgency = round(min(1.0, urgency), 3)
+        return Score(sentiment, polarity, urgency, True, self._priority(urgency), reading.topic.topic,
+                     tuple(reasons + _topic_reason(reading.topic)))
+
+    def _why_answer(self, reading: _Reading, sentiment: str, rating: int | None,
+                    context: ScoringContext) -> tuple[str, float | None]:
+        """Why the post needs an answer and the urgency that starts from,
+        or why not and None."""
+        weights = self.settings.urgency
+        if reading.unreadable and (rating is None or rating > NEGATIVE_RATING):
+            return reading.unreadable, None
+        if context.by_brand:
+            return "our own post", None
+        if reading.spam:
+            return f"spam ({reading.spam})", None
+        if sentiment == "negative" or reading.complaint_rule:
+            return "complaint", weights.complaint
+        if reading.keywords:
+            return "keyword", weights.question if sentiment == "positive" else weights.complaint
+        if self.settings.respond_to_questions and (reading.request or (reading.question and self._to_us(reading))):
+            return ("asks for help" if reading.request else "question"), weights.question
+        if sentiment == "positive":
+            if self.settings.respond_to_praise:
+                return "praise", weights.praise
+            return "praise", None
+        return "no complaint, question or request", None
+
+    @staticmethod
+    def _to_us(reading: _Reading) -> bool:
+        """A question is taken as put to the brand unless it is put to the
+        crowd ("anyone else seen this?") with nothing of ours in it."""
+        if not reading.to_the_crowd:
+            return True
+        return bool(reading.topic.topic or reading.keywords or reading.request or reading.addressed)
+
+    def _who_and_history(self, followers: int, context: ScoringContext, reasons: list[str]) -> float:
+        s = self.settings
+        added = 0.0
+        followers = followers if isinstance(followers, int) and followers > 0 else 0
+        if s.reach_followers > 0 and followers >= s.reach_followers and s.reach_weight:
+            added += s.reach_weight
+            reasons.append(f"followers:{_compact(followers)} +{s.reach_weight:.2f}")
+        if context.is_public and s.urgency.public:
+            added += s.urgency.public
+            reasons.append(f"public +{s.urgency.public:.2f}")
+        tier_weight = s.tier_weights.get(str(context.tier).lower(), 0.0)
+        if tier_weight:
+            added += tier_weight
+            reasons.append(f"tier:{context.tier} +{tier_weight:.2f}")
+        if context.recent_complaints > 0 and s.urgency.repeat_complaint:
+            added += s.urgency.repeat_complaint
+            noun = "complaint" if context.recent_complaints == 1 else "complaints"
+            reasons.append(f"history:{context.recent_complaints} recent {noun} +{s.urgency.repeat_complaint:.2f}")
+        if context.breached_recently and s.urgency.breached:
+            added += s.urgency.breached
+            reasons.append(f"history:breached ticket +{s.urgency.breached:.2f}")
+        return added
+
+    def _priority(self, urgency: float) -> str:
+        thresholds = self.settings.priority_thresholds
+        if urgency >= thresholds.urgent:
+            return "urgent"
+        if urgency >= thresholds.high:
+            return "high"
+        if urgency >= thresholds.normal:
+            return "normal"
+        return "low"
+
+
+def _load_model(path: str | None) -> SentimentModel:
+    """The model at `path` when there is one there (a retrained model),
+    else the shipped one."""
+    if path and Path(path).exists():
+        try:
+            return load_model(path)
+        except ModelFileError as error:
+            log.warning("%s; using the shipped sentiment model", error)
+    return load_model(SHIPPED_MODEL)
+
+
+def _clean(text) -> str:
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    elif not isinstance(text, str):
+        text = str(text)
+    text = text[:MAX_SCORED_CHARS].encode("utf-8", "ignore").decode("utf-8")
+    return _CONTROL.sub(" ", text)
+
+
+def _unreadable(text: str) -> str | None:
+    """Why there is nothing to read in the text, if there is not."""
+    if not _WORD.search(text):
+        return "no words to score"
+    if "http" not in text and "www." not in text and "@" not in text:
+        return None
+    without_links = _LINK.sub(" ", text)
+    if not _WORD.search(without_links):
+        return "only a link"
+    if not _WORD.search(_HANDLE.sub(" ", without_links)):
+        return "only mentions"
+    return None
+
+
+def _valid_rating(rating, reasons: list[str]) -> int | None:
+    if rating is None:
+        return None
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        reasons.append(f"rating:{rating!r} ignored (not 1-5)")
+        return None
+    return rating
+
+
+def _apply_rules(polarity: float, rules: tuple[RuleHit, ...]) -> float:
+    """Sarcasm turns praise around; then each rule moves the polarity."""
+    if polarity > 0 and any(r.flips for r in rules):
+        polarity = -polarity
+    return max(-1.0, min(1.0, polarity + sum(r.shift for r in rules)))
+
+
+def _rule_reason(hit: RuleHit) -> str:
+    reason = hit.reason
+    if hit.shift:
+        reason += f" {hit.shift:+.2f}"
+    if hit.urgency:
+        reason += f", urgency +{hit.urgency:.2f}"
+    return reason
+
+
+def _topic_reason(choice: TopicChoice) -> list[str]:
+    return [choice.reason] if choice.topic else []
+
+
+def _compact(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:.1f}m".replace(".0m", "m")
+    if n >= 1000:
+        return f"{n // 1000}k"
+    return str(n)

@@ -1,0 +1,165 @@
+"""The trained sentiment model: a linear model over hashed text features
+plus VADER's scores, stored as one small JSON file and read once.
+
+Weights are kept as 16-bit integers with one scale (compressed, then
+base64 in the JSON). Prediction sums the weights of a post's features; the
+weights of each word's own features are remembered, so a word seen before
+costs one lookup, and so does a word pair seen before."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import sys
+import tempfile
+import zlib
+from array import array
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from config.settings import Settings
+from listener.lexicons import LexiconScore
+from listener.text_features import bucket, pair_features, token_features, tokens
+
+LABELS = ("negative", "neutral", "positive")
+TRAINED_MODEL_NAME = "sentiment-model.json"
+FORMAT = 1
+SHIPPED_MODEL = Path(__file__).with_name("model") / "sentiment.json"
+_MAX_REMEMBERED = 200_000
+
+
+class ModelFileError(Exception):
+    """The model file is missing or not a model this code can read."""
+
+
+class SentimentModel:
+    def __init__(self, weights: array, bits: int, scale: float, bias: tuple[float, ...],
+                 lexicon_weights: tuple[tuple[float, float, float], ...], info: dict | None = None):
+        if len(weights) != len(LABELS) << bits:
+            raise ModelFileError(f"expected {len(LABELS) << bits} weights, found {len(weights)}")
+        self.weights = weights
+        self.bits = bits
+        self.scale = scale
+        self.bias = bias
+        self.lexicon_weights = lexicon_weights
+        self.info = info or {}
+        self._remembered: dict[str, tuple[int, int, int, int]] = {}
+
+    def probabilities(self, text: str, lexicon: LexiconScore) -> tuple[float, float, float]:
+        """P(negative), P(neutral), P(positive): one-vs-rest margins, each
+        through the logistic function, normalised to sum to one."""
+        margins = self.margins(text, lexicon)
+        odds = [1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, m)))) for m in margins]
+        total = sum(odds)
+        return odds[0] / total, odds[1] / total, odds[2] / total
+
+    def margins(self, text: str, lexicon: LexiconScore) -> tuple[float, float, float]:
+        words = tokens(text)
+        remembered = self._remembered
+        count = neg = neu = pos = 0
+        for key in words:
+            known = remembered.get(key)
+            if known is None:
+                known = self._remember(key, token_features(key))
+            count += known[0]
+            neg += known[1]
+            neu += known[2]
+            pos += known[3]
+        for key in pair_features(words):
+            known = remembered.get(key)
+            if known is None:
+                known = self._remember(key, (key,))
+            count += 1
+            neg += known[1]
+            neu += known[2]
+            pos += known[3]
+        per_feature = self.scale / math.sqrt(count)
+        dense = (lexicon.polarity, lexicon.negative, lexicon.positive)
+        (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = self.lexicon_weights
+        return (self.bias[0] + per_feature * neg + a0 * dense[0] + a1 * dense[1] + a2 * dense[2],
+                self.bias[1] + per_feature * neu + b0 * dense[0] + b1 * dense[1] + b2 * dense[2],
+                self.bias[2] + per_feature * pos + c0 * dense[0] + c1 * dense[1] + c2 * dense[2])
+
+    def _remember(self, key: str, found: list[str] | tuple[str, ...]) -> tuple[int, int, int, int]:
+        """The summed weights of a word's features (or of a word pair),
+        kept for the next post that has it."""
+        w = self.weights
+        neg = neu = pos = 0
+        for feature in found:
+            at = 3 * bucket(feature, self.bits)
+            neg += w[at]
+            neu += w[at + 1]
+            pos += w[at + 2]
+        if len(self._remembered) >= _MAX_REMEMBERED:
+            self._remembered.clear()
+        self._remembered[key] = known = (len(found), neg, neu, pos)
+        return known
+
+    def to_dict(self) -> dict:
+        weights = self.weights
+        if sys.byteorder != "little":
+            weights = array("h", weights)
+            weights.byteswap()
+        return {
+            "format": FORMAT,
+            "labels": list(LABELS),
+            "bits": self.bits,
+            "scale": self.scale,
+            "bias": list(self.bias),
+            "lexicon_weights": [list(row) for row in self.lexicon_weights],
+            "weights": base64.b64encode(zlib.compress(weights.tobytes(), 9)).decode("ascii"),
+            "info": self.info,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SentimentModel:
+        if data.get("format") != FORMAT or tuple(data.get("labels", ())) != LABELS:
+            raise ModelFileError(f"not a format-{FORMAT} sentiment model with labels {', '.join(LABELS)}")
+        weights = array("h")
+        weights.frombytes(zlib.decompress(base64.b64decode(data["weights"])))
+        if sys.byteorder != "little":
+            weights.byteswap()
+        return cls(weights, int(data["bits"]), float(data["scale"]), tuple(data["bias"]),
+                   tuple(tuple(row) for row in data["lexicon_weights"]), data.get("info", {}))
+
+
+def trained_model_path(settings: Settings) -> Path | None:
+    """Where `closeloop retrain` keeps its model and the listener looks for
+    it: scoring.model_path when set, else beside the SQLite database; None
+    for a database server without model_path."""
+    if settings.scoring.model_path:
+        return Path(settings.scoring.model_path)
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).resolve().parent / TRAINED_MODEL_NAME
+    return None
+
+
+def load_model(path: str | os.PathLike = SHIPPED_MODEL) -> SentimentModel:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return SentimentModel.from_dict(data)
+    except FileNotFoundError:
+        raise ModelFileError(f"no sentiment model at {str(path)!r}") from None
+    except (ValueError, KeyError, TypeError, zlib.error) as error:
+        raise ModelFileError(f"{str(path)!r} is not a readable sentiment model: {error}") from None
+
+
+def save_model(model: SentimentModel, path: str | os.PathLike) -> None:
+    """Write the file next to its destination, then move it in place: a
+    reader never sees half a model."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(model.to_dict(), f, separators=(",", ":"))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

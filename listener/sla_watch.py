@@ -1,0 +1,176 @@
+"""Watch response-time targets: announce tickets at risk, and at a breach
+flag it, escalate the ticket one level, hand it on when its agent is away,
+and alert the people concerned. Each announcement happens once per due
+time, in the same transaction as what it records."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from config.clock import Clock
+from config.settings import Settings
+from listener.assignment import Roster
+from store.alerts import Recipient, queue_alerts
+from store.db import Database
+from store.events import record_event
+from store.models import Agent, Ticket
+from store.sla import RunningTarget, SlaClock
+
+log = logging.getLogger(__name__)
+
+TARGET_NAMES = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
+LEVEL_ROLES = {"senior": ("senior", "manager", "admin"), "manager": ("manager", "admin")}
+
+
+@dataclass
+class WatchReport:
+    at_risk: list[int] = field(default_factory=list)
+    breached: list[int] = field(default_factory=list)
+
+
+class SlaWatch:
+    def __init__(self, db: Database, settings: Settings, clock: Clock, sla: SlaClock | None = None):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.sla = sla or SlaClock(settings)
+
+    def check(self) -> WatchReport:
+        now = self.clock.now()
+        report = WatchReport()
+        with self.db.transaction() as session:
+            for ticket in session.scalars(self._candidates()):
+                running = self.sla.running(ticket)
+                if running is not None and now > running.due_at:
+                    if ticket.breach_announced_for != running.due_at:
+                        self._breach(session, ticket, running.name, running.due_at, now)
+                        report.breached.append(ticket.id)
+                elif running is not None and now >= running.at_risk_at(self.settings.sla.at_risk_share):
+                    if ticket.at_risk_announced_for != running.due_at:
+                        self._at_risk(session, ticket, running, now)
+                        report.at_risk.append(ticket.id)
+                if (ticket.resolution_due_at is not None and now > ticket.resolution_due_at
+                        and not ticket.resolution_breached and ticket.paused_at is None):
+                    ticket.resolution_breached = True
+                    self._breach(session, ticket, "resolution", ticket.resolution_due_at, now)
+                    report.breached.append(ticket.id)
+        return report
+
+    def _candidates(self):
+        """Open tickets whose running or resolution target may need a word now."""
+        return (
+            select(Ticket)
+            .where(Ticket.status.in_(("new", "open")), Ticket.paused_at.is_(None))
+            .where(or_(
+                Ticket.first_response_at.is_(None) & Ticket.first_response_due_at.is_not(None),
+                Ticket.next_response_due_at.is_not(None),
+                Ticket.resolution_breached.is_(False) & Ticket.resolution_due_at.is_not(None),
+            ))
+            .order_by(Ticket.id)
+        )
+
+    def _at_risk(self, session: Session, ticket: Ticket, running: RunningTarget, now: datetime) -> None:
+        ticket.at_risk_announced_for = running.due_at
+        minutes = max(0, round((running.due_at - now).total_seconds() / 60))
+        what = TARGET_NAMES[running.name]
+        record_event(session, ticket, "at_risk", now, target=running.name, due_at=running.due_at.isoformat(),
+                     minutes_left=minutes)
+        self._alert(session, ticket, "at_risk", f"at_risk:{ticket.id}:{running.name}:{running.due_at.isoformat()}",
+                    f"Ticket {ticket.id} is at risk: {what} due in {minutes} min",
+                    f"{self._summary(ticket)}\nIts {what} is due at {running.due_at:%Y-%m-%d %H:%M} UTC, "
+                    f"in {minutes} min, and nobody has answered yet.",
+                    self._assignee_and_leads(session, ticket), now)
+
+    def _breach(self, session: Session, ticket: Ticket, target: str, due_at: datetime, now: datetime) -> None:
+        if target == "first_response":
+            ticket.first_response_breached = True
+        elif target == "next_response":
+            ticket.next_response_breached = True
+        if target != "resolution":
+            ticket.breach_announced_for = due_at
+        minutes_over = max(0, round((now - due_at).total_seconds() / 60))
+        record_event(session, ticket, "breached", now, target=target, due_at=due_at.isoformat(),
+                     minutes_over=minutes_over)
+        handed_on = self._escalate(session, ticket, now)
+        what = TARGET_NAMES[target]
+        recipients = self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
+        team = self.settings.teams.get(ticket.team)
+        if team is not None:
+            recipients += [Recipient("email", address) for address in team.alert_emails]
+            if team.slack_webhook:
+                recipients.append(Recipient("slack", ticket.team))
+        escalation = (f"Escalated to level {ticket.escalation_level}"
+                      f"{'; handed to ' + handed_on if handed_on else ''}.")
+        self._alert(session, ticket, "breached", f"breach:{ticket.id}:{target}:{due_at.isoformat()}",
+                    f"Ticket {ticket.id} breached its {what} target by {minutes_over} min",
+                    f"{self._summary(ticket)}\nIts {what} was due at {due_at:%Y-%m-%d %H:%M} UTC. {escalation}",
+                    recipients, now)
+
+    def _escalate(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
+        """One level up; when the assignee is away, the ticket goes to the
+        least loaded agent online at the new level, else to anyone online.
+        Returns who took it."""
+        levels = self.settings.escalation.levels
+        if ticket.escalation_level < len(levels):
+            ticket.escalation_level += 1
+            record_event(session, ticket, "escalated", now, level=ticket.escalation_level,
+                         to=levels[ticket.escalation_level - 1])
+        assignee = ticket.assignee
+        if (assignee is not None and assignee.presence == "online") or not self.settings.escalation.reassign_if_away:
+            return None
+        roster = Roster(session)
+        available = [c for c in roster.candidates.values()
+                     if c.id != ticket.assignee_id and c.can_take(ticket.platform)]
+        at_level = [c for c in available if c.role in LEVEL_ROLES[levels[ticket.escalation_level - 1]]]
+        if not (at_level or available):
+            return None
+        chosen = min(at_level or available, key=lambda c: (c.open_tickets, c.id))
+        agent = session.get(Agent, chosen.id)
+        reason = f"escalation: {assignee.name} is {assignee.presence}" if assignee else "escalation: unassigned"
+        ticket.assign(agent, reason, now)
+        roster.took(agent.id, now)
+        record_event(session, ticket, "assigned", now, agent_id=agent.id, agent=agent.email, reason=reason)
+        return agent.name
+
+    def _assignee_and_leads(self, session: Session, ticket: Ticket) -> list[Recipient]:
+        people: list[Agent] = []
+        if ticket.assignee is not None:
+            people.append(ticket.assignee)
+        team = self.settings.teams.get(ticket.team)
+        if team is not None and team.leads:
+            people += session.scalars(select(Agent).where(Agent.email.in_(team.leads), Agent.active.is_(True)))
+        return _web_and_email(people)
+
+    def _level_people(self, session: Session, ticket: Ticket) -> list[Recipient]:
+        if ticket.escalation_level == 0:
+            return []
+        role = self.settings.escalation.levels[ticket.escalation_level - 1]
+        people = session.scalars(select(Agent).where(Agent.role.in_(LEVEL_ROLES[role]), Agent.active.is_(True),
+                                                     Agent.team == ticket.team))
+        return [Recipient("web", agent.email, agent.id) for agent in people]
+
+    def _alert(self, session: Session, ticket: Ticket, kind: str, key: str, subject: str, body: str,
+               recipients: list[Recipient], now: datetime) -> None:
+        link = f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}"
+        queue_alerts(session, key=key, kind=kind, ticket=ticket, recipients=recipients, subject=subject,
+                     body=f"{body}\n{link}", link=link, now=now)
+        log.info("%s (%d recipient(s))", subject, len(recipients))
+
+    @staticmethod
+    def _summary(ticket: Ticket) -> str:
+        assignee = ticket.assignee.name if ticket.assignee else "nobody"
+        return (f"{ticket.priority.capitalize()} {ticket.platform} ticket from {ticket.customer.display_name}, "
+                f"assigned to {assignee}.")
+
+
+def _web_and_email(people: list[Agent]) -> list[Recipient]:
+    recipients = []
+    for agent in dict.fromkeys(people):
+        recipients.append(Recipient("web", agent.email, agent.id))
+        recipients.append(Recipient("email", agent.email, agent.id))
+    return recipients

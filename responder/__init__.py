@@ -1,0 +1,1 @@
+"""The outbox: send queued replies through the connector, at most once."""

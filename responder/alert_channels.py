@@ -1,0 +1,192 @@
+"""The channels an alert reaches staff through: Slack incoming webhooks and
+email (web alerts are read in the app). Each channel is one class with
+`send(message)`; whatever goes wrong becomes a DeliveryError, permanent when
+trying again cannot help (a revoked webhook, an address the mail server
+refuses). Client-library types and exceptions do not leave this module."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+from slack_sdk.webhook import WebhookClient
+
+from config.clock import Clock
+from config.secrets import resolve_secret
+from config.settings import AlertSettings
+
+SLACK_SECTION_LIMIT = 3000
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Message:
+    """An alert as it was when it was claimed; `link` is absolute."""
+
+    alert_id: int
+    recipient: str
+    subject: str
+    body: str
+    link: str | None
+    created_at: datetime
+
+
+class WebChannel:
+    def send(self, message: Message) -> None:
+        """Web alerts are read from their rows in the app: nothing to send."""
+
+
+class SlackChannel:
+    """The recipient is a webhook's name (a team); `url_for` gives its URL
+    and raises LookupError when there is none. The URL is a secret: it
+    never appears in an error."""
+
+    def __init__(self, url_for: Callable[[str], str], timeout: float):
+        self.url_for = url_for
+        self.timeout = timeout
+
+    def send(self, message: Message) -> None:
+        url = self._url(message.recipient)
+        # No retry handlers: the outbox retries later instead of sleeping here.
+        client = WebhookClient(url, timeout=self.timeout, retry_handlers=[])
+        try:
+            response = client.send(text=slack_text(message), blocks=slack_blocks(message))
+        except OSError as error:  # urllib's URLError, refused connections, timeouts
+            raise DeliveryError(f"cannot reach Slack: {getattr(error, 'reason', error)}") from None
+        check_slack_answer(response.status_code, response.body, response.headers)
+
+    def _url(self, name: str) -> str:
+        try:
+            url = self.url_for(name)
+        except LookupError:
+            raise DeliveryError(f"no Slack webhook for {name!r}", permanent=True) from None
+        except Exception as error:
+            raise DeliveryError(f"cannot find the Slack webhook for {name!r}: {error}") from None
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise DeliveryError(f"the Slack webhook for {name!r} is not an http(s) URL", permanent=True)
+        return url
+
+
+def slack_escape(text: str) -> str:
+    """Slack reads <...> as links and mentions (<!channel> would ping a
+    whole channel): untrusted text must not be able to write them."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_text(message: Message) -> str:
+    """The short text shown in notifications."""
+    subject = slack_escape(message.subject)
+    return f"{subject}\n{message.link}" if message.link else subject
+
+
+def slack_blocks(message: Message) -> list[dict]:
+    section = f"*{slack_escape(message.subject)}*\n{slack_escape(message.body)}"
+    if len(section) > SLACK_SECTION_LIMIT:
+        section = section[:SLACK_SECTION_LIMIT - 1] + "…"
+    blocks: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": section}}]
+    if message.link:
+        blocks.append({"type": "actions", "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": "Open ticket"}, "url": message.link},
+        ]})
+    return blocks
+
+
+def check_slack_answer(status: int, body: str, headers: Mapping[str, str]) -> None:
+    """429 waits for Retry-After, another 4xx is permanent (invalid_token,
+    no_service, channel_is_archived), anything else is tried again."""
+    if 200 <= status < 300:
+        return
+    detail = f"Slack answered {status} {(body or '').strip()[:200]}".rstrip()
+    if status == 429:
+        raise DeliveryError(detail, retry_after=retry_after_seconds(headers))
+    raise DeliveryError(detail, permanent=400 <= status < 500)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class EmailChannel:
+    """Plain-text mail through the configured SMTP server: 4xx and lost
+    connections are tried again, 5xx is permanent."""
+
+    def __init__(self, settings: AlertSettings, clock: Clock):
+        self.settings = settings
+        self.clock = clock
+
+    def send(self, message: Message) -> None:
+        email = self.compose(message)
+        try:
+            self._submit(email)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            raise smtp_refusal(code, reply) from None
+        except smtplib.SMTPResponseException as error:
+            raise smtp_refusal(error.smtp_code, error.smtp_error) from None
+        except smtplib.SMTPNotSupportedError as error:
+            raise DeliveryError(f"the mail server does not support this: {error}", permanent=True) from None
+        except (smtplib.SMTPException, OSError) as error:
+            where = f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+            raise DeliveryError(f"cannot reach the mail server {where}: {error}") from None
+
+    def compose(self, message: Message) -> EmailMessage:
+        """The Message-ID is the same on every attempt, so a mail client
+        can hide the copy should an alert be sent twice."""
+        domain = self.settings.smtp_from.rpartition("@")[2] or "localhost"
+        email = EmailMessage()
+        try:
+            email["From"] = self.settings.smtp_from
+            email["To"] = message.recipient
+            email["Subject"] = " ".join(message.subject.split())
+        except ValueError as error:
+            raise DeliveryError(f"cannot write this email: {error}", permanent=True) from None
+        email["Date"] = format_datetime(self.clock.now())
+        email["Message-ID"] = f"<alert.{message.alert_id}.{message.created_at.timestamp():.0f}@{domain}>"
+        email.set_content(f"{message.body}\n\n{message.link}\n" if message.link else f"{message.body}\n")
+        return email
+
+    def _submit(self, email: EmailMessage) -> None:
+        settings = self.settings
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.timeout_seconds)
+        try:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_user:
+                password = resolve_secret(settings.smtp_password or "", key="alerts.smtp_password")
+                smtp.login(settings.smtp_user, password)
+            smtp.send_message(email)
+        finally:
+            quit_quietly(smtp)
+
+
+def quit_quietly(smtp: smtplib.SMTP) -> None:
+    """Once the message is accepted, a failing QUIT must not make it look unsent."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def smtp_refusal(code: int, reply: bytes | str) -> DeliveryError:
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return DeliveryError(f"the mail server answered {code} {text}", permanent=500 <= code < 600)

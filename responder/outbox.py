@@ -1,0 +1,190 @@
+"""The outbox: replies are queued by agents and sent by a job, each at most
+once. A reply is claimed with a compare-and-set before it is sent; a send
+whose outcome is unknown (the process died, the call timed out) is checked
+against the platform before it is tried again."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from config.clock import Clock
+from config.settings import OutboxSettings
+from connectors.base import Connector, ConnectorError, PostedReply
+from responder.channels import ReplyChannel, ReplyRefused
+from store.db import Database
+from store.events import record_event
+from store.models import Agent, Mention, Reply, Ticket
+
+log = logging.getLogger(__name__)
+
+
+def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None, now: datetime,
+                idempotency_key: str | None = None, channel: ReplyChannel | None = None) -> Reply:
+    """Put a reply to the ticket's latest customer post in the outbox.
+    The same idempotency key returns the reply queued the first time."""
+    channel = channel or ReplyChannel.of(ticket.platform)
+    if idempotency_key:
+        existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
+        if existing is not None:
+            if existing.ticket_id != ticket.id:
+                raise ReplyRefused("this idempotency key was used for another ticket", status=409)
+            return existing
+    body = (body or "").strip()
+    if not body:
+        raise ReplyRefused("the reply is empty", status=400)
+    if not channel.can_reply:
+        raise ReplyRefused(channel.why_not)
+    if len(body) > channel.limit:
+        raise ReplyRefused(f"the reply has {len(body)} characters; {ticket.platform} allows {channel.limit}")
+    if not ticket.is_open:
+        raise ReplyRefused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
+    mention = session.scalar(
+        select(Mention).where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc())
+    )
+    if mention is None:
+        raise ReplyRefused(f"ticket {ticket.id} has no customer post to answer", status=409)
+    reply = Reply(ticket=ticket, mention=mention, agent=agent, body=body, status="queued", attempts=0,
+                  idempotency_key=idempotency_key or None, created_at=now, next_attempt_at=now)
+    session.add(reply)
+    session.flush()
+    record_event(session, ticket, "reply_queued", now, actor=agent.email if agent else "system",
+                 mention=mention, reply_id=reply.id)
+    return reply
+
+
+@dataclass(frozen=True)
+class Claim:
+    reply_id: int
+    body: str
+    in_reply_to: str
+    platform: str
+    account: str | None
+    outcome_unknown: bool
+
+
+class Outbox:
+    def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
+                 connector_for: Callable[[str | None, str], Connector]):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.connector_for = connector_for
+
+    def send_due(self, limit: int = 20) -> int:
+        """Send up to `limit` due replies; returns how many were handled."""
+        handled = 0
+        for reply_id in self._due_reply_ids(limit):
+            claim = self._claim(reply_id)
+            if claim is not None:
+                self._deliver(claim)
+                handled += 1
+        return handled
+
+    def _due_reply_ids(self, limit: int) -> list[int]:
+        now = self.clock.now()
+        stale = now - timedelta(seconds=self.settings.stale_send_seconds)
+        return self.db.ids_to_claim(
+            select(Reply.id)
+            .where(or_(
+                (Reply.status == "queued") & (Reply.next_attempt_at <= now),
+                (Reply.status == "sending") & (Reply.claimed_at < stale),
+            ))
+            .order_by(Reply.next_attempt_at, Reply.id)
+            .limit(limit)
+        )
+
+    def _claim(self, reply_id: int) -> Claim | None:
+        """Mark the reply as being sent, if no other worker did first."""
+        now = self.clock.now()
+        stale = now - timedelta(seconds=self.settings.stale_send_seconds)
+        with self.db.transaction() as session:
+            reply = session.get(Reply, reply_id)
+            if reply is None:
+                return None
+            outcome_unknown = reply.status == "sending" or reply.attempts > 0
+            won = session.execute(
+                update(Reply)
+                .where(Reply.id == reply_id)
+                .where(or_(
+                    (Reply.status == "queued") & (Reply.next_attempt_at <= now),
+                    (Reply.status == "sending") & (Reply.claimed_at < stale),
+                ))
+                .where(Reply.attempts == reply.attempts)
+                .values(status="sending", claimed_at=now, attempts=Reply.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            if not won:
+                return None
+            mention = reply.mention
+            account = mention.source.credentials_ref if mention.source else None
+            return Claim(reply.id, reply.body, mention.external_id, mention.platform, account, outcome_unknown)
+
+    def _deliver(self, claim: Claim) -> None:
+        try:
+            connector = self.connector_for(claim.account, claim.platform)
+            posted = None
+            if claim.outcome_unknown:
+                posted = connector.find_reply(claim.in_reply_to, claim.body)
+                if posted is not None:
+                    log.info("reply %s was already on %s as %s; not posting again",
+                             claim.reply_id, claim.platform, posted.external_id)
+            if posted is None:
+                posted = connector.post_reply(claim.in_reply_to, claim.body)
+        except ConnectorError as error:
+            self._record_failure(claim, error)
+            return
+        except Exception as error:  # a bug must not stop the outbox
+            log.exception("sending reply %s failed unexpectedly", claim.reply_id)
+            self._record_failure(claim, ConnectorError(f"unexpected error: {error}"))
+            return
+        self._record_sent(claim, posted)
+
+    def _record_sent(self, claim: Claim, posted: PostedReply) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            reply = session.get(Reply, claim.reply_id)
+            reply.status = "sent"
+            reply.platform_reply_id = posted.external_id
+            reply.url = posted.url
+            reply.sent_at = now
+            reply.last_error = None
+            reply.next_attempt_at = None
+            reply.ticket.record_response(now)
+            record_event(session, reply.ticket, "replied", now,
+                         actor=reply.agent.email if reply.agent else "system",
+                         reply_id=reply.id, platform_reply_id=posted.external_id, url=posted.url)
+
+    def _record_failure(self, claim: Claim, error: ConnectorError) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            reply = session.get(Reply, claim.reply_id)
+            reply.last_error = error.message
+            if error.permanent or reply.attempts >= self.settings.max_attempts:
+                reply.status = "failed"
+                reply.next_attempt_at = None
+                record_event(session, reply.ticket, "reply_failed", now, reply_id=reply.id,
+                             error=error.message, attempts=reply.attempts)
+                log.warning("reply %s failed: %s", reply.id, error.message)
+                return
+            delay = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2 ** (reply.attempts - 1))
+            if error.retry_after:
+                delay = max(delay, error.retry_after)
+            reply.status = "queued"
+            reply.next_attempt_at = now + timedelta(seconds=delay)
+            log.info("reply %s will be retried in %.0f s: %s", reply.id, delay, error.message)
+
+
+def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime) -> None:
+    """Queue a failed reply again (an agent fixed the cause)."""
+    if reply.status != "failed":
+        raise ReplyRefused(f"reply {reply.id} is {reply.status}, only a failed reply can be retried", status=409)
+    reply.status = "queued"
+    reply.next_attempt_at = now
+    record_event(session, reply.ticket, "reply_retried", now, actor=agent.email if agent else "system",
+                 reply_id=reply.id)

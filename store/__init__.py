@@ -1,0 +1,1 @@
+"""SQLAlchemy models, engine and sessions, migrations; rules about one record."""

@@ -1,0 +1,383 @@
+"""The domain records (see DESIGN.md) and the rules about one record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from store.types import UTCDateTime
+
+TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
+OPEN_STATUSES = ("new", "open", "pending")
+PRIORITIES = ("urgent", "high", "normal", "low")
+REPLY_STATUSES = ("queued", "sending", "sent", "failed")
+ROLES = ("agent", "senior", "manager", "admin")
+PRESENCES = ("online", "away", "offline")
+CORRECTABLE_FIELDS = ("needs_response", "priority", "topic", "sentiment")
+ALERT_CHANNELS = ("web", "email", "slack")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    target: Mapped[str] = mapped_column(String(500), default="")
+    query: Mapped[str] = mapped_column(String(500), default="")
+    credentials_ref: Mapped[str] = mapped_column(String(100))
+    cursor: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_polled_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime | None]
+
+    __table_args__ = (CheckConstraint(_in("status", ("new", "ok", "backing_off", "broken")), name="source_status"),)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    tier: Mapped[str] = mapped_column(String(20), default="standard")
+    email: Mapped[str | None] = mapped_column(String(320))
+    crm_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="customer")
+
+
+class Identity(Base):
+    __tablename__ = "identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_user_id: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(200), default="")
+    followers: Mapped[int] = mapped_column(Integer, default=0)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    customer: Mapped[Customer] = relationship(back_populates="identities")
+
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="identity_per_platform_user"),)
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20), default="agent")
+    team: Mapped[str] = mapped_column(String(100), default="care")
+    platforms: Mapped[list[Any]] = mapped_column(default=list)
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    capacity: Mapped[int] = mapped_column(Integer, default=10)
+    presence: Mapped[str] = mapped_column(String(20), default="offline")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_assigned_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="agent_role"),
+        CheckConstraint(_in("presence", PRESENCES), name="agent_presence"),
+        CheckConstraint("capacity >= 0", name="agent_capacity"),
+    )
+
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    priority: Mapped[str] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(50))
+    sla_policy: Mapped[str] = mapped_column(String(100), default="default")
+    first_response_due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    next_response_due_at: Mapped[datetime | None]
+    # When the response target that is running now started (creation, or the
+    # customer's latest post), moved on by pauses; at-risk is measured from it.
+    sla_started_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    # The due times already announced as at risk and as breached: a check
+    # after a restart neither repeats nor misses an announcement.
+    at_risk_announced_for: Mapped[datetime | None]
+    breach_announced_for: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    assignment_reason: Mapped[str | None] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(100), default="care")
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    first_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    followup_state: Mapped[str | None] = mapped_column(String(20))
+    followup_answer: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    customer: Mapped[Customer] = relationship()
+    assignee: Mapped[Agent | None] = relationship()
+    mentions: Mapped[list[Mention]] = relationship(back_populates="ticket", order_by="Mention.created_at")
+    replies: Mapped[list[Reply]] = relationship(back_populates="ticket", order_by="Reply.id")
+    events: Mapped[list[Event]] = relationship(back_populates="ticket", order_by="Event.id")
+
+    __table_args__ = (
+        CheckConstraint(_in("status", TICKET_STATUSES), name="ticket_status"),
+        CheckConstraint(_in("priority", PRIORITIES), name="ticket_priority"),
+        Index("ix_tickets_status_due", "status", "first_response_due_at"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def due_at(self) -> datetime | None:
+        """The next response-time target this ticket must meet, if any."""
+        if not self.is_open or self.paused_at is not None:
+            return None
+        if self.first_response_at is None:
+            return self.first_response_due_at
+        return self.next_response_due_at
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        due = self.due_at()
+        return None if due is None else due - now
+
+    def is_breached(self, now: datetime) -> bool:
+        due = self.due_at()
+        return due is not None and now > due
+
+    def record_response(self, now: datetime) -> None:
+        """An answer reached the customer: the running response target is met
+        (or missed), and nothing is due until the customer writes again."""
+        if self.first_response_at is None:
+            self.first_response_at = now
+            if self.first_response_due_at is not None and now > self.first_response_due_at:
+                self.first_response_breached = True
+        elif self.next_response_due_at is not None and now > self.next_response_due_at:
+            self.next_response_breached = True
+        self.next_response_due_at = None
+        if self.status == "new":
+            self.status = "open"
+        self.updated_at = now
+
+    def resolve(self, now: datetime) -> None:
+        if not self.is_open:
+            raise TicketStateError(f"ticket {self.id} is already {self.status}")
+        self.status = "resolved"
+        self.resolved_at = now
+        self.next_response_due_at = None
+        self.paused_at = None
+        self.resolution_breached = self.resolution_due_at is not None and now > self.resolution_due_at
+        self.updated_at = now
+
+    def reopen(self, now: datetime) -> None:
+        if self.is_open:
+            raise TicketStateError(f"ticket {self.id} is already {self.status}")
+        self.status = "open"
+        self.resolved_at = None
+        self.paused_at = None
+        self.updated_at = now
+
+    def assign(self, agent: Agent | None, reason: str, now: datetime) -> None:
+        self.assignee = agent
+        self.assignee_id = agent.id if agent else None
+        self.assignment_reason = reason
+        if agent is not None:
+            agent.last_assigned_at = now
+        self.updated_at = now
+
+
+class TicketStateError(Exception):
+    """The ticket is not in a state that allows this change."""
+
+
+class Mention(Base):
+    __tablename__ = "mentions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    conversation_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(100))
+    identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(1000), default="")
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    raw: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sentiment: Mapped[str] = mapped_column(String(20))
+    polarity: Mapped[float]
+    urgency: Mapped[float]
+    needs_response: Mapped[bool] = mapped_column(Boolean)
+    priority: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(50))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+
+    source: Mapped[Source | None] = relationship()
+    identity: Mapped[Identity] = relationship()
+    ticket: Mapped[Ticket | None] = relationship(back_populates="mentions")
+
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),)
+
+
+class Reply(Base):
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    platform_reply_id: Mapped[str | None] = mapped_column(String(100))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="replies")
+    mention: Mapped[Mention] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", REPLY_STATUSES), name="reply_status"),
+        Index("ix_replies_status_next", "status", "next_attempt_at"),
+    )
+
+
+class Event(Base):
+    """Append-only: everything that happens to a ticket, with who and why."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(320), default="system")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime]
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    mention: Mapped[Mention | None] = relationship()
+
+    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+
+
+class Correction(Base):
+    """An agent overruled the scorer: what it said, what the agent said.
+    Corrections train the next model and show how often the scorer errs."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    field: Mapped[str] = mapped_column(String(30))
+    original: Mapped[str | None] = mapped_column(String(100))
+    corrected: Mapped[str] = mapped_column(String(100))
+    original_scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+    mention: Mapped[Mention] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("field", CORRECTABLE_FIELDS), name="correction_field"),
+    )
+
+
+class Alert(Base):
+    """A message to staff (at risk, breached, escalated, ...) on one channel
+    to one recipient, delivered by the alert outbox. `key` names the
+    occasion: one alert per occasion, channel and recipient, whatever
+    restarts happen in between."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    recipient: Mapped[str] = mapped_column(String(320))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("key", "channel", "recipient", name="alert_once_per_occasion"),
+        CheckConstraint(_in("channel", ALERT_CHANNELS), name="alert_channel"),
+        CheckConstraint(_in("status", ("queued", "sending", "sent", "failed")), name="alert_status"),
+        Index("ix_alerts_status_next", "status", "next_attempt_at"),
+    )
+
+
+class ApiToken(Base):
+    """Only a hash of the token is kept; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    agent: Mapped[Agent] = relationship()

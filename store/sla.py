@@ -1,0 +1,122 @@
+"""The SLA clock: which targets apply to a ticket, when each answer is due in
+its team's business time, pauses while the ticket waits on the customer,
+and breaches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from config.settings import MinutesPerPriority, Settings
+from config.business_hours import BusinessHours, add_business_time, business_time_between
+from store.models import Ticket
+
+@dataclass(frozen=True)
+class Targets:
+    policy: str
+    first_response: timedelta
+    next_response: timedelta
+    resolution: timedelta
+
+
+@dataclass(frozen=True)
+class RunningTarget:
+    """The response target a ticket must meet next."""
+
+    name: str
+    started_at: datetime
+    due_at: datetime
+
+    def at_risk_at(self, share: float) -> datetime:
+        return self.started_at + (self.due_at - self.started_at) * share
+
+
+class SlaClock:
+    def __init__(self, settings: Settings):
+        self.sla = settings.sla
+        self.hours = {name: BusinessHours.from_spec(team.hours) if team.hours else None
+                      for name, team in settings.teams.items()}
+
+    def targets(self, priority: str, platform: str, tier: str) -> Targets:
+        policy = next((p for p in self.sla.policies if p.applies_to(platform, tier)), None)
+
+        def minutes(name: str) -> timedelta:
+            table: MinutesPerPriority = (policy and getattr(policy, f"{name}_minutes")) or getattr(
+                self.sla, f"{name}_minutes")
+            return timedelta(minutes=table.for_priority(priority))
+
+        return Targets(policy.name if policy else "default", minutes("first_response"), minutes("next_response"),
+                       minutes("resolution"))
+
+    def due(self, start: datetime, duration: timedelta, team: str) -> datetime:
+        return add_business_time(start, duration, self.hours.get(team))
+
+    def start(self, ticket: Ticket, now: datetime, tier: str) -> None:
+        """Set a new ticket's targets and due times."""
+        targets = self.targets(ticket.priority, ticket.platform, tier)
+        ticket.sla_policy = targets.policy
+        ticket.sla_started_at = now
+        ticket.first_response_due_at = self.due(now, targets.first_response, ticket.team)
+        ticket.resolution_due_at = self.due(now, targets.resolution, ticket.team)
+
+    def customer_wrote(self, ticket: Ticket, now: datetime, tier: str) -> None:
+        """The customer wrote again: a paused clock resumes, and once we have
+        answered, the next answer is due."""
+        self.resume(ticket, now)
+        if ticket.first_response_at is not None and ticket.next_response_due_at is None:
+            targets = self.targets(ticket.priority, ticket.platform, tier)
+            ticket.sla_started_at = now
+            ticket.next_response_due_at = self.due(now, targets.next_response, ticket.team)
+        if ticket.status == "pending":
+            ticket.status = "open"
+        ticket.updated_at = now
+
+    def pause(self, ticket: Ticket, now: datetime) -> None:
+        """The ticket waits on the customer: its clock stops."""
+        if ticket.paused_at is None:
+            ticket.paused_at = now
+        ticket.status = "pending"
+        ticket.updated_at = now
+
+    def resume(self, ticket: Ticket, now: datetime) -> None:
+        """Targets still running move on by the business time the ticket
+        waited; one already met keeps the due time it was met against."""
+        if ticket.paused_at is None:
+            return
+        hours = self.hours.get(ticket.team)
+        waited = business_time_between(ticket.paused_at, now, hours)
+        running = ["next_response_due_at", "resolution_due_at"]
+        if ticket.first_response_at is None:
+            running.append("first_response_due_at")
+        for field in running:
+            moment = getattr(ticket, field)
+            if moment is not None:
+                setattr(ticket, field, add_business_time(moment, waited, hours))
+        if ticket.sla_started_at is not None:
+            ticket.sla_started_at += now - ticket.paused_at
+        ticket.paused_at = None
+
+    def reprioritize(self, ticket: Ticket, priority: str, tier: str, now: datetime) -> None:
+        """A new priority means new targets, counted from when each started."""
+        ticket.priority = priority
+        targets = self.targets(priority, ticket.platform, tier)
+        ticket.sla_policy = targets.policy
+        if ticket.first_response_at is None:
+            ticket.first_response_due_at = self.due(ticket.sla_started_at or ticket.created_at,
+                                                    targets.first_response, ticket.team)
+        elif ticket.next_response_due_at is not None:
+            ticket.next_response_due_at = self.due(ticket.sla_started_at, targets.next_response, ticket.team)
+        ticket.resolution_due_at = self.due(ticket.created_at, targets.resolution, ticket.team)
+        ticket.updated_at = now
+
+    @staticmethod
+    def running(ticket: Ticket) -> RunningTarget | None:
+        """The response target the ticket must meet next, if one runs."""
+        if not ticket.is_open or ticket.paused_at is not None:
+            return None
+        started = ticket.sla_started_at or ticket.created_at
+        if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+            return RunningTarget("first_response", started, ticket.first_response_due_at)
+        if ticket.next_response_due_at is not None:
+            return RunningTarget("next_response", started, ticket.next_response_due_at)
+        return None

@@ -1,0 +1,113 @@
+"""The loop as an agent works it, in a real browser (Playwright driving
+Debian's Chromium)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import requests
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import IN_CI
+from tests.e2e.conftest import wait_for
+
+CHROMIUM = os.environ.get("CLOSELOOP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(reason + "; CI must run them")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def service(sqlite_db, emulator, start_service):
+    return start_service(sqlite_db, emulator)
+
+
+def customer_posts(emulator, text, handle="maria_k"):
+    response = requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": handle, "name": "Maria K.", "followers": 310}, "text": text})
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def sign_in(page, service):
+    page.goto(f"{service}/inbox")
+    page.fill("input[name=email]", "agent@example.com")
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{service}/inbox**")
+
+
+def wait_for_inbox_row(page, service, text):
+    def row_shows_up():
+        """the post in the inbox"""
+        page.goto(f"{service}/inbox")
+        return page.get_by_text(text, exact=False).count() > 0
+    wait_for(row_shows_up, every=0.5)
+
+
+def test_an_agent_answers_a_complaint_from_the_inbox(page, service, emulator):
+    complaint = "My order still hasn't arrived after two weeks. Terrible service."
+    post_id = customer_posts(emulator, complaint)
+    sign_in(page, service)
+    wait_for_inbox_row(page, service, "still hasn't arrived")
+
+    page.get_by_text("still hasn't arrived").first.click()
+    page.wait_for_url(f"{service}/tickets/*")
+    assert page.get_by_text("negative", exact=True).count() > 0
+    reply = "Sorry Maria! Your parcel is on its way and will be with you tomorrow."
+    page.fill("textarea[name=body]", reply)
+    ticket_url = page.url
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send reply").click()
+
+    def delivered():
+        """the reply shown as sent"""
+        page.goto(ticket_url)
+        return page.locator(".delivery.sent").count() == 1
+    wait_for(delivered, every=0.5)
+
+    posts = requests.get(f"{emulator.url}/_emulator/x/posts", timeout=5).json()["posts"]
+    assert [(p["in_reply_to"], p["text"]) for p in posts if p["by_brand"]] == [(post_id, reply)]
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("h1 .status")).to_have_text("resolved")
+
+
+def test_a_hostile_post_shows_as_text_and_runs_nothing(page, service, emulator):
+    customer_posts(emulator, f"Why is my refund late? {HOSTILE}", handle="mallory")
+    sign_in(page, service)
+    wait_for_inbox_row(page, service, "Why is my refund late?")
+    assert page.get_by_text("<script>alert(1)</script>", exact=False).count() > 0
+
+    page.get_by_text("Why is my refund late?").first.click()
+    page.wait_for_url(f"{service}/tickets/*")
+    assert page.get_by_text("onerror=alert(2)", exact=False).count() > 0
+    assert page.dialogs == []
+    assert page.locator("img[src=x]").count() == 0

@@ -1,0 +1,132 @@
+"""The closeloop command: start-up checks, init, migrate, poll, run."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from closeloop.cli import main
+from store.db import Database
+from store.models import Agent, Mention, Source
+
+
+def config_file(tmp_path: Path, extra: str = "") -> Path:
+    path = tmp_path / "closeloop.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/closeloop.db"\n{extra}')
+    return path
+
+
+OAUTH = 'consumer_key = "k"\nconsumer_secret = "s"\naccess_token = "t"\naccess_token_secret = "ts"'
+
+
+def x_source(emulator_url: str, credentials: str = OAUTH) -> str:
+    """An X account on the emulator and its mentions source, as TOML."""
+    return (f'[accounts.acme_x]\nplatform = "x"\nbase_url = "{emulator_url}"\n{credentials}\n\n'
+            '[[sources]]\nname = "x-mentions"\naccount = "acme_x"\nkind = "mentions"\n')
+
+
+def run_cli(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
+
+
+def test_a_bad_config_stops_start_up_with_the_key_and_the_reason(tmp_path):
+    path = config_file(tmp_path, "[web]\nport = 99999\n")
+    result = run_cli("--config", str(path), "migrate")
+    assert result.exit_code == 1
+    assert "web.port = 99999: Input should be less than or equal to 65535" in result.output
+
+
+def test_init_migrates_and_creates_the_first_admin_once(tmp_path):
+    path = config_file(tmp_path)
+    first = run_cli("--config", str(path), "init", "--admin-email", "Boss@Example.com",
+                    "--admin-password", "s3cret-pass")
+    assert first.exit_code == 0, first.output
+    assert "admin boss@example.com created" in first.output
+    db = Database(f"sqlite:///{tmp_path}/closeloop.db")
+    with db.transaction() as session:
+        admin = session.scalar(select(Agent))
+        assert (admin.email, admin.role) == ("boss@example.com", "admin")
+        assert "s3cret-pass" not in admin.password_hash
+    again = run_cli("--config", str(path), "init", "--admin-email", "other@example.com",
+                    "--admin-password", "x")
+    assert again.exit_code == 1
+    assert "agents exist already" in again.output
+
+
+def test_init_prompts_for_what_it_is_not_given(tmp_path):
+    path = config_file(tmp_path)
+    result = run_cli("--config", str(path), "init", input="lead@example.com\npw\npw\n")
+    assert result.exit_code == 0, result.output
+    assert "admin lead@example.com created" in result.output
+
+
+def test_poll_fetches_a_source_now_and_reports_what_came_in(tmp_path, emulator):
+    requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "tom", "name": "Tom", "followers": 5}, "text": "Refund still missing, awful!"})
+    path = config_file(tmp_path, x_source(emulator.url))
+    result = run_cli("--config", str(path), "poll")
+    assert result.exit_code == 0, result.output
+    assert "x-mentions: 1 new, 0 seen before, 1 ticket(s) raised" in result.output
+    again = run_cli("--config", str(path), "poll", "x-mentions")
+    assert "x-mentions: 0 new" in again.output
+    with Database(f"sqlite:///{tmp_path}/closeloop.db").transaction() as session:
+        assert len(session.scalars(select(Mention)).all()) == 1
+        assert session.scalar(select(Source.cursor)) is not None
+
+
+def test_poll_reports_a_broken_source_and_fails(tmp_path, emulator):
+    requests.post(f"{emulator.url}/_emulator/faults", timeout=5, json={"platform": "x", "status": 401, "count": 5})
+    path = config_file(tmp_path, x_source(emulator.url, credentials='bearer_token = "nope"\nuser_id = "1"'))
+    result = CliRunner().invoke(main, ["--config", str(path), "poll"])
+    assert result.exit_code == 1
+    assert "x-mentions: broken" in result.output
+    assert "401" in result.output
+
+
+def test_poll_names_an_unknown_source(tmp_path):
+    result = run_cli("--config", str(config_file(tmp_path)), "poll", "nope")
+    assert result.exit_code == 1
+    assert "no enabled source named 'nope'" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_serves_the_web_app_and_the_scheduler_in_one_process(tmp_path, emulator):
+    port = free_port()
+    path = config_file(tmp_path, x_source(emulator.url) + "poll_seconds = 1\n")
+    env = {**os.environ, "CLOSELOOP_CONFIG": str(path)}
+    process = subprocess.Popen([sys.executable, "-m", "closeloop", "run", "--port", str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        health = None
+        for _ in range(100):
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                if health.json()["sources"][0]["status"] == "ok":
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        assert health is not None and health.status_code == 200
+        body = health.json()
+        assert body["scheduler"]["running"] is True
+        assert {job["id"] for job in body["scheduler"]["jobs"]} >= {"poll:x-mentions", "outbox", "route-waiting"}
+        assert body["sources"][0]["name"] == "x-mentions"
+        assert body["sources"][0]["status"] == "ok"
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert process.returncode == 0, output
+    assert "Traceback" not in output

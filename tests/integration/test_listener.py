@@ -1,0 +1,409 @@
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from connectors.base import ConnectorError, SkippedItem
+from listener.intake import Intake
+from listener.polling import Poller, sync_sources
+from store.accounts import create_agent
+from store.models import Customer, Event, Identity, Mention, Source, Ticket
+from tests.integration.loop_helpers import ScriptedConnector, batch, post, rate_limited
+
+
+@pytest.fixture
+def configured(settings):
+    return settings.model_copy(update={
+        "accounts": {"acme_x": settings.accounts.get("acme_x") or _account()},
+        "sources": (_source("x-mentions"), _source("x-search", kind="search", target="acme")),
+    })
+
+
+def _account():
+    from config.settings import AccountSettings
+
+    return AccountSettings(platform="x", bearer_token="t")
+
+
+def _source(name, kind="mentions", target=""):
+    from config.settings import SourceSettings
+
+    return SourceSettings(name=name, account="acme_x", kind=kind, target=target, poll_seconds=60)
+
+
+class World:
+    def __init__(self, db, settings, clock, connectors):
+        self.db, self.clock = db, clock
+        self.connectors = connectors
+        self.poller = Poller(db, settings, clock, Intake(settings), self.connector_for)
+        with db.transaction() as session:
+            self.sources = {s.name: s.id for s in sync_sources(session, settings)}
+
+    def connector_for(self, account, platform):
+        return self.connectors[self._polling]
+
+    def poll(self, name="x-mentions", force=True):
+        self._polling = name
+        return self.poller.poll(self.sources[name], force=force)
+
+    def count(self, model, *where):
+        with self.db.transaction() as session:
+            return session.scalar(select(func.count()).select_from(model).where(*where))
+
+    def source(self, name="x-mentions"):
+        with self.db.transaction() as session:
+            return session.get(Source, self.sources[name])
+
+    def tickets(self):
+        with self.db.transaction() as session:
+            return session.scalars(select(Ticket).order_by(Ticket.id)).all()
+
+    def agent(self, email, role="agent", presence="online", capacity=5):
+        with self.db.transaction() as session:
+            return create_agent(session, name=email.split("@")[0], email=email, password="pw", role=role,
+                                presence=presence, capacity=capacity, now=self.clock.now()).id
+
+
+def world(db, settings, clock, **connectors):
+    return World(db, settings, clock, connectors)
+
+
+def score_fails_on(bad_text, w, monkeypatch):
+    """Storing a batch fails midway: the scorer raises on one post."""
+    original = w.poller.intake.scorer.score
+
+    def score(text, **kwargs):
+        if text == bad_text:
+            raise RuntimeError("scorer failed")
+        return original(text, **kwargs)
+
+    monkeypatch.setattr(w.poller.intake.scorer, "score", score)
+
+
+def test_it_stores_each_post_once_and_raises_one_ticket(db, configured, clock):
+    complaint = post("My order never arrived and support is useless.", external_id="1")
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(complaint), batch(complaint, cursor="c2"))})
+    w.poll()
+    second = w.poll()
+    assert second.report.duplicates == 1
+    assert w.count(Mention) == 1
+    assert len(w.tickets()) == 1
+
+
+def test_a_post_seen_by_two_sources_is_stored_once(db, configured, clock):
+    complaint = post("Where is my refund? It has been weeks.", external_id="77")
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(complaint)),
+                                        "x-search": ScriptedConnector(batch(complaint))})
+    w.poll("x-mentions")
+    w.poll("x-search")
+    assert w.count(Mention) == 1
+    assert w.count(Ticket) == 1
+
+
+def test_it_advances_the_cursor_with_the_posts_it_stored(db, configured, clock):
+    connector = ScriptedConnector(batch(post("Still waiting for my refund!"), cursor="500"))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    w.poll()
+    w.poll()
+    assert w.source().cursor == "500"
+    assert connector.fetches[1][2] == "500"
+
+
+def test_the_cursor_does_not_move_when_storing_fails(db, configured, clock, monkeypatch):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("Terrible service, still no refund."), post("boom"), cursor="900"))})
+
+    score_fails_on("boom", w, monkeypatch)
+    with pytest.raises(RuntimeError):
+        w.poll()
+    assert w.source().cursor is None
+    assert w.count(Mention) == 0
+
+
+def test_a_follow_up_post_joins_the_customers_open_ticket(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("My parcel is lost, terrible.", "tom")),
+        batch(post("Hello?? Anyone there? Still nothing.", "tom"), post("Worst app ever", "jo")))})
+    w.poll()
+    clock.advance(minutes=5)
+    w.poll()
+    tickets = w.tickets()
+    assert len(tickets) == 2
+    assert w.count(Mention, Mention.ticket_id == tickets[0].id) == 2
+    assert w.count(Event, Event.kind == "customer_wrote") == 1
+
+
+def test_a_more_urgent_follow_up_raises_the_priority_and_brings_the_due_time_forward(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("How do I update my address?", "ann")),
+        batch(post("Update: the heater you sold me caught fire!", "ann")))})
+    w.poll()
+    first_due = w.tickets()[0].first_response_due_at
+    clock.advance(minutes=10)
+    w.poll()
+    ticket = w.tickets()[0]
+    assert ticket.priority == "urgent"
+    assert ticket.first_response_due_at == clock.now() + timedelta(minutes=30)
+    assert ticket.first_response_due_at < first_due
+    assert w.count(Event, Event.kind == "reprioritized") == 1
+
+
+def test_praise_is_stored_without_a_ticket(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(post("Love the new app, great job!")))})
+    w.poll()
+    assert w.count(Mention) == 1
+    assert w.count(Ticket) == 0
+
+
+def test_our_own_posts_never_raise_a_ticket(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("Sorry to hear that, we are on it!", "acme", by_brand=True)))})
+    w.poll()
+    assert w.count(Mention) == 0
+    assert w.count(Ticket) == 0
+
+
+def test_a_ticket_records_why_it_was_raised_and_scores_are_kept(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("I want a refund, this is the worst purchase ever.")))})
+    w.poll()
+    with db.transaction() as session:
+        mention = session.scalar(select(Mention))
+        raised = session.scalar(select(Event).where(Event.kind == "raised"))
+        assert mention.sentiment == "negative"
+        assert "keyword:refund (money) +0.25" in mention.reasons
+        assert raised.detail["reasons"] == mention.reasons
+        assert raised.detail["priority"] == mention.priority
+
+
+def test_it_routes_to_the_customers_previous_agent(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("My parcel is lost, terrible.", "tom")),
+        batch(post("Another problem: wrong item delivered, awful.", "tom")))})
+    robin = w.agent("robin@example.com")
+    w.poll()
+    with db.transaction() as session:
+        first = session.scalar(select(Ticket))
+        first.resolve(clock.now())
+    w.agent("zoe@example.com")
+    clock.advance(days=5)
+    w.poll()
+    tickets = w.tickets()
+    assert [t.assignee_id for t in tickets] == [robin, robin]
+    assert tickets[1].assignment_reason == "previous agent"
+
+
+def test_a_repeat_complaint_goes_to_a_senior(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("My parcel is lost, terrible.", "tom")),
+        batch(post("Now the replacement is broken too. Awful.", "tom")))})
+    w.agent("robin@example.com")
+    w.poll()
+    with db.transaction() as session:
+        session.scalar(select(Ticket)).resolve(clock.now())
+    senior = w.agent("sam@example.com", role="senior")
+    clock.advance(days=1)
+    w.poll()
+    assert (w.tickets()[1].assignee_id, w.tickets()[1].assignment_reason) == (senior, "senior: repeat complaint")
+
+
+def test_a_vip_customer_goes_to_a_senior(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("Where is my refund?", "vip")), batch(post("Still waiting. Terrible.", "vip2")))})
+    w.agent("robin@example.com")
+    senior = w.agent("sam@example.com", role="senior")
+    with db.transaction() as session:
+        session.add(Identity(customer=Customer(display_name="V", tier="vip", created_at=clock.now()),
+                             platform="x", platform_user_id="u-vip2", handle="vip2"))
+    w.poll()
+    w.poll()
+    reasons = [(t.assignee_id, t.assignment_reason) for t in w.tickets()]
+    assert reasons[1] == (senior, "senior: vip")
+    assert reasons[0][1] == "least loaded"
+
+
+def test_an_urgent_ticket_goes_to_an_online_senior(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("Your charger caught fire in my kitchen!")))})
+    w.agent("junior@example.com")
+    senior = w.agent("senior@example.com", role="senior")
+    w.agent("away-senior@example.com", role="senior", presence="away")
+    w.poll()
+    ticket = w.tickets()[0]
+    assert (ticket.assignee_id, ticket.assignment_reason) == (senior, "senior: urgent")
+
+
+def test_a_ticket_waits_in_the_queue_until_someone_comes_online(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(post("Still no refund, awful.")))})
+    w.poll()
+    assert w.tickets()[0].assignee_id is None
+    agent = w.agent("late@example.com")
+    assert w.poller.route_waiting(configured.routing) == 1
+    assert w.tickets()[0].assignee_id == agent
+
+
+def test_it_never_assigns_beyond_capacity(db, configured, clock):
+    posts = [post(f"Order {n} never arrived, terrible!", f"customer{n}") for n in range(3)]
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(*posts))})
+    agent = w.agent("small@example.com", capacity=2)
+    w.poll()
+    assert [t.assignee_id for t in w.tickets()] == [agent, agent, None]
+
+
+def test_it_waits_until_the_rate_limit_resets(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(rate_limited(120), batch(post("Refund please!")))})
+    outcome = w.poll()
+    source = w.source()
+    assert source.status == "backing_off"
+    assert "429" in source.last_error
+    assert clock.now() + timedelta(seconds=120) <= source.next_poll_at <= clock.now() + timedelta(seconds=132)
+    assert w.poll(force=False).status == "not due"
+    clock.advance(seconds=133)
+    assert w.poll(force=False).status == "ok"
+    assert outcome.status == "backing_off"
+    assert w.source().status == "ok" and w.source().last_error is None
+
+
+def test_it_marks_the_source_broken_on_401_and_the_others_go_on(db, configured, clock):
+    w = world(db, configured, clock, **{
+        "x-mentions": ScriptedConnector(ConnectorError("X rejected the credentials (401)", permanent=True)),
+        "x-search": ScriptedConnector(batch(post("Outage again? Nothing loads.")))})
+    w.poll("x-mentions")
+    w.poll("x-search")
+    assert w.source("x-mentions").status == "broken"
+    assert "401" in w.source("x-mentions").last_error
+    assert w.source("x-search").status == "ok"
+    assert w.count(Mention) == 1
+
+
+def test_transient_failures_back_off_longer_each_time(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        ConnectorError("503"), ConnectorError("503"), ConnectorError("503"))})
+    delays = []
+    for _ in range(3):
+        w.poll()
+        delays.append((w.source().next_poll_at - clock.now()).total_seconds())
+    assert delays[0] < delays[1] < delays[2]
+    assert w.source().failures == 3
+
+
+def test_a_malformed_item_is_skipped_and_the_rest_of_the_batch_is_stored(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(
+        post("Terrible, my parcel is lost."), post("Where is my refund?"),
+        skipped=[SkippedItem(raw={"id": "x"}, reason="tweet x has no author")]))})
+    w.poll()
+    assert w.count(Mention) == 2
+    assert "tweet x has no author" in w.source().last_error
+    assert w.source().status == "ok"
+
+
+def test_sources_removed_from_the_config_are_disabled_and_keep_their_cursor(db, configured, clock):
+    w = world(db, configured, clock, **{"x-search": ScriptedConnector(batch(post("Broken again"), cursor="42"))})
+    w.poll("x-search")
+    fewer = configured.model_copy(update={"sources": configured.sources[:1]})
+    with db.transaction() as session:
+        sync_sources(session, fewer)
+    assert not w.source("x-search").enabled
+    assert w.source("x-search").cursor == "42"
+    assert w.poll("x-search").status == "disabled"
+
+
+def test_a_post_stored_by_another_process_meanwhile_is_skipped_and_the_rest_kept(db, configured, clock, monkeypatch):
+    w = world(db, configured, clock)
+    intake = w.poller.intake
+    raced = post("My refund never came, awful.", "ann", external_id="9001")
+    with db.transaction() as session:
+        intake.ingest(session, [raced], clock.now())
+    original = intake._new_posts
+    calls = []
+
+    def miss_the_race_once(session, posts):
+        calls.append(1)
+        if len(calls) == 1:
+            fresh, report = original(session, [])
+            return list(posts), report
+        return original(session, posts)
+
+    monkeypatch.setattr(intake, "_new_posts", miss_the_race_once)
+    with db.transaction() as session:
+        report = intake.ingest(session, [raced, post("The app is down again, terrible!", "ben")], clock.now())
+    assert (report.stored, report.duplicates) == (1, 1)
+    assert w.count(Mention) == 2
+    assert w.count(Ticket) == 2
+
+
+def test_a_batch_is_acknowledged_only_after_its_posts_are_committed(db, configured, clock, monkeypatch):
+    seen_at_acknowledge = []
+
+    def acknowledge():
+        seen_at_acknowledge.append(w.count(Mention))
+
+    good = replace(batch(post("Still waiting on my refund, awful.")), acknowledge=acknowledge)
+    bad = replace(batch(post("boom")), acknowledge=acknowledge)
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(bad, good)})
+    score_fails_on("boom", w, monkeypatch)
+    with pytest.raises(RuntimeError):
+        w.poll()
+    assert seen_at_acknowledge == []
+    w.poll()
+    assert seen_at_acknowledge == [1]
+
+
+def answered_and_resolved(w, db, clock, handle="tom"):
+    """A ticket for `handle`, answered on the platform as r1 and resolved."""
+    from config.settings import OutboxSettings
+    from responder.outbox import Outbox, queue_reply
+
+    w.poll()
+    platform = ScriptedConnector()
+    with db.transaction() as session:
+        ticket = session.scalar(select(Ticket))
+        queue_reply(session, ticket, "Sorry! A new one is on its way.", None, clock.now())
+    Outbox(db, OutboxSettings(interval_seconds=1, max_attempts=3, backoff_seconds=1, stale_send_seconds=60),
+           clock, lambda account, p: platform).send_due()
+    with db.transaction() as session:
+        session.scalar(select(Ticket)).resolve(clock.now())
+    clock.advance(hours=3)
+    return platform.posted[0][0]
+
+
+def test_a_reply_to_our_answer_reopens_the_same_ticket(db, configured, clock):
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    our_reply = answered_and_resolved(w, db, clock)
+    connector.script.append(batch(post("It still hasn't arrived, this is awful.", "tom", in_reply_to=our_reply)))
+    w.poll()
+    tickets = w.tickets()
+    assert len(tickets) == 1
+    assert tickets[0].status == "open"
+    assert tickets[0].due_at() == clock.now() + timedelta(minutes=60)
+    assert w.count(Event, Event.kind == "reopened") == 1
+
+
+def test_a_thank_you_to_our_answer_joins_the_ticket_without_reopening_it(db, configured, clock):
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    our_reply = answered_and_resolved(w, db, clock)
+    connector.script.append(batch(post("Got it, thanks a lot!", "tom", in_reply_to=our_reply)))
+    w.poll()
+    assert [t.status for t in w.tickets()] == ["resolved"]
+    assert w.count(Mention, Mention.ticket_id == w.tickets()[0].id) == 2
+
+
+def test_someone_else_replying_to_our_answer_gets_their_own_ticket(db, configured, clock):
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    our_reply = answered_and_resolved(w, db, clock)
+    connector.script.append(batch(post("Same here, mine is lost too. Awful.", "jo", in_reply_to=our_reply)))
+    w.poll()
+    assert [t.status for t in w.tickets()] == ["resolved", "new"]
+
+
+def test_a_ticket_assigned_from_the_queue_is_not_its_own_repeat_complaint(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("How do I change the address on my order?")))})
+    w.poll()
+    w.agent("sam@example.com", role="senior")
+    w.poller.route_waiting(configured.routing)
+    assert w.tickets()[0].assignment_reason == "least loaded"

@@ -1,0 +1,523 @@
+"""The Reddit connector through praw against the emulator (and, where the
+emulator cannot misbehave the right way, against recorded answers)."""
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from config.settings import AccountSettings
+from connectors.base import ConnectorError
+from connectors.emulator import EmulatorServer
+from connectors.emulator.reddit import CLIENT_ID, CLIENT_SECRET, PASSWORD
+from connectors.reddit import RedditConnector
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
+CREDENTIALS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": "acme", "password": PASSWORD}
+
+
+def connector_for(server: EmulatorServer, **overrides) -> RedditConnector:
+    return RedditConnector(**{**CREDENTIALS, "base_url": server.url, "timeout": 5.0, **overrides})
+
+
+def offline() -> RedditConnector:
+    """A connector whose every call would fail as unreachable (transient)."""
+    return RedditConnector(**CREDENTIALS, base_url="http://127.0.0.1:9", timeout=1.0)
+
+
+def warmed(server: EmulatorServer, **overrides) -> RedditConnector:
+    """A connector that holds its access token already, so a fault hits the API call."""
+    connector = connector_for(server, **overrides)
+    connector.fetch("mentions", "", None)
+    return connector
+
+
+def add(server: EmulatorServer, kind: str, text: str, author: str = "maple_rider", **extra) -> str:
+    body = {"kind": kind, "author": {"name": author}, "text": text, **extra}
+    response = requests.post(f"{server.url}/_emulator/reddit/posts", json=body, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def add_fault(server: EmulatorServer, **fault) -> None:
+    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "reddit", **fault}, timeout=5)
+    assert response.status_code == 201, response.text
+
+
+def api_calls(server: EmulatorServer, path_part: str) -> list[dict]:
+    calls = requests.get(f"{server.url}/_emulator/reddit/requests", timeout=5).json()["requests"]
+    return [c for c in calls if path_part in c["path"]]
+
+
+def emulated_posts(server: EmulatorServer) -> dict[str, dict]:
+    posts = requests.get(f"{server.url}/_emulator/reddit/posts", timeout=5).json()["posts"]
+    return {p["id"]: p for p in posts}
+
+
+class ReplayAdapter(requests.adapters.BaseAdapter):
+    """Hands out a token, then answers every API call with one recorded body."""
+
+    def __init__(self, body: dict):
+        super().__init__()
+        self.body = body
+
+    def send(self, request, **kwargs):
+        response = requests.Response()
+        response.status_code, response.reason = 200, "OK"
+        token = {"access_token": "recorded", "token_type": "bearer", "expires_in": 86400, "scope": "*"}
+        body = token if request.url.endswith("/api/v1/access_token") else self.body
+        response._content = json.dumps(body).encode()
+        response.headers.update({"content-type": "application/json"})
+        response.url, response.request = request.url, request
+        return response
+
+    def close(self):
+        pass
+
+
+def replaying(fixture: str) -> RedditConnector:
+    body = json.loads((FIXTURES / fixture).read_text(encoding="utf-8"))
+    connector = RedditConnector(**CREDENTIALS, base_url="http://recorded.invalid")
+    connector.session.mount("http://recorded.invalid", ReplayAdapter(body))
+    return connector
+
+
+def test_it_reads_mentions_replies_and_messages_from_the_unread_inbox_oldest_first(emulator):
+    connector = connector_for(emulator)
+    mention = add(emulator, "mention", "my kettle leaks")
+    answer = connector.post_reply(mention, "Sorry! Which model is it?")
+    reply = add(emulator, "comment", "the 2 litre one", in_reply_to=answer.external_id)
+    message = add(emulator, "message", "and I was charged twice", author="tinkerjune", title="billing")
+    add(emulator, "comment", "nobody called for the brand here", author="tinkerjune")
+
+    batch = connector.fetch("mentions", "", None)
+
+    assert [p.external_id for p in batch.posts] == [mention, reply, message]
+    assert [p.kind for p in batch.posts] == ["comment", "reply", "direct_message"]
+    assert batch.posts[0].text == "u/acme my kettle leaks"
+    assert batch.posts[1].in_reply_to == answer.external_id
+    assert batch.posts[1].conversation_id == batch.posts[0].conversation_id
+    assert batch.posts[2].author.handle == "tinkerjune"
+    assert batch.posts[2].author.platform_user_id.startswith("t2_")
+    assert batch.cursor == message
+    assert api_calls(emulator, "/message/unread")[-1]["params"]["raw_json"] == "1"
+
+
+def test_it_marks_read_exactly_the_items_of_the_batch_when_acknowledged(emulator):
+    connector = connector_for(emulator)
+    first = add(emulator, "mention", "first")
+    batch = connector.fetch("mentions", "", None)
+    later = add(emulator, "mention", "arrived before the batch was stored")
+
+    assert [p.external_id for p in connector.fetch("mentions", "", None).posts] == [first, later]
+    batch.acknowledge()
+
+    assert [p.external_id for p in connector.fetch("mentions", "", None).posts] == [later]
+    assert api_calls(emulator, "/api/read_message")[-1]["params"]["id"] == first
+
+
+def test_it_reads_an_unread_inbox_of_several_pages_and_marks_it_read_25_at_a_time(emulator):
+    created = [add(emulator, "mention", f"order {n} is late") for n in range(30)]
+    connector = connector_for(emulator, page_size=10)
+
+    batch = connector.fetch("mentions", "", None)
+    batch.acknowledge()
+
+    assert [p.external_id for p in batch.posts] == created
+    assert len(api_calls(emulator, "/message/unread")) == 3
+    assert [len(c["params"]["id"].split(",")) for c in api_calls(emulator, "/api/read_message")] == [25, 5]
+    assert connector.fetch("mentions", "", None).posts == []
+
+
+def test_it_has_nothing_to_acknowledge_in_an_empty_inbox(emulator):
+    batch = connector_for(emulator).fetch("mentions", "", "t1_m0a0000")
+
+    assert batch.posts == []
+    assert batch.acknowledge is None
+    assert batch.cursor == "t1_m0a0000"
+
+
+def test_it_searches_subreddits_for_posts_across_pages(emulator):
+    matching = [add(emulator, "post", f"number {n} leaks", title="Kettle trouble") for n in range(25)]
+    add(emulator, "post", "the kettle leaks too", title="Elsewhere", subreddit="teapots")
+    add(emulator, "post", "the toaster is fine", title="Toaster")
+
+    batch = connector_for(emulator, page_size=10).fetch("search", "acme+acmehelp", None, "kettle leaks")
+
+    assert [p.external_id for p in batch.posts] == matching
+    assert batch.posts[0].text == "Kettle trouble\n\nnumber 0 leaks"
+    assert batch.posts[0].kind == "post"
+    pages = api_calls(emulator, "/search")
+    assert pages[0]["path"] == "/r/acme+acmehelp/search/"
+    assert {k: pages[0]["params"][k] for k in ("q", "sort", "t", "restrict_sr")} == {
+        "q": "kettle leaks", "sort": "new", "t": "week", "restrict_sr": "True"}
+    assert len(pages) == 3
+    assert [page["params"].get("after") for page in pages] == [None, matching[15], matching[5]]
+
+
+def test_it_searches_again_for_only_the_posts_newer_than_the_cursor(emulator):
+    connector = connector_for(emulator)
+    for n in range(3):
+        add(emulator, "post", f"kettle question {n}")
+    first = connector.fetch("search", "acme", None, "kettle")
+    newer = [add(emulator, "post", f"kettle question {n}") for n in range(3, 5)]
+
+    second = connector.fetch("search", "acme", first.cursor, "kettle")
+    third = connector.fetch("search", "acme", second.cursor, "kettle")
+
+    assert len(first.posts) == 3
+    assert [p.external_id for p in second.posts] == newer
+    assert third.posts == []
+    assert third.cursor.split()[0] == second.cursor.split()[0]
+
+
+def test_it_reads_new_comments_that_match_the_query(emulator):
+    post = add(emulator, "post", "general thread", title="Weekly thread")
+    wanted = [
+        add(emulator, "comment", "My HEATER smells funny", in_reply_to=post),
+        add(emulator, "comment", "I want a refund", in_reply_to=post),
+        add(emulator, "comment", "the heater smells like burning plastic", in_reply_to=post),
+    ]
+    elsewhere = add(emulator, "post", "other thread", title="Teapots", subreddit="teapots")
+    add(emulator, "comment", "my heater smells too, and I want a refund", in_reply_to=elsewhere)
+    last = add(emulator, "comment", "the heater is lovely", in_reply_to=post)
+
+    batch = connector_for(emulator).fetch("comments", "acme", None, 'heater smells OR "a refund"')
+
+    assert [p.external_id for p in batch.posts] == wanted
+    assert all(p.kind == "comment" and p.conversation_id == post for p in batch.posts)
+    assert batch.cursor == last
+    assert api_calls(emulator, "/comments")[0]["path"] == "/r/acme/comments/"
+
+
+def test_it_takes_every_new_comment_when_the_query_is_empty(emulator):
+    post = add(emulator, "post", "thread")
+    created = [add(emulator, "comment", f"comment {n}", in_reply_to=post) for n in range(4)]
+
+    batch = connector_for(emulator).fetch("comments", "acme", None)
+
+    assert [p.external_id for p in batch.posts] == created
+
+
+def test_it_reads_comments_only_back_to_the_cursor_across_pages(emulator):
+    connector = connector_for(emulator, page_size=10)
+    post = add(emulator, "post", "thread")
+    add(emulator, "comment", "old one", in_reply_to=post)
+    first = connector.fetch("comments", "acme", None)
+    newer = [add(emulator, "comment", f"new {n}", in_reply_to=post) for n in range(15)]
+
+    second = connector.fetch("comments", "acme", first.cursor)
+
+    assert [p.external_id for p in second.posts] == newer
+    assert second.cursor == newer[-1]
+    assert len(api_calls(emulator, "/r/acme/comments")) == 3
+
+
+def test_it_keeps_reading_comments_after_the_cursor_comment_was_deleted(emulator):
+    connector = connector_for(emulator)
+    post = add(emulator, "post", "thread")
+    add(emulator, "comment", "soon gone", in_reply_to=post)
+    first = connector.fetch("comments", "acme", None)
+    requests.delete(f"{emulator.url}/_emulator/reddit/posts/{first.cursor}", timeout=5)
+    newer = add(emulator, "comment", "still read", in_reply_to=post)
+
+    assert [p.external_id for p in connector.fetch("comments", "acme", first.cursor).posts] == [newer]
+
+
+def test_it_skips_a_malformed_item_and_returns_the_rest_of_the_batch():
+    batch = replaying("page_with_malformed_items.json").fetch("mentions", "", None)
+
+    assert [p.external_id for p in batch.posts] == ["t4_2f0b001", "t1_m0h1c05"]
+    assert len(batch.skipped) == 4
+    assert batch.cursor == "t1_m0h1c05"
+
+
+def test_it_posts_a_reply_under_a_comment(emulator):
+    mention = add(emulator, "mention", "my blender arrived broken")
+
+    reply = connector_for(emulator).post_reply(mention, "So sorry! Please message us your order number.")
+
+    posted = emulated_posts(emulator)[reply.external_id]
+    assert reply.external_id.startswith("t1_")
+    assert posted["in_reply_to"] == mention
+    assert posted["by_brand"] is True
+    assert posted["text"] == "So sorry! Please message us your order number."
+    assert reply.url == f"https://www.reddit.com/r/acme/comments/{posted['conversation_id'][3:]}/discussion/" \
+                        f"{reply.external_id[3:]}/"
+
+
+def test_it_posts_a_reply_under_a_post(emulator):
+    post = add(emulator, "post", "heater smells", title="Heater smells")
+
+    reply = connector_for(emulator).post_reply(post, "Please unplug it and contact us.")
+
+    posted = emulated_posts(emulator)[reply.external_id]
+    assert posted["in_reply_to"] == post
+    assert posted["conversation_id"] == post
+    assert reply.url.endswith(f"/heater_smells/{reply.external_id[3:]}/")
+
+
+def test_it_answers_a_private_message_with_a_message(emulator):
+    message = add(emulator, "message", "charged twice", title="billing")
+
+    reply = connector_for(emulator).post_reply(message, "We have refunded the second charge.")
+
+    posted = emulated_posts(emulator)[reply.external_id]
+    assert reply.external_id.startswith("t4_")
+    assert posted["in_reply_to"] == message
+    assert posted["by_brand"] is True
+    assert reply.url == f"https://www.reddit.com/message/messages/{reply.external_id[3:]}"
+
+
+def test_it_finds_a_reply_it_already_posted(emulator):
+    question = add(emulator, "mention", "where is my refund?")
+    other = add(emulator, "mention", "and mine?", author="tinkerjune")
+    connector = connector_for(emulator)
+    connector.post_reply(other, "Refunds take 5 days & we are on it.")
+    reply = connector.post_reply(question, "Refunds take 5 days & we are on it.")
+
+    found = connector.find_reply(question, "Refunds take 5 days  &  we are on it.\n")
+
+    assert found == reply
+    assert api_calls(emulator, "/user/acme/comments")[-1]["params"]["sort"] == "new"
+
+
+def test_it_finds_no_reply_with_another_text(emulator):
+    question = add(emulator, "mention", "where is my refund?")
+    connector = connector_for(emulator)
+    connector.post_reply(question, "Refunds take 5 days.")
+
+    assert connector.find_reply(question, "Refunds take 7 days.") is None
+
+
+def test_it_finds_an_answer_it_already_sent_to_a_private_message(emulator):
+    message = add(emulator, "message", "charged twice")
+    connector = connector_for(emulator)
+    sent = connector.post_reply(message, "Refunded.")
+
+    assert connector.find_reply(message, "Refunded.") == sent
+    assert connector.find_reply(message, "Not refunded.") is None
+
+
+def test_it_refuses_to_reply_to_a_deleted_comment_with_reddits_reason(emulator):
+    mention = add(emulator, "mention", "never mind")
+    requests.delete(f"{emulator.url}/_emulator/reddit/posts/{mention}", timeout=5)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector_for(emulator).post_reply(mention, "Glad it is sorted!")
+
+    assert caught.value.permanent is True
+    assert "DELETED_COMMENT: that comment has been deleted" in caught.value.message
+
+
+def test_it_refuses_to_reply_under_a_locked_thread_with_reddits_reason():
+    with pytest.raises(ConnectorError) as caught:
+        replaying("locked_thread_answer.json").post_reply("t3_1b7m0ff", "Hello")
+
+    assert caught.value.permanent is True
+    assert "THREAD_LOCKED: Comments are locked." in caught.value.message
+
+
+def test_it_waits_as_long_as_reddit_asks_after_posting_too_much():
+    with pytest.raises(ConnectorError) as caught:
+        replaying("ratelimit_answer.json").post_reply("t1_m0g7a10", "Hello")
+
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == 540
+
+
+def test_it_refuses_a_reply_longer_than_reddit_allows_without_calling_reddit():
+    with pytest.raises(ConnectorError) as caught:
+        offline().post_reply("t1_m0a0000", "x" * 10001)
+
+    assert caught.value.permanent is True
+    assert "at most 10000 characters" in caught.value.message
+
+
+@pytest.mark.parametrize("target", ["", "123", "t2_1a0000", "https://www.reddit.com/r/acme"])
+def test_it_refuses_to_reply_to_something_that_is_not_a_thing_without_calling_reddit(target):
+    with pytest.raises(ConnectorError) as caught:
+        offline().post_reply(target, "Hello")
+
+    assert caught.value.permanent is True
+    assert "not the fullname" in caught.value.message
+
+
+def test_it_waits_until_the_rate_limit_resets(emulator):
+    connector = warmed(emulator)
+    add_fault(emulator, status=429, retry_after=120)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("mentions", "", None)
+
+    assert caught.value.status == 429
+    assert caught.value.permanent is False
+    assert caught.value.retry_after == 120
+
+
+def test_it_hands_back_a_spent_quota_instead_of_sleeping_through_it(emulator):
+    connector = warmed(emulator)
+    add_fault(emulator, status=429, retry_after=300)
+    with pytest.raises(ConnectorError):
+        connector.fetch("mentions", "", None)
+    calls = len(api_calls(emulator, ""))
+    started = time.monotonic()
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.post_reply("t1_m0a0000", "Hello")
+
+    assert time.monotonic() - started < 1
+    assert 290 < caught.value.retry_after <= 300
+    assert len(api_calls(emulator, "")) == calls
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_it_reports_a_server_error_as_transient_after_one_attempt(emulator, status):
+    connector = warmed(emulator)
+    add_fault(emulator, status=status)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("search", "acme", None, "kettle")
+
+    assert caught.value.permanent is False
+    assert caught.value.status == status
+    assert len(api_calls(emulator, "/search")) == 1
+
+
+def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator):
+    connector = warmed(emulator, timeout=1.0)
+    add_fault(emulator, status="timeout", seconds=3)
+    started = time.monotonic()
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("mentions", "", None)
+
+    assert time.monotonic() - started < 2.5
+    assert caught.value.permanent is False
+    assert "did not answer within 1 s" in caught.value.message
+
+
+def test_it_reports_an_unreachable_platform_as_transient():
+    server = EmulatorServer()
+    url = server.url
+    server.stop()
+
+    with pytest.raises(ConnectorError) as caught:
+        RedditConnector(**CREDENTIALS, base_url=url, timeout=2.0).fetch("mentions", "", None)
+
+    assert caught.value.permanent is False
+    assert "could not be reached" in caught.value.message
+
+
+def test_it_fetches_a_new_token_when_reddit_refuses_the_old_one(emulator):
+    connector = warmed(emulator)
+    add_fault(emulator, status=401)
+
+    assert connector.fetch("mentions", "", None).posts == []
+    assert len(api_calls(emulator, "/api/v1/access_token")) == 2
+
+
+def test_it_reports_a_token_refused_again_as_permanent(emulator):
+    connector = warmed(emulator)
+    add_fault(emulator, status=401, count=2)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("mentions", "", None)
+
+    assert caught.value.permanent is True
+    assert caught.value.status == 401
+    assert "client_id and client_secret" in caught.value.message
+
+
+def test_it_reports_a_forbidden_call_as_permanent(emulator):
+    connector = warmed(emulator)
+    add_fault(emulator, status=403)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("search", "acme", None, "kettle")
+
+    assert caught.value.permanent is True
+    assert caught.value.status == 403
+    assert "Forbidden" in caught.value.message
+
+
+def test_it_reports_a_wrong_password_as_permanent(emulator):
+    with pytest.raises(ConnectorError) as caught:
+        connector_for(emulator, password="not-the-password").fetch("mentions", "", None)
+
+    assert caught.value.permanent is True
+    assert "invalid_grant" in caught.value.message
+    assert "username and password" in caught.value.message
+
+
+def test_it_reports_a_wrong_app_secret_as_permanent(emulator):
+    with pytest.raises(ConnectorError) as caught:
+        connector_for(emulator, client_secret="not-the-secret").fetch("mentions", "", None)
+
+    assert caught.value.permanent is True
+    assert caught.value.status == 401
+    assert "check client_id and client_secret" in caught.value.message
+
+
+@pytest.mark.parametrize("kind, target, query, reason", [
+    ("page_posts", "acme", "", "no source kind"),
+    ("search", "acme", " ", "needs a query"),
+    ("search", "", "kettle", "subreddit names"),
+    ("comments", "acme, acmehelp", "", "subreddit names"),
+])
+def test_it_refuses_a_source_it_cannot_read_without_calling_reddit(kind, target, query, reason):
+    with pytest.raises(ConnectorError) as caught:
+        offline().fetch(kind, target, None, query)
+
+    assert caught.value.permanent is True
+    assert reason in caught.value.message
+
+
+def test_it_names_the_missing_credentials():
+    with pytest.raises(ConnectorError) as caught:
+        RedditConnector(client_id="app", username="acme")
+
+    assert caught.value.permanent is True
+    assert "client_secret, password" in caught.value.message
+
+
+def test_it_is_built_from_account_settings(emulator, monkeypatch):
+    monkeypatch.setenv("TEST_REDDIT_PASSWORD", PASSWORD)
+    add(emulator, "mention", "hi from settings")
+    account = AccountSettings(platform="reddit", base_url=emulator.url, client_id=CLIENT_ID,
+                              client_secret=CLIENT_SECRET, username="acme", password="env:TEST_REDDIT_PASSWORD",
+                              user_agent="closeloop-test/1.0 by acme")
+
+    connector = RedditConnector.from_account(account, timeout=3.0)
+
+    assert len(connector.fetch("mentions", "", None).posts) == 1
+    assert connector.session.timeout == 3.0
+    assert connector.session.headers["User-Agent"].startswith("closeloop-test/1.0 by acme")
+
+
+def test_it_reports_an_unreadable_secret_as_permanent(monkeypatch):
+    monkeypatch.delenv("TEST_REDDIT_MISSING", raising=False)
+    account = AccountSettings(platform="reddit", **{**CREDENTIALS, "password": "env:TEST_REDDIT_MISSING"})
+
+    with pytest.raises(ConnectorError) as caught:
+        RedditConnector.from_account(account, timeout=3.0)
+
+    assert caught.value.permanent is True
+    assert "TEST_REDDIT_MISSING" in caught.value.message
+
+
+def test_it_keeps_credentials_out_of_the_logs(emulator, caplog):
+    caplog.set_level(logging.DEBUG)
+    mention = add(emulator, "mention", "log me")
+    connector = connector_for(emulator)
+
+    connector.fetch("mentions", "", None)
+    connector.post_reply(mention, "logged?")
+
+    assert "/message/unread/" in caplog.text
+    tokens = emulator.app.extensions["emulator"].platforms["reddit"].tokens
+    for secret in (CLIENT_SECRET, PASSWORD, *tokens):
+        assert secret not in caplog.text

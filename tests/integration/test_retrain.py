@@ -1,0 +1,137 @@
+"""`closeloop retrain` end to end on a small labelled set and a SQLite
+database with the team's corrections."""
+
+import csv
+from array import array
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from closeloop.cli import main
+from listener.retraining import correction_examples
+from listener.sentiment_model import LABELS, SentimentModel, load_model, save_model
+from store.models import Correction, Customer, Identity, Mention
+
+CARE_POSTS = {
+    "negative": ["my parcel never arrived and nobody answers", "still waiting for the refund, awful",
+                 "the kettle broke after two days, terrible", "worst support ever, on hold for an hour",
+                 "you cancelled my order again", "charged twice and no reply", "rude staff at the desk",
+                 "app keeps crashing, useless", "lost my suitcase, furious", "late again, third time"],
+    "neutral": ["what time does the shop open on sunday", "is the blue kettle back in stock",
+                "how do I change my delivery address", "do you ship to ireland", "which plan has roaming",
+                "can I pay by bank transfer", "where do I find my invoice", "is there parking at the store",
+                "do you sell gift cards", "what sizes does the coat come in"],
+    "positive": ["thanks, arrived early and works great", "lovely staff at the counter today",
+                 "great app, so easy to use", "brilliant service, thank you", "love the new kettle",
+                 "quick refund, very happy", "best delivery driver ever", "so pleased with my order",
+                 "fantastic help on the phone", "really nice shop, well done"],
+}
+GENERAL_POSTS = [("what a terrible day", 0), ("the bus is at noon", 1), ("loving this sunshine", 2)] * 3
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    (folder / "customer-care").mkdir(parents=True)
+    with open(folder / "customer-care" / "airline_dev.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["airline_sentiment", "negativereason", "text"])
+        for label, texts in CARE_POSTS.items():
+            writer.writerows([label, "", text] for text in texts)
+    general = folder / "sentiment" / "tweeteval_sentiment"
+    general.mkdir(parents=True)
+    (general / "test_text.txt").write_text("".join(f"{text}\n" for text, _ in GENERAL_POSTS))
+    (general / "test_labels.txt").write_text("".join(f"{label}\n" for _, label in GENERAL_POSTS))
+    return folder
+
+
+@pytest.fixture
+def config(tmp_path, sqlite_db):
+    path = tmp_path / "closeloop.toml"
+    path.write_text(f'[database]\nurl = "{sqlite_db.url}"\n')
+    return path
+
+
+def retrain(config, *args):
+    return CliRunner().invoke(main, ["--config", str(config), "retrain", *args])
+
+
+def add_corrections(db, clock, corrections):
+    """Mentions with what the scorer said and what an agent corrected."""
+    with db.transaction() as session:
+        customer = Customer(display_name="Maria", created_at=clock.now())
+        identity = Identity(customer=customer, platform="x", platform_user_id="u-maria", handle="maria")
+        for n, (text, field, original, corrected) in enumerate(corrections):
+            mention = Mention(platform="x", external_id=str(n), kind="post", identity=identity, text=text,
+                              created_at=clock.now(), received_at=clock.now(), sentiment="neutral", polarity=0.0,
+                              urgency=0.0, needs_response=False, reasons=[])
+            session.add(Correction(mention=mention, platform="x", field=field, original=original,
+                                   corrected=corrected, original_scores={"sentiment": "neutral"},
+                                   created_at=clock.now() + timedelta(seconds=n)))
+
+
+CORRECTIONS = [
+    ("the box came soaked through", "sentiment", "neutral", "negative"),
+    ("my voucher code does nothing", "needs_response", "False", "True"),
+    ("just saying hi to the team", "needs_response", "True", "False"),
+    ("nice new logo", "sentiment", "neutral", "positive"),
+    ("the lid will not close", "sentiment", "neutral", "negative"),
+    ("call me about my order", "priority", "low", "high"),
+]
+
+
+def always_positive() -> SentimentModel:
+    bits = 8
+    return SentimentModel(array("h", [0] * (len(LABELS) << bits)), bits, 1.0, (-5.0, -5.0, 5.0),
+                          ((0.0, 0.0, 0.0),) * 3, {"seed": -1})
+
+
+def test_it_replaces_a_worse_model_and_learns_from_corrections(config, sqlite_db, clock, data_dir, tmp_path):
+    add_corrections(sqlite_db, clock, CORRECTIONS)
+    target = tmp_path / "sentiment-model.json"
+    save_model(always_positive(), target)
+    result = retrain(config, "--seed", "3", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "held out: 9 labelled care posts + 1 corrections" in result.output
+    assert "current" in result.output and "retrained" in result.output
+    assert f"saved to {target}" in result.output
+    model = load_model(target)
+    assert model.info["seed"] == 3
+    assert model.info["corrections"] == 4
+    assert model.info["examples"] == {"care": 21, "general": 9, "correction": 4}
+
+
+def test_the_same_seed_retrains_the_same_model(config, sqlite_db, clock, data_dir, tmp_path):
+    add_corrections(sqlite_db, clock, CORRECTIONS)
+    target = tmp_path / "sentiment-model.json"
+    models = []
+    for _ in range(2):
+        save_model(always_positive(), target)
+        assert retrain(config, "--seed", "5", "--data-dir", str(data_dir)).exit_code == 0
+        models.append(load_model(target).to_dict())
+    assert models[0] == models[1]
+
+
+def test_it_keeps_the_current_model_when_the_new_one_is_worse(config, sqlite_db, data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr("listener.retraining.train", lambda examples, seed: always_positive())
+    result = retrain(config, "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "kept the current model: the retrained one does worse" in result.output
+    assert not (tmp_path / "sentiment-model.json").exists()
+
+
+def test_it_says_where_it_looked_for_missing_data(config, tmp_path):
+    result = retrain(config, "--data-dir", str(tmp_path / "nowhere"))
+    assert result.exit_code != 0
+    assert "no labelled customer-care posts at" in result.output and "pass --data-dir" in result.output
+
+
+def test_the_latest_correction_of_a_post_is_the_one_used(sqlite_db, clock):
+    add_corrections(sqlite_db, clock, [("the lid will not close", "sentiment", "neutral", "positive")])
+    with sqlite_db.transaction() as session:
+        mention = session.query(Mention).one()
+        session.add(Correction(mention=mention, platform="x", field="sentiment", original="positive",
+                               corrected="negative", original_scores={}, created_at=clock.now() + timedelta(hours=1)))
+    with sqlite_db.transaction() as session:
+        assert [(e.text, e.label) for e in correction_examples(session)] == [("the lid will not close", "negative")]

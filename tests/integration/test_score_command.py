@@ -1,0 +1,89 @@
+"""`closeloop score`: files and standard input in, one JSON object a row out."""
+
+import json
+
+from click.testing import CliRunner
+
+from closeloop.cli import main
+
+FIELDS = {"sentiment", "polarity", "needs_response", "urgency", "priority", "topic", "reasons"}
+
+
+def score(tmp_path, *args, input=None):
+    config = tmp_path / "closeloop.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/closeloop.db"\n')
+    return CliRunner().invoke(main, ["--config", str(config), "score", *args], input=input)
+
+
+def lines_of(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_it_scores_each_csv_row_with_its_rating(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text('id,body,stars\n1,"Arrived broken, where is my refund?",1\n2,"Works fine",5\n'
+                    '3,"Spread over\ntwo lines",\n', encoding="utf-8")
+    result = score(tmp_path, "--text-column", "body", "--rating-column", "stars", str(path))
+    assert result.exit_code == 0, result.output
+    rows = lines_of(result)
+    assert len(rows) == 3
+    assert all(set(row) == FIELDS for row in rows)
+    assert rows[0]["sentiment"] == "negative" and rows[0]["needs_response"]
+    assert "rating:1 -> negative" in rows[0]["reasons"]
+    assert "rating:5 -> positive" in rows[1]["reasons"]
+
+
+def test_it_scores_jsonl(tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"text": "Still waiting for my parcel", "id": 1}\n\n{"text": "Thank you!", "id": 2}\n')
+    rows = lines_of(score(tmp_path, str(path)))
+    assert [row["needs_response"] for row in rows] == [True, False]
+    assert rows[0]["topic"] == "delivery"
+
+
+def test_it_scores_plain_text_lines(tmp_path):
+    path = tmp_path / "posts.txt"
+    path.write_text("My order never arrived\n\nLovely shop, thanks\n")
+    rows = lines_of(score(tmp_path, str(path)))
+    assert [row["sentiment"] for row in rows] == ["negative", "positive"]
+
+
+def test_it_reads_standard_input_and_tells_jsonl_from_text(tmp_path):
+    jsonl = lines_of(score(tmp_path, "-", input='{"text": "Where is my refund?"}\n'))
+    text = lines_of(score(tmp_path, "-", input="Where is my refund?\nNice one\n"))
+    assert len(jsonl) == 1 and len(text) == 2
+    assert jsonl[0] == text[0]
+
+
+def test_bad_rows_still_get_a_score(tmp_path):
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"text": ""}\n{"text": null}\n{"text": 42}\n{"text": "😡😡"}\n{"text": "https://t.co/x"}\n')
+    rows = lines_of(score(tmp_path, str(path)))
+    assert len(rows) == 5
+    assert not any(row["needs_response"] for row in rows)
+
+
+def test_a_missing_column_names_it_and_the_columns_found_and_writes_nothing(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_text("id,message\n1,Where is my refund?\n")
+    result = score(tmp_path, str(path))
+    assert result.exit_code != 0
+    assert result.stdout == ""
+    assert "column 'text' not found; columns: id, message" in result.stderr
+
+
+def test_a_missing_rating_column_is_named_too(tmp_path):
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"text": "Where is my refund?"}\n')
+    result = score(tmp_path, "--rating-column", "stars", str(path))
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "column 'stars' not found; columns: text" in result.stderr
+
+
+def test_a_large_file_is_scored_in_batches_with_progress_on_stderr(tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"Order {n} never arrived\n" for n in range(2500)))
+    result = score(tmp_path, str(path))
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2500
+    assert "scored 1,000 rows" in result.stderr and "scored 2,500 rows" in result.stderr

@@ -1,0 +1,47 @@
+"""GET /healthz: the database, the scheduler and each source, no sign-in."""
+
+from datetime import timedelta
+
+from store.db import Database
+from store.models import Source
+from tests.integration.web_helpers import make_world
+
+
+def test_it_reports_the_database_scheduler_and_sources(sqlite_db, clock):
+    world = make_world(sqlite_db, clock, scheduler_status=lambda: {"running": True, "jobs": [{"id": "outbox"}]})
+    with sqlite_db.transaction() as session:
+        session.add(Source(name="x-mentions", platform="x", kind="mentions", credentials_ref="acme_x",
+                           status="broken", enabled=True, last_error="401 from X: token revoked",
+                           last_polled_at=clock.now(), next_poll_at=clock.now() + timedelta(minutes=1)))
+
+    response = world.client().get("/healthz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "ok": True,
+        "database": "ok",
+        "scheduler": {"running": True, "jobs": [{"id": "outbox"}]},
+        "sources": [{
+            "name": "x-mentions", "platform": "x", "kind": "mentions", "status": "broken", "enabled": True,
+            "last_polled_at": "2026-01-05T09:00:00Z", "next_poll_at": "2026-01-05T09:01:00Z",
+            "last_error": "401 from X: token revoked",
+        }],
+    }
+
+
+def test_it_reports_the_scheduler_as_not_running_without_one(sqlite_db, clock):
+    body = make_world(sqlite_db, clock).client().get("/healthz").get_json()
+
+    assert body["scheduler"] == {"running": False}
+    assert body["sources"] == []
+
+
+def test_it_answers_503_with_the_reason_when_the_database_is_down(tmp_path, clock):
+    world = make_world(Database(f"sqlite:///{tmp_path}/missing/dir/closeloop.db"), clock)
+
+    response = world.client().get("/healthz")
+
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["ok"] is False
+    assert "unable to open database file" in body["database"]

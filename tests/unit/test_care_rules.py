@@ -1,0 +1,114 @@
+import pytest
+
+from config import load_settings
+from listener.care_rules import rule_hits
+from listener.phrases import PhraseIndex, words_of
+from listener.scoring import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return Scorer(load_settings(env={}).scoring)
+
+
+def names(text):
+    return [h.name for h in rule_hits(text)]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Still waiting for someone to call me back", "still waiting"),
+    ("still haven't heard anything from you", "still waiting"),
+    ("Been on hold for 2 hours now", "on hold for 2 hours"),
+    ("45 minutes on hold and counting", "45 minutes on hold"),
+    ("They put me on hold again", "on hold"),
+    ("I have been waiting for three weeks", "been waiting for three weeks"),
+    ("Where is my refund?", "where is my refund"),
+    ("where's our parcel", "where's our parcel"),
+    ("My train got cancelled again", "cancelled again"),
+    ("The app is down again!!", "down again"),
+    ("This is the third time this month", "third time this"),
+    ("For the second time my order is wrong", "for the second time"),
+    ("Nobody answers the phone", "negation \"nobody answers\""),
+    ("No response to my emails", "negation \"no response\""),
+    ("My parcel never arrived", "negation \"never arrived\""),
+    ("I haven't received my refund", "negation \"haven't received\""),
+    ("The card reader is not working", "negation \"is not working\""),
+    ("I can't log in since the update", "negation \"can't log in\""),
+    ("Frankly this is unacceptable", "negation \"unacceptable\""),
+    ("Thanks for nothing", "sarcasm \"thanks for nothing\""),
+    ("Oh great, another delay", "sarcasm \"oh great\""),
+    ("So much for next day delivery", "sarcasm \"so much for\""),
+    ("Can someone help me with my booking", "asks for help"),
+    ("Please DM me about this", "asks for help"),
+])
+def test_each_care_rule_sees_its_phrase(text, name):
+    assert name in names(text)
+
+
+@pytest.mark.parametrize("text", ["I can't wait for my new phone", "No worries at all", "Not bad for the price",
+                                  "Couldn't be happier with the service"])
+def test_a_negated_complaint_word_reads_as_positive(text):
+    hits = rule_hits(text)
+    assert hits and all(h.shift > 0 and not h.complaint for h in hits)
+
+
+@pytest.mark.parametrize("text", ["Thanks so much for the help!", "I love my new kettle",
+                                  "Is the store open on Sunday?", "Stillwater is a lovely town"])
+def test_ordinary_posts_trigger_no_complaint_rule(text):
+    assert not any(h.complaint for h in rule_hits(text))
+
+
+def test_a_phrase_is_counted_once_even_when_two_rules_see_it():
+    assert names("Still no refund") == ["still waiting"]
+
+
+def test_rules_ignore_case_and_curly_apostrophes():
+    assert "negation \"haven't received\"" in names("I HAVEN’T RECEIVED IT")
+
+
+def test_sarcasm_turns_praise_into_a_complaint(scorer):
+    score = scorer.score("Thanks for nothing, great service as always")
+    assert score.sentiment == "negative"
+    assert "rule:sarcasm \"thanks for nothing\" -0.20" in score.reasons
+
+
+def test_weak_sarcasm_counts_only_beside_a_complaint():
+    assert not any(h.name.startswith("sarcasm") for h in rule_hits("I love how you redesigned the shop"))
+    assert any(h.name.startswith("sarcasm") for h in rule_hits("Love how my parcel never arrived"))
+
+
+def test_emoji_move_the_polarity(scorer):
+    hits = rule_hits("my order 😡🙄")
+    assert [h.name for h in hits] == ["emoji 😡🙄"] and hits[0].shift == pytest.approx(-0.3)
+    assert rule_hits("arrived today 😍")[0].shift == pytest.approx(0.15)
+    neutral = scorer.score("The parcel arrived today")
+    angry = scorer.score("The parcel arrived today 😡😡")
+    assert angry.polarity < neutral.polarity
+    assert "rule:emoji 😡 -0.15" in angry.reasons
+
+
+def test_waiting_rules_add_urgency_with_a_reason(scorer):
+    plain = scorer.score("My refund has not come through")
+    waiting = scorer.score("Still waiting, my refund has not come through")
+    assert "rule:still waiting -0.30, urgency +0.05" in waiting.reasons
+    assert waiting.urgency > plain.urgency
+
+
+@pytest.mark.parametrize("text", ["Still waiting for my refund", "On hold for 40 minutes", "Where is my order?",
+                                  "Cancelled again, third time this month", "Nobody answers the phone"])
+def test_care_language_makes_a_complaint_even_when_the_words_are_mild(scorer, text):
+    score = scorer.score(text)
+    assert score.sentiment == "negative"
+    assert score.needs_response
+
+
+def test_phrases_match_whole_words_stems_and_the_longest_phrase():
+    index = PhraseIndex({"churn": ["cancel my"], "cancelling": ["cancel*"], "place": ["car park", "car"]})
+    assert index.find_all(words_of("I want to cancel my plan")) == [("churn", "cancel my")]
+    assert index.find_all(words_of("They cancelled it")) == [("cancelling", "cancelled")]
+    assert index.find_all(words_of("The car park, my car, a cart")) == [("place", "car park"), ("place", "car")]
+
+
+def test_punctuation_inside_a_phrase_separates_words():
+    index = PhraseIndex({"account": ["check-in"]})
+    assert index.find_all(words_of("Online check in failed")) == [("account", "check in")]

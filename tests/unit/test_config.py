@@ -1,0 +1,120 @@
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def write(tmp_path, text):
+    path = tmp_path / "closeloop.toml"
+    path.write_text(text)
+    return path
+
+
+def test_it_has_the_documented_response_time_defaults():
+    sla = load_settings(env={}).sla.first_response_minutes
+    assert (sla.urgent, sla.high, sla.normal, sla.low) == (30, 60, 240, 1440)
+
+
+def test_a_file_overrides_the_defaults_and_the_environment_overrides_the_file(tmp_path):
+    path = write(tmp_path, "[sla.first_response_minutes]\nurgent = 15\n[web]\nport = 9000\n")
+    settings = load_settings(path, env={"CLOSELOOP_WEB__PORT": "9100"})
+    assert settings.sla.first_response_minutes.urgent == 15
+    assert settings.sla.first_response_minutes.high == 60
+    assert settings.web.port == 9100
+
+
+def test_the_config_file_can_come_from_the_environment(tmp_path):
+    path = write(tmp_path, '[brand]\nname = "Globex"\n')
+    assert load_settings(env={"CLOSELOOP_CONFIG": str(path)}).brand.name == "Globex"
+
+
+def test_the_database_url_comes_from_closeloop_database_url():
+    settings = load_settings(env={"CLOSELOOP_DATABASE_URL": "postgresql+psycopg://db/closeloop"})
+    assert settings.database.url == "postgresql+psycopg://db/closeloop"
+
+
+def test_a_bad_value_names_the_key_the_value_and_what_is_allowed(tmp_path):
+    path = write(tmp_path, '[sla.first_response_minutes]\nurgent = "soon"\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    message = str(error.value)
+    assert "sla.first_response_minutes.urgent" in message
+    assert "'soon'" in message
+    assert "integer" in message
+
+
+def test_a_negative_target_is_refused():
+    with pytest.raises(ConfigError, match=r"sla.first_response_minutes.high = '-5': Input should be greater than 0"):
+        load_settings(env={"CLOSELOOP_SLA__FIRST_RESPONSE_MINUTES__HIGH": "-5"})
+
+
+def test_an_unknown_key_is_refused(tmp_path):
+    path = write(tmp_path, "[sla.first_response_minutes]\nurgnet = 10\n")
+    with pytest.raises(ConfigError, match="urgnet: unknown setting"):
+        load_settings(path, env={})
+
+
+def test_a_file_that_is_not_toml_is_refused_with_its_name(tmp_path):
+    path = write(tmp_path, "[sla\n")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings(path, env={})
+
+
+def test_a_missing_config_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_a_source_must_name_a_defined_account(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "x-mentions"\naccount = "acme_x"\nkind = "mentions"\n')
+    with pytest.raises(ConfigError, match="account 'acme_x', which is not defined"):
+        load_settings(path, env={})
+
+
+def test_a_search_source_needs_a_query(tmp_path):
+    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "s"\naccount = "a"\nkind = "search"\n')
+    with pytest.raises(ConfigError, match="x search sources need a target: the search query"):
+        load_settings(path, env={})
+
+
+def test_an_unknown_time_zone_is_refused():
+    with pytest.raises(ConfigError, match="web.timezone = 'Mars/Olympus'"):
+        load_settings(env={"CLOSELOOP_WEB__TIMEZONE": "Mars/Olympus"})
+
+
+def test_priority_thresholds_must_be_ordered():
+    with pytest.raises(ConfigError, match="urgent >= high >= normal"):
+        load_settings(env={}, overrides={"scoring": {"priority_thresholds": {"urgent": 0.2}}})
+
+
+def test_credentials_are_read_from_the_environment_and_never_shown(tmp_path, monkeypatch):
+    path = write(tmp_path, '[accounts.acme_x]\nplatform = "x"\nbearer_token = "env:ACME_X_TOKEN"\n')
+    monkeypatch.setenv("ACME_X_TOKEN", "s3cret-value")
+    account = load_settings(path, env={}).accounts["acme_x"]
+    assert account.credential("bearer_token") == "s3cret-value"
+    assert "s3cret" not in repr(account) and "ACME_X_TOKEN" not in str(account)
+
+
+def test_a_missing_credential_variable_names_it(tmp_path, monkeypatch):
+    path = write(tmp_path, '[accounts.acme_x]\nplatform = "x"\nbearer_token = "env:ACME_X_TOKEN"\n')
+    monkeypatch.delenv("ACME_X_TOKEN", raising=False)
+    account = load_settings(path, env={}).accounts["acme_x"]
+    with pytest.raises(ConfigError, match="bearer_token: environment variable ACME_X_TOKEN is not set"):
+        account.credential("bearer_token")
+
+
+def test_credentials_can_come_from_a_secrets_file(tmp_path):
+    secret = tmp_path / "token"
+    secret.write_text("from-file\n")
+    path = write(tmp_path, f'[accounts.acme_x]\nplatform = "x"\nbearer_token = "file:{secret}"\n')
+    assert load_settings(path, env={}).accounts["acme_x"].credential("bearer_token") == "from-file"
+
+
+def test_a_source_kind_must_be_one_its_platform_offers(tmp_path):
+    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "s"\naccount = "a"\nkind = "reviews"\n')
+    with pytest.raises(ConfigError, match="kind 'reviews' is not one of x's: mentions, search"):
+        load_settings(path, env={})
+
+
+def test_bad_business_hours_name_the_day_and_the_problem():
+    with pytest.raises(ConfigError, match=r"teams.care.hours.*tuesday: '13:00-12:00' ends before it starts"):
+        load_settings(env={}, overrides={"teams": {"care": {"hours": {"timezone": "UTC", "tuesday": ["13:00-12:00"]}}}})

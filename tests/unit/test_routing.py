@@ -1,0 +1,66 @@
+from datetime import datetime, timezone
+
+from listener.routing import Candidate, choose_agent
+
+def agent(id, *, senior=False, online=True, load=0, capacity=5, last=None, platforms=()):
+    return Candidate(id=id, role="senior" if senior else "agent", online=online, open_tickets=load, capacity=capacity,
+                     last_assigned_at=last, platforms=platforms)
+
+
+def at(hour):
+    return datetime(2026, 1, 5, hour, tzinfo=timezone.utc)
+
+
+def test_it_prefers_the_customers_previous_agent():
+    choice = choose_agent("x", [agent(1), agent(2, load=3)], previous_agent_id=2,
+                          senior_reason=None)
+    assert (choice.agent_id, choice.reason) == (2, "previous agent")
+
+
+def test_it_skips_a_previous_agent_who_is_offline():
+    choice = choose_agent("x", [agent(1, load=1), agent(2, online=False)], previous_agent_id=2,
+                          senior_reason=None)
+    assert (choice.agent_id, choice.reason) == (1, "least loaded")
+
+
+def test_it_skips_a_previous_agent_at_capacity():
+    choice = choose_agent("x", [agent(1, load=4), agent(2, load=5, capacity=5)], previous_agent_id=2,
+                          senior_reason=None)
+    assert choice.agent_id == 1
+
+
+def test_an_urgent_ticket_goes_to_a_senior_even_if_busier():
+    choice = choose_agent("x", [agent(1), agent(2, senior=True, load=3)], previous_agent_id=None,
+                          senior_reason="urgent")
+    assert (choice.agent_id, choice.reason) == (2, "senior: urgent")
+
+
+def test_an_urgent_ticket_goes_to_a_senior_rather_than_a_junior_previous_agent():
+    choice = choose_agent("x", [agent(1), agent(2, senior=True)], previous_agent_id=1,
+                          senior_reason="urgent")
+    assert choice.agent_id == 2
+
+
+def test_an_urgent_ticket_falls_back_to_anyone_when_no_senior_is_online():
+    choice = choose_agent("x", [agent(1, load=2), agent(2, senior=True, online=False), agent(3, load=1)],
+                          previous_agent_id=None, senior_reason="urgent")
+    assert (choice.agent_id, choice.reason) == (3, "least loaded (no senior online)")
+
+
+def test_ties_go_to_the_agent_idle_longest():
+    choice = choose_agent("x", [agent(1, last=at(10)), agent(2, last=at(8)), agent(3, last=at(9))],
+                          previous_agent_id=None, senior_reason=None)
+    assert choice.agent_id == 2
+
+
+def test_agents_limited_to_other_platforms_are_not_chosen():
+    choice = choose_agent("x", [agent(1, platforms=("facebook",)), agent(2, load=4)],
+                          previous_agent_id=None, senior_reason=None)
+    assert choice.agent_id == 2
+
+
+def test_nobody_is_chosen_when_nobody_can_take_it():
+    choice = choose_agent("x", [agent(1, online=False), agent(2, load=5, capacity=5)],
+                          previous_agent_id=None, senior_reason=None)
+    assert choice.agent_id is None
+    assert "team queue" in choice.reason

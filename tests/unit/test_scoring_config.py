@@ -1,0 +1,79 @@
+import pytest
+
+from config import ConfigError, load_settings
+
+
+def scoring(**values):
+    return load_settings(env={}, overrides={"scoring": values}).scoring
+
+
+def test_the_care_scorer_is_the_default_with_its_own_thresholds():
+    settings = scoring()
+    assert settings.scorer == "care"
+    assert settings.sentiment_thresholds == (-0.35, 0.4)
+
+
+@pytest.mark.parametrize("name, thresholds", [("vader", (-0.05, 0.05)), ("textblob", (-0.1, 0.2))])
+def test_each_lexicon_has_its_own_thresholds_unless_set(name, thresholds):
+    assert scoring(scorer=name).sentiment_thresholds == thresholds
+    assert scoring(scorer=name, negative_below=-0.3).sentiment_thresholds == (-0.3, thresholds[1])
+
+
+def test_an_unknown_scorer_names_the_ones_allowed():
+    with pytest.raises(ConfigError, match=r"scoring.scorer = 'bert': Input should be 'care', 'vader' or 'textblob'"):
+        scoring(scorer="bert")
+
+
+def test_thresholds_must_be_in_order():
+    with pytest.raises(ConfigError, match=r"negative_below \(0.5\) must not be above positive_above \(0.4\)"):
+        scoring(negative_below=0.5)
+
+
+@pytest.mark.parametrize("key", ["complaint", "question", "praise", "negative", "public", "repeat_complaint",
+                                 "breached"])
+def test_an_urgency_weight_must_be_between_0_and_1(key):
+    with pytest.raises(ConfigError, match=rf"scoring.urgency.{key} = 1.5: Input should be less than or equal to 1"):
+        scoring(urgency={key: 1.5})
+
+
+def test_a_tier_weight_out_of_range_names_the_tier():
+    with pytest.raises(ConfigError, match=r"scoring.tier_weights = .*tier 'gold': weight 2.0 must be between 0 and 1"):
+        scoring(tier_weights={"gold": 2.0})
+
+
+def test_tier_names_are_read_in_lower_case():
+    assert scoring(tier_weights={"Gold": 0.1}).tier_weights["gold"] == 0.1
+
+
+def test_a_topic_name_must_fit_the_tickets_column():
+    with pytest.raises(ConfigError, match=r"topic name 'Late Trains!' must be lower-case letters, digits and _"):
+        scoring(topics={"Late Trains!": {"words": ["late"]}})
+
+
+def test_a_topic_phrase_must_have_a_word():
+    with pytest.raises(ConfigError, match=r"scoring.topics.delay.words = \['late', '!!'\]: '!!' is not a word"):
+        scoring(topics={"delay": {"words": ["late", "!!"]}})
+
+
+def test_a_star_may_only_end_a_phrase():
+    with pytest.raises(ConfigError, match=r"scoring.keywords.money.words = .*'re\*fund': '\*' may only end a phrase"):
+        scoring(keywords={"money": {"weight": 0.2, "words": ["re*fund"]}})
+
+
+def test_an_unknown_scoring_key_is_refused():
+    with pytest.raises(ConfigError, match="scoring.treshold: unknown setting"):
+        scoring(treshold=0.5)
+
+
+def test_phrases_are_kept_in_lower_case_with_single_spaces():
+    assert scoring(spam=["  Free   FOLLOWERS "]).spam == ("free followers",)
+
+
+def test_the_default_taxonomy_covers_customer_care():
+    assert set(scoring().topics) == {"delay", "cancellation", "lost_or_damaged", "billing_or_refund",
+                                     "booking_or_account", "staff_or_service", "product_defect", "delivery",
+                                     "website_or_app"}
+
+
+def test_the_six_keyword_classes_are_kept():
+    assert set(scoring().keywords) == {"safety", "legal", "churn", "money", "outage", "privacy"}

@@ -1,0 +1,146 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from config import load_settings
+from listener.lexicons import vader
+from listener.scoring import Scorer
+from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, load_model, save_model, trained_model_path
+from listener.training import (
+    Example,
+    care_examples,
+    correction_example,
+    evaluate,
+    figures,
+    held_out_split,
+    train,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+SAMPLE = [Example(text, label) for label, texts in {
+    "negative": ["my parcel never arrived and nobody answers", "still waiting for the refund, awful",
+                 "the kettle broke after two days, terrible", "worst support ever, on hold for an hour",
+                 "you cancelled my order again", "charged twice and no reply"],
+    "neutral": ["what time does the shop open on sunday", "is the blue kettle back in stock",
+                "how do I change my delivery address", "do you ship to ireland",
+                "which plan includes roaming", "can I pay by bank transfer"],
+    "positive": ["thanks, arrived early and works great", "lovely staff at the counter today",
+                 "great app, so easy to use", "brilliant service, thank you",
+                 "love the new kettle", "quick refund, very happy"],
+}.items() for text in texts]
+
+
+@pytest.fixture
+def shared_data():
+    if not (SHARED_DATA / "customer-care" / "airline_dev.csv").exists():
+        reason = f"the shared labelled data is not at {SHARED_DATA}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + " (CI must have it)")
+        pytest.skip(reason)
+    return SHARED_DATA
+
+
+def test_the_same_examples_and_seed_give_the_same_model():
+    first, second = train(SAMPLE, seed=7, bits=12, epochs=5), train(SAMPLE, seed=7, bits=12, epochs=5)
+    assert first.to_dict() == second.to_dict()
+    assert first.info["seed"] == 7
+
+
+def test_a_small_model_learns_its_examples():
+    model = train(SAMPLE, seed=1, bits=12, epochs=20)
+    predicted = [max(zip(model.probabilities(e.text, vader(e.text)), ("negative", "neutral", "positive")))[1]
+                 for e in SAMPLE]
+    assert figures([e.label for e in SAMPLE], predicted).accuracy >= 0.9
+
+
+def test_training_needs_every_label():
+    with pytest.raises(ValueError, match="none for: neutral, positive"):
+        train([e for e in SAMPLE if e.label == "negative"])
+
+
+def test_a_saved_model_reads_back_the_same(tmp_path):
+    model = train(SAMPLE, seed=2, bits=12, epochs=5)
+    save_model(model, tmp_path / "m.json")
+    again = load_model(tmp_path / "m.json")
+    text = "still waiting for my refund"
+    assert again.probabilities(text, vader(text)) == pytest.approx(model.probabilities(text, vader(text)))
+
+
+def test_a_broken_model_file_is_refused_with_its_name(tmp_path):
+    (tmp_path / "m.json").write_text(json.dumps({"format": 99}))
+    with pytest.raises(ModelFileError, match="not a format-1 sentiment model"):
+        load_model(tmp_path / "m.json")
+    with pytest.raises(ModelFileError, match="no sentiment model at"):
+        load_model(tmp_path / "missing.json")
+
+
+def test_the_scorer_falls_back_to_the_shipped_model(tmp_path, caplog):
+    scoring = load_settings(env={}).scoring
+    (tmp_path / "broken.json").write_text("{not json")
+    assert Scorer(scoring, model_path=tmp_path / "missing.json").model.info == load_model().info
+    assert Scorer(scoring, model_path=tmp_path / "broken.json").model.info == load_model().info
+    assert "using the shipped sentiment model" in caplog.text
+
+
+def test_a_retrained_model_lives_beside_the_sqlite_database(tmp_path):
+    settings = load_settings(env={}, overrides={"database": {"url": f"sqlite:///{tmp_path}/data/closeloop.db"}})
+    assert trained_model_path(settings) == tmp_path / "data" / "sentiment-model.json"
+    server = load_settings(env={}, overrides={"database": {"url": "postgresql+psycopg://db/closeloop"}})
+    assert trained_model_path(server) is None
+    chosen = load_settings(env={}, overrides={"database": {"url": "postgresql+psycopg://db/closeloop"},
+                                              "scoring": {"model_path": str(tmp_path / "m.json")}})
+    assert trained_model_path(chosen) == tmp_path / "m.json"
+
+
+def test_the_shipped_model_is_small():
+    assert SHIPPED_MODEL.stat().st_size < 5 * 1024 * 1024
+
+
+@pytest.mark.parametrize("field, original, corrected, label", [
+    ("sentiment", "positive", "negative", "negative"),
+    ("sentiment", "negative", "neutral", "neutral"),
+    ("needs_response", "False", "True", "negative"),
+    ("needs_response", "True", "False", "neutral"),
+    ("needs_response", None, "false", None),
+    ("priority", "low", "urgent", None),
+    ("topic", "delay", "delivery", None),
+])
+def test_a_correction_gives_the_label_it_implies(field, original, corrected, label):
+    example = correction_example("some post", field, original, corrected)
+    assert (example.label if example else None) == label
+    if example:
+        assert example.weight > 1 and example.source == "correction"
+
+
+def test_the_held_out_split_is_fixed_and_keeps_each_label():
+    tuning, held_out = held_out_split(SAMPLE)
+    assert held_out_split(SAMPLE) == (tuning, held_out)
+    assert {e.label for e in held_out} == {"negative", "neutral", "positive"}
+    assert len(held_out) == 6 and not set(held_out) & set(tuning)
+
+
+def test_figures_count_macro_f1_and_the_negative_class():
+    result = figures(["negative", "negative", "neutral", "positive"], ["negative", "neutral", "neutral", "positive"])
+    assert result.accuracy == 0.75
+    assert result.negative_precision == 1.0 and result.negative_recall == 0.5
+    assert result.macro_f1 == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
+
+
+def test_the_shipped_model_was_fitted_without_the_held_out_posts(shared_data):
+    tuning, held_out = held_out_split(care_examples(shared_data))
+    assert load_model().info["examples"]["care"] == len(tuning)
+    assert len(held_out) == 818
+
+
+def test_the_scorer_keeps_its_held_out_macro_f1_and_negative_recall(shared_data):
+    """The met targets, and a floor under negative precision, which is
+    below its target (0.85) and must not slip further."""
+    _, held_out = held_out_split(care_examples(shared_data))
+    scorer = Scorer(load_settings(env={}).scoring)
+    result = evaluate(lambda text: scorer.score(text).sentiment, held_out)
+    assert result.macro_f1 >= 0.70
+    assert result.negative_recall >= 0.85
+    assert result.negative_precision >= 0.75

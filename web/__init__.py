@@ -1,0 +1,87 @@
+"""The Flask app: pages for agents, the JSON API, the health check."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+
+from flask import Flask, Response
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+
+from config.clock import Clock, SystemClock
+from config.settings import Settings, load_settings
+from listener.intake import Intake
+from listener.webhooks import FacebookWebhooks
+from store.db import Database
+from web import alerts, api, dashboard, health, inbox, tickets, webhooks
+from web.auth import init_auth
+from web.context import Services, close_db_session
+from web.errors import init_errors
+from web.formatting import register_template_helpers
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None,
+               scheduler_status: Callable[[], dict] | None = None) -> Flask:
+    """Build the web app. It does not migrate the database: the caller does.
+
+    Session cookies are not marked Secure by default, so that plain-http
+    local use works; behind https set app.config["SESSION_COOKIE_SECURE"] = True.
+    """
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.config.update(
+        SECRET_KEY=settings.web.secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_NAME="closeloop_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=False,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    db = db or Database(settings.database.url)
+    clock = clock or SystemClock()
+    app.extensions["closeloop"] = Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        webhooks=FacebookWebhooks(db, clock, Intake(settings)),
+        scheduler_status=scheduler_status,
+    )
+    app.teardown_appcontext(close_db_session)
+
+    csrf = CSRFProtect(app)
+    csrf.exempt(api.bp)
+    csrf.exempt(webhooks.bp)
+    init_auth(app)
+    for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
+                      alerts.bp):
+        app.register_blueprint(blueprint)
+    init_errors(app)
+    register_template_helpers(app)
+    app.context_processor(lambda: {"brand": settings.brand.name})
+    app.context_processor(_unread_alerts)
+    app.after_request(_security_headers)
+    return app
+
+
+def _unread_alerts() -> dict:
+    """The count of unread alerts shown beside the nav link."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {"unread_alerts": 0}
+    return {"unread_alerts": alerts.unread_count(current_user.agent.id)}
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,244 @@
+"""The JSON API under /api/v1, for scripts and integrations. Callers send
+`Authorization: Bearer <token>` (from POST /api/v1/tokens); errors are JSON
+(see web.errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+from sqlalchemy.orm import Session
+
+from listener.assignment import set_presence
+from responder.channels import ReplyRefused
+from store.accounts import agent_for_token, authenticate, issue_token
+from store.customers import link_customers, update_customer
+from store.models import Agent, Customer, Reply, Ticket, TicketStateError
+from store.queries import list_tickets, ticket_with_conversation
+from web import actions
+from web.context import db_session, now, reply_channel_of, services
+from web.filters import BadFilter, page_of, ticket_filter
+from web.serialize import customer_json, reply_json, ticket_detail_json, ticket_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPEN_ENDPOINTS = {"api.create_token"}
+
+
+@bp.before_request
+def authenticate_token() -> None:
+    if request.endpoint in OPEN_ENDPOINTS:
+        return
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401, description="send an API token as 'Authorization: Bearer <token>'")
+    session = db_session()
+    agent = agent_for_token(session, token.strip(), now())
+    if agent is None:
+        abort(401, description="the API token is not valid or was revoked")
+    session.commit()
+    g.api_agent = agent
+
+
+def token_agent() -> Agent:
+    return g.api_agent
+
+
+@bp.post("/tokens")
+def create_token():
+    body = _json_object()
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        abort(400, description="send a JSON object with 'email' and 'password'")
+    session = db_session()
+    agent = authenticate(session, email, password)
+    if agent is None:
+        abort(401, description="wrong email or password")
+    token = issue_token(session, agent, now())
+    session.commit()
+    return jsonify(token=token), 201
+
+
+@bp.get("/tickets")
+def tickets():
+    try:
+        flt = ticket_filter(request.args, me=token_agent().id)
+        limit, offset = page_of(request.args)
+    except BadFilter as bad:
+        abort(400, description=bad.message)
+    found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
+    current = now()
+    return jsonify(tickets=[ticket_json(t, current) for t in found], total=total)
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def ticket(ticket_id: int):
+    found = ticket_with_conversation(db_session(), ticket_id)
+    if found is None:
+        abort(404, description=f"ticket {ticket_id} does not exist")
+    return jsonify(ticket_detail_json(found, now()))
+
+
+@bp.post("/tickets/<int:ticket_id>/replies")
+def reply(ticket_id: int):
+    body = _json_object().get("body")
+    if not isinstance(body, str):
+        abort(400, description="send a JSON object with the reply text as 'body'")
+    session = db_session()
+    found = _ticket_or_404(ticket_id)
+    try:
+        queued = actions.reply_to(session, found, body, token_agent(), now(),
+                                  request.headers.get("Idempotency-Key") or None, reply_channel_of(found))
+    except ReplyRefused as refused:
+        session.rollback()
+        abort(refused.status, description=refused.message)
+    session.commit()
+    return jsonify(id=queued.id, status=queued.status, ticket_id=found.id), 202
+
+
+@bp.post("/tickets/<int:ticket_id>/answered-elsewhere")
+def answered_elsewhere(ticket_id: int):
+    """For sources without a reply API: how the agent answered instead."""
+    how = _json_object().get("how")
+    if not isinstance(how, str):
+        abort(400, description="send a JSON object saying how you answered as 'how'")
+    session = db_session()
+    found = _ticket_or_404(ticket_id)
+    try:
+        actions.answered_elsewhere(session, found, how, token_agent(), now())
+    except ReplyRefused as refused:
+        session.rollback()
+        abort(refused.status, description=refused.message)
+    session.commit()
+    return jsonify(ticket_json(found, now()))
+
+
+@bp.get("/replies/<int:reply_id>")
+def reply_status(reply_id: int):
+    found = db_session().get(Reply, reply_id)
+    if found is None:
+        abort(404, description=f"reply {reply_id} does not exist")
+    return jsonify(reply_json(found))
+
+
+@bp.post("/tickets/<int:ticket_id>/resolve")
+def resolve(ticket_id: int):
+    return _apply(ticket_id, lambda session, ticket, at: actions.resolve(session, ticket, token_agent(), at))
+
+
+@bp.post("/tickets/<int:ticket_id>/assign")
+def assign(ticket_id: int):
+    """Body {"agent": <agent id> | "me" | null}."""
+    wanted = _json_object().get("agent", "missing")
+    if wanted == "me":
+        target = token_agent()
+    elif wanted is None:
+        target = None
+    elif isinstance(wanted, int) and not isinstance(wanted, bool):
+        target = db_session().get(Agent, wanted) or abort(404, description=f"agent {wanted} does not exist")
+    else:
+        abort(400, description="send {'agent': an agent id, 'me' or null}")
+    return _apply(ticket_id, lambda session, ticket, at: actions.assign(session, ticket, target, token_agent(), at))
+
+
+@bp.post("/tickets/<int:ticket_id>/priority")
+def change_priority(ticket_id: int):
+    """Body {"priority": "urgent|high|normal|low", "reason": "..."}."""
+    body = _json_object()
+    priority, reason = body.get("priority"), body.get("reason")
+    if not isinstance(priority, str) or not isinstance(reason, str):
+        abort(400, description="send {'priority': urgent, high, normal or low, 'reason': why}")
+    return _apply(ticket_id, lambda session, ticket, at: actions.change_priority(
+        session, ticket, priority, reason, token_agent(), at, services().settings))
+
+
+@bp.post("/tickets/<int:ticket_id>/pending")
+def pending(ticket_id: int):
+    """The ticket waits on the customer: its clock stops until they write."""
+    return _apply(ticket_id, lambda session, ticket, at: actions.wait_on_customer(
+        session, ticket, token_agent(), at, services().settings))
+
+
+@bp.put("/agents/me/presence")
+def presence():
+    """Body {"presence": "online|away|offline"}; going offline may hand unanswered tickets back."""
+    wanted = _json_object().get("presence")
+    session = db_session()
+    agent = token_agent()
+    try:
+        handed_back = set_presence(session, agent, wanted, now(), services().settings.escalation.offline_hands_back)
+    except ValueError as error:
+        session.rollback()
+        abort(400, description=str(error))
+    session.commit()
+    return jsonify(presence=agent.presence, handed_back=[t.id for t in handed_back])
+
+
+@bp.patch("/customers/<int:customer_id>")
+def update_customer_details(customer_id: int):
+    """Body with any of email, crm_id, tier. A customer with the same email
+    or CRM id is the same person: the two are linked."""
+    body = _json_object()
+    fields = {key: body[key] for key in ("email", "crm_id", "tier") if key in body}
+    if not fields or not all(isinstance(v, str) for v in fields.values()):
+        abort(400, description="send any of 'email', 'crm_id', 'tier' as strings")
+    return _change_customer(customer_id, lambda session, customer, at: update_customer(
+        session, customer, token_agent().email, at, **fields))
+
+
+@bp.post("/customers/<int:customer_id>/link")
+def link_customer(customer_id: int):
+    """Body {"customer": id}: that customer is the same person as this one."""
+    other_id = _json_object().get("customer")
+    if not isinstance(other_id, int) or isinstance(other_id, bool):
+        abort(400, description="send {'customer': the id of the customer to link into this one}")
+    other = db_session().get(Customer, other_id) or abort(404, description=f"customer {other_id} does not exist")
+    return _change_customer(customer_id, lambda session, customer, at: link_customers(
+        session, customer, other, token_agent().email, at, f"linked by {token_agent().name}"))
+
+
+def _change_customer(customer_id: int, change: Callable[[Session, Customer, datetime], Customer]):
+    session = db_session()
+    customer = session.get(Customer, customer_id) or abort(404, description=f"customer {customer_id} does not exist")
+    try:
+        kept = change(session, customer, now())
+    except ValueError as error:
+        session.rollback()
+        abort(400, description=str(error))
+    session.commit()
+    return jsonify(customer_json(kept))
+
+
+def _apply(ticket_id: int, action: Callable[[Session, Ticket, datetime], object]):
+    """Run an action on a ticket; its refusals become 400, 403 or 409."""
+    session = db_session()
+    found = _ticket_or_404(ticket_id)
+    current = now()
+    try:
+        action(session, found, current)
+    except TicketStateError as error:
+        session.rollback()
+        abort(409, description=str(error))
+    except PermissionError as error:
+        session.rollback()
+        abort(403, description=str(error))
+    except ValueError as error:
+        session.rollback()
+        abort(400, description=str(error))
+    session.commit()
+    return jsonify(ticket_json(found, current))
+
+
+def _ticket_or_404(ticket_id: int) -> Ticket:
+    found = db_session().get(Ticket, ticket_id)
+    if found is None:
+        abort(404, description=f"ticket {ticket_id} does not exist")
+    return found
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="the request body must be a JSON object")
+    return body

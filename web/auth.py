@@ -1,0 +1,95 @@
+"""Signing agents in and out of the pages (the API uses tokens, see web.api)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from store.accounts import authenticate
+from store.models import Agent
+from web.context import db_session
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please sign in to see this page."
+login_manager.login_message_category = "info"
+
+
+class SignedInAgent(UserMixin):
+    """Flask-Login's view of an Agent loaded in the request's session."""
+
+    def __init__(self, agent: Agent):
+        self.agent = agent
+
+    def get_id(self) -> str:
+        return str(self.agent.id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.agent.active
+
+
+@login_manager.user_loader
+def load_agent(user_id: str) -> SignedInAgent | None:
+    if not (user_id.isascii() and user_id.isdigit()):
+        return None
+    agent = db_session().get(Agent, int(user_id))
+    return SignedInAgent(agent) if agent is not None and agent.active else None
+
+
+def init_auth(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+
+def require_login():
+    """A before_request hook for the blueprints of pages."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def signed_in_agent() -> Agent:
+    return current_user.agent
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = _safe_next(request.values.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("inbox.inbox"))
+    if request.method == "GET":
+        return render_template("login.html", email="", next_url=next_url)
+    email = request.form.get("email", "")
+    agent = authenticate(db_session(), email, request.form.get("password", ""))
+    if agent is None:
+        return render_template("login.html", email=email, next_url=next_url,
+                               error="Wrong email or password."), 401
+    session.clear()
+    login_user(SignedInAgent(agent))
+    return redirect(next_url or url_for("inbox.inbox"))
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never send a freshly signed-in agent elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != request.host):
+        return None
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in target:
+        return None
+    return path + (f"?{parts.query}" if parts.query else "")
+

@@ -1,0 +1,52 @@
+"""What the views reach for: the settings, the database session of the
+current request, and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, g
+from sqlalchemy.orm import Session
+
+from config.clock import Clock
+from config.settings import Settings
+from listener.webhooks import FacebookWebhooks
+from responder.channels import ReplyChannel, reply_channel
+from store.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    webhooks: FacebookWebhooks
+    scheduler_status: Callable[[], dict] | None = None
+
+
+def services() -> Services:
+    return current_app.extensions["closeloop"]
+
+
+def now() -> datetime:
+    return services().clock.now()
+
+
+def reply_channel_of(ticket) -> ReplyChannel:
+    """How the ticket can be answered, from the running settings."""
+    return reply_channel(db_session(), services().settings, ticket)
+
+
+def db_session() -> Session:
+    """The session of this request, opened on first use and closed on teardown."""
+    if "db_session" not in g:
+        g.db_session = services().db.sessions()
+    return g.db_session
+
+
+def close_db_session(_error: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

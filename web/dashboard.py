@@ -1,0 +1,220 @@
+"""The managers' dashboard: response times over a period, what is at risk
+right now, load per agent and volume per hour; and the same figures as JSON
+under /api/v1/reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, g, jsonify, render_template, request, url_for
+from flask_login import current_user
+
+from store.reports import (
+    GROUPINGS,
+    agent_load,
+    agent_names,
+    at_risk_and_breached,
+    sla_report,
+    volume_by_platform_and_hour,
+)
+from store.sla import SlaClock
+from web.api import authenticate_token, token_agent
+from web.auth import require_login, signed_in_agent
+from web.context import db_session, now, services
+from web.formatting import duration_text
+from web.serialize import iso
+
+bp = Blueprint("dashboard", __name__)
+bp.before_request(require_login)
+api_bp = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
+
+LEAD_ROLES = ("senior", "manager", "admin")
+PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+PERIOD_NAMES = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
+API_PERIOD = timedelta(days=7)
+REFRESH_SECONDS = 15
+MOMENT_FORMS = "an ISO 8601 date or date-time, such as 2026-01-05 or 2026-01-05T09:00:00Z"
+
+
+class BadParameter(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def grouping_of(args: Mapping[str, str]) -> str:
+    group_by = args.get("group_by") or "platform"
+    if group_by not in GROUPINGS:
+        raise BadParameter(f"'group_by' must be one of {', '.join(GROUPINGS)}")
+    return group_by
+
+
+def period_of(args: Mapping[str, str], current: datetime, tz: tzinfo, default: timedelta) -> tuple[datetime, datetime]:
+    """[start, end) in UTC from `from` and `to`, else the `default` span up to now.
+
+    Dates and date-times without an offset are local time; a `to` date
+    includes that whole day."""
+    raw_from, raw_to = args.get("from") or None, args.get("to") or None
+    end = current if raw_to is None else _moment("to", raw_to, tz, end_of_day=True)
+    try:
+        start = end - default if raw_from is None else _moment("from", raw_from, tz, end_of_day=False)
+    except OverflowError:
+        raise BadParameter(f"'to' must be {MOMENT_FORMS}") from None
+    if start >= end:
+        raise BadParameter("'from' must be before 'to'")
+    return start, end
+
+
+def page_period(args: Mapping[str, str], current: datetime, tz: tzinfo) -> tuple[datetime, datetime, str | None]:
+    """The page's period: `from`/`to` when given (and the period's name is
+    None), else one of PERIODS, by default the last 24 hours."""
+    period = args.get("period") or "24h"
+    if period not in PERIODS:
+        raise BadParameter(f"'period' must be one of {', '.join(PERIODS)}")
+    start, end = period_of(args, current, tz, PERIODS[period])
+    custom = bool(args.get("from") or args.get("to"))
+    return start, end, None if custom else period
+
+
+def _moment(name: str, value: str, tz: tzinfo, *, end_of_day: bool) -> datetime:
+    try:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            moment = datetime.fromisoformat(value)
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        else:
+            moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), tz)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise BadParameter(f"'{name}' must be {MOMENT_FORMS}") from None
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(services().settings.web.timezone)
+
+
+def _require_lead(role: str) -> None:
+    if role not in LEAD_ROLES:
+        abort(403, description="The dashboard is for senior agents, managers and admins.")
+
+
+def _now_figures(current: datetime) -> dict[str, Any]:
+    session = db_session()
+    settings = services().settings
+    return {
+        "at": current,
+        "at_risk_and_breached": at_risk_and_breached(session, current, settings.sla.at_risk_share,
+                                                     SlaClock(settings)),
+        "agent_load": agent_load(session),
+    }
+
+
+def _now_json(figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "at": iso(figures["at"]),
+        "at_risk_and_breached": [
+            {**item, "due_at": iso(item["due_at"]), "url": url_for("tickets.show", ticket_id=item["ticket_id"])}
+            for item in figures["at_risk_and_breached"]
+        ],
+        "agent_load": figures["agent_load"],
+    }
+
+
+@bp.get("/dashboard")
+def dashboard():
+    """`period` or `from`/`to` choose the period, `group_by` the tab."""
+    _require_lead(signed_in_agent().role)
+    current, tz = now(), _zone()
+    error = None
+    try:
+        group_by = grouping_of(request.args)
+        start, end, period = page_period(request.args, current, tz)
+    except BadParameter as bad:
+        error, group_by, period = bad.message, "platform", "24h"
+        start, end = current - PERIODS[period], current
+    session = db_session()
+    groups = sla_report(session, start, end, group_by)
+    names = agent_names(session) if group_by == "agent" else {}
+    labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
+    volume = volume_by_platform_and_hour(session, start, end, tz)
+    page = render_template(
+        "dashboard.html",
+        error=error,
+        group_by=group_by,
+        groupings=GROUPINGS,
+        period=period,
+        periods=PERIOD_NAMES,
+        chosen={key: request.args.get(key, "") for key in ("from", "to")} if period is None else {},
+        start=start,
+        end=end,
+        timezone=tz.key,
+        groups=groups,
+        labels=labels,
+        volume=volume,
+        charts=_charts(groups, labels, volume),
+        live=_now_figures(current),
+        refresh_seconds=REFRESH_SECONDS,
+    )
+    return page, 400 if error else 200
+
+
+def _label(key: str | None, group_by: str, names: dict[str, str]) -> str:
+    if key is None:
+        return "not answered yet"
+    return names.get(key, key) if group_by == "agent" else key
+
+
+def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], volume: dict[str, Any]) -> dict[str, Any]:
+    """What the page's script draws: the same figures as the tables."""
+    return {
+        "within_target": {
+            "labels": [labels[group["key"]] for group in groups],
+            "values": [None if group["within_target"] is None else round(group["within_target"] * 100, 1)
+                       for group in groups],
+        },
+        "volume": {
+            "labels": [f"{hour:02d}:00" for hour in volume["hours"]],
+            "datasets": [{"label": row["platform"], "data": row["tickets"]} for row in volume["platforms"]],
+        },
+    }
+
+
+@bp.app_template_filter("minutes_text")
+def minutes_text(minutes: float) -> str:
+    return duration_text(timedelta(minutes=minutes))
+
+
+@api_bp.before_request
+def authenticate() -> None:
+    """A token, as for the rest of the API; the dashboard's own script sends
+    its sign-in cookie instead. Either way, reports are for leads only."""
+    if "Authorization" not in request.headers and current_user.is_authenticated:
+        g.api_agent = signed_in_agent()
+    else:
+        authenticate_token()
+    if token_agent().role not in LEAD_ROLES:
+        abort(403, description="reports are for senior agents, managers and admins")
+
+
+@api_bp.get("/sla")
+def sla():
+    """First-response figures per group; see store.reports.sla_report.
+    `from` and `to` as in period_of (default: the last 7 days), `group_by`
+    one of GROUPINGS (default: platform)."""
+    try:
+        group_by = grouping_of(request.args)
+        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
+    except BadParameter as bad:
+        abort(400, description=bad.message)
+    groups = sla_report(db_session(), start, end, group_by)
+    return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
+
+
+@api_bp.get("/now")
+def now_report():
+    """The tickets at risk or breached now, and each agent's load."""
+    return jsonify(_now_json(_now_figures(now())))

@@ -1,0 +1,95 @@
+"""Helpers for the templates: local times, time left on a ticket, safe
+links to customers' posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from store.models import Ticket
+from web.context import now, services
+
+SOON_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class Due:
+    """How a ticket stands against its next response-time target."""
+
+    at: datetime
+    text: str
+    state: str  # "ok", "soon" (under a quarter of the target left) or "overdue"
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(services().settings.web.timezone)).strftime(fmt)
+
+
+def duration_text(delta: timedelta) -> str:
+    minutes = int(abs(delta.total_seconds()) // 60)
+    if minutes < 1:
+        return "<1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def due_of(ticket: Ticket) -> Due | None:
+    due = ticket.due_at()
+    if due is None:
+        return None
+    current = now()
+    left = due - current
+    if left < timedelta(0):
+        return Due(due, f"{duration_text(left)} overdue", "overdue")
+    window = _target_window(ticket)
+    state = "soon" if window and left < window * SOON_FRACTION else "ok"
+    return Due(due, f"in {duration_text(left)}", state)
+
+
+def _target_window(ticket: Ticket) -> timedelta | None:
+    """The full time allowed for the answer that is due now."""
+    if ticket.first_response_at is None and ticket.first_response_due_at is not None:
+        return ticket.first_response_due_at - ticket.created_at
+    minutes = services().settings.sla.next_response_minutes.for_priority(ticket.priority)
+    return timedelta(minutes=minutes)
+
+
+def first_line(text: str | None, width: int = 100) -> str:
+    line = next((part.strip() for part in (text or "").splitlines() if part.strip()), "")
+    return line if len(line) <= width else line[: width - 1].rstrip() + "\u2026"
+
+
+def external_url(url: str | None) -> str | None:
+    """The url if it is a plain http(s) link, else None (never a javascript: or data: url)."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url.strip()
+
+
+def detail_value(value: object) -> str:
+    """An event detail as a person reads it: lists joined, not in Python syntax."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(detail_value, "detail_value")
+    app.add_template_filter(first_line, "first_line")
+    app.add_template_global(due_of, "due_of")
+    app.add_template_global(external_url, "external_url")

@@ -1,0 +1,51 @@
+"""How closeloop is doing: GET /healthz for load balancers (no sign-in
+needed), and the sources page for people."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template
+
+from store.queries import all_sources
+from web.auth import require_login
+from web.context import db_session, now, services
+from web.serialize import source_json
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    svc = services()
+    database, sources = "ok", []
+    try:
+        svc.db.ping()
+        sources = [source_json(s) for s in all_sources(db_session())]
+    except Exception as error:  # whatever went wrong, the answer is "not healthy" and why
+        database = _describe(error)
+    ok = database == "ok"
+    body = {"ok": ok, "database": database, "scheduler": _scheduler(), "sources": sources}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/sources")
+def sources():
+    """Each source's state: when it last polled, what went wrong, when it tries again."""
+    refused = require_login()
+    if refused is not None:
+        return refused
+    return render_template("sources.html", sources=all_sources(db_session()), now=now())
+
+
+def _scheduler() -> dict:
+    status = services().scheduler_status
+    if status is None:
+        return {"running": False}
+    try:
+        return status()
+    except Exception as error:  # a broken status callback must not break the health check
+        return {"running": False, "error": _describe(error)}
+
+
+def _describe(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error
+    return f"{type(cause).__name__}: {cause}"

@@ -1,0 +1,122 @@
+"""The JSON shapes of the API. Times are UTC, ISO 8601."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from store.models import Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def agent_json(agent: Agent | None) -> dict[str, Any] | None:
+    return None if agent is None else {"id": agent.id, "email": agent.email, "name": agent.name}
+
+
+def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    left = ticket.time_left(now)
+    return {
+        "id": ticket.id,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "platform": ticket.platform,
+        "customer": {"id": ticket.customer.id, "display_name": ticket.customer.display_name},
+        "assignee": agent_json(ticket.assignee),
+        "assignment_reason": ticket.assignment_reason,
+        "created_at": iso(ticket.created_at),
+        "first_response_due_at": iso(ticket.first_response_due_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "next_response_due_at": iso(ticket.next_response_due_at),
+        "resolution_due_at": iso(ticket.resolution_due_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "breached": ticket.is_breached(now) or ticket.first_response_breached,
+        "time_left_seconds": None if left is None else int(left.total_seconds()),
+    }
+
+
+def ticket_detail_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    return {
+        **ticket_json(ticket, now),
+        "customer": customer_json(ticket.customer),
+        "mentions": [mention_json(m) for m in ticket.mentions],
+        "replies": [reply_json(r) for r in ticket.replies],
+        "events": [event_json(e) for e in ticket.events],
+    }
+
+
+def customer_json(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "display_name": customer.display_name,
+        "tier": customer.tier,
+        "email": customer.email,
+        "crm_id": customer.crm_id,
+        "identities": [identity_json(i) for i in customer.identities],
+    }
+
+
+def identity_json(identity: Identity) -> dict[str, Any]:
+    return {
+        "platform": identity.platform,
+        "platform_user_id": identity.platform_user_id,
+        "handle": identity.handle,
+        "name": identity.name,
+        "followers": identity.followers,
+        "verified": identity.verified,
+    }
+
+
+def mention_json(mention: Mention) -> dict[str, Any]:
+    author = mention.identity
+    return {
+        "id": mention.id,
+        "external_id": mention.external_id,
+        "platform": mention.platform,
+        "kind": mention.kind,
+        "text": mention.text,
+        "url": mention.url,
+        "author": {"handle": author.handle, "name": author.name, "followers": author.followers},
+        "created_at": iso(mention.created_at),
+        "sentiment": mention.sentiment,
+        "polarity": mention.polarity,
+        "urgency": mention.urgency,
+        "needs_response": mention.needs_response,
+        "priority": mention.priority,
+        "topic": mention.topic,
+        "reasons": list(mention.reasons or []),
+    }
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    return {
+        "id": reply.id,
+        "ticket_id": reply.ticket_id,
+        "body": reply.body,
+        "status": reply.status,
+        "attempts": reply.attempts,
+        "platform_reply_id": reply.platform_reply_id,
+        "url": reply.url,
+        "last_error": reply.last_error,
+        "created_at": iso(reply.created_at),
+        "sent_at": iso(reply.sent_at),
+    }
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {"kind": event.kind, "actor": event.actor, "detail": event.detail, "at": iso(event.at)}
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    return {
+        "name": source.name,
+        "platform": source.platform,
+        "kind": source.kind,
+        "status": source.status,
+        "enabled": source.enabled,
+        "last_polled_at": iso(source.last_polled_at),
+        "next_poll_at": iso(source.next_poll_at),
+        "last_error": source.last_error,
+    }

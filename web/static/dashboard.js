@@ -1,0 +1,150 @@
+// The dashboard's charts, drawn from the figures the page carries, and its
+// "right now" panels, fetched again every few seconds. Text from the server
+// is only ever set as textContent.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+
+  var PLATFORM_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490"];
+
+  function drawCharts() {
+    var source = document.getElementById("dashboard-charts");
+    if (!source || typeof window.Chart === "undefined") {
+      return;
+    }
+    var charts = JSON.parse(source.textContent);
+    var within = document.getElementById("within-target-chart");
+    if (within) {
+      new window.Chart(within, {
+        type: "bar",
+        data: {
+          labels: charts.within_target.labels,
+          datasets: [{ label: "Within target (%)", data: charts.within_target.values, backgroundColor: "#2456c7" }]
+        },
+        options: {
+          animation: false,
+          scales: { y: { min: 0, max: 100, title: { display: true, text: "% answered within target" } } },
+          plugins: { legend: { display: false } }
+        }
+      });
+    }
+    var volume = document.getElementById("volume-chart");
+    if (volume) {
+      new window.Chart(volume, {
+        type: "bar",
+        data: {
+          labels: charts.volume.labels,
+          datasets: charts.volume.datasets.map(function (set, i) {
+            return { label: set.label, data: set.data, backgroundColor: PLATFORM_COLOURS[i % PLATFORM_COLOURS.length] };
+          })
+        },
+        options: {
+          animation: false,
+          scales: {
+            x: { stacked: true },
+            y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "tickets raised" } }
+          }
+        }
+      });
+    }
+  }
+
+  // The same wording as web.formatting.duration_text.
+  function durationText(minutes) {
+    minutes = Math.floor(Math.abs(minutes));
+    if (minutes < 1) { return "<1 min"; }
+    if (minutes < 60) { return minutes + " min"; }
+    var hours = Math.floor(minutes / 60);
+    minutes = minutes % 60;
+    if (hours < 48) { return minutes ? hours + " h " + minutes + " min" : hours + " h"; }
+    var days = Math.floor(hours / 24);
+    hours = hours % 24;
+    return hours ? days + " d " + hours + " h" : days + " d";
+  }
+
+  function cell(row, text, className) {
+    var td = document.createElement("td");
+    if (className) {
+      var span = document.createElement("span");
+      span.className = className;
+      span.textContent = text;
+      td.appendChild(span);
+    } else {
+      td.textContent = text;
+    }
+    row.appendChild(td);
+    return td;
+  }
+
+  function atRiskRow(item) {
+    var row = document.createElement("tr");
+    var link = document.createElement("a");
+    link.href = item.url;
+    link.textContent = "#" + item.ticket_id;
+    cell(row, "").appendChild(link);
+    cell(row, item.customer);
+    cell(row, item.platform);
+    cell(row, item.priority, "priority " + item.priority);
+    cell(row, item.target.replace("_", " "));
+    cell(row, item.assignee || "unassigned");
+    if (item.state === "breached") {
+      cell(row, durationText(item.minutes_over) + " over", "due overdue");
+    } else {
+      cell(row, durationText(item.minutes_left) + " left", "due soon");
+    }
+    return row;
+  }
+
+  function loadRow(agent) {
+    var row = document.createElement("tr");
+    if (agent.over_capacity) { row.className = "over"; }
+    cell(row, agent.name);
+    cell(row, agent.team);
+    cell(row, agent.presence, "presence " + agent.presence);
+    var td = cell(row, "");
+    var meter = document.createElement("meter");
+    meter.min = 0;
+    meter.max = Math.max(agent.capacity, agent.open, 1);
+    meter.high = agent.capacity;
+    meter.value = agent.open;
+    td.appendChild(meter);
+    td.appendChild(document.createTextNode(" " + agent.open + " / " + agent.capacity + " "));
+    if (agent.over_capacity) {
+      var flag = document.createElement("strong");
+      flag.textContent = "over capacity";
+      td.appendChild(flag);
+    }
+    return row;
+  }
+
+  function fill(bodyId, emptyId, items, makeRow) {
+    var body = document.getElementById(bodyId);
+    body.replaceChildren.apply(body, items.map(makeRow));
+    document.getElementById(emptyId).hidden = items.length > 0;
+  }
+
+  function refresh(panel) {
+    var note = document.getElementById("now-note");
+    if (document.hidden) { return; }
+    fetch(panel.dataset.refreshUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status === 401 ? "sign in again to refresh" : "could not refresh"); }
+        return response.json();
+      })
+      .then(function (figures) {
+        fill("at-risk-rows", "at-risk-empty", figures.at_risk_and_breached, atRiskRow);
+        fill("load-rows", "load-empty", figures.agent_load, loadRow);
+        document.getElementById("now-at").textContent =
+          new Date(figures.at).toLocaleTimeString("en-GB", { timeZone: panel.dataset.timezone });
+        note.textContent = "";
+      })
+      .catch(function (error) {
+        note.textContent = "(" + (error.message || "could not refresh") + ")";
+      });
+  }
+
+  drawCharts();
+  var panel = document.getElementById("now");
+  if (panel) {
+    window.setInterval(function () { refresh(panel); }, Number(panel.dataset.refreshSeconds) * 1000);
+  }
+});
