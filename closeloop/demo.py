@@ -97,7 +97,8 @@ closeloop demo
 Customer posts arrive every few seconds on X, Facebook, Reddit and a review
 feed; reply from a ticket and watch the reply appear on the emulator under
 the customer's post. Response-time targets are minutes long here, so
-breaches, escalations and alerts show soon. Ctrl-C stops.
+breaches, escalations and alerts show soon; a resolved complaint gets its
+follow-up half a minute later. Ctrl-C stops.
 """)
     try:
         runtime.serve(host="127.0.0.1", port=port)
@@ -127,6 +128,9 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
         "sla": {**DEMO_MINUTES, "check_seconds": 5},
         "listener": {"tick_seconds": 2},
         "outbox": {"interval_seconds": 1},
+        "followups": {"delay_minutes": 0.5, "answer_window_hours": 0.25, "check_seconds": 5,
+                      "per_customer_days": 0},
+        "spikes": {"window_minutes": 10, "min_count": 10, "check_seconds": 10},
         "teams": {"care": {"leads": ["manager@demo.local"], "alert_emails": ["care-leads@demo.local"],
                            "slack_webhook": f"{emulator_url}/_emulator/slack/hooks/care"}},
         "alerts": {"interval_seconds": 2, "base_url": f"http://127.0.0.1:{port}", "smtp_host": "127.0.0.1",

@@ -20,6 +20,7 @@ from listener.lease import PollingLease
 from listener.schedule import PollingJobs
 from listener.sla_watch import SlaWatch
 from responder.alerts import AlertOutbox, slack_webhook_for
+from responder.followups import FollowUps
 from responder.outbox import Outbox
 from store.db import Database
 
@@ -43,9 +44,11 @@ class Runtime:
         self._app = None
         self.lease = PollingLease(self.db)
         self.sla_watch = SlaWatch(self.db, settings, self.clock)
+        self.followups = FollowUps(self.db, settings, self.clock)
         self.polling = PollingJobs(self.scheduler, self.poller, settings, self.lease, singletons=[
             ("route-waiting", lambda: self.poller.route_waiting(self.settings.routing), settings.listener.tick_seconds),
             ("sla-watch", self.sla_watch.check, settings.sla.check_seconds),
+            ("followups", self.followups.run, settings.followups.check_seconds),
         ])
 
     def start_jobs(self) -> None:

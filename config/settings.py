@@ -139,6 +139,85 @@ class AlertSettings(Strict):
     smtp_starttls: bool = False
 
 
+FOLLOWUP_PLACEHOLDERS = ("first_name", "topic", "agent_name", "ticket_ref", "brand")
+SENTIMENTS = ("negative", "neutral", "positive")
+
+
+def template_placeholders(template: str) -> list[str]:
+    """The names in a template's {placeholders}; a malformed or unknown one
+    is refused with its name."""
+    import string
+
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError as error:
+        raise ValueError(f"is not a valid template ({error}); write placeholders as {{first_name}}") from None
+    names = []
+    for name, spec, conversion in fields:
+        if name not in FOLLOWUP_PLACEHOLDERS:
+            allowed = ", ".join("{" + p + "}" for p in FOLLOWUP_PLACEHOLDERS)
+            raise ValueError(f"has an unknown placeholder {{{name}}}; allowed: {allowed}")
+        if spec or conversion:
+            raise ValueError(f"placeholder {{{name}}} takes no format; write it as {{{name}}}")
+        names.append(name)
+    return names
+
+
+class FollowupSettings(Strict):
+    """Checking back with customers after their ticket is resolved."""
+
+    enabled: bool
+    delay_minutes: float = Field(gt=0)
+    # No answer within this many hours closes the ticket as unconfirmed.
+    answer_window_hours: float = Field(gt=0)
+    # At most one follow-up per customer within this many days.
+    per_customer_days: int = Field(ge=0)
+    # Which resolved tickets get one; an empty list means any. `sentiments`
+    # is the sentiment of the ticket's first post.
+    sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = ()
+    priorities: tuple[Literal["urgent", "high", "normal", "low"], ...] = ()
+    topics: tuple[str, ...] = ()
+    platforms: tuple[Literal["x", "facebook", "reddit", "reviews"], ...] = ()
+    check_seconds: float = Field(gt=0)
+    # The message, by platform; "default" for the others.
+    templates: dict[str, str]
+
+    @field_validator("templates")
+    @classmethod
+    def known_placeholders(cls, templates: dict[str, str]) -> dict[str, str]:
+        if "default" not in templates:
+            raise ValueError("needs a 'default' template")
+        for key, template in templates.items():
+            if key != "default" and key not in PLATFORMS:
+                raise ValueError(f"template {key!r}: keys are 'default' or a platform ({', '.join(PLATFORMS)})")
+            if not template.strip():
+                raise ValueError(f"template {key!r} is empty")
+            try:
+                template_placeholders(template)
+            except ValueError as error:
+                raise ValueError(f"template {key!r} {error}") from None
+        return templates
+
+    def template_for(self, platform: str) -> str:
+        return self.templates.get(platform, self.templates["default"])
+
+
+class SpikeSettings(Strict):
+    """Alerts when a topic's negative posts rise well above their usual level."""
+
+    enabled: bool
+    # The recent window compared with the same window at the same time of
+    # day over the past baseline_days.
+    window_minutes: int = Field(ge=1, le=1440)
+    baseline_days: int = Field(ge=1, le=90)
+    # How far above the usual level counts as a spike, in robust standard
+    # deviations, and the fewest posts that can ever be one.
+    sensitivity: float = Field(gt=0)
+    min_count: int = Field(ge=1)
+    check_seconds: float = Field(gt=0)
+
+
 def _phrases(words: tuple[str, ...]) -> tuple[str, ...]:
     """Lower-case words and phrases; a trailing '*' lets the last word go on."""
     cleaned = []
@@ -339,6 +418,8 @@ class Settings(Strict):
     teams: dict[str, TeamSettings]
     escalation: EscalationSettings
     alerts: AlertSettings
+    followups: FollowupSettings
+    spikes: SpikeSettings
     accounts: dict[str, AccountSettings] = {}
     sources: tuple[SourceSettings, ...] = ()
 

@@ -8,20 +8,26 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from config.settings import RoutingSettings, Settings
 from connectors.base import InboundPost
 from listener.assignment import History, Roster, customer_histories, route
+from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
+from store.alerts import Recipient, queue_alerts
+from store.customers import set_contact_opt_out
 from store.events import record_event
 from store.models import OPEN_STATUSES, PRIORITIES, Customer, Identity, Mention, Reply, Ticket
 from store.sla import SlaClock
 
 log = logging.getLogger(__name__)
+
+# A customer who says the fix did not work is answered at least this fast.
+REOPENED_PRIORITY = "high"
 
 
 @dataclass
@@ -126,6 +132,11 @@ class Intake:
         ticket = batch.ticket_for(post, identity)
         if ticket is not None:
             mention.ticket = ticket
+            if self._answers_followup(session, ticket):
+                self._followup_answered(session, ticket, mention, score, now, batch)
+                report.threaded += 1
+                report.stored += 1
+                return
             if not ticket.is_open and score.needs_response:
                 ticket.reopen(now)
                 batch.open_tickets[identity.customer] = ticket
@@ -137,6 +148,54 @@ class Intake:
             batch.raised.append(self._raise(session, identity.customer, mention, score, now, batch))
             report.tickets_raised += 1
         report.stored += 1
+
+    @staticmethod
+    def _answers_followup(session: Session, ticket: Ticket) -> bool:
+        """The ticket is resolved and its follow-up reached the customer: what
+        they write now is their answer to it."""
+        return ticket.status == "resolved" and ticket.followup_state == "sent" and session.scalar(
+            select(exists().where(Reply.ticket_id == ticket.id, Reply.purpose == "followup",
+                                  Reply.status == "sent"))) or False
+
+    def _followup_answered(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime,
+                           batch: _BatchState) -> None:
+        """Satisfied closes the ticket; unsatisfied reopens it to the same
+        agent at high priority or above; an answer that says neither
+        reopens it only when it needs a response."""
+        ticket.followup_answer = mention.text
+        record_event(session, ticket, "customer_wrote", now, mention=mention,
+                     needs_response=score.needs_response, reasons=list(score.reasons))
+        if asks_not_to_be_contacted(mention.text):
+            set_contact_opt_out(session, ticket.customer, True, "customer", now)
+        outcome = read_answer(mention.text, score.sentiment)
+        record_event(session, ticket, "followup_answered", now, mention=mention, outcome=outcome or "unclear")
+        if outcome == "satisfied":
+            ticket.followup_state = "satisfied"
+            ticket.followup_due_at = None
+            ticket.close(now)
+            return
+        if outcome is None and not score.needs_response:
+            return
+        ticket.followup_state = "unsatisfied" if outcome else "unconfirmed"
+        ticket.followup_due_at = None
+        ticket.reopen(now)
+        batch.open_tickets[ticket.customer] = ticket
+        tier = ticket.customer.tier or "standard"
+        reason = ("the customer says the fix did not work" if outcome
+                  else "the customer wrote again after the follow-up")
+        record_event(session, ticket, "reopened", now, mention=mention, reason=reason,
+                     assignee=ticket.assignee.email if ticket.assignee else None)
+        if outcome and PRIORITIES.index(ticket.priority) > PRIORITIES.index(REOPENED_PRIORITY):
+            before = ticket.priority
+            self.sla.reprioritize(ticket, REOPENED_PRIORITY, tier, now)
+            record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
+                         after=REOPENED_PRIORITY, reason=reason)
+        self.sla.customer_wrote(ticket, now, tier)
+        if ticket.assignee is not None:
+            queue_alerts(session, key=f"reopened:{ticket.id}:{mention.external_id}", kind="reopened", ticket=ticket,
+                         recipients=[Recipient("web", ticket.assignee.email, ticket.assignee.id)],
+                         subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
+                         link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now)
 
     def _raise(self, session: Session, customer: Customer, mention: Mention, score: Score, now: datetime,
                batch: _BatchState) -> Ticket:

@@ -44,9 +44,7 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
         raise ReplyRefused(f"the reply has {len(body)} characters; {ticket.platform} allows {channel.limit}")
     if not ticket.is_open:
         raise ReplyRefused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
-    mention = session.scalar(
-        select(Mention).where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc())
-    )
+    mention = latest_mention(session, ticket)
     if mention is None:
         raise ReplyRefused(f"ticket {ticket.id} has no customer post to answer", status=409)
     reply = Reply(ticket=ticket, mention=mention, agent=agent, body=body, status="queued", attempts=0,
@@ -56,6 +54,13 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     record_event(session, ticket, "reply_queued", now, actor=agent.email if agent else "system",
                  mention=mention, reply_id=reply.id)
     return reply
+
+
+def latest_mention(session: Session, ticket: Ticket) -> Mention | None:
+    """The customer's latest post on the ticket: the one a reply answers."""
+    return session.scalar(
+        select(Mention).where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc())
+    )
 
 
 @dataclass(frozen=True)
@@ -155,9 +160,10 @@ class Outbox:
             reply.sent_at = now
             reply.last_error = None
             reply.next_attempt_at = None
-            reply.ticket.record_response(now)
-            record_event(session, reply.ticket, "replied", now,
-                         actor=reply.agent.email if reply.agent else "system",
+            if reply.purpose == "answer":
+                reply.ticket.record_response(now)
+            record_event(session, reply.ticket, "replied" if reply.purpose == "answer" else f"{reply.purpose}_sent",
+                         now, actor=reply.agent.email if reply.agent else "system",
                          reply_id=reply.id, platform_reply_id=posted.external_id, url=posted.url)
 
     def _record_failure(self, claim: Claim, error: ConnectorError) -> None:
@@ -170,6 +176,9 @@ class Outbox:
                 reply.next_attempt_at = None
                 record_event(session, reply.ticket, "reply_failed", now, reply_id=reply.id,
                              error=error.message, attempts=reply.attempts)
+                if reply.purpose == "followup" and reply.ticket.followup_state == "sent":
+                    reply.ticket.followup_state = "failed"
+                    reply.ticket.followup_due_at = None
                 log.warning("reply %s failed: %s", reply.id, error.message)
                 return
             delay = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2 ** (reply.attempts - 1))
@@ -180,11 +189,16 @@ class Outbox:
             log.info("reply %s will be retried in %.0f s: %s", reply.id, delay, error.message)
 
 
-def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime) -> None:
-    """Queue a failed reply again (an agent fixed the cause)."""
+def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime,
+                answer_window: timedelta) -> None:
+    """Queue a failed reply again (an agent fixed the cause). A follow-up
+    waits `answer_window` for the customer's answer from now."""
     if reply.status != "failed":
         raise ReplyRefused(f"reply {reply.id} is {reply.status}, only a failed reply can be retried", status=409)
     reply.status = "queued"
     reply.next_attempt_at = now
+    if reply.purpose == "followup" and reply.ticket.followup_state == "failed":
+        reply.ticket.followup_state = "sent"
+        reply.ticket.followup_due_at = now + answer_window
     record_event(session, reply.ticket, "reply_retried", now, actor=agent.email if agent else "system",
                  reply_id=reply.id)

@@ -29,6 +29,7 @@ def link_customers(session: Session, keep: Customer, other: Customer, actor: str
         record_event(session, ticket, "customer_linked", now, actor=actor, into=keep.id, was=other.id, why=why)
     keep.email = keep.email or other.email
     keep.crm_id = keep.crm_id or other.crm_id
+    keep.contact_opt_out_at = keep.contact_opt_out_at or other.contact_opt_out_at
     if TIERS.index(other.tier if other.tier in TIERS else "standard") > TIERS.index(
             keep.tier if keep.tier in TIERS else "standard"):
         keep.tier = other.tier
@@ -39,9 +40,12 @@ def link_customers(session: Session, keep: Customer, other: Customer, actor: str
 
 
 def update_customer(session: Session, customer: Customer, actor: str, now: datetime, *,
-                    email: str | None = None, crm_id: str | None = None, tier: str | None = None) -> Customer:
+                    email: str | None = None, crm_id: str | None = None, tier: str | None = None,
+                    contact_opt_out: bool | None = None) -> Customer:
     """Set details; a customer with the same email or CRM id is the same
     person, and the older record is kept. Returns the customer kept."""
+    if contact_opt_out is not None:
+        set_contact_opt_out(session, customer, contact_opt_out, actor, now)
     if tier is not None:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}")
@@ -67,3 +71,19 @@ def update_customer(session: Session, customer: Customer, actor: str, now: datet
         why = "the same email" if customer.email and other.email == customer.email else "the same CRM id"
         customer = link_customers(session, keep, gone, actor, now, why)
     return customer
+
+
+def set_contact_opt_out(session: Session, customer: Customer, opted_out: bool, actor: str, now: datetime) -> None:
+    """The customer asked not to be contacted (or no longer minds): no
+    follow-ups while opted out, and a scheduled one is cancelled."""
+    if not opted_out:
+        customer.contact_opt_out_at = None
+        return
+    if customer.contact_opt_out_at is None:
+        customer.contact_opt_out_at = now
+    for ticket in session.scalars(select(Ticket).where(Ticket.customer_id == customer.id,
+                                                       Ticket.followup_state == "scheduled")):
+        ticket.followup_state = "cancelled"
+        ticket.followup_due_at = None
+        record_event(session, ticket, "followup_cancelled", now, actor=actor,
+                     reason="the customer asked not to be contacted")

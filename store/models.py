@@ -28,6 +28,12 @@ ROLES = ("agent", "senior", "manager", "admin")
 PRESENCES = ("online", "away", "offline")
 CORRECTABLE_FIELDS = ("needs_response", "priority", "topic", "sentiment")
 ALERT_CHANNELS = ("web", "email", "slack")
+# Why a reply is sent: an agent's answer, a follow-up after resolution.
+REPLY_PURPOSES = ("answer", "followup")
+# A ticket's follow-up: scheduled, then sent (awaiting the customer's
+# answer), then one of the outcomes; or cancelled or failed on the way.
+FOLLOWUP_STATES = ("scheduled", "sent", "satisfied", "unsatisfied", "unconfirmed", "cancelled", "failed")
+FOLLOWUP_OUTCOMES = ("satisfied", "unsatisfied", "unconfirmed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -68,6 +74,8 @@ class Customer(Base):
     tier: Mapped[str] = mapped_column(String(20), default="standard")
     email: Mapped[str | None] = mapped_column(String(320))
     crm_id: Mapped[str | None] = mapped_column(String(100))
+    # The customer asked not to be contacted: no follow-ups.
+    contact_opt_out_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
     identities: Mapped[list[Identity]] = relationship(back_populates="customer")
@@ -146,6 +154,9 @@ class Ticket(Base):
     next_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     followup_state: Mapped[str | None] = mapped_column(String(20))
+    # When the scheduled follow-up is due, or when a sent one stops waiting
+    # for the customer's answer.
+    followup_due_at: Mapped[datetime | None]
     followup_answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -160,6 +171,7 @@ class Ticket(Base):
         CheckConstraint(_in("status", TICKET_STATUSES), name="ticket_status"),
         CheckConstraint(_in("priority", PRIORITIES), name="ticket_priority"),
         Index("ix_tickets_status_due", "status", "first_response_due_at"),
+        Index("ix_tickets_followup", "followup_state", "followup_due_at"),
     )
 
     @property
@@ -204,6 +216,14 @@ class Ticket(Base):
         self.next_response_due_at = None
         self.paused_at = None
         self.resolution_breached = self.resolution_due_at is not None and now > self.resolution_due_at
+        self.updated_at = now
+
+    def close(self, now: datetime) -> None:
+        """A resolved ticket is done for good: the follow-up is answered or
+        went unanswered."""
+        if self.status != "resolved":
+            raise TicketStateError(f"ticket {self.id} is {self.status}; only a resolved ticket can be closed")
+        self.status = "closed"
         self.updated_at = now
 
     def reopen(self, now: datetime) -> None:
@@ -267,6 +287,7 @@ class Reply(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    purpose: Mapped[str] = mapped_column(String(20), default="answer", server_default="answer")
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -285,6 +306,7 @@ class Reply(Base):
 
     __table_args__ = (
         CheckConstraint(_in("status", REPLY_STATUSES), name="reply_status"),
+        CheckConstraint(_in("purpose", REPLY_PURPOSES), name="reply_purpose"),
         Index("ix_replies_status_next", "status", "next_attempt_at"),
     )
 
@@ -366,6 +388,25 @@ class Alert(Base):
         CheckConstraint(_in("status", ("queued", "sending", "sent", "failed")), name="alert_status"),
         Index("ix_alerts_status_next", "status", "next_attempt_at"),
     )
+
+
+class Spike(Base):
+    """A topic's negative posts rose well above their usual level. One row
+    per spike, kept open (ended_at empty) while it lasts, so it is announced
+    once however long it goes on."""
+
+    __tablename__ = "spikes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(50), index=True)
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    count: Mapped[int] = mapped_column(Integer)
+    peak_count: Mapped[int] = mapped_column(Integer)
+    usual: Mapped[float]
+    threshold: Mapped[float]
+    example_mention_ids: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class ApiToken(Base):

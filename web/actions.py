@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from listener.assignment import assign_by_hand
 from responder.channels import ReplyChannel, ReplyRefused, record_answered_elsewhere
+from responder.followups import plan_followup
 from responder.outbox import queue_reply
 from store.events import record_event
 from store.models import PRIORITIES, Agent, Correction, Mention, Reply, Ticket, TicketStateError
@@ -39,10 +40,12 @@ def answered_elsewhere(session: Session, ticket: Ticket, how: str, agent: Agent,
     record_answered_elsewhere(session, ticket, how, agent, now)
 
 
-def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
-    """Resolve the ticket and record who did; raises TicketStateError when it is not open."""
+def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime, settings: Settings) -> None:
+    """Resolve the ticket, record who did, and schedule its follow-up when
+    the policy picks it; raises TicketStateError when it is not open."""
     ticket.resolve(now)
     record_event(session, ticket, "resolved", now, actor=agent.email)
+    plan_followup(session, ticket, settings, now)
 
 
 def assign(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:

@@ -124,7 +124,8 @@ def reply_status(reply_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
 def resolve(ticket_id: int):
-    return _apply(ticket_id, lambda session, ticket, at: actions.resolve(session, ticket, token_agent(), at))
+    return _apply(ticket_id, lambda session, ticket, at: actions.resolve(
+        session, ticket, token_agent(), at, services().settings))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
@@ -177,12 +178,15 @@ def presence():
 
 @bp.patch("/customers/<int:customer_id>")
 def update_customer_details(customer_id: int):
-    """Body with any of email, crm_id, tier. A customer with the same email
-    or CRM id is the same person: the two are linked."""
+    """Body with any of email, crm_id, tier (strings) and contact_opt_out
+    (true: no follow-ups). A customer with the same email or CRM id is the
+    same person: the two are linked."""
     body = _json_object()
-    fields = {key: body[key] for key in ("email", "crm_id", "tier") if key in body}
-    if not fields or not all(isinstance(v, str) for v in fields.values()):
-        abort(400, description="send any of 'email', 'crm_id', 'tier' as strings")
+    fields = {key: body[key] for key in ("email", "crm_id", "tier", "contact_opt_out") if key in body}
+    if (not fields or not all(isinstance(fields[k], str) for k in fields if k != "contact_opt_out")
+            or not isinstance(fields.get("contact_opt_out", False), bool)):
+        abort(400, description="send any of 'email', 'crm_id', 'tier' as strings and 'contact_opt_out' as true "
+                               "or false")
     return _change_customer(customer_id, lambda session, customer, at: update_customer(
         session, customer, token_agent().email, at, **fields))
 

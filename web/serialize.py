@@ -32,6 +32,9 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "next_response_due_at": iso(ticket.next_response_due_at),
         "resolution_due_at": iso(ticket.resolution_due_at),
         "resolved_at": iso(ticket.resolved_at),
+        "followup_state": ticket.followup_state,
+        "followup_due_at": iso(ticket.followup_due_at),
+        "followup_answer": ticket.followup_answer,
         "breached": ticket.is_breached(now) or ticket.first_response_breached,
         "time_left_seconds": None if left is None else int(left.total_seconds()),
     }
@@ -54,6 +57,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
         "tier": customer.tier,
         "email": customer.email,
         "crm_id": customer.crm_id,
+        "contact_opt_out": customer.contact_opt_out_at is not None,
         "identities": [identity_json(i) for i in customer.identities],
     }
 
@@ -94,6 +98,7 @@ def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "id": reply.id,
         "ticket_id": reply.ticket_id,
+        "purpose": reply.purpose,
         "body": reply.body,
         "status": reply.status,
         "attempts": reply.attempts,

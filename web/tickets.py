@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
@@ -95,7 +95,7 @@ def answered_elsewhere(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/resolve")
 def resolve(ticket_id: int):
     return _apply(ticket_id, "resolved", lambda session, ticket, at: actions.resolve(
-        session, ticket, signed_in_agent(), at))
+        session, ticket, signed_in_agent(), at, services().settings))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
@@ -125,7 +125,8 @@ def customer(ticket_id: int):
     def change(session, ticket, at):
         agent = signed_in_agent()
         kept = update_customer(session, ticket.customer, agent.email, at, email=form.get("email", ""),
-                               crm_id=form.get("crm_id", ""), tier=form.get("tier") or None)
+                               crm_id=form.get("crm_id", ""), tier=form.get("tier") or None,
+                               contact_opt_out=form.get("contact_opt_out") == "on")
         if form.get("link", "").strip():
             other = session.get(Customer, int(form["link"])) if form["link"].strip().isdigit() else None
             if other is None:
@@ -158,7 +159,8 @@ def retry(reply_id: int):
         abort(404, description=f"Reply {reply_id} does not exist.")
     ticket_id = found.ticket_id
     try:
-        retry_reply(session, found, signed_in_agent(), now())
+        retry_reply(session, found, signed_in_agent(), now(),
+                    timedelta(hours=services().settings.followups.answer_window_hours))
     except ReplyRefused as refused:
         session.rollback()
         flash(f"Not retried: {refused.message}.", "error")

@@ -35,6 +35,7 @@ def start_service():
         settings = settings.model_copy(update={
             "sources": tuple(s.model_copy(update={"poll_seconds": 1}) for s in settings.sources),
             "outbox": settings.outbox.model_copy(update={"interval_seconds": 0.2}),
+            "followups": settings.followups.model_copy(update={"delay_minutes": 0.02, "check_seconds": 0.5}),
         })
         runtime = Runtime(settings, db=db)
         with db.transaction() as session:

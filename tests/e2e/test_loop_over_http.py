@@ -62,3 +62,28 @@ def test_a_customer_post_is_answered_on_the_platform_under_that_post(service, em
     assert resolved.json()["status"] == "resolved"
     assert resolved.json()["first_response_at"] is not None
 
+
+    def follow_up():
+        """the follow-up under the customer's post"""
+        posts = requests.get(f"{emulator.url}/_emulator/x/posts", timeout=5).json()["posts"]
+        return next((p for p in posts if p["by_brand"] and p["id"] != reply["platform_reply_id"]), None)
+
+    followup = wait_for(follow_up)
+    assert followup["in_reply_to"] == post_id
+    assert followup["text"].startswith("Hi Maria, did our fix sort out your")
+
+    answer = requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "maria_k", "name": "Maria K.", "followers": 310},
+        "text": "@acme no, still broken", "in_reply_to": followup["id"]})
+    assert answer.status_code == 201
+
+    def reopened():
+        """the ticket reopened by the customer's answer"""
+        detail = api.get(f"{service}/api/v1/tickets/{ticket['id']}", timeout=5).json()
+        return detail if detail["status"] == "open" else None
+
+    detail = wait_for(reopened)
+    assert detail["followup_state"] == "unsatisfied"
+    assert detail["assignee"]["email"] == "agent@example.com"
+    assert detail["priority"] in ("urgent", "high")
+    assert [r["purpose"] for r in detail["replies"]] == ["answer", "followup"]

@@ -127,7 +127,7 @@ def test_a_failed_reply_can_be_retried_by_an_agent(db, clock, ticket_id):
     box = outbox(db, clock, connector)
     box.send_due()
     with db.transaction() as session:
-        retry_reply(session, session.get(Reply, reply_id), None, clock.now())
+        retry_reply(session, session.get(Reply, reply_id), None, clock.now(), timedelta(hours=1))
     box.send_due()
     assert reply(db, reply_id).status == "sent"
 

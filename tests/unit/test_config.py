@@ -118,3 +118,24 @@ def test_a_source_kind_must_be_one_its_platform_offers(tmp_path):
 def test_bad_business_hours_name_the_day_and_the_problem():
     with pytest.raises(ConfigError, match=r"teams.care.hours.*tuesday: '13:00-12:00' ends before it starts"):
         load_settings(env={}, overrides={"teams": {"care": {"hours": {"timezone": "UTC", "tuesday": ["13:00-12:00"]}}}})
+
+
+def test_a_follow_up_template_with_an_unknown_placeholder_is_refused_naming_it():
+    with pytest.raises(ConfigError, match=r"unknown placeholder \{firstname\}; allowed: \{first_name\}"):
+        load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi {firstname}!"}}})
+
+
+def test_a_follow_up_template_must_be_well_formed_and_keyed_by_platform():
+    with pytest.raises(ConfigError, match="not a valid template"):
+        load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi {first_name"}}})
+    with pytest.raises(ConfigError, match="keys are 'default' or a platform"):
+        load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi", "myspace": "Hi"}}})
+    with pytest.raises(ConfigError, match="takes no format"):
+        load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi {first_name!r}"}}})
+
+
+def test_a_follow_up_template_per_platform_falls_back_to_the_default():
+    settings = load_settings(env={}, overrides={"followups": {"templates": {
+        "default": "Hi {first_name}, sorted?", "reddit": "Hey u/{first_name}, did {ticket_ref} help?"}}})
+    assert settings.followups.template_for("reddit").startswith("Hey u/")
+    assert settings.followups.template_for("x") == "Hi {first_name}, sorted?"

@@ -1,0 +1,205 @@
+"""Checking back with customers once their ticket is resolved: which tickets
+get a follow-up (the policy), its message, and the job that puts due
+follow-ups in the outbox and closes tickets whose customer never answered.
+
+A follow-up is an outbox reply like any other (sent at most once, retried
+safely); the listener reads the customer's answer to it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from config.clock import Clock
+from config.settings import FollowupSettings, Settings
+from responder.channels import ReplyChannel, reply_channel
+from responder.outbox import latest_mention
+from store.db import Database
+from store.events import record_event
+from store.models import Identity, Mention, Reply, Ticket
+
+log = logging.getLogger(__name__)
+
+FIRST_NAME = re.compile(r"[^\W\d_][\w'-]*")
+MAX_FIRST_NAME = 30
+
+
+def plan_followup(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> str | None:
+    """Called as the ticket is resolved: schedule its follow-up when the
+    policy picks it. Returns why it gets none, which is also recorded."""
+    why_not = why_no_followup(session, ticket, settings, now)
+    if why_not is not None:
+        ticket.followup_state = None
+        ticket.followup_due_at = None
+        record_event(session, ticket, "followup_skipped", now, reason=why_not)
+        return why_not
+    ticket.followup_state = "scheduled"
+    ticket.followup_due_at = now + timedelta(minutes=settings.followups.delay_minutes)
+    ticket.followup_answer = None
+    record_event(session, ticket, "followup_scheduled", now, due_at=ticket.followup_due_at.isoformat())
+    return None
+
+
+def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> str | None:
+    """The policy: None when the ticket should get a follow-up now, else why not."""
+    policy = settings.followups
+    first = ticket.mentions[0] if ticket.mentions else None
+    checks = (
+        (not policy.enabled, "follow-ups are off"),
+        (first is None, "the ticket has no customer post"),
+        (bool(policy.sentiments) and first is not None and first.sentiment not in policy.sentiments,
+         f"it started {first.sentiment if first else ''}; the policy follows up {', '.join(policy.sentiments)}"),
+        (bool(policy.priorities) and ticket.priority not in policy.priorities,
+         f"priority {ticket.priority} is not followed up"),
+        (bool(policy.topics) and ticket.topic not in policy.topics, f"topic {ticket.topic or 'none'} is not followed up"),
+        (bool(policy.platforms) and ticket.platform not in policy.platforms,
+         f"{ticket.platform} is not followed up"),
+        (ticket.customer.contact_opt_out_at is not None, "the customer asked not to be contacted"),
+    )
+    for failed, reason in checks:
+        if failed:
+            return reason
+    channel = reply_channel(session, settings, ticket)
+    if not channel.can_reply:
+        return channel.why_not
+    if _followed_up_recently(session, ticket, policy, now):
+        return f"the customer had a follow-up within {policy.per_customer_days} days"
+    return None
+
+
+def _followed_up_recently(session: Session, ticket: Ticket, policy: FollowupSettings, now: datetime) -> bool:
+    since = now - timedelta(days=policy.per_customer_days)
+    return session.scalar(select(exists().where(
+        Reply.purpose == "followup", Reply.ticket_id == Ticket.id, Ticket.customer_id == ticket.customer_id,
+        Ticket.id != ticket.id, Reply.created_at >= since, Reply.status != "failed"))) or False
+
+
+def _wrote_since(session: Session, customer_id: int, since: datetime) -> bool:
+    return session.scalar(select(exists().where(
+        Mention.identity_id == Identity.id, Identity.customer_id == customer_id, Mention.received_at > since))) or False
+
+
+def render_followup(template: str, ticket: Ticket, brand: str) -> str:
+    """The message with its placeholders filled. Names come from customers
+    and are untrusted: only the first word of letters is used, so a name
+    cannot mention or link anyone."""
+    customer_name = ticket.customer.display_name or ""
+    identities = ticket.customer.identities
+    match = FIRST_NAME.search(customer_name) or next(
+        (m for m in (FIRST_NAME.search(i.name or "") for i in identities) if m), None)
+    first_name = match.group(0)[:MAX_FIRST_NAME] if match else "there"
+    agent = ticket.assignee
+    agent_name = agent.name.split()[0] if agent is not None and agent.name.strip() else "the team"
+    topic = (ticket.topic or "issue").replace("_", " ")
+    return template.format(first_name=first_name, topic=topic, agent_name=agent_name,
+                           ticket_ref=f"#{ticket.id}", brand=brand).strip()
+
+
+@dataclass
+class FollowupReport:
+    queued: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    unconfirmed: list[int] = field(default_factory=list)
+
+
+class FollowUps:
+    """The job: queue follow-ups that are due, close tickets whose customer
+    did not answer in time. Each ticket changes in its own transaction,
+    with a compare-and-set on its state, so a follow-up is queued once."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock):
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    def run(self) -> FollowupReport:
+        report = FollowupReport()
+        now = self.clock.now()
+        for ticket_id in self._due("scheduled", now):
+            outcome = self._send(ticket_id)
+            if outcome == "queued":
+                report.queued.append(ticket_id)
+            elif outcome == "cancelled":
+                report.cancelled.append(ticket_id)
+        for ticket_id in self._due("sent", now):
+            if self._close_unconfirmed(ticket_id):
+                report.unconfirmed.append(ticket_id)
+        return report
+
+    def _due(self, state: str, now: datetime) -> list[int]:
+        with self.db.transaction() as session:
+            return list(session.scalars(
+                select(Ticket.id).where(Ticket.followup_state == state, Ticket.followup_due_at <= now)
+                .order_by(Ticket.followup_due_at, Ticket.id).limit(100)))
+
+    def _take(self, session: Session, ticket_id: int, state: str, new_state: str, now: datetime) -> Ticket | None:
+        won = session.execute(
+            update(Ticket).where(Ticket.id == ticket_id, Ticket.followup_state == state, Ticket.followup_due_at <= now)
+            .values(followup_state=new_state).execution_options(synchronize_session=False)).rowcount == 1
+        if not won:
+            return None
+        ticket = session.get(Ticket, ticket_id)
+        session.refresh(ticket)
+        return ticket
+
+    def _send(self, ticket_id: int) -> str | None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            ticket = self._take(session, ticket_id, "scheduled", "sent", now)
+            if ticket is None:
+                return None
+            why_not = self._why_not_now(session, ticket, now)
+            if why_not is not None:
+                ticket.followup_state = "cancelled"
+                ticket.followup_due_at = None
+                record_event(session, ticket, "followup_cancelled", now, reason=why_not)
+                return "cancelled"
+            channel = reply_channel(session, self.settings, ticket)
+            body = render_followup(self.settings.followups.template_for(ticket.platform), ticket,
+                                   self.settings.brand.name)
+            problem = _too_long(body, channel)
+            if problem is not None:
+                ticket.followup_state = "failed"
+                ticket.followup_due_at = None
+                record_event(session, ticket, "followup_failed", now, error=problem)
+                return None
+            mention = latest_mention(session, ticket)
+            reply = Reply(ticket=ticket, mention=mention, agent=None, purpose="followup", body=body,
+                          status="queued", attempts=0, created_at=now, next_attempt_at=now,
+                          idempotency_key=f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}")
+            session.add(reply)
+            session.flush()
+            ticket.followup_due_at = now + timedelta(hours=self.settings.followups.answer_window_hours)
+            record_event(session, ticket, "followup_queued", now, mention=mention, reply_id=reply.id)
+            return "queued"
+
+    def _why_not_now(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
+        if ticket.status != "resolved":
+            return f"the ticket is {ticket.status}"
+        if _wrote_since(session, ticket.customer_id, ticket.resolved_at):
+            return "the customer wrote again after the ticket was resolved"
+        return why_no_followup(session, ticket, self.settings, now)
+
+    def _close_unconfirmed(self, ticket_id: int) -> bool:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            ticket = self._take(session, ticket_id, "sent", "unconfirmed", now)
+            if ticket is None:
+                return False
+            ticket.followup_due_at = None
+            if ticket.status == "resolved":
+                ticket.close(now)
+            record_event(session, ticket, "followup_unconfirmed", now,
+                         reason=f"no answer within {self.settings.followups.answer_window_hours:g} hours")
+            return True
+
+
+def _too_long(body: str, channel: ReplyChannel) -> str | None:
+    if len(body) > channel.limit:
+        return f"the follow-up has {len(body)} characters; {channel.platform} allows {channel.limit}"
+    return None

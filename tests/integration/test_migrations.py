@@ -1,0 +1,47 @@
+"""The migrations and the models describe the same schema."""
+
+from datetime import datetime, timezone
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from store.db import Database, alembic_config
+from store.models import Base
+
+
+def test_the_migrations_build_the_schema_the_models_describe(db):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+OLD_ROWS = [
+    "INSERT INTO customers (id, display_name, tier, created_at) VALUES (1, 'M', 'standard', :now)",
+    "INSERT INTO identities (id, customer_id, platform, platform_user_id, handle, name, followers, verified)"
+    " VALUES (1, 1, 'x', 'u1', 'maria', 'Maria', 0, false)",
+    "INSERT INTO tickets (id, customer_id, platform, status, priority, sla_policy, team, escalation_level,"
+    " first_response_breached, next_response_breached, resolution_breached, created_at, updated_at)"
+    " VALUES (1, 1, 'x', 'resolved', 'high', 'default', 'care', 0, false, false, false, :now, :now)",
+    "INSERT INTO mentions (id, platform, external_id, kind, identity_id, text, url, created_at, received_at, raw,"
+    " sentiment, polarity, urgency, needs_response, reasons, ticket_id)"
+    " VALUES (1, 'x', '555', 'post', 1, 'late again', '', :now, :now, '{}', 'negative', -0.5, 0.6, true, '[]', 1)",
+    "INSERT INTO replies (id, ticket_id, mention_id, body, status, attempts, created_at)"
+    " VALUES (1, 1, 1, 'Sorry!', 'sent', 1, :now)",
+]
+
+
+def test_an_existing_database_keeps_its_rows_and_its_replies_are_answers(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(database.url), "0001")
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc).isoformat()
+    with database.engine.begin() as connection:
+        for statement in OLD_ROWS:
+            connection.execute(text(statement), {"now": now})
+    database.migrate()
+    with database.engine.connect() as connection:
+        assert connection.execute(text("SELECT purpose, body FROM replies")).one() == ("answer", "Sorry!")
+        assert connection.execute(text("SELECT status, followup_state FROM tickets")).one() == ("resolved", None)
+        assert connection.execute(text("SELECT contact_opt_out_at FROM customers")).scalar() is None
+    database.dispose()
