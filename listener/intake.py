@@ -21,7 +21,8 @@ from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store.customers import set_contact_opt_out
 from store.events import record_event
-from store.models import OPEN_STATUSES, PRIORITIES, Customer, Identity, Mention, Reply, Ticket
+from store.incidents import link_tickets, matches, open_incidents
+from store.models import OPEN_STATUSES, PRIORITIES, Customer, Identity, Incident, Mention, Reply, Ticket
 from store.sla import SlaClock
 
 log = logging.getLogger(__name__)
@@ -210,6 +211,9 @@ class Intake:
                      sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
         route(session, ticket, self.settings.routing, now, roster=batch.roster(),
               history=batch.histories.get(customer.id, History()))
+        incident = next((i for i in batch.incidents() if matches(i, ticket, mention)), None)
+        if incident is not None:
+            link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")
         return ticket
 
     def _thread(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime) -> None:
@@ -271,6 +275,7 @@ class _BatchState:
                 .order_by(Ticket.created_at, Ticket.id))
         } if conversations else {}
         self._roster: Roster | None = None
+        self._incidents: list[Incident] | None = None
 
     def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
         """The ticket a post belongs to: the one whose answer it replies to,
@@ -297,6 +302,12 @@ class _BatchState:
         identity.followers = author.followers
         identity.verified = author.verified
         return identity
+
+    def incidents(self) -> list[Incident]:
+        """The open incidents with a rule, which new tickets may join."""
+        if self._incidents is None:
+            self._incidents = [i for i in open_incidents(self.session) if i.has_rule]
+        return self._incidents
 
     def roster(self) -> Roster:
         if self._roster is None:

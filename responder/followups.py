@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import FollowupSettings, Settings
 from responder.channels import ReplyChannel, reply_channel
-from responder.outbox import latest_mention
+from responder.outbox import queue_system_reply
 from store.db import Database
 from store.events import record_event
 from store.models import Identity, Mention, Reply, Ticket
@@ -27,6 +27,14 @@ log = logging.getLogger(__name__)
 
 FIRST_NAME = re.compile(r"[^\W\d_][\w'-]*")
 MAX_FIRST_NAME = 30
+
+
+def resolve_ticket(session: Session, ticket: Ticket, actor: str, settings: Settings, now: datetime) -> None:
+    """Resolve the ticket, record who did, and schedule its follow-up when
+    the policy picks it; raises TicketStateError when it is not open."""
+    ticket.resolve(now)
+    record_event(session, ticket, "resolved", now, actor=actor)
+    plan_followup(session, ticket, settings, now)
 
 
 def plan_followup(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> str | None:
@@ -168,14 +176,9 @@ class FollowUps:
                 ticket.followup_due_at = None
                 record_event(session, ticket, "followup_failed", now, error=problem)
                 return None
-            mention = latest_mention(session, ticket)
-            reply = Reply(ticket=ticket, mention=mention, agent=None, purpose="followup", body=body,
-                          status="queued", attempts=0, created_at=now, next_attempt_at=now,
-                          idempotency_key=f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}")
-            session.add(reply)
-            session.flush()
+            queue_system_reply(session, ticket, body, "followup",
+                               f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}", now)
             ticket.followup_due_at = now + timedelta(hours=self.settings.followups.answer_window_hours)
-            record_event(session, ticket, "followup_queued", now, mention=mention, reply_id=reply.id)
             return "queued"
 
     def _why_not_now(self, session: Session, ticket: Ticket, now: datetime) -> str | None:

@@ -56,6 +56,23 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     return reply
 
 
+def queue_system_reply(session: Session, ticket: Ticket, body: str, purpose: str, idempotency_key: str,
+                       now: datetime) -> Reply:
+    """Queue a message closeloop sends itself (a follow-up, an incident's
+    update) under the customer's latest post, whatever the ticket's status.
+    The key makes it once per occasion."""
+    existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
+    if existing is not None:
+        return existing
+    mention = latest_mention(session, ticket)
+    reply = Reply(ticket=ticket, mention=mention, agent=None, purpose=purpose, body=body, status="queued",
+                  attempts=0, created_at=now, next_attempt_at=now, idempotency_key=idempotency_key)
+    session.add(reply)
+    session.flush()
+    record_event(session, ticket, f"{purpose}_queued", now, mention=mention, reply_id=reply.id)
+    return reply
+
+
 def latest_mention(session: Session, ticket: Ticket) -> Mention | None:
     """The customer's latest post on the ticket: the one a reply answers."""
     return session.scalar(

@@ -69,10 +69,24 @@ class Database:
             return list(session.scalars(query))
 
     def migrate(self) -> None:
-        with self.engine.begin() as connection:
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        """Upgrade to the newest schema. On SQLite, foreign keys are off while
+        migrating, because changing a table there means copying it and
+        dropping the old one, which rows in other tables refer to; the keys
+        are checked before the migration commits."""
+        with self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config = alembic_config(self.url)
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise RuntimeError("the migration left rows that refer to missing rows; nothing was changed")
+            finally:
+                if sqlite:
+                    connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:

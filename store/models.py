@@ -28,8 +28,10 @@ ROLES = ("agent", "senior", "manager", "admin")
 PRESENCES = ("online", "away", "offline")
 CORRECTABLE_FIELDS = ("needs_response", "priority", "topic", "sentiment")
 ALERT_CHANNELS = ("web", "email", "slack")
-# Why a reply is sent: an agent's answer, a follow-up after resolution.
-REPLY_PURPOSES = ("answer", "followup")
+# Why a reply is sent: an agent's answer, a follow-up after resolution, an
+# incident's status update.
+REPLY_PURPOSES = ("answer", "followup", "broadcast")
+INCIDENT_STATUSES = ("open", "fixed")
 # A ticket's follow-up: scheduled, then sent (awaiting the customer's
 # answer), then one of the outcomes; or cancelled or failed on the way.
 FOLLOWUP_STATES = ("scheduled", "sent", "satisfied", "unsatisfied", "unconfirmed", "cancelled", "failed")
@@ -148,6 +150,7 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     assignment_reason: Mapped[str | None] = mapped_column(String(200))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
     team: Mapped[str] = mapped_column(String(100), default="care")
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     first_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -163,6 +166,7 @@ class Ticket(Base):
 
     customer: Mapped[Customer] = relationship()
     assignee: Mapped[Agent | None] = relationship()
+    incident: Mapped[Incident | None] = relationship(back_populates="tickets")
     mentions: Mapped[list[Mention]] = relationship(back_populates="ticket", order_by="Mention.created_at")
     replies: Mapped[list[Reply]] = relationship(back_populates="ticket", order_by="Reply.id")
     events: Mapped[list[Event]] = relationship(back_populates="ticket", order_by="Event.id")
@@ -388,6 +392,35 @@ class Alert(Base):
         CheckConstraint(_in("status", ("queued", "sending", "sent", "failed")), name="alert_status"),
         Index("ix_alerts_status_next", "status", "next_attempt_at"),
     )
+
+
+class Incident(Base):
+    """A problem many customers share ("payment outage 14:00"). Tickets are
+    linked by hand or by its rule (topic, keywords, posts since a time);
+    while it is open, new matching tickets join it. When it is fixed, one
+    status update goes to every linked customer in their own thread."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    topic: Mapped[str | None] = mapped_column(String(50))
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    since: Mapped[datetime | None]
+    opened_by: Mapped[str] = mapped_column(String(320))
+    opened_at: Mapped[datetime]
+    fixed_at: Mapped[datetime | None]
+    fixed_by: Mapped[str | None] = mapped_column(String(320))
+    update_message: Mapped[str | None] = mapped_column(Text)
+
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="incident", order_by="Ticket.id")
+
+    __table_args__ = (CheckConstraint(_in("status", INCIDENT_STATUSES), name="incident_status"),)
+
+    @property
+    def has_rule(self) -> bool:
+        return bool(self.topic or self.keywords)
 
 
 class Spike(Base):

@@ -14,7 +14,7 @@ from config.settings import Settings, load_settings
 from listener.intake import Intake
 from listener.webhooks import FacebookWebhooks
 from store.db import Database
-from web import alerts, api, dashboard, health, inbox, tickets, webhooks
+from web import alerts, api, dashboard, health, inbox, incidents, tickets, webhooks
 from web.auth import init_auth
 from web.context import Services, close_db_session
 from web.errors import init_errors
@@ -59,10 +59,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
+    csrf.exempt(incidents.api_bp)
     csrf.exempt(webhooks.bp)
     init_auth(app)
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
-                      alerts.bp):
+                      alerts.bp, incidents.bp, incidents.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from listener.assignment import assign_by_hand
 from responder.channels import ReplyChannel, ReplyRefused, record_answered_elsewhere
-from responder.followups import plan_followup
+from responder.followups import resolve_ticket
 from responder.outbox import queue_reply
 from store.events import record_event
 from store.models import PRIORITIES, Agent, Correction, Mention, Reply, Ticket, TicketStateError
@@ -41,11 +41,9 @@ def answered_elsewhere(session: Session, ticket: Ticket, how: str, agent: Agent,
 
 
 def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime, settings: Settings) -> None:
-    """Resolve the ticket, record who did, and schedule its follow-up when
-    the policy picks it; raises TicketStateError when it is not open."""
-    ticket.resolve(now)
-    record_event(session, ticket, "resolved", now, actor=agent.email)
-    plan_followup(session, ticket, settings, now)
+    """Resolve the ticket, and schedule its follow-up when the policy picks
+    it; raises TicketStateError when it is not open."""
+    resolve_ticket(session, ticket, agent.email, settings, now)
 
 
 def assign(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:

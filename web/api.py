@@ -47,7 +47,7 @@ def token_agent() -> Agent:
 
 @bp.post("/tokens")
 def create_token():
-    body = _json_object()
+    body = json_object()
     email, password = body.get("email"), body.get("password")
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         abort(400, description="send a JSON object with 'email' and 'password'")
@@ -82,7 +82,7 @@ def ticket(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/replies")
 def reply(ticket_id: int):
-    body = _json_object().get("body")
+    body = json_object().get("body")
     if not isinstance(body, str):
         abort(400, description="send a JSON object with the reply text as 'body'")
     session = db_session()
@@ -100,7 +100,7 @@ def reply(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/answered-elsewhere")
 def answered_elsewhere(ticket_id: int):
     """For sources without a reply API: how the agent answered instead."""
-    how = _json_object().get("how")
+    how = json_object().get("how")
     if not isinstance(how, str):
         abort(400, description="send a JSON object saying how you answered as 'how'")
     session = db_session()
@@ -131,7 +131,7 @@ def resolve(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/assign")
 def assign(ticket_id: int):
     """Body {"agent": <agent id> | "me" | null}."""
-    wanted = _json_object().get("agent", "missing")
+    wanted = json_object().get("agent", "missing")
     if wanted == "me":
         target = token_agent()
     elif wanted is None:
@@ -146,7 +146,7 @@ def assign(ticket_id: int):
 @bp.post("/tickets/<int:ticket_id>/priority")
 def change_priority(ticket_id: int):
     """Body {"priority": "urgent|high|normal|low", "reason": "..."}."""
-    body = _json_object()
+    body = json_object()
     priority, reason = body.get("priority"), body.get("reason")
     if not isinstance(priority, str) or not isinstance(reason, str):
         abort(400, description="send {'priority': urgent, high, normal or low, 'reason': why}")
@@ -164,7 +164,7 @@ def pending(ticket_id: int):
 @bp.put("/agents/me/presence")
 def presence():
     """Body {"presence": "online|away|offline"}; going offline may hand unanswered tickets back."""
-    wanted = _json_object().get("presence")
+    wanted = json_object().get("presence")
     session = db_session()
     agent = token_agent()
     try:
@@ -181,7 +181,7 @@ def update_customer_details(customer_id: int):
     """Body with any of email, crm_id, tier (strings) and contact_opt_out
     (true: no follow-ups). A customer with the same email or CRM id is the
     same person: the two are linked."""
-    body = _json_object()
+    body = json_object()
     fields = {key: body[key] for key in ("email", "crm_id", "tier", "contact_opt_out") if key in body}
     if (not fields or not all(isinstance(fields[k], str) for k in fields if k != "contact_opt_out")
             or not isinstance(fields.get("contact_opt_out", False), bool)):
@@ -194,7 +194,7 @@ def update_customer_details(customer_id: int):
 @bp.post("/customers/<int:customer_id>/link")
 def link_customer(customer_id: int):
     """Body {"customer": id}: that customer is the same person as this one."""
-    other_id = _json_object().get("customer")
+    other_id = json_object().get("customer")
     if not isinstance(other_id, int) or isinstance(other_id, bool):
         abort(400, description="send {'customer': the id of the customer to link into this one}")
     other = db_session().get(Customer, other_id) or abort(404, description=f"customer {other_id} does not exist")
@@ -241,7 +241,7 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
     return found
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, description="the request body must be a JSON object")

@@ -1,4 +1,4 @@
-"""follow-ups and spikes
+"""follow-ups, spikes and incidents
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('incidents',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('topic', sa.String(length=50), nullable=True),
+    sa.Column('keywords', sa.JSON(), nullable=False),
+    sa.Column('since', store.types.UTCDateTime(), nullable=True),
+    sa.Column('opened_by', sa.String(length=320), nullable=False),
+    sa.Column('opened_at', store.types.UTCDateTime(), nullable=False),
+    sa.Column('fixed_at', store.types.UTCDateTime(), nullable=True),
+    sa.Column('fixed_by', sa.String(length=320), nullable=True),
+    sa.Column('update_message', sa.Text(), nullable=True),
+    sa.CheckConstraint("status IN ('open', 'fixed')", name='incident_status'),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('spikes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('topic', sa.String(length=50), nullable=False),
@@ -37,18 +52,24 @@ def upgrade() -> None:
 
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='answer', nullable=False))
-        batch_op.create_check_constraint('reply_purpose', "purpose IN ('answer', 'followup')")
+        batch_op.create_check_constraint('reply_purpose', "purpose IN ('answer', 'followup', 'broadcast')")
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('incident_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('followup_due_at', store.types.UTCDateTime(), nullable=True))
         batch_op.create_index('ix_tickets_followup', ['followup_state', 'followup_due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_incident_id'), ['incident_id'], unique=False)
+        batch_op.create_foreign_key('fk_tickets_incident_id_incidents', 'incidents', ['incident_id'], ['id'])
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_tickets_incident_id_incidents', type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_tickets_incident_id'))
         batch_op.drop_index('ix_tickets_followup')
         batch_op.drop_column('followup_due_at')
+        batch_op.drop_column('incident_id')
 
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.drop_constraint('reply_purpose', type_='check')
@@ -61,3 +82,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_spikes_topic'))
 
     op.drop_table('spikes')
+    op.drop_table('incidents')

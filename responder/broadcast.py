@@ -1,0 +1,81 @@
+"""An incident is fixed: one status update to every linked customer, each
+in their own thread through the outbox (at most once, within the
+platform's rate limits, as any reply), and the linked tickets resolve
+together, each then getting its follow-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from responder.channels import ReplyRefused, reply_channel
+from responder.followups import resolve_ticket
+from responder.outbox import queue_system_reply, retry_reply
+from store.incidents import IncidentRefused
+from store.models import Incident, Reply
+
+
+@dataclass
+class BroadcastReport:
+    queued: list[int] = field(default_factory=list)
+    unreachable: dict[int, str] = field(default_factory=dict)
+    resolved: list[int] = field(default_factory=list)
+
+
+def broadcast_fix(session: Session, incident: Incident, message: str, actor: str, settings: Settings,
+                  now: datetime) -> BroadcastReport:
+    """Queue the update for every linked ticket and resolve the open ones.
+    A message too long for any linked platform is refused before anything
+    is queued."""
+    if incident.status != "open":
+        raise IncidentRefused(f"incident {incident.id} is already {incident.status}", status=409)
+    message = (message or "").strip()
+    if not message:
+        raise IncidentRefused("write the update the customers will get")
+    if not incident.tickets:
+        raise IncidentRefused(f"incident {incident.id} has no linked tickets to update")
+    channels = {ticket.id: reply_channel(session, settings, ticket) for ticket in incident.tickets}
+    for channel in channels.values():
+        if channel.can_reply and len(message) > channel.limit:
+            raise IncidentRefused(f"the update has {len(message)} characters; {channel.platform} allows "
+                                  f"{channel.limit}")
+    report = BroadcastReport()
+    for ticket in incident.tickets:
+        channel = channels[ticket.id]
+        if not channel.can_reply:
+            report.unreachable[ticket.id] = channel.why_not
+            continue
+        queue_system_reply(session, ticket, message, "broadcast", f"incident:{incident.id}:{ticket.id}", now)
+        report.queued.append(ticket.id)
+    for ticket in incident.tickets:
+        if ticket.is_open:
+            resolve_ticket(session, ticket, actor, settings, now)
+            report.resolved.append(ticket.id)
+    incident.status = "fixed"
+    incident.fixed_at = now
+    incident.fixed_by = actor
+    incident.update_message = message
+    return report
+
+
+def broadcast_replies(incident: Incident) -> dict[int, Reply]:
+    """Each linked ticket's update, by ticket id."""
+    return {reply.ticket_id: reply for ticket in incident.tickets for reply in ticket.replies
+            if reply.purpose == "broadcast" and reply.idempotency_key == f"incident:{incident.id}:{ticket.id}"}
+
+
+def retry_failed_updates(session: Session, incident: Incident, now: datetime) -> list[int]:
+    """Queue again the updates that failed, and only those; returns their
+    ticket ids."""
+    failed = [reply for reply in broadcast_replies(incident).values() if reply.status == "failed"]
+    if not failed:
+        raise IncidentRefused(f"no update of incident {incident.id} has failed", status=409)
+    for reply in failed:
+        try:
+            retry_reply(session, reply, None, now, answer_window=timedelta(0))
+        except ReplyRefused as error:
+            raise IncidentRefused(error.message, status=error.status) from None
+    return [reply.ticket_id for reply in failed]
