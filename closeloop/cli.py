@@ -135,12 +135,15 @@ def emulator(host: str, port: int, brand: str) -> None:
               help="Where the demo database goes (default: a new temporary folder).")
 @click.option("--posts-every", type=float, default=6.0, show_default=True,
               help="Average seconds between demo customer posts.")
-def demo(port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float) -> None:
+@click.option("--spike-after", type=float, default=180.0, show_default=True,
+              help="Seconds until twenty customers complain about failed payments at once (0: never).")
+def demo(port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float,
+         spike_after: float) -> None:
     """Run the emulator, the service and a stream of demo customer posts."""
     from closeloop.demo import run_demo
 
     run_demo(port=port, emulator_port=emulator_port, password=password, data_dir=data_dir,
-             posts_every=posts_every)
+             posts_every=posts_every, spike_after=spike_after)
 
 
 @main.command()

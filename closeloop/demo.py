@@ -8,6 +8,7 @@ import logging
 import random
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,7 +61,8 @@ POSTS = [
 ]
 
 
-def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float) -> None:
+def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | None, posts_every: float,
+             spike_after: float) -> None:
     from connectors.emulator.mail import MailCatcher
     from connectors.emulator.server import EmulatorServer
 
@@ -83,10 +85,12 @@ def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | No
     runtime = Runtime(settings, db=db)
     runtime.start_jobs()
     stop = threading.Event()
-    feeder = threading.Thread(target=feed_posts, args=(emulator.url, posts_every, stop), daemon=True,
+    feeder = threading.Thread(target=feed_posts, args=(emulator.url, posts_every, spike_after, stop), daemon=True,
                               name="demo-posts")
     feeder.start()
 
+    spike_note = (f"After {spike_after:g} s, twenty customers complain\nabout failed payments at once: "
+                  "watch the spike alert and the dashboard's trends. " if spike_after > 0 else "")
     click.echo(f"""
 closeloop demo
   inbox:     http://127.0.0.1:{port}/inbox
@@ -98,7 +102,7 @@ Customer posts arrive every few seconds on X, Facebook, Reddit and a review
 feed; reply from a ticket and watch the reply appear on the emulator under
 the customer's post. Response-time targets are minutes long here, so
 breaches, escalations and alerts show soon; a resolved complaint gets its
-follow-up half a minute later. Ctrl-C stops.
+follow-up half a minute later. {spike_note}Ctrl-C stops.
 """)
     try:
         runtime.serve(host="127.0.0.1", port=port)
@@ -183,6 +187,15 @@ PRAISE = {"Thanks for the fast delivery, the AcmeBox arrived a day early and wor
           "Customer support sorted my issue in 5 minutes. Brilliant, thank you Alex!"}
 
 
+SPIKE_SIZE = 20
+SPIKE_POSTS = [
+    "@acme my card payment failed again at checkout. Order {n} is stuck, this is ridiculous.",
+    "@acme payment declined three times, my bank says it's fine. What is going on?",
+    "@acme took the payment twice and the order still says failed. Fix this now.",
+    "@acme your payment page just errors out. Can't pay, can't order. Useless.",
+]
+
+
 class DemoFeeder:
     """Posts demo customer posts on the emulator, on a random platform each
     time: tweets, Facebook page posts, comments and recommendations, Reddit
@@ -197,6 +210,12 @@ class DemoFeeder:
         self.texts = texts or (lambda n: self.posts[n % len(self.posts)])
         self.sent = 0
         self.page_post: str | None = None
+
+    def burst(self, count: int) -> None:
+        """`count` customers complain about failed payments on X at once."""
+        for n in range(count):
+            text = self.rng.choice(SPIKE_POSTS).format(n=n + 1)
+            self._x(f"shopper_{n + 1:02d}", f"Shopper {n + 1}", self.rng.randint(20, 900), text)
 
     def post_one(self) -> None:
         handle, name, followers = self.rng.choice(CUSTOMERS)
@@ -248,11 +267,16 @@ class DemoFeeder:
             return None
 
 
-def feed_posts(emulator_url: str, every: float, stop: threading.Event) -> None:
+def feed_posts(emulator_url: str, every: float, spike_after: float, stop: threading.Event) -> None:
     """Post demo customer posts at random intervals: the first handful
-    quickly, so the inbox fills within a minute."""
+    quickly, so the inbox fills within a minute; after `spike_after`
+    seconds (when above 0), one burst of complaints about one problem."""
     feeder = DemoFeeder(emulator_url)
     rng = random.Random()
+    spike_at = time.monotonic() + spike_after if spike_after > 0 else None
     while not stop.is_set():
+        if spike_at is not None and time.monotonic() >= spike_at:
+            feeder.burst(SPIKE_SIZE)
+            spike_at = None
         feeder.post_one()
         stop.wait(1.0 if feeder.sent < 8 else rng.uniform(0.5, 1.5) * every)

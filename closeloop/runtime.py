@@ -19,6 +19,7 @@ from listener.polling import Poller
 from listener.lease import PollingLease
 from listener.schedule import PollingJobs
 from listener.sla_watch import SlaWatch
+from listener.spike_watch import SpikeWatch
 from responder.alerts import AlertOutbox, slack_webhook_for
 from responder.followups import FollowUps
 from responder.outbox import Outbox
@@ -45,10 +46,12 @@ class Runtime:
         self.lease = PollingLease(self.db)
         self.sla_watch = SlaWatch(self.db, settings, self.clock)
         self.followups = FollowUps(self.db, settings, self.clock)
+        self.spike_watch = SpikeWatch(self.db, settings, self.clock)
         self.polling = PollingJobs(self.scheduler, self.poller, settings, self.lease, singletons=[
             ("route-waiting", lambda: self.poller.route_waiting(self.settings.routing), settings.listener.tick_seconds),
             ("sla-watch", self.sla_watch.check, settings.sla.check_seconds),
             ("followups", self.followups.run, settings.followups.check_seconds),
+            ("spike-watch", self.spike_watch.check, settings.spikes.check_seconds),
         ])
 
     def start_jobs(self) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import Settings
 from listener.assignment import Roster
-from store.alerts import Recipient, queue_alerts
+from store.alerts import Recipient, queue_alerts, team_channels, web_and_email
 from store.db import Database
 from store.events import record_event
 from store.models import Agent, Ticket
@@ -98,12 +98,8 @@ class SlaWatch:
                      minutes_over=minutes_over)
         handed_on = self._escalate(session, ticket, now)
         what = TARGET_NAMES[target]
-        recipients = self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
-        team = self.settings.teams.get(ticket.team)
-        if team is not None:
-            recipients += [Recipient("email", address) for address in team.alert_emails]
-            if team.slack_webhook:
-                recipients.append(Recipient("slack", ticket.team))
+        recipients = (self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
+                      + team_channels(self.settings.teams, ticket.team))
         escalation = (f"Escalated to level {ticket.escalation_level}"
                       f"{'; handed to ' + handed_on if handed_on else ''}.")
         self._alert(session, ticket, "breached", f"breach:{ticket.id}:{target}:{due_at.isoformat()}",
@@ -144,7 +140,7 @@ class SlaWatch:
         team = self.settings.teams.get(ticket.team)
         if team is not None and team.leads:
             people += session.scalars(select(Agent).where(Agent.email.in_(team.leads), Agent.active.is_(True)))
-        return _web_and_email(people)
+        return web_and_email(people)
 
     def _level_people(self, session: Session, ticket: Ticket) -> list[Recipient]:
         if ticket.escalation_level == 0:
@@ -166,11 +162,3 @@ class SlaWatch:
         assignee = ticket.assignee.name if ticket.assignee else "nobody"
         return (f"{ticket.priority.capitalize()} {ticket.platform} ticket from {ticket.customer.display_name}, "
                 f"assigned to {assignee}.")
-
-
-def _web_and_email(people: list[Agent]) -> list[Recipient]:
-    recipients = []
-    for agent in dict.fromkeys(people):
-        recipients.append(Recipient("web", agent.email, agent.id))
-        recipients.append(Recipient("email", agent.email, agent.id))
-    return recipients

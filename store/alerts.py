@@ -4,12 +4,14 @@ outbox delivers the rest."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from store.models import Alert, Ticket
+from config.settings import TeamSettings
+from store.models import Agent, Alert, Ticket
 
 
 @dataclass(frozen=True)
@@ -17,6 +19,27 @@ class Recipient:
     channel: str
     address: str
     agent_id: int | None = None
+
+
+def web_and_email(people: Iterable[Agent]) -> list[Recipient]:
+    """Each agent once, in the app and by email."""
+    recipients = []
+    for agent in dict.fromkeys(people):
+        recipients.append(Recipient("web", agent.email, agent.id))
+        recipients.append(Recipient("email", agent.email, agent.id))
+    return recipients
+
+
+def team_channels(teams: Mapping[str, TeamSettings], name: str | None) -> list[Recipient]:
+    """A team's shared channels: its alert_emails, and its Slack webhook
+    (addressed by the team's name; the outbox looks the URL up)."""
+    team = teams.get(name) if name is not None else None
+    if team is None:
+        return []
+    recipients = [Recipient("email", address) for address in team.alert_emails]
+    if team.slack_webhook:
+        recipients.append(Recipient("slack", name))
+    return recipients
 
 
 def queue_alerts(session: Session, *, key: str, kind: str, ticket: Ticket | None, recipients: list[Recipient],

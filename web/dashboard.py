@@ -1,6 +1,6 @@
 """The managers' dashboard: response times over a period, what is at risk
-right now, load per agent and volume per hour; and the same figures as JSON
-under /api/v1/reports."""
+right now, load per agent, volume per hour and what customers complain
+about day by day; and the same figures as JSON under /api/v1/reports."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from store.reports import (
     volume_by_platform_and_hour,
 )
 from store.sla import SlaClock
+from store.outcomes import OUTCOME_GROUPINGS, outcomes_report
+from store.trends import TREND_GROUPINGS, trends
 from web.api import authenticate_token, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
@@ -36,6 +38,7 @@ PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 PERIOD_NAMES = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
 API_PERIOD = timedelta(days=7)
 REFRESH_SECONDS = 15
+NO_TOPIC = "no topic"
 MOMENT_FORMS = "an ISO 8601 date or date-time, such as 2026-01-05 or 2026-01-05T09:00:00Z"
 
 
@@ -45,10 +48,10 @@ class BadParameter(Exception):
         self.message = message
 
 
-def grouping_of(args: Mapping[str, str]) -> str:
-    group_by = args.get("group_by") or "platform"
-    if group_by not in GROUPINGS:
-        raise BadParameter(f"'group_by' must be one of {', '.join(GROUPINGS)}")
+def grouping_of(args: Mapping[str, str], allowed: tuple[str, ...] = GROUPINGS, default: str = "platform") -> str:
+    group_by = args.get("group_by") or default
+    if group_by not in allowed:
+        raise BadParameter(f"'group_by' must be one of {', '.join(allowed)}")
     return group_by
 
 
@@ -141,6 +144,8 @@ def dashboard():
     names = agent_names(session) if group_by == "agent" else {}
     labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
     volume = volume_by_platform_and_hour(session, start, end, tz)
+    by_topic = trends(session, start, end, "topic", tz)
+    outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
     page = render_template(
         "dashboard.html",
         error=error,
@@ -155,7 +160,12 @@ def dashboard():
         groups=groups,
         labels=labels,
         volume=volume,
-        charts=_charts(groups, labels, volume),
+        trends=by_topic,
+        outcomes=outcomes_report(session, start, end, outcomes_by),
+        outcomes_by=outcomes_by,
+        outcome_groupings=OUTCOME_GROUPINGS,
+        names=agent_names(session) if outcomes_by == "agent" else {},
+        charts=_charts(groups, labels, volume, by_topic),
         live=_now_figures(current),
         refresh_seconds=REFRESH_SECONDS,
     )
@@ -168,8 +178,10 @@ def _label(key: str | None, group_by: str, names: dict[str, str]) -> str:
     return names.get(key, key) if group_by == "agent" else key
 
 
-def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], volume: dict[str, Any]) -> dict[str, Any]:
-    """What the page's script draws: the same figures as the tables."""
+def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], volume: dict[str, Any],
+            by_topic: dict[str, Any]) -> dict[str, Any]:
+    """What the page's script draws, from the same figures as the tables
+    (the trends table adds up the days the chart shows)."""
     return {
         "within_target": {
             "labels": [labels[group["key"]] for group in groups],
@@ -180,7 +192,17 @@ def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], volume:
             "labels": [f"{hour:02d}:00" for hour in volume["hours"]],
             "datasets": [{"label": row["platform"], "data": row["tickets"]} for row in volume["platforms"]],
         },
+        "negative_by_topic": {
+            "labels": by_topic["days"],
+            "datasets": [{"label": topic_label(group["key"]), "data": group["negative"]}
+                         for group in by_topic["groups"]],
+        },
     }
+
+
+@bp.app_template_filter("topic_label")
+def topic_label(key: str | None) -> str:
+    return NO_TOPIC if key is None else key
 
 
 @bp.app_template_filter("minutes_text")
@@ -211,6 +233,38 @@ def sla():
     except BadParameter as bad:
         abort(400, description=bad.message)
     groups = sla_report(db_session(), start, end, group_by)
+    return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
+
+
+@api_bp.get("/trends")
+def trends_report():
+    """Mentions, negative mentions and mentions that needed a response per
+    local day and group; see store.trends.trends. `from` and `to` as in
+    period_of (default: the last 7 days), `group_by` topic (the default) or
+    platform."""
+    tz = _zone()
+    try:
+        group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
+        start, end = period_of(request.args, now(), tz, API_PERIOD)
+    except BadParameter as bad:
+        abort(400, description=bad.message)
+    report = trends(db_session(), start, end, group_by, tz)
+    return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "timezone": tz.key, **report})
+
+
+@api_bp.get("/outcomes")
+def outcomes():
+    """Follow-up answer rate, satisfied and unsatisfied answers, reopen rate
+    and customers turned from negative to positive; see
+    store.outcomes.outcomes_report. `from` and `to` as in period_of
+    (default: the last 7 days), `group_by` agent (the default), team,
+    platform or topic."""
+    try:
+        group_by = grouping_of(request.args, OUTCOME_GROUPINGS, "agent")
+        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
+    except BadParameter as bad:
+        abort(400, description=bad.message)
+    groups = outcomes_report(db_session(), start, end, group_by)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
 
 

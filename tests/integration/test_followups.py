@@ -14,6 +14,7 @@ from responder.outbox import Outbox, retry_reply
 from store.accounts import create_agent
 from store.customers import set_contact_opt_out
 from store.models import Alert, Event, Reply, Ticket
+from store.outcomes import outcomes_report
 from tests.integration.loop_helpers import ScriptedConnector, post
 from web import actions
 
@@ -271,3 +272,31 @@ def test_follow_ups_do_not_count_as_first_responses(loop):
     with loop.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(
             Event.ticket_id == ticket_id, Event.kind == "replied")) == 1
+
+
+def test_outcomes_count_answers_satisfaction_reopens_and_customers_turned_around(loop):
+    start = loop.clock.now()
+    tickets = {name: loop.customer_posts(COMPLAINT, handle=name) for name in ("ann", "ben", "cat")}
+    praise = loop.customer_posts("Love the new AcmeBox! How do I change the colour of the lid?", handle="dee")
+    for ticket_id in [*tickets.values(), praise]:
+        loop.answer_and_resolve(ticket_id)
+    loop.clock.advance(minutes=61)
+    loop.followups.run()
+    loop.outbox.send_due()
+    sent = {parent: reply_id for reply_id, parent, _ in loop.platform.posted}
+    with loop.db.transaction() as session:
+        first_posts = {name: session.get(Ticket, t).mentions[0].external_id for name, t in tickets.items()}
+    loop.customer_posts("@acme yes, works now", handle="ann", in_reply_to=sent[first_posts["ann"]])
+    loop.customer_posts("@acme no, still broken", handle="ben", in_reply_to=sent[first_posts["ben"]])
+
+    [by_platform] = outcomes_report_for(loop, start, "platform")
+    assert by_platform == {
+        "key": "x", "followups_sent": 3, "answered": 2, "answer_rate": 0.6667, "satisfied": 1, "unsatisfied": 1,
+        "resolved": 4, "reopened": 1, "reopen_rate": 0.25, "negative_to_positive_customers": 1}
+    assert [g["key"] for g in outcomes_report_for(loop, start, "agent")] == ["alex@example.com"]
+    assert outcomes_report_for(loop, start + timedelta(days=1), "topic") == []
+
+
+def outcomes_report_for(loop, start, group_by):
+    with loop.db.transaction() as session:
+        return outcomes_report(session, start, loop.clock.now() + timedelta(seconds=1), group_by)

@@ -4,7 +4,7 @@
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
 
-  var PLATFORM_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490"];
+  var SERIES_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490", "#667085"];
 
   function drawCharts() {
     var source = document.getElementById("dashboard-charts");
@@ -34,7 +34,7 @@ document.addEventListener("DOMContentLoaded", function () {
         data: {
           labels: charts.volume.labels,
           datasets: charts.volume.datasets.map(function (set, i) {
-            return { label: set.label, data: set.data, backgroundColor: PLATFORM_COLOURS[i % PLATFORM_COLOURS.length] };
+            return { label: set.label, data: set.data, backgroundColor: SERIES_COLOURS[i % SERIES_COLOURS.length] };
           })
         },
         options: {
@@ -43,6 +43,23 @@ document.addEventListener("DOMContentLoaded", function () {
             x: { stacked: true },
             y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "tickets raised" } }
           }
+        }
+      });
+    }
+    var trends = document.getElementById("trends-chart");
+    if (trends) {
+      new window.Chart(trends, {
+        type: "line",
+        data: {
+          labels: charts.negative_by_topic.labels,
+          datasets: charts.negative_by_topic.datasets.map(function (set, i) {
+            var colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
+            return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour };
+          })
+        },
+        options: {
+          animation: false,
+          scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "negative mentions" } } }
         }
       });
     }
