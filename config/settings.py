@@ -45,6 +45,8 @@ class WebSettings(Strict):
     port: int = Field(ge=0, le=65535)
     secret_key: str
     timezone: str
+    # Session cookies only over https: set it when serving behind TLS.
+    secure_cookies: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -101,12 +103,25 @@ class SlaSettings(Strict):
 
 
 class TeamSettings(Strict):
-    """A team's business hours (none: 24/7) and who hears about its tickets."""
+    """A team's business hours (none: 24/7), who hears about its tickets,
+    which tickets it takes (by platform and topic; none: the first team
+    takes what no other team takes), and whether its tickets are private
+    to it (managers and admins see every team's)."""
 
     hours: dict[str, Any] | None = None
     leads: tuple[str, ...] = ()
     alert_emails: tuple[str, ...] = ()
     slack_webhook: str | None = None
+    platforms: tuple[Literal["x", "facebook", "reddit", "reviews"], ...] = ()
+    topics: tuple[str, ...] = ()
+    private: bool = False
+
+    def takes(self, platform: str, topic: str | None) -> bool:
+        """Whether this team's rule picks the ticket; a team without a rule picks nothing."""
+        if not self.platforms and not self.topics:
+            return False
+        return ((not self.platforms or platform in self.platforms)
+                and (not self.topics or topic in self.topics))
 
     @field_validator("hours")
     @classmethod
@@ -139,8 +154,7 @@ class AlertSettings(Strict):
     smtp_starttls: bool = False
 
 
-FOLLOWUP_PLACEHOLDERS = ("first_name", "topic", "agent_name", "ticket_ref", "brand")
-SENTIMENTS = ("negative", "neutral", "positive")
+TEMPLATE_PLACEHOLDERS = ("first_name", "topic", "agent_name", "ticket_ref", "brand")
 
 
 def template_placeholders(template: str) -> list[str]:
@@ -155,8 +169,8 @@ def template_placeholders(template: str) -> list[str]:
         raise ValueError(f"is not a valid template ({error}); write placeholders as {{first_name}}") from None
     names = []
     for name, spec, conversion in fields:
-        if name not in FOLLOWUP_PLACEHOLDERS:
-            allowed = ", ".join("{" + p + "}" for p in FOLLOWUP_PLACEHOLDERS)
+        if name not in TEMPLATE_PLACEHOLDERS:
+            allowed = ", ".join("{" + p + "}" for p in TEMPLATE_PLACEHOLDERS)
             raise ValueError(f"has an unknown placeholder {{{name}}}; allowed: {allowed}")
         if spec or conversion:
             raise ValueError(f"placeholder {{{name}}} takes no format; write it as {{{name}}}")
@@ -201,6 +215,20 @@ class FollowupSettings(Strict):
 
     def template_for(self, platform: str) -> str:
         return self.templates.get(platform, self.templates["default"])
+
+
+WEBHOOK_EVENTS = ("raised", "assigned", "replied", "resolved", "breached")
+
+
+class WebhookSettings(Strict):
+    """An outgoing webhook: ticket events POSTed as JSON to `url`, signed
+    with HMAC-SHA256 under `secret` (a reference: "env:NAME" or "file:PATH")."""
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    url: str = Field(pattern=r"^https?://")
+    secret: str = Field(min_length=1)
+    events: tuple[Literal["raised", "assigned", "replied", "resolved", "breached"], ...] = WEBHOOK_EVENTS
+    enabled: bool = True
 
 
 class SpikeSettings(Strict):
@@ -420,6 +448,7 @@ class Settings(Strict):
     alerts: AlertSettings
     followups: FollowupSettings
     spikes: SpikeSettings
+    webhooks: tuple[WebhookSettings, ...] = ()
     accounts: dict[str, AccountSettings] = {}
     sources: tuple[SourceSettings, ...] = ()
 
@@ -429,6 +458,10 @@ class Settings(Strict):
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"source name {name!r} is used twice")
+        hooks = [w.name for w in self.webhooks]
+        for name in hooks:
+            if hooks.count(name) > 1:
+                raise ValueError(f"webhook name {name!r} is used twice")
         for source in self.sources:
             if source.account not in self.accounts:
                 known = ", ".join(sorted(self.accounts)) or "none"
@@ -441,6 +474,13 @@ class Settings(Strict):
 
     def poll_seconds(self, source: SourceSettings) -> int:
         return source.poll_seconds or self.listener.default_poll_seconds
+
+    def team_for(self, platform: str, topic: str | None) -> str:
+        """The first team whose rule takes the ticket, else the first team."""
+        return next((name for name, team in self.teams.items() if team.takes(platform, topic)), next(iter(self.teams)))
+
+    def private_teams(self) -> tuple[str, ...]:
+        return tuple(name for name, team in self.teams.items() if team.private)
 
 
 def _check_source(source: SourceSettings, platform: str) -> None:

@@ -30,7 +30,7 @@ def candidates(session: Session) -> list[Candidate]:
     return [
         Candidate(id=agent.id, role=agent.role, online=agent.presence == "online",
                   open_tickets=count, capacity=agent.capacity, last_assigned_at=agent.last_assigned_at,
-                  platforms=tuple(agent.platforms or ()))
+                  platforms=tuple(agent.platforms or ()), team=agent.team)
         for agent, count in rows
     ]
 
@@ -100,8 +100,9 @@ class Roster:
         return any(c.online and c.open_tickets < c.capacity for c in self.candidates.values())
 
     def choose(self, ticket: Ticket, history: History, senior: str | None) -> Choice:
-        return choose_agent(ticket.platform, list(self.candidates.values()),
-                            previous_agent_id=history.previous_agent, senior_reason=senior)
+        """Among the agents of the ticket's team."""
+        team = [c for c in self.candidates.values() if c.team == ticket.team]
+        return choose_agent(ticket.platform, team, previous_agent_id=history.previous_agent, senior_reason=senior)
 
     def took(self, agent_id: int, now: datetime) -> None:
         c = self.candidates[agent_id]

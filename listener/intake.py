@@ -54,7 +54,6 @@ class Intake:
         self.settings = settings
         self.scorer = scorer or Scorer(settings.scoring, model_path=trained_model_path(settings))
         self.sla = SlaClock(settings)
-        self.team = next(iter(settings.teams))
 
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
@@ -201,7 +200,8 @@ class Intake:
     def _raise(self, session: Session, customer: Customer, mention: Mention, score: Score, now: datetime,
                batch: _BatchState) -> Ticket:
         ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=score.priority,
-                        topic=score.topic, team=self.team, escalation_level=0, created_at=now, updated_at=now)
+                        topic=score.topic, team=self.settings.team_for(mention.platform, score.topic),
+                        escalation_level=0, created_at=now, updated_at=now)
         self.sla.start(ticket, now, customer.tier or "standard")
         session.add(ticket)
         mention.ticket = ticket
@@ -217,8 +217,10 @@ class Intake:
         return ticket
 
     def _thread(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime) -> None:
-        """The customer wrote again: the post joins their open ticket, may
-        raise its priority, and restarts the clock for our next answer."""
+        """The customer wrote again: the post joins their open ticket (a
+        snoozed one wakes), may raise its priority, and restarts the clock
+        for our next answer."""
+        ticket.snoozed_until = None
         record_event(session, ticket, "customer_wrote", now, mention=mention,
                      needs_response=score.needs_response, reasons=list(score.reasons))
         if not score.needs_response:

@@ -20,6 +20,7 @@ class Candidate:
     capacity: int
     last_assigned_at: datetime | None = None
     platforms: tuple[str, ...] = ()
+    team: str | None = None
 
     @property
     def is_senior(self) -> bool:

@@ -8,7 +8,6 @@ safely); the listener reads the customer's answer to it."""
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,14 +18,12 @@ from config.clock import Clock
 from config.settings import FollowupSettings, Settings
 from responder.channels import ReplyChannel, reply_channel
 from responder.outbox import queue_system_reply
+from responder.templates import fill_template
 from store.db import Database
 from store.events import record_event
 from store.models import Identity, Mention, Reply, Ticket
 
 log = logging.getLogger(__name__)
-
-FIRST_NAME = re.compile(r"[^\W\d_][\w'-]*")
-MAX_FIRST_NAME = 30
 
 
 def resolve_ticket(session: Session, ticket: Ticket, actor: str, settings: Settings, now: datetime) -> None:
@@ -92,22 +89,6 @@ def _wrote_since(session: Session, customer_id: int, since: datetime) -> bool:
         Mention.identity_id == Identity.id, Identity.customer_id == customer_id, Mention.received_at > since))) or False
 
 
-def render_followup(template: str, ticket: Ticket, brand: str) -> str:
-    """The message with its placeholders filled. Names come from customers
-    and are untrusted: only the first word of letters is used, so a name
-    cannot mention or link anyone."""
-    customer_name = ticket.customer.display_name or ""
-    identities = ticket.customer.identities
-    match = FIRST_NAME.search(customer_name) or next(
-        (m for m in (FIRST_NAME.search(i.name or "") for i in identities) if m), None)
-    first_name = match.group(0)[:MAX_FIRST_NAME] if match else "there"
-    agent = ticket.assignee
-    agent_name = agent.name.split()[0] if agent is not None and agent.name.strip() else "the team"
-    topic = (ticket.topic or "issue").replace("_", " ")
-    return template.format(first_name=first_name, topic=topic, agent_name=agent_name,
-                           ticket_ref=f"#{ticket.id}", brand=brand).strip()
-
-
 @dataclass
 class FollowupReport:
     queued: list[int] = field(default_factory=list)
@@ -168,8 +149,8 @@ class FollowUps:
                 record_event(session, ticket, "followup_cancelled", now, reason=why_not)
                 return "cancelled"
             channel = reply_channel(session, self.settings, ticket)
-            body = render_followup(self.settings.followups.template_for(ticket.platform), ticket,
-                                   self.settings.brand.name)
+            body = fill_template(self.settings.followups.template_for(ticket.platform), ticket,
+                                 ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)
             problem = _too_long(body, channel)
             if problem is not None:
                 ticket.followup_state = "failed"

@@ -1,18 +1,34 @@
-"""Agents' passwords and API tokens."""
+"""Agents' passwords, sign-in throttling and API tokens."""
 
 import hashlib
+import math
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from store.models import ROLES, Agent, ApiToken
+from store.audit import record_audit
+from store.models import ROLES, Agent, ApiToken, LoginFailure
+
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILED_SIGN_INS = 5
+EMAIL_LENGTH = 320
 
 
 class AccountError(ValueError):
     """An agent's details are not acceptable."""
+
+
+class SignInThrottled(Exception):
+    """Too many failed sign-ins for one email: refused for `wait` more."""
+
+    def __init__(self, wait: timedelta):
+        self.retry_after_seconds = max(1, math.ceil(wait.total_seconds()))
+        self.minutes = math.ceil(self.retry_after_seconds / 60)
+        super().__init__(f"too many failed sign-ins; try again in {self.minutes} minute(s)")
 
 
 def create_agent(session: Session, *, name: str, email: str, password: str, role: str, now: datetime,
@@ -42,10 +58,39 @@ def authenticate(session: Session, email: str, password: str) -> Agent | None:
     return agent
 
 
+def sign_in(session: Session, email: str, password: str, now: datetime, **detail: Any) -> Agent | None:
+    """The agent with this email and password, or None.
+
+    After MAX_FAILED_SIGN_INS failures for one email within SIGN_IN_WINDOW,
+    every attempt for it raises SignInThrottled, whatever the password, until
+    the oldest of them leaves the window; refused attempts do not extend it.
+    A success forgets the email's failures. Each outcome is audited with
+    `detail` (never the password); the caller commits, refusals included.
+    """
+    email = email.strip().lower()[:EMAIL_LENGTH]
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - SIGN_IN_WINDOW))
+    failures = session.scalars(select(LoginFailure.at).where(LoginFailure.email == email)
+                               .order_by(LoginFailure.at)).all()
+    if len(failures) >= MAX_FAILED_SIGN_INS:
+        record_audit(session, email, "sign_in_throttled", now=now, **detail)
+        raise SignInThrottled(failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW - now)
+    agent = authenticate(session, email, password)
+    if agent is None:
+        session.add(LoginFailure(email=email, at=now))
+        record_audit(session, email, "sign_in_failed", now=now, **detail)
+        return None
+    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    record_audit(session, agent.email, "signed_in", now=now, **detail)
+    return agent
+
+
 def issue_token(session: Session, agent: Agent, now: datetime) -> str:
     """A new API token for `agent`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(agent=agent, token_hash=_hash(token), created_at=now))
+    row = ApiToken(agent=agent, token_hash=_hash(token), created_at=now)
+    session.add(row)
+    session.flush()
+    record_audit(session, agent.email, "token_issued", f"token {row.id}", now=now)
     return token
 
 
@@ -55,6 +100,24 @@ def agent_for_token(session: Session, token: str, now: datetime) -> Agent | None
         return None
     row.last_used_at = now
     return row.agent
+
+
+def tokens_of(session: Session, agent: Agent) -> list[ApiToken]:
+    """The agent's tokens, revoked ones included, newest first."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.agent_id == agent.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, token_id: int, by: Agent, now: datetime) -> ApiToken | None:
+    """Revoke `by`'s own token, or anyone's when `by` is an admin; None when
+    there is no such token for `by`. Revoking twice changes nothing."""
+    row = session.get(ApiToken, token_id)
+    if row is None or (row.agent_id != by.id and by.role != "admin"):
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = now
+        record_audit(session, by.email, "token_revoked", f"token {row.id}", now=now, owner=row.agent.email)
+    return row
 
 
 def _hash(token: str) -> str:

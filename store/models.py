@@ -35,7 +35,6 @@ INCIDENT_STATUSES = ("open", "fixed")
 # A ticket's follow-up: scheduled, then sent (awaiting the customer's
 # answer), then one of the outcomes; or cancelled or failed on the way.
 FOLLOWUP_STATES = ("scheduled", "sent", "satisfied", "unsatisfied", "unconfirmed", "cancelled", "failed")
-FOLLOWUP_OUTCOMES = ("satisfied", "unsatisfied", "unconfirmed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -148,6 +147,8 @@ class Ticket(Base):
     breach_announced_for: Mapped[datetime | None]
     resolution_due_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # Out of the inbox until then; a customer's new post brings it back.
+    snoozed_until: Mapped[datetime | None]
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     assignment_reason: Mapped[str | None] = mapped_column(String(200))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"), index=True)
@@ -176,6 +177,8 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="ticket_priority"),
         Index("ix_tickets_status_due", "status", "first_response_due_at"),
         Index("ix_tickets_followup", "followup_state", "followup_due_at"),
+        CheckConstraint(f"followup_state IS NULL OR {_in('followup_state', FOLLOWUP_STATES)}",
+                        name="ticket_followup_state"),
     )
 
     @property
@@ -440,6 +443,87 @@ class Spike(Base):
     usual: Mapped[float]
     threshold: Mapped[float]
     example_mention_ids: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class CannedResponse(Base):
+    """A reply text leads keep for agents, with placeholders filled in for
+    the ticket at hand."""
+
+    __tablename__ = "canned_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SavedView(Base):
+    """An agent's named inbox filter."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("agent_id", "name", name="saved_view_name_per_agent"),)
+
+
+class TicketView(Base):
+    """Who has a ticket open right now, and who is writing a reply, so that
+    two agents do not answer one customer twice."""
+
+    __tablename__ = "ticket_views"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    seen_at: Mapped[datetime]
+    composing_at: Mapped[datetime | None]
+
+    agent: Mapped[Agent] = relationship()
+
+
+class AuditEntry(Base):
+    """Append-only: who did what outside a ticket's own events (sign-ins,
+    users, tokens, sources, settings, canned responses)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LoginFailure(Base):
+    """Recent failed sign-ins per email, for throttling."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    at: Mapped[datetime]
+
+
+class WebhookCursor(Base):
+    """How far an outgoing webhook endpoint has been sent the ticket events:
+    delivery follows the events table in order, at least once, and a
+    failing endpoint backs off without holding up the others."""
+
+    __tablename__ = "webhook_cursors"
+
+    endpoint: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_sent_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

@@ -4,23 +4,31 @@ a ticket with its whole conversation, a customer's earlier tickets."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, case, func, null, select
+from sqlalchemy import Select, case, exists, func, null, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from store.models import OPEN_STATUSES, Agent, Customer, Mention, Reply, Source, Ticket
+from store.models import OPEN_STATUSES, Agent, Customer, Identity, Mention, Reply, Source, Ticket
 
 
 @dataclass(frozen=True)
 class TicketFilter:
     """Which tickets to list. Empty tuples mean "any"; `unassigned` and
-    `assignee_id` are exclusive."""
+    `assignee_id` are exclusive. `text` is found in the customer's posts,
+    name or handle. Tickets snoozed past `now` are left out, or with
+    `snoozed` they are the only ones listed."""
 
     statuses: tuple[str, ...] = OPEN_STATUSES
     priorities: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()
+    topics: tuple[str | None, ...] = ()
     assignee_id: int | None = None
     unassigned: bool = False
+    text: str = ""
+    now: datetime | None = None
+    snoozed: bool = False
+    hidden_teams: tuple[str, ...] = ()
 
 
 def due_at_column():
@@ -39,11 +47,31 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
         query = query.where(Ticket.priority.in_(flt.priorities))
     if flt.platforms:
         query = query.where(Ticket.platform.in_(flt.platforms))
+    if flt.topics:
+        named = [t for t in flt.topics if t is not None]
+        query = query.where(or_(Ticket.topic.in_(named), Ticket.topic.is_(None)) if None in flt.topics
+                            else Ticket.topic.in_(named))
     if flt.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
     elif flt.assignee_id is not None:
         query = query.where(Ticket.assignee_id == flt.assignee_id)
+    if flt.text.strip():
+        query = query.where(_text_matches(flt.text.strip()))
+    if flt.hidden_teams:
+        query = query.where(Ticket.team.not_in(flt.hidden_teams))
+    if flt.now is not None and flt.snoozed:
+        query = query.where(Ticket.snoozed_until > flt.now)
+    elif flt.now is not None:
+        query = query.where(or_(Ticket.snoozed_until.is_(None), Ticket.snoozed_until <= flt.now))
     return query
+
+
+def _text_matches(text: str):
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    in_posts = exists().where(Mention.ticket_id == Ticket.id, func.lower(Mention.text).like(pattern, escape="\\"))
+    in_names = exists().where(Identity.customer_id == Ticket.customer_id, or_(
+        func.lower(Identity.handle).like(pattern, escape="\\"), func.lower(Identity.name).like(pattern, escape="\\")))
+    return or_(in_posts, in_names)
 
 
 def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0) -> tuple[list[Ticket], int]:

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
-from store.models import OPEN_STATUSES, Agent, Customer, Event, Mention, Ticket
+from store.models import CORRECTABLE_FIELDS, OPEN_STATUSES, Agent, Correction, Customer, Event, Mention, Ticket
 from store.sla import SlaClock
 
 GROUPINGS = ("platform", "team", "agent", "priority")
@@ -229,3 +229,33 @@ def volume_by_platform_and_hour(session: Session, start: datetime, end: datetime
         "hours": list(HOURS),
         "platforms": [{"platform": platform, **counts[platform]} for platform in sorted(counts)],
     }
+
+
+def corrections_report(session: Session, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+    """How often agents overruled the scorer on the posts written in
+    [start, end), per platform and per the topic the scorer gave: posts,
+    corrections per field, and the share of posts corrected at least once."""
+    posts = session.execute(select(Mention.id, Mention.platform, Mention.topic)
+                            .where(Mention.created_at >= start, Mention.created_at < end)).all()
+    corrected = defaultdict(set)
+    for mention_id, field in session.execute(
+            select(Correction.mention_id, Correction.field).join(Mention, Correction.mention_id == Mention.id)
+            .where(Mention.created_at >= start, Mention.created_at < end)):
+        corrected[mention_id].add(field)
+    return {"by_platform": _corrections_by(posts, corrected, lambda post: post.platform),
+            "by_topic": _corrections_by(posts, corrected, lambda post: post.topic)}
+
+
+def _corrections_by(posts, corrected: dict[int, set[str]], key_of) -> list[dict[str, Any]]:
+    groups: dict[str | None, dict[str, Any]] = {}
+    for post in posts:
+        group = groups.setdefault(key_of(post), {"posts": 0, "corrected": 0,
+                                                 "fields": dict.fromkeys(CORRECTABLE_FIELDS, 0)})
+        group["posts"] += 1
+        fields = corrected.get(post.id, set())
+        group["corrected"] += bool(fields)
+        for field_name in fields:
+            group["fields"][field_name] += 1
+    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    return [{"key": key, "posts": g["posts"], "corrections": g["fields"],
+             "corrected_share": round(g["corrected"] / g["posts"], 4)} for key, g in ordered]

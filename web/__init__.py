@@ -8,16 +8,32 @@ from collections.abc import Callable
 from flask import Flask, Response
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 from config.clock import Clock, SystemClock
 from config.settings import Settings, load_settings
 from listener.intake import Intake
 from listener.webhooks import FacebookWebhooks
 from store.db import Database
-from web import alerts, api, dashboard, health, inbox, incidents, tickets, webhooks
+from web import (
+    account,
+    admin_audit,
+    alerts,
+    api,
+    canned,
+    dashboard,
+    health,
+    inbox,
+    incidents,
+    openapi,
+    tickets,
+    webhooks,
+    work_api,
+)
 from web.auth import init_auth
 from web.context import Services, close_db_session
 from web.errors import init_errors
+from web.filters import MAX_ID
 from web.formatting import register_template_helpers
 
 CONTENT_SECURITY_POLICY = (
@@ -25,15 +41,25 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+class DatabaseInt(IntegerConverter):
+    """Ids in paths fit the database's 32-bit integers: a larger one matches
+    no route (404) rather than overflowing PostgreSQL."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None,
                scheduler_status: Callable[[], dict] | None = None) -> Flask:
     """Build the web app. It does not migrate the database: the caller does.
 
-    Session cookies are not marked Secure by default, so that plain-http
-    local use works; behind https set app.config["SESSION_COOKIE_SECURE"] = True.
+    Session cookies are marked Secure only with `web.secure_cookies`, so
+    that plain-http local use works; set it when serving behind https.
     """
     settings = settings or load_settings()
     app = Flask(__name__)
+    app.url_map.converters["int"] = DatabaseInt
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.config.update(
@@ -41,7 +67,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         SESSION_COOKIE_NAME="closeloop_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=False,
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        REMEMBER_COOKIE_SECURE=settings.web.secure_cookies,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -60,10 +87,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     csrf = CSRFProtect(app)
     csrf.exempt(api.bp)
     csrf.exempt(incidents.api_bp)
+    csrf.exempt(canned.api_bp)
+    csrf.exempt(work_api.bp)
     csrf.exempt(webhooks.bp)
     init_auth(app)
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
-                      alerts.bp, incidents.bp, incidents.api_bp):
+                      alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
+                      canned.bp, canned.api_bp, work_api.bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

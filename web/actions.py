@@ -3,7 +3,7 @@ The caller commits."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from store.models import PRIORITIES, Agent, Correction, Mention, Reply, Ticket, 
 from store.sla import SlaClock
 
 MAX_IDEMPOTENCY_KEY = 100
+MAX_SNOOZE = timedelta(days=30)
 
 
 def reply_to(session: Session, ticket: Ticket, body: str, agent: Agent, now: datetime,
@@ -46,6 +47,29 @@ def resolve(session: Session, ticket: Ticket, agent: Agent, now: datetime, setti
     resolve_ticket(session, ticket, agent.email, settings, now)
 
 
+def no_response_needed(session: Session, ticket: Ticket, by: Agent, now: datetime) -> None:
+    """The scorer raised a ticket nobody needs to answer: it is resolved
+    without a follow-up, and the correction is kept for retraining."""
+    ticket.resolve(now)
+    record_event(session, ticket, "no_response_needed", now, actor=by.email)
+    record_event(session, ticket, "followup_skipped", now, reason="no response was needed")
+    if ticket.mentions:
+        record_correction(session, ticket.mentions[0], "needs_response", "False", by, now)
+
+
+def snooze(session: Session, ticket: Ticket, until: datetime | None, by: Agent, now: datetime) -> None:
+    """Out of the inbox until `until` (None wakes it now); the customer
+    writing again brings it back sooner. The response-time clock runs on."""
+    if not ticket.is_open:
+        raise TicketStateError(f"ticket {ticket.id} is {ticket.status}")
+    if until is not None and not now < until <= now + MAX_SNOOZE:
+        raise ValueError(f"snooze until a time in the next {MAX_SNOOZE.days} days")
+    ticket.snoozed_until = until
+    ticket.updated_at = now
+    record_event(session, ticket, "snoozed" if until else "woken", now, actor=by.email,
+                 until=until.isoformat() if until else None)
+
+
 def assign(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:
     """Agents may take a ticket themselves; seniors and up may give it to anyone."""
     if by.role == "agent" and (agent is None or agent.id != by.id):
@@ -68,6 +92,21 @@ def change_priority(session: Session, ticket: Ticket, priority: str, reason: str
                  reason=reason.strip(), first_response_due_at=_iso(ticket.first_response_due_at))
     if ticket.mentions:
         record_correction(session, ticket.mentions[0], "priority", priority, by, now)
+
+
+def change_topic(session: Session, ticket: Ticket, topic: str, by: Agent, now: datetime, settings: Settings) -> None:
+    """The agent puts the ticket under another topic (or none, with ""); the
+    scorer's topic is kept as a correction."""
+    if topic and topic not in settings.scoring.topics:
+        raise ValueError(f"topic must be one of {', '.join(settings.scoring.topics)}, or empty for none")
+    before = ticket.topic
+    if (topic or None) == before:
+        return
+    ticket.topic = topic or None
+    ticket.updated_at = now
+    record_event(session, ticket, "topic_changed", now, actor=by.email, before=before, after=ticket.topic)
+    if ticket.mentions:
+        record_correction(session, ticket.mentions[0], "topic", topic or "none", by, now)
 
 
 def wait_on_customer(session: Session, ticket: Ticket, by: Agent, now: datetime, settings: Settings) -> None:

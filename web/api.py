@@ -1,10 +1,11 @@
 """The JSON API under /api/v1, for scripts and integrations. Callers send
 `Authorization: Bearer <token>` (from POST /api/v1/tokens); errors are JSON
-(see web.errors)."""
+(see web.errors). Every route is described in web.openapi."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -13,14 +14,16 @@ from sqlalchemy.orm import Session
 
 from listener.assignment import set_presence
 from responder.channels import ReplyRefused
-from store.accounts import agent_for_token, authenticate, issue_token
+from store.accounts import SignInThrottled, agent_for_token, issue_token, revoke_token, sign_in, tokens_of
+from store.audit import AuditFilter, audit_entries
 from store.customers import link_customers, update_customer
-from store.models import Agent, Customer, Reply, Ticket, TicketStateError
+from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket, TicketStateError
 from store.queries import list_tickets, ticket_with_conversation
 from web import actions
+from web.access import can_see, hidden_teams
 from web.context import db_session, now, reply_channel_of, services
 from web.filters import BadFilter, page_of, ticket_filter
-from web.serialize import customer_json, reply_json, ticket_detail_json, ticket_json
+from web.serialize import customer_json, iso, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPEN_ENDPOINTS = {"api.create_token"}
@@ -52,21 +55,75 @@ def create_token():
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         abort(400, description="send a JSON object with 'email' and 'password'")
     session = db_session()
-    agent = authenticate(session, email, password)
+    try:
+        agent = sign_in(session, email, password, now(), via="api", address=request.remote_addr)
+    except SignInThrottled as refused:
+        session.commit()
+        return _throttled(refused)
     if agent is None:
+        session.commit()
         abort(401, description="wrong email or password")
     token = issue_token(session, agent, now())
     session.commit()
     return jsonify(token=token), 201
 
 
-@bp.get("/tickets")
-def tickets():
+def _throttled(refused: SignInThrottled):
+    """Answered here rather than through abort: web.errors would drop Retry-After."""
+    message = f"too many failed sign-ins for this email; try again in {refused.minutes} minute(s)"
+    return jsonify(error={"status": 429, "message": message}), 429, {"Retry-After": str(refused.retry_after_seconds)}
+
+
+@bp.get("/tokens")
+def tokens():
+    """The caller's own tokens, revoked ones included; never the token itself."""
+    return jsonify(tokens=[token_json(t) for t in tokens_of(db_session(), token_agent())])
+
+
+@bp.delete("/tokens/<int:token_id>")
+def revoke(token_id: int):
+    """The caller's own token, or anyone's for an admin; it stops working at once."""
+    session = db_session()
+    revoked = revoke_token(session, token_id, token_agent(), now())
+    if revoked is None:
+        abort(404, description=f"token {token_id} does not exist")
+    session.commit()
+    return jsonify(token_json(revoked))
+
+
+@bp.get("/audit")
+def audit():
+    """Admins only: the audit log, newest first; `actor` and `action` match exactly."""
+    if token_agent().role != "admin":
+        abort(403, description="the audit log is for admins")
     try:
-        flt = ticket_filter(request.args, me=token_agent().id)
         limit, offset = page_of(request.args)
     except BadFilter as bad:
         abort(400, description=bad.message)
+    flt = AuditFilter(actor=request.args.get("actor", "").strip(), action=request.args.get("action", "").strip())
+    entries, total = audit_entries(db_session(), flt, limit=limit, offset=offset)
+    return jsonify(entries=[audit_entry_json(e) for e in entries], total=total)
+
+
+def token_json(token: ApiToken) -> dict[str, Any]:
+    return {"id": token.id, "created_at": iso(token.created_at), "last_used_at": iso(token.last_used_at),
+            "revoked_at": iso(token.revoked_at)}
+
+
+def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "at": iso(entry.at), "actor": entry.actor, "action": entry.action,
+            "target": entry.target, "detail": entry.detail}
+
+
+@bp.get("/tickets")
+def tickets():
+    try:
+        flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
+                            now=now())
+        limit, offset = page_of(request.args)
+    except BadFilter as bad:
+        abort(400, description=bad.message)
+    flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
     found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
     current = now()
     return jsonify(tickets=[ticket_json(t, current) for t in found], total=total)
@@ -74,10 +131,8 @@ def tickets():
 
 @bp.get("/tickets/<int:ticket_id>")
 def ticket(ticket_id: int):
-    found = ticket_with_conversation(db_session(), ticket_id)
-    if found is None:
-        abort(404, description=f"ticket {ticket_id} does not exist")
-    return jsonify(ticket_detail_json(found, now()))
+    _ticket_or_404(ticket_id)
+    return jsonify(ticket_detail_json(ticket_with_conversation(db_session(), ticket_id), now()))
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
@@ -117,7 +172,7 @@ def answered_elsewhere(ticket_id: int):
 @bp.get("/replies/<int:reply_id>")
 def reply_status(reply_id: int):
     found = db_session().get(Reply, reply_id)
-    if found is None:
+    if found is None or not can_see(token_agent(), found.ticket, services().settings):
         abort(404, description=f"reply {reply_id} does not exist")
     return jsonify(reply_json(found))
 
@@ -235,8 +290,9 @@ def _apply(ticket_id: int, action: Callable[[Session, Ticket, datetime], object]
 
 
 def _ticket_or_404(ticket_id: int) -> Ticket:
+    """The ticket, when it exists and the caller may see it."""
     found = db_session().get(Ticket, ticket_id)
-    if found is None:
+    if found is None or not can_see(token_agent(), found, services().settings):
         abort(404, description=f"ticket {ticket_id} does not exist")
     return found
 

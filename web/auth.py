@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from store.accounts import authenticate
+from store.accounts import SignInThrottled, sign_in
+from store.audit import record_audit
 from store.models import Agent
-from web.context import db_session
+from web.context import db_session, now
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -56,6 +57,15 @@ def signed_in_agent() -> Agent:
     return current_user.agent
 
 
+def require_admin():
+    """A before_request hook for admins' pages: others are refused."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.agent.role != "admin":
+        abort(403, description="This page is for admins.")
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = _safe_next(request.values.get("next"))
@@ -64,7 +74,15 @@ def login():
     if request.method == "GET":
         return render_template("login.html", email="", next_url=next_url)
     email = request.form.get("email", "")
-    agent = authenticate(db_session(), email, request.form.get("password", ""))
+    try:
+        agent = sign_in(db_session(), email, request.form.get("password", ""), now(), via="form",
+                        address=request.remote_addr)
+    except SignInThrottled as refused:
+        db_session().commit()
+        error = f"Too many failed sign-ins for this email. Try again in {refused.minutes} minute(s)."
+        page = render_template("login.html", email=email, next_url=next_url, error=error)
+        return page, 429, {"Retry-After": str(refused.retry_after_seconds)}
+    db_session().commit()
     if agent is None:
         return render_template("login.html", email=email, next_url=next_url,
                                error="Wrong email or password."), 401
@@ -75,6 +93,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        record_audit(db_session(), current_user.agent.email, "signed_out", now=now())
+        db_session().commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

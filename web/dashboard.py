@@ -17,6 +17,7 @@ from store.reports import (
     agent_load,
     agent_names,
     at_risk_and_breached,
+    corrections_report,
     sla_report,
     volume_by_platform_and_hour,
 )
@@ -162,6 +163,7 @@ def dashboard():
         volume=volume,
         trends=by_topic,
         outcomes=outcomes_report(session, start, end, outcomes_by),
+        corrections=corrections_report(session, start, end),
         outcomes_by=outcomes_by,
         outcome_groupings=OUTCOME_GROUPINGS,
         names=agent_names(session) if outcomes_by == "agent" else {},
@@ -266,6 +268,18 @@ def outcomes():
         abort(400, description=bad.message)
     groups = outcomes_report(db_session(), start, end, group_by)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
+
+
+@api_bp.get("/corrections")
+def corrections():
+    """How often agents overruled the scorer, per platform and per topic;
+    see store.reports.corrections_report. `from` and `to` as in period_of
+    (default: the last 7 days)."""
+    try:
+        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
+    except BadParameter as bad:
+        abort(400, description=bad.message)
+    return jsonify({"from": iso(start), "to": iso(end), **corrections_report(db_session(), start, end)})
 
 
 @api_bp.get("/now")

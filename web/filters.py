@@ -4,6 +4,7 @@ A bad value is refused with the parameter's name and what it allows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from config.settings import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
@@ -11,6 +12,10 @@ from store.queries import TicketFilter
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_TEXT = 200
+# The largest id and offset the database's integers hold.
+MAX_ID = 2**31 - 1
+NO_TOPIC = "none"
 
 
 class BadFilter(ValueError):
@@ -20,9 +25,12 @@ class BadFilter(ValueError):
         self.message = f"{param}: {message}"
 
 
-def ticket_filter(args: Mapping[str, str], *, me: int) -> TicketFilter:
-    """`status`, `priority` and `platform` take one value or a comma-separated
-    list; `assignee` takes an agent id, `me` or `none`. Empty means any."""
+def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] = (),
+                  now: datetime | None = None) -> TicketFilter:
+    """`status`, `priority`, `platform` and `topic` (one of `topics`) take one
+    value or a comma-separated list; `assignee` takes an agent id, `me` or
+    `none`; `q` is text to find. Empty means any. With `now`, snoozed tickets
+    are left out, or only they are listed with `snoozed=1`."""
     assignee = (args.get("assignee") or "").strip().lower()
     assignee_id, unassigned = None, False
     if assignee == "none":
@@ -33,19 +41,26 @@ def ticket_filter(args: Mapping[str, str], *, me: int) -> TicketFilter:
         if not (assignee.isascii() and assignee.isdigit()):
             raise BadFilter("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
         assignee_id = int(assignee)
+    text = (args.get("q") or "").strip()
+    if len(text) > MAX_TEXT:
+        raise BadFilter("q", f"search for at most {MAX_TEXT} characters")
     return TicketFilter(
         statuses=_choices(args, "status", TICKET_STATUSES) or OPEN_STATUSES,
         priorities=_choices(args, "priority", PRIORITIES),
         platforms=_choices(args, "platform", PLATFORMS),
+        topics=tuple(None if t == NO_TOPIC else t for t in _choices(args, "topic", topics + (NO_TOPIC,))),
         assignee_id=assignee_id,
         unassigned=unassigned,
+        text=text,
+        now=now,
+        snoozed=args.get("snoozed") in ("1", "true"),
     )
 
 
 def page_of(args: Mapping[str, str]) -> tuple[int, int]:
     """`limit` (1 to 200, default 50) and `offset` (0 or more)."""
     limit = _whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _whole_number(args, "offset", 0, 0, None)
+    offset = _whole_number(args, "offset", 0, 0, MAX_ID)
     return limit, offset
 
 
@@ -58,14 +73,14 @@ def _choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> t
     return values
 
 
-def _whole_number(args: Mapping[str, str], param: str, default: int, low: int, high: int | None) -> int:
+def _whole_number(args: Mapping[str, str], param: str, default: int, low: int, high: int) -> int:
     raw = (args.get(param) or "").strip()
     if not raw:
         return default
-    allowed = f"a whole number from {low}" + (f" to {high}" if high is not None else " up")
+    allowed = f"a whole number from {low} to {high}"
     if not (raw.isascii() and raw.isdigit()):
         raise BadFilter(param, f"{raw!r} is not allowed; use {allowed}")
     value = int(raw)
-    if value < low or (high is not None and value > high):
+    if value < low or value > high:
         raise BadFilter(param, f"{value} is not allowed; use {allowed}")
     return value

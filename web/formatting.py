@@ -4,7 +4,7 @@ links to customers' posts."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -87,7 +87,24 @@ def detail_value(value: object) -> str:
     return str(value)
 
 
+def local_moment(value: str, timezone_name: str) -> datetime:
+    """A date-time from a form's datetime-local field, in the web's zone, as
+    UTC; raises ValueError naming the value when it is not one."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date and time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone_name))
+    return moment.astimezone(timezone.utc)
+
+
+# A short mark per platform for the inbox's platform column.
+PLATFORM_LABELS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
+
+
 def register_template_helpers(app: Flask) -> None:
+    app.add_template_global(PLATFORM_LABELS, "platform_labels")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(detail_value, "detail_value")
     app.add_template_filter(first_line, "first_line")

@@ -1,21 +1,28 @@
-"""The shared inbox: open tickets, soonest due first."""
+"""The shared inbox: my tickets, the team queue, all open and snoozed
+tickets, soonest due first, with filters, saved views, bulk actions and
+rows that refresh themselves."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from config.settings import PLATFORMS
-from store.models import PRIORITIES, TICKET_STATUSES
+from store.models import PRIORITIES, TICKET_STATUSES, SavedView
 from store.queries import TicketFilter, active_agents, latest_mentions, list_tickets
+from store.views import VIEW_KEYS, SavedViewRefused, delete_view, save_view
+from web.access import hidden_teams
 from web.auth import require_login, signed_in_agent
-from web.context import db_session
-from web.filters import BadFilter, ticket_filter
+from web.context import db_session, now, services
+from web.filters import NO_TOPIC, BadFilter, ticket_filter
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(require_login)
 PAGE_SIZE = 200
+VIEWS = {"mine": "My tickets", "queue": "Team queue", "all": "All open", "snoozed": "Snoozed"}
 
 
 @bp.get("/")
@@ -25,29 +32,79 @@ def home():
 
 @bp.get("/inbox")
 def inbox():
-    """`view=mine` shows the signed-in agent's tickets, `view=all` (the default) everyone's."""
-    view = "mine" if request.args.get("view") == "mine" else "all"
+    """`view` is mine, queue (unassigned), all (the default) or snoozed."""
+    listing = _listing()
+    session = db_session()
+    page = render_template(
+        "inbox.html", **listing, views=VIEWS, chosen=request.args, statuses=TICKET_STATUSES,
+        priorities=PRIORITIES, platforms=PLATFORMS, topics=tuple(services().settings.scoring.topics) + (NO_TOPIC,),
+        agents=active_agents(session), saved=_saved_views(), query=_query_string(),
+    )
+    return page, 400 if listing["error"] else 200
+
+
+@bp.get("/inbox/rows")
+def rows():
+    """The inbox's rows for the same filters, for the page to refresh itself."""
+    listing = _listing()
+    html = render_template("_inbox_rows.html", **listing)
+    return jsonify(total=listing["total"], ids=[t.id for t in listing["tickets"]], html=html)
+
+
+def _listing() -> dict:
+    view = request.args.get("view") if request.args.get("view") in VIEWS else "all"
     agent = signed_in_agent()
     error = None
     try:
-        flt = ticket_filter(request.args, me=agent.id)
+        flt = ticket_filter(request.args, me=agent.id, topics=tuple(services().settings.scoring.topics), now=now())
     except BadFilter as bad:
-        error, flt = bad.message, TicketFilter()
-    if view == "mine":
-        flt = replace(flt, assignee_id=agent.id, unassigned=False)
+        error, flt = bad.message, TicketFilter(now=now())
+    flt = replace(_for_view(view, flt, agent.id), hidden_teams=hidden_teams(agent, services().settings))
     session = db_session()
     tickets, total = list_tickets(session, flt, limit=PAGE_SIZE)
-    page = render_template(
-        "inbox.html",
-        view=view,
-        tickets=tickets,
-        total=total,
-        latest=latest_mentions(session, [t.id for t in tickets]),
-        error=error,
-        chosen=request.args,
-        statuses=TICKET_STATUSES,
-        priorities=PRIORITIES,
-        platforms=PLATFORMS,
-        agents=active_agents(session),
-    )
-    return page, 400 if error else 200
+    return {"view": view, "tickets": tickets, "total": total, "error": error,
+            "latest": latest_mentions(session, [t.id for t in tickets])}
+
+
+def _for_view(view: str, flt: TicketFilter, me: int) -> TicketFilter:
+    if view == "mine":
+        return replace(flt, assignee_id=me, unassigned=False)
+    if view == "queue":
+        return replace(flt, assignee_id=None, unassigned=True)
+    if view == "snoozed":
+        return replace(flt, snoozed=True)
+    return flt
+
+
+def _query_string() -> str:
+    return urlencode([(key, request.args[key]) for key in VIEW_KEYS if request.args.get(key)])
+
+
+def _saved_views() -> list[SavedView]:
+    return list(db_session().scalars(select(SavedView).where(SavedView.agent_id == signed_in_agent().id)
+                                     .order_by(SavedView.name)))
+
+
+@bp.post("/inbox/views")
+def save():
+    """Save the filters in `query` under `name` for the signed-in agent."""
+    session = db_session()
+    try:
+        view = save_view(session, signed_in_agent(), request.form.get("name", ""), request.form.get("query", ""),
+                         now())
+    except SavedViewRefused as error:
+        session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("inbox.inbox") + "?" + request.form.get("query", ""))
+    session.commit()
+    flash(f"Saved the view {view.name!r}.", "success")
+    return redirect(url_for("inbox.inbox") + "?" + view.query)
+
+
+@bp.post("/inbox/views/<int:view_id>/delete")
+def delete(view_id: int):
+    session = db_session()
+    delete_view(session, signed_in_agent(), view_id)
+    session.commit()
+    flash("View deleted.", "success")
+    return redirect(url_for("inbox.inbox"))

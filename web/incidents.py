@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -18,6 +17,7 @@ from store.models import INCIDENT_STATUSES, Agent, Incident, Ticket
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
+from web.formatting import local_moment
 from web.serialize import iso
 
 bp = Blueprint("incidents", __name__)
@@ -41,7 +41,7 @@ def create():
     agent = _manager(signed_in_agent())
     form = request.form
     try:
-        since = _local_moment(form.get("since"))
+        since = _since(form.get("since"))
         incident = open_incident(db_session(), title=form.get("title", ""), topic=form.get("topic"),
                                  keywords=form.get("keywords", "").split(","), since=since, actor=agent.email,
                                  now=now())
@@ -227,14 +227,10 @@ def _incident_or_404(incident_id: int) -> Incident:
     return db_session().get(Incident, incident_id) or abort(404, description=f"incident {incident_id} does not exist")
 
 
-def _local_moment(value: str | None) -> datetime | None:
-    """A date-time from a form's datetime-local field, in the web's zone."""
+def _since(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise IncidentRefused(f"{value!r} is not a date and time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(services().settings.web.timezone))
-    return parse_utc(moment.isoformat())
+        return local_moment(value, services().settings.web.timezone)
+    except ValueError as error:
+        raise IncidentRefused(str(error)) from None

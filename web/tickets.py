@@ -6,14 +6,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import session as flask_session
 
 from responder.channels import ReplyRefused
 from responder.outbox import retry_reply
+from responder.templates import fill_template
+from store.canned import all_canned
 from store.customers import link_customers, update_customer
 from store.models import PRIORITIES, Customer, Mention, Reply, Ticket, TicketStateError
-from store.queries import previous_tickets, ticket_with_conversation
+from store.presence import is_composing, others_here, touch
+from store.queries import TicketFilter, list_tickets, previous_tickets, ticket_with_conversation
 from web import actions
+from web.bulk import apply_bulk
+from web.formatting import local_moment
+from web.access import can_see, hidden_teams
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
 
@@ -37,8 +44,9 @@ def conversation(ticket: Ticket) -> list[Entry]:
 
 
 def ticket_or_404(ticket_id: int) -> Ticket:
+    """The ticket, when it exists and the signed-in agent may see it."""
     ticket = db_session().get(Ticket, ticket_id)
-    if ticket is None:
+    if ticket is None or not can_see(signed_in_agent(), ticket, services().settings):
         abort(404, description=f"Ticket {ticket_id} does not exist.")
     return ticket
 
@@ -46,35 +54,138 @@ def ticket_or_404(ticket_id: int) -> Ticket:
 @bp.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
     session = db_session()
+    ticket_or_404(ticket_id)
     ticket = ticket_with_conversation(session, ticket_id)
-    if ticket is None:
-        abort(404, description=f"Ticket {ticket_id} does not exist.")
+    agent, current = signed_in_agent(), now()
+    touch(session, ticket.id, agent.id, current, composing=False)
+    session.commit()
+    settings = services().settings
     return render_template(
         "ticket.html",
         ticket=ticket,
         conversation=conversation(ticket),
         previous=previous_tickets(session, ticket),
         channel=reply_channel_of(ticket),
-        current_agent=signed_in_agent(),
+        current_agent=agent,
         priorities=PRIORITIES,
         idempotency_key=uuid.uuid4().hex,
+        answers_seen=_answers(ticket),
+        draft=flask_session.pop(f"draft:{ticket.id}", ""),
+        canned=[(c, fill_template(c.body, ticket, agent.name, settings.brand.name)) for c in all_canned(session)],
+        here=_here(ticket.id),
+        topics=tuple(settings.scoring.topics),
     )
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
 def reply(ticket_id: int):
+    """Refused when another agent answered since the page was loaded, unless
+    the agent confirms: the customer should not get two answers."""
     session = db_session()
     ticket = ticket_or_404(ticket_id)
+    body = request.form.get("body", "")
+    seen = request.form.get("answers_seen", "")
+    newer = [r for r in ticket.replies if r.purpose == "answer"][int(seen):] if seen.isdigit() else []
+    others = [r for r in newer if r.agent_id != signed_in_agent().id]
+    if others and not request.form.get("send_anyway"):
+        who = others[-1].agent.name if others[-1].agent else "someone"
+        flask_session[f"draft:{ticket_id}"] = body
+        flash(f"Not sent: {who} answered this customer while you were writing. Read their reply; send yours "
+              "anyway only if it is still needed.", "error")
+        return redirect(url_for("tickets.show", ticket_id=ticket_id, confirm=1))
     try:
-        actions.reply_to(session, ticket, request.form.get("body", ""), signed_in_agent(), now(),
+        actions.reply_to(session, ticket, body, signed_in_agent(), now(),
                          request.form.get("idempotency_key") or None, reply_channel_of(ticket))
     except ReplyRefused as refused:
         session.rollback()
+        flask_session[f"draft:{ticket_id}"] = body
         flash(f"Reply not sent: {refused.message}.", "error")
     else:
         session.commit()
         flash("Reply queued; it will be posted in a moment.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/presence")
+def presence(ticket_id: int):
+    """The ticket page checks in while it is open; returns who else is here."""
+    ticket = ticket_or_404(ticket_id)
+    session = db_session()
+    touch(session, ticket.id, signed_in_agent().id, now(), composing=request.form.get("composing") == "1")
+    session.commit()
+    return jsonify(here=_here(ticket.id))
+
+
+@bp.get("/tickets/<int:ticket_id>/next")
+def next_ticket(ticket_id: int):
+    """The next ticket to work: the soonest due of mine, else of the team
+    queue, after this one; else the inbox."""
+    agent, session = signed_in_agent(), db_session()
+    hidden = hidden_teams(agent, services().settings)
+    for flt in (TicketFilter(assignee_id=agent.id, now=now(), hidden_teams=hidden),
+                TicketFilter(unassigned=True, now=now(), hidden_teams=hidden)):
+        tickets, _ = list_tickets(session, flt, limit=2)
+        following = next((t for t in tickets if t.id != ticket_id), None)
+        if following is not None:
+            return redirect(url_for("tickets.show", ticket_id=following.id))
+    flash("Nothing else is waiting for you.", "success")
+    return redirect(url_for("inbox.inbox"))
+
+
+@bp.post("/tickets/<int:ticket_id>/snooze")
+def snooze(ticket_id: int):
+    until = request.form.get("until", "")
+
+    def change(session, ticket, at):
+        moment = local_moment(until, services().settings.web.timezone) if until else None
+        actions.snooze(session, ticket, moment, signed_in_agent(), at)
+
+    return _apply(ticket_id, "snoozed" if until else "back in the inbox", change)
+
+
+@bp.post("/tickets/<int:ticket_id>/topic")
+def change_topic(ticket_id: int):
+    return _apply(ticket_id, "under its new topic", lambda session, ticket, at: actions.change_topic(
+        session, ticket, request.form.get("topic", ""), signed_in_agent(), at, services().settings))
+
+
+@bp.post("/tickets/<int:ticket_id>/no-response")
+def no_response(ticket_id: int):
+    return _apply(ticket_id, "resolved: no response needed", lambda session, ticket, at: actions.no_response_needed(
+        session, ticket, signed_in_agent(), at))
+
+
+@bp.post("/inbox/bulk")
+def bulk():
+    """A bulk action on the tickets ticked in the inbox."""
+    form, session = request.form, db_session()
+    ids = [int(v) for v in form.getlist("tickets") if v.isdigit()]
+    agent_id = int(form["agent"]) if form.get("agent", "").isdigit() else None
+    back = form.get("back", "")
+    back = back if back.startswith("/inbox") else url_for("inbox.inbox")
+    try:
+        outcome = apply_bulk(session, ids, form.get("action", ""), signed_in_agent(), now(), services().settings,
+                             agent_id=agent_id, priority=form.get("priority") or None, reason=form.get("reason", ""))
+    except ValueError as error:
+        session.rollback()
+        flash(f"Nothing done: {error}.", "error")
+        return redirect(back)
+    session.commit()
+    if outcome.done:
+        flash(f"Done for {len(outcome.done)} ticket(s).", "success")
+    for ticket_id, why in outcome.refused.items():
+        flash(f"Ticket {ticket_id} not changed: {why}.", "error")
+    return redirect(back)
+
+
+def _answers(ticket: Ticket) -> int:
+    return sum(1 for r in ticket.replies if r.purpose == "answer")
+
+
+def _here(ticket_id: int) -> list[dict]:
+    current = now()
+    return [{"name": view.agent.name, "composing": is_composing(view, current)}
+            for view in others_here(db_session(), ticket_id, signed_in_agent().id, current)]
 
 
 @bp.post("/tickets/<int:ticket_id>/answered-elsewhere")
@@ -157,7 +268,7 @@ def retry(reply_id: int):
     found = session.get(Reply, reply_id)
     if found is None:
         abort(404, description=f"Reply {reply_id} does not exist.")
-    ticket_id = found.ticket_id
+    ticket_id = ticket_or_404(found.ticket_id).id
     try:
         retry_reply(session, found, signed_in_agent(), now(),
                     timedelta(hours=services().settings.followups.answer_window_hours))

@@ -121,6 +121,18 @@ def iso_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def fault_timing(body: dict) -> tuple[float, float] | str:
+    """A fault's `retry_after` (for 429) and `seconds` (for a timeout), or
+    what is wrong with them."""
+    retry_after = body.get("retry_after", 60)
+    if not is_number(retry_after) or retry_after < 0:
+        return "retry_after must be a number of seconds, 0 or more"
+    seconds = body.get("seconds", 5)
+    if not is_number(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
+        return f"seconds must be a number above 0 and at most {MAX_TIMEOUT_SECONDS}"
+    return retry_after, seconds
+
+
 def control_error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
@@ -153,12 +165,10 @@ def add_fault():
     platform = body.get("platform")
     if platform not in emulator().platforms and not ("rate" in body and platform == "*"):
         return control_error(f"unknown platform {platform!r} (known: {', '.join(emulator().platforms)})")
-    retry_after = body.get("retry_after", 60)
-    if not is_number(retry_after) or retry_after < 0:
-        return control_error("retry_after must be a number of seconds, 0 or more")
-    seconds = body.get("seconds", 5)
-    if not is_number(seconds) or not 0 < seconds <= MAX_TIMEOUT_SECONDS:
-        return control_error(f"seconds must be a number above 0 and at most {MAX_TIMEOUT_SECONDS}")
+    timing = fault_timing(body)
+    if isinstance(timing, str):
+        return control_error(timing)
+    retry_after, seconds = timing
     if "rate" in body:
         return _add_fault_rate(platform, body, retry_after, seconds)
     status = body.get("status")

@@ -4,12 +4,15 @@ Debian's Chromium)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
 import pytest
 import requests
 from playwright.sync_api import expect, sync_playwright
 
+from config import FrozenClock
+from store.models import CannedResponse
 from tests.conftest import IN_CI
 from tests.e2e.conftest import wait_for
 
@@ -17,6 +20,7 @@ CHROMIUM = os.environ.get("CLOSELOOP_CHROMIUM") or shutil.which("chromium") or "
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+CANNED = "Sorry {first_name}! Your parcel is on its way and arrives tomorrow. {agent_name}"
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,9 @@ def page(browser):
 
 @pytest.fixture
 def service(sqlite_db, emulator, start_service):
+    with sqlite_db.transaction() as session:
+        session.add(CannedResponse(title="Apology for a late parcel", body=CANNED, created_by="lead@example.com",
+                                   created_at=FrozenClock().now(), updated_at=FrozenClock().now()))
     return start_service(sqlite_db, emulator)
 
 
@@ -61,6 +68,19 @@ def sign_in(page, service):
     page.fill("input[name=password]", "pw")
     page.click("button[type=submit]")
     page.wait_for_url(f"{service}/inbox**")
+
+
+def wait_until_sent(page, ticket_url):
+    def delivered():
+        """the reply shown as sent"""
+        page.goto(ticket_url)
+        return page.locator(".delivery.sent").count() == 1
+    wait_for(delivered, every=0.5)
+
+
+def brand_replies(emulator) -> list[tuple[str, str]]:
+    posts = requests.get(f"{emulator.url}/_emulator/x/posts", timeout=5).json()["posts"]
+    return [(p["in_reply_to"], p["text"]) for p in posts if p["by_brand"]]
 
 
 def wait_for_inbox_row(page, service, text):
@@ -86,14 +106,8 @@ def test_an_agent_answers_a_complaint_from_the_inbox(page, service, emulator):
     with page.expect_navigation():
         page.get_by_role("button", name="Send reply").click()
 
-    def delivered():
-        """the reply shown as sent"""
-        page.goto(ticket_url)
-        return page.locator(".delivery.sent").count() == 1
-    wait_for(delivered, every=0.5)
-
-    posts = requests.get(f"{emulator.url}/_emulator/x/posts", timeout=5).json()["posts"]
-    assert [(p["in_reply_to"], p["text"]) for p in posts if p["by_brand"]] == [(post_id, reply)]
+    wait_until_sent(page, ticket_url)
+    assert brand_replies(emulator) == [(post_id, reply)]
 
     with page.expect_navigation():
         page.get_by_role("button", name="Resolve").click()
@@ -111,3 +125,45 @@ def test_a_hostile_post_shows_as_text_and_runs_nothing(page, service, emulator):
     assert page.get_by_text("onerror=alert(2)", exact=False).count() > 0
     assert page.dialogs == []
     assert page.locator("img[src=x]").count() == 0
+
+
+def test_a_new_ticket_shows_up_live_and_is_worked_from_the_keyboard(page, service, emulator):
+    sign_in(page, service)
+    page.goto(f"{service}/inbox")
+    expect(page.locator("#ticket-count")).to_have_text("0")
+
+    post_id = customer_posts(emulator, "Where is my parcel? It still hasn't arrived after ten days.")
+    row = page.locator("#inbox-rows tr", has_text="still hasn't arrived")
+    expect(row).to_be_visible(timeout=30_000)
+    expect(row).to_have_class(re.compile("fresh"))
+    expect(page).to_have_title(re.compile(r"^\(1 new\) Inbox"))
+
+    page.keyboard.press("j")
+    expect(row).to_have_class(re.compile("current"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    ticket_url = page.url
+    page.keyboard.press("r")
+    expect(page.locator("#reply-body")).to_be_focused()
+    page.select_option("#canned-pick", label="Apology for a late parcel")
+    reply = "Sorry Maria! Your parcel is on its way and arrives tomorrow. Alex"
+    expect(page.locator("#reply-body")).to_have_value(reply)
+    expect(page.locator("#reply-preview")).to_have_text(reply)
+    page.keyboard.press("Tab")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+    wait_until_sent(page, ticket_url)
+    assert brand_replies(emulator) == [(post_id, reply)]
+
+    with page.expect_navigation():
+        page.keyboard.press("e")
+    expect(page.locator("h1 .status")).to_have_text("resolved")
+
+
+def test_an_agent_is_refused_an_admin_page(page, service):
+    sign_in(page, service)
+    response = page.goto(f"{service}/admin/audit")
+    assert response.status == 403
+    expect(page.locator("main")).to_contain_text("admin")
+    assert page.get_by_role("link", name="Audit").count() == 0

@@ -108,12 +108,13 @@ class World:
 
 
 def make_world(db: Database, clock: FrozenClock, *, csrf: bool = False, timezone: str = "UTC",
-               scheduler_status=None, accounts: dict | None = None) -> World:
+               scheduler_status=None, accounts: dict | None = None, teams: dict | None = None) -> World:
     """The app over a migrated database; CSRF checks are off unless asked for."""
     settings = load_settings(env={}, overrides={
         "database": {"url": db.url},
         "web": {"secret_key": "test", "timezone": timezone},
         "accounts": accounts or {},
+        **({"teams": teams} if teams else {}),
     })
     app = create_app(settings, db=db, clock=clock, scheduler_status=scheduler_status)
     app.config.update(TESTING=True, WTF_CSRF_ENABLED=csrf)

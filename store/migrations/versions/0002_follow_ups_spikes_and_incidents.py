@@ -60,11 +60,15 @@ def upgrade() -> None:
         batch_op.create_index('ix_tickets_followup', ['followup_state', 'followup_due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_incident_id'), ['incident_id'], unique=False)
         batch_op.create_foreign_key('fk_tickets_incident_id_incidents', 'incidents', ['incident_id'], ['id'])
+        batch_op.create_check_constraint(
+            'ticket_followup_state', "followup_state IS NULL OR followup_state IN ('scheduled', 'sent', 'satisfied', "
+            "'unsatisfied', 'unconfirmed', 'cancelled', 'failed')")
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_constraint('ticket_followup_state', type_='check')
         batch_op.drop_constraint('fk_tickets_incident_id_incidents', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_tickets_incident_id'))
         batch_op.drop_index('ix_tickets_followup')

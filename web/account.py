@@ -1,0 +1,40 @@
+"""The signed-in agent's own account: their API tokens, created (shown
+once) and revoked."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+
+from store.accounts import issue_token, revoke_token, tokens_of
+from web.auth import require_login, signed_in_agent
+from web.context import db_session, now
+
+bp = Blueprint("account", __name__)
+bp.before_request(require_login)
+
+
+@bp.get("/account")
+def show():
+    return _page()
+
+
+@bp.post("/account/tokens")
+def create_token():
+    """The new token is in this response only: it is stored hashed and never put in the session cookie."""
+    token = issue_token(db_session(), signed_in_agent(), now())
+    db_session().commit()
+    return _page(new_token=token), 201
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke(token_id: int):
+    if revoke_token(db_session(), token_id, signed_in_agent(), now()) is None:
+        abort(404, description=f"There is no token {token_id} of yours.")
+    db_session().commit()
+    flash(f"Token {token_id} is revoked: it no longer works.", "success")
+    return redirect(url_for("account.show"))
+
+
+def _page(new_token: str | None = None) -> str:
+    agent = signed_in_agent()
+    return render_template("account.html", agent=agent, tokens=tokens_of(db_session(), agent), new_token=new_token)

@@ -1,0 +1,73 @@
+"""One action on many tickets at once, from the inbox or the API. Each
+ticket changes in its own savepoint: one refusal does not undo the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from config.settings import Settings
+from store.models import PRIORITIES, Agent, Ticket, TicketStateError
+from web import actions
+from web.access import hidden_teams
+
+BULK_ACTIONS = ("assign_me", "assign", "resolve", "no_response", "priority")
+MAX_BULK = 200
+
+
+@dataclass
+class BulkOutcome:
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def apply_bulk(session: Session, ticket_ids: list[int], action: str, by: Agent, now: datetime, settings: Settings, *,
+               agent_id: int | None = None, priority: str | None = None, reason: str = "") -> BulkOutcome:
+    """Raises ValueError, changing nothing, when the request itself is wrong.
+    Tickets `by` may not see are refused as if they did not exist."""
+    change = _change(session, action, by, now, settings, agent_id, priority, reason)
+    ids = list(dict.fromkeys(ticket_ids))
+    if not ids or len(ids) > MAX_BULK:
+        raise ValueError(f"choose 1 to {MAX_BULK} tickets")
+    hidden = hidden_teams(by, settings)
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))) if t.team not in hidden}
+    outcome = BulkOutcome()
+    for ticket_id in ids:
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            outcome.refused[ticket_id] = f"ticket {ticket_id} does not exist"
+            continue
+        try:
+            with session.begin_nested():
+                change(ticket)
+        except (TicketStateError, PermissionError, ValueError) as error:
+            outcome.refused[ticket_id] = str(error)
+        else:
+            outcome.done.append(ticket_id)
+    return outcome
+
+
+def _change(session: Session, action: str, by: Agent, now: datetime, settings: Settings, agent_id: int | None,
+            priority: str | None, reason: str) -> Callable[[Ticket], None]:
+    if action == "assign_me":
+        return lambda ticket: actions.assign(session, ticket, by, by, now)
+    if action == "assign":
+        agent = session.get(Agent, agent_id) if agent_id is not None else None
+        if agent is None or not agent.active:
+            raise ValueError("choose an active agent to assign the tickets to")
+        return lambda ticket: actions.assign(session, ticket, agent, by, now)
+    if action == "resolve":
+        return lambda ticket: actions.resolve(session, ticket, by, now, settings)
+    if action == "no_response":
+        return lambda ticket: actions.no_response_needed(session, ticket, by, now)
+    if action == "priority":
+        if priority not in PRIORITIES:
+            raise ValueError(f"choose a priority: {', '.join(PRIORITIES)}")
+        if not reason.strip():
+            raise ValueError("say why the priority changes")
+        return lambda ticket: actions.change_priority(session, ticket, priority or "", reason, by, now, settings)
+    raise ValueError(f"the action must be one of {', '.join(BULK_ACTIONS)}")

@@ -1,0 +1,350 @@
+"""The OpenAPI 3.1 description of the JSON API, served without a token at
+GET /api/v1/openapi.json.
+
+OPERATIONS holds one entry per route under /api/v1, keyed by method and path
+as OpenAPI writes them (`{ticket_id}` for Flask's `<int:ticket_id>`): adding
+a route is adding its entry, and tests/integration/test_openapi.py fails
+while a route has no entry or an entry no route. `api_description()` adds
+what every entry shares: the path parameters (whole numbers), the bearer
+token and the JSON errors.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, jsonify
+
+from config.settings import PLATFORMS
+from store.models import INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_STATUSES, TICKET_STATUSES
+from store.outcomes import OUTCOME_GROUPINGS
+from store.reports import GROUPINGS
+from store.trends import TREND_GROUPINGS
+from web.bulk import BULK_ACTIONS
+
+bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
+
+Schema = dict[str, Any]
+
+STRING: Schema = {"type": "string"}
+INTEGER: Schema = {"type": "integer"}
+BOOLEAN: Schema = {"type": "boolean"}
+NUMBER: Schema = {"type": "number"}
+TIME: Schema = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601"}
+ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {**schema, "type": [schema["type"], "null"]}
+
+
+def enum_of(values: tuple[str, ...]) -> Schema:
+    return {"type": "string", "enum": list(values)}
+
+
+def array(items: Schema) -> Schema:
+    return {"type": "array", "items": items}
+
+
+def obj(required: tuple[str, ...] = (), **properties: Schema) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+def query(name: str, description: str, schema: Schema = STRING) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 200, description: str = "",
+              parameters: tuple[dict[str, Any], ...] = (), body: Schema | None = None,
+              errors: tuple[int, ...] = (), public: bool = False) -> dict[str, Any]:
+    """One route; `answer` None means an empty answer (204). `errors` are
+    the statuses it may refuse with besides 401 (unless `public`), 400 (with
+    a body or query) and 404 (with an id)."""
+    refusals = set(errors) | ({400} if body or parameters else set()) | (set() if public else {401})
+    success: dict[str, Any] = {"description": summary}
+    if answer is not None:
+        success["content"] = {"application/json": {"schema": answer}}
+    spec: dict[str, Any] = {
+        "tags": [tag],
+        "summary": summary,
+        "parameters": list(parameters),
+        "responses": {
+            str(status): success,
+            **{str(code): {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"} for code in sorted(refusals)},
+        },
+    }
+    if description:
+        spec["description"] = description
+    if body is not None:
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if public:
+        spec["security"] = []
+    return spec
+
+
+ERROR_RESPONSES = {
+    400: ("BadRequest", "The request is malformed or a value is not allowed; the message names it."),
+    401: ("Unauthorized", "No valid API token: send 'Authorization: Bearer <token>'."),
+    403: ("Forbidden", "The caller's role may not do this."),
+    404: ("NotFound", "There is no such record."),
+    409: ("Conflict", "The record's state does not allow this now."),
+    422: ("Unprocessable", "The request is well formed but cannot be carried out as asked."),
+    429: ("TooManyRequests", "Too many failed sign-ins for this email; wait for Retry-After seconds."),
+}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": obj(("error",), error=obj(("status", "message"), status=INTEGER, message=STRING)),
+    "NewToken": obj(("token",), token={**STRING, "description": "Shown only in this answer."}),
+    "Token": obj(("id", "created_at", "last_used_at", "revoked_at"), id=INTEGER, created_at=TIME,
+                 last_used_at=nullable(TIME), revoked_at=nullable(TIME)),
+    "AuditEntry": obj(("id", "at", "actor", "action", "target", "detail"), id=INTEGER, at=TIME,
+                      actor={**STRING, "description": "An agent's email, or the email tried when signing in"},
+                      action={**STRING, "examples": ["signed_in", "sign_in_failed", "token_revoked"]},
+                      target=STRING, detail=ANY_OBJECT),
+    "AgentRef": nullable(obj(("id", "email", "name"), id=INTEGER, email=STRING, name=STRING)),
+    "Ticket": obj(
+        ("id", "status", "priority", "platform", "customer", "assignee", "created_at", "breached"),
+        id=INTEGER, status=enum_of(TICKET_STATUSES), priority=enum_of(PRIORITIES), platform=STRING,
+        customer=obj(("id", "display_name"), id=INTEGER, display_name=STRING), assignee=ref("AgentRef"),
+        assignment_reason=nullable(STRING), created_at=TIME, first_response_due_at=nullable(TIME),
+        first_response_at=nullable(TIME), next_response_due_at=nullable(TIME), resolution_due_at=nullable(TIME),
+        resolved_at=nullable(TIME), followup_state=nullable(STRING), followup_due_at=nullable(TIME),
+        followup_answer=nullable(STRING), breached=BOOLEAN, time_left_seconds=nullable(INTEGER)),
+    "TicketDetail": {"allOf": [ref("Ticket"), obj(
+        ("customer", "mentions", "replies", "events"), customer=ref("Customer"), mentions=array(ref("Mention")),
+        replies=array(ref("Reply")), events=array(ref("Event")))]},
+    "Customer": obj(("id", "display_name", "identities"), id=INTEGER, display_name=STRING, tier=nullable(STRING),
+                    email=nullable(STRING), crm_id=nullable(STRING), contact_opt_out=BOOLEAN,
+                    identities=array(obj(platform=STRING, platform_user_id=STRING, handle=nullable(STRING),
+                                         name=nullable(STRING), followers=nullable(INTEGER),
+                                         verified=nullable(BOOLEAN)))),
+    "Mention": obj(("id", "platform", "kind", "text", "created_at"), id=INTEGER, external_id=STRING,
+                   platform=STRING, kind=STRING, text={**STRING, "description": "The customer's words, untrusted"},
+                   url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
+                   polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
+                   priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING)),
+    "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER, purpose=STRING, body=STRING,
+                 status=enum_of(REPLY_STATUSES), attempts=INTEGER, platform_reply_id=nullable(STRING),
+                 url=nullable(STRING), last_error=nullable(STRING), created_at=TIME, sent_at=nullable(TIME)),
+    "Event": obj(("kind", "actor", "at"), kind=STRING, actor=STRING, detail=ANY_OBJECT, at=TIME),
+    "Incident": obj(("id", "title", "status"), id=INTEGER, title=STRING, status=enum_of(INCIDENT_STATUSES),
+                    topic=nullable(STRING), keywords=array(STRING), since=nullable(TIME), opened_by=STRING,
+                    opened_at=TIME, fixed_at=nullable(TIME), fixed_by=nullable(STRING),
+                    update_message=nullable(STRING), linked_tickets=INTEGER, open_tickets=INTEGER,
+                    customers=INTEGER, platforms={"type": "object", "additionalProperties": INTEGER}),
+    "SavedView": obj(("id", "name", "query", "created_at"), id=INTEGER, name=STRING,
+                     query={**STRING, "description": "The inbox's query string"}, created_at=TIME),
+    "CannedResponse": obj(("id", "title", "body"), id=INTEGER, title=STRING, body=STRING,
+                          created_by=nullable(STRING), updated_at=nullable(TIME)),
+    "IncidentDetail": {"allOf": [ref("Incident"), obj(("tickets",), tickets=array(ANY_OBJECT))]},
+}
+
+COMPONENTS = {
+    "schemas": SCHEMAS,
+    "responses": {
+        name: {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+        for name, description in ERROR_RESPONSES.values()
+    },
+    "securitySchemes": {"bearerToken": {"type": "http", "scheme": "bearer",
+                                        "description": "A token from POST /api/v1/tokens or the Account page."}},
+}
+COMPONENTS["responses"]["TooManyRequests"]["headers"] = {
+    "Retry-After": {"description": "Seconds until sign-ins for this email are accepted again", "schema": INTEGER}}
+
+PAGE = (query("limit", "How many, 1 to 200 (default 50)", INTEGER),
+        query("offset", "How many to skip (default 0)", INTEGER))
+PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means the web's time zone"),
+          query("to", "End (a date includes that whole day); default now, and the period 7 days"))
+CHOICES_HINT = "one value or several separated by commas"
+
+OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
+    ("get", "/api/v1/openapi.json"): operation(
+        "API", "This description of the API", ANY_OBJECT, public=True),
+    ("post", "/api/v1/tokens"): operation(
+        "Tokens", "Issue a token for an email and password", ref("NewToken"), status=201, public=True,
+        description="After 5 failed sign-ins for one email within 15 minutes, that email is refused (429) for "
+                    "the rest of the window, whatever the password.",
+        body=obj(("email", "password"), email=STRING, password=STRING), errors=(401, 429)),
+    ("get", "/api/v1/tokens"): operation(
+        "Tokens", "The caller's tokens, revoked ones included", obj(("tokens",), tokens=array(ref("Token")))),
+    ("delete", "/api/v1/tokens/{token_id}"): operation(
+        "Tokens", "Revoke a token", ref("Token"),
+        description="The caller's own token; admins may revoke anyone's. It stops working at once."),
+    ("get", "/api/v1/audit"): operation(
+        "Audit", "The audit log, newest first (admins only)",
+        obj(("entries", "total"), entries=array(ref("AuditEntry")), total=INTEGER),
+        parameters=(query("actor", "Only this actor (exact match)"),
+                    query("action", "Only this action (exact match)"), *PAGE),
+        errors=(403,)),
+    ("get", "/api/v1/tickets"): operation(
+        "Tickets", "Tickets, soonest due first", obj(("tickets", "total"), tickets=array(ref("Ticket")),
+                                                     total=INTEGER),
+        parameters=(query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)"),
+                    query("priority", f"Priorities, {CHOICES_HINT}"),
+                    query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
+                    query("topic", f"Scoring topics ('no topic' for none), {CHOICES_HINT}"),
+                    query("assignee", "An agent id, 'me' or 'none'"),
+                    query("q", "Text to find in the posts, the customer's name or handle"),
+                    query("snoozed", "1 lists only the snoozed tickets, which are otherwise left out"), *PAGE)),
+    ("get", "/api/v1/tickets/{ticket_id}"): operation(
+        "Tickets", "A ticket with its customer, posts, replies and events", ref("TicketDetail")),
+    ("post", "/api/v1/tickets/{ticket_id}/replies"): operation(
+        "Tickets", "Queue a reply to the customer's latest post",
+        obj(("id", "status", "ticket_id"), id=INTEGER, status=enum_of(REPLY_STATUSES), ticket_id=INTEGER),
+        status=202, body=obj(("body",), body=STRING), errors=(409, 422),
+        parameters=({"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,
+                     "description": "The same key again returns the reply already queued"},)),
+    ("post", "/api/v1/tickets/{ticket_id}/answered-elsewhere"): operation(
+        "Tickets", "Record that the customer was answered outside closeloop", ref("Ticket"),
+        body=obj(("how",), how=STRING), errors=(409, 422)),
+    ("post", "/api/v1/tickets/{ticket_id}/resolve"): operation(
+        "Tickets", "Resolve a ticket", ref("Ticket"), errors=(400, 403, 409)),
+    ("post", "/api/v1/tickets/{ticket_id}/assign"): operation(
+        "Tickets", "Assign a ticket, or unassign it with null", ref("Ticket"),
+        body=obj(("agent",), agent={"oneOf": [INTEGER, {"const": "me"}, {"type": "null"}]}), errors=(403, 409)),
+    ("post", "/api/v1/tickets/{ticket_id}/priority"): operation(
+        "Tickets", "Change a ticket's priority", ref("Ticket"),
+        body=obj(("priority", "reason"), priority=enum_of(PRIORITIES), reason=STRING), errors=(403, 409)),
+    ("post", "/api/v1/tickets/{ticket_id}/pending"): operation(
+        "Tickets", "Wait on the customer: the response clock stops until they write", ref("Ticket"),
+        errors=(400, 403, 409)),
+    ("post", "/api/v1/tickets/bulk"): operation(
+        "Tickets", "Act on many tickets at once",
+        obj(("done", "refused"), done=array(INTEGER), refused=array(obj(ticket_id=INTEGER, why=STRING))),
+        description="`agent` is needed by assign, `priority` and `reason` by priority. Each ticket is done or "
+                    "refused with why.",
+        body=obj(("tickets", "action"), tickets=array(INTEGER), action=enum_of(BULK_ACTIONS), agent=INTEGER,
+                 priority=enum_of(PRIORITIES), reason=STRING),
+        errors=(422,)),
+    ("post", "/api/v1/tickets/{ticket_id}/snooze"): operation(
+        "Tickets", "Snooze a ticket until a time, or wake it with null", ref("Ticket"),
+        description="The customer writing again brings it back sooner; the response-time clock runs on.",
+        body=obj(("until",), until=nullable(TIME)), errors=(409,)),
+    ("post", "/api/v1/tickets/{ticket_id}/no-response-needed"): operation(
+        "Tickets", "Resolve a ticket nobody needs to answer, without a follow-up", ref("Ticket"),
+        description="The correction is kept for retraining the scorer.", errors=(400, 409)),
+    ("post", "/api/v1/tickets/{ticket_id}/topic"): operation(
+        "Tickets", "Put a ticket under another scoring topic, or none with \"\"", ref("Ticket"),
+        description="The correction is kept for retraining the scorer.", body=obj(("topic",), topic=STRING),
+        errors=(409,)),
+    ("get", "/api/v1/replies/{reply_id}"): operation(
+        "Tickets", "A reply and whether it was sent", ref("Reply")),
+    ("put", "/api/v1/agents/me/presence"): operation(
+        "Agents", "Set the caller's presence",
+        obj(("presence", "handed_back"), presence=enum_of(PRESENCES), handed_back=array(INTEGER)),
+        description="Going offline may hand unanswered tickets back; `handed_back` lists them.",
+        body=obj(("presence",), presence=enum_of(PRESENCES))),
+    ("get", "/api/v1/views"): operation(
+        "Agents", "The caller's saved inbox views", obj(("views",), views=array(ref("SavedView")))),
+    ("post", "/api/v1/views"): operation(
+        "Agents", "Save an inbox view", ref("SavedView"), status=201,
+        body=obj(("name",), name=STRING, query=STRING), errors=(422,)),
+    ("delete", "/api/v1/views/{view_id}"): operation(
+        "Agents", "Delete one of the caller's saved views", None, status=204),
+    ("get", "/api/v1/canned-responses"): operation(
+        "Canned responses", "All canned responses",
+        obj(("canned_responses",), canned_responses=array(ref("CannedResponse")))),
+    ("post", "/api/v1/canned-responses"): operation(
+        "Canned responses", "Write a canned response (managers and admins)", ref("CannedResponse"), status=201,
+        body=obj(("title", "body"), title=STRING, body=STRING), errors=(403, 422)),
+    ("patch", "/api/v1/canned-responses/{canned_id}"): operation(
+        "Canned responses", "Rewrite a canned response (managers and admins)", ref("CannedResponse"),
+        body=obj(("title", "body"), title=STRING, body=STRING), errors=(403, 422)),
+    ("delete", "/api/v1/canned-responses/{canned_id}"): operation(
+        "Canned responses", "Delete a canned response (managers and admins)", None, status=204, errors=(403,)),
+    ("patch", "/api/v1/customers/{customer_id}"): operation(
+        "Customers", "Update a customer's details", ref("Customer"),
+        description="A customer with the same email or CRM id is the same person: the two are linked.",
+        body=obj(email=STRING, crm_id=STRING, tier=STRING, contact_opt_out=BOOLEAN)),
+    ("post", "/api/v1/customers/{customer_id}/link"): operation(
+        "Customers", "Link another customer into this one (the same person)", ref("Customer"),
+        body=obj(("customer",), customer=INTEGER)),
+    ("get", "/api/v1/incidents"): operation(
+        "Incidents", "Incidents, newest first", obj(("incidents",), incidents=array(ref("Incident"))),
+        parameters=(query("status", "Only open or fixed ones", enum_of(INCIDENT_STATUSES)),)),
+    ("post", "/api/v1/incidents"): operation(
+        "Incidents", "Open an incident (managers and admins)", ref("IncidentDetail"), status=201,
+        description="With a topic or keywords, the open tickets that match join now, and new matching tickets "
+                    "join while it is open.",
+        body=obj(("title",), title=STRING, topic=STRING, keywords=array(STRING), since=TIME),
+        errors=(403, 409, 422)),
+    ("get", "/api/v1/incidents/{incident_id}"): operation(
+        "Incidents", "An incident with its tickets and their updates", ref("IncidentDetail")),
+    ("post", "/api/v1/incidents/{incident_id}/tickets"): operation(
+        "Incidents", "Link tickets to an incident (managers and admins)",
+        obj(("linked", "incident"), linked=array(INTEGER), incident=ref("Incident")),
+        body=obj(("tickets",), tickets=array(INTEGER)), errors=(403, 409, 422)),
+    ("post", "/api/v1/incidents/{incident_id}/fix"): operation(
+        "Incidents", "Send the fix's update to every linked customer and resolve the tickets",
+        obj(("queued", "resolved", "unreachable", "incident"), queued=array(INTEGER), resolved=array(INTEGER),
+            unreachable=array(obj(ticket_id=INTEGER, why=STRING)), incident=ref("Incident")),
+        body=obj(("message",), message=STRING), errors=(403, 409, 422)),
+    ("post", "/api/v1/incidents/{incident_id}/retry"): operation(
+        "Incidents", "Queue again the updates that failed", obj(("retried",), retried=array(INTEGER)),
+        errors=(403, 409, 422)),
+    ("get", "/api/v1/reports/sla"): operation(
+        "Reports", "First-response figures per group (senior agents, managers, admins)",
+        obj(("from", "to", "group_by", "groups"), **{"from": TIME}, to=TIME, group_by=enum_of(GROUPINGS),
+            groups=array(ANY_OBJECT)),
+        parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS))),
+        errors=(403,)),
+    ("get", "/api/v1/reports/trends"): operation(
+        "Reports", "Mentions, negative ones and those needing a response, per local day and group",
+        obj(("from", "to", "group_by", "timezone", "days", "groups"), **{"from": TIME}, to=TIME,
+            group_by=enum_of(TREND_GROUPINGS), timezone=STRING, days=array(STRING), groups=array(ANY_OBJECT)),
+        parameters=(*PERIOD, query("group_by", "How to group (default topic)", enum_of(TREND_GROUPINGS))),
+        errors=(403,)),
+    ("get", "/api/v1/reports/outcomes"): operation(
+        "Reports", "Follow-up answers, satisfaction, reopen rate and turned-around customers per group",
+        obj(("from", "to", "group_by", "groups"), **{"from": TIME}, to=TIME, group_by=enum_of(OUTCOME_GROUPINGS),
+            groups=array(ANY_OBJECT)),
+        parameters=(*PERIOD, query("group_by", "How to group (default agent)", enum_of(OUTCOME_GROUPINGS))),
+        errors=(403,)),
+    ("get", "/api/v1/reports/corrections"): operation(
+        "Reports", "How often agents overruled the scorer, per platform and per topic",
+        obj(("from", "to", "by_platform", "by_topic"), **{"from": TIME}, to=TIME, by_platform=array(ANY_OBJECT),
+            by_topic=array(ANY_OBJECT)),
+        parameters=PERIOD, errors=(403,)),
+    ("get", "/api/v1/reports/now"): operation(
+        "Reports", "Tickets at risk or breached now, and each agent's load",
+        obj(("at", "at_risk_and_breached", "agent_load"), at=TIME, at_risk_and_breached=array(ANY_OBJECT),
+            agent_load=array(ANY_OBJECT)),
+        errors=(403,)),
+}
+
+
+def api_description() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for (method, path), spec in OPERATIONS.items():
+        paths.setdefault(path, {})[method] = _with_path_parameters(path, spec)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "closeloop JSON API", "version": "1",
+                 "description": "Tickets, replies, incidents and reports for scripts and integrations. "
+                                "Times are UTC, ISO 8601. Errors are JSON: {\"error\": {\"status\", \"message\"}}."},
+        "paths": paths,
+        "components": COMPONENTS,
+        "security": [{"bearerToken": []}],
+    }
+
+
+def _with_path_parameters(path: str, spec: dict[str, Any]) -> dict[str, Any]:
+    names = re.findall(r"{(\w+)}", path)
+    if not names:
+        return spec
+    ids = [{"name": name, "in": "path", "required": True, "schema": INTEGER} for name in names]
+    return {**spec, "parameters": ids + spec["parameters"],
+            "responses": {**spec["responses"], "404": {"$ref": "#/components/responses/NotFound"}}}
+
+
+@bp.get("/openapi.json")
+def document():
+    return jsonify(api_description())

@@ -1,0 +1,123 @@
+"""The inbox's working actions in the JSON API: bulk actions, snoozing,
+marking no response needed, and saved views."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify
+from sqlalchemy import select
+
+from config.clock import parse_utc
+from store.models import SavedView, Ticket, TicketStateError
+from store.views import SavedViewRefused, delete_view, save_view
+from web import actions
+from web.access import can_see
+from web.api import authenticate_token, json_object, token_agent
+from web.bulk import BULK_ACTIONS, apply_bulk
+from web.context import db_session, now, services
+from web.serialize import iso, ticket_json
+
+bp = Blueprint("work_api", __name__, url_prefix="/api/v1")
+bp.before_request(authenticate_token)
+
+
+@bp.post("/tickets/bulk")
+def bulk():
+    """Body {tickets: [ids], action, agent?, priority?, reason?}; answers with
+    the tickets done and those refused, each with why."""
+    body = json_object()
+    ids, action = body.get("tickets"), body.get("action")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        abort(400, description="send 'tickets' as a list of ticket ids")
+    if action not in BULK_ACTIONS:
+        abort(400, description=f"'action' must be one of {', '.join(BULK_ACTIONS)}")
+    agent_id, priority, reason = body.get("agent"), body.get("priority"), body.get("reason", "")
+    if agent_id is not None and (not isinstance(agent_id, int) or isinstance(agent_id, bool)):
+        abort(400, description="'agent' must be an agent id")
+    if not isinstance(priority, (str, type(None))) or not isinstance(reason, str):
+        abort(400, description="'priority' and 'reason' must be text")
+    session = db_session()
+    try:
+        outcome = apply_bulk(session, ids, action, token_agent(), now(), services().settings, agent_id=agent_id,
+                             priority=priority, reason=reason)
+    except ValueError as error:
+        session.rollback()
+        abort(422, description=str(error))
+    session.commit()
+    return jsonify(done=outcome.done, refused=[{"ticket_id": t, "why": why} for t, why in outcome.refused.items()])
+
+
+@bp.post("/tickets/<int:ticket_id>/snooze")
+def snooze(ticket_id: int):
+    """Body {until: ISO 8601 date-time with offset, or null to wake it}."""
+    until = json_object().get("until")
+    moment = parse_utc(until) if until is not None else None
+    if until is not None and moment is None:
+        abort(400, description="'until' must be an ISO 8601 date-time with its offset, or null")
+    return _apply(ticket_id, lambda session, ticket, at: actions.snooze(session, ticket, moment, token_agent(), at))
+
+
+@bp.post("/tickets/<int:ticket_id>/no-response-needed")
+def no_response_needed(ticket_id: int):
+    return _apply(ticket_id, lambda session, ticket, at: actions.no_response_needed(session, ticket, token_agent(), at))
+
+
+@bp.post("/tickets/<int:ticket_id>/topic")
+def change_topic(ticket_id: int):
+    """Body {topic}: one of the scoring topics, or "" for none."""
+    topic = json_object().get("topic")
+    if not isinstance(topic, str):
+        abort(400, description="send {'topic': a scoring topic, or '' for none}")
+    return _apply(ticket_id, lambda session, ticket, at: actions.change_topic(
+        session, ticket, topic, token_agent(), at, services().settings))
+
+
+@bp.get("/views")
+def views():
+    found = db_session().scalars(select(SavedView).where(SavedView.agent_id == token_agent().id)
+                                 .order_by(SavedView.name))
+    return jsonify(views=[_view_json(v) for v in found])
+
+
+@bp.post("/views")
+def create_view():
+    """Body {name, query}: query is the inbox's query string."""
+    body = json_object()
+    if not isinstance(body.get("name"), str) or not isinstance(body.get("query", ""), str):
+        abort(400, description="send {'name': text, 'query': the inbox's query string}")
+    session = db_session()
+    try:
+        view = save_view(session, token_agent(), body["name"], body.get("query", ""), now())
+    except SavedViewRefused as error:
+        session.rollback()
+        abort(422, description=str(error))
+    session.commit()
+    return jsonify(_view_json(view)), 201
+
+
+@bp.delete("/views/<int:view_id>")
+def remove_view(view_id: int):
+    session = db_session()
+    delete_view(session, token_agent(), view_id)
+    session.commit()
+    return "", 204
+
+
+def _view_json(view: SavedView) -> dict:
+    return {"id": view.id, "name": view.name, "query": view.query, "created_at": iso(view.created_at)}
+
+
+def _apply(ticket_id: int, change):
+    session = db_session()
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not can_see(token_agent(), ticket, services().settings):
+        abort(404, description=f"ticket {ticket_id} does not exist")
+    try:
+        change(session, ticket, now())
+    except TicketStateError as error:
+        session.rollback()
+        abort(409, description=str(error))
+    except ValueError as error:
+        session.rollback()
+        abort(400, description=str(error))
+    session.commit()
+    return jsonify(ticket_json(ticket, now()))
