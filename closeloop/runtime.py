@@ -23,6 +23,7 @@ from listener.spike_watch import SpikeWatch
 from responder.alerts import AlertOutbox, slack_webhook_for
 from responder.followups import FollowUps
 from responder.outbox import Outbox
+from responder.thanks import ThankYous
 from responder.webhooks_out import WebhookSender
 from store.db import Database
 
@@ -47,12 +48,14 @@ class Runtime:
         self.lease = PollingLease(self.db)
         self.sla_watch = SlaWatch(self.db, settings, self.clock)
         self.followups = FollowUps(self.db, settings, self.clock)
+        self.thanks = ThankYous(self.db, settings, self.clock)
         self.spike_watch = SpikeWatch(self.db, settings, self.clock)
         self.webhooks = WebhookSender(self.db, settings, self.clock)
         self.polling = PollingJobs(self.scheduler, self.poller, settings, self.lease, singletons=[
             ("route-waiting", lambda: self.poller.route_waiting(self.settings.routing), settings.listener.tick_seconds),
             ("sla-watch", self.sla_watch.check, settings.sla.check_seconds),
             ("followups", self.followups.run, settings.followups.check_seconds),
+            ("thanks", self.thanks.run, settings.followups.check_seconds),
             ("spike-watch", self.spike_watch.check, settings.spikes.check_seconds),
             ("webhooks", self.webhooks.send_due, settings.alerts.interval_seconds),
         ])

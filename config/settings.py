@@ -178,6 +178,32 @@ def template_placeholders(template: str) -> list[str]:
     return names
 
 
+def _checked_template(name: str, template: str) -> str:
+    if not template.strip():
+        raise ValueError(f"{name} is empty")
+    try:
+        template_placeholders(template)
+    except ValueError as error:
+        raise ValueError(f"{name} {error}") from None
+    return template
+
+
+class ThanksSettings(Strict):
+    """A thank-you in reply to praise that needs no answer, and to promoters
+    (customers who answered a follow-up satisfied, or with at least
+    `promoter_followers` followers) the team's invitation instead."""
+
+    enabled: bool
+    template: str
+    promoter_followers: int = Field(ge=0)
+    promoter_template: str
+
+    @field_validator("template", "promoter_template")
+    @classmethod
+    def known_placeholders(cls, template: str, info) -> str:
+        return _checked_template(info.field_name, template)
+
+
 class FollowupSettings(Strict):
     """Checking back with customers after their ticket is resolved."""
 
@@ -196,6 +222,7 @@ class FollowupSettings(Strict):
     check_seconds: float = Field(gt=0)
     # The message, by platform; "default" for the others.
     templates: dict[str, str]
+    thanks: ThanksSettings
 
     @field_validator("templates")
     @classmethod
@@ -205,12 +232,7 @@ class FollowupSettings(Strict):
         for key, template in templates.items():
             if key != "default" and key not in PLATFORMS:
                 raise ValueError(f"template {key!r}: keys are 'default' or a platform ({', '.join(PLATFORMS)})")
-            if not template.strip():
-                raise ValueError(f"template {key!r} is empty")
-            try:
-                template_placeholders(template)
-            except ValueError as error:
-                raise ValueError(f"template {key!r} {error}") from None
+            _checked_template(f"template {key!r}", template)
         return templates
 
     def template_for(self, platform: str) -> str:

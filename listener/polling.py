@@ -49,6 +49,8 @@ class Poller:
             source = session.get(Source, source_id)
             if source is None or not source.enabled:
                 return PollOutcome(source.name if source else str(source_id), "disabled")
+            if source.paused_at is not None:
+                return PollOutcome(source.name, "paused")
             name, platform, kind, target, query = (source.name, source.platform, source.kind, source.target,
                                                    source.query)
             account, cursor, next_poll_at = source.credentials_ref, source.cursor, source.next_poll_at

@@ -29,9 +29,12 @@ PRESENCES = ("online", "away", "offline")
 CORRECTABLE_FIELDS = ("needs_response", "priority", "topic", "sentiment")
 ALERT_CHANNELS = ("web", "email", "slack")
 # Why a reply is sent: an agent's answer, a follow-up after resolution, an
-# incident's status update.
-REPLY_PURPOSES = ("answer", "followup", "broadcast")
+# incident's status update, a thank-you for praise.
+REPLY_PURPOSES = ("answer", "followup", "broadcast", "thanks")
 INCIDENT_STATUSES = ("open", "fixed")
+# The SLA policy of a thank-you's own closed ticket: no targets, and left
+# out of the response-time reports.
+THANKS_POLICY = "thanks"
 # A ticket's follow-up: scheduled, then sent (awaiting the customer's
 # answer), then one of the outcomes; or cancelled or failed on the way.
 FOLLOWUP_STATES = ("scheduled", "sent", "satisfied", "unsatisfied", "unconfirmed", "cancelled", "failed")
@@ -63,6 +66,9 @@ class Source(Base):
     last_polled_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     next_poll_at: Mapped[datetime | None]
+    # Paused by an admin from the web; the config still lists it.
+    paused_at: Mapped[datetime | None]
+    paused_by: Mapped[str | None] = mapped_column(String(320))
 
     __table_args__ = (CheckConstraint(_in("status", ("new", "ok", "backing_off", "broken")), name="source_status"),)
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
-from store.models import CORRECTABLE_FIELDS, OPEN_STATUSES, Agent, Correction, Customer, Event, Mention, Ticket
+from store.models import CORRECTABLE_FIELDS, OPEN_STATUSES, THANKS_POLICY, Agent, Correction, Customer, Event, Mention, Ticket
 from store.sla import SlaClock
 
 GROUPINGS = ("platform", "team", "agent", "priority")
@@ -83,7 +83,7 @@ def sla_report(session: Session, start: datetime, end: datetime, group_by: str) 
     """
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    raised_in_period = and_(Ticket.created_at >= start, Ticket.created_at < end)
+    raised_in_period = and_(Ticket.created_at >= start, Ticket.created_at < end, Ticket.sla_policy != THANKS_POLICY)
     breached_in_period = select(Event.ticket_id).where(Event.kind == "breached", Event.at >= start, Event.at < end)
     breaches = Counter(session.scalars(breached_in_period))
     in_scope = or_(raised_in_period, Ticket.id.in_(breached_in_period))
@@ -210,6 +210,11 @@ def agent_load(session: Session) -> list[dict[str, Any]]:
     ]
 
 
+def _not_thanks(model) -> tuple:
+    """Thank-you tickets are not work that arrived: leave them out of ticket counts."""
+    return (Ticket.sla_policy != THANKS_POLICY,) if model is Ticket else ()
+
+
 def agent_names(session: Session) -> dict[str, str]:
     """Names by email, to show who is behind an event's actor."""
     return {email: name for email, name in session.execute(select(Agent.email, Agent.name))}
@@ -222,7 +227,8 @@ def volume_by_platform_and_hour(session: Session, start: datetime, end: datetime
     counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"tickets": [0] * 24, "mentions": [0] * 24})
     for what, model in (("tickets", Ticket), ("mentions", Mention)):
         rows = session.execute(
-            select(model.platform, model.created_at).where(model.created_at >= start, model.created_at < end))
+            select(model.platform, model.created_at).where(model.created_at >= start, model.created_at < end,
+                                                           *_not_thanks(model)))
         for platform, at in rows:
             counts[platform][what][at.astimezone(tz).hour] += 1
     return {
@@ -238,10 +244,10 @@ def corrections_report(session: Session, start: datetime, end: datetime) -> dict
     posts = session.execute(select(Mention.id, Mention.platform, Mention.topic)
                             .where(Mention.created_at >= start, Mention.created_at < end)).all()
     corrected = defaultdict(set)
-    for mention_id, field in session.execute(
+    for mention_id, corrected_field in session.execute(
             select(Correction.mention_id, Correction.field).join(Mention, Correction.mention_id == Mention.id)
             .where(Mention.created_at >= start, Mention.created_at < end)):
-        corrected[mention_id].add(field)
+        corrected[mention_id].add(corrected_field)
     return {"by_platform": _corrections_by(posts, corrected, lambda post: post.platform),
             "by_topic": _corrections_by(posts, corrected, lambda post: post.topic)}
 

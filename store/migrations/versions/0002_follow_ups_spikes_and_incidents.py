@@ -52,7 +52,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='answer', nullable=False))
-        batch_op.create_check_constraint('reply_purpose', "purpose IN ('answer', 'followup', 'broadcast')")
+        batch_op.create_check_constraint('reply_purpose', "purpose IN ('answer', 'followup', 'broadcast', 'thanks')")
 
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('incident_id', sa.Integer(), nullable=True))

@@ -78,6 +78,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
     sa.PrimaryKeyConstraint('ticket_id', 'agent_id')
     )
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('paused_at', store.types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('paused_by', sa.String(length=320), nullable=True))
+
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('snoozed_until', store.types.UTCDateTime(), nullable=True))
 
@@ -86,6 +90,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.drop_column('snoozed_until')
+
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.drop_column('paused_by')
+        batch_op.drop_column('paused_at')
 
     op.drop_table('ticket_views')
     with op.batch_alter_table('saved_views', schema=None) as batch_op:
