@@ -17,6 +17,7 @@ from listener.webhooks import FacebookWebhooks
 from store.db import Database
 from web import (
     account,
+    admin,
     admin_audit,
     alerts,
     api,
@@ -89,11 +90,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     csrf.exempt(incidents.api_bp)
     csrf.exempt(canned.api_bp)
     csrf.exempt(work_api.bp)
+    csrf.exempt(admin.api_bp)
     csrf.exempt(webhooks.bp)
     init_auth(app)
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
-                      canned.bp, canned.api_bp, work_api.bp):
+                      canned.bp, canned.api_bp, work_api.bp, admin.bp, admin.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

@@ -17,9 +17,10 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from config.settings import PLATFORMS
-from store.models import INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_STATUSES, TICKET_STATUSES
+from store.models import INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_STATUSES, ROLES, TICKET_STATUSES
 from store.outcomes import OUTCOME_GROUPINGS
 from store.reports import GROUPINGS
+from store.users import MAX_CAPACITY
 from store.trends import TREND_GROUPINGS
 from web.bulk import BULK_ACTIONS
 
@@ -145,6 +146,17 @@ SCHEMAS: dict[str, Schema] = {
     "CannedResponse": obj(("id", "title", "body"), id=INTEGER, title=STRING, body=STRING,
                           created_by=nullable(STRING), updated_at=nullable(TIME)),
     "IncidentDetail": {"allOf": [ref("Incident"), obj(("tickets",), tickets=array(ANY_OBJECT))]},
+    "User": obj(("id", "name", "email", "role", "team", "active"), id=INTEGER, name=STRING, email=STRING,
+                role=enum_of(ROLES), team=STRING, capacity=INTEGER,
+                platforms={**array(enum_of(PLATFORMS)), "description": "Empty: all platforms"},
+                languages=array(STRING), presence=enum_of(PRESENCES), active=BOOLEAN, created_at=TIME,
+                last_signed_in_at=nullable(TIME)),
+    "AdminSource": obj(("id", "name", "platform", "kind", "status", "enabled"), id=INTEGER, name=STRING,
+                       platform=STRING, kind=STRING, target=STRING, query=STRING,
+                       status=enum_of(("new", "ok", "backing_off", "broken")),
+                       enabled={**BOOLEAN, "description": "Listed and enabled in the config file"},
+                       last_polled_at=nullable(TIME), next_poll_at=nullable(TIME), last_error=nullable(STRING),
+                       paused_at=nullable(TIME), paused_by=nullable(STRING)),
 }
 
 COMPONENTS = {
@@ -317,6 +329,37 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Reports", "Tickets at risk or breached now, and each agent's load",
         obj(("at", "at_risk_and_breached", "agent_load"), at=TIME, at_risk_and_breached=array(ANY_OBJECT),
             agent_load=array(ANY_OBJECT)),
+        errors=(403,)),
+    ("get", "/api/v1/admin/users"): operation(
+        "Admin", "Everyone who can sign in, or could (admins only)", obj(("users",), users=array(ref("User"))),
+        errors=(403,)),
+    ("post", "/api/v1/admin/users"): operation(
+        "Admin", "Invite someone with a one-time password (admins only)",
+        obj(("user", "password"), user=ref("User"), password={**STRING, "description": "Shown only in this answer"}),
+        status=201,
+        description="`role` defaults to agent, `team` to the first configured team, `capacity` to 10. An email "
+                    "someone already has, in any case, is refused (409).",
+        body=obj(("name", "email"), name=STRING, email=STRING, role=enum_of(ROLES), team=STRING,
+                 capacity={**INTEGER, "minimum": 0, "maximum": MAX_CAPACITY}),
+        errors=(403, 409, 422)),
+    ("patch", "/api/v1/admin/users/{agent_id}"): operation(
+        "Admin", "Change someone's role, team, load, skills or whether they may sign in (admins only)",
+        obj(("user", "handed_back"), user=ref("User"), handed_back=array(INTEGER)),
+        description="Deactivating someone stops their sign-ins and API tokens and hands their unanswered tickets "
+                    "back to the queue (`handed_back`). Admins cannot deactivate themselves or change their own "
+                    "role, and the last active admin stays one (409).",
+        body=obj(role=enum_of(ROLES), team=STRING, capacity={**INTEGER, "minimum": 0, "maximum": MAX_CAPACITY},
+                 platforms={**array(enum_of(PLATFORMS)), "description": "Empty: all platforms"},
+                 languages={**array(STRING), "description": "Two-letter codes such as en"}, active=BOOLEAN),
+        errors=(403, 409, 422)),
+    ("get", "/api/v1/admin/sources"): operation(
+        "Admin", "Every source with its state and whether it is paused (admins only)",
+        obj(("sources",), sources=array(ref("AdminSource"))), errors=(403,)),
+    ("post", "/api/v1/admin/sources/{source_id}/pause"): operation(
+        "Admin", "Pause a source: it is not polled until resumed (admins only)",
+        obj(("source",), source=ref("AdminSource")), errors=(403,)),
+    ("post", "/api/v1/admin/sources/{source_id}/resume"): operation(
+        "Admin", "Resume a paused source (admins only)", obj(("source",), source=ref("AdminSource")),
         errors=(403,)),
 }
 
