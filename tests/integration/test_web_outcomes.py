@@ -47,5 +47,6 @@ def test_the_dashboard_shows_the_outcomes(world, manager_auth):
     client = world.client()
     world.sign_in(client, "grace@example.com")
     page = client.get("/dashboard?outcomes_by=topic").get_data(as_text=True)
-    assert "Follow-up outcomes" in page
+    assert page.count('<h2 id="outcomes-title">Follow-up outcomes</h2>') == 1
+    assert page.count('<h2 id="corrections-title">') == page.count('<h2 id="trends-title">') == 1
     assert '<th scope="row">delivery</th>' in page
