@@ -84,6 +84,20 @@ def sign_in(session: Session, email: str, password: str, now: datetime, **detail
     return agent
 
 
+MIN_PASSWORD = 10
+
+
+def change_password(session: Session, agent: Agent, current: str, new: str, now: datetime) -> None:
+    """Raises ValueError, changing nothing, when the current password is
+    wrong or the new one is too short."""
+    if not check_password_hash(agent.password_hash, current or ""):
+        raise ValueError("the current password is not right")
+    if len(new or "") < MIN_PASSWORD:
+        raise ValueError(f"choose a new password of at least {MIN_PASSWORD} characters")
+    agent.password_hash = generate_password_hash(new)
+    record_audit(session, agent.email, "password_changed", now=now)
+
+
 def issue_token(session: Session, agent: Agent, now: datetime) -> str:
     """A new API token for `agent`; only its hash is stored."""
     token = secrets.token_urlsafe(32)

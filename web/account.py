@@ -1,11 +1,11 @@
-"""The signed-in agent's own account: their API tokens, created (shown
-once) and revoked."""
+"""The signed-in agent's own account: their password, and their API
+tokens, created (shown once) and revoked."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from store.accounts import issue_token, revoke_token, tokens_of
+from store.accounts import change_password, issue_token, revoke_token, tokens_of
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now
 
@@ -32,6 +32,24 @@ def revoke(token_id: int):
         abort(404, description=f"There is no token {token_id} of yours.")
     db_session().commit()
     flash(f"Token {token_id} is revoked: it no longer works.", "success")
+    return redirect(url_for("account.show"))
+
+
+@bp.post("/account/password")
+def password():
+    form = request.form
+    if form.get("new_password", "") != form.get("repeat_password", ""):
+        flash("Not changed: the two new passwords differ.", "error")
+        return redirect(url_for("account.show"))
+    try:
+        change_password(db_session(), signed_in_agent(), form.get("current_password", ""),
+                        form.get("new_password", ""), now())
+    except ValueError as error:
+        db_session().rollback()
+        flash(f"Not changed: {error}.", "error")
+        return redirect(url_for("account.show"))
+    db_session().commit()
+    flash("Your password is changed.", "success")
     return redirect(url_for("account.show"))
 
 

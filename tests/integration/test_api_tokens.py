@@ -162,3 +162,20 @@ def test_it_protects_the_account_forms_with_csrf(sqlite_db, clock):
     assert client.post("/account/tokens/1/revoke").status_code == 400
     revoked = client.post("/account/tokens/1/revoke", data={"csrf_token": csrf_token_in(page)})
     assert revoked.status_code == 302
+
+
+def test_an_agent_changes_their_password_and_a_wrong_current_one_changes_nothing(world, ada):
+    client = world.client()
+    world.sign_in(client)
+    wrong = client.post("/account/password", data={"current_password": "nope", "new_password": "a new long one",
+                                                   "repeat_password": "a new long one"}, follow_redirects=True)
+    assert "the current password is not right" in wrong.get_data(as_text=True)
+    short = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short",
+                                                   "repeat_password": "short"}, follow_redirects=True)
+    assert "at least 10 characters" in short.get_data(as_text=True)
+    client.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new long one",
+                                           "repeat_password": "a new long one"})
+    assert world.client().post("/api/v1/tokens", json={"email": "ada@example.com",
+                                                       "password": PASSWORD}).status_code == 401
+    assert world.client().post("/api/v1/tokens", json={"email": "ada@example.com",
+                                                       "password": "a new long one"}).status_code == 201
