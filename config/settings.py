@@ -178,6 +178,10 @@ def template_placeholders(template: str) -> list[str]:
     return names
 
 
+def _is_language(code: str) -> bool:
+    return len(code) == 2 and code.isascii() and code.isalpha() and code.islower()
+
+
 def _checked_template(name: str, template: str) -> str:
     if not template.strip():
         raise ValueError(f"{name} is empty")
@@ -220,7 +224,9 @@ class FollowupSettings(Strict):
     topics: tuple[str, ...] = ()
     platforms: tuple[Literal["x", "facebook", "reddit", "reviews"], ...] = ()
     check_seconds: float = Field(gt=0)
-    # The message, by platform; "default" for the others.
+    # The message by platform and language: "x.es", then "x", then "es",
+    # then "default"; a language is a two-letter code, used when the
+    # platform tells the customer's (X does).
     templates: dict[str, str]
     thanks: ThanksSettings
 
@@ -230,13 +236,18 @@ class FollowupSettings(Strict):
         if "default" not in templates:
             raise ValueError("needs a 'default' template")
         for key, template in templates.items():
-            if key != "default" and key not in PLATFORMS:
-                raise ValueError(f"template {key!r}: keys are 'default' or a platform ({', '.join(PLATFORMS)})")
+            platform, _, language = key.partition(".")
+            known = (key == "default" or (platform in PLATFORMS and (not language or _is_language(language)))
+                     or (not language and _is_language(platform)))
+            if not known:
+                raise ValueError(f"template {key!r}: keys are 'default', a platform ({', '.join(PLATFORMS)}), a "
+                                 "two-letter language such as 'es', or both, as 'x.es'")
             _checked_template(f"template {key!r}", template)
         return templates
 
-    def template_for(self, platform: str) -> str:
-        return self.templates.get(platform, self.templates["default"])
+    def template_for(self, platform: str, language: str | None = None) -> str:
+        keys = [f"{platform}.{language}", platform, language] if language else [platform]
+        return next((self.templates[key] for key in keys if key in self.templates), self.templates["default"])
 
 
 WEBHOOK_EVENTS = ("raised", "assigned", "replied", "resolved", "breached")

@@ -56,6 +56,8 @@ class InboundPost:
     in_reply_to: str | None = None
     rating: int | None = None
     by_brand: bool = False
+    # The language the platform detected (an ISO 639-1 code), when it says.
+    language: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import time
 from functools import partial
 from typing import Any, Callable, Iterator
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 API_HOST = "https://api.twitter.com"
 OAUTH_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets",
-                "public_metrics"]
+                "public_metrics", "lang"]
+LANGUAGE = re.compile(r"^[a-z]{2}$")
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 DEFAULT_RETRY_AFTER = 60.0
 
@@ -223,6 +225,7 @@ def parse_tweet(raw: dict, users: dict[str, dict], brand_user_id: str | None) ->
         conversation_id=raw.get("conversation_id"),
         in_reply_to=in_reply_to,
         by_brand=brand_user_id is not None and author_id == brand_user_id,
+        language=raw["lang"] if isinstance(raw.get("lang"), str) and LANGUAGE.match(raw["lang"]) else None,
         raw={"tweet": raw, "user": user},
     )
 

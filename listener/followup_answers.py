@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-WORD = re.compile(r"[a-z']+")
+WORD = re.compile(r"[^\W\d_][\w']*")
 HANDLE = re.compile(r"(?<![\w/])(@\w+|/?u/[\w-]+)")
 YES = frozenset({"yes", "yep", "yeah", "yea", "yup", "sorted", "fixed", "resolved", "works", "working", "perfect",
-                 "great", "thanks", "thank", "cheers", "ok", "okay"})
+                 "great", "thanks", "thank", "cheers", "ok", "okay", "sí", "si", "oui", "ja"})
 YES_PAIRS = frozenset({"all good", "it does", "it did", "no problem", "no problems", "no issues", "no complaints"})
-NO = frozenset({"no", "nope", "nah", "not", "never", "didn't", "doesn't", "isn't", "hasn't", "haven't", "won't"})
+NO = frozenset({"no", "nope", "nah", "not", "never", "didn't", "doesn't", "isn't", "hasn't", "haven't", "won't",
+                "non", "nein"})
 # Words that mean the problem is back whatever else the answer says.
 STILL_BROKEN = frozenset({"still", "broken", "again", "worse"})
 NO_CONTACT = (

@@ -123,7 +123,8 @@ class Intake:
         mention = Mention(
             source_id=source_id, platform=post.platform, external_id=post.external_id, kind=post.kind,
             conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to, identity=identity,
-            text=post.text, url=post.url, rating=post.rating, created_at=post.created_at, received_at=now,
+            text=post.text, url=post.url, rating=post.rating, language=post.language, created_at=post.created_at,
+            received_at=now,
             raw=post.raw, sentiment=score.sentiment, polarity=score.polarity, urgency=score.urgency,
             needs_response=score.needs_response, priority=score.priority, topic=score.topic,
             reasons=list(score.reasons),

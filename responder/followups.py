@@ -149,7 +149,8 @@ class FollowUps:
                 record_event(session, ticket, "followup_cancelled", now, reason=why_not)
                 return "cancelled"
             channel = reply_channel(session, self.settings, ticket)
-            body = fill_template(self.settings.followups.template_for(ticket.platform), ticket,
+            language = latest_language(ticket)
+            body = fill_template(self.settings.followups.template_for(ticket.platform, language), ticket,
                                  ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)
             problem = _too_long(body, channel)
             if problem is not None:
@@ -181,6 +182,11 @@ class FollowUps:
             record_event(session, ticket, "followup_unconfirmed", now,
                          reason=f"no answer within {self.settings.followups.answer_window_hours:g} hours")
             return True
+
+
+def latest_language(ticket: Ticket) -> str | None:
+    """The language of the customer's latest post that has one."""
+    return next((m.language for m in reversed(ticket.mentions) if m.language), None)
 
 
 def _too_long(body: str, channel: ReplyChannel) -> str | None:

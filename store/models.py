@@ -274,6 +274,7 @@ class Mention(Base):
     text: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(String(1000), default="")
     rating: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime]
     received_at: Mapped[datetime]
     raw: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -94,6 +94,7 @@ class Tweet:
     conversation_id: str
     in_reply_to: str | None = None
     in_reply_to_user_id: str | None = None
+    lang: str = "en"
 
 
 class XState:
@@ -128,7 +129,7 @@ class XState:
     def tweet(self, tweet_id: str) -> Tweet | None:
         return self._tweets.get(tweet_id)
 
-    def add_tweet(self, author: User, text: str, in_reply_to: str | None = None) -> Tweet:
+    def add_tweet(self, author: User, text: str, in_reply_to: str | None = None, lang: str = "en") -> Tweet:
         """Raises LookupError when `in_reply_to` is not a visible post."""
         with self.lock:
             tweet_id = str(next(self._tweet_ids))
@@ -138,7 +139,7 @@ class XState:
                 if parent is None:
                     raise LookupError(in_reply_to)
                 conversation_id, parent_author = parent.conversation_id, parent.author_id
-            tweet = Tweet(tweet_id, text, author.id, utc_now(), conversation_id, in_reply_to, parent_author)
+            tweet = Tweet(tweet_id, text, author.id, utc_now(), conversation_id, in_reply_to, parent_author, lang)
             self._tweets[tweet_id] = tweet
             return tweet
 
@@ -330,6 +331,8 @@ def render_tweet(state: XState, tweet: Tweet, fields: set[str]) -> dict:
         out["in_reply_to_user_id"] = tweet.in_reply_to_user_id
     if tweet.in_reply_to is not None and "referenced_tweets" in fields:
         out["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
+    if "lang" in fields:
+        out["lang"] = tweet.lang
     if "public_metrics" in fields:
         out["public_metrics"] = {"retweet_count": 0, "reply_count": state.reply_count(tweet.id),
                                  "like_count": 0, "quote_count": 0, "bookmark_count": 0,
@@ -583,12 +586,15 @@ def add_post():
     in_reply_to = body.get("in_reply_to")
     if in_reply_to is not None and not isinstance(in_reply_to, str):
         return control_error("in_reply_to must be a post id (a string)")
+    lang = body.get("lang", "en")
+    if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+        return control_error("lang must be a two-letter language code such as 'en'")
     if not mentions_pattern(state.brand.handle).search(text):
         text = f"@{state.brand.handle} {text}"
     with state.lock:
         if in_reply_to is not None and state.tweet(in_reply_to) is None:
             return control_error(f"in_reply_to {in_reply_to!r} is not a known post")
-        tweet = state.add_tweet(state.user_for(handle, name, followers, verified), text, in_reply_to)
+        tweet = state.add_tweet(state.user_for(handle, name, followers, verified), text, in_reply_to, lang)
     return jsonify({"id": tweet.id}), 201
 
 

@@ -2,6 +2,7 @@
 outbox, and the customer's answer closing or reopening the ticket."""
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -37,9 +38,10 @@ class Loop:
             self.agent_id = create_agent(session, name="Alex Agent", email="alex@example.com", password="pw",
                                          role="agent", presence="online", now=clock.now()).id
 
-    def customer_posts(self, text, handle="maria", in_reply_to=None):
+    def customer_posts(self, text, handle="maria", in_reply_to=None, language=None):
+        posted = replace(post(text, handle, in_reply_to=in_reply_to), language=language)
         with self.db.transaction() as session:
-            report = self.intake.ingest(session, [post(text, handle, in_reply_to=in_reply_to)], self.clock.now())
+            report = self.intake.ingest(session, [posted], self.clock.now())
         return report.ticket_ids[0] if report.ticket_ids else None
 
     def answer_and_resolve(self, ticket_id):
@@ -300,3 +302,17 @@ def test_outcomes_count_answers_satisfaction_reopens_and_customers_turned_around
 def outcomes_report_for(loop, start, group_by):
     with loop.db.transaction() as session:
         return outcomes_report(session, start, loop.clock.now() + timedelta(seconds=1), group_by)
+
+
+def test_the_follow_up_speaks_the_language_of_the_customers_post(db, settings, clock):
+    loop = Loop(db, settings, clock, templates={"default": "Hi {first_name}, sorted?",
+                                                "es": "Hola {first_name}, ¿está resuelto?"})
+    spanish = loop.customer_posts("Mi pedido llegó roto y nadie responde. Terrible.", handle="lucia", language="es")
+    english = loop.customer_posts(COMPLAINT, handle="maria")
+    for ticket_id in (spanish, english):
+        loop.answer_and_resolve(ticket_id)
+    loop.clock.advance(minutes=61)
+    loop.followups.run()
+    loop.outbox.send_due()
+    assert sorted(body for _, _, body in loop.platform.posted if "?" in body) == [
+        "Hi Maria, sorted?", "Hola Lucia, ¿está resuelto?"]

@@ -370,3 +370,17 @@ def test_it_keeps_credentials_out_of_the_logs(emulator, caplog):
     assert "GET" in caplog.text or "HTTP" in caplog.text
     for secret in ("bearer-token-value", OAUTH["consumer_secret"], OAUTH["access_token_secret"]):
         assert secret not in caplog.text
+
+
+def test_it_reads_the_language_x_detected(emulator):
+    response = requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "lucia"}, "text": "Mi pedido no ha llegado", "lang": "es"})
+    assert response.status_code == 201
+    add_post(emulator, "my order has not arrived")
+    bad = requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "lucia"}, "text": "x", "lang": "Spanish"})
+    assert bad.status_code == 400
+
+    batch = connector_for(emulator).fetch("mentions", "", None)
+
+    assert [p.language for p in batch.posts] == ["es", "en"]

@@ -128,10 +128,20 @@ def test_a_follow_up_template_with_an_unknown_placeholder_is_refused_naming_it()
 def test_a_follow_up_template_must_be_well_formed_and_keyed_by_platform():
     with pytest.raises(ConfigError, match="not a valid template"):
         load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi {first_name"}}})
-    with pytest.raises(ConfigError, match="keys are 'default' or a platform"):
-        load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi", "myspace": "Hi"}}})
+    for key in ("myspace", "x.spanish", "ES"):
+        with pytest.raises(ConfigError, match="keys are 'default', a platform"):
+            load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi", key: "Hi"}}})
     with pytest.raises(ConfigError, match="takes no format"):
         load_settings(env={}, overrides={"followups": {"templates": {"default": "Hi {first_name!r}"}}})
+
+
+def test_a_follow_up_template_is_picked_by_platform_and_language():
+    settings = load_settings(env={}, overrides={"followups": {"templates": {
+        "default": "Hi {first_name}", "x": "Hey {first_name}", "es": "Hola {first_name}",
+        "x.es": "¡Hola {first_name}!"}}})
+    pick = settings.followups.template_for
+    assert (pick("x", "es"), pick("reddit", "es"), pick("x", "de"), pick("x"), pick("reddit")) == (
+        "¡Hola {first_name}!", "Hola {first_name}", "Hey {first_name}", "Hey {first_name}", "Hi {first_name}")
 
 
 def test_a_follow_up_template_per_platform_falls_back_to_the_default():

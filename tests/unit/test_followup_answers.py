@@ -32,3 +32,9 @@ def test_a_handle_is_not_read_as_an_answer():
 ])
 def test_asking_not_to_be_contacted(text, expected):
     assert asks_not_to_be_contacted(text) is expected
+
+
+def test_a_plain_yes_or_no_in_a_few_other_languages():
+    assert read_answer("@acme Sí, gracias", "neutral") == "satisfied"
+    assert read_answer("Oui merci", "neutral") == "satisfied"
+    assert read_answer("Nein, immer noch kaputt", "neutral") == "unsatisfied"

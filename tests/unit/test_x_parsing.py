@@ -160,3 +160,9 @@ def test_it_keeps_the_old_cursor_when_nothing_is_new():
     assert batch.posts == []
     assert batch.skipped == []
     assert batch.cursor == "1900000000000000777"
+
+
+@pytest.mark.parametrize("lang, language", [("es", "es"), ("und", None), ("qme", None), (None, None), (7, None)])
+def test_it_keeps_the_language_x_detected_when_it_is_a_language(lang, language):
+    raw, users = tweet_and_users("mentions_page.json", 0)
+    assert parse_tweet({**raw, "lang": lang}, users, BRAND_ID).language == language

@@ -50,6 +50,9 @@ def upgrade() -> None:
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('contact_opt_out_at', store.types.UTCDateTime(), nullable=True))
 
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('language', sa.String(length=8), nullable=True))
+
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=20), server_default='answer', nullable=False))
         batch_op.create_check_constraint('reply_purpose', "purpose IN ('answer', 'followup', 'broadcast', 'thanks')")
@@ -78,6 +81,9 @@ def downgrade() -> None:
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.drop_constraint('reply_purpose', type_='check')
         batch_op.drop_column('purpose')
+
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.drop_column('language')
 
     with op.batch_alter_table('customers', schema=None) as batch_op:
         batch_op.drop_column('contact_opt_out_at')
