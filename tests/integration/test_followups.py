@@ -58,7 +58,7 @@ class Loop:
     def ticket(self, ticket_id):
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
-            ticket.assignee, ticket.customer, ticket.replies, ticket.events  # noqa: B018 (load before closing)
+            session.refresh(ticket, ["assignee", "customer", "replies", "events"])
             return ticket
 
     def followup_replies(self, ticket_id):
