@@ -26,6 +26,7 @@ from responder.outbox import Outbox
 from responder.thanks import ThankYous
 from responder.webhooks_out import WebhookSender
 from store.db import Database
+from store.overrides import overrides_stamp, stored_overrides
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,12 @@ log = logging.getLogger(__name__)
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None, db: Database | None = None,
                  config_path: str | None = None):
+        # The file's settings (with environment overrides); `settings` adds
+        # what admins changed in the web.
+        self.file_settings = settings
         self.settings = settings
+        self._overrides_stamp = None
+        self._stored: dict = {}
         self.watcher = SettingsWatcher(config_path)
         self.clock = clock or SystemClock()
         self.db = db or Database(settings.database.url)
@@ -63,6 +69,7 @@ class Runtime:
     def start_jobs(self) -> None:
         """Send the outbox, and poll every enabled source while this process
         holds the polling lease, in the background."""
+        self.reload_config()
         self.polling.install()
         self.scheduler.add_job(self.reload_config, IntervalTrigger(seconds=self.settings.listener.tick_seconds),
                                id="reload-config", name="reload the config file when it changes",
@@ -76,23 +83,44 @@ class Runtime:
         self.scheduler.start()
 
     def reload_config(self) -> None:
-        """Apply a changed config file's accounts and sources. Other settings
-        (database, web, scoring, SLA) take a restart."""
+        """Apply a changed config file's accounts and sources, and the SLA
+        targets and routing rules admins changed in the web. Other settings
+        (database, web, scoring) take a restart."""
         try:
-            settings = self.watcher.changed()
+            from_file = self.watcher.changed()
         except ConfigError as error:
             log.error("the config file changed but is not valid; still running on the previous one:\n%s", error)
+            from_file = None
+        with self.db.transaction() as session:
+            stamp = overrides_stamp(session)
+            stored = stored_overrides(session) if stamp != self._overrides_stamp else None
+        if from_file is None and stored is None:
             return
-        if settings is None:
-            return
-        self.settings = self.settings.model_copy(update={"accounts": settings.accounts, "sources": settings.sources})
-        self.connectors.update(self.settings.accounts)
-        self.poller.settings = self.settings
-        self.polling.use(self.settings)
+        if from_file is not None:
+            self.file_settings = self.file_settings.model_copy(
+                update={"accounts": from_file.accounts, "sources": from_file.sources})
+            log.info("config reloaded: %d account(s), %d source(s)", len(from_file.accounts), len(from_file.sources))
+        try:
+            settings = self.file_settings.with_overrides(stored if stored is not None else self._stored)
+        except ConfigError as error:
+            log.error("the settings changed in the web do not fit the config file; using the file's:\n%s", error)
+            settings = self.file_settings
+        self._overrides_stamp, self._stored = stamp, stored if stored is not None else self._stored
+        self._use(settings)
+
+    def _use(self, settings: Settings) -> None:
+        self.settings = settings
+        self.connectors.update(settings.accounts)
+        self.intake.use(settings)
+        self.poller.settings = settings
+        self.sla_watch.use(settings)
+        for job in (self.followups, self.thanks, self.spike_watch, self.webhooks):
+            job.settings = settings
+        self.polling.use(settings)
         if self._app is not None:
             services = self._app.extensions["closeloop"]
-            self._app.extensions["closeloop"] = replace(services, settings=self.settings)
-        log.info("config reloaded: %d account(s), %d source(s)", len(settings.accounts), len(settings.sources))
+            self._app.extensions["closeloop"] = replace(services, settings=settings, base_settings=self.file_settings,
+                                                        overrides_stamp=self._overrides_stamp)
 
     def scheduler_status(self) -> dict:
         jobs = self.scheduler.get_jobs() if self.scheduler.running else []

@@ -467,6 +467,11 @@ class SourceSettings(Strict):
     budget_window_seconds: int = Field(default=900, ge=1)
 
 
+# The settings admins may change from the web (stored in the database,
+# applied over the file's).
+WEB_EDITABLE = ("sla", "routing")
+
+
 class Settings(Strict):
     database: DatabaseSettings
     web: WebSettings
@@ -507,6 +512,19 @@ class Settings(Strict):
 
     def poll_seconds(self, source: SourceSettings) -> int:
         return source.poll_seconds or self.listener.default_poll_seconds
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        """These settings with `overrides` (the parts admins edit in the web)
+        merged in and validated as a whole; raises ConfigError naming the
+        key, the value and what is allowed."""
+        unknown = sorted(set(overrides) - set(WEB_EDITABLE))
+        if unknown:
+            raise ConfigError(f"invalid configuration:\n  {unknown[0]}: cannot be changed from the web")
+        data = deep_merge(self.model_dump(), overrides)
+        try:
+            return Settings.model_validate(data)
+        except ValidationError as error:
+            raise ConfigError(_explain(error, data)) from None
 
     def team_for(self, platform: str, topic: str | None) -> str:
         """The first team whose rule takes the ticket, else the first team."""

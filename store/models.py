@@ -508,6 +508,18 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class SettingsOverride(Base):
+    """A part of the settings (see config.settings.WEB_EDITABLE) as an admin
+    set it in the web; applied over the config file's."""
+
+    __tablename__ = "settings_overrides"
+
+    key: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime]
+
+
 class LoginFailure(Base):
     """Recent failed sign-ins per email, for throttling."""
 

@@ -19,6 +19,7 @@ from web import (
     account,
     admin,
     admin_audit,
+    admin_settings,
     alerts,
     api,
     canned,
@@ -32,7 +33,7 @@ from web import (
     work_api,
 )
 from web.auth import init_auth
-from web.context import Services, close_db_session
+from web.context import Services, apply_settings_overrides, close_db_session
 from web.errors import init_errors
 from web.filters import MAX_ID
 from web.formatting import register_template_helpers
@@ -82,7 +83,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         clock=clock,
         webhooks=FacebookWebhooks(db, clock, Intake(settings)),
         scheduler_status=scheduler_status,
+        base_settings=settings,
     )
+    app.before_request(apply_settings_overrides)
     app.teardown_appcontext(close_db_session)
 
     csrf = CSRFProtect(app)
@@ -90,12 +93,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     csrf.exempt(incidents.api_bp)
     csrf.exempt(canned.api_bp)
     csrf.exempt(work_api.bp)
+    csrf.exempt(admin_settings.api_bp)
     csrf.exempt(admin.api_bp)
     csrf.exempt(webhooks.bp)
     init_auth(app)
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
-                      canned.bp, canned.api_bp, work_api.bp, admin.bp, admin.api_bp):
+                      canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp, admin.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

@@ -177,6 +177,11 @@ PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means t
           query("to", "End (a date includes that whole day); default now, and the period 7 days"))
 CHOICES_HINT = "one value or several separated by commas"
 
+SETTINGS = obj(sla={"type": "object", "description": "first_response_minutes, next_response_minutes and "
+                                                    "resolution_minutes per priority, at_risk_share"},
+               routing={"type": "object", "description": "previous_agent_days, senior_priorities, senior_tiers, "
+                                                        "repeat_complaint_days, recent_breach_days"})
+
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/openapi.json"): operation(
         "API", "This description of the API", ANY_OBJECT, public=True),
@@ -361,6 +366,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/admin/sources/{source_id}/resume"): operation(
         "Admin", "Resume a paused source (admins only)", obj(("source",), source=ref("AdminSource")),
         errors=(403,)),
+    ("get", "/api/v1/admin/settings"): operation(
+        "Admin", "Response-time targets and routing rules in force (admins only)", SETTINGS, errors=(403,)),
+    ("put", "/api/v1/admin/settings"): operation(
+        "Admin", "Change response-time targets and routing rules (admins only)", SETTINGS,
+        description="`sla` and `routing` in the config file's shape; parts not given keep their values. The "
+                    "result is validated as a whole; a value not allowed is refused (422) naming the key, the "
+                    "value and what is allowed, and nothing changes.",
+        body=SETTINGS, errors=(403, 422)),
 }
 
 

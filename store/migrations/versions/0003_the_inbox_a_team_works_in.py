@@ -38,6 +38,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('title')
     )
+    op.create_table('settings_overrides',
+    sa.Column('key', sa.String(length=50), nullable=False),
+    sa.Column('value', sa.JSON(), nullable=False),
+    sa.Column('updated_by', sa.String(length=320), nullable=False),
+    sa.Column('updated_at', store.types.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('key')
+    )
     op.create_table('login_failures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=320), nullable=False),
@@ -105,6 +112,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_login_failures_email'))
 
     op.drop_table('login_failures')
+    op.drop_table('settings_overrides')
     op.drop_table('canned_responses')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
