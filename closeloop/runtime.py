@@ -26,7 +26,7 @@ from responder.outbox import Outbox
 from responder.thanks import ThankYous
 from responder.webhooks_out import WebhookSender
 from store.db import Database
-from store.overrides import overrides_stamp, stored_overrides
+from store.overrides import stored_overrides
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ class Runtime:
         # what admins changed in the web.
         self.file_settings = settings
         self.settings = settings
-        self._overrides_stamp = None
-        self._stored: dict = {}
+        self.overrides: dict = {}
         self.watcher = SettingsWatcher(config_path)
         self.clock = clock or SystemClock()
         self.db = db or Database(settings.database.url)
@@ -92,20 +91,19 @@ class Runtime:
             log.error("the config file changed but is not valid; still running on the previous one:\n%s", error)
             from_file = None
         with self.db.transaction() as session:
-            stamp = overrides_stamp(session)
-            stored = stored_overrides(session) if stamp != self._overrides_stamp else None
-        if from_file is None and stored is None:
+            stored = stored_overrides(session)
+        if from_file is None and stored == self.overrides:
             return
         if from_file is not None:
             self.file_settings = self.file_settings.model_copy(
                 update={"accounts": from_file.accounts, "sources": from_file.sources})
             log.info("config reloaded: %d account(s), %d source(s)", len(from_file.accounts), len(from_file.sources))
         try:
-            settings = self.file_settings.with_overrides(stored if stored is not None else self._stored)
+            settings = self.file_settings.with_overrides(stored)
         except ConfigError as error:
             log.error("the settings changed in the web do not fit the config file; using the file's:\n%s", error)
             settings = self.file_settings
-        self._overrides_stamp, self._stored = stamp, stored if stored is not None else self._stored
+        self.overrides = stored
         self._use(settings)
 
     def _use(self, settings: Settings) -> None:
@@ -120,7 +118,7 @@ class Runtime:
         if self._app is not None:
             services = self._app.extensions["closeloop"]
             self._app.extensions["closeloop"] = replace(services, settings=settings, base_settings=self.file_settings,
-                                                        overrides_stamp=self._overrides_stamp)
+                                                        overrides=self.overrides)
 
     def scheduler_status(self) -> dict:
         jobs = self.scheduler.get_jobs() if self.scheduler.running else []

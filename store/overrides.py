@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
@@ -14,13 +14,10 @@ from store.audit import record_audit
 from store.models import SettingsOverride
 
 
-def overrides_stamp(session: Session) -> datetime | None:
-    """Changes when any override changes: cheap enough to read per request."""
-    return session.scalar(select(func.max(SettingsOverride.updated_at)))
-
-
 def stored_overrides(session: Session) -> dict[str, Any]:
-    return {row.key: row.value for row in session.scalars(select(SettingsOverride))}
+    """What admins changed, by part: a row or two, cheap enough to read on
+    every request and compare with what is in force."""
+    return {key: value for key, value in session.execute(select(SettingsOverride.key, SettingsOverride.value))}
 
 
 def save_overrides(session: Session, base: Settings, changes: dict[str, Any], actor: str, now: datetime) -> Settings:

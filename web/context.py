@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import current_app, g
@@ -17,15 +17,15 @@ from config.settings import ConfigError, Settings
 from listener.webhooks import FacebookWebhooks
 from responder.channels import ReplyChannel, reply_channel
 from store.db import Database
-from store.overrides import overrides_stamp, stored_overrides
+from store.overrides import stored_overrides
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Services:
-    """`settings` are `base_settings` (the config file's) with what admins
-    changed in the web, as of `overrides_stamp`."""
+    """`settings` are `base_settings` (the config file's) with `overrides`,
+    what admins changed in the web."""
 
     settings: Settings
     db: Database
@@ -33,7 +33,7 @@ class Services:
     webhooks: FacebookWebhooks
     scheduler_status: Callable[[], dict] | None = None
     base_settings: Settings | None = None
-    overrides_stamp: datetime | None = None
+    overrides: dict = field(default_factory=dict)
 
 
 def services() -> Services:
@@ -48,12 +48,11 @@ def apply_settings_overrides() -> None:
     current = services()
     try:
         with current.db.transaction() as session:
-            stamp = overrides_stamp(session)
-            stored = stored_overrides(session) if stamp != current.overrides_stamp else None
+            stored = stored_overrides(session)
     except SQLAlchemyError as error:
         log.warning("cannot read the settings changed in the web; going on with those in force: %s", error)
         return
-    if stored is None:
+    if stored == current.overrides:
         return
     base = current.base_settings or current.settings
     try:
@@ -62,8 +61,7 @@ def apply_settings_overrides() -> None:
         log.error("the settings changed in the web do not fit the config file; using the file's:\n%s", error)
         settings = base
     current.webhooks.intake.use(settings)
-    current_app.extensions["closeloop"] = replace(current, settings=settings, base_settings=base,
-                                                  overrides_stamp=stamp)
+    current_app.extensions["closeloop"] = replace(current, settings=settings, base_settings=base, overrides=stored)
 
 
 def now() -> datetime:

@@ -366,6 +366,13 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/admin/sources/{source_id}/resume"): operation(
         "Admin", "Resume a paused source (admins only)", obj(("source",), source=ref("AdminSource")),
         errors=(403,)),
+    ("post", "/api/v1/replies/{reply_id}/retry"): operation(
+        "Tickets", "Queue a failed reply again", ref("Reply"), errors=(409,)),
+    ("get", "/api/v1/alerts"): operation(
+        "Alerts", "The caller's alerts, newest first", obj(("alerts",), alerts=array({"type": "object"})),
+        parameters=(query("unread", "1 for the unread ones only"),)),
+    ("post", "/api/v1/alerts/read"): operation(
+        "Alerts", "Mark all the caller's alerts as read", obj(("marked",), marked=INTEGER)),
     ("get", "/api/v1/admin/settings"): operation(
         "Admin", "Response-time targets and routing rules in force (admins only)", SETTINGS, errors=(403,)),
     ("put", "/api/v1/admin/settings"): operation(

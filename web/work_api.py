@@ -1,20 +1,25 @@
 """The inbox's working actions in the JSON API: bulk actions, snoozing,
-marking no response needed, and saved views."""
+marking no response needed, topics, retrying a failed reply, the caller's
+alerts, and saved views."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify
-from sqlalchemy import select
+from datetime import timedelta
+
+from flask import Blueprint, abort, jsonify, request
+from sqlalchemy import select, update
 
 from config.clock import parse_utc
-from store.models import SavedView, Ticket, TicketStateError
+from responder.channels import ReplyRefused
+from responder.outbox import retry_reply
+from store.models import Alert, Reply, SavedView, Ticket, TicketStateError
 from store.views import SavedViewRefused, delete_view, save_view
 from web import actions
 from web.access import can_see
 from web.api import authenticate_token, json_object, token_agent
 from web.bulk import BULK_ACTIONS, apply_bulk
 from web.context import db_session, now, services
-from web.serialize import iso, ticket_json
+from web.serialize import iso, reply_json, ticket_json
 
 bp = Blueprint("work_api", __name__, url_prefix="/api/v1")
 bp.before_request(authenticate_token)
@@ -69,6 +74,46 @@ def change_topic(ticket_id: int):
         abort(400, description="send {'topic': a scoring topic, or '' for none}")
     return _apply(ticket_id, lambda session, ticket, at: actions.change_topic(
         session, ticket, topic, token_agent(), at, services().settings))
+
+
+@bp.post("/replies/<int:reply_id>/retry")
+def retry(reply_id: int):
+    """Queue a failed reply again; 409 when it has not failed."""
+    session = db_session()
+    reply = session.get(Reply, reply_id)
+    if reply is None or not can_see(token_agent(), reply.ticket, services().settings):
+        abort(404, description=f"reply {reply_id} does not exist")
+    try:
+        retry_reply(session, reply, token_agent(), now(),
+                    timedelta(hours=services().settings.followups.answer_window_hours))
+    except ReplyRefused as refused:
+        session.rollback()
+        abort(refused.status, description=refused.message)
+    session.commit()
+    return jsonify(reply_json(reply))
+
+
+@bp.get("/alerts")
+def alerts():
+    """The caller's alerts in the web channel, newest first; `unread=1` for
+    the unread ones only."""
+    query = select(Alert).where(Alert.channel == "web", Alert.agent_id == token_agent().id)
+    if request.args.get("unread") in ("1", "true"):
+        query = query.where(Alert.read_at.is_(None))
+    found = db_session().scalars(query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(100))
+    return jsonify(alerts=[{"id": a.id, "kind": a.kind, "subject": a.subject, "body": a.body, "link": a.link,
+                            "ticket_id": a.ticket_id, "created_at": iso(a.created_at), "read_at": iso(a.read_at)}
+                           for a in found])
+
+
+@bp.post("/alerts/read")
+def mark_alerts_read():
+    """Mark all the caller's alerts as read; answers how many were unread."""
+    session = db_session()
+    marked = session.execute(update(Alert).where(Alert.channel == "web", Alert.agent_id == token_agent().id,
+                                                 Alert.read_at.is_(None)).values(read_at=now())).rowcount
+    session.commit()
+    return jsonify(marked=marked)
 
 
 @bp.get("/views")

@@ -69,6 +69,12 @@ def test_the_api_changes_part_of_the_settings(world, admin_client):
     assert api.put("/api/v1/admin/settings", headers=auth, json={"database": {}}).status_code == 400
     assert api.get("/api/v1/admin/settings", headers=auth).get_json()["routing"]["repeat_complaint_days"] == 7
 
+    vip = {"name": "vip", "tiers": ["vip"], "first_response_minutes": {"urgent": 10, "high": 20, "normal": 40,
+                                                                        "low": 120}}
+    assert api.put("/api/v1/admin/settings", headers=auth, json={"sla": {"policies": [vip]}}).status_code == 200
+    api.get("/api/v1/admin/settings", headers=auth)
+    assert in_force(world).sla.policies[0].first_response_minutes.urgent == 10
+
 
 def test_the_worker_takes_up_the_change(db, settings, clock):
     runtime = Runtime(settings, db=db, clock=clock)

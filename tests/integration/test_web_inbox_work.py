@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from store.alerts import Recipient, queue_alerts
 from store.models import CannedResponse, Correction, Reply, Ticket
 
 HOSTILE = "<script>alert(1)</script>"
@@ -223,3 +224,21 @@ def test_canned_responses_in_the_api(world, auth, manager):
     with world.db.transaction() as session:
         assert session.scalars(select(CannedResponse)).all() == []
         assert session.scalars(select(Reply)).all() == []
+
+
+def test_the_api_retries_a_failed_reply_and_reads_and_clears_alerts(world, auth, ada):
+    ticket_id = world.ticket("where is my parcel", assignee_id=ada)
+    reply_id = world.failed_reply(ticket_id)
+    api = world.client()
+    retried = api.post(f"/api/v1/replies/{reply_id}/retry", headers=auth)
+    assert retried.status_code == 200 and retried.get_json()["status"] == "queued"
+    assert api.post(f"/api/v1/replies/{reply_id}/retry", headers=auth).status_code == 409
+
+    with world.db.transaction() as session:
+        queue_alerts(session, key="k1", kind="breached", ticket=session.get(Ticket, ticket_id),
+                     recipients=[Recipient("web", "ada@example.com", ada)], subject="Ticket breached",
+                     body=HOSTILE, link=None, now=world.clock.now())
+    assert [a["subject"] for a in api.get("/api/v1/alerts?unread=1", headers=auth).get_json()["alerts"]] == [
+        "Ticket breached"]
+    assert api.post("/api/v1/alerts/read", headers=auth).get_json() == {"marked": 1}
+    assert api.get("/api/v1/alerts?unread=1", headers=auth).get_json()["alerts"] == []
