@@ -21,3 +21,21 @@ def client(world, ada):
     client = world.client()
     world.sign_in(client)
     return client
+
+
+@pytest.fixture
+def admin(world):
+    return world.agent("Grace Hopper", "grace@example.com", role="admin")
+
+
+@pytest.fixture
+def admin_client(world, admin):
+    """A browser session signed in as grace, an admin."""
+    client = world.client()
+    world.sign_in(client, "grace@example.com")
+    return client
+
+
+@pytest.fixture
+def admin_auth(world, admin):
+    return {"Authorization": f"Bearer {world.token(world.client(), 'grace@example.com')}"}

@@ -23,23 +23,6 @@ API_CALLS = (("get", "/api/v1/admin/users"), ("post", "/api/v1/admin/users"),
 
 
 @pytest.fixture
-def admin(world):
-    return world.agent("Grace Hopper", "grace@example.com", role="admin")
-
-
-@pytest.fixture
-def admin_client(world, admin):
-    client = world.client()
-    world.sign_in(client, "grace@example.com")
-    return client
-
-
-@pytest.fixture
-def admin_auth(world, admin):
-    return bearer(world, "grace@example.com")
-
-
-@pytest.fixture
 def source(world):
     with world.db.transaction() as session:
         row = Source(name="x-mentions", platform="x", kind="mentions", target="@acme", credentials_ref="acme_x",

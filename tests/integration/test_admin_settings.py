@@ -17,14 +17,6 @@ ROUTING = {"previous_agent_days": "30", "senior_priorities": ["urgent", "high"],
            "repeat_complaint_days": "3", "recent_breach_days": "30", "at_risk_share": "0.75"}
 
 
-@pytest.fixture
-def admin_client(world):
-    world.agent("Grace Hopper", "grace@example.com", role="admin")
-    client = world.client()
-    world.sign_in(client, "grace@example.com")
-    return client
-
-
 def in_force(world):
     return world.app.extensions["closeloop"].settings
 
@@ -56,8 +48,8 @@ def test_a_bad_value_is_refused_naming_it_and_nothing_changes(world, admin_clien
     assert in_force(world).sla.first_response_minutes.urgent == 30
 
 
-def test_the_api_changes_part_of_the_settings(world, admin_client):
-    auth = {"Authorization": f"Bearer {world.token(world.client(), 'grace@example.com')}"}
+def test_the_api_changes_part_of_the_settings(world, admin_auth):
+    auth = admin_auth
     api = world.client()
     changed = api.put("/api/v1/admin/settings", headers=auth, json={"routing": {"repeat_complaint_days": 7}})
     assert changed.status_code == 200

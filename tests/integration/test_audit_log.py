@@ -3,7 +3,6 @@ on SQLite and PostgreSQL."""
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from store.audit import record_audit
@@ -21,23 +20,6 @@ def recorded(world, count: int, *, actor: str = "system", action: str = "source_
     with world.db.transaction() as session:
         for n in range(count):
             record_audit(session, actor, action, f"item {n}", now=start + timedelta(minutes=n), n=n)
-
-
-@pytest.fixture
-def admin(world):
-    return world.agent("Grace Hopper", "grace@example.com", role="admin")
-
-
-@pytest.fixture
-def admin_client(world, admin):
-    client = world.client()
-    world.sign_in(client, "grace@example.com")
-    return client
-
-
-@pytest.fixture
-def admin_auth(world, admin):
-    return {"Authorization": f"Bearer {world.token(world.client(), 'grace@example.com')}"}
 
 
 def test_it_records_a_sign_in_by_email_with_how(world, ada):
