@@ -16,7 +16,17 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
-from store.models import CORRECTABLE_FIELDS, OPEN_STATUSES, THANKS_POLICY, Agent, Correction, Customer, Event, Mention, Ticket
+from store.models import (
+    CORRECTABLE_FIELDS,
+    OPEN_STATUSES,
+    THANKS_POLICY,
+    Agent,
+    Correction,
+    Customer,
+    Event,
+    Mention,
+    Ticket,
+)
 from store.sla import SlaClock
 
 GROUPINGS = ("platform", "team", "agent", "priority")

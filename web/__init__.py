@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     init_auth(app)
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
-                      canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp, admin.api_bp):
+                      canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
+                      admin.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

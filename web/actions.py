@@ -109,6 +109,17 @@ def change_topic(session: Session, ticket: Ticket, topic: str, by: Agent, now: d
         record_correction(session, ticket.mentions[0], "topic", topic or "none", by, now)
 
 
+MAX_NOTE = 2000
+
+
+def add_note(session: Session, ticket: Ticket, text: str, by: Agent, now: datetime) -> None:
+    """An internal note for the team: kept on the ticket, never posted."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_NOTE:
+        raise ValueError(f"write a note of 1 to {MAX_NOTE} characters")
+    record_event(session, ticket, "note", now, actor=by.email, text=text)
+
+
 def wait_on_customer(session: Session, ticket: Ticket, by: Agent, now: datetime, settings: Settings) -> None:
     """The ticket waits on the customer: its clock stops until they write."""
     if not ticket.is_open:

@@ -366,6 +366,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/admin/sources/{source_id}/resume"): operation(
         "Admin", "Resume a paused source (admins only)", obj(("source",), source=ref("AdminSource")),
         errors=(403,)),
+    ("post", "/api/v1/tickets/{ticket_id}/notes"): operation(
+        "Tickets", "Add an internal note; it is never posted", ref("Ticket"),
+        body=obj(("text",), text={**STRING, "maxLength": 2000}), errors=(409,)),
     ("post", "/api/v1/replies/{reply_id}/retry"): operation(
         "Tickets", "Queue a failed reply again", ref("Reply"), errors=(409,)),
     ("get", "/api/v1/alerts"): operation(

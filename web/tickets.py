@@ -14,7 +14,7 @@ from responder.outbox import retry_reply
 from responder.templates import fill_template
 from store.canned import all_canned
 from store.customers import link_customers, update_customer
-from store.models import PRIORITIES, Customer, Mention, Reply, Ticket, TicketStateError
+from store.models import PRIORITIES, Customer, Event, Mention, Reply, Ticket, TicketStateError
 from store.presence import is_composing, others_here, touch
 from store.queries import TicketFilter, list_tickets, previous_tickets, ticket_with_conversation
 from web import actions
@@ -30,17 +30,20 @@ bp.before_request(require_login)
 
 @dataclass(frozen=True)
 class Entry:
-    """One message of the conversation: a customer's post or our reply."""
+    """One message of the conversation: a customer's post, our reply, or an
+    internal note."""
 
     at: datetime
     post: Mention | None = None
     reply: Reply | None = None
+    note: Event | None = None
 
 
 def conversation(ticket: Ticket) -> list[Entry]:
     entries = [Entry(m.created_at, post=m) for m in ticket.mentions]
     entries += [Entry(r.created_at, reply=r) for r in ticket.replies]
-    return sorted(entries, key=lambda e: (e.at, e.reply is not None))
+    entries += [Entry(e.at, note=e) for e in ticket.events if e.kind == "note"]
+    return sorted(entries, key=lambda e: (e.at, e.post is None))
 
 
 def ticket_or_404(ticket_id: int) -> Ticket:
@@ -147,6 +150,12 @@ def snooze(ticket_id: int):
 def change_topic(ticket_id: int):
     return _apply(ticket_id, "under its new topic", lambda session, ticket, at: actions.change_topic(
         session, ticket, request.form.get("topic", ""), signed_in_agent(), at, services().settings))
+
+
+@bp.post("/tickets/<int:ticket_id>/notes")
+def note(ticket_id: int):
+    return _apply(ticket_id, "noted (the note stays internal)", lambda session, ticket, at: actions.add_note(
+        session, ticket, request.form.get("text", ""), signed_in_agent(), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/no-response")

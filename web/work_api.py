@@ -116,6 +116,15 @@ def mark_alerts_read():
     return jsonify(marked=marked)
 
 
+@bp.post("/tickets/<int:ticket_id>/notes")
+def note(ticket_id: int):
+    """Body {text}: an internal note, never posted to the customer."""
+    text = json_object().get("text")
+    if not isinstance(text, str):
+        abort(400, description="send {'text': the note}")
+    return _apply(ticket_id, lambda session, ticket, at: actions.add_note(session, ticket, text, token_agent(), at))
+
+
 @bp.get("/views")
 def views():
     found = db_session().scalars(select(SavedView).where(SavedView.agent_id == token_agent().id)

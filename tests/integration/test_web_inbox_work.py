@@ -242,3 +242,19 @@ def test_the_api_retries_a_failed_reply_and_reads_and_clears_alerts(world, auth,
         "Ticket breached"]
     assert api.post("/api/v1/alerts/read", headers=auth).get_json() == {"marked": 1}
     assert api.get("/api/v1/alerts?unread=1", headers=auth).get_json()["alerts"] == []
+
+
+def test_internal_notes_stay_on_the_ticket_and_are_never_posted(world, client, auth):
+    ticket_id = world.ticket("where is my parcel")
+    client.post(f"/tickets/{ticket_id}/notes", data={"text": f"Courier says Tuesday {HOSTILE}"})
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert "Internal note" in page and "Courier says Tuesday &lt;script&gt;" in page and HOSTILE not in page
+    empty = client.post(f"/tickets/{ticket_id}/notes", data={"text": "  "}, follow_redirects=True)
+    assert "write a note of 1 to 2000 characters" in empty.get_data(as_text=True)
+    api = world.client()
+    added = api.post(f"/api/v1/tickets/{ticket_id}/notes", headers=auth, json={"text": "Refund approved"})
+    assert added.status_code == 200
+    detail = api.get(f"/api/v1/tickets/{ticket_id}", headers=auth).get_json()
+    assert [e["detail"]["text"] for e in detail["events"] if e["kind"] == "note"] == [
+        f"Courier says Tuesday {HOSTILE}", "Refund approved"]
+    assert world.replies() == []
