@@ -142,11 +142,11 @@ def dashboard():
         start, end = current - PERIODS[period], current
     session = db_session()
     groups = sla_report(session, start, end, group_by)
-    names = agent_names(session) if group_by == "agent" else {}
+    outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
+    names = agent_names(session) if "agent" in (group_by, outcomes_by) else {}
     labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
     volume = volume_by_platform_and_hour(session, start, end, tz)
     by_topic = trends(session, start, end, "topic", tz)
-    outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
     page = render_template(
         "dashboard.html",
         error=error,
@@ -166,7 +166,7 @@ def dashboard():
         corrections=corrections_report(session, start, end),
         outcomes_by=outcomes_by,
         outcome_groupings=OUTCOME_GROUPINGS,
-        names=agent_names(session) if outcomes_by == "agent" else {},
+        names=names,
         charts=_charts(groups, labels, volume, by_topic),
         live=_now_figures(current),
         refresh_seconds=REFRESH_SECONDS,
