@@ -1,10 +1,11 @@
-"""`closeloop retrain`: refit the sentiment model from the labelled data
-and the team's corrections, compare it with the current model on posts
-neither was fitted on, and keep it only if it does no worse.
+"""`closeloop retrain`: refit the sentiment and topic models from the
+labelled data and the team's corrections, compare each with the current
+one on posts neither was fitted on, and keep each only if it does no worse.
 
 The held-out posts are the fixed held-out part of the labelled care posts
 plus a seeded share of the corrections, so a team's own posts count in the
-comparison as soon as there are a few."""
+comparison as soon as there are a few. Topic corrections teach the topic
+model the team's own topics, beyond those of the labelled posts."""
 
 from __future__ import annotations
 
@@ -24,9 +25,24 @@ from listener.training import (
     evaluate,
     held_out_split,
     shipped_examples,
+    shipped_topic_examples,
+    topic_correction_example,
     train,
+    train_topics,
 )
 from store.models import Correction, Mention
+
+
+@dataclass(frozen=True)
+class TopicFigures:
+    count: int
+    accuracy: float | None
+
+    def __str__(self) -> str:
+        return "-" if self.accuracy is None else f"{self.accuracy:.3f}"
+
+    def no_worse_than(self, other: TopicFigures) -> bool:
+        return self.accuracy is not None and (other.accuracy is None or self.accuracy >= other.accuracy)
 
 
 @dataclass(frozen=True)
@@ -38,28 +54,43 @@ class RetrainOutcome:
     corrections_held_out: int
     before: Figures
     after: Figures
-    replaced: bool
+    topics_before: TopicFigures
+    topics_after: TopicFigures
+    sentiment_replaced: bool
+    topics_replaced: bool
     seed: int
 
+    @property
+    def replaced(self) -> bool:
+        return self.sentiment_replaced or self.topics_replaced
+
     def report_lines(self) -> list[str]:
-        lines = [f"held out: {self.held_out:,} labelled care posts + {self.corrections_held_out} corrections",
-                 f"{'model':<12}{'accuracy':>10}{'macro-F1':>10}{'neg. prec.':>12}{'neg. recall':>13}"]
-        for name, f in (("current", self.before), ("retrained", self.after)):
+        lines = [f"held out: {self.held_out:,} labelled care posts + {self.corrections_held_out} corrections "
+                 f"({self.topics_before.count} with a topic)",
+                 f"{'model':<12}{'accuracy':>10}{'macro-F1':>10}{'neg. prec.':>12}{'neg. recall':>13}"
+                 f"{'topic acc.':>12}"]
+        for name, f, topics in (("current", self.before, self.topics_before),
+                                ("retrained", self.after, self.topics_after)):
             lines.append(f"{name:<12}{f.accuracy:>10.3f}{f.macro_f1:>10.3f}{f.negative_precision:>12.3f}"
-                         f"{f.negative_recall:>13.3f}")
+                         f"{f.negative_recall:>13.3f}{str(topics):>12}")
         lines.append(f"trained on {self.trained_on:,} labelled posts + {self.corrections_trained} corrections "
                      f"(seed {self.seed})")
-        change = f"macro-F1 {self.before.macro_f1:.3f} -> {self.after.macro_f1:.3f}"
-        if self.replaced:
-            lines.append(f"saved to {self.target}: it does no worse ({change}); restart to use it")
+        sentiment = f"macro-F1 {self.before.macro_f1:.3f} -> {self.after.macro_f1:.3f}"
+        topics = f"topic accuracy {self.topics_before} -> {self.topics_after}"
+        kept = [part for part, replaced in (("sentiment", self.sentiment_replaced), ("topic", self.topics_replaced))
+                if replaced]
+        if kept:
+            lines.append(f"saved to {self.target}: the retrained {' and '.join(kept)} model does no worse "
+                         f"({sentiment}; {topics}); restart to use it")
         else:
-            lines.append(f"kept the current model: the retrained one does worse ({change})")
+            lines.append(f"kept the current model: the retrained one does worse ({sentiment}; {topics})")
         return lines
 
 
-def correction_examples(session: Session) -> list[Example]:
-    """One labelled example per post and corrected field, from the latest
-    correction of it."""
+def correction_examples(session: Session, topics: tuple[str, ...] = ()) -> tuple[list[Example], list[Example]]:
+    """(sentiment examples, topic examples) from the team's corrections:
+    one per post and corrected field, from the latest correction of it. A
+    topic counts when it is one of `topics`."""
     rows = session.execute(
         select(Correction.mention_id, Correction.field, Correction.original, Correction.corrected, Mention.text)
         .join(Mention, Correction.mention_id == Mention.id)
@@ -67,24 +98,49 @@ def correction_examples(session: Session) -> list[Example]:
     )
     latest = {(mention_id, field): (text, field, original, corrected)
               for mention_id, field, original, corrected, text in rows}
-    examples = (correction_example(*args) for args in latest.values())
-    return [e for e in examples if e is not None]
+    sentiment = (correction_example(*args) for args in latest.values())
+    topic = (topic_correction_example(text, field, corrected, topics) for text, field, _, corrected in latest.values())
+    return [e for e in sentiment if e is not None], [e for e in topic if e is not None]
 
 
 def retrain_model(session: Session, scoring: ScoringSettings, target: Path, data_dir: Path,
                   seed: int = 0) -> RetrainOutcome:
     training, held_out = shipped_examples(data_dir)
-    corrections_trained, corrections_held_out = held_out_split(correction_examples(session))
+    topic_training, topic_held_out = shipped_topic_examples(data_dir)
+    taxonomy = tuple(name for name, topic in scoring.topics.items() if topic.words)
+    corrections, topic_corrections = correction_examples(session, taxonomy)
+    corrections_trained, corrections_held_out = held_out_split(corrections)
+    topics_trained, topics_held_out = held_out_split(topic_corrections)
     evaluation = held_out + corrections_held_out
+    topic_evaluation = topic_held_out + topics_held_out
+
     care = scoring.model_copy(update={"scorer": "care"})
     current = Scorer(care, model_path=str(target))
     model = train(training + corrections_trained, seed=seed)
     model.info["corrections"] = len(corrections_trained)
-    before = evaluate(lambda text: current.score(text).sentiment, evaluation)
+    topic_examples = topic_training + topics_trained
+    if len({e.label for e in topic_examples}) > 1:
+        model.topics = train_topics(topic_examples, seed=seed)
+        model.topics.info["corrections"] = len(topics_trained)
     candidate = Scorer(care, model=model)
+
+    before = evaluate(lambda text: current.score(text).sentiment, evaluation)
     after = evaluate(lambda text: candidate.score(text).sentiment, evaluation)
-    replaced = after.macro_f1 >= before.macro_f1
-    if replaced:
-        save_model(model, target)
-    return RetrainOutcome(target, len(training), len(corrections_trained), len(held_out),
-                          len(corrections_held_out), before, after, replaced, seed)
+    topics_before = _topic_figures(current, topic_evaluation)
+    topics_after = _topic_figures(candidate, topic_evaluation) if model.topics else TopicFigures(0, None)
+    sentiment_replaced = after.macro_f1 >= before.macro_f1
+    topics_replaced = topics_after.no_worse_than(topics_before)
+    if sentiment_replaced or topics_replaced:
+        kept = model if sentiment_replaced else current.model
+        kept.topics = model.topics if topics_replaced else current.model.topics
+        save_model(kept, target)
+    return RetrainOutcome(target, len(training), len(corrections_trained) + len(topics_trained), len(held_out),
+                          len(corrections_held_out) + len(topics_held_out), before, after, topics_before,
+                          topics_after, sentiment_replaced, topics_replaced, seed)
+
+
+def _topic_figures(scorer: Scorer, examples: list[Example]) -> TopicFigures:
+    if not examples:
+        return TopicFigures(0, None)
+    right = sum(1 for e in examples if scorer.score(e.text).topic == e.label)
+    return TopicFigures(len(examples), right / len(examples))

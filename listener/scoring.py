@@ -106,7 +106,8 @@ class Scorer:
             self.model = _load_model(model_path or settings.model_path)
         self._keyword_weights = {name: k.weight for name, k in settings.keywords.items()}
         self._keywords = PhraseIndex({name: k.words for name, k in settings.keywords.items()})
-        self._topics = TopicChooser({name: topic.words for name, topic in settings.topics.items()})
+        self._topics = TopicChooser({name: topic.words for name, topic in settings.topics.items()},
+                                    self.model.topics if self.model else None)
         self._spam = PhraseIndex({"spam": settings.spam})
 
     def score(self, text: str, *, followers: int = 0, rating: int | None = None,
@@ -144,8 +145,9 @@ class Scorer:
         keywords = {}
         for name, phrase in self._keywords.find_all(words):
             keywords.setdefault(name, (name, phrase, self._keyword_weights[name]))
+        complaint = polarity < self.negative_below or any(r.complaint and r.shift < 0 for r in rules)
         return _Reading(round(polarity, 3), strength, reasons, rules, tuple(keywords.values()),
-                        self._topics.choose(words), bool(_QUESTION.search(text)),
+                        self._topics.choose(words, text, complaint), bool(_QUESTION.search(text)),
                         bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words))
 
     def _sentiment(self, text: str) -> tuple[float, float, tuple[str, ...]]:

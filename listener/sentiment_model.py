@@ -1,5 +1,6 @@
 """The trained sentiment model: a linear model over hashed text features
-plus VADER's scores, stored as one small JSON file and read once.
+plus VADER's scores, stored as one small JSON file and read once, with
+the topic model (`topic_model.py`) beside it in the same file.
 
 Weights are kept as 16-bit integers with one scale (compressed, then
 base64 in the JSON). Prediction sums the weights of a post's features; the
@@ -8,11 +9,9 @@ costs one lookup, and so does a word pair seen before."""
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
-import sys
 import tempfile
 import zlib
 from array import array
@@ -23,6 +22,8 @@ from sqlalchemy.engine import make_url
 from config.settings import Settings
 from listener.lexicons import LexiconScore
 from listener.text_features import bucket, pair_features, token_features, tokens
+from listener.topic_model import TopicModel
+from listener.weights import ModelFileError, pack_weights, unpack_weights
 
 LABELS = ("negative", "neutral", "positive")
 TRAINED_MODEL_NAME = "sentiment-model.json"
@@ -31,13 +32,10 @@ SHIPPED_MODEL = Path(__file__).with_name("model") / "sentiment.json"
 _MAX_REMEMBERED = 200_000
 
 
-class ModelFileError(Exception):
-    """The model file is missing or not a model this code can read."""
-
-
 class SentimentModel:
     def __init__(self, weights: array, bits: int, scale: float, bias: tuple[float, ...],
-                 lexicon_weights: tuple[tuple[float, float, float], ...], info: dict | None = None):
+                 lexicon_weights: tuple[tuple[float, float, float], ...], info: dict | None = None,
+                 topics: TopicModel | None = None):
         if len(weights) != len(LABELS) << bits:
             raise ModelFileError(f"expected {len(LABELS) << bits} weights, found {len(weights)}")
         self.weights = weights
@@ -46,6 +44,7 @@ class SentimentModel:
         self.bias = bias
         self.lexicon_weights = lexicon_weights
         self.info = info or {}
+        self.topics = topics
         self._remembered: dict[str, tuple[int, int, int, int]] = {}
 
     def probabilities(self, text: str, lexicon: LexiconScore) -> tuple[float, float, float]:
@@ -99,31 +98,27 @@ class SentimentModel:
         return known
 
     def to_dict(self) -> dict:
-        weights = self.weights
-        if sys.byteorder != "little":
-            weights = array("h", weights)
-            weights.byteswap()
-        return {
+        data = {
             "format": FORMAT,
             "labels": list(LABELS),
             "bits": self.bits,
             "scale": self.scale,
             "bias": list(self.bias),
             "lexicon_weights": [list(row) for row in self.lexicon_weights],
-            "weights": base64.b64encode(zlib.compress(weights.tobytes(), 9)).decode("ascii"),
+            "weights": pack_weights(self.weights),
             "info": self.info,
         }
+        if self.topics is not None:
+            data["topics"] = self.topics.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> SentimentModel:
         if data.get("format") != FORMAT or tuple(data.get("labels", ())) != LABELS:
             raise ModelFileError(f"not a format-{FORMAT} sentiment model with labels {', '.join(LABELS)}")
-        weights = array("h")
-        weights.frombytes(zlib.decompress(base64.b64decode(data["weights"])))
-        if sys.byteorder != "little":
-            weights.byteswap()
-        return cls(weights, int(data["bits"]), float(data["scale"]), tuple(data["bias"]),
-                   tuple(tuple(row) for row in data["lexicon_weights"]), data.get("info", {}))
+        topics = TopicModel.from_dict(data["topics"]) if data.get("topics") else None
+        return cls(unpack_weights(data["weights"]), int(data["bits"]), float(data["scale"]), tuple(data["bias"]),
+                   tuple(tuple(row) for row in data["lexicon_weights"]), data.get("info", {}), topics)
 
 
 def trained_model_path(settings: Settings) -> Path | None:

@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,6 +21,7 @@ from store.models import Base
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLOSELOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def _is_local(address) -> bool:
@@ -131,3 +133,14 @@ def emulator():
 
     with EmulatorServer(brand_handle="acme", brand_name="Acme") as server:
         yield server
+
+
+@pytest.fixture
+def shared_data():
+    """The shared labelled data (../shared/data), which CI must have."""
+    if not (SHARED_DATA / "customer-care" / "airline_dev.csv").exists():
+        reason = f"the shared labelled data is not at {SHARED_DATA}"
+        if IN_CI:
+            pytest.fail(reason + " (CI must have it)")
+        pytest.skip(reason)
+    return SHARED_DATA

@@ -134,4 +134,38 @@ def test_the_latest_correction_of_a_post_is_the_one_used(sqlite_db, clock):
         session.add(Correction(mention=mention, platform="x", field="sentiment", original="positive",
                                corrected="negative", original_scores={}, created_at=clock.now() + timedelta(hours=1)))
     with sqlite_db.transaction() as session:
-        assert [(e.text, e.label) for e in correction_examples(session)] == [("the lid will not close", "negative")]
+        assert [(e.text, e.label) for e in correction_examples(session)[0]] == [("the lid will not close", "negative")]
+
+
+TOPIC_CORRECTIONS = [(text, "topic", None, topic) for topic, texts in {
+    "delivery": ["the van never came to my street", "the van left it in the rain", "the van went to the wrong house",
+                 "van came and went without knocking"],
+    "billing_or_refund": ["my money went out twice", "still no money back", "money gone and no order",
+                          "you kept my money"],
+}.items() for text in texts] + [("nothing to see here", "topic", "delay", "none")]
+
+
+def test_topic_corrections_teach_the_topic_model(config, sqlite_db, clock, data_dir, tmp_path):
+    add_corrections(sqlite_db, clock, TOPIC_CORRECTIONS)
+    target = tmp_path / "sentiment-model.json"
+    save_model(always_positive(), target)
+    result = retrain(config, "--seed", "2", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "held out: 9 labelled care posts + 2 corrections (2 with a topic)" in result.output
+    assert "topic acc." in result.output
+    assert "the retrained sentiment and topic model does no worse" in result.output
+    topics = load_model(target).topics
+    assert topics.labels == ("billing_or_refund", "delivery")
+    assert topics.info["corrections"] == 6
+    assert topics.info["examples"] == {"delivery": 3, "billing_or_refund": 3}
+
+
+def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, data_dir, tmp_path, monkeypatch):
+    add_corrections(sqlite_db, clock, TOPIC_CORRECTIONS)
+    monkeypatch.setattr("listener.retraining.train", lambda examples, seed: always_positive())
+    result = retrain(config, "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "the retrained topic model does no worse" in result.output
+    saved = load_model(tmp_path / "sentiment-model.json")
+    assert saved.to_dict()["weights"] == load_model().to_dict()["weights"]
+    assert saved.topics.labels == ("billing_or_refund", "delivery")

@@ -1,6 +1,4 @@
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +16,6 @@ from listener.training import (
     train,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
 SAMPLE = [Example(text, label) for label, texts in {
     "negative": ["my parcel never arrived and nobody answers", "still waiting for the refund, awful",
                  "the kettle broke after two days, terrible", "worst support ever, on hold for an hour",
@@ -31,16 +27,6 @@ SAMPLE = [Example(text, label) for label, texts in {
                  "great app, so easy to use", "brilliant service, thank you",
                  "love the new kettle", "quick refund, very happy"],
 }.items() for text in texts]
-
-
-@pytest.fixture
-def shared_data():
-    if not (SHARED_DATA / "customer-care" / "airline_dev.csv").exists():
-        reason = f"the shared labelled data is not at {SHARED_DATA}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + " (CI must have it)")
-        pytest.skip(reason)
-    return SHARED_DATA
 
 
 def test_the_same_examples_and_seed_give_the_same_model():
