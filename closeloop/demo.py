@@ -155,6 +155,7 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
             {"name": "x-mentions", "account": "demo_x", "kind": "mentions", "poll_seconds": 5},
             {"name": "x-search-acmebox", "account": "demo_x", "kind": "search", "target": "acmebox",
              "poll_seconds": 15},
+            {"name": "x-direct-messages", "account": "demo_x", "kind": "direct_messages", "poll_seconds": 5},
             {"name": "facebook-page-posts", "account": "demo_facebook", "kind": "page_posts",
              "target": facebook.PAGE_ID, "poll_seconds": 5},
             {"name": "facebook-comments", "account": "demo_facebook", "kind": "comments",

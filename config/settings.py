@@ -20,7 +20,8 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 PLATFORMS = ("x", "facebook", "reddit", "reviews")
 # What each platform can be listened to for, and what a source's target is.
 SOURCE_KINDS = {
-    "x": {"mentions": "ignored (the account's mentions)", "search": "the search query"},
+    "x": {"mentions": "ignored (the account's mentions)", "search": "the search query",
+          "direct_messages": "ignored (the account's direct messages)"},
     "facebook": {"page_posts": "the page id", "comments": "the page id", "reviews": "the page id"},
     "reddit": {"mentions": "ignored (the account's inbox)", "search": "subreddits, as 'a+b'",
                "comments": "subreddits, as 'a+b'"},
@@ -229,6 +230,9 @@ class FollowupSettings(Strict):
     # platform tells the customer's (X does).
     templates: dict[str, str]
     thanks: ThanksSettings
+    # Where the follow-up goes: "thread", or "direct_message" where the
+    # platform lets the brand message the customer (X); elsewhere the thread.
+    channel: Literal["thread", "direct_message"] = "thread"
 
     @field_validator("templates")
     @classmethod

@@ -85,6 +85,26 @@ class Batch:
 class PostedReply:
     external_id: str
     url: str
+    # The direct-message conversation a message went into, where there is one.
+    conversation_id: str | None = None
+
+
+class NoDirectMessages:
+    """For connectors that do not write to customers by direct message: the
+    platform has no such API for a brand, or closeloop does not use it."""
+
+    platform: str
+    can_message = False
+
+    def send_message(self, recipient_user_id: str, text: str) -> PostedReply:
+        raise self._no_direct_messages()
+
+    def find_message(self, recipient_user_id: str, text: str, since_id: str | None = None) -> PostedReply | None:
+        raise self._no_direct_messages()
+
+    def _no_direct_messages(self) -> ConnectorError:
+        return ConnectorError(f"closeloop sends no direct messages on {self.platform}; answer in the thread",
+                              permanent=True)
 
 
 class Connector(Protocol):
@@ -93,6 +113,10 @@ class Connector(Protocol):
     # False where the platform offers no way to answer (some review feeds):
     # the agent answers elsewhere and records how.
     can_reply: bool
+    # True where the brand can write to a customer by direct message through
+    # the API (X); elsewhere send_message and find_message raise a permanent
+    # ConnectorError.
+    can_message: bool
     # Every HTTP call goes through this session (request budgets hook in here).
     session: requests.Session
 
@@ -110,3 +134,11 @@ class Connector(Protocol):
     def find_reply(self, in_reply_to: str, text: str) -> PostedReply | None:
         """Our reply with this text under `in_reply_to`, if it was posted:
         how a send whose outcome is unknown is checked before a retry."""
+
+    def send_message(self, recipient_user_id: str, text: str) -> PostedReply:
+        """Send `text` by direct message to the user `recipient_user_id`."""
+
+    def find_message(self, recipient_user_id: str, text: str, since_id: str | None = None) -> PostedReply | None:
+        """Our direct message with this text to `recipient_user_id`, if it
+        was sent (after the post `since_id`, when given): how a send whose
+        outcome is unknown is checked before a retry."""

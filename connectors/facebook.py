@@ -23,7 +23,8 @@ from typing import Any
 import facebook
 import requests
 
-from connectors.base import Batch, ConnectorError, InboundPost, MalformedPayload, PostedReply, SkippedItem
+from connectors.base import (Batch, ConnectorError, InboundPost, MalformedPayload, NoDirectMessages, PostedReply,
+                             SkippedItem)
 from connectors.facebook_parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_feed_change,
                                        parse_post, parse_rating, utc_time)
 
@@ -99,7 +100,7 @@ class _GraphSession(requests.Session):
         return getattr(self._last, "answer", (None, {}))
 
 
-class FacebookConnector:
+class FacebookConnector(NoDirectMessages):
     """One Facebook page, read and answered with its page access token."""
 
     platform = "facebook"

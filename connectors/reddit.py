@@ -26,7 +26,7 @@ from praw.exceptions import PRAWException, RedditAPIException
 from prawcore.const import ACCESS_TOKEN_PATH
 from prawcore.sessions import RetryStrategy
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, PostedReply
+from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
 from connectors.reddit_parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
                                      matches_query, oldest_first, parse_children, rate_limit_wait,
                                      read_search_cursor, search_cursor)
@@ -92,7 +92,7 @@ class _OneAttempt(RetryStrategy):
         return False
 
 
-class RedditConnector:
+class RedditConnector(NoDirectMessages):
     """One Reddit user (the brand's) through its script app."""
 
     platform = "reddit"

@@ -16,6 +16,8 @@ CONNECTORS = {
 
 # Longest reply each platform accepts, in characters.
 REPLY_LIMITS = {"x": 280, "facebook": 8000, "reddit": 10000, "reviews": 4000}
+# Longest direct message, on the platforms where the brand can send one.
+MESSAGE_LIMITS = {"x": 10000}
 
 
 def connector_class(platform: str) -> type:
@@ -37,6 +39,15 @@ def build_connector(account: AccountSettings, *, timeout: float, name: str = "")
 
 def reply_limit(platform: str) -> int:
     return REPLY_LIMITS[platform]
+
+
+def can_message(platform: str) -> bool:
+    """Whether the brand can write to a customer by direct message there."""
+    return connector_class(platform).can_message
+
+
+def message_limit(platform: str) -> int:
+    return MESSAGE_LIMITS[platform]
 
 
 def account_can_reply(account: AccountSettings) -> bool:

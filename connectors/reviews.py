@@ -15,7 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, PostedReply
+from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
 from connectors.reviews_parse import batch_since, parse_document
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -38,7 +38,7 @@ class _Validators:
     cursor: str | None
 
 
-class ReviewFeedConnector:
+class ReviewFeedConnector(NoDirectMessages):
     """One review site or app store. Fetching needs no credentials;
     replying needs `reply_url`, a URL template with `{review_id}`, and
     usually `api_key`, sent as a Bearer token."""

@@ -1,5 +1,6 @@
 """X (Twitter) through tweepy's API v2 `Client`: mentions of the brand and
-recent search, polled with since_id; replies posted with OAuth 1.0a.
+recent search, polled with since_id, and the brand's direct messages, read
+down to the newest one seen; replies and direct messages sent with OAuth 1.0a.
 
 tweepy logs request headers (credentials included) at DEBUG, so its logger
 is held at WARNING."""
@@ -18,6 +19,7 @@ import tweepy
 
 from config.clock import parse_utc
 from connectors.base import Author, Batch, ConnectorError, InboundPost, MalformedPayload, PostedReply, SkippedItem
+from connectors.x_messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
 
 logging.getLogger("tweepy").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
@@ -53,7 +55,9 @@ class XConnector:
 
     platform = "x"
     max_reply_length = 280
+    max_message_length = 10000
     can_reply = True
+    can_message = True
 
     def __init__(self, bearer_token: str | None = None, consumer_key: str | None = None,
                  consumer_secret: str | None = None, access_token: str | None = None,
@@ -97,6 +101,8 @@ class XConnector:
     def fetch(self, kind: str, target: str, cursor: str | None, query: str = "") -> Batch:
         """Every post newer than `cursor` (a since_id), oldest first. A
         search source's query is its `query`, or else its target."""
+        if kind == "direct_messages":
+            return self._direct_messages(cursor)
         target = query or target
         fields = {"since_id": cursor, "expansions": ["author_id"], "tweet_fields": TWEET_FIELDS,
                   "user_fields": USER_FIELDS, "user_auth": self.user_auth}
@@ -110,7 +116,8 @@ class XConnector:
             call = partial(self.client.search_recent_tweets, target)
             pages = self._pages(call, "next_token", max_results=_clamp(self.page_size, 10), **fields)
         else:
-            raise ConnectorError(f"X has no source kind {kind!r} (known: mentions, search)", permanent=True)
+            raise ConnectorError(f"X has no source kind {kind!r} (known: mentions, search, direct_messages)",
+                                 permanent=True)
         return batch_from_pages(list(pages), cursor, self.user_id)
 
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
@@ -142,6 +149,60 @@ class XConnector:
                     return PostedReply(external_id=str(tweet["id"]), url=self._url(str(tweet["id"])))
         return None
 
+    def send_message(self, recipient_user_id: str, text: str) -> PostedReply:
+        if not text.strip():
+            raise ConnectorError("an empty direct message cannot be sent on X", permanent=True)
+        if len(text) > self.max_message_length:
+            raise ConnectorError(f"a direct message on X can have at most {self.max_message_length} characters; "
+                                 f"this one has {len(text)}", permanent=True)
+        self._needs_user_context("sending a direct message")
+        response = self._call("sending a direct message", self.client.create_direct_message,
+                              participant_id=recipient_user_id, text=text, user_auth=True)
+        data = response.get("data") or {}
+        event_id, conversation_id = data.get("dm_event_id"), data.get("dm_conversation_id")
+        if not event_id or not conversation_id:
+            raise ConnectorError("X took the direct message without its ids; it may have been sent")
+        return PostedReply(external_id=str(event_id), url=message_url(str(conversation_id)),
+                           conversation_id=str(conversation_id))
+
+    def find_message(self, recipient_user_id: str, text: str, since_id: str | None = None) -> PostedReply | None:
+        """The brand's newest direct message to this user with this text,
+        read back to `since_id` (the post it answers) when given. Without
+        it an identical older message counts too: then a message may go
+        unsent, never twice."""
+        self._needs_user_context("looking for a direct message")
+        wanted = _normalised(text)
+        brand = self.brand_user_id()
+        conversation = partial(self.client.get_direct_message_events, participant_id=recipient_user_id)
+        for page in self._pages(conversation, "pagination_token", stop=partial(reaches, cursor=since_id),
+                                action="looking for a direct message", dm_event_fields=MESSAGE_FIELDS,
+                                event_types="MessageCreate", max_results=100, user_auth=True):
+            for event in page.get("data", []):
+                if is_older(event.get("id"), since_id):
+                    return None
+                if event.get("sender_id") == brand and _normalised(event.get("text", "")) == wanted:
+                    conversation_id = str(event.get("dm_conversation_id") or "")
+                    return PostedReply(external_id=str(event["id"]), url=message_url(conversation_id),
+                                       conversation_id=conversation_id or None)
+        return None
+
+    def _direct_messages(self, cursor: str | None) -> Batch:
+        """The brand's direct messages, sent and received, newer than
+        `cursor`. X offers no since_id here: pages are read newest first
+        until one reaches the cursor."""
+        self._needs_user_context("reading direct messages")
+        brand = self.brand_user_id()
+        pages = self._pages(self.client.get_direct_message_events, "pagination_token",
+                            stop=partial(reaches, cursor=cursor), action="reading direct messages",
+                            dm_event_fields=MESSAGE_FIELDS, event_types="MessageCreate", expansions=["sender_id"],
+                            user_fields=USER_FIELDS, max_results=_clamp(self.page_size, 1), user_auth=True)
+        return messages_batch(list(pages), cursor, brand)
+
+    def _needs_user_context(self, action: str) -> None:
+        if not self.user_auth:
+            raise ConnectorError(f"X allows {action} only with the account's OAuth 1.0a keys: "
+                                 f"{', '.join(OAUTH_KEYS)}", permanent=True, status=403)
+
     def brand_user_id(self) -> str:
         """The brand account's id, configured or asked of X once; every
         fetch needs it to recognise the brand's own posts. An app-only
@@ -159,14 +220,16 @@ class XConnector:
             self.handle = self.handle or response["data"].get("username")
         return self.user_id
 
-    def _pages(self, call: Callable[..., dict], token_name: str, **params) -> Iterator[dict]:
-        """Follow next_token up to max_pages, each page as X sent it."""
+    def _pages(self, call: Callable[..., dict], token_name: str, stop: Callable[[dict], bool] | None = None,
+               action: str = "reading posts", **params) -> Iterator[dict]:
+        """Follow next_token up to max_pages, or until `stop` says a page
+        is the last one needed; each page as X sent it."""
         token = None
         for _ in range(self.max_pages):
-            page = self._call("reading posts", call, **params, **({token_name: token} if token else {}))
+            page = self._call(action, call, **params, **({token_name: token} if token else {}))
             yield page
             token = page.get("meta", {}).get("next_token")
-            if not token:
+            if not token or (stop is not None and stop(page)):
                 return
         log.warning("X had more than %d pages of posts; the older ones are left out", self.max_pages)
 

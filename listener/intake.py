@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from config.settings import RoutingSettings, Settings
 from connectors.base import InboundPost
+from connectors.registry import can_message
 from listener.assignment import History, Roster, customer_histories, route
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.scoring import Score, Scorer, ScoringContext
@@ -282,19 +283,50 @@ class _BatchState:
                 .where(Mention.platform == platform, Mention.conversation_ref.in_(conversations))
                 .order_by(Ticket.created_at, Ticket.id))
         } if conversations else {}
+        self.awaiting_by_conversation: dict[str, Ticket] = {}
+        self.awaiting_by_customer: dict[int, Ticket] = {}
+        messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
+        if messages:
+            self._awaiting_direct_answers(platform, messages, customer_ids)
         self._roster: Roster | None = None
         self._incidents: list[Incident] | None = None
 
+    def _awaiting_direct_answers(self, platform: str, conversations: set[str], customer_ids: list[int]) -> None:
+        """The tickets whose follow-up went by direct message and awaits the
+        customer's answer, by the conversation it went into and by customer."""
+        for conversation, ticket in self.session.execute(
+                select(Reply.conversation_ref, Ticket).join(Ticket, Reply.ticket_id == Ticket.id)
+                .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
+                       Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
+                       Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
+                .order_by(Ticket.id)):
+            if conversation is not None:
+                self.awaiting_by_conversation[conversation] = ticket
+            self.awaiting_by_customer[ticket.customer_id] = ticket
+
     def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
-        """The ticket a post belongs to: the one whose answer it replies to,
-        else the customer's open ticket, else the customer's ticket from the
-        same conversation (even when resolved)."""
+        """The ticket a post belongs to: the one whose answer it replies to
+        (for a direct message, the one whose follow-up by direct message
+        awaits an answer in that conversation or from that customer), else
+        the customer's open ticket, else the customer's ticket from the same
+        conversation (even when resolved). Where the brand sends direct
+        messages itself (X), a direct-message conversation is the customer's
+        one conversation with the brand, whatever the subject, so it does not
+        tell which ticket a message is about."""
+        if post.kind == "direct_message":
+            awaiting = self.awaiting_by_conversation.get(post.conversation_id)
+            if awaiting is None or awaiting.customer_id != identity.customer_id:
+                awaiting = self.awaiting_by_customer.get(identity.customer_id)
+            if awaiting is not None:
+                return awaiting
         answered = self.answered.get(post.in_reply_to)
         if answered is not None and answered.customer_id == identity.customer_id:
             return answered
         ticket = self.open_tickets.get(identity.customer)
         if ticket is not None:
             return ticket
+        if post.kind == "direct_message" and can_message(post.platform):
+            return None
         return self.conversations.get((post.conversation_id, identity.customer_id))
 
     def identity_for(self, post: InboundPost) -> Identity:

@@ -40,15 +40,15 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
     channels = {ticket.id: reply_channel(session, settings, ticket) for ticket in incident.tickets}
     for channel in channels.values():
         if channel.can_reply and len(message) > channel.limit:
-            raise IncidentRefused(f"the update has {len(message)} characters; {channel.platform} allows "
-                                  f"{channel.limit}")
+            raise IncidentRefused(f"the update has {len(message)} characters; {channel.allows}")
     report = BroadcastReport()
     for ticket in incident.tickets:
         channel = channels[ticket.id]
         if not channel.can_reply:
             report.unreachable[ticket.id] = channel.why_not
             continue
-        queue_system_reply(session, ticket, message, "broadcast", f"incident:{incident.id}:{ticket.id}", now)
+        queue_system_reply(session, ticket, message, "broadcast", f"incident:{incident.id}:{ticket.id}", now,
+                           channel)
         report.queued.append(ticket.id)
     for ticket in incident.tickets:
         if ticket.is_open:

@@ -3,7 +3,8 @@ get a follow-up (the policy), its message, and the job that puts due
 follow-ups in the outbox and closes tickets whose customer never answered.
 
 A follow-up is an outbox reply like any other (sent at most once, retried
-safely); the listener reads the customer's answer to it."""
+safely), in the thread or, where the policy says and the platform allows,
+by direct message; the listener reads the customer's answer to it."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from config.settings import FollowupSettings, Settings
-from responder.channels import ReplyChannel, reply_channel
+from responder.channels import ReplyChannel, followup_channel, reply_channel
 from responder.outbox import queue_system_reply
 from responder.templates import fill_template
 from store.db import Database
@@ -46,7 +47,9 @@ def plan_followup(session: Session, ticket: Ticket, settings: Settings, now: dat
     ticket.followup_state = "scheduled"
     ticket.followup_due_at = now + timedelta(minutes=settings.followups.delay_minutes)
     ticket.followup_answer = None
-    record_event(session, ticket, "followup_scheduled", now, due_at=ticket.followup_due_at.isoformat())
+    channel, why_thread = followup_channel(session, settings, ticket)
+    record_event(session, ticket, "followup_scheduled", now, due_at=ticket.followup_due_at.isoformat(),
+                 channel=channel.kind, **_channel_reason(why_thread))
     return None
 
 
@@ -149,7 +152,7 @@ class FollowUps:
                 ticket.followup_due_at = None
                 record_event(session, ticket, "followup_cancelled", now, reason=why_not)
                 return "cancelled"
-            channel = reply_channel(session, self.settings, ticket)
+            channel, why_thread = followup_channel(session, self.settings, ticket)
             language = latest_language(ticket)
             body = fill_template(self.settings.followups.template_for(ticket.platform, language), ticket,
                                  ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)
@@ -160,7 +163,8 @@ class FollowUps:
                 record_event(session, ticket, "followup_failed", now, error=problem)
                 return None
             queue_system_reply(session, ticket, body, "followup",
-                               f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}", now)
+                               f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}", now, channel,
+                               **_channel_reason(why_thread))
             ticket.followup_due_at = now + timedelta(hours=self.settings.followups.answer_window_hours)
             return "queued"
 
@@ -192,5 +196,11 @@ def latest_language(ticket: Ticket) -> str | None:
 
 def _too_long(body: str, channel: ReplyChannel) -> str | None:
     if len(body) > channel.limit:
-        return f"the follow-up has {len(body)} characters; {channel.platform} allows {channel.limit}"
+        return f"the follow-up has {len(body)} characters; {channel.allows}"
     return None
+
+
+def _channel_reason(why_thread: str | None) -> dict[str, str]:
+    """An event's detail saying why a follow-up goes in the thread, when the
+    policy asked for a direct message."""
+    return {"channel_reason": why_thread} if why_thread else {}

@@ -1,7 +1,8 @@
 """The outbox: replies are queued by agents and sent by a job, each at most
-once. A reply is claimed with a compare-and-set before it is sent; a send
-whose outcome is unknown (the process died, the call timed out) is checked
-against the platform before it is tried again."""
+once, under the customer's post or by direct message to them. A reply is
+claimed with a compare-and-set before it is sent; a send whose outcome is
+unknown (the process died, the call timed out) is checked against the
+platform before it is tried again."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import OutboxSettings
 from connectors.base import Connector, ConnectorError, PostedReply
-from responder.channels import ReplyChannel, ReplyRefused
+from responder.channels import ReplyChannel, ReplyRefused, latest_mention
 from store.db import Database
 from store.events import record_event
 from store.models import Agent, Mention, Reply, Ticket
@@ -26,9 +27,11 @@ log = logging.getLogger(__name__)
 
 def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None, now: datetime,
                 idempotency_key: str | None = None, channel: ReplyChannel | None = None) -> Reply:
-    """Put a reply to the ticket's latest customer post in the outbox.
-    The same idempotency key returns the reply queued the first time."""
-    channel = channel or ReplyChannel.of(ticket.platform)
+    """Put a reply to the ticket's latest customer post in the outbox, by
+    the channel that post is answered in unless `channel` says. The same
+    idempotency key returns the reply queued the first time."""
+    mention = latest_mention(session, ticket)
+    channel = channel or _answering(ticket, mention)
     if idempotency_key:
         existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
         if existing is not None:
@@ -41,53 +44,59 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     if not channel.can_reply:
         raise ReplyRefused(channel.why_not)
     if len(body) > channel.limit:
-        raise ReplyRefused(f"the reply has {len(body)} characters; {ticket.platform} allows {channel.limit}")
+        raise ReplyRefused(f"the reply has {len(body)} characters; {channel.allows}")
     if not ticket.is_open:
         raise ReplyRefused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
-    mention = latest_mention(session, ticket)
     if mention is None:
         raise ReplyRefused(f"ticket {ticket.id} has no customer post to answer", status=409)
     reply = Reply(ticket=ticket, mention=mention, agent=agent, body=body, status="queued", attempts=0,
-                  idempotency_key=idempotency_key or None, created_at=now, next_attempt_at=now)
+                  channel=channel.kind, idempotency_key=idempotency_key or None, created_at=now,
+                  next_attempt_at=now)
     session.add(reply)
     session.flush()
     record_event(session, ticket, "reply_queued", now, actor=agent.email if agent else "system",
-                 mention=mention, reply_id=reply.id)
+                 mention=mention, reply_id=reply.id, channel=reply.channel)
     return reply
 
 
 def queue_system_reply(session: Session, ticket: Ticket, body: str, purpose: str, idempotency_key: str,
-                       now: datetime) -> Reply:
+                       now: datetime, channel: ReplyChannel | None = None, **detail) -> Reply:
     """Queue a message closeloop sends itself (a follow-up, an incident's
-    update) under the customer's latest post, whatever the ticket's status.
-    The key makes it once per occasion."""
+    update) to the customer's latest post, whatever the ticket's status, by
+    the channel that post is answered in unless `channel` says; `detail`
+    goes on the event. The key makes it once per occasion."""
     existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
     mention = latest_mention(session, ticket)
+    channel = channel or _answering(ticket, mention)
     reply = Reply(ticket=ticket, mention=mention, agent=None, purpose=purpose, body=body, status="queued",
-                  attempts=0, created_at=now, next_attempt_at=now, idempotency_key=idempotency_key)
+                  attempts=0, channel=channel.kind, created_at=now, next_attempt_at=now,
+                  idempotency_key=idempotency_key)
     session.add(reply)
     session.flush()
-    record_event(session, ticket, f"{purpose}_queued", now, mention=mention, reply_id=reply.id)
+    record_event(session, ticket, f"{purpose}_queued", now, mention=mention, reply_id=reply.id,
+                 channel=reply.channel, **detail)
     return reply
 
 
-def latest_mention(session: Session, ticket: Ticket) -> Mention | None:
-    """The customer's latest post on the ticket: the one a reply answers."""
-    return session.scalar(
-        select(Mention).where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc())
-    )
+def _answering(ticket: Ticket, mention: Mention | None) -> ReplyChannel:
+    return ReplyChannel.answering(mention) if mention is not None else ReplyChannel.of(ticket.platform)
 
 
 @dataclass(frozen=True)
 class Claim:
+    """A reply this worker won. A direct message goes to `recipient` (the
+    customer's user id on the platform); `in_reply_to` is the post it answers."""
+
     reply_id: int
     body: str
     in_reply_to: str
     platform: str
     account: str | None
     outcome_unknown: bool
+    channel: str = "thread"
+    recipient: str | None = None
 
 
 class Outbox:
@@ -145,19 +154,20 @@ class Outbox:
                 return None
             mention = reply.mention
             account = mention.source.credentials_ref if mention.source else None
-            return Claim(reply.id, reply.body, mention.external_id, mention.platform, account, outcome_unknown)
+            return Claim(reply.id, reply.body, mention.external_id, mention.platform, account, outcome_unknown,
+                         reply.channel, mention.identity.platform_user_id)
 
     def _deliver(self, claim: Claim) -> None:
         try:
             connector = self.connector_for(claim.account, claim.platform)
             posted = None
             if claim.outcome_unknown:
-                posted = connector.find_reply(claim.in_reply_to, claim.body)
+                posted = _find(connector, claim)
                 if posted is not None:
-                    log.info("reply %s was already on %s as %s; not posting again",
+                    log.info("reply %s was already on %s as %s; not sending again",
                              claim.reply_id, claim.platform, posted.external_id)
             if posted is None:
-                posted = connector.post_reply(claim.in_reply_to, claim.body)
+                posted = _send(connector, claim)
         except ConnectorError as error:
             self._record_failure(claim, error)
             return
@@ -174,6 +184,7 @@ class Outbox:
             reply.status = "sent"
             reply.platform_reply_id = posted.external_id
             reply.url = posted.url
+            reply.conversation_ref = posted.conversation_id
             reply.sent_at = now
             reply.last_error = None
             reply.next_attempt_at = None
@@ -181,7 +192,8 @@ class Outbox:
                 reply.ticket.record_response(now)
             record_event(session, reply.ticket, "replied" if reply.purpose == "answer" else f"{reply.purpose}_sent",
                          now, actor=reply.agent.email if reply.agent else "system",
-                         reply_id=reply.id, platform_reply_id=posted.external_id, url=posted.url)
+                         reply_id=reply.id, platform_reply_id=posted.external_id, url=posted.url,
+                         channel=reply.channel)
 
     def _record_failure(self, claim: Claim, error: ConnectorError) -> None:
         now = self.clock.now()
@@ -204,6 +216,18 @@ class Outbox:
             reply.status = "queued"
             reply.next_attempt_at = now + timedelta(seconds=delay)
             log.info("reply %s will be retried in %.0f s: %s", reply.id, delay, error.message)
+
+
+def _find(connector: Connector, claim: Claim) -> PostedReply | None:
+    if claim.channel == "direct_message":
+        return connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
+    return connector.find_reply(claim.in_reply_to, claim.body)
+
+
+def _send(connector: Connector, claim: Claim) -> PostedReply:
+    if claim.channel == "direct_message":
+        return connector.send_message(claim.recipient, claim.body)
+    return connector.post_reply(claim.in_reply_to, claim.body)
 
 
 def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime,

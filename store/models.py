@@ -31,6 +31,9 @@ ALERT_CHANNELS = ("web", "email", "slack")
 # Why a reply is sent: an agent's answer, a follow-up after resolution, an
 # incident's status update, a thank-you for praise.
 REPLY_PURPOSES = ("answer", "followup", "broadcast", "thanks")
+# Where a reply goes: under the customer's post, or by direct message to
+# the customer (X, where they wrote by one or a follow-up policy says so).
+REPLY_CHANNELS = ("thread", "direct_message")
 INCIDENT_STATUSES = ("open", "fixed")
 # The SLA policy of a thank-you's own closed ticket: no targets, and left
 # out of the response-time reports.
@@ -302,6 +305,7 @@ class Reply(Base):
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     purpose: Mapped[str] = mapped_column(String(20), default="answer", server_default="answer")
+    channel: Mapped[str] = mapped_column(String(20), default="thread", server_default="thread")
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -309,6 +313,9 @@ class Reply(Base):
     claimed_at: Mapped[datetime | None]
     platform_reply_id: Mapped[str | None] = mapped_column(String(100))
     url: Mapped[str | None] = mapped_column(String(1000))
+    # The direct-message conversation the platform put a message in: the
+    # customer's answer there is matched to this reply's ticket.
+    conversation_ref: Mapped[str | None] = mapped_column(String(100), index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
     idempotency_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime]
@@ -321,6 +328,7 @@ class Reply(Base):
     __table_args__ = (
         CheckConstraint(_in("status", REPLY_STATUSES), name="reply_status"),
         CheckConstraint(_in("purpose", REPLY_PURPOSES), name="reply_purpose"),
+        CheckConstraint(_in("channel", REPLY_CHANNELS), name="reply_channel"),
         Index("ix_replies_status_next", "status", "next_attempt_at"),
     )
 

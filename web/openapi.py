@@ -17,7 +17,8 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from config.settings import PLATFORMS
-from store.models import INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_STATUSES, ROLES, TICKET_STATUSES
+from store.models import (INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES, ROLES,
+                          TICKET_STATUSES)
 from store.outcomes import OUTCOME_GROUPINGS
 from store.reports import GROUPINGS
 from store.users import MAX_CAPACITY
@@ -132,8 +133,10 @@ SCHEMAS: dict[str, Schema] = {
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
                    polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
                    priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING)),
-    "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER, purpose=STRING, body=STRING,
-                 status=enum_of(REPLY_STATUSES), attempts=INTEGER, platform_reply_id=nullable(STRING),
+    "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER, purpose=STRING,
+                 channel={**enum_of(REPLY_CHANNELS), "description": "Under the customer's post (thread) or by "
+                          "direct message to the customer"},
+                 body=STRING, status=enum_of(REPLY_STATUSES), attempts=INTEGER, platform_reply_id=nullable(STRING),
                  url=nullable(STRING), last_error=nullable(STRING), created_at=TIME, sent_at=nullable(TIME)),
     "Event": obj(("kind", "actor", "at"), kind=STRING, actor=STRING, detail=ANY_OBJECT, at=TIME),
     "Incident": obj(("id", "title", "status"), id=INTEGER, title=STRING, status=enum_of(INCIDENT_STATUSES),

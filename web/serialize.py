@@ -102,6 +102,7 @@ def reply_json(reply: Reply) -> dict[str, Any]:
         "id": reply.id,
         "ticket_id": reply.ticket_id,
         "purpose": reply.purpose,
+        "channel": reply.channel,
         "body": reply.body,
         "status": reply.status,
         "attempts": reply.attempts,

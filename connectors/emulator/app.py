@@ -2,8 +2,10 @@
 and the platform-neutral control endpoints.
 
 A platform module (`x.py`, ...) in this package provides `PLATFORM`,
-`create_state(brand_handle, brand_name)` and `blueprints`; every such module
-is found and imported when the app is built."""
+`create_state(brand_handle, brand_name)` and `blueprints`; a module that adds
+endpoints to a platform (`x_messages.py`) provides `PLATFORM` and
+`blueprints` alone. Every such module is found and imported when the app is
+built."""
 
 from __future__ import annotations
 
@@ -225,7 +227,8 @@ def create_app(brand_handle: str = "acme", brand_name: str = "Acme") -> Flask:
     app.extensions["emulator"] = state
     app.register_blueprint(control)
     for module in platform_modules():
-        state.platforms[module.PLATFORM] = module.create_state(brand_handle, brand_name)
+        if hasattr(module, "create_state"):
+            state.platforms[module.PLATFORM] = module.create_state(brand_handle, brand_name)
         for blueprint in module.blueprints:
             app.register_blueprint(blueprint)
     return app
@@ -236,6 +239,6 @@ def platform_modules() -> list:
     modules = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         module = importlib.import_module(f"{__package__}.{info.name}")
-        if hasattr(module, "PLATFORM") and hasattr(module, "create_state"):
+        if hasattr(module, "PLATFORM") and hasattr(module, "blueprints"):
             modules.append(module)
     return modules

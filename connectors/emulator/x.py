@@ -1,6 +1,7 @@
 """X API v2 as the X connector uses it: the brand account, its mentions,
 recent search, a user's posts and posting a reply; plus the control
-endpoints under /_emulator/x/ that create, list and delete posts.
+endpoints under /_emulator/x/ that create, list and delete posts. Direct
+messages are kept here too; their endpoints are in x_messages.py.
 
 Like the real API it checks query parameters strictly (an unknown parameter
 or field is a 400), returns only the fields asked for and escapes &, < and >
@@ -31,7 +32,8 @@ HANDLE = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 NUMERIC_ID = re.compile(r"^[0-9]{1,19}$")
 TOKEN_PREFIX = "tk"
 RATE_WINDOW_SECONDS = 15 * 60
-RATE_LIMITS = {"me": 75, "mentions": 450, "search_recent": 450, "user_tweets": 1500, "create_tweet": 200}
+RATE_LIMITS = {"me": 75, "mentions": 450, "search_recent": 450, "user_tweets": 1500, "create_tweet": 200,
+               "send_direct_message": 200, "direct_message_events": 300, "conversation_events": 300}
 
 TWEET_FIELDS = frozenset({
     "article", "attachments", "author_id", "card_uri", "context_annotations", "conversation_id",
@@ -83,6 +85,8 @@ class User:
     name: str
     followers: int = 0
     verified: bool = False
+    # Whether the brand may send this user direct messages.
+    accepts_messages: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,23 @@ class Tweet:
     lang: str = "en"
 
 
+@dataclass(frozen=True)
+class DirectMessage:
+    id: str
+    conversation_id: str
+    sender_id: str
+    recipient_id: str
+    text: str
+    created_at: datetime
+
+
+def conversation_between(one: str, other: str) -> str:
+    """A one-to-one conversation's id, as X writes it: both user ids, lower first."""
+    return "-".join(sorted((one, other), key=int))
+
+
 class XState:
-    """Users and posts; handlers hold `lock` while they read or write."""
+    """Users, posts and direct messages; handlers hold `lock` while they read or write."""
 
     def __init__(self, brand_handle: str, brand_name: str):
         self.lock = threading.RLock()
@@ -107,21 +126,25 @@ class XState:
         self._users: dict[str, User] = {}
         self._handles: dict[str, str] = {}
         self._tweets: dict[str, Tweet] = {}
+        self._messages: list[DirectMessage] = []
         self._calls: dict[str, tuple[float, int]] = {}
         self.brand = self.user_for(brand_handle, brand_name)
 
-    def user_for(self, handle: str, name: str, followers: int = 0, verified: bool = False) -> User:
-        """The user with this handle (any case), created or brought up to date."""
+    def user_for(self, handle: str, name: str, followers: int = 0, verified: bool = False,
+                 accepts_messages: bool | None = None) -> User:
+        """The user with this handle (any case), created or brought up to
+        date; `accepts_messages` is left as it was when None."""
         with self.lock:
             user_id = self._handles.get(handle.lower())
             if user_id is None:
                 user_id = str(next(self._user_ids))
                 self._handles[handle.lower()] = user_id
                 self._users[user_id] = User(user_id, handle, name, followers, verified)
-            else:
-                user = self._users[user_id]
-                user.name, user.followers, user.verified = name, followers, verified
-            return self._users[user_id]
+            user = self._users[user_id]
+            user.name, user.followers, user.verified = name, followers, verified
+            if accepts_messages is not None:
+                user.accepts_messages = accepts_messages
+            return user
 
     def user(self, user_id: str) -> User | None:
         return self._users.get(user_id)
@@ -142,6 +165,18 @@ class XState:
             tweet = Tweet(tweet_id, text, author.id, utc_now(), conversation_id, in_reply_to, parent_author, lang)
             self._tweets[tweet_id] = tweet
             return tweet
+
+    def add_message(self, sender: User, recipient: User, text: str) -> DirectMessage:
+        """Ids come from the posts' sequence: X's ids are unique across both."""
+        with self.lock:
+            message = DirectMessage(str(next(self._tweet_ids)), conversation_between(sender.id, recipient.id),
+                                    sender.id, recipient.id, text, utc_now())
+            self._messages.append(message)
+            return message
+
+    def messages_oldest_first(self) -> list[DirectMessage]:
+        with self.lock:
+            return list(self._messages)
 
     def delete(self, tweet_id: str) -> bool:
         with self.lock:
@@ -316,6 +351,8 @@ def render_user(state: XState, user: User, fields: set[str]) -> dict:
                                  "tweet_count": state.tweet_count(user.id), "listed_count": 0}
     if "verified" in fields:
         out["verified"] = user.verified
+    if "receives_your_dm" in fields:
+        out["receives_your_dm"] = user.accepts_messages
     return out
 
 
@@ -556,33 +593,56 @@ def post_json(state: XState, tweet: Tweet) -> dict:
     }
 
 
+def customer_fields(state: XState, body: dict) -> dict | str:
+    """The `author` of a control request as `user_for`'s arguments, or
+    what is wrong with it. The brand cannot be one."""
+    author = body.get("author")
+    if not isinstance(author, dict):
+        return "author must be an object with handle, name and followers"
+    handle = author.get("handle")
+    if not isinstance(handle, str) or not HANDLE.match(handle):
+        return "author.handle must be 1 to 15 letters, digits or underscores"
+    if handle.lower() == state.brand.handle.lower():
+        return "author.handle is the brand's; the brand writes through the API (/2/...)"
+    name = author.get("name", handle)
+    if not isinstance(name, str) or not name.strip():
+        return "author.name must be a non-empty string"
+    followers = author.get("followers", 0)
+    if not isinstance(followers, int) or isinstance(followers, bool) or followers < 0:
+        return "author.followers must be a whole number, 0 or more"
+    verified = author.get("verified", False)
+    if not isinstance(verified, bool):
+        return "author.verified must be true or false"
+    accepts_messages = author.get("accepts_direct_messages")
+    if accepts_messages is not None and not isinstance(accepts_messages, bool):
+        return "author.accepts_direct_messages must be true or false"
+    return {"handle": handle, "name": name, "followers": followers, "verified": verified,
+            "accepts_messages": accepts_messages}
+
+
+def customer_writes(state: XState) -> tuple[dict, dict, str] | str:
+    """(body, customer, text) of a control call where a customer writes to
+    the brand, or what is wrong with it."""
+    body = json_body()
+    if body is None:
+        return "the body must be a JSON object"
+    customer = customer_fields(state, body)
+    if isinstance(customer, str):
+        return customer
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return "text must be a non-empty string"
+    return body, customer, text
+
+
 @control.post("/posts")
 def add_post():
     """A customer post mentioning the brand (prefixed with @brand when it does not)."""
-    body = json_body()
-    if body is None:
-        return control_error("the body must be a JSON object")
-    author = body.get("author")
-    if not isinstance(author, dict):
-        return control_error("author must be an object with handle, name and followers")
-    handle = author.get("handle")
-    if not isinstance(handle, str) or not HANDLE.match(handle):
-        return control_error("author.handle must be 1 to 15 letters, digits or underscores")
     state = x_state()
-    if handle.lower() == state.brand.handle.lower():
-        return control_error("author.handle is the brand's; the brand posts through POST /2/tweets")
-    name = author.get("name", handle)
-    if not isinstance(name, str) or not name.strip():
-        return control_error("author.name must be a non-empty string")
-    followers = author.get("followers", 0)
-    if not isinstance(followers, int) or isinstance(followers, bool) or followers < 0:
-        return control_error("author.followers must be a whole number, 0 or more")
-    verified = author.get("verified", False)
-    if not isinstance(verified, bool):
-        return control_error("author.verified must be true or false")
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return control_error("text must be a non-empty string")
+    written = customer_writes(state)
+    if isinstance(written, str):
+        return control_error(written)
+    body, customer, text = written
     in_reply_to = body.get("in_reply_to")
     if in_reply_to is not None and not isinstance(in_reply_to, str):
         return control_error("in_reply_to must be a post id (a string)")
@@ -594,7 +654,7 @@ def add_post():
     with state.lock:
         if in_reply_to is not None and state.tweet(in_reply_to) is None:
             return control_error(f"in_reply_to {in_reply_to!r} is not a known post")
-        tweet = state.add_tweet(state.user_for(handle, name, followers, verified), text, in_reply_to, lang)
+        tweet = state.add_tweet(state.user_for(**customer), text, in_reply_to, lang)
     return jsonify({"id": tweet.id}), 201
 
 

@@ -42,6 +42,7 @@ def test_an_existing_database_keeps_its_rows_and_its_replies_are_answers(tmp_pat
     database.migrate()
     with database.engine.connect() as connection:
         assert connection.execute(text("SELECT purpose, body FROM replies")).one() == ("answer", "Sorry!")
+        assert connection.execute(text("SELECT channel, conversation_ref FROM replies")).one() == ("thread", None)
         assert connection.execute(text("SELECT status, followup_state FROM tickets")).one() == ("resolved", None)
         assert connection.execute(text("SELECT contact_opt_out_at FROM customers")).scalar() is None
     database.dispose()

@@ -80,6 +80,22 @@ def test_it_limits_the_reply_box_to_the_platform_and_keys_each_render(world, cli
     assert idempotency_key_in(first) != idempotency_key_in(second)
 
 
+def test_a_customer_who_wrote_by_direct_message_is_answered_by_one_and_the_page_says_so(world, client):
+    ticket_id = world.ticket("Sent you my order number, where is it?", kind="direct_message")
+
+    form = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    client.post(f"/tickets/{ticket_id}/replies", data={"body": "Found it: it ships today."})
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+    assert "Your reply on x by direct message (up to 10000 characters" in form
+    assert 'maxlength="10000"' in form
+    [reply] = world.replies()
+    assert reply.channel == "direct_message"
+    assert '<span class="channel">by direct message</span>' in page
+    auth = {"Authorization": f"Bearer {world.token(world.client())}"}
+    assert world.client().get(f"/api/v1/replies/{reply.id}", headers=auth).get_json()["channel"] == "direct_message"
+
+
 def test_it_queues_a_reply_from_the_form(world, client, ada):
     ticket_id = world.ticket()
     key = idempotency_key_in(client.get(f"/tickets/{ticket_id}").get_data(as_text=True))

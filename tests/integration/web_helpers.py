@@ -47,7 +47,8 @@ class World:
     def ticket(self, text: str = "My order never arrived", *, due_in: float | None = 60, status: str = "new",
                priority: str = "normal", platform: str = "x", assignee_id: int | None = None,
                customer_id: int | None = None, handle: str = "sam", url: str = "https://x.example/sam/1",
-               opened_minutes_ago: float = 0, reasons: tuple[str, ...] = ("negative sentiment",)) -> int:
+               opened_minutes_ago: float = 0, reasons: tuple[str, ...] = ("negative sentiment",),
+               kind: str = "post") -> int:
         """A ticket with one customer post; `due_in` minutes until the first answer is due."""
         n = next(self._ids)
         now = self.clock.now()
@@ -66,7 +67,7 @@ class World:
                             assignment_reason="least busy agent" if assignee_id else None,
                             resolved_at=now if status == "resolved" else None,
                             created_at=opened, updated_at=opened)
-            session.add(Mention(platform=platform, external_id=f"m{n}", kind="post", identity=identity, text=text,
+            session.add(Mention(platform=platform, external_id=f"m{n}", kind=kind, identity=identity, text=text,
                                 url=url, created_at=opened, received_at=opened, sentiment="negative",
                                 polarity=-0.6, urgency=0.45, needs_response=True, priority=priority,
                                 topic="delivery", reasons=list(reasons), ticket=ticket))

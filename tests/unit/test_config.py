@@ -149,3 +149,21 @@ def test_a_follow_up_template_per_platform_falls_back_to_the_default():
         "default": "Hi {first_name}, sorted?", "reddit": "Hey u/{first_name}, did {ticket_ref} help?"}}})
     assert settings.followups.template_for("reddit").startswith("Hey u/")
     assert settings.followups.template_for("x") == "Hi {first_name}, sorted?"
+
+
+def test_the_follow_up_channel_is_the_thread_unless_set():
+    assert load_settings(env={}).followups.channel == "thread"
+    assert load_settings(env={}, overrides={"followups": {"channel": "direct_message"}}).followups.channel == (
+        "direct_message")
+
+
+def test_an_unknown_follow_up_channel_names_the_key_the_value_and_what_is_allowed(tmp_path):
+    path = write(tmp_path, '[followups]\nchannel = "sms"\n')
+    with pytest.raises(ConfigError, match=r"followups.channel = 'sms': Input should be 'thread' or 'direct_message'"):
+        load_settings(path, env={})
+
+
+def test_an_x_direct_messages_source_needs_no_target(tmp_path):
+    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "dms"\naccount = "a"\n'
+                           'kind = "direct_messages"\n')
+    assert load_settings(path, env={}).sources[0].kind == "direct_messages"

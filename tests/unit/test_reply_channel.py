@@ -1,5 +1,9 @@
+import pytest
+
 from config.settings import AccountSettings
-from connectors.registry import account_can_reply
+from connectors.base import ConnectorError
+from connectors.registry import account_can_reply, can_message
+from connectors.reviews import ReviewFeedConnector
 from responder.channels import ReplyChannel
 
 
@@ -16,3 +20,17 @@ def test_a_review_feed_can_reply_only_through_a_configured_reply_api():
 def test_a_channel_knows_its_platforms_length_limit():
     assert ReplyChannel.of("x").limit == 280
     assert "no reply API" in ReplyChannel.of("reviews", can_reply=False).why_not
+
+
+def test_only_x_can_send_direct_messages_with_its_own_limit():
+    assert [p for p in ("x", "facebook", "reddit", "reviews") if can_message(p)] == ["x"]
+    direct = ReplyChannel.direct("x")
+    assert (direct.kind, direct.limit, direct.allows) == ("direct_message", 10000, "x allows 10000 in a direct message")
+
+
+@pytest.mark.parametrize("method", ["send_message", "find_message"])
+def test_a_connector_without_direct_messages_refuses_them_for_good(method):
+    with pytest.raises(ConnectorError) as caught:
+        getattr(ReviewFeedConnector(), method)("u1", "Is it sorted?")
+    assert caught.value.permanent is True
+    assert "no direct messages on reviews" in caught.value.message
