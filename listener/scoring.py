@@ -86,7 +86,7 @@ class _Reading:
 
     @property
     def complaint_rule(self) -> bool:
-        return any(r.complaint and r.shift < 0 for r in self.rules)
+        return _complains(self.rules)
 
     @property
     def request(self) -> bool:
@@ -145,7 +145,7 @@ class Scorer:
         keywords = {}
         for name, phrase in self._keywords.find_all(words):
             keywords.setdefault(name, (name, phrase, self._keyword_weights[name]))
-        complaint = polarity < self.negative_below or any(r.complaint and r.shift < 0 for r in rules)
+        complaint = polarity < self.negative_below or _complains(rules)
         return _Reading(round(polarity, 3), strength, reasons, rules, tuple(keywords.values()),
                         self._topics.choose(words, text, complaint), bool(_QUESTION.search(text)),
                         bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words))
@@ -337,6 +337,10 @@ def _rule_reason(hit: RuleHit) -> str:
     if hit.urgency:
         reason += f", urgency +{hit.urgency:.2f}"
     return reason
+
+
+def _complains(rules: Sequence[RuleHit]) -> bool:
+    return any(r.complaint and r.shift < 0 for r in rules)
 
 
 def _topic_reason(choice: TopicChoice) -> list[str]:

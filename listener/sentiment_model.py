@@ -13,7 +13,6 @@ import json
 import math
 import os
 import tempfile
-import zlib
 from array import array
 from pathlib import Path
 
@@ -140,7 +139,7 @@ def load_model(path: str | os.PathLike = SHIPPED_MODEL) -> SentimentModel:
         return SentimentModel.from_dict(data)
     except FileNotFoundError:
         raise ModelFileError(f"no sentiment model at {str(path)!r}") from None
-    except (ValueError, KeyError, TypeError, zlib.error) as error:
+    except (ValueError, KeyError, TypeError, ModelFileError) as error:
         raise ModelFileError(f"{str(path)!r} is not a readable sentiment model: {error}") from None
 
 
