@@ -8,14 +8,10 @@ import sys
 
 import click
 
-from config import ConfigError, SystemClock, load_settings
-
-
-def _settings(ctx: click.Context):
-    try:
-        return load_settings(ctx.obj["config"])
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+from closeloop.cli_settings import settings_of
+from closeloop.score_commands import retrain, score
+from closeloop.simulate_command import simulate
+from config import SystemClock
 
 
 def _runtime(ctx: click.Context):
@@ -24,7 +20,7 @@ def _runtime(ctx: click.Context):
 
     from closeloop.runtime import Runtime
 
-    return Runtime(_settings(ctx), config_path=ctx.obj["config"] or os.environ.get("CLOSELOOP_CONFIG"))
+    return Runtime(settings_of(ctx), config_path=ctx.obj["config"] or os.environ.get("CLOSELOOP_CONFIG"))
 
 
 @click.group()
@@ -48,7 +44,7 @@ def migrate(ctx: click.Context) -> None:
     """Bring the database schema up to date."""
     from store.db import Database
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     Database(settings.database.url).migrate()
     click.echo("database is up to date")
 
@@ -66,7 +62,7 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     from store.db import Database
     from store.models import Agent
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     db = Database(settings.database.url)
     db.migrate()
     with db.transaction() as session:
@@ -157,7 +153,7 @@ def poll(ctx: click.Context, source: str | None) -> None:
     from listener.polling import sync_sources
     from store.models import Source
 
-    runtime = Runtime(_settings(ctx))
+    runtime = Runtime(settings_of(ctx))
     runtime.db.migrate()
     with runtime.db.transaction() as session:
         sync_sources(session, runtime.settings)
@@ -178,10 +174,6 @@ def poll(ctx: click.Context, source: str | None) -> None:
             click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
     sys.exit(1 if failed else 0)
 
-
-# These commands build on _settings above, so they are added last.
-from closeloop.score_commands import retrain, score  # noqa: E402
-from closeloop.simulate_command import simulate  # noqa: E402
 
 for command in (score, retrain, simulate):
     main.add_command(command)

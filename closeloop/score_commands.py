@@ -12,7 +12,7 @@ from typing import TextIO
 
 import click
 
-from closeloop.cli import _settings
+from closeloop.cli_settings import settings_of
 
 BATCH = 1000
 FORMATS = ("auto", "csv", "jsonl", "text")
@@ -35,7 +35,7 @@ def score(ctx: click.Context, file: TextIO, text_column: str, rating_column: str
     from listener.scoring import Scorer
     from listener.sentiment_model import trained_model_path
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     scorer = Scorer(settings.scoring, model_path=trained_model_path(settings))
     rows = read_rows(file, file_format, text_column, rating_column)
     started, done = time.monotonic(), 0
@@ -164,7 +164,7 @@ def retrain(ctx: click.Context, seed: int, data_dir: Path | None) -> None:
     from listener.training import DEFAULT_DATA_DIR, DataMissing
     from store.db import Database
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     target = trained_model_path(settings)
     if target is None:
         raise click.ClickException("set scoring.model_path: with a database server there is no data folder "

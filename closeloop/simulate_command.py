@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from closeloop.cli import _settings
+from closeloop.cli_settings import settings_of
 
 POLICY_TITLES = {"routing": "routing", "round_robin": "round-robin"}
 
@@ -63,7 +63,7 @@ def simulate(ctx: click.Context, arrivals_path: Path, agents: int, seniors: int 
         seniors = 1 if agents > 1 else 0
     if seniors > agents:
         raise click.BadParameter(f"{seniors} is more than --agents ({agents})", param_hint="--seniors")
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
         arrivals = read_arrivals(arrivals_path)
     except ArrivalsError as error:
