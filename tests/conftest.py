@@ -1,5 +1,6 @@
 """Shared fixtures: the database on SQLite and PostgreSQL, settings, a movable
-clock, the platform emulator, and a guard that fails any test trying to
+clock, the platform emulator, recorders of HTTP timeouts and sleeps (so no
+test needs to time anything), and a guard that fails any test trying to
 reach beyond this machine."""
 
 from __future__ import annotations
@@ -8,10 +9,12 @@ import ipaddress
 import os
 import shutil
 import socket
+import time
 import uuid
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, text
 
 from config import FrozenClock, load_settings
@@ -133,6 +136,34 @@ def emulator():
 
     with EmulatorServer(brand_handle="acme", brand_name="Acme") as server:
         yield server
+
+
+@pytest.fixture
+def http_timeouts(monkeypatch):
+    """The timeout of every HTTP call sent through requests, in order."""
+    timeouts = []
+    send = requests.adapters.HTTPAdapter.send
+
+    def recording_send(adapter, request, *args, **kwargs):
+        timeouts.append(kwargs.get("timeout"))
+        return send(adapter, request, *args, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", recording_send)
+    return timeouts
+
+
+@pytest.fixture
+def sleeps(monkeypatch):
+    """The seconds of every time.sleep call, in any thread; each still sleeps."""
+    slept = []
+    sleep = time.sleep
+
+    def recording_sleep(seconds):
+        slept.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", recording_sleep)
+    return slept
 
 
 @pytest.fixture

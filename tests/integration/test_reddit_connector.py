@@ -3,7 +3,6 @@ emulator cannot misbehave the right way, against recorded answers)."""
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import pytest
@@ -358,18 +357,17 @@ def test_it_waits_until_the_rate_limit_resets(emulator):
     assert caught.value.retry_after == 120
 
 
-def test_it_hands_back_a_spent_quota_instead_of_sleeping_through_it(emulator):
+def test_it_hands_back_a_spent_quota_instead_of_sleeping_through_it(emulator, sleeps):
     connector = warmed(emulator)
     add_fault(emulator, status=429, retry_after=300)
     with pytest.raises(ConnectorError):
         connector.fetch("mentions", "", None)
     calls = len(api_calls(emulator, ""))
-    started = time.monotonic()
 
     with pytest.raises(ConnectorError) as caught:
         connector.post_reply("t1_m0a0000", "Hello")
 
-    assert time.monotonic() - started < 1
+    assert sleeps == []
     assert 290 < caught.value.retry_after <= 300
     assert len(api_calls(emulator, "")) == calls
 
@@ -387,15 +385,15 @@ def test_it_reports_a_server_error_as_transient_after_one_attempt(emulator, stat
     assert len(api_calls(emulator, "/search")) == 1
 
 
-def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator):
+def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator, http_timeouts):
     connector = warmed(emulator, timeout=1.0)
     add_fault(emulator, status="timeout", seconds=3)
-    started = time.monotonic()
+    http_timeouts.clear()
 
     with pytest.raises(ConnectorError) as caught:
         connector.fetch("mentions", "", None)
 
-    assert time.monotonic() - started < 2.5
+    assert http_timeouts == [1.0]
     assert caught.value.permanent is False
     assert "did not answer within 1 s" in caught.value.message
 

@@ -209,13 +209,14 @@ def test_it_waits_as_long_as_retry_after_says(emulator):
 
 
 def test_it_reads_retry_after_given_as_an_http_date():
-    reset = time.time() + 300
+    before = time.time()
+    reset = int(before) + 300
     headers = {"Retry-After": time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(reset))}
 
     with pytest.raises(ConnectorError) as caught:
         replaying(429, b"slow down", headers).fetch("feed", "/feed.rss", None)
 
-    assert 290 <= caught.value.retry_after <= 301
+    assert reset - time.time() <= caught.value.retry_after <= reset - before
 
 
 def test_it_waits_a_minute_when_a_rate_limit_has_no_retry_after():
@@ -275,15 +276,15 @@ def test_it_reports_a_feed_that_is_gone_as_permanent():
     assert caught.value.status == 410
 
 
-def test_it_gives_up_quickly_on_a_feed_that_does_not_answer(emulator):
+def test_it_gives_up_quickly_on_a_feed_that_does_not_answer(emulator, http_timeouts):
     add_fault(emulator, status="timeout", seconds=3)
     connector = connector_for(emulator, timeout=1.0)
-    started = time.monotonic()
+    http_timeouts.clear()
 
     with pytest.raises(ConnectorError) as caught:
         connector.fetch("feed", "/reviews/feed.xml", None)
 
-    assert time.monotonic() - started < 2.5
+    assert http_timeouts == [1.0]
     assert caught.value.permanent is False
     assert "did not answer within 1 s" in caught.value.message
 
