@@ -6,7 +6,7 @@ labelled data beside TextBlob alone and VADER alone, and how fast it is.
 - Customer care (customer-care/airline_dev.csv): 3-class accuracy and
   macro-F1, precision and recall of negative posts, and topic accuracy
   against the crowd's `negativereason` (posts with a known reason, mapped
-  to the default taxonomy by `training.REASON_TOPICS`). The care models
+  to the default taxonomy by `training.examples.REASON_TOPICS`). The care models
   (sentiment and topic) were trained on the tuning part (a fixed, seeded
   70%) and their settings chosen by cross-validation on it; the held-out
   30% was used for neither. The held-out figures are also given for the
@@ -38,15 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from config import load_settings  # noqa: E402
 from listener.scoring import Scorer  # noqa: E402
 from listener.sentiment_model import SHIPPED_MODEL  # noqa: E402
-from listener.training import (  # noqa: E402
+from training.examples import (  # noqa: E402
     CARE_FILE,
     DEFAULT_DATA_DIR,
     REASON_TOPICS,
     Example,
     care_examples,
-    figures,
     held_out_split,
 )
+from training.figures import figures  # noqa: E402
 
 SCORERS = ("care", "vader", "textblob")
 # Crowd labels with less agreement than this are close to a coin toss

@@ -158,11 +158,16 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
 @click.pass_context
 def retrain(ctx: click.Context, seed: int, data_dir: Path | None) -> None:
     """Refit the sentiment model from the labelled data and the team's
-    corrections; keep it only if it does no worse on the held-out posts."""
-    from listener.retraining import retrain_model
+    corrections; keep it only if it does no worse on the held-out posts.
+    Needs the train extra: pip install 'closeloop[train]'."""
+    from training import missing_libraries
+
+    if problem := missing_libraries():
+        raise click.ClickException(problem)
     from listener.sentiment_model import trained_model_path
-    from listener.training import DEFAULT_DATA_DIR, DataMissing
     from store.db import Database
+    from training.examples import DEFAULT_DATA_DIR, DataMissing
+    from training.retrain import retrain_model
 
     settings = settings_of(ctx)
     target = trained_model_path(settings)

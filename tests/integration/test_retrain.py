@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from closeloop.cli import main
-from listener.retraining import correction_examples
 from listener.sentiment_model import LABELS, SentimentModel, load_model, save_model
 from store.models import Correction, Customer, Identity, Mention
+from training.retrain import correction_examples
 
 CARE_POSTS = {
     "negative": ["my parcel never arrived and nobody answers", "still waiting for the refund, awful",
@@ -114,7 +114,7 @@ def test_the_same_seed_retrains_the_same_model(config, sqlite_db, clock, data_di
 
 
 def test_it_keeps_the_current_model_when_the_new_one_is_worse(config, sqlite_db, data_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr("listener.retraining.train", lambda examples, seed: always_positive())
+    monkeypatch.setattr("training.retrain.train", lambda examples, seed: always_positive())
     result = retrain(config, "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     assert "kept the current model: the retrained one does worse" in result.output
@@ -125,6 +125,13 @@ def test_it_says_where_it_looked_for_missing_data(config, tmp_path):
     result = retrain(config, "--data-dir", str(tmp_path / "nowhere"))
     assert result.exit_code != 0
     assert "no labelled customer-care posts at" in result.output and "pass --data-dir" in result.output
+
+
+def test_it_says_what_to_install_when_the_training_libraries_are_missing(config, monkeypatch):
+    monkeypatch.setattr("training.find_spec", lambda name: None if name == "sklearn" else object())
+    result = retrain(config)
+    assert result.exit_code == 1
+    assert result.output == "Error: training needs scikit-learn: pip install 'closeloop[train]'\n"
 
 
 def test_the_latest_correction_of_a_post_is_the_one_used(sqlite_db, clock):
@@ -162,7 +169,7 @@ def test_topic_corrections_teach_the_topic_model(config, sqlite_db, clock, data_
 
 def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, data_dir, tmp_path, monkeypatch):
     add_corrections(sqlite_db, clock, TOPIC_CORRECTIONS)
-    monkeypatch.setattr("listener.retraining.train", lambda examples, seed: always_positive())
+    monkeypatch.setattr("training.retrain.train", lambda examples, seed: always_positive())
     result = retrain(config, "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     assert "the retrained topic model does no worse" in result.output

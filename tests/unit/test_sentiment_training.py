@@ -6,15 +6,9 @@ from config import load_settings
 from listener.lexicons import vader
 from listener.scoring import Scorer
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, load_model, save_model, trained_model_path
-from listener.training import (
-    Example,
-    care_examples,
-    correction_example,
-    evaluate,
-    figures,
-    held_out_split,
-    train,
-)
+from training.examples import Example, care_examples, correction_example, held_out_split
+from training.figures import evaluate, figures
+from training.fit import train
 
 SAMPLE = [Example(text, label) for label, texts in {
     "negative": ["my parcel never arrived and nobody answers", "still waiting for the refund, awful",

@@ -11,17 +11,10 @@ from listener.phrases import words_of
 from listener.sentiment_model import load_model, save_model
 from listener.topic_model import TopicModel
 from listener.topics import TopicChooser
-from listener.training import (
-    Example,
-    held_out_split,
-    shipped_topic_examples,
-    topic_correction_example,
-    topic_examples,
-    train,
-    train_topics,
-)
 from listener.weights import ModelFileError
 from tests.unit.test_sentiment_training import SAMPLE
+from training.examples import Example, held_out_split, shipped_topic_examples, topic_correction_example, topic_examples
+from training.fit import train, train_topics
 
 TAXONOMY = {
     "billing": ("refund*", "charged", "fee"),

@@ -1,6 +1,6 @@
 """Rebuild the shipped sentiment and topic models from the shared labelled data:
 
-    .venv/bin/python -m listener.build_model [--seed 0] [--data-dir ../shared/data]
+    .venv/bin/python -m training.build_model [--seed 0] [--data-dir ../shared/data]
 
 The fit is seeded, so the same data and seed give the same file. The model
 sees only the tuning part of the customer-care posts; the held-out part is
@@ -10,10 +10,12 @@ learns from the tuning posts whose complaint reason maps to a topic."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from listener.sentiment_model import SHIPPED_MODEL, save_model
-from listener.training import DEFAULT_DATA_DIR, shipped_examples, shipped_topic_examples, train, train_topics
+from training import missing_libraries
+from training.examples import DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_topic_examples
 
 
 def main() -> None:
@@ -21,9 +23,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     args = parser.parse_args()
-    examples, _ = shipped_examples(args.data_dir)
+    if problem := missing_libraries():
+        sys.exit(problem)
+    from training.fit import train, train_topics  # only now: it imports those libraries
+
+    try:
+        examples, _ = shipped_examples(args.data_dir)
+        topic_examples, _ = shipped_topic_examples(args.data_dir)
+    except DataMissing as error:
+        sys.exit(f"{error}; pass --data-dir")
     model = train(examples, seed=args.seed)
-    model.topics = train_topics(shipped_topic_examples(args.data_dir)[0], seed=args.seed)
+    model.topics = train_topics(topic_examples, seed=args.seed)
     save_model(model, SHIPPED_MODEL)
     print(f"wrote {SHIPPED_MODEL} ({SHIPPED_MODEL.stat().st_size / 1024:,.0f} KiB) from {model.info['examples']}, "
           f"topics from {model.topics.info['examples']}")

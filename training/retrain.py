@@ -18,19 +18,17 @@ from sqlalchemy.orm import Session
 from config.settings import ScoringSettings
 from listener.scoring import Scorer
 from listener.sentiment_model import save_model
-from listener.training import (
+from store.models import Correction, Mention
+from training.examples import (
     Example,
-    Figures,
     correction_example,
-    evaluate,
     held_out_split,
     shipped_examples,
     shipped_topic_examples,
     topic_correction_example,
-    train,
-    train_topics,
 )
-from store.models import Correction, Mention
+from training.figures import Figures, evaluate
+from training.fit import train, train_topics
 
 
 @dataclass(frozen=True)
