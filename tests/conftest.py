@@ -166,12 +166,20 @@ def sleeps(monkeypatch):
     return slept
 
 
-@pytest.fixture
-def shared_data():
-    """The shared labelled data (../shared/data), which CI must have."""
-    if not (SHARED_DATA / "customer-care" / "airline_dev.csv").exists():
-        reason = f"the shared labelled data is not at {SHARED_DATA}"
+def pytest_runtest_setup(item):
+    """A test marked shared_data is skipped without the shared labelled
+    data (../shared/data), and fails without it in CI, which must have it."""
+    needed = SHARED_DATA / "customer-care" / "airline_dev.csv"
+    if item.get_closest_marker("shared_data") and not needed.exists():
+        reason = f"needs the shared labelled data: {needed} is missing"
         if IN_CI:
             pytest.fail(reason + " (CI must have it)")
         pytest.skip(reason)
+
+
+@pytest.fixture
+def shared_data(request):
+    """Where the shared labelled data is, for tests marked shared_data."""
+    if request.node.get_closest_marker("shared_data") is None:
+        pytest.fail("a test that reads the shared labelled data is marked @pytest.mark.shared_data")
     return SHARED_DATA

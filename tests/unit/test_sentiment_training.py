@@ -109,12 +109,14 @@ def test_figures_count_macro_f1_and_the_negative_class():
     assert result.macro_f1 == pytest.approx((2 / 3 + 2 / 3 + 1) / 3)
 
 
+@pytest.mark.shared_data
 def test_the_shipped_model_was_fitted_without_the_held_out_posts(shared_data):
     tuning, held_out = held_out_split(care_examples(shared_data))
     assert load_model().info["examples"]["care"] == len(tuning)
     assert len(held_out) == 818
 
 
+@pytest.mark.shared_data
 def test_the_scorer_keeps_its_held_out_macro_f1_and_negative_recall(shared_data):
     """The met targets, and a floor under negative precision, which is
     below its target (0.85) and must not slip further."""

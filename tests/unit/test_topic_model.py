@@ -160,6 +160,7 @@ def test_topics_split_into_held_out_parts_per_topic():
     assert len(held_out) == 6 and not set(held_out) & set(tuning)
 
 
+@pytest.mark.shared_data
 def test_the_shipped_topic_model_knows_the_care_topics_and_was_fitted_without_the_held_out_posts(shared_data):
     training, held_out = shipped_topic_examples(shared_data)
     model = load_model().topics
