@@ -1,10 +1,11 @@
 # Two commands: `make demo` and `make test`. Both create .venv when missing.
+# `make soak` runs the minutes-long soak that `make test` leaves out.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test soak install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+soak: $(STAMP)
+	$(BIN)/python -m pytest -m soak
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

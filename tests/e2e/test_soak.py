@@ -5,6 +5,7 @@ is posted exactly once, under the right post. Replies settle within a
 minute or so after the faults end: a throttled Facebook call says to wait
 a whole minute, and the outbox waits.
 
+It runs only when asked for (`make soak`, or pytest's `-m soak`);
 CLOSELOOP_SOAK_SECONDS sets the duration (default 120)."""
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ def reply_to_new_tickets(runtime, stop: threading.Event) -> None:
         stop.wait(1)
 
 
+@pytest.mark.soak
 @pytest.mark.timeout(SOAK_SECONDS + 300)
 def test_everything_is_stored_once_and_answered_once_while_a_fifth_of_calls_fail(service, emulator):
     feeder = DemoFeeder(emulator.url, random.Random(7),
