@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import FrozenClock, load_settings  # noqa: E402
-from connectors.x import batch_from_pages  # noqa: E402
+from connectors.x.parse import batch_from_pages  # noqa: E402
 from listener.intake import Intake  # noqa: E402
 from listener.scoring import Scorer  # noqa: E402
 from store.accounts import create_agent  # noqa: E402

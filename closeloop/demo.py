@@ -123,7 +123,8 @@ DEMO_MINUTES = {
 
 
 def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port: int = 25):
-    from connectors.emulator import facebook, reddit
+    from connectors.facebook import emulator as facebook
+    from connectors.reddit import emulator as reddit
 
     return load_settings(env={}, overrides={
         "database": {"url": database_url},
@@ -251,7 +252,7 @@ class DemoFeeder:
     def _page_post(self) -> str:
         """The brand's own page post that Facebook comments go under."""
         if self.page_post is None:
-            from connectors.emulator.facebook import PAGE_ID
+            from connectors.facebook.emulator import PAGE_ID
 
             self.page_post = self._control("facebook", {
                 "kind": "post", "author": {"name": "Acme", "id": PAGE_ID},

@@ -8,10 +8,10 @@ from connectors.base import Connector
 from connectors.budget import RequestBudget, mount_budget
 
 CONNECTORS = {
-    "x": "connectors.x:XConnector",
-    "facebook": "connectors.facebook:FacebookConnector",
-    "reddit": "connectors.reddit:RedditConnector",
-    "reviews": "connectors.reviews:ReviewFeedConnector",
+    "x": "connectors.x.connector:XConnector",
+    "facebook": "connectors.facebook.connector:FacebookConnector",
+    "reddit": "connectors.reddit.connector:RedditConnector",
+    "reviews": "connectors.reviews.connector:ReviewFeedConnector",
 }
 
 # Longest reply each platform accepts, in characters.

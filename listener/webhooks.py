@@ -13,7 +13,7 @@ from sqlalchemy import select
 from config.clock import Clock
 from config.settings import AccountSettings, ConfigError, Settings
 from connectors.base import MalformedPayload
-from connectors.facebook import SubscriptionRefused, parse_webhook, signature_is_valid, verify_subscription
+from connectors.facebook.webhook import SubscriptionRefused, parse_webhook, signature_is_valid, verify_subscription
 from listener.intake import IngestReport, Intake
 from store.db import Database
 from store.models import Source

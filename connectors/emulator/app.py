@@ -1,11 +1,12 @@
 """The emulator's Flask app: shared state, injected faults, the request log
 and the platform-neutral control endpoints.
 
-A platform module (`x.py`, ...) in this package provides `PLATFORM`,
-`create_state(brand_handle, brand_name)` and `blueprints`; a module that adds
-endpoints to a platform (`x_messages.py`) provides `PLATFORM` and
-`blueprints` alone. Every such module is found and imported when the app is
-built."""
+A platform's part is the `emulator` module of its folder
+(`connectors/x/emulator.py`, ...), or a module of this package (`slack.py`):
+it provides `PLATFORM`, `create_state(brand_handle, brand_name)` and
+`blueprints`. A module that adds endpoints to a platform
+(`connectors/x/emulator_messages.py`) provides `PLATFORM` and `blueprints`
+alone. Every such module is found and imported when the app is built."""
 
 from __future__ import annotations
 
@@ -235,10 +236,17 @@ def create_app(brand_handle: str = "acme", brand_name: str = "Acme") -> Flask:
 
 
 def platform_modules() -> list:
-    package = importlib.import_module(__package__)
-    modules = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{__package__}.{info.name}")
-        if hasattr(module, "PLATFORM") and hasattr(module, "blueprints"):
-            modules.append(module)
-    return modules
+    """The modules of this package and the `emulator*` modules of each
+    platform folder beside it that provide a platform's part."""
+    names = _modules_of(__package__)
+    parent = __package__.rpartition(".")[0]
+    for folder in pkgutil.iter_modules(importlib.import_module(parent).__path__):
+        package = f"{parent}.{folder.name}"
+        if folder.ispkg and package != __package__:
+            names += [name for name in _modules_of(package) if name.rpartition(".")[2].startswith("emulator")]
+    modules = [importlib.import_module(name) for name in sorted(names)]
+    return [m for m in modules if hasattr(m, "PLATFORM") and hasattr(m, "blueprints")]
+
+
+def _modules_of(package: str) -> list[str]:
+    return [f"{package}.{info.name}" for info in pkgutil.iter_modules(importlib.import_module(package).__path__)]

@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from closeloop.demo import DemoFeeder, demo_settings
 from closeloop.runtime import Runtime
-from connectors.reviews import site_review_id
+from connectors.reviews.connector import site_review_id
 from store.accounts import create_agent
 from store.models import Mention, Reply
 from tests.e2e.conftest import wait_for

@@ -10,7 +10,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from connectors.facebook import parse_webhook, signature_is_valid
+from connectors.facebook.webhook import parse_webhook, signature_is_valid
 
 PAGE_ID = "1010"
 TOKEN = {"access_token": "page-token"}

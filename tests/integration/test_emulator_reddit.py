@@ -7,7 +7,7 @@ import requests
 from prawcore.rate_limit import RateLimiter
 
 from connectors.emulator import EmulatorServer
-from connectors.emulator.reddit import CLIENT_ID, CLIENT_SECRET, PASSWORD
+from connectors.reddit.emulator import CLIENT_ID, CLIENT_SECRET, PASSWORD
 
 APP = (CLIENT_ID, CLIENT_SECRET)
 

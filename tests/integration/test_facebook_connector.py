@@ -12,9 +12,9 @@ import requests
 from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
-from connectors.facebook import FacebookConnector
+from connectors.facebook.connector import FacebookConnector
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "facebook" / "fixtures"
 PAGE_ID = "1010"
 TOKEN = "page-access-token-value"
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from config import load_settings
-from connectors.emulator.facebook import DEFAULT_APP_SECRET, PAGE_ID
+from connectors.facebook.emulator import DEFAULT_APP_SECRET, PAGE_ID
 from listener.polling import sync_sources
 from store.models import Mention, Ticket
 from web import create_app

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from connectors.base import ConnectorError
-from connectors.x import XConnector
+from connectors.x.connector import XConnector
 from responder.outbox import retry_reply
 from store.models import Reply, Ticket
 from tests.integration.followup_helpers import COMPLAINT, Loop

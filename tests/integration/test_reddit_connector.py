@@ -11,10 +11,10 @@ import requests
 from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
-from connectors.emulator.reddit import CLIENT_ID, CLIENT_SECRET, PASSWORD
-from connectors.reddit import RedditConnector
+from connectors.reddit.emulator import CLIENT_ID, CLIENT_SECRET, PASSWORD
+from connectors.reddit.connector import RedditConnector
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reddit" / "fixtures"
 CREDENTIALS = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "username": "acme", "password": PASSWORD}
 
 

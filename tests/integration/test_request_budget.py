@@ -87,7 +87,7 @@ def test_a_source_over_its_budget_backs_off_and_stores_nothing_half_read(db, set
 
 @pytest.mark.parametrize("platform", ["reddit", "reviews"])
 def test_a_spent_budget_keeps_its_wait_through_every_client_library(emulator, platform):
-    from connectors.emulator import reddit as reddit_emulator
+    from connectors.reddit import emulator as reddit_emulator
 
     credentials = {
         "reddit": {"client_id": reddit_emulator.CLIENT_ID, "client_secret": reddit_emulator.CLIENT_SECRET,

@@ -12,9 +12,9 @@ import requests
 from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
-from connectors.reviews import ReviewFeedConnector, site_review_id
+from connectors.reviews.connector import ReviewFeedConnector, site_review_id
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reviews"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reviews" / "fixtures"
 FEEDS = ["/reviews/feed.xml", "/reviews/feed.atom", "/reviews/feed.json"]
 REPLY_URL = "/reviews/{review_id}/replies"
 NO_REPLY_API = "has no reply API: answer on the site and record how you answered"

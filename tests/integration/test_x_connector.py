@@ -11,9 +11,9 @@ import requests
 from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
-from connectors.x import XConnector
+from connectors.x.connector import XConnector
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "x" / "fixtures"
 BRAND_ID = "1600000000000000001"
 OAUTH = {"consumer_key": "consumer-key", "consumer_secret": "consumer-secret-value",
          "access_token": f"{BRAND_ID}-access-token", "access_token_secret": "access-secret-value"}

@@ -7,7 +7,7 @@ import requests
 
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
-from connectors.x import XConnector
+from connectors.x.connector import XConnector
 from tests.integration.test_x_connector import BRAND_ID, add_fault, add_post, api_calls, connector_for
 
 

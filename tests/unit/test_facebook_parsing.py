@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from connectors.base import MalformedPayload
-from connectors.facebook_parse import batch_from, parse_comment, parse_post, parse_rating
+from connectors.facebook.parse import batch_from, parse_comment, parse_post, parse_rating
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "facebook" / "fixtures"
 PAGE_ID = "108800000000001"
 POST_ID = "108800000000001_122110000000000304"
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from connectors.base import MalformedPayload
-from connectors.reddit_parse import (CURSOR_MAX_LENGTH, id_number, listing_children, matches_query, oldest_first,
+from connectors.reddit.parse import (CURSOR_MAX_LENGTH, id_number, listing_children, matches_query, oldest_first,
                                      parse_children, parse_thing, rate_limit_wait, read_search_cursor,
                                      search_cursor)
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reddit"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reddit" / "fixtures"
 BRAND = "acme"
 
 

@@ -3,7 +3,7 @@ import pytest
 from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.registry import account_can_reply, can_message
-from connectors.reviews import ReviewFeedConnector
+from connectors.reviews.connector import ReviewFeedConnector
 from responder.channels import ReplyChannel
 
 

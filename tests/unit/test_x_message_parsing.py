@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from connectors.base import MalformedPayload
-from connectors.x_messages import messages_batch, parse_message_event, reaches
+from connectors.x.messages import messages_batch, parse_message_event, reaches
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "x" / "fixtures"
 BRAND_ID = "1600000000000000001"
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from connectors.base import MalformedPayload
-from connectors.x import batch_from_pages, parse_tweet
+from connectors.x.parse import batch_from_pages, parse_tweet
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "x" / "fixtures"
 BRAND_ID = "1600000000000000001"
 
 

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
-from .app import control_error, emulator, iso_time, json_body, utc_now
+from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
 
 PLATFORM = "reviews"
 REVIEW_NS = "https://example.com/ns/review/1.0"

@@ -5,7 +5,7 @@ filtered by keywords; replies posted as the brand user (a script app).
 Listings are read with `Reddit.request`, which returns Reddit's JSON as it
 came: praw's model objects would fail a whole page on one malformed item,
 and the parsing stays a pure function over the documented shapes
-(`connectors.reddit_parse`). Replies go through praw's models.
+(`connectors.reddit.parse`). Replies go through praw's models.
 
 prawcore logs URLs, query parameters and form fields at DEBUG, never
 credentials or tokens: its loggers are left as they are."""
@@ -27,7 +27,7 @@ from prawcore.const import ACCESS_TOKEN_PATH
 from prawcore.sessions import RetryStrategy
 
 from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
-from connectors.reddit_parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
+from connectors.reddit.parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
                                      matches_query, oldest_first, parse_children, rate_limit_wait,
                                      read_search_cursor, search_cursor)
 

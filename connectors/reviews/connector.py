@@ -1,6 +1,6 @@
 """Review feeds: the RSS 2.0, Atom or JSON feed of reviews that a review
 site or app store publishes, downloaded with requests and read by
-`connectors.reviews_parse` (feedparser for RSS and Atom). Most feeds have
+`connectors.reviews.parse` (feedparser for RSS and Atom). Most feeds have
 no reply API; an account may name one with the `reply_url` credential."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
-from connectors.reviews_parse import batch_since, parse_document
+from connectors.reviews.parse import batch_since, parse_document
 
 DEFAULT_RETRY_AFTER = 60.0
 FEED_KEY_LENGTH = 8

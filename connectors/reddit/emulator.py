@@ -26,7 +26,7 @@ from typing import Callable
 
 from flask import Blueprint, jsonify, request
 
-from .app import control_error, emulator, iso_time, json_body
+from connectors.emulator.app import control_error, emulator, iso_time, json_body
 
 PLATFORM = "reddit"
 CLIENT_ID = "emulator-client-id"

@@ -32,7 +32,7 @@ import requests
 from flask import Blueprint, jsonify, request
 from werkzeug.routing import BaseConverter
 
-from .app import control_error, emulator, iso_time, is_number, json_body, utc_now
+from connectors.emulator.app import control_error, emulator, iso_time, is_number, json_body, utc_now
 
 PLATFORM = "facebook"
 PAGE_ID = "1010"

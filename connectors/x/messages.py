@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from config.clock import parse_utc
 from connectors.base import Author, Batch, InboundPost, MalformedPayload, SkippedItem
+from connectors.x.parse import users_of
 
 MESSAGE_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id"]
 
@@ -73,8 +74,7 @@ def messages_batch(pages: list[dict], cursor: str | None, brand_user_id: str | N
     skipped: list[SkippedItem] = []
     newest = int(cursor) if cursor and cursor.isdigit() else 0
     for page in pages:
-        included = page.get("includes", {}).get("users", [])
-        users = {u["id"]: u for u in included if isinstance(u, dict) and "id" in u}
+        users = users_of(page)
         for raw in page.get("data", []):
             event_id = raw.get("id") if isinstance(raw, dict) else None
             if is_older(event_id, cursor):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .app import control_error, iso_time, json_body
-from .x import (
+from connectors.emulator.app import control_error, iso_time, json_body
+from connectors.x.emulator import (
     APP_ONLY_FORBIDDEN,
     TWEET_FIELDS,
     USER_FIELDS,

@@ -1,8 +1,6 @@
 """Facebook pages through facebook-sdk's GraphAPI: visitor posts on the page,
 comments on the page's recent posts and page recommendations, polled by
-created_time; replies are comments. Also the pure functions the webhook
-endpoint needs: the subscription handshake, the signature check and the
-parsing of a delivery.
+created_time; replies are comments (webhooks: `connectors.facebook.webhook`).
 
 facebook-sdk logs nothing, but it puts the token in the query string, which
 urllib3 logs at DEBUG and requests quotes in its errors: the session here
@@ -23,10 +21,9 @@ from typing import Any
 import facebook
 import requests
 
-from connectors.base import (Batch, ConnectorError, InboundPost, MalformedPayload, NoDirectMessages, PostedReply,
-                             SkippedItem)
-from connectors.facebook_parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_feed_change,
-                                       parse_post, parse_rating, utc_time)
+from connectors.base import Batch, ConnectorError, NoDirectMessages, PostedReply
+from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_post, parse_rating,
+                                       utc_time)
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +42,6 @@ PERMISSIONS_FIX = ("grant the app pages_read_engagement and pages_read_user_cont
                    "pages_manage_engagement (replying), then generate a new page access token")
 DELETED = "the post was deleted or is not visible"
 GONE_WORDS = ("does not exist", "error finding the requested")
-
-
-class SubscriptionRefused(ValueError):
-    """A webhook subscription handshake that must not be answered."""
 
 
 class _UnexpectedAnswer(Exception):
@@ -263,67 +256,6 @@ class FacebookConnector(NoDirectMessages):
             raise ConnectorError(f"Facebook did not answer within {self.timeout:g} s while {action}") from None
         except requests.RequestException as error:
             raise ConnectorError(f"Facebook could not be reached while {action}: {error}") from None
-
-
-def verify_subscription(params: Mapping[str, str], verify_token: str) -> str:
-    """The hub.challenge to answer a webhook subscription handshake with."""
-    mode = params.get("hub.mode")
-    if mode != "subscribe":
-        raise SubscriptionRefused(f"hub.mode must be 'subscribe', not {mode!r}")
-    if not verify_token:
-        raise SubscriptionRefused("this Facebook account has no verify_token to check the subscription against")
-    given = params.get("hub.verify_token") or ""
-    if not hmac.compare_digest(given.encode(), verify_token.encode()):
-        raise SubscriptionRefused("hub.verify_token does not match the account's verify_token")
-    challenge = params.get("hub.challenge")
-    if not challenge:
-        raise SubscriptionRefused("hub.challenge is missing")
-    return challenge
-
-
-def signature_is_valid(raw_body: bytes, header: str | None, app_secret: str) -> bool:
-    """Whether X-Hub-Signature-256 is the HMAC-SHA256 of the raw body with the app secret."""
-    if not app_secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected.encode(), header[len("sha256="):].strip().lower().encode())
-
-
-def parse_webhook(payload: dict, page_id: str) -> tuple[list[InboundPost], list[SkippedItem]]:
-    """The posts, comments and ratings of a page delivery's `feed` changes,
-    oldest first, and what could not be read. Raises MalformedPayload when
-    the payload is not a page delivery at all."""
-    if not isinstance(payload, dict) or payload.get("object") != "page":
-        found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
-        raise MalformedPayload(f"not a page webhook delivery (object is {found!r})")
-    entries = payload.get("entry")
-    if not isinstance(entries, list):
-        raise MalformedPayload("the page webhook delivery has no entry list")
-    posts: list[InboundPost] = []
-    skipped: list[SkippedItem] = []
-    for entry in entries:
-        changes = entry.get("changes", []) if isinstance(entry, dict) else None
-        if not isinstance(changes, list):
-            skipped.append(SkippedItem(raw=entry, reason="an entry must be an object with a changes list"))
-            continue
-        if entry.get("id") != page_id:
-            skipped.append(SkippedItem(raw=entry, reason=f"entry for page {entry.get('id')!r}, not {page_id}"))
-            continue
-        for change in changes:
-            field = change.get("field") if isinstance(change, dict) else None
-            if not isinstance(field, str):
-                skipped.append(SkippedItem(raw=change, reason="a change must be an object with a field"))
-                continue
-            if field not in ("feed", "ratings"):
-                continue
-            try:
-                post = parse_feed_change(change.get("value"), page_id)
-            except MalformedPayload as error:
-                skipped.append(SkippedItem(raw=change, reason=str(error)))
-                continue
-            if post is not None:
-                posts.append(post)
-    return sorted(posts, key=lambda p: p.created_at), skipped
 
 
 def retry_after_from(headers: Mapping[str, str]) -> float | None:

@@ -1,7 +1,7 @@
 """X API v2 as the X connector uses it: the brand account, its mentions,
 recent search, a user's posts and posting a reply; plus the control
 endpoints under /_emulator/x/ that create, list and delete posts. Direct
-messages are kept here too; their endpoints are in x_messages.py.
+messages are kept here too; their endpoints are in emulator_messages.py.
 
 Like the real API it checks query parameters strictly (an unknown parameter
 or field is a 400), returns only the fields asked for and escapes &, < and >
@@ -22,7 +22,7 @@ from typing import Callable
 
 from flask import Blueprint, jsonify, request
 
-from .app import control_error, emulator, iso_time, json_body, utc_now
+from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
 
 PLATFORM = "x"
 FIRST_TWEET_ID = 1900000000000000001

@@ -1,0 +1,3 @@
+"""Facebook pages: the connector through facebook-sdk, the parsing of Graph
+objects and webhook deliveries, its part of the emulator and recorded
+payloads (`fixtures/`)."""
