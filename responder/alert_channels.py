@@ -20,16 +20,9 @@ from slack_sdk.webhook import WebhookClient
 from config.clock import Clock
 from config.secrets import resolve_secret
 from config.settings import AlertSettings
+from responder.delivery import DeliveryError, retry_after_seconds
 
 SLACK_SECTION_LIMIT = 3000
-
-
-class DeliveryError(Exception):
-    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None):
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -114,16 +107,6 @@ def check_slack_answer(status: int, body: str, headers: Mapping[str, str]) -> No
     if status == 429:
         raise DeliveryError(detail, retry_after=retry_after_seconds(headers))
     raise DeliveryError(detail, permanent=400 <= status < 500)
-
-
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                return None
-    return None
 
 
 class EmailChannel:

@@ -1,6 +1,7 @@
 """The alert outbox: Slack and email alerts to staff, queued by
-`store.alerts.queue_alerts`, are delivered by a job that claims each one
-with a compare-and-set, as the reply outbox does, and records the outcome.
+`store.alerts.queue_alerts`, are delivered by the delivery machine, which
+claims each one with a compare-and-set, as for replies, and records the
+outcome.
 
 Unlike a reply, an alert may at worst be sent twice. The claim is a lease:
 an alert left `sending` (the process died mid-send, or the outcome could not
@@ -21,7 +22,8 @@ from sqlalchemy import or_, select, update
 from config.clock import Clock
 from config.secrets import resolve_secret
 from config.settings import AlertSettings, TeamSettings
-from responder.alert_channels import DeliveryError, EmailChannel, Message, SlackChannel, WebChannel
+from responder.alert_channels import EmailChannel, Message, SlackChannel, WebChannel
+from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store.db import Database
 from store.models import Alert
 
@@ -31,124 +33,97 @@ log = logging.getLogger(__name__)
 # round trips of timeout_seconds each, so the lease grows with the timeout.
 MIN_LEASE_SECONDS = 300
 LEASE_TIMEOUTS = 10
+# The wait between attempts doubles from backoff_seconds up to this.
+MAX_BACKOFF_SECONDS = 3600
 
 
 @dataclass(frozen=True)
 class Claim:
     alert_id: int
     channel: str
-    attempts: int
     message: Message
 
 
 class AlertOutbox:
+    """The staff alerts' outbox: one alert a claim, sent by the delivery machine."""
+
     def __init__(self, db: Database, settings: AlertSettings, clock: Clock,
                  slack_url_for: Callable[[str], str]):
+        lease = timedelta(seconds=max(MIN_LEASE_SECONDS, LEASE_TIMEOUTS * settings.timeout_seconds))
+        self.machine = DeliveryMachine("alert", AlertQueue(db, settings.base_url, lease),
+                                       AlertSender(settings, clock, slack_url_for),
+                                       Backoff(settings.backoff_seconds, MAX_BACKOFF_SECONDS), clock,
+                                       max_attempts=settings.max_attempts)
+
+    def send_due(self, limit: int = 50) -> int:
+        """Deliver up to `limit` due alerts; returns how many were handled.
+        Never raises: it runs in the scheduler, so whatever goes wrong is
+        logged and, where it can be, recorded on the alert."""
+        return self.machine.send_due(limit).tried
+
+
+class AlertQueue:
+    def __init__(self, db: Database, base_url: str, lease: timedelta):
         self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.lease = timedelta(seconds=max(MIN_LEASE_SECONDS, LEASE_TIMEOUTS * settings.timeout_seconds))
+        self.base_url = base_url
+        self.lease = lease
+
+    def due(self, now: datetime, limit: int) -> list[int]:
+        return self.db.ids_to_claim(
+            select(Alert.id).where(due(now)).order_by(Alert.next_attempt_at, Alert.id).limit(limit))
+
+    def claim(self, alert_id: int, now: datetime, limit: int) -> list[Attempt[Claim]]:
+        """Mark the alert as being sent until the lease runs out, if no
+        other worker claimed it first. While it is `sending`, its
+        next_attempt_at is when the lease runs out."""
+        with self.db.transaction() as session:
+            alert = session.get(Alert, alert_id)
+            if alert is None:
+                return []
+            status, attempts = alert.status, alert.attempts
+            if not won(session, update(Alert)
+                       .where(Alert.id == alert_id, due(now), Alert.status == status, Alert.attempts == attempts)
+                       .values(status="sending", attempts=Alert.attempts + 1, next_attempt_at=now + self.lease)):
+                return []
+            message = Message(alert.id, alert.recipient, alert.subject, alert.body,
+                              absolute_link(self.base_url, alert.link), alert.created_at)
+            return [Attempt(Claim(alert.id, alert.channel, message), attempts, outcome_unknown=status == "sending")]
+
+    def record(self, attempt: Attempt[Claim], outcome: Outcome[None], now: datetime) -> bool:
+        """A sent alert is recorded whoever holds the claim now: it did
+        arrive. A failure only by the attempt that still holds the claim."""
+        with self.db.transaction() as session:
+            if outcome.status == "sent":
+                session.execute(update(Alert).where(Alert.id == attempt.work.alert_id)
+                                .values(status="sent", sent_at=now, next_attempt_at=None, last_error=None)
+                                .execution_options(synchronize_session=False))
+                return True
+            alert = session.get(Alert, attempt.work.alert_id)
+            if alert is None or alert.status != "sending" or alert.attempts != outcome.failures:
+                log.info("alert %s: attempt %d failed after its claim ran out: %s",
+                         attempt.work.alert_id, outcome.failures, outcome.error)
+                return False
+            alert.status = outcome.status
+            alert.last_error = outcome.error
+            alert.next_attempt_at = outcome.next_attempt_at
+            return True
+
+
+class AlertSender(Sender[Claim, None]):
+    def __init__(self, settings: AlertSettings, clock: Clock, slack_url_for: Callable[[str], str]):
         self.channels = {
             "web": WebChannel(),
             "slack": SlackChannel(slack_url_for, settings.timeout_seconds),
             "email": EmailChannel(settings, clock),
         }
 
-    def send_due(self, limit: int = 50) -> int:
-        """Deliver up to `limit` due alerts; returns how many were handled.
-        Never raises: it runs in the scheduler, so whatever goes wrong is
-        logged and, where it can be, recorded on the alert."""
-        try:
-            alert_ids = self._due_alert_ids(limit)
-        except Exception:
-            log.exception("cannot look for alerts to send")
-            return 0
-        handled = 0
-        for alert_id in alert_ids:
-            try:
-                claim = self._claim(alert_id)
-                if claim is not None:
-                    self._deliver(claim)
-                    handled += 1
-            except Exception:
-                log.exception("alert %s could not be handled", alert_id)
-        return handled
-
-    def _due_alert_ids(self, limit: int) -> list[int]:
-        return self.db.ids_to_claim(
-            select(Alert.id).where(due(self.clock.now())).order_by(Alert.next_attempt_at, Alert.id).limit(limit))
-
-    def _claim(self, alert_id: int) -> Claim | None:
-        """Mark the alert as being sent until the lease runs out, if no
-        other worker claimed it first. While it is `sending`, its
-        next_attempt_at is when the lease runs out."""
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            alert = session.get(Alert, alert_id)
-            if alert is None:
-                return None
-            won = session.execute(
-                update(Alert)
-                .where(Alert.id == alert_id)
-                .where(due(now))
-                .where(Alert.status == alert.status)
-                .where(Alert.attempts == alert.attempts)
-                .values(status="sending", attempts=Alert.attempts + 1, next_attempt_at=now + self.lease)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1
-            if not won:
-                return None
-            message = Message(alert.id, alert.recipient, alert.subject, alert.body,
-                              absolute_link(self.settings.base_url, alert.link), alert.created_at)
-            return Claim(alert.id, alert.channel, alert.attempts + 1, message)
-
-    def _deliver(self, claim: Claim) -> None:
-        try:
-            channel = self.channels.get(claim.channel)
-            if channel is None:
-                raise DeliveryError(f"unknown channel {claim.channel!r}", permanent=True)
-            channel.send(claim.message)
-        except DeliveryError as error:
-            self._record_failure(claim, error)
-            return
-        except Exception as error:  # a bug must not stop the outbox
-            log.exception("sending alert %s failed unexpectedly", claim.alert_id)
-            self._record_failure(claim, DeliveryError(f"unexpected error: {error}"))
-            return
-        self._record_sent(claim)
-
-    def _record_sent(self, claim: Claim) -> None:
-        """Recorded whoever holds the claim now: the alert did arrive."""
-        with self.db.transaction() as session:
-            session.execute(
-                update(Alert)
-                .where(Alert.id == claim.alert_id)
-                .values(status="sent", sent_at=self.clock.now(), next_attempt_at=None, last_error=None)
-                .execution_options(synchronize_session=False)
-            )
-
-    def _record_failure(self, claim: Claim, error: DeliveryError) -> None:
-        """Recorded only by the attempt that still holds the claim."""
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            alert = session.get(Alert, claim.alert_id)
-            if alert is None or alert.status != "sending" or alert.attempts != claim.attempts:
-                log.info("alert %s: attempt %d failed after its claim ran out: %s",
-                         claim.alert_id, claim.attempts, error.message)
-                return
-            alert.last_error = error.message
-            if error.permanent or alert.attempts >= self.settings.max_attempts:
-                alert.status = "failed"
-                alert.next_attempt_at = None
-                log.warning("alert %s to %s %s failed: %s", alert.id, alert.channel, alert.recipient,
-                            error.message)
-                return
-            delay = self.settings.backoff_seconds * 2 ** (alert.attempts - 1)
-            if error.retry_after:
-                delay = max(delay, error.retry_after)
-            alert.status = "queued"
-            alert.next_attempt_at = now + timedelta(seconds=delay)
-            log.info("alert %s will be retried in %.0f s: %s", alert.id, delay, error.message)
+    def send(self, claim: Claim) -> None:
+        """Neither Slack nor a mail server can be asked whether an alert
+        arrived: one whose outcome is unknown is sent again."""
+        channel = self.channels.get(claim.channel)
+        if channel is None:
+            raise DeliveryError(f"unknown channel {claim.channel!r}", permanent=True)
+        channel.send(claim.message)
 
 
 def due(now: datetime):

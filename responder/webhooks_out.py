@@ -21,7 +21,8 @@ import hashlib
 import hmac
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -33,18 +34,17 @@ from sqlalchemy.orm import Session, joinedload
 from config.clock import Clock
 from config.secrets import resolve_secret
 from config.settings import ConfigError, Settings, WebhookSettings
-from responder.alert_channels import retry_after_seconds
+from responder.delivery import (Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender,
+                                retry_after_seconds, won)
 from store.db import Database
 from store.models import Event, Ticket, WebhookCursor
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-# Backoff doubles from BACKOFF_SECONDS up to MAX_BACKOFF_SECONDS. No jitter:
-# one sender posts to each endpoint, one request at a time.
+# The wait after a failure doubles from BACKOFF_SECONDS up to MAX_BACKOFF_SECONDS.
 BACKOFF_SECONDS = 10
 MAX_BACKOFF_SECONDS = 3600
-MAX_RETRY_AFTER_SECONDS = 86400
 # A sender claims an endpoint for this long and renews the claim after each
 # delivery, so it only has to outlast one request.
 MIN_CLAIM_SECONDS = 60
@@ -61,11 +61,19 @@ class Delivery:
     body: bytes
 
 
-class DeliveryFailed(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.message = message
-        self.retry_after = retry_after
+@dataclass(frozen=True)
+class Post:
+    """One event for one endpoint, as claimed. While it is sent the cursor
+    stands at `expected`; it moves to `on_success` once the event arrived
+    and to `on_failure` (past the unsubscribed events before it) when it
+    did not. The claim ends with the `last` post of a batch."""
+
+    endpoint: WebhookSettings
+    delivery: Delivery
+    expected: int
+    on_failure: int
+    on_success: int
+    last: bool = False
 
 
 class WebhookSender:
@@ -74,58 +82,51 @@ class WebhookSender:
     some events twice."""
 
     def __init__(self, db: Database, settings: Settings, clock: Clock, session: requests.Session | None = None):
-        self.db = db
         self.settings = settings
-        self.clock = clock
-        self.http = session or requests.Session()
-        self.timeout = settings.alerts.timeout_seconds
-        self.claim = timedelta(seconds=max(MIN_CLAIM_SECONDS, CLAIM_TIMEOUTS * self.timeout))
+        timeout = settings.alerts.timeout_seconds
+        self.cursors = EndpointCursors(db, timedelta(seconds=max(MIN_CLAIM_SECONDS, CLAIM_TIMEOUTS * timeout)),
+                                       lambda: self.settings.webhooks)
+        poster = WebhookPoster(session or requests.Session(), timeout, clock)
+        self.machine = DeliveryMachine("webhook", self.cursors, poster, Backoff(BACKOFF_SECONDS, MAX_BACKOFF_SECONDS),
+                                       clock)
 
     def send_due(self, limit: int = BATCH_SIZE) -> int:
         """Send each due endpoint up to `limit` new events; returns how many
         arrived. Never raises: it runs in the scheduler."""
-        delivered = 0
-        for endpoint in self.settings.webhooks:
-            if not endpoint.enabled:
-                continue
-            try:
-                delivered += self._send_to(endpoint, limit)
-            except Exception:
-                log.exception("webhook %s: sending failed unexpectedly", endpoint.name)
-        return delivered
+        return self.machine.send_due(limit).sent
 
-    def _send_to(self, endpoint: WebhookSettings, limit: int) -> int:
-        position = self._claim(endpoint.name)
-        if position is None:
-            return 0
-        try:
-            secret = resolve_secret(endpoint.secret, key=f"webhooks.{endpoint.name}.secret")
-        except ConfigError as error:
-            self._record_failure(endpoint.name, position, position, DeliveryFailed(str(error)))
-            return 0
-        delivered = 0
-        passed = position  # every event up to here was delivered or is of a kind not subscribed to
-        for delivery in self._deliveries_after(position, limit):
-            if delivery.kind in endpoint.events:
-                try:
-                    self._post(endpoint, secret, delivery)
-                except DeliveryFailed as error:
-                    self._record_failure(endpoint.name, position, passed, error)
-                    return delivered
-                delivered += 1
-                if not self._advance(endpoint.name, position, delivery.event_id):
-                    log.info("webhook %s: another sender moved the cursor; stopping here", endpoint.name)
-                    return delivered
-                position = delivery.event_id
-            passed = delivery.event_id
-        self._release(endpoint.name, position, passed)
-        return delivered
 
-    def _claim(self, name: str) -> int | None:
-        """The cursor's position when there are new events and the endpoint
-        is due; it is then claimed (next_attempt_at is when the claim runs
-        out). A new endpoint's cursor starts at the newest event."""
-        now = self.clock.now()
+class EndpointCursors:
+    """The work of each enabled endpoint is the events after its cursor, in
+    order; the first that fails ends the batch and the endpoint backs off
+    on its own, without holding up the others. It is never given up on:
+    only an admin disabling the endpoint stops it."""
+
+    def __init__(self, db: Database, lease: timedelta, endpoints: Callable[[], Iterable[WebhookSettings]]):
+        self.db = db
+        self.lease = lease
+        self.endpoints = endpoints
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        return [endpoint.name for endpoint in self.endpoints() if endpoint.enabled]
+
+    def claim(self, name: str, now: datetime, limit: int) -> list[Attempt[Post]]:
+        endpoint = next((e for e in self.endpoints() if e.name == name), None)
+        claimed = self._claim(name, now) if endpoint is not None else None
+        if claimed is None:
+            return []
+        position, failures = claimed
+        posts, passed = plan(endpoint, position, self._deliveries_after(position, limit))
+        if not posts:
+            self._move(name, position, {"last_event_id": passed, "failures": 0, "last_error": None,
+                                        "next_attempt_at": None})
+        return [Attempt(post, failures if n == 0 else 0) for n, post in enumerate(posts)]
+
+    def _claim(self, name: str, now: datetime) -> tuple[int, int] | None:
+        """The cursor's position and failures in a row, when there are new
+        events and the endpoint is due; it is then claimed (next_attempt_at
+        is when the claim runs out). A new endpoint's cursor starts at the
+        newest event."""
         try:
             with self.db.transaction() as session:
                 cursor = session.get(WebhookCursor, name, with_for_update=True)
@@ -136,45 +137,40 @@ class WebhookSender:
                 if newest <= cursor.last_event_id or not (cursor.next_attempt_at is None
                                                           or cursor.next_attempt_at <= now):
                     return None
-                cursor.next_attempt_at = now + self.claim
-                return cursor.last_event_id
+                cursor.next_attempt_at = now + self.lease
+                return cursor.last_event_id, cursor.failures
         except IntegrityError:  # another sender created the cursor first
             return None
 
-    def _advance(self, name: str, expected: int, event_id: int) -> bool:
-        """Move the cursor to a delivered event and renew the claim, unless
-        another sender moved it meanwhile."""
-        now = self.clock.now()
-        values = {"last_event_id": event_id, "failures": 0, "last_error": None, "last_sent_at": now,
-                  "next_attempt_at": now + self.claim}
-        return self._move(name, expected, values)
-
-    def _release(self, name: str, expected: int, passed: int) -> None:
-        self._move(name, expected, {"last_event_id": passed, "failures": 0, "last_error": None,
-                                    "next_attempt_at": None})
+    def record(self, attempt: Attempt[Post], outcome: Outcome[None], now: datetime) -> bool:
+        """Move the cursor past a delivered event and renew the claim (or
+        end it, after the last), unless another sender moved the cursor
+        meanwhile; after a failure, back off and start again at the event
+        that failed."""
+        post = attempt.work
+        name = post.endpoint.name
+        if outcome.status == "sent":
+            values = {"last_event_id": post.on_success, "failures": 0, "last_error": None, "last_sent_at": now,
+                      "next_attempt_at": None if post.last else now + self.lease}
+            if self._move(name, post.expected, values):
+                return True
+            log.info("webhook %s: another sender moved the cursor; stopping here", name)
+            return False
+        with self.db.transaction() as session:
+            cursor = session.get(WebhookCursor, name, with_for_update=True)
+            if cursor is None or cursor.last_event_id != post.expected:
+                return False
+            cursor.failures = outcome.failures
+            cursor.last_event_id = post.on_failure
+            cursor.next_attempt_at = outcome.next_attempt_at
+            cursor.last_error = outcome.error
+            return True
 
     def _move(self, name: str, expected: int, values: dict) -> bool:
         with self.db.transaction() as session:
-            return session.execute(
-                update(WebhookCursor)
-                .where(WebhookCursor.endpoint == name, WebhookCursor.last_event_id == expected)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1
-
-    def _record_failure(self, name: str, expected: int, passed: int, error: DeliveryFailed) -> None:
-        """Back off; the next attempt starts again at the event that failed."""
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            cursor = session.get(WebhookCursor, name, with_for_update=True)
-            if cursor is None or cursor.last_event_id != expected:
-                return
-            cursor.failures += 1
-            delay = backoff_seconds(cursor.failures) if error.retry_after is None else error.retry_after
-            cursor.last_event_id = passed
-            cursor.next_attempt_at = now + timedelta(seconds=delay)
-            cursor.last_error = error.message
-        log.warning("webhook %s: %s; next attempt in %.0f s", name, error.message, delay)
+            return won(session, update(WebhookCursor)
+                       .where(WebhookCursor.endpoint == name, WebhookCursor.last_event_id == expected)
+                       .values(**values))
 
     def _deliveries_after(self, position: int, limit: int) -> list[Delivery]:
         with self.db.transaction() as session:
@@ -199,7 +195,37 @@ class WebhookSender:
         except OperationalError:
             return None
 
-    def _post(self, endpoint: WebhookSettings, secret: str, delivery: Delivery) -> None:
+
+def plan(endpoint: WebhookSettings, position: int, deliveries: list[Delivery]) -> tuple[list[Post], int]:
+    """The posts of the subscribed events after `position`, and where the
+    cursor ends once they all arrived (past every event read)."""
+    posts: list[Post] = []
+    held = passed = position  # every event up to `passed` was delivered or is not subscribed to
+    for delivery in deliveries:
+        if delivery.kind in endpoint.events:
+            posts.append(Post(endpoint, delivery, expected=held, on_failure=passed, on_success=delivery.event_id))
+            held = delivery.event_id
+        passed = delivery.event_id
+    if posts:
+        posts[-1] = replace(posts[-1], on_success=passed, last=True)
+    return posts, passed
+
+
+class WebhookPoster(Sender[Post, None]):
+    """Every failure is worth trying again: a receiver that refuses today
+    may be fixed tomorrow."""
+
+    def __init__(self, http: requests.Session, timeout: float, clock: Clock):
+        self.http = http
+        self.timeout = timeout
+        self.clock = clock
+
+    def send(self, post: Post) -> None:
+        endpoint, delivery = post.endpoint, post.delivery
+        try:
+            secret = resolve_secret(endpoint.secret, key=f"webhooks.{endpoint.name}.secret")
+        except ConfigError as error:
+            raise DeliveryError(str(error)) from None
         timestamp = str(int(self.clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
@@ -213,14 +239,14 @@ class WebhookSender:
             response = self.http.post(endpoint.url, data=delivery.body, headers=headers, timeout=self.timeout,
                                       allow_redirects=False)
         except requests.Timeout:
-            raise DeliveryFailed(f"{where} did not answer within {self.timeout:g} s") from None
+            raise DeliveryError(f"{where} did not answer within {self.timeout:g} s") from None
         except requests.RequestException as error:
-            raise DeliveryFailed(f"cannot reach {where} ({type(error).__name__})") from None
+            raise DeliveryError(f"cannot reach {where} ({type(error).__name__})") from None
         if not 200 <= response.status_code < 300:
             answer = " ".join(response.text.split())[:ERROR_BODY_CHARS]
-            retry_after = retry_after_seconds(response.headers) if response.status_code == 429 else None
-            raise DeliveryFailed(f"{where} answered {response.status_code} {answer}".rstrip(),
-                                 None if retry_after is None else min(retry_after, MAX_RETRY_AFTER_SECONDS))
+            raise DeliveryError(f"{where} answered {response.status_code} {answer}".rstrip(),
+                                retry_after=retry_after_seconds(response.headers)
+                                if response.status_code == 429 else None)
 
 
 def read_deliveries(session: Session, position: int, limit: int) -> list[Delivery]:
@@ -259,10 +285,6 @@ def contiguous_prefix(position: int, deliveries: list[Delivery]) -> list[Deliver
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
-
-
-def backoff_seconds(failures: int) -> float:
-    return min(MAX_BACKOFF_SECONDS, BACKOFF_SECONDS * 2 ** min(failures - 1, 20))
 
 
 def iso_utc(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from config.settings import AlertSettings, TeamSettings
 from responder.alerts import AlertOutbox, slack_webhook_for
+from responder.delivery import JITTER
 from store.alerts import Recipient, queue_alerts
 from store.db import Database
 from store.models import Alert
@@ -34,6 +35,12 @@ def alert_settings(smtp, **changes):
                   base_url="https://closeloop.example/", smtp_host=smtp.host, smtp_port=smtp.port,
                   smtp_from="alerts@acme.example")
     return AlertSettings(**{**values, **changes})
+
+
+def backoff_after(failures):
+    """The shortest wait after that many failures in a row: backoff_seconds
+    doubled each time, less the most the jitter takes off."""
+    return timedelta(seconds=10 * 2 ** (failures - 1) * (1 - JITTER))
 
 
 def hooks(emulator):
@@ -172,8 +179,9 @@ def test_it_retries_a_slack_500_after_the_backoff_and_then_posts_once(db, clock,
     waiting = alert(db, alert_id)
     assert (waiting.status, waiting.attempts) == ("queued", 1)
     assert waiting.last_error == "Slack answered 500 internal_error"
-    assert waiting.next_attempt_at == clock.now() + timedelta(seconds=10)
-    clock.advance(seconds=9)
+    wait = waiting.next_attempt_at - clock.now()
+    assert backoff_after(1) <= wait <= timedelta(seconds=10)
+    clock.advance(seconds=wait.total_seconds() - 1)
     assert outbox.send_due() == 0
     clock.advance(seconds=1)
     assert outbox.send_due() == 1
@@ -190,7 +198,7 @@ def test_it_retries_an_smtp_451_after_the_backoff_and_then_emails_once(db, clock
     waiting = alert(db, alert_id)
     assert (waiting.status, waiting.last_error) == ("queued", "the mail server answered 451 4.3.0 Mailbox busy")
     assert smtp.messages == []
-    clock.advance(seconds=9)
+    clock.advance(seconds=(waiting.next_attempt_at - clock.now()).total_seconds() - 1)
     assert outbox.send_due() == 0
     clock.advance(seconds=1)
     assert outbox.send_due() == 1
@@ -254,7 +262,9 @@ def test_it_gives_up_after_max_attempts_with_a_doubling_backoff(db, clock, emula
             clock.advance(seconds=delays[-1].total_seconds())
 
     failed = alert(db, alert_id)
-    assert delays == [timedelta(seconds=10), timedelta(seconds=20)]
+    assert len(delays) == 2
+    assert backoff_after(1) <= delays[0] <= timedelta(seconds=10)
+    assert backoff_after(2) <= delays[1] <= timedelta(seconds=20)
     assert (failed.status, failed.attempts) == ("failed", 3)
     assert failed.last_error == "Slack answered 500 internal_error"
     assert slack_messages(emulator) == []
