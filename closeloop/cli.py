@@ -156,7 +156,7 @@ def poll(ctx: click.Context, source: str | None) -> None:
     runtime = Runtime(settings_of(ctx))
     runtime.db.migrate()
     with runtime.db.transaction() as session:
-        sync_sources(session, runtime.settings)
+        sync_sources(session, runtime.live.settings)
         query = select(Source).where(Source.enabled.is_(True))
         if source:
             query = query.where(Source.name == source)

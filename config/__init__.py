@@ -1,6 +1,7 @@
 """Settings: defaults, one TOML file, environment overrides, validated at start."""
 
 from config.clock import Clock, FrozenClock, SystemClock
-from config.settings import ConfigError, Settings, load_settings
+from config.errors import ConfigError
+from config.settings import Settings, load_settings
 
 __all__ = ["Clock", "ConfigError", "FrozenClock", "Settings", "SystemClock", "load_settings"]

@@ -4,10 +4,10 @@ database: 'env:NAME' reads an environment variable, 'file:PATH' a file."""
 import os
 from pathlib import Path
 
+from config.errors import ConfigError
+
 
 def resolve_secret(reference: str, *, key: str) -> str:
-    from config.settings import ConfigError
-
     if reference.startswith("env:"):
         name = reference[4:]
         value = os.environ.get(name)

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from config.business_hours import BusinessHours
+from config.errors import ConfigError
+from config.secrets import resolve_secret
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "CLOSELOOP_"
@@ -27,10 +29,6 @@ SOURCE_KINDS = {
                "comments": "subreddits, as 'a+b'"},
     "reviews": {"feed": "the feed's URL"},
 }
-
-
-class ConfigError(Exception):
-    """A setting is missing or has a value that is not allowed."""
 
 
 class Strict(BaseModel):
@@ -48,6 +46,9 @@ class WebSettings(Strict):
     timezone: str
     # Session cookies only over https: set it when serving behind TLS.
     secure_cookies: bool = False
+    # How often a web process looks for settings an admin changed in another
+    # process: a change reaches every web process within this time.
+    settings_check_seconds: float = Field(gt=0)
 
     @field_validator("timezone")
     @classmethod
@@ -445,8 +446,6 @@ class AccountSettings(BaseModel):
     budget_window_seconds: int = Field(default=900, ge=1)
 
     def credential(self, key: str) -> str | None:
-        from config.secrets import resolve_secret
-
         value = (self.model_extra or {}).get(key)
         if value is None:
             return None

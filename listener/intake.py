@@ -56,11 +56,6 @@ class Intake:
         self.scorer = scorer or Scorer(settings.scoring, model_path=trained_model_path(settings))
         self.sla = SlaClock(settings)
 
-    def use(self, settings: Settings) -> None:
-        """Take changed settings (new targets, routing rules); the scorer stays."""
-        self.settings = settings
-        self.sla = SlaClock(settings)
-
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
         """Take in a batch of posts from one platform. The batch is one

@@ -14,11 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
-from config.settings import ConfigError, ListenerSettings, RoutingSettings, Settings
+from config.errors import ConfigError
+from config.live import Live
+from config.settings import ListenerSettings, Settings
 from connectors.base import Batch, Connector, ConnectorError
 from connectors.budget import RequestBudget, spending
 from listener.assignment import route_waiting_tickets
-from listener.intake import Intake, IngestReport
+from listener.in_force import InForce
+from listener.intake import IngestReport
 from store.db import Database
 from store.models import Source
 
@@ -35,12 +38,13 @@ class PollOutcome:
 
 
 class Poller:
-    def __init__(self, db: Database, settings: Settings, clock: Clock, intake: Intake,
+    """Polls with the settings and the intake in force at each poll."""
+
+    def __init__(self, db: Database, live: Live[InForce], clock: Clock,
                  connector_for: Callable[[str | None, str], Connector]):
         self.db = db
-        self.settings = settings
+        self.live = live
         self.clock = clock
-        self.intake = intake
         self.connector_for = connector_for
         self._budgets: dict[str, RequestBudget] = {}
 
@@ -71,7 +75,7 @@ class Poller:
 
     def _budget(self, source_name: str) -> RequestBudget | None:
         """The source's request budget, kept across polls while its limits stay the same."""
-        spec = next((s for s in self.settings.sources if s.name == source_name), None)
+        spec = next((s for s in self.live.settings.sources if s.name == source_name), None)
         if spec is None or spec.request_budget is None:
             self._budgets.pop(source_name, None)
             return None
@@ -87,7 +91,7 @@ class Poller:
             source = session.get(Source, source_id)
             for item in batch.skipped:
                 log.warning("source %s: skipped a malformed %s item: %s", source.name, source.platform, item.reason)
-            report = self.intake.ingest(session, batch.posts, now, source_id=source.id)
+            report = self.live.now.intake.ingest(session, batch.posts, now, source_id=source.id)
             source.cursor = batch.cursor
             source.status = "ok"
             source.failures = 0
@@ -114,16 +118,16 @@ class Poller:
             source.last_polled_at = now
             source.last_error = error.message
             source.status = "broken" if error.permanent else "backing_off"
-            delay = backoff_seconds(error, source.failures, source.poll_seconds, self.settings.listener)
+            delay = backoff_seconds(error, source.failures, source.poll_seconds, self.live.settings.listener)
             source.next_poll_at = now + timedelta(seconds=delay)
             outcome = PollOutcome(source.name, source.status, error=error.message, next_poll_at=source.next_poll_at)
         log.warning("source %s is %s until %s: %s", outcome.source, outcome.status,
                     outcome.next_poll_at.isoformat(timespec="seconds"), error.message)
         return outcome
 
-    def route_waiting(self, routing: RoutingSettings) -> int:
+    def route_waiting(self) -> int:
         with self.db.transaction() as session:
-            return route_waiting_tickets(session, routing, self.clock.now())
+            return route_waiting_tickets(session, self.live.settings.routing, self.clock.now())
 
 
 def backoff_seconds(error: ConnectorError, failures: int, poll_seconds: int, settings: ListenerSettings) -> float:

@@ -10,7 +10,8 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from config.settings import Settings
+from config.live import Live
+from listener.in_force import InForce
 from listener.lease import PollingLease
 from listener.polling import Poller, sync_sources
 
@@ -22,11 +23,11 @@ class PollingJobs:
     plus `singletons` (id, function, seconds), such as assigning waiting
     tickets and watching response-time targets."""
 
-    def __init__(self, scheduler: BaseScheduler, poller: Poller, settings: Settings, lease: PollingLease,
+    def __init__(self, scheduler: BaseScheduler, poller: Poller, live: Live[InForce], lease: PollingLease,
                  singletons: list[tuple[str, Callable[[], object], float]] = ()):
         self.scheduler = scheduler
         self.poller = poller
-        self.settings = settings
+        self.live = live
         self.lease = lease
         self.singletons = list(singletons)
         self.job_ids: list[str] = []
@@ -39,7 +40,7 @@ class PollingJobs:
         """Check the lease now and then every tick; a standby takes over
         within a tick of the polling process going away."""
         self.check()
-        self.scheduler.add_job(self.check, IntervalTrigger(seconds=self.settings.listener.tick_seconds),
+        self.scheduler.add_job(self.check, IntervalTrigger(seconds=self.live.settings.listener.tick_seconds),
                                id="polling-lease", name="hold or wait for the polling lease",
                                replace_existing=True, max_instances=1, coalesce=True)
 
@@ -54,10 +55,10 @@ class PollingJobs:
         elif not holding and self.active:
             self._stop()
 
-    def use(self, settings: Settings) -> None:
-        """Take changed settings: sources added, paused, removed or with a
-        new interval get their jobs added, removed or rescheduled."""
-        self.settings = settings
+    def sync(self) -> None:
+        """After a change of the settings in force: sources added, paused,
+        removed or with a new interval get their jobs added, removed or
+        rescheduled."""
         if self.active:
             self._sync_source_jobs()
 
@@ -72,7 +73,7 @@ class PollingJobs:
         """One job per enabled source, matching the config."""
         with self.poller.db.transaction() as session:
             wanted = {f"poll:{s.name}": (s.id, s.poll_seconds)
-                      for s in sync_sources(session, self.settings) if s.enabled}
+                      for s in sync_sources(session, self.live.settings) if s.enabled}
         for job_id in [j for j in self.job_ids if j.startswith("poll:") and j not in wanted]:
             self.scheduler.remove_job(job_id)
             self.job_ids.remove(job_id)

@@ -40,10 +40,6 @@ class SlaWatch:
         self.clock = clock
         self.sla = sla or SlaClock(settings)
 
-    def use(self, settings: Settings) -> None:
-        self.settings = settings
-        self.sla = SlaClock(settings)
-
     def check(self) -> WatchReport:
         now = self.clock.now()
         report = WatchReport()

@@ -15,18 +15,17 @@ from store.models import SettingsOverride
 
 
 def stored_overrides(session: Session) -> dict[str, Any]:
-    """What admins changed, by part: a row or two, cheap enough to read on
-    every request and compare with what is in force."""
+    """What admins changed, by part (a row or two)."""
     return {key: value for key, value in session.execute(select(SettingsOverride.key, SettingsOverride.value))}
 
 
-def save_overrides(session: Session, base: Settings, changes: dict[str, Any], actor: str, now: datetime) -> Settings:
+def save_overrides(session: Session, base: Settings, changes: dict[str, Any], actor: str,
+                   now: datetime) -> dict[str, Any]:
     """Validate `changes` over `base` with what is stored already, then store
     them; raises ConfigError, storing nothing, when they are not allowed.
-    Returns the settings now in force."""
-    stored = stored_overrides(session)
-    merged = {**stored, **changes}
-    settings = base.with_overrides(merged)
+    Returns everything now stored."""
+    merged = {**stored_overrides(session), **changes}
+    base.with_overrides(merged)
     for key, value in changes.items():
         row = session.get(SettingsOverride, key)
         if row is None:
@@ -34,4 +33,4 @@ def save_overrides(session: Session, base: Settings, changes: dict[str, Any], ac
             session.add(row)
         row.value, row.updated_by, row.updated_at = value, actor, now
     record_audit(session, actor, "settings_changed", ", ".join(sorted(changes)), now=now, changes=changes)
-    return settings
+    return merged

@@ -11,9 +11,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter
 
 from config.clock import Clock, SystemClock
+from config.live import Live
 from config.settings import Settings, load_settings
-from listener.intake import Intake
-from listener.webhooks import FacebookWebhooks
+from listener.in_force import InForce, hold
 from store.db import Database
 from web import (
     account,
@@ -33,10 +33,11 @@ from web import (
     work_api,
 )
 from web.auth import init_auth
-from web.context import Services, apply_settings_overrides, close_db_session
+from web.context import Services, close_db_session
 from web.errors import init_errors
 from web.filters import MAX_ID
 from web.formatting import register_template_helpers
+from web.settings_check import SettingsCheck
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -52,14 +53,19 @@ class DatabaseInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None, clock: Clock | None = None,
-               scheduler_status: Callable[[], dict] | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, live: Live[InForce] | None = None, db: Database | None = None,
+               clock: Clock | None = None, scheduler_status: Callable[[], dict] | None = None) -> Flask:
     """Build the web app. It does not migrate the database: the caller does.
+
+    `live` holds the settings in force when the app shares them with the
+    rest of its process (`closeloop run`); else the app holds `settings`
+    (by default loaded from the config) itself.
 
     Session cookies are marked Secure only with `web.secure_cookies`, so
     that plain-http local use works; set it when serving behind https.
     """
-    settings = settings or load_settings()
+    live = live or hold(settings or load_settings())
+    settings = live.settings
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseInt
     app.jinja_env.trim_blocks = True
@@ -77,15 +83,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     )
     db = db or Database(settings.database.url)
     clock = clock or SystemClock()
-    app.extensions["closeloop"] = Services(
-        settings=settings,
-        db=db,
-        clock=clock,
-        webhooks=FacebookWebhooks(db, clock, Intake(settings)),
-        scheduler_status=scheduler_status,
-        base_settings=settings,
-    )
-    app.before_request(apply_settings_overrides)
+    app.extensions["closeloop"] = Services(live=live, db=db, clock=clock, scheduler_status=scheduler_status)
+    app.before_request(SettingsCheck(live, db, clock))
     app.teardown_appcontext(close_db_session)
 
     csrf = CSRFProtect(app)

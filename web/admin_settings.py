@@ -1,7 +1,8 @@
 """Response-time targets and routing rules, edited by admins in the web
 (/admin/settings and /api/v1/admin/settings). They are validated over the
 config file's settings, stored in the database and taken up by every
-process; anything else is set in the config file."""
+process (this one at once, see web/settings_check.py for the others);
+anything else is set in the config file."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from config.settings import PRIORITIES, ConfigError, Settings
+from config.errors import ConfigError
+from config.settings import PRIORITIES, Settings
 from store.models import Agent
 from store.overrides import save_overrides, stored_overrides
 from web.api import authenticate_token, json_object, token_agent
@@ -30,7 +32,7 @@ def show():
     _admin(signed_in_agent())
     return render_template("admin_settings.html", settings=services().settings, priorities=PRIORITIES,
                            targets=TARGETS, routing_days=ROUTING_DAYS,
-                           changed_in_web=sorted(stored_overrides(db_session())))
+                           changed_in_web=sorted(services().live.overrides))
 
 
 @bp.post("/admin/settings")
@@ -80,10 +82,11 @@ def api_update():
 
 
 def _save(changes: dict[str, Any], agent: Agent) -> Settings:
-    current = services()
-    settings = save_overrides(db_session(), current.base_settings or current.settings, changes, agent.email, now())
+    """Store the changes and put them in force in this process at once."""
+    live = services().live
+    overrides = save_overrides(db_session(), live.base, changes, agent.email, now())
     db_session().commit()
-    return settings
+    return live.change(overrides=overrides).settings
 
 
 def _settings_json(settings: Settings) -> dict[str, Any]:

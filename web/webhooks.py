@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
-from listener.webhooks import WebhookRefused
+from config.settings import Settings
+from listener.webhooks import FacebookWebhooks, WebhookRefused
 from web.context import services
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 
+def _facebook() -> tuple[FacebookWebhooks, Settings]:
+    """Facebook's intake with the settings in force, both read at once."""
+    svc = services()
+    in_force = svc.live.now
+    return FacebookWebhooks(svc.db, svc.clock, in_force.intake), in_force.settings
+
+
 @bp.get("/facebook/<account>")
 def facebook_handshake(account: str):
+    webhooks, settings = _facebook()
     try:
-        challenge = services().webhooks.handshake(services().settings, account, request.args)
+        challenge = webhooks.handshake(settings, account, request.args)
     except WebhookRefused as refused:
         abort(refused.status, description=refused.message)
     return Response(challenge, mimetype="text/plain")
@@ -22,9 +31,10 @@ def facebook_handshake(account: str):
 
 @bp.post("/facebook/<account>")
 def facebook_delivery(account: str):
+    webhooks, settings = _facebook()
     try:
-        report = services().webhooks.deliver(services().settings, account, request.get_data(cache=False),
-                                             request.headers.get("X-Hub-Signature-256"))
+        report = webhooks.deliver(settings, account, request.get_data(cache=False),
+                                  request.headers.get("X-Hub-Signature-256"))
     except WebhookRefused as refused:
         abort(refused.status, description=refused.message)
     return jsonify(stored=report.stored, duplicates=report.duplicates, tickets_raised=report.tickets_raised)

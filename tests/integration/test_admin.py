@@ -6,7 +6,6 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from listener.intake import Intake
 from listener.polling import Poller
 from store.models import Agent, AuditEntry, Source, Ticket
 from store.users import UserConflict, update_user
@@ -290,12 +289,12 @@ def test_pause_and_resume_are_recorded_and_the_poller_skips_a_paused_source(worl
     page = admin_client.post(f"/admin/sources/{source}/pause", follow_redirects=True)
     assert "x-mentions is paused" in page.get_data(as_text=True)
     assert "by grace@example.com" in page_text(admin_client, "/admin/sources")
-    settings = world.app.extensions["closeloop"].settings
+    live = world.app.extensions["closeloop"].live
 
     def no_connector(account, platform):
         raise AssertionError("a paused source was polled")
 
-    outcome = Poller(world.db, settings, world.clock, Intake(settings), no_connector).poll(source, force=True)
+    outcome = Poller(world.db, live, world.clock, no_connector).poll(source, force=True)
 
     assert outcome.status == "paused"
     admin_client.post(f"/admin/sources/{source}/resume")

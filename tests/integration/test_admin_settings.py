@@ -1,12 +1,15 @@
 """Admins change response-time targets and routing rules in the web: checked
 as a whole, stored, and taken up by the web and the worker."""
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from closeloop.runtime import Runtime
 from store.models import AuditEntry
 from store.overrides import save_overrides, stored_overrides
+from tests.integration.web_helpers import make_world
 
 TARGETS = {f"{target}.{priority}": str(minutes)
            for target, row in (("first_response_minutes", (15, 60, 240, 1440)),
@@ -19,6 +22,22 @@ ROUTING = {"previous_agent_days": "30", "senior_priorities": ["urgent", "high"],
 
 def in_force(world):
     return world.app.extensions["closeloop"].settings
+
+
+@contextmanager
+def reads_of_overrides(db):
+    """The statements sent to the database that read the stored settings changes."""
+    reads = []
+
+    def record(connection, cursor, statement, parameters, context, executemany):
+        if "settings_overrides" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield reads
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def test_an_admin_changes_targets_and_routing_and_the_web_takes_them_up(world, admin_client):
@@ -76,8 +95,34 @@ def test_the_worker_takes_up_the_change(db, settings, clock):
                                                "routing": {"senior_priorities": ["urgent", "high"]}},
                            "grace@example.com", clock.now())
         runtime.reload_config()
-        assert runtime.intake.sla.targets("urgent", "x", "standard").first_response.total_seconds() == 12 * 60
-        assert runtime.sla_watch.sla.targets("urgent", "x", "standard").first_response.total_seconds() == 12 * 60
-        assert runtime.settings.routing.senior_priorities == ("urgent", "high")
+        running = runtime.live.now
+        assert running.intake.sla.targets("urgent", "x", "standard").first_response.total_seconds() == 12 * 60
+        assert running.sla_watch.sla.targets("urgent", "x", "standard").first_response.total_seconds() == 12 * 60
+        assert running.settings.routing.senior_priorities == ("urgent", "high")
     finally:
         runtime.stop()
+
+
+def test_requests_do_not_read_the_stored_settings_changes(world, admin_client, admin_auth):
+    admin_client.get("/admin/settings")
+    with reads_of_overrides(world.db) as reads:
+        admin_client.get("/admin/settings")
+        world.client().get("/api/v1/admin/settings", headers=admin_auth)
+        world.client().get("/healthz")
+    assert reads == []
+
+
+def test_a_change_saved_in_one_web_process_reaches_another_within_the_check_interval(world, admin_auth):
+    other = make_world(world.db, world.clock)
+    reader = other.client()
+
+    def repeat_complaint_days():
+        return reader.get("/api/v1/admin/settings", headers=admin_auth).get_json()["routing"]["repeat_complaint_days"]
+
+    assert repeat_complaint_days() == 3
+    saved = world.client().put("/api/v1/admin/settings", headers=admin_auth, json={"routing": {"repeat_complaint_days": 9}})
+    assert saved.get_json()["routing"]["repeat_complaint_days"] == 9
+    assert repeat_complaint_days() == 3
+    world.clock.advance(seconds=in_force(other).web.settings_check_seconds)
+    assert repeat_complaint_days() == 9
+    assert in_force(other).routing.repeat_complaint_days == 9

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.base import ConnectorError, SkippedItem
-from listener.intake import Intake
+from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.accounts import create_agent
 from store.models import Customer, Event, Identity, Mention, Source, Ticket
@@ -36,7 +36,7 @@ class World:
     def __init__(self, db, settings, clock, connectors):
         self.db, self.clock = db, clock
         self.connectors = connectors
-        self.poller = Poller(db, settings, clock, Intake(settings), self.connector_for)
+        self.poller = Poller(db, hold(settings), clock, self.connector_for)
         with db.transaction() as session:
             self.sources = {s.name: s.id for s in sync_sources(session, settings)}
 
@@ -71,14 +71,14 @@ def world(db, settings, clock, **connectors):
 
 def score_fails_on(bad_text, w, monkeypatch):
     """Storing a batch fails midway: the scorer raises on one post."""
-    original = w.poller.intake.scorer.score
+    original = w.poller.live.now.intake.scorer.score
 
     def score(text, **kwargs):
         if text == bad_text:
             raise RuntimeError("scorer failed")
         return original(text, **kwargs)
 
-    monkeypatch.setattr(w.poller.intake.scorer, "score", score)
+    monkeypatch.setattr(w.poller.live.now.intake.scorer, "score", score)
 
 
 def test_it_stores_each_post_once_and_raises_one_ticket(db, configured, clock):
@@ -239,7 +239,7 @@ def test_a_ticket_waits_in_the_queue_until_someone_comes_online(db, configured, 
     w.poll()
     assert w.tickets()[0].assignee_id is None
     agent = w.agent("late@example.com")
-    assert w.poller.route_waiting(configured.routing) == 1
+    assert w.poller.route_waiting() == 1
     assert w.tickets()[0].assignee_id == agent
 
 
@@ -311,7 +311,7 @@ def test_sources_removed_from_the_config_are_disabled_and_keep_their_cursor(db, 
 
 def test_a_post_stored_by_another_process_meanwhile_is_skipped_and_the_rest_kept(db, configured, clock, monkeypatch):
     w = world(db, configured, clock)
-    intake = w.poller.intake
+    intake = w.poller.live.now.intake
     raced = post("My refund never came, awful.", "ann", external_id="9001")
     with db.transaction() as session:
         intake.ingest(session, [raced], clock.now())
@@ -405,5 +405,5 @@ def test_a_ticket_assigned_from_the_queue_is_not_its_own_repeat_complaint(db, co
         batch(post("How do I change the address on my order?")))})
     w.poll()
     w.agent("sam@example.com", role="senior")
-    w.poller.route_waiting(configured.routing)
+    w.poller.route_waiting()
     assert w.tickets()[0].assignment_reason == "least loaded"

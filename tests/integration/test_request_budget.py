@@ -12,7 +12,7 @@ from config.settings import AccountSettings, SourceSettings
 from connectors.base import ConnectorError
 from connectors.budget import RequestBudget
 from connectors.registry import ConnectorPool
-from listener.intake import Intake
+from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.models import Mention, Source
 
@@ -70,7 +70,7 @@ def test_a_source_over_its_budget_backs_off_and_stores_nothing_half_read(db, set
     })
     pool = ConnectorPool(settings.accounts, timeout=5)
     pool.for_account("acme_x", "x").page_size = 10
-    poller = Poller(db, settings, clock, Intake(settings), pool.for_account)
+    poller = Poller(db, hold(settings), clock, pool.for_account)
     with db.transaction() as session:
         source_id = sync_sources(session, settings)[0].id
 
