@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, WrapSerializer, field_validator,
+                      model_validator)
 
 from config.business_hours import BusinessHours
 from config.errors import ConfigError
@@ -33,6 +36,13 @@ SOURCE_KINDS = {
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+# A mapping in the settings: read-only once validated, so settings are
+# values that nothing changes in place; a plain dict when dumped.
+FrozenDict = Annotated[dict[K, V], AfterValidator(MappingProxyType), WrapSerializer(lambda value, to: to(dict(value)))]
 
 
 class DatabaseSettings(Strict):
@@ -229,7 +239,7 @@ class FollowupSettings(Strict):
     # The message by platform and language: "x.es", then "x", then "es",
     # then "default"; a language is a two-letter code, used when the
     # platform tells the customer's (X does).
-    templates: dict[str, str]
+    templates: FrozenDict[str, str]
     thanks: ThanksSettings
     # Where the follow-up goes: "thread", or "direct_message" where the
     # platform lets the brand message the customer (X); elsewhere the thread.
@@ -237,7 +247,7 @@ class FollowupSettings(Strict):
 
     @field_validator("templates")
     @classmethod
-    def known_placeholders(cls, templates: dict[str, str]) -> dict[str, str]:
+    def known_placeholders(cls, templates: Mapping[str, str]) -> Mapping[str, str]:
         if "default" not in templates:
             raise ValueError("needs a 'default' template")
         for key, template in templates.items():
@@ -363,22 +373,22 @@ class ScoringSettings(Strict):
     reach_followers: int = Field(ge=0)
     reach_weight: float = Field(ge=0, le=1)
     urgency: UrgencyWeights
-    tier_weights: dict[str, float] = {}
-    keywords: dict[str, KeywordClass]
-    topics: dict[str, Topic]
+    tier_weights: FrozenDict[str, float] = Field(default={}, validate_default=True)
+    keywords: FrozenDict[str, KeywordClass]
+    topics: FrozenDict[str, Topic]
     spam: tuple[str, ...] = ()
 
     @field_validator("tier_weights")
     @classmethod
-    def weights_between_0_and_1(cls, weights: dict[str, float]) -> dict[str, float]:
+    def weights_between_0_and_1(cls, weights: Mapping[str, float]) -> Mapping[str, float]:
         for tier, weight in weights.items():
             if not 0 <= weight <= 1:
                 raise ValueError(f"tier {tier!r}: weight {weight} must be between 0 and 1")
-        return {tier.strip().lower(): weight for tier, weight in weights.items()}
+        return MappingProxyType({tier.strip().lower(): weight for tier, weight in weights.items()})
 
     @field_validator("topics")
     @classmethod
-    def topic_names(cls, topics: dict[str, Topic]) -> dict[str, Topic]:
+    def topic_names(cls, topics: Mapping[str, Topic]) -> Mapping[str, Topic]:
         for name in topics:
             if not _is_topic_name(name):
                 raise ValueError(f"topic name {name!r} must be lower-case letters, digits and _ "
@@ -484,13 +494,13 @@ class Settings(Strict):
     routing: RoutingSettings
     listener: ListenerSettings
     outbox: OutboxSettings
-    teams: dict[str, TeamSettings]
+    teams: FrozenDict[str, TeamSettings]
     escalation: EscalationSettings
     alerts: AlertSettings
     followups: FollowupSettings
     spikes: SpikeSettings
     webhooks: tuple[WebhookSettings, ...] = ()
-    accounts: dict[str, AccountSettings] = {}
+    accounts: FrozenDict[str, AccountSettings] = Field(default={}, validate_default=True)
     sources: tuple[SourceSettings, ...] = ()
 
     @model_validator(mode="after")

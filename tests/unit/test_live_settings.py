@@ -32,6 +32,8 @@ def test_settings_cannot_be_changed_in_place(live):
         live.settings.routing.repeat_complaint_days = 9
     with pytest.raises(ValidationError, match="frozen"):
         live.settings.sla = None
+    with pytest.raises(TypeError):
+        live.settings.teams["night"] = live.settings.teams["care"]
 
 
 def test_a_change_makes_everything_anew_and_leaves_the_old_whole(live):
