@@ -9,7 +9,7 @@ from connectors.base import MalformedPayload
 from connectors.reviews.connector import retry_after_seconds
 from connectors.reviews.parse import batch_since, parse_document, parse_json_review, parse_rating
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reviews" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "reviews" / "fixtures"
 FEED_URL = "https://reviews.example.org/acme/feed"
 EMPTY_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title>
 <link>https://apps.example.com/</link><description>No reviews yet</description></channel></rss>"""

@@ -11,6 +11,7 @@ import requests
 from werkzeug.serving import make_server
 
 from connectors.facebook.webhook import parse_webhook, signature_is_valid
+from tests.connectors.emulated import add_fault
 
 PAGE_ID = "1010"
 TOKEN = {"access_token": "page-token"}
@@ -36,10 +37,6 @@ def comment(server, object_id, message, **extra):
 def control(server, method, path, **kwargs):
     return requests.request(method, f"{server.url}/_emulator/facebook{path}", timeout=10, **kwargs)
 
-
-def add_fault(server, **fault):
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "facebook", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
 
 
 def error_of(response) -> dict:
@@ -306,7 +303,7 @@ def test_it_answers_an_edge_on_the_wrong_object_like_graph(emulator):
 
 
 def test_it_answers_a_rate_limit_fault_with_the_time_to_regain_access(emulator):
-    add_fault(emulator, status=429, retry_after=61)
+    add_fault(emulator, "facebook", status=429, retry_after=61)
 
     response = graph(emulator, "me")
 
@@ -320,7 +317,7 @@ def test_it_answers_a_rate_limit_fault_with_the_time_to_regain_access(emulator):
 
 @pytest.mark.parametrize("status, http_status, code", [(401, 400, 190), (403, 403, 10)])
 def test_it_answers_an_auth_fault_in_graphs_shape(emulator, status, http_status, code):
-    add_fault(emulator, status=status)
+    add_fault(emulator, "facebook", status=status)
 
     response = graph(emulator, f"{PAGE_ID}/feed")
 
@@ -332,7 +329,7 @@ def test_it_answers_an_auth_fault_in_graphs_shape(emulator, status, http_status,
 @pytest.mark.parametrize("status", [500, 503])
 def test_it_answers_a_server_fault_with_an_html_page(emulator, status):
     post = add(emulator)
-    add_fault(emulator, status=status)
+    add_fault(emulator, "facebook", status=status)
 
     response = comment(emulator, post, "hello")
 
@@ -343,7 +340,7 @@ def test_it_answers_a_server_fault_with_an_html_page(emulator, status):
 
 
 def test_it_answers_a_timeout_fault_late_with_a_503(emulator, sleeps):
-    add_fault(emulator, status="timeout", seconds=0.5)
+    add_fault(emulator, "facebook", status="timeout", seconds=0.5)
 
     response = graph(emulator, "me")
 

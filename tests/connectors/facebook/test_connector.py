@@ -13,8 +13,10 @@ from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
 from connectors.facebook.connector import FacebookConnector
+from tests.connectors import emulated
+from tests.connectors.emulated import add_fault, api_calls, control, listed
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "facebook" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "facebook" / "fixtures"
 PAGE_ID = "1010"
 TOKEN = "page-access-token-value"
 
@@ -27,61 +29,20 @@ def connector_for(server: EmulatorServer, **overrides) -> FacebookConnector:
 
 def add(server: EmulatorServer, text: str, kind: str = "post", name: str = "Maple Rider", **extra) -> str:
     body = {"kind": kind, "author": {"name": name}, "text": text, **extra}
-    response = requests.post(f"{server.url}/_emulator/facebook/posts", json=body, timeout=5)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return control(server, "facebook/posts", body)["id"]
 
 
 def add_by_page(server: EmulatorServer, text: str, **extra) -> str:
     body = {"kind": "post", "author": {"id": PAGE_ID}, "text": text, **extra}
-    response = requests.post(f"{server.url}/_emulator/facebook/posts", json=body, timeout=5)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def add_fault(server: EmulatorServer, **fault) -> None:
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "facebook", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
-
-
-def api_calls(server: EmulatorServer, path_end: str, method: str = "GET") -> list[dict]:
-    calls = requests.get(f"{server.url}/_emulator/facebook/requests", timeout=5).json()["requests"]
-    return [c for c in calls if c["path"].endswith(path_end) and c["method"] == method]
-
-
-def emulated_posts(server: EmulatorServer) -> list[dict]:
-    return requests.get(f"{server.url}/_emulator/facebook/posts", timeout=5).json()["posts"]
+    return control(server, "facebook/posts", body)["id"]
 
 
 def minutes_ago(minutes: float) -> int:
     return int(time.time() - minutes * 60)
 
 
-class ReplayAdapter(requests.adapters.BaseAdapter):
-    """Answers every request with one recorded response; nothing leaves the process."""
-
-    def __init__(self, status: int, body: bytes, headers: dict | None = None):
-        super().__init__()
-        self.status, self.body, self.headers = status, body, headers or {}
-
-    def send(self, request, **kwargs):
-        response = requests.Response()
-        response.status_code, response.reason = self.status, "Recorded"
-        response._content = self.body
-        response.headers.update(self.headers)
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
-
-
 def replaying(status: int, body: dict | bytes, headers: dict | None = None) -> FacebookConnector:
-    if isinstance(body, dict):
-        body, headers = json.dumps(body).encode(), {"content-type": "application/json", **(headers or {})}
-    connector = FacebookConnector(PAGE_ID, TOKEN, base_url="http://recorded.invalid")
-    connector.session.mount("http://recorded.invalid", ReplayAdapter(status, body, headers))
-    return connector
+    return emulated.replaying(FacebookConnector(PAGE_ID, TOKEN), status, body, headers)
 
 
 def test_it_fetches_every_visitor_post_once_oldest_first_across_pages(emulator):
@@ -92,7 +53,7 @@ def test_it_fetches_every_visitor_post_once_oldest_first_across_pages(emulator):
     assert [p.external_id for p in batch.posts] == created
     assert all(p.kind == "post" and p.author.name == "Maple Rider" for p in batch.posts)
     assert batch.cursor == str(int(batch.posts[-1].created_at.timestamp()))
-    pages = api_calls(emulator, "/1010/feed")
+    pages = api_calls(emulator, "facebook", "/1010/feed")
     assert len(pages) == 3
     assert "after" not in pages[0]["params"]
     assert all("after" in page["params"] for page in pages[1:])
@@ -121,7 +82,7 @@ def test_it_fetches_only_posts_from_the_cursor_on_less_a_small_overlap(emulator)
 
     assert [p.external_id for p in second.posts] == [newest_seen, *newer]
     assert int(second.cursor) > int(first.cursor)
-    assert api_calls(emulator, "/1010/feed")[-1]["params"]["since"] == str(int(first.cursor) - 60)
+    assert api_calls(emulator, "facebook", "/1010/feed")[-1]["params"]["since"] == str(int(first.cursor) - 60)
 
 
 def test_it_reads_again_a_post_within_the_overlap_before_the_cursor(emulator):
@@ -164,7 +125,7 @@ def test_it_reads_comments_and_replies_on_the_pages_posts(emulator):
     assert {p.conversation_id for p in batch.posts} == {announcement}
     assert by_id[answer].by_brand is True
     assert by_id[follow_up].author.name == "Tinker June"
-    call = api_calls(emulator, f"/{announcement}/comments")[0]["params"]
+    call = api_calls(emulator, "facebook", f"/{announcement}/comments")[0]["params"]
     assert call["filter"] == "stream" and call["order"] == "reverse_chronological"
 
 
@@ -175,7 +136,7 @@ def test_it_pages_through_the_comments_of_a_busy_post(emulator):
     batch = connector_for(emulator, page_size=10).fetch("comments", PAGE_ID, None)
 
     assert [p.external_id for p in batch.posts] == created
-    assert len(api_calls(emulator, f"/{post}/comments")) == 3
+    assert len(api_calls(emulator, "facebook", f"/{post}/comments")) == 3
 
 
 def test_it_reads_new_comments_only_on_posts_commented_on_since_the_cursor(emulator):
@@ -190,8 +151,8 @@ def test_it_reads_new_comments_only_on_posts_commented_on_since_the_cursor(emula
     second = connector.fetch("comments", PAGE_ID, first.cursor)
 
     assert [p.external_id for p in second.posts] == [newest_seen, fresh]
-    assert len(api_calls(emulator, f"/{quiet}/comments")) == 1
-    assert len(api_calls(emulator, f"/{busy}/comments")) == 2
+    assert len(api_calls(emulator, "facebook", f"/{quiet}/comments")) == 1
+    assert len(api_calls(emulator, "facebook", f"/{busy}/comments")) == 2
 
 
 def test_it_reads_recommendations_as_reviews(emulator):
@@ -233,7 +194,7 @@ def test_it_posts_a_reply_under_the_customers_post(emulator):
 
     reply = connector_for(emulator).post_reply(question, "So sorry! Please message us your order number.")
 
-    posted = [p for p in emulated_posts(emulator) if p["id"] == reply.external_id]
+    posted = [p for p in listed(emulator, "facebook") if p["id"] == reply.external_id]
     assert posted and posted[0]["in_reply_to"] == question
     assert posted[0]["by_brand"] is True
     assert posted[0]["text"] == "So sorry! Please message us your order number."
@@ -245,21 +206,8 @@ def test_it_answers_a_recommendation_on_its_story(emulator):
 
     reply = connector_for(emulator).post_reply(review, "We are sorry, Maple. A manager will call you today.")
 
-    posted = [p for p in emulated_posts(emulator) if p["id"] == reply.external_id]
+    posted = [p for p in listed(emulator, "facebook") if p["id"] == reply.external_id]
     assert posted[0]["in_reply_to"] == review
-
-
-def test_it_finds_a_reply_it_already_posted(emulator):
-    question = add(emulator, "where is my refund?")
-    other = add(emulator, "and mine?", name="Tinker June")
-    connector = connector_for(emulator)
-    connector.post_reply(other, "Refunds take 5 days & we are on it.")
-    reply = connector.post_reply(question, "Refunds take 5 days & we are on it.")
-
-    found = connector.find_reply(question, "Refunds take 5 days  &  we are on it.\n")
-
-    assert found is not None
-    assert found.external_id == reply.external_id
 
 
 def test_it_finds_no_reply_with_another_text_or_by_someone_else(emulator):
@@ -289,7 +237,7 @@ def test_it_looks_only_under_a_post_for_a_reply_to_a_post(emulator):
     post = add(emulator, "hello?")
 
     assert connector_for(emulator).find_reply(post, "Hi!") is None
-    assert api_calls(emulator, f"/{post}") == []
+    assert api_calls(emulator, "facebook", f"/{post}") == []
 
 
 def test_it_refuses_to_reply_to_a_deleted_post(emulator):
@@ -334,11 +282,11 @@ def test_it_refuses_a_reply_longer_than_facebook_allows_without_calling_facebook
         connector_for(emulator).post_reply(question, "x" * 8001)
 
     assert caught.value.permanent is True
-    assert api_calls(emulator, "/comments", method="POST") == []
+    assert api_calls(emulator, "facebook", "/comments", method="POST") == []
 
 
 def test_it_waits_until_the_rate_limit_resets(emulator):
-    add_fault(emulator, status=429, retry_after=110)
+    add_fault(emulator, "facebook", status=429, retry_after=110)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("page_posts", PAGE_ID, None)
@@ -362,7 +310,7 @@ def test_it_waits_a_minute_when_a_rate_limit_has_no_reset_time():
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_it_reports_an_error_page_as_transient(emulator, status):
-    add_fault(emulator, status=status)
+    add_fault(emulator, "facebook", status=status)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("reviews", PAGE_ID, None)
@@ -397,34 +345,8 @@ def test_it_reports_a_graph_failure_marked_transient_as_transient():
     assert caught.value.retry_after is None
 
 
-def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator, http_timeouts):
-    add_fault(emulator, status="timeout", seconds=3)
-    connector = connector_for(emulator, timeout=1.0)
-    http_timeouts.clear()
-
-    with pytest.raises(ConnectorError) as caught:
-        connector.fetch("page_posts", PAGE_ID, None)
-
-    assert http_timeouts == [1.0]
-    assert caught.value.permanent is False
-    assert "did not answer within 1 s" in caught.value.message
-
-
-def test_it_reports_an_unreachable_platform_as_transient_without_the_token():
-    server = EmulatorServer()
-    url = server.url
-    server.stop()
-
-    with pytest.raises(ConnectorError) as caught:
-        FacebookConnector(PAGE_ID, TOKEN, base_url=url, timeout=2.0).fetch("page_posts", PAGE_ID, None)
-
-    assert caught.value.permanent is False
-    assert "could not be reached" in caught.value.message
-    assert TOKEN not in caught.value.message
-
-
 def test_it_reports_an_expired_token_as_permanent_with_the_fix(emulator):
-    add_fault(emulator, status=401)
+    add_fault(emulator, "facebook", status=401)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("page_posts", PAGE_ID, None)
@@ -437,7 +359,7 @@ def test_it_reports_an_expired_token_as_permanent_with_the_fix(emulator):
 
 def test_it_reports_a_missing_permission_as_permanent_with_the_fix(emulator):
     question = add(emulator, "hello?")
-    add_fault(emulator, status=403)
+    add_fault(emulator, "facebook", status=403)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).post_reply(question, "Hi there!")
@@ -469,7 +391,7 @@ def test_it_calls_the_graph_version_it_is_given(emulator):
 
     connector_for(emulator, graph_version="21.0").fetch("page_posts", PAGE_ID, None)
 
-    assert api_calls(emulator, "/feed")[0]["path"] == "/v21.0/1010/feed"
+    assert api_calls(emulator, "facebook", "/feed")[0]["path"] == "/v21.0/1010/feed"
 
 
 @pytest.mark.parametrize("settings, reason", [
@@ -498,17 +420,6 @@ def test_it_is_built_from_account_settings(emulator, monkeypatch):
     assert connector.graph.timeout == 3.0
     assert connector.graph.version == "v20.0"
     assert (connector.app_secret, connector.verify_token) == ("app-secret", "verify-me")
-
-
-def test_it_reports_an_unreadable_secret_as_permanent(monkeypatch):
-    monkeypatch.delenv("TEST_FB_MISSING", raising=False)
-    account = AccountSettings(platform="facebook", page_id=PAGE_ID, page_access_token="env:TEST_FB_MISSING")
-
-    with pytest.raises(ConnectorError) as caught:
-        FacebookConnector.from_account(account, timeout=3.0)
-
-    assert caught.value.permanent is True
-    assert "TEST_FB_MISSING" in caught.value.message
 
 
 def test_it_keeps_the_token_out_of_urls_and_logs(emulator, caplog):

@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
+from tests.connectors.emulated import add_fault
+
 REVIEW_NS = "{https://example.com/ns/review/1.0}"
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
 BEARER = {"Authorization": "Bearer any-token"}
@@ -29,10 +31,6 @@ def reply(server, review_id, text="Thanks for telling us.", headers=BEARER):
 def listing(server) -> list[dict]:
     return requests.get(f"{server.url}/_emulator/reviews/posts", timeout=5).json()["posts"]
 
-
-def add_fault(server, **fault) -> None:
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "reviews", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
 
 
 def test_it_serves_rss_with_the_rating_and_author_id_in_the_review_namespace(emulator):
@@ -134,7 +132,7 @@ def test_it_answers_in_full_once_the_feed_has_changed(emulator):
 
 @pytest.mark.parametrize("path", ["/reviews/feed.xml", "/reviews/feed.json"])
 def test_it_applies_a_rate_limit_fault_to_the_feeds_with_retry_after(emulator, path):
-    add_fault(emulator, status=429, retry_after=42.5)
+    add_fault(emulator, "reviews", status=429, retry_after=42.5)
 
     response = requests.get(f"{emulator.url}{path}", timeout=5)
 
@@ -145,7 +143,7 @@ def test_it_applies_a_rate_limit_fault_to_the_feeds_with_retry_after(emulator, p
 
 def test_it_applies_faults_to_the_reply_api_as_json(emulator):
     review = add_review(emulator)
-    add_fault(emulator, status=503)
+    add_fault(emulator, "reviews", status=503)
 
     response = reply(emulator, review)
 

@@ -4,7 +4,7 @@ over plain HTTP."""
 import pytest
 import requests
 
-from tests.integration.test_emulator_x import BEARER, BRAND_ID, OAUTH, api
+from tests.connectors.x.test_emulator import BEARER, BRAND_ID, OAUTH, api
 
 EVENTS = "/2/dm_events"
 ALL_FIELDS = {"dm_event.fields": "created_at,dm_conversation_id,sender_id", "expansions": "sender_id",

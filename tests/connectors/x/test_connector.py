@@ -12,8 +12,10 @@ from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
 from connectors.x.connector import XConnector
+from tests.connectors import emulated
+from tests.connectors.emulated import add_fault, api_calls, control, listed
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "x" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "x" / "fixtures"
 BRAND_ID = "1600000000000000001"
 OAUTH = {"consumer_key": "consumer-key", "consumer_secret": "consumer-secret-value",
          "access_token": f"{BRAND_ID}-access-token", "access_token_secret": "access-secret-value"}
@@ -29,49 +31,11 @@ def add_post(server: EmulatorServer, text: str, handle: str = "maple_rider",
     body = {"author": {"handle": handle, "name": handle.title(), "followers": 10}, "text": text}
     if in_reply_to:
         body["in_reply_to"] = in_reply_to
-    response = requests.post(f"{server.url}/_emulator/x/posts", json=body, timeout=5)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def add_fault(server: EmulatorServer, **fault) -> None:
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "x", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
-
-
-def api_calls(server: EmulatorServer, path_end: str) -> list[dict]:
-    calls = requests.get(f"{server.url}/_emulator/x/requests", timeout=5).json()["requests"]
-    return [c for c in calls if c["path"].endswith(path_end)]
-
-
-def posts(server: EmulatorServer) -> list[dict]:
-    return requests.get(f"{server.url}/_emulator/x/posts", timeout=5).json()["posts"]
-
-
-class ReplayAdapter(requests.adapters.BaseAdapter):
-    """Answers every request with one recorded response; nothing leaves the process."""
-
-    def __init__(self, status: int, body: dict, headers: dict | None = None):
-        super().__init__()
-        self.status, self.body, self.headers = status, body, headers or {}
-
-    def send(self, request, **kwargs):
-        response = requests.Response()
-        response.status_code = self.status
-        response.reason = "Too Many Requests" if self.status == 429 else "OK"
-        response._content = json.dumps(self.body).encode()
-        response.headers.update({"content-type": "application/json", **self.headers})
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
+    return control(server, "x/posts", body)["id"]
 
 
 def replaying(status: int, body: dict, headers: dict | None = None) -> XConnector:
-    connector = XConnector(**OAUTH, user_id=BRAND_ID, base_url="http://recorded.invalid")
-    connector.client.session.mount("http://recorded.invalid", ReplayAdapter(status, body, headers))
-    return connector
+    return emulated.replaying(XConnector(**OAUTH, user_id=BRAND_ID), status, body, headers)
 
 
 def test_it_fetches_every_mention_once_oldest_first_across_pages(emulator):
@@ -82,7 +46,7 @@ def test_it_fetches_every_mention_once_oldest_first_across_pages(emulator):
     assert [p.external_id for p in batch.posts] == created
     assert batch.cursor == created[-1]
     assert batch.skipped == []
-    pages = api_calls(emulator, "/mentions")
+    pages = api_calls(emulator, "x", "/mentions")
     assert len(pages) == 3
     assert "pagination_token" not in pages[0]["params"]
     assert all("pagination_token" in page["params"] for page in pages[1:])
@@ -95,7 +59,7 @@ def test_it_searches_across_pages_with_next_token(emulator):
     batch = connector_for(emulator, page_size=100).fetch("search", "kettle -toaster", None)
 
     assert [p.external_id for p in batch.posts] == matching
-    pages = api_calls(emulator, "/tweets/search/recent")
+    pages = api_calls(emulator, "x", "/tweets/search/recent")
     assert len(pages) == 3
     assert all("next_token" in page["params"] for page in pages[1:])
     assert all(page["params"]["query"] == "kettle -toaster" for page in pages)
@@ -112,7 +76,7 @@ def test_it_fetches_only_posts_newer_than_the_cursor(emulator):
 
     assert [p.external_id for p in second.posts] == newer
     assert second.cursor == newer[-1]
-    assert api_calls(emulator, "/mentions")[-1]["params"]["since_id"] == first.cursor
+    assert api_calls(emulator, "x", "/mentions")[-1]["params"]["since_id"] == first.cursor
 
 
 def test_it_keeps_the_cursor_when_nothing_is_new(emulator):
@@ -133,7 +97,7 @@ def test_it_looks_up_the_brand_account_once(emulator):
     connector.fetch("mentions", "", None)
     connector.fetch("search", "hello", None)
 
-    assert len(api_calls(emulator, "/users/me")) == 1
+    assert len(api_calls(emulator, "x", "/users/me")) == 1
     assert connector.brand_user_id() == BRAND_ID
 
 
@@ -166,7 +130,7 @@ def test_it_skips_a_malformed_tweet_and_returns_the_rest_of_the_batch():
 
 
 def test_it_waits_until_the_rate_limit_resets(emulator):
-    add_fault(emulator, status=429, retry_after=120)
+    add_fault(emulator, "x", status=429, retry_after=120)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator, user_id=BRAND_ID).fetch("mentions", "", None)
@@ -184,20 +148,8 @@ def test_it_waits_a_minute_when_a_rate_limit_has_no_reset_time():
     assert caught.value.status == 429
 
 
-@pytest.mark.parametrize("status", [500, 503])
-def test_it_reports_a_server_error_as_transient(emulator, status):
-    add_fault(emulator, status=status)
-
-    with pytest.raises(ConnectorError) as caught:
-        connector_for(emulator).fetch("mentions", "", None)
-
-    assert caught.value.permanent is False
-    assert caught.value.status == status
-    assert caught.value.retry_after is None
-
-
 def test_it_reports_rejected_credentials_as_permanent(emulator):
-    add_fault(emulator, status=401)
+    add_fault(emulator, "x", status=401)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("mentions", "", None)
@@ -208,7 +160,7 @@ def test_it_reports_rejected_credentials_as_permanent(emulator):
 
 
 def test_it_reports_a_forbidden_call_as_permanent_with_the_reason(emulator):
-    add_fault(emulator, status=403)
+    add_fault(emulator, "x", status=403)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator, user_id=BRAND_ID).fetch("search", "kettle", None)
@@ -218,62 +170,17 @@ def test_it_reports_a_forbidden_call_as_permanent_with_the_reason(emulator):
     assert "attached to a Project" in caught.value.message
 
 
-def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator, http_timeouts):
-    add_fault(emulator, status="timeout", seconds=3)
-    connector = connector_for(emulator, user_id=BRAND_ID, timeout=1.0)
-    http_timeouts.clear()
-
-    with pytest.raises(ConnectorError) as caught:
-        connector.fetch("mentions", "", None)
-
-    assert http_timeouts == [1.0]
-    assert caught.value.permanent is False
-    assert "did not answer within 1 s" in caught.value.message
-
-
-def test_it_reports_an_unreachable_platform_as_transient():
-    server = EmulatorServer()
-    url = server.url
-    server.stop()
-
-    with pytest.raises(ConnectorError) as caught:
-        XConnector(**OAUTH, base_url=url, timeout=2.0).fetch("mentions", "", None)
-
-    assert caught.value.permanent is False
-
-
 def test_it_posts_a_reply_under_the_customers_post(emulator):
     question = add_post(emulator, "my blender arrived broken")
     connector = connector_for(emulator, handle="acme")
 
     reply = connector.post_reply(question, "So sorry! Please DM us your order number.")
 
-    posted = [p for p in posts(emulator) if p["id"] == reply.external_id]
+    posted = [p for p in listed(emulator, "x") if p["id"] == reply.external_id]
     assert posted and posted[0]["in_reply_to"] == question
     assert posted[0]["by_brand"] is True
     assert posted[0]["text"] == "So sorry! Please DM us your order number."
     assert reply.url == f"https://x.com/acme/status/{reply.external_id}"
-
-
-def test_it_finds_a_reply_it_already_posted(emulator):
-    question = add_post(emulator, "where is my refund?")
-    other = add_post(emulator, "and mine?", handle="tinkerjune")
-    connector = connector_for(emulator)
-    connector.post_reply(other, "Refunds take 5 days & we are on it.")
-    reply = connector.post_reply(question, "Refunds take 5 days & we are on it.")
-
-    found = connector.find_reply(question, "Refunds take 5 days  &  we are on it.\n")
-
-    assert found is not None
-    assert found.external_id == reply.external_id
-
-
-def test_it_finds_no_reply_with_another_text(emulator):
-    question = add_post(emulator, "where is my refund?")
-    connector = connector_for(emulator)
-    connector.post_reply(question, "Refunds take 5 days.")
-
-    assert connector.find_reply(question, "Refunds take 7 days.") is None
 
 
 def test_it_refuses_to_reply_to_a_deleted_post(emulator):
@@ -297,7 +204,7 @@ def test_it_cannot_reply_with_only_a_bearer_token(emulator):
 
     assert caught.value.permanent is True
     assert "OAuth 1.0a" in caught.value.message
-    assert [p["id"] for p in posts(emulator)] == [question]
+    assert [p["id"] for p in listed(emulator, "x")] == [question]
 
 
 def test_it_refuses_a_reply_longer_than_x_allows_without_calling_x(emulator):
@@ -307,7 +214,7 @@ def test_it_refuses_a_reply_longer_than_x_allows_without_calling_x(emulator):
         connector_for(emulator).post_reply(question, "x" * 281)
 
     assert caught.value.permanent is True
-    assert api_calls(emulator, "/2/tweets") == []
+    assert api_calls(emulator, "x", "/2/tweets") == []
 
 
 def test_it_refuses_an_unknown_source_kind(emulator):
@@ -333,29 +240,19 @@ def test_it_names_the_missing_oauth_keys():
     assert "access_token, access_token_secret" in caught.value.message
 
 
-def test_it_is_built_from_account_settings(emulator, monkeypatch):
+def test_it_is_built_from_account_settings(emulator, monkeypatch, http_timeouts):
     monkeypatch.setenv("TEST_X_BEARER", "from-the-environment")
     add_post(emulator, "hi from settings")
     account = AccountSettings(platform="x", base_url=emulator.url, bearer_token="env:TEST_X_BEARER",
                               user_id=BRAND_ID, handle="acme")
 
     connector = XConnector.from_account(account, timeout=3.0)
+    http_timeouts.clear()
     batch = connector.fetch("mentions", "", None)
 
     assert len(batch.posts) == 1
     assert connector.user_auth is False
-    assert connector.client.session.timeout == 3.0
-
-
-def test_it_reports_an_unreadable_secret_as_permanent(monkeypatch):
-    monkeypatch.delenv("TEST_X_MISSING", raising=False)
-    account = AccountSettings(platform="x", bearer_token="env:TEST_X_MISSING")
-
-    with pytest.raises(ConnectorError) as caught:
-        XConnector.from_account(account, timeout=3.0)
-
-    assert caught.value.permanent is True
-    assert "TEST_X_MISSING" in caught.value.message
+    assert http_timeouts == [3.0]
 
 
 def test_it_keeps_credentials_out_of_the_logs(emulator, caplog):

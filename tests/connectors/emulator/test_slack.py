@@ -5,6 +5,8 @@ import re
 import pytest
 import requests
 
+from tests.connectors.emulated import add_fault
+
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Breached*\nTicket 7"}}]
 
 
@@ -17,10 +19,6 @@ def messages(server):
     assert response.status_code == 200
     return response.json()["messages"]
 
-
-def add_fault(server, **fault):
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "slack", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
 
 
 def test_it_captures_a_message_and_answers_ok_like_slack(emulator):
@@ -63,7 +61,7 @@ def test_it_refuses_a_bad_payload_and_captures_nothing(emulator, data, answer):
 
 
 def test_it_answers_an_injected_rate_limit_with_retry_after(emulator):
-    add_fault(emulator, status=429, retry_after=42)
+    add_fault(emulator, "slack", status=429, retry_after=42)
 
     response = requests.post(hook(emulator), json={"text": "hi"}, timeout=5)
 
@@ -74,7 +72,7 @@ def test_it_answers_an_injected_rate_limit_with_retry_after(emulator):
 
 @pytest.mark.parametrize("status, answer", [(403, "invalid_token"), (500, "internal_error")])
 def test_it_fails_the_next_calls_as_injected_then_recovers(emulator, status, answer):
-    add_fault(emulator, status=status, count=2)
+    add_fault(emulator, "slack", status=status, count=2)
 
     answers = [requests.post(hook(emulator), json={"text": f"try {n}"}, timeout=5) for n in range(3)]
 
@@ -83,7 +81,7 @@ def test_it_fails_the_next_calls_as_injected_then_recovers(emulator, status, ans
 
 
 def test_injected_faults_spare_the_control_endpoints(emulator):
-    add_fault(emulator, status=500)
+    add_fault(emulator, "slack", status=500)
 
     assert messages(emulator) == []
     assert requests.post(hook(emulator), json={"text": "hi"}, timeout=5).status_code == 500

@@ -7,7 +7,7 @@ import pytest
 from connectors.base import MalformedPayload
 from connectors.x.parse import batch_from_pages, parse_tweet
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "x" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "x" / "fixtures"
 BRAND_ID = "1600000000000000001"
 
 

@@ -10,7 +10,7 @@ import pytest
 from connectors.base import MalformedPayload
 from connectors.facebook.webhook import SubscriptionRefused, parse_webhook, signature_is_valid, verify_subscription
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "facebook" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "facebook" / "fixtures"
 PAGE_ID = "108800000000001"
 POST_ID = "108800000000001_122110000000000304"
 APP_SECRET = "app-secret-for-tests"

@@ -3,31 +3,28 @@ sending, finding a message already sent, a refused message, and reading
 the brand's messages as a source."""
 
 import pytest
-import requests
 
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
 from connectors.x.connector import XConnector
-from tests.integration.test_x_connector import BRAND_ID, add_fault, add_post, api_calls, connector_for
+from tests.connectors.emulated import add_fault, api_calls, control, listed
+from tests.connectors.x.test_connector import BRAND_ID, add_post, connector_for
 
 
 def customer_id(server: EmulatorServer, handle: str = "maple_rider", **author) -> str:
     """The X user id of a customer who posted once."""
-    body = {"author": {"handle": handle, "name": handle.title(), **author}, "text": "my order is late"}
-    requests.post(f"{server.url}/_emulator/x/posts", json=body, timeout=5).raise_for_status()
-    posts = requests.get(f"{server.url}/_emulator/x/posts", timeout=5).json()["posts"]
-    return next(p["author"]["id"] for p in posts if p["author"]["handle"] == handle)
+    author = {"handle": handle, "name": handle.title(), **author}
+    control(server, "x/posts", {"author": author, "text": "my order is late"})
+    return next(p["author"]["id"] for p in listed(server, "x") if p["author"]["handle"] == handle)
 
 
 def customer_writes(server: EmulatorServer, text: str, handle: str = "maple_rider") -> str:
     body = {"author": {"handle": handle, "name": handle.title(), "followers": 12}, "text": text}
-    response = requests.post(f"{server.url}/_emulator/x/direct_messages", json=body, timeout=5)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
+    return control(server, "x/direct_messages", body)["id"]
 
 
 def messages(server: EmulatorServer) -> list[dict]:
-    return requests.get(f"{server.url}/_emulator/x/direct_messages", timeout=5).json()["direct_messages"]
+    return listed(server, "x", "direct_messages")
 
 
 def test_it_sends_a_direct_message_to_the_customer(emulator):
@@ -41,7 +38,7 @@ def test_it_sends_a_direct_message_to_the_customer(emulator):
     assert message["text"] == "Did the new box arrive? Reply yes or no."
     assert sent.conversation_id == message["conversation_id"] == f"{BRAND_ID}-{customer}"
     assert sent.url == f"https://x.com/messages/{sent.conversation_id}"
-    [call] = api_calls(emulator, "/messages")
+    [call] = api_calls(emulator, "x", "/messages")
     assert call["path"] == f"/2/dm_conversations/with/{customer}/messages"
 
 
@@ -90,7 +87,7 @@ def test_it_cannot_send_direct_messages_with_only_a_bearer_token(emulator):
 
     assert caught.value.permanent is True
     assert "OAuth 1.0a" in caught.value.message
-    assert api_calls(emulator, "/messages") == []
+    assert api_calls(emulator, "x", "/messages") == []
 
 
 def test_it_refuses_a_direct_message_longer_than_x_allows_without_calling_x(emulator):
@@ -101,7 +98,7 @@ def test_it_refuses_a_direct_message_longer_than_x_allows_without_calling_x(emul
 
     assert caught.value.permanent is True
     assert "at most 10000 characters" in caught.value.message
-    assert api_calls(emulator, "/messages") == []
+    assert api_calls(emulator, "x", "/messages") == []
 
 
 def test_it_reads_the_brands_direct_messages_oldest_first_across_pages(emulator):
@@ -118,7 +115,7 @@ def test_it_reads_the_brands_direct_messages_oldest_first_across_pages(emulator)
     assert (first.kind, first.text, first.author.handle, first.author.followers) == (
         "direct_message", "message 0", "customer0", 12)
     assert first.conversation_id == messages(emulator)[0]["conversation_id"]
-    assert len(api_calls(emulator, "/2/dm_events")) == 3
+    assert len(api_calls(emulator, "x", "/2/dm_events")) == 3
 
 
 def test_it_reads_only_messages_newer_than_the_cursor_and_stops_paging_there(emulator):
@@ -127,13 +124,13 @@ def test_it_reads_only_messages_newer_than_the_cursor_and_stops_paging_there(emu
     connector = connector_for(emulator, page_size=10)
     first = connector.fetch("direct_messages", "", None)
     newer = [customer_writes(emulator, f"later {n}") for n in range(12)]
-    calls_before = len(api_calls(emulator, "/2/dm_events"))
+    calls_before = len(api_calls(emulator, "x", "/2/dm_events"))
 
     second = connector.fetch("direct_messages", "", first.cursor)
 
     assert [p.external_id for p in second.posts] == newer
     assert second.cursor == newer[-1]
-    assert len(api_calls(emulator, "/2/dm_events")) - calls_before == 2
+    assert len(api_calls(emulator, "x", "/2/dm_events")) - calls_before == 2
     third = connector.fetch("direct_messages", "", second.cursor)
     assert (third.posts, third.cursor) == ([], second.cursor)
 
@@ -149,7 +146,7 @@ def test_reading_direct_messages_needs_user_context(emulator):
 
 
 def test_a_rate_limited_read_of_direct_messages_waits_for_the_reset(emulator):
-    add_fault(emulator, status=429, retry_after=90)
+    add_fault(emulator, "x", status=429, retry_after=90)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator, user_id=BRAND_ID).fetch("direct_messages", "", None)

@@ -13,8 +13,10 @@ from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.emulator import EmulatorServer
 from connectors.reviews.connector import ReviewFeedConnector, site_review_id
+from tests.connectors import emulated
+from tests.connectors.emulated import add_fault, api_calls, control, listed
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reviews" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "reviews" / "fixtures"
 FEEDS = ["/reviews/feed.xml", "/reviews/feed.atom", "/reviews/feed.json"]
 REPLY_URL = "/reviews/{review_id}/replies"
 NO_REPLY_API = "has no reply API: answer on the site and record how you answered"
@@ -30,49 +32,11 @@ def replier_for(server: EmulatorServer, **overrides) -> ReviewFeedConnector:
 
 def add_review(server: EmulatorServer, text: str, rating: int = 3, name: str = "Wren Halloway", **extra) -> str:
     body = {"author": {"name": name}, "rating": rating, "text": text, **extra}
-    response = requests.post(f"{server.url}/_emulator/reviews/posts", json=body, timeout=5)
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def add_fault(server: EmulatorServer, **fault) -> None:
-    response = requests.post(f"{server.url}/_emulator/faults", json={"platform": "reviews", **fault}, timeout=5)
-    assert response.status_code == 201, response.text
-
-
-def posts(server: EmulatorServer) -> list[dict]:
-    return requests.get(f"{server.url}/_emulator/reviews/posts", timeout=5).json()["posts"]
-
-
-def api_calls(server: EmulatorServer) -> list[dict]:
-    return requests.get(f"{server.url}/_emulator/reviews/requests", timeout=5).json()["requests"]
-
-
-class ReplayAdapter(requests.adapters.BaseAdapter):
-    """Answers every request with one recorded response; nothing leaves the process."""
-
-    def __init__(self, status: int, body: bytes, headers: dict | None = None):
-        super().__init__()
-        self.status, self.body, self.headers = status, body, headers or {}
-
-    def send(self, request, **kwargs):
-        response = requests.Response()
-        response.status_code = self.status
-        response.reason = {200: "OK", 410: "Gone", 429: "Too Many Requests", 503: "Service Unavailable"}.get(
-            self.status, "")
-        response._content = self.body
-        response.headers.update(self.headers)
-        response.url, response.request = request.url, request
-        return response
-
-    def close(self):
-        pass
+    return control(server, "reviews/posts", body)["id"]
 
 
 def replaying(status: int, body: bytes, headers: dict | None = None) -> ReviewFeedConnector:
-    connector = ReviewFeedConnector(base_url="http://recorded.invalid")
-    connector.session.mount("http://recorded.invalid", ReplayAdapter(status, body, headers))
-    return connector
+    return emulated.replaying(ReviewFeedConnector(base_url="http://recorded.invalid"), status, body, headers)
 
 
 def record_statuses(connector: ReviewFeedConnector) -> list[requests.Response]:
@@ -198,7 +162,7 @@ def test_it_reports_a_page_that_is_not_a_feed_as_transient_and_says_what_came():
 
 
 def test_it_waits_as_long_as_retry_after_says(emulator):
-    add_fault(emulator, status=429, retry_after=120)
+    add_fault(emulator, "reviews", status=429, retry_after=120)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("feed", "/reviews/feed.xml", None)
@@ -226,18 +190,6 @@ def test_it_waits_a_minute_when_a_rate_limit_has_no_retry_after():
     assert caught.value.retry_after == 60
 
 
-@pytest.mark.parametrize("status", [500, 503])
-def test_it_reports_a_server_error_as_transient(emulator, status):
-    add_fault(emulator, status=status)
-
-    with pytest.raises(ConnectorError) as caught:
-        connector_for(emulator).fetch("feed", "/reviews/feed.json", None)
-
-    assert caught.value.permanent is False
-    assert caught.value.status == status
-    assert caught.value.retry_after is None
-
-
 def test_it_waits_as_long_as_a_busy_site_asks():
     with pytest.raises(ConnectorError) as caught:
         replaying(503, b"maintenance", {"Retry-After": "600"}).fetch("feed", "/feed.rss", None)
@@ -248,7 +200,7 @@ def test_it_waits_as_long_as_a_busy_site_asks():
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_it_reports_a_refused_feed_as_permanent_with_the_url(emulator, status):
-    add_fault(emulator, status=status)
+    add_fault(emulator, "reviews", status=status)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator).fetch("feed", "/reviews/feed.xml", None)
@@ -276,31 +228,6 @@ def test_it_reports_a_feed_that_is_gone_as_permanent():
     assert caught.value.status == 410
 
 
-def test_it_gives_up_quickly_on_a_feed_that_does_not_answer(emulator, http_timeouts):
-    add_fault(emulator, status="timeout", seconds=3)
-    connector = connector_for(emulator, timeout=1.0)
-    http_timeouts.clear()
-
-    with pytest.raises(ConnectorError) as caught:
-        connector.fetch("feed", "/reviews/feed.xml", None)
-
-    assert http_timeouts == [1.0]
-    assert caught.value.permanent is False
-    assert "did not answer within 1 s" in caught.value.message
-
-
-def test_it_reports_an_unreachable_site_as_transient():
-    server = EmulatorServer()
-    url = server.url
-    server.stop()
-
-    with pytest.raises(ConnectorError) as caught:
-        ReviewFeedConnector(base_url=url, timeout=2.0).fetch("feed", "/reviews/feed.xml", None)
-
-    assert caught.value.permanent is False
-    assert "could not be reached" in caught.value.message
-
-
 @pytest.mark.parametrize("kind, target, message", [
     ("mentions", "/reviews/feed.xml", "no source kind 'mentions'"),
     ("feed", "  ", "needs the feed's URL"),
@@ -311,7 +238,7 @@ def test_it_refuses_a_source_it_cannot_read(emulator, kind, target, message):
 
     assert caught.value.permanent is True
     assert message in caught.value.message
-    assert api_calls(emulator) == []
+    assert api_calls(emulator, "reviews") == []
 
 
 def test_it_needs_a_base_url_for_a_relative_target():
@@ -333,7 +260,7 @@ def test_it_has_no_reply_api_unless_the_account_names_one(emulator):
     assert caught.value.permanent is True
     assert caught.value.message == f"The review site {emulator.url.removeprefix('http://')} {NO_REPLY_API}"
     assert connector.find_reply(review, "Thank you!") is None
-    assert api_calls(emulator) == []
+    assert api_calls(emulator, "reviews") == []
 
 
 def test_it_posts_a_reply_under_the_review(emulator):
@@ -344,7 +271,7 @@ def test_it_posts_a_reply_under_the_review(emulator):
     reply = connector.post_reply(review, "Sorry! We are sending a new one.")
 
     assert connector.can_reply is True
-    posted = [p for p in posts(emulator) if p["id"] == reply.external_id]
+    posted = [p for p in listed(emulator, "reviews") if p["id"] == reply.external_id]
     assert posted and posted[0]["in_reply_to"] == review != other
     assert posted[0]["by_brand"] is True
     assert posted[0]["text"] == "Sorry! We are sending a new one."
@@ -358,30 +285,8 @@ def test_it_replies_to_a_review_read_from_the_atom_feed(emulator):
 
     reply = connector.post_reply(review.external_id, "Thanks!")
 
-    assert [p["in_reply_to"] for p in posts(emulator) if p["id"] == reply.external_id] == [
+    assert [p["in_reply_to"] for p in listed(emulator, "reviews") if p["id"] == reply.external_id] == [
         site_review_id(review.external_id)]
-
-
-def test_it_finds_a_reply_it_already_posted(emulator):
-    review = add_review(emulator, "where is my refund?")
-    other = add_review(emulator, "and mine?")
-    connector = replier_for(emulator)
-    connector.post_reply(other, "Refunds take 5 days.")
-    reply = connector.post_reply(review, "Refunds take 5 days.")
-
-    found = connector.find_reply(review, "Refunds  take 5 days.\n")
-
-    assert found is not None
-    assert found.external_id == reply.external_id
-    assert found.url == reply.url
-
-
-def test_it_finds_no_reply_with_another_text(emulator):
-    review = add_review(emulator, "where is my refund?")
-    connector = replier_for(emulator)
-    connector.post_reply(review, "Refunds take 5 days.")
-
-    assert connector.find_reply(review, "Refunds take 7 days.") is None
 
 
 def test_it_refuses_to_reply_to_a_deleted_review(emulator):
@@ -394,7 +299,7 @@ def test_it_refuses_to_reply_to_a_deleted_review(emulator):
     assert caught.value.permanent is True
     assert caught.value.status == 404
     assert f"review {review} does not exist or was deleted" in caught.value.message
-    assert [p for p in posts(emulator) if p["kind"] == "reply"] == []
+    assert [p for p in listed(emulator, "reviews") if p["kind"] == "reply"] == []
 
 
 def test_it_reports_a_reply_api_that_refuses_the_key_as_permanent(emulator):
@@ -410,7 +315,7 @@ def test_it_reports_a_reply_api_that_refuses_the_key_as_permanent(emulator):
 
 def test_it_waits_when_the_reply_api_is_rate_limited(emulator):
     review = add_review(emulator, "hello?")
-    add_fault(emulator, status=429, retry_after=30)
+    add_fault(emulator, "reviews", status=429, retry_after=30)
 
     with pytest.raises(ConnectorError) as caught:
         replier_for(emulator).post_reply(review, "Hi!")
@@ -426,7 +331,7 @@ def test_it_refuses_a_reply_longer_than_allowed_without_calling_the_site(emulato
         replier_for(emulator).post_reply(review, "x" * 4001)
 
     assert caught.value.permanent is True
-    assert [c for c in api_calls(emulator) if c["method"] == "POST"] == []
+    assert api_calls(emulator, "reviews", method="POST") == []
 
 
 def test_it_is_built_from_account_settings(emulator, monkeypatch):
@@ -448,17 +353,6 @@ def test_it_cannot_reply_when_the_account_sets_no_reply_url(emulator):
                                                  timeout=3.0)
 
     assert connector.can_reply is False
-
-
-def test_it_reports_an_unreadable_secret_as_permanent(monkeypatch):
-    monkeypatch.delenv("TEST_REVIEWS_MISSING", raising=False)
-    account = AccountSettings(platform="reviews", reply_url=REPLY_URL, api_key="env:TEST_REVIEWS_MISSING")
-
-    with pytest.raises(ConnectorError) as caught:
-        ReviewFeedConnector.from_account(account, timeout=3.0)
-
-    assert caught.value.permanent is True
-    assert "TEST_REVIEWS_MISSING" in caught.value.message
 
 
 def test_it_refuses_a_reply_url_without_the_review_id():

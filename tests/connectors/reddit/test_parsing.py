@@ -9,7 +9,7 @@ from connectors.reddit.parse import (CURSOR_MAX_LENGTH, id_number, listing_child
                                      parse_children, parse_thing, rate_limit_wait, read_search_cursor,
                                      search_cursor)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "reddit" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "reddit" / "fixtures"
 BRAND = "acme"
 
 

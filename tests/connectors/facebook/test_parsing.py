@@ -8,7 +8,7 @@ import pytest
 from connectors.base import MalformedPayload
 from connectors.facebook.parse import batch_from, parse_comment, parse_post, parse_rating
 
-FIXTURES = Path(__file__).resolve().parents[2] / "connectors" / "facebook" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[3] / "connectors" / "facebook" / "fixtures"
 PAGE_ID = "108800000000001"
 POST_ID = "108800000000001_122110000000000304"
 
