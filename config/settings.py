@@ -308,10 +308,17 @@ def _phrases(words: tuple[str, ...]) -> tuple[str, ...]:
 
 
 class KeywordClass(Strict):
+    """Words that add `weight` to a post's urgency. A "safety" class names
+    a harm: the post reads as a complaint, and a mention the text denies
+    ("no smoke", "not burning anymore") does not count. Phrases in
+    `ignore` never count ("smoked salmon" beside "smoked")."""
+
+    kind: Literal["keyword", "safety"] = "keyword"
     weight: float = Field(ge=0, le=1)
     words: tuple[str, ...] = Field(min_length=1)
+    ignore: tuple[str, ...] = ()
 
-    @field_validator("words")
+    @field_validator("words", "ignore")
     @classmethod
     def lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
         return _phrases(words)

@@ -1,7 +1,10 @@
 """Rules for the language of customer care that lexicons miss: a customer
 "still waiting", "on hold for 2 hours", asking "where is my refund", a
-service that failed "again", help that "never arrived", sarcasm ("thanks
-for nothing"), emoji, and plain requests for help.
+service that failed "again" or "for the second time", help that "never
+arrived" or has "not yet" come, sarcasm ("thanks for nothing", "great,
+another delay"), a list of woes ("no wifi, no food"), emoji, plain
+requests for help, and the everyday traffic of care: asking the brand to
+follow back or check its direct messages, an order number, a screenshot.
 
 Each rule that fires says what it saw, how far it moves the polarity and
 how much urgency it adds. The wording is general on purpose: no brand's or
@@ -30,10 +33,17 @@ class RuleHit:
     complaint: bool = False
     request: bool = False
     flips: bool = False
+    details: bool = False
 
     @property
     def reason(self) -> str:
         return f"rule:{self.name}"
+
+    @property
+    def care(self) -> bool:
+        """Care traffic (a complaint, a request, an order number or a
+        screenshot): its links and hashtags do not make it spam."""
+        return (self.complaint and self.shift < 0) or self.request or self.details
 
 
 @dataclass(frozen=True)
@@ -46,18 +56,19 @@ class _Rule:
     complaint: bool = True
     request: bool = False
     flips: bool = False
+    details: bool = False
 
     def hit(self, match: re.Match) -> RuleHit:
         said = " ".join(match.group(0).split())
         return RuleHit(self.label.format(said=said), self.shift, self.urgency, self.complaint, self.request,
-                       self.flips)
+                       self.flips, self.details)
 
 
 def _rule(label: str, pattern: str, shift: float, urgency: float = 0.0, *, triggers: tuple[str, ...],
-          complaint: bool = True, request: bool = False, flips: bool = False) -> _Rule:
+          complaint: bool = True, request: bool = False, flips: bool = False, details: bool = False) -> _Rule:
     """A rule; its pattern is tried only on text holding one of its
     triggers, which keeps the rules cheap on the many posts without any."""
-    return _Rule(label, re.compile(pattern), shift, urgency, triggers, complaint, request, flips)
+    return _Rule(label, re.compile(pattern), shift, urgency, triggers, complaint, request, flips, details)
 
 
 # In order: a match overlapping an earlier rule's is not counted again.
@@ -69,24 +80,46 @@ RULES: tuple[_Rule, ...] = (
           triggers=("wait",)),
     _rule("still waiting", r"still\s+(?:waiting|waitin|no\b|nothing|"
           r"(?:have|has|had|do|does|did|is|are|was|were|ca|can|wo)(?:n't|\s+not)|cannot|not\b|stuck|"
-          r"on\s+hold|unresolved|broken|missing)", -0.3, 0.05, triggers=("still",)),
+          r"on\s+hold|unresolved|broken|missing|down\b|delayed|late\b|wrong|pending|the\s+same\s+(?:problem|issue)|"
+          r"being\s+charged|charging\s+me|getting\s+charged|sitting|stranded|nowhere|no\s+sign)", -0.3, 0.05,
+          triggers=("still",)),
     _rule("{said}", r"where(?:'s|\s+is|\s+are|\s+the\s+hell\s+is)\s+(?:my|our)\s+\w+", -0.3, 0.05,
           triggers=("where",)),
+    _rule("{said}", r"(?:arrived|arrives|came|comes|delivered|turned\s+up|showed\s+up)\s+(?:\w+\s+)?(?:broken|"
+          r"damaged|cracked|smashed|crushed|dented|torn|ripped|soaked|wet|opened|empty|faulty|defective|leaking|used|"
+          r"dead|incomplete|late)\b", -0.3, triggers=("arrive", "came", "come", "delivered", "turned up", "showed up")),
     _rule("{said}", r"(?:cancel(?:l?ed)?|delayed|late|broken|broke|down|crash(?:ed|ing)?|lost|charged|"
-          r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|stuck|declined|locked\s+out)\s+again\b|"
+          r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|smashed|missing|stuck|declined|locked\s+out|offline|"
+          r"happen(?:s|ed|ing)?|not|same\s+(?:thing|problem|issue|story|mistake))\s+again\b|"
           r"(?:yet|once)\s+again\b|again\s*[?!]{2,}|"
           r"for\s+the\s+(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
-          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+)\b", -0.3, 0.05,
-          triggers=("again", "time")),
+          r"(?:this\s+is|that's|thats|it's|its|this\s+was|that\s+was|now)\s+(?:the|my|our)\s+"
+          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
+          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+|now|already|running)\b|"
+          r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+(?:you\s+|u\s+)?"
+          r"(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+times)\b",
+          -0.3, 0.05, triggers=("again", "time", "twice")),
     _rule("sarcasm \"{said}\"", r"(?:thanks?\s+(?:you\s+)?for\s+nothing|yeah\s+right|#sarcasm|#not|"
           r"just\s+what\s+i\s+needed|way\s+to\s+go|oh\s+(?:great|good|wonderful|joy|perfect|fantastic|brilliant|"
           r"lovely)|(?:thanks|thank\s+you)\s+(?:for|4)\s+(?:ruining|losing|wasting|ignoring|leaving|cancel\w*|"
-          r"making\s+me\s+wait|the\s+(?:delay|wait|runaround)))\b|thanks?\s+a\s+(?:lot|bunch|million)\s*(?:\.\.\.|…)|"
+          r"making\s+me\s+wait|the\s+(?:delay|wait|runaround)|(?:the|a|yet\s+another)\s+(?:second|third|fourth|"
+          r"fifth|\d+(?:nd|rd|th)|extra\s+(?:hour|day|fee|charge)|hidden\s+fee|useless|automated|canned))|"
+          r"(?:good|nice)\s+try|"
+          r"(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|nice|excellent|super)\s*[,.!…]+\s*"
+          r"(?:just\s+|yet\s+)?(?:another|more)\s+(?:delay|cancel\w*|outage|problem|issue|error|crash|bug|glitch|"
+          r"fee|charge|price\s+(?:rise|increase|hike)|hour|day|week|excuse|automated|email|form|bot|wait))\b|"
+          r"thanks?\s+a\s+(?:lot|bunch|million)\s*(?:\.\.\.|…)|"
           r"so\s+much\s+for\b(?<!thanks\sso\smuch\sfor)(?<!thank\syou\sso\smuch\sfor)", -0.2,
-          triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go"), flips=True),
+          triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go", "try", "another", "more"),
+          flips=True),
+    _rule("{said}", r"would(?:'ve|\s+have|a|\s+of)\s+been\s+nice|would\s+be\s+nice\s+if|"
+          r"(?:you|u|y'all|yall)\s+(?:can|could|should|need\s+to|must)\s+do\s+better", -0.3,
+          triggers=("nice", "better"), flips=True),
     _rule("negation \"{said}\"", r"(?:no\s*one|nobody|noone)\s+(?:is\s+|has\s+|will\s+|ever\s+)?"
           r"(?:answer|respond|repl|help|pick|call|got\s+back|gets\s+back|get\s+back|care|know|bother)\w*", -0.35,
           triggers=("nobody", "noone", "no one")),
+    _rule("woes \"{said}\"", r"no\s+(?!worries|problem|complaints|issues?\b)\w+(?:\s+\w+)?\s*(?:,|&|\+|and\b|\.)"
+          r"\s*(?:and\s+)?no\s+(?!worries|problem|complaints|issues?\b)\w+", -0.3, triggers=("no ",)),
     _rule("negation \"{said}\"", r"no\s+(?:response|reply|replies|answer|update|updates|help|refund|"
           r"explanation|communication|compensation|apology|resolution|one\s+to\s+help|way\s+to\s+reach)\b",
           -0.3, triggers=("no ",)),
@@ -94,6 +127,8 @@ RULES: tuple[_Rule, ...] = (
           r"still\s+not|not\s+yet)\s+(?:been\s+|even\s+)?(?:arrived?|received?|come|came|got|gotten|heard|"
           r"delivered|refunded|shipped|showed\s+up|turned\s+up|responded|replied|answered|fixed|resolved|"
           r"credited|reimbursed|contacted)\b", -0.35, triggers=("never", "n't", "not")),
+    _rule("negation \"{said}\"", r"not\s+yet(?=\s*(?:[.!?,;…]|$))|(?:hasn't|haven't|isn't|aren't|has\s+not|"
+          r"have\s+not|is\s+not)\s+(?:\w+\s+){0,2}?yet\b", -0.3, triggers=("yet",)),
     _rule("negation \"{said}\"", r"(?:is|are|was|were|still|it's|its)\s+not\s+(?:working|received|happy|"
           r"impressed|acceptable|good\s+enough|ok|okay|fixed|resolved|refunded|delivered|helpful|right)\b|"
           r"(?:not|never)\s+(?:happy|impressed|acceptable|good\s+enough|helpful|working)\b|"
@@ -113,10 +148,23 @@ RULES: tuple[_Rule, ...] = (
           r"(?:dm|message|contact|call|email)\s+me\b|any\s+(?:update|news)\b|urgent(?:ly)?\b|asap\b",
           0.0, triggers=("help", "please", "pls", "plz", "need", "someone", "anyone", " me", "any ", "urgent",
                          "asap"), complaint=False, request=True),
+    _rule("direct message \"{said}\"", r"follow\s+(?:me\s+|us\s+)?back\b|follow\s+me\s+so\b|"
+          r"(?:check|see|read|look\s+at)\s+(?:your|ur|yr|the)\s+(?:dms?|pms?|inbox|messages|direct\s+messages?)\b|"
+          r"(?:sent|send|sending|dropped)\s+(?:you|u)\s+(?:a\s+)?(?:dm|pm|message|direct\s+message)\b|"
+          r"(?:dm'?e?d|pm'?e?d|messaged)\s+(?:you|u)\b|(?:can|could|may|shall)\s+i\s+(?:dm|pm|message)\b",
+          0.0, triggers=("follow", "dm", "pm", "inbox", "message"), complaint=False, request=True),
+    _rule("details \"{said}\"", r"(?:order|booking|case|ticket|reference|ref|tracking|confirmation|account|invoice|"
+          r"claim|reservation|complaint)\s*(?:number|no\.?|num|nr|id|code|ref|reference)?\s*(?:is\s*)?[:#]?\s*"
+          r"(?=[a-z-]*\d)[a-z0-9-]{4,}\b|screen\s*(?:shot|grab|cap)s?\b|see\s+(?:the\s+)?(?:attached|photo|pic|"
+          r"picture|image|video)\b", 0.0, triggers=("order", "booking", "case", "ticket", "ref", "tracking",
+                                                    "confirmation", "account", "invoice", "claim", "reservation",
+                                                    "complaint", "screen", "see "), complaint=False, details=True),
 )
 
 # Sarcasm that needs a complaint beside it: "love how you lost my bag".
-_WEAK_SARCASM = re.compile(r"(?:love|loving)\s+(?:how|that|it\s+when)\b|(?:great|awesome|nice|perfect|"
+_WEAK_SARCASM = re.compile(r"(?:love|loving|enjoy|enjoying|gotta\s+love|got\s+to\s+love|nothing\s+like)\s+"
+                           r"(?:how|that|it\s+when|when|being|waiting|sitting|spending|getting|paying|having\s+to|"
+                           r"standing|queu(?:e)?ing)\b|(?:great|awesome|nice|perfect|"
                            r"wonderful|brilliant|fantastic|excellent|amazing)\s+(?:job|work|service)?\s*"
                            r"(?:\.\.\.|…|!{2,}|🙄|😒)|thanks?\s+a\s+(?:lot|bunch|million)\b")
 NEGATIVE_EMOJI = frozenset("😡😠🤬😤🙄😒👎💔😢😭😞😩😫🤦😣😖😓😔☹🙁😕😑😰😱🤢🤮")

@@ -16,6 +16,8 @@ from pathlib import Path
 from config.settings import ScoringSettings
 from listener import lexicons
 from listener.care_rules import RuleHit, rule_hits
+from listener.courtesy import without_closing_courtesy
+from listener.keywords import KeywordFinder, KeywordHit
 from listener.phrases import PhraseIndex, words_of
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, SentimentModel, load_model
 from listener.topics import TopicChoice, TopicChooser
@@ -28,12 +30,15 @@ MAX_SCORED_CHARS = 5000
 # Ratings at or below this are negative, at or above the other positive.
 NEGATIVE_RATING, POSITIVE_RATING = 2, 4
 RATED_POLARITY = 0.5
+# The care scorer reads a post reporting a harm (a safety keyword class) as
+# at least this negative, whatever its words: "your heater burnt my hand".
+HARM_POLARITY = -0.5
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]+")
 _LINK = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
 _WORD = re.compile(r"[^\W_]")
-_HASHTAG = re.compile(r"(?<!\w)#\w+")
+_HASHTAG = re.compile(r"(?<!\w)#(?!\d+\b)\w+")
 _QUESTION = re.compile(r"\?|(?:^|[.!\n]\s*|^(?:@\w+[\s,:]+)+)(?:how|why|when|where|what|who|which|can|could|"
                        r"is|are|do|does|did|will|would|should|has|have|any)\b", re.I)
 _TO_US = re.compile(r"\b(?:you|your|yours|you're|youre|u|ur|y'all|yall)\b|^\s*@\w+", re.I)
@@ -76,7 +81,7 @@ class _Reading:
     strength: float
     reasons: tuple[str, ...]
     rules: tuple[RuleHit, ...] = ()
-    keywords: tuple[tuple[str, str, float], ...] = ()
+    keywords: tuple[KeywordHit, ...] = ()
     topic: TopicChoice = TopicChoice(None)
     question: bool = False
     to_the_crowd: bool = False
@@ -104,8 +109,7 @@ class Scorer:
         self.model = model
         if settings.scorer == "care" and model is None:
             self.model = _load_model(model_path or settings.model_path)
-        self._keyword_weights = {name: k.weight for name, k in settings.keywords.items()}
-        self._keywords = PhraseIndex({name: k.words for name, k in settings.keywords.items()})
+        self._keywords = KeywordFinder(settings.keywords)
         self._topics = TopicChooser({name: topic.words for name, topic in settings.topics.items()},
                                     self.model.topics if self.model else None)
         self._spam = PhraseIndex({"spam": settings.spam})
@@ -134,45 +138,67 @@ class Scorer:
         unreadable = _unreadable(text)
         if unreadable:
             return _Reading(0.0, 0.0, (), unreadable=unreadable)
-        polarity, strength, reasons = self._sentiment(text)
-        rules: tuple[RuleHit, ...] = ()
-        if self.settings.scorer == "care":
-            rules = tuple(rule_hits(text))
+        care = self.settings.scorer == "care"
+        rules = tuple(rule_hits(text)) if care else ()
+        polarity, strength, reasons = self._sentiment(text, _complains(rules))
+        words = words_of(text)
+        keywords = self._keywords.find(text, words)
+        if care:
             polarity = _apply_rules(polarity, rules)
+            if any(k.kind == "safety" for k in keywords):
+                polarity = min(polarity, HARM_POLARITY)
             strength = max(strength, -polarity)
             reasons += tuple(_rule_reason(r) for r in rules)
-        words = words_of(text)
-        keywords = {}
-        for name, phrase in self._keywords.find_all(words):
-            keywords.setdefault(name, (name, phrase, self._keyword_weights[name]))
         complaint = polarity < self.negative_below or _complains(rules)
-        return _Reading(round(polarity, 3), strength, reasons, rules, tuple(keywords.values()),
+        return _Reading(round(polarity, 3), strength, reasons, rules, keywords,
                         self._topics.choose(words, text, complaint), bool(_QUESTION.search(text)),
-                        bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words))
+                        bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words, rules))
 
-    def _sentiment(self, text: str) -> tuple[float, float, tuple[str, ...]]:
+    def _sentiment(self, text: str, complaint: bool = False) -> tuple[float, float, tuple[str, ...]]:
         """(polarity, strength of negative sentiment, reasons). The care
         model's polarity is the probability of the likelier of negative and
-        positive, signed: thresholds on it are thresholds on a probability."""
+        positive, signed: thresholds on it are thresholds on a probability.
+        `complaint`: a care rule found a complaint in the text."""
         if self.settings.scorer == "textblob":
             polarity = lexicons.textblob(text).polarity
             return polarity, max(0.0, -polarity), (f"textblob:polarity {polarity:+.2f}",)
         lexicon = lexicons.vader(text)
         if self.settings.scorer == "vader":
             return lexicon.polarity, max(0.0, -lexicon.polarity), (f"vader:compound {lexicon.polarity:+.2f}",)
-        negative, neutral, positive = self.model.probabilities(text, lexicon)
+        (negative, neutral, positive), lexicon, without = self._model_reading(text, lexicon, complaint)
         if negative >= neutral and negative >= positive:
-            reasons = (f"model:negative {negative:.2f}",)
+            reasons = (f"model:negative {negative:.2f}{without}",)
+        elif positive > neutral:
+            reasons = (f"model:positive {positive:.2f}{without}",)
         else:
-            reasons = (f"model:positive {positive:.2f}",) if positive > neutral else (f"model:neutral {neutral:.2f}",)
+            reasons = (f"model:neutral {neutral:.2f}{without}",)
         if abs(lexicon.polarity) >= 0.05:
             reasons += (f"vader:compound {lexicon.polarity:+.2f}",)
         return (positive if positive > negative else -negative), negative, reasons
 
-    def _spam_in(self, text: str, words: list[str]) -> str | None:
+    def _model_reading(self, text: str, lexicon: lexicons.LexiconScore,
+                       complaint: bool) -> tuple[tuple[float, float, float], lexicons.LexiconScore, str]:
+        """The model's probabilities, the lexicon's score they used, and
+        what was set aside to read them. A post read as praise is read again
+        without its closing courtesy formula ("...arrived cracked. Thanks"),
+        and that reading is taken when it is negative, or not positive beside
+        a complaint."""
+        read = self.model.probabilities(text, lexicon)
+        courtesy = without_closing_courtesy(text) if read[2] > max(read[0], read[1]) else None
+        if courtesy:
+            before, formula = courtesy
+            before_lexicon = lexicons.vader(before)
+            negative, neutral, positive = read_before = self.model.probabilities(before, before_lexicon)
+            if negative >= max(neutral, positive) or (complaint and positive < max(negative, neutral)):
+                return read_before, before_lexicon, f" without {formula!r}"
+        return read, lexicon, ""
+
+    def _spam_in(self, text: str, words: list[str], rules: tuple[RuleHit, ...]) -> str | None:
         found = self._spam.find_all(words)
         if found:
             return repr(found[0][1])
+        if any(r.care for r in rules):
+            return None
         if text.count("http") + text.count("www.") >= _LINKS_OF_SPAM and len(_LINK.findall(text)) >= _LINKS_OF_SPAM:
             return f"{_LINKS_OF_SPAM}+ links"
         if text.count("#") >= _HASHTAGS_OF_SPAM and len(_HASHTAG.findall(text)) >= _HASHTAGS_OF_SPAM:
@@ -193,8 +219,7 @@ class Scorer:
             reasons.append(f"rating:{rating} -> positive")
         sentiment = ("negative" if polarity < self.negative_below
                      else "positive" if polarity > self.positive_above else "neutral")
-        for name, phrase, weight in reading.keywords:
-            reasons.append(f"keyword:{phrase} ({name}) +{weight:.2f}")
+        reasons.extend(k.reason for k in reading.keywords)
 
         why, base = self._why_answer(reading, sentiment, rating, context)
         if base is None:
@@ -202,7 +227,7 @@ class Scorer:
             return Score(sentiment, polarity, 0.0, False, None, reading.topic.topic,
                          tuple(reasons + _topic_reason(reading.topic)))
         reasons.append(f"{why} +{base:.2f}")
-        urgency = base + sum(weight for _, _, weight in reading.keywords)
+        urgency = base + sum(k.weight for k in reading.keywords)
         if sentiment == "negative" and s.urgency.negative:
             added = s.urgency.negative * min(1.0, strength)
             urgency += added

@@ -75,5 +75,15 @@ def test_the_default_taxonomy_covers_customer_care():
                                      "website_or_app"}
 
 
-def test_the_six_keyword_classes_are_kept():
-    assert set(scoring().keywords) == {"safety", "legal", "churn", "money", "outage", "privacy"}
+def test_the_keyword_classes_cover_harms_and_care():
+    keywords = scoring().keywords
+    assert {name for name, k in keywords.items() if k.kind == "safety"} == {
+        "fire", "electric_shock", "injury", "child", "food_poisoning", "allergic_reaction", "self_harm", "violence",
+        "data_breach", "account_takeover", "hazard"}
+    assert {name for name, k in keywords.items() if k.kind == "keyword"} == {"legal", "churn", "money", "outage",
+                                                                             "privacy"}
+
+
+def test_a_keyword_class_kind_is_keyword_or_safety():
+    with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword' or 'safety'"):
+        scoring(keywords={"heat": {"kind": "harm", "weight": 1.0, "words": ["hot"]}})
