@@ -94,7 +94,7 @@ class Outcome(Generic[R]):
 
 class Queue(Protocol[W, R]):
     def due(self, now: datetime, limit: int) -> Iterable[Hashable]:
-        """The keys of work that is due, up to `limit`."""
+        """The keys of the work that is due; `limit` bounds how much of it one run sends."""
 
     def claim(self, key: Hashable, now: datetime, limit: int) -> list[Attempt[W]]:
         """The work under `key` this worker won, up to `limit` pieces to be

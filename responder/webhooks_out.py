@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -82,10 +82,9 @@ class WebhookSender:
     some events twice."""
 
     def __init__(self, db: Database, settings: Settings, clock: Clock, session: requests.Session | None = None):
-        self.settings = settings
         timeout = settings.alerts.timeout_seconds
         self.cursors = EndpointCursors(db, timedelta(seconds=max(MIN_CLAIM_SECONDS, CLAIM_TIMEOUTS * timeout)),
-                                       lambda: self.settings.webhooks)
+                                       settings.webhooks)
         poster = WebhookPoster(session or requests.Session(), timeout, clock)
         self.machine = DeliveryMachine("webhook", self.cursors, poster, Backoff(BACKOFF_SECONDS, MAX_BACKOFF_SECONDS),
                                        clock)
@@ -102,21 +101,20 @@ class EndpointCursors:
     on its own, without holding up the others. It is never given up on:
     only an admin disabling the endpoint stops it."""
 
-    def __init__(self, db: Database, lease: timedelta, endpoints: Callable[[], Iterable[WebhookSettings]]):
+    def __init__(self, db: Database, lease: timedelta, endpoints: Iterable[WebhookSettings]):
         self.db = db
         self.lease = lease
-        self.endpoints = endpoints
+        self.endpoints = {endpoint.name: endpoint for endpoint in endpoints}
 
     def due(self, now: datetime, limit: int) -> list[str]:
-        return [endpoint.name for endpoint in self.endpoints() if endpoint.enabled]
+        return [name for name, endpoint in self.endpoints.items() if endpoint.enabled]
 
     def claim(self, name: str, now: datetime, limit: int) -> list[Attempt[Post]]:
-        endpoint = next((e for e in self.endpoints() if e.name == name), None)
-        claimed = self._claim(name, now) if endpoint is not None else None
+        claimed = self._claim(name, now)
         if claimed is None:
             return []
         position, failures = claimed
-        posts, passed = plan(endpoint, position, self._deliveries_after(position, limit))
+        posts, passed = plan(self.endpoints[name], position, self._deliveries_after(position, limit))
         if not posts:
             self._move(name, position, {"last_event_id": passed, "failures": 0, "last_error": None,
                                         "next_attempt_at": None})
