@@ -103,15 +103,15 @@ RULES: tuple[_Rule, ...] = (
           r"just\s+what\s+i\s+needed|way\s+to\s+go|oh\s+(?:great|good|wonderful|joy|perfect|fantastic|brilliant|"
           r"lovely)|(?:thanks|thank\s+you)\s+(?:for|4)\s+(?:ruining|losing|wasting|ignoring|leaving|cancel\w*|"
           r"making\s+me\s+wait|the\s+(?:delay|wait|runaround)|(?:the|a|yet\s+another)\s+(?:second|third|fourth|"
-          r"fifth|\d+(?:nd|rd|th)|extra\s+(?:hour|day|fee|charge)|hidden\s+fee|useless|automated|canned))|"
-          r"(?:good|nice)\s+try|"
-          r"(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|nice|excellent|super)\s*[,.!…]+\s*"
-          r"(?:just\s+|yet\s+)?(?:another|more)\s+(?:delay|cancel\w*|outage|problem|issue|error|crash|bug|glitch|"
-          r"fee|charge|price\s+(?:rise|increase|hike)|hour|day|week|excuse|automated|email|form|bot|wait))\b|"
+          r"fifth|\d+(?:nd|rd|th)|extra\s+(?:hour|day|fee|charge)|hidden\s+fee|useless|automated|canned)))\b|"
           r"thanks?\s+a\s+(?:lot|bunch|million)\s*(?:\.\.\.|…)|"
           r"so\s+much\s+for\b(?<!thanks\sso\smuch\sfor)(?<!thank\syou\sso\smuch\sfor)", -0.2,
-          triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go", "try", "another", "more"),
-          flips=True),
+          triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go"), flips=True),
+    _rule("sarcasm \"{said}\"", r"(?:good|nice)\s+try\b", -0.2, triggers=("try",), flips=True),
+    _rule("sarcasm \"{said}\"", r"(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|nice|excellent|"
+          r"super)\s*[,.!…]+\s*(?:just\s+|yet\s+)?(?:another|more)\s+(?:delay|cancel\w*|outage|problem|issue|error|"
+          r"crash|bug|glitch|fee|charge|price\s+(?:rise|increase|hike)|hour|day|week|excuse|automated|email|form|bot|"
+          r"wait)\w*", -0.2, triggers=("another", "more"), flips=True),
     _rule("{said}", r"would(?:'ve|\s+have|a|\s+of)\s+been\s+nice|would\s+be\s+nice\s+if|"
           r"(?:you|u|y'all|yall)\s+(?:can|could|should|need\s+to|must)\s+do\s+better", -0.3,
           triggers=("nice", "better"), flips=True),
@@ -153,12 +153,11 @@ RULES: tuple[_Rule, ...] = (
           r"(?:sent|send|sending|dropped)\s+(?:you|u)\s+(?:a\s+)?(?:dm|pm|message|direct\s+message)\b|"
           r"(?:dm'?e?d|pm'?e?d|messaged)\s+(?:you|u)\b|(?:can|could|may|shall)\s+i\s+(?:dm|pm|message)\b",
           0.0, triggers=("follow", "dm", "pm", "inbox", "message"), complaint=False, request=True),
-    _rule("details \"{said}\"", r"(?:order|booking|case|ticket|reference|ref|tracking|confirmation|account|invoice|"
-          r"claim|reservation|complaint)\s*(?:number|no\.?|num|nr|id|code|ref|reference)?\s*(?:is\s*)?[:#]?\s*"
-          r"(?=[a-z-]*\d)[a-z0-9-]{4,}\b|screen\s*(?:shot|grab|cap)s?\b|see\s+(?:the\s+)?(?:attached|photo|pic|"
-          r"picture|image|video)\b", 0.0, triggers=("order", "booking", "case", "ticket", "ref", "tracking",
-                                                    "confirmation", "account", "invoice", "claim", "reservation",
-                                                    "complaint", "screen", "see "), complaint=False, details=True),
+    _rule("details \"{said}\"", r"(?:order|booking|case|ticket|ref(?:erence)?|tracking)(?:\s*(?:number|no\.?|num|nr|"
+          r"id|code|ref(?:erence)?))?(?:\s+is)?\s*[:#]?\s*(?=[a-z-]*\d)[a-z0-9-]{4,}\b", 0.0,
+          triggers=("order", "booking", "case", "ticket", "ref", "tracking"), complaint=False, details=True),
+    _rule("details \"{said}\"", r"screen\s*(?:shot|grab|cap)s?\b|see\s+(?:the\s+)?(?:attached|photo|pic|picture|"
+          r"image|video)\b", 0.0, triggers=("screen", "see "), complaint=False, details=True),
 )
 
 # Sarcasm that needs a complaint beside it: "love how you lost my bag".
