@@ -87,7 +87,7 @@ RULES: tuple[_Rule, ...] = (
           triggers=("where",)),
     _rule("{said}", r"(?:arrived|arrives|came|comes|delivered|turned\s+up|showed\s+up)\s+(?:\w+\s+)?(?:broken|"
           r"damaged|cracked|smashed|crushed|dented|torn|ripped|soaked|wet|opened|empty|faulty|defective|leaking|used|"
-          r"dead|incomplete|late)\b", -0.3, triggers=("arrive", "came", "come", "delivered", "turned up", "showed up")),
+          r"dead|incomplete|late)\b", -0.3, triggers=("arrive", " came", " come", "delivered", "turned up", "showed up")),
     _rule("{said}", r"(?:cancel(?:l?ed)?|delayed|late|broken|broke|down|crash(?:ed|ing)?|lost|charged|"
           r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|smashed|missing|stuck|declined|locked\s+out|offline|"
           r"happen(?:s|ed|ing)?|not|same\s+(?:thing|problem|issue|story|mistake))\s+again\b|"
@@ -95,10 +95,11 @@ RULES: tuple[_Rule, ...] = (
           r"for\s+the\s+(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
           r"(?:this\s+is|that's|thats|it's|its|this\s+was|that\s+was|now)\s+(?:the|my|our)\s+"
           r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
-          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+|now|already|running)\b|"
-          r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+(?:you\s+|u\s+)?"
+          r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+|now|already|running)\b",
+          -0.3, 0.05, triggers=("again", "time")),
+    _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+(?:you\s+|u\s+)?"
           r"(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+times)\b",
-          -0.3, 0.05, triggers=("again", "time", "twice")),
+          -0.3, 0.05, triggers=("twice", "times")),
     _rule("sarcasm \"{said}\"", r"(?:thanks?\s+(?:you\s+)?for\s+nothing|yeah\s+right|#sarcasm|#not|"
           r"just\s+what\s+i\s+needed|way\s+to\s+go|oh\s+(?:great|good|wonderful|joy|perfect|fantastic|brilliant|"
           r"lovely)|(?:thanks|thank\s+you)\s+(?:for|4)\s+(?:ruining|losing|wasting|ignoring|leaving|cancel\w*|"
