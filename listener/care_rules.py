@@ -87,7 +87,8 @@ RULES: tuple[_Rule, ...] = (
           triggers=("where",)),
     _rule("{said}", r"(?:arrived|arrives|came|comes|delivered|turned\s+up|showed\s+up)\s+(?:\w+\s+)?(?:broken|"
           r"damaged|cracked|smashed|crushed|dented|torn|ripped|soaked|wet|opened|empty|faulty|defective|leaking|used|"
-          r"dead|incomplete|late)\b", -0.3, triggers=("arrive", " came", " come", "delivered", "turned up", "showed up")),
+          r"dead|incomplete|late)\b|(?:is|are|was|were|running|still|been)\s+(?:so\s+|very\s+|really\s+)?late\b",
+          -0.3, triggers=("arrive", " came", " come", "delivered", "turned up", "showed up", "late")),
     _rule("{said}", r"(?:cancel(?:l?ed)?|delayed|late|broken|broke|down|crash(?:ed|ing)?|lost|charged|"
           r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|smashed|missing|stuck|declined|locked\s+out|offline|"
           r"happen(?:s|ed|ing)?|not|same\s+(?:thing|problem|issue|story|mistake))\s+again\b|"

@@ -132,6 +132,7 @@ def test_punctuation_inside_a_phrase_separates_words():
     "I have called you three times about this",
     "No wifi, no food, no staff anywhere",
     "Happened again, the app logged me out mid payment",
+    "My order is late, thank you very much",
 ])
 def test_polite_sarcastic_and_understated_complaints_are_complaints(scorer, text):
     score = scorer.score(text)

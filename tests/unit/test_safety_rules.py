@@ -25,6 +25,7 @@ HARMS = [
     ("the power bank caught fire on my bed", "fire", "caught fire"),
     ("flames came out of the back of the unit", "fire", "flames"),
     ("the battery exploded while charging", "fire", "exploded"),
+    ("the charger melted into the socket", "fire", "melted"),
     ("the dryer scorched my shirt and the wall behind it", "fire", "scorched"),
     ("there is a smell of gas since your engineer left", "fire", "smell of gas"),
     ("my alarm says carbon monoxide near the new boiler", "fire", "carbon monoxide"),
@@ -70,6 +71,7 @@ HARMS = [
     # hazards
     ("the charger overheats until it is too hot to hold", "hazard", "overheats"),
     ("those stairs in your car park are dangerous", "hazard", "dangerous"),
+    ("my phone's battery swelled and pushed the screen out", "hazard", "battery swelled"),
 ]
 
 
@@ -133,6 +135,7 @@ def test_a_negation_in_another_clause_does_not_deny_a_harm(scorer, text):
     "Burnley won again, great match",
     "Your hospitality was wonderful",
     "reading the small print hurt my brain",
+    "the melted cheese on the burger was perfect",
 ])
 def test_words_that_only_look_like_harm_are_not_urgent(scorer, text):
     score = scorer.score(text)
