@@ -154,7 +154,7 @@ class Scorer:
                         self._topics.choose(words, text, complaint), bool(_QUESTION.search(text)),
                         bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words, rules))
 
-    def _sentiment(self, text: str, complaint: bool = False) -> tuple[float, float, tuple[str, ...]]:
+    def _sentiment(self, text: str, complaint: bool) -> tuple[float, float, tuple[str, ...]]:
         """(polarity, strength of negative sentiment, reasons). The care
         model's polarity is the probability of the likelier of negative and
         positive, signed: thresholds on it are thresholds on a probability.
