@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter
 
 from connectors.base import ConnectorError
 
@@ -60,21 +60,27 @@ def spending(budget: RequestBudget | None) -> Iterator[None]:
         _source_budget.reset(token)
 
 
-class BudgetAdapter(HTTPAdapter):
-    def __init__(self, account_budget: RequestBudget | None):
+class BudgetAdapter(BaseAdapter):
+    """Spends the budgets, then sends through the adapter it wraps."""
+
+    def __init__(self, inner: BaseAdapter, account_budget: RequestBudget | None):
         super().__init__()
+        self.inner = inner
         self.account_budget = account_budget
 
     def send(self, request, *args, **kwargs):
         for budget in (_source_budget.get(), self.account_budget):
             if budget is not None:
                 budget.spend()
-        return super().send(request, *args, **kwargs)
+        return self.inner.send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def mount_budget(session: requests.Session, account_budget: RequestBudget | None) -> None:
     """Make every request of `session` spend the account's budget and the
-    budget of the source being polled, if any."""
-    adapter = BudgetAdapter(account_budget)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
+    budget of the source being polled, if any: each adapter the connector
+    mounted (its own for a platform's host included) is wrapped."""
+    for prefix, adapter in list(session.adapters.items()):
+        session.mount(prefix, BudgetAdapter(adapter, account_budget))

@@ -115,8 +115,9 @@ class FacebookConnector(NoDirectMessages):
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.session = _GraphSession(base_url, app_secret)
+        # Paths carry the version themselves: facebook-sdk 3 accepts none after 3.1.
+        self.version = f"v{version[1]}.{version[2]}"
         self.graph = facebook.GraphAPI(access_token=page_access_token, timeout=timeout, session=self.session)
-        self.graph.version = f"v{version[1]}.{version[2]}"
         self.timeout = timeout
         self.page_size = page_size
         self.max_pages = max_pages
@@ -168,7 +169,7 @@ class FacebookConnector(NoDirectMessages):
         if len(text) > self.max_reply_length:
             raise ConnectorError(f"a reply on Facebook can have at most {self.max_reply_length} characters; "
                                  f"this one has {len(text)}", permanent=True)
-        answer = self._call("posting a reply", DELETED, self.graph.put_comment, in_reply_to, text)
+        answer = self._call("posting a reply", DELETED, f"{in_reply_to}/comments", post={"message": text})
         comment_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(comment_id, str) or not comment_id:
             raise ConnectorError("Facebook answered a reply without the new comment's id; it may have been posted")
@@ -180,8 +181,7 @@ class FacebookConnector(NoDirectMessages):
         threads two levels deep and may file an answer to a reply there."""
         found = self._reply_under(in_reply_to, text)
         if found is None and "_" in in_reply_to and not in_reply_to.startswith(f"{self.page_id}_"):
-            comment = self._call("looking for an earlier reply", DELETED, self.graph.get_object, in_reply_to,
-                                 fields="id,parent")
+            comment = self._call("looking for an earlier reply", DELETED, in_reply_to, {"fields": "id,parent"})
             parent = comment.get("parent") if isinstance(comment, dict) else None
             if isinstance(parent, dict) and isinstance(parent.get("id"), str):
                 found = self._reply_under(parent["id"], text)
@@ -201,8 +201,8 @@ class FacebookConnector(NoDirectMessages):
         """Comments and replies on the page's recent posts, each post read
         back to `floor`. A post commented on since then has a newer
         updated_time; the others are passed over."""
-        recent = self._call("reading the page's recent posts", missing, self.graph.get_connections, page, "feed",
-                            fields="id,created_time,updated_time", limit=self.recent_posts)
+        recent = self._call("reading the page's recent posts", missing, f"{page}/feed",
+                            {"fields": "id,created_time,updated_time", "limit": self.recent_posts})
         for post in _items(recent, "reading the page's recent posts"):
             post_id = post.get("id") if isinstance(post, dict) else None
             if not isinstance(post_id, str) or not post_id:
@@ -226,8 +226,8 @@ class FacebookConnector(NoDirectMessages):
         max_pages; stops at the first item older than `floor`."""
         after = None
         for _ in range(self.max_pages):
-            page = self._call(action, missing, self.graph.get_connections, object_id, edge, limit=self.page_size,
-                              **params, **({"after": after} if after else {}))
+            page = self._call(action, missing, f"{object_id}/{edge}",
+                              {"limit": self.page_size, **params, **({"after": after} if after else {})})
             for item in _items(page, action):
                 if _older(item, floor):
                     return
@@ -240,11 +240,12 @@ class FacebookConnector(NoDirectMessages):
         log.warning("Facebook had more than %d pages of %s for %s; the older ones are left out",
                     self.max_pages, edge, object_id)
 
-    def _call(self, action: str, missing: str, method: Callable[..., Any], *args, **kwargs) -> Any:
-        """One facebook-sdk call; whatever fails leaves as a ConnectorError.
-        `missing` says what Graph's "object does not exist" means here."""
+    def _call(self, action: str, missing: str, path: str, args: dict | None = None, post: dict | None = None) -> Any:
+        """One Graph call through facebook-sdk's `GraphAPI.request` (a POST
+        with `post`); whatever fails leaves as a ConnectorError. `missing`
+        says what Graph's "object does not exist" means here."""
         try:
-            return method(*args, **kwargs)
+            return self.graph.request(f"{self.version}/{path}", dict(args or {}), post_args=post)
         except facebook.GraphAPIError as error:
             status, headers = self.session.last_answer()
             raise _connector_error(error, action, missing, status, headers) from None

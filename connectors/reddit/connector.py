@@ -24,7 +24,6 @@ import requests
 from praw.const import API_PATH
 from praw.exceptions import PRAWException, RedditAPIException
 from prawcore.const import ACCESS_TOKEN_PATH
-from prawcore.sessions import RetryStrategy
 
 from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
 from connectors.reddit.parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
@@ -49,47 +48,63 @@ RATELIMIT_WAIT_SECONDS = 5
 DEFAULT_RETRY_AFTER = 60.0
 
 
-class _Session(requests.Session):
-    """prawcore passes its own 16 s default timeout with every API call
-    (praw's `timeout` setting is read but never used), so the timeout is
-    set here. The session also notes when Reddit says the quota is spent."""
+class _Quota:
+    """When Reddit's rate-limit headers last said the quota is spent, the
+    time it comes back."""
 
-    def __init__(self, timeout: float):
-        super().__init__()
-        self.timeout = timeout
-        self.quota_back_at: float | None = None
+    def __init__(self):
+        self.back_at: float | None = None
 
-    def request(self, method, url, *args, **kwargs):
-        kwargs["timeout"] = self.timeout
-        response = super().request(method, url, *args, **kwargs)
-        self._note_quota(response.headers)
-        return response
-
-    def _note_quota(self, headers) -> None:
+    def note(self, headers) -> None:
         try:
             remaining, reset = float(headers["x-ratelimit-remaining"]), float(headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return
-        self.quota_back_at = time.monotonic() + max(1.0, reset) if remaining <= 0 else None
+        self.back_at = time.monotonic() + max(1.0, reset) if remaining <= 0 else None
 
-    def seconds_until_quota(self) -> float:
-        return 0.0 if self.quota_back_at is None else max(0.0, self.quota_back_at - time.monotonic())
+    def seconds_left(self) -> float:
+        return 0.0 if self.back_at is None else max(0.0, self.back_at - time.monotonic())
 
 
-class _OneAttempt(RetryStrategy):
-    """prawcore retries 5xx answers, timeouts and refused tokens twice,
-    sleeping up to 4 s, and would send a reply again after a timeout that
-    may have posted it. The listener and the outbox retry on their own
-    schedule (the outbox asks find_reply first), so every call is made once."""
+class _Unanswered(Exception):
+    """A call that got no answer (a timeout, a refused connection), wrapped
+    so that prawcore does not retry it."""
 
-    def _sleep_seconds(self) -> float | None:
-        return None
+    def __init__(self, cause: Exception):
+        super().__init__(str(cause))
+        self.cause = cause
 
-    def consume_available_retry(self) -> _OneAttempt:
-        return self
 
-    def should_retry_on_failure(self) -> bool:
-        return False
+class _OneAttempt(prawcore.Requestor):
+    """praw's documented `requestor_class`: every call is sent once, with
+    our timeout, and the quota Reddit reports is noted.
+
+    prawcore retries failed connections, timeouts, 5xx answers and refused
+    tokens twice, sleeping up to 4 s, and would send a reply again after a
+    timeout that may have posted it; its API calls carry its own 16 s
+    timeout (praw's `timeout` setting is read but never used). The listener
+    and the outbox retry on their own schedule (the outbox asks find_reply
+    first), so such a failure is raised here at once, as the exception
+    prawcore would end with; a refused token as InvalidToken, which the
+    connector answers by logging in again with a new client."""
+
+    def __init__(self, *args, call_timeout: float, quota: _Quota, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call_timeout = call_timeout
+        self.quota = quota
+
+    def request(self, *args, timeout: float | None = None, **kwargs) -> requests.Response:
+        try:
+            response = super().request(*args, timeout=self.call_timeout, **kwargs)
+        except prawcore.RequestException as error:
+            raise prawcore.RequestException(_Unanswered(error.original_exception), error.request_args,
+                                            error.request_kwargs) from None
+        self.quota.note(response.headers)
+        if response.status_code in prawcore.Session.RETRY_STATUSES:
+            raise prawcore.ResponseException(response)
+        if response.status_code == 401 and not response.url.endswith(ACCESS_TOKEN_PATH):
+            raise prawcore.InvalidToken(response)
+        return response
 
 
 class RedditConnector(NoDirectMessages):
@@ -111,18 +126,18 @@ class RedditConnector(NoDirectMessages):
         self.timeout = timeout
         self.page_size = max(1, min(100, page_size))
         self.max_pages = max_pages
-        self.session = _Session(timeout)
+        self.session = requests.Session()
+        self.quota = _Quota()
         base = base_url.rstrip("/") if base_url else None
-        self.reddit = praw.Reddit(
+        self._settings = dict(
             client_id=client_id, client_secret=client_secret, username=username, password=password,
             user_agent=user_agent or f"closeloop/0.1 by {username}", check_for_updates=False,
             # oauth_url ends in "/" so that a base with a path keeps it when API paths are joined to it.
             oauth_url=f"{base}/" if base else OAUTH_URL, reddit_url=base or REDDIT_URL,
-            ratelimit_seconds=RATELIMIT_WAIT_SECONDS, requestor_kwargs={"session": self.session},
+            ratelimit_seconds=RATELIMIT_WAIT_SECONDS, requestor_class=_OneAttempt,
+            requestor_kwargs={"session": self.session, "call_timeout": timeout, "quota": self.quota},
         )
-        # prawcore has no public switch for its retries: set the strategy on the sessions praw built.
-        for core in {self.reddit._core, self.reddit._read_only_core} - {None}:
-            core._retry_strategy_class = _OneAttempt
+        self.reddit = praw.Reddit(**self._settings)
 
     @classmethod
     def replies_with(cls, account) -> bool:
@@ -171,7 +186,7 @@ class RedditConnector(NoDirectMessages):
         """Mark these inbox items read, 25 to a call as Reddit allows."""
         for start in range(0, len(fullnames), 25):
             data = {"id": ",".join(fullnames[start:start + 25])}
-            self._call("marking inbox items read", self.reddit.post, API_PATH["read_message"], data=data)
+            self._call("marking inbox items read", lambda reddit: reddit.post(API_PATH["read_message"], data=data))
 
     def _search(self, subreddits: str, query: str, cursor: str | None) -> Batch:
         """Posts found by Reddit's search, newest first, read back to the
@@ -231,13 +246,13 @@ class RedditConnector(NoDirectMessages):
         kind, thing_id = _replyable(in_reply_to)
         action = f"replying to {in_reply_to}"
         if kind == "1":
-            created = self._call(action, self.reddit.comment(thing_id).reply, text)
+            created = self._call(action, lambda reddit: reddit.comment(thing_id).reply(text))
         elif kind == "3":
-            created = self._call(action, self.reddit.submission(thing_id).reply, text)
+            created = self._call(action, lambda reddit: reddit.submission(thing_id).reply(text))
         else:
             # inbox.message(id).reply would first read the whole conversation: post the same call directly.
-            things = self._call(action, self.reddit.post, API_PATH["comment"],
-                                data={"text": text, "thing_id": in_reply_to})
+            answer = {"text": text, "thing_id": in_reply_to}
+            things = self._call(action, lambda reddit: reddit.post(API_PATH["comment"], data=answer))
             created = things[0] if things else None
         if created is None:
             found = self.find_reply(in_reply_to, text)
@@ -252,10 +267,10 @@ class RedditConnector(NoDirectMessages):
         kind, _ = _replyable(in_reply_to)
         wanted = _normalised(text)
 
-        def newest() -> list[Any]:
+        def newest(reddit: praw.Reddit) -> list[Any]:
             if kind == "4":
-                return list(self.reddit.inbox.sent(limit=100))
-            return list(self.reddit.redditor(self.username).comments.new(limit=100))
+                return list(reddit.inbox.sent(limit=100))
+            return list(reddit.redditor(self.username).comments.new(limit=100))
 
         for thing in self._call("looking for an earlier reply", newest):
             if thing.parent_id == in_reply_to and _normalised(thing.body) == wanted:
@@ -267,8 +282,8 @@ class RedditConnector(NoDirectMessages):
         `after` up to max_pages."""
         after = None
         for _ in range(self.max_pages):
-            page = self._call(action, self.reddit.request, method="GET", path=path,
-                              params={**params, "limit": self.page_size, **({"after": after} if after else {})})
+            query = {**params, "limit": self.page_size, **({"after": after} if after else {})}
+            page = self._call(action, lambda reddit: reddit.request(method="GET", path=path, params=query))
             try:
                 children, after = listing_children(page)
             except MalformedPayload as error:
@@ -279,18 +294,20 @@ class RedditConnector(NoDirectMessages):
         log.warning("Reddit had more than %d pages while %s; the older items are left out", self.max_pages,
                     action)
 
-    def _call(self, action: str, function: Callable[..., Any], *args, **kwargs) -> Any:
+    def _call(self, action: str, call: Callable[[praw.Reddit], Any]) -> Any:
         """One praw call; whatever fails leaves as a ConnectorError. A
-        refused token is dropped by prawcore, so one more try fetches a new one."""
-        wait = self.session.seconds_until_quota()
+        refused token is tried once more through a new client, which logs
+        in afresh."""
+        wait = self.quota.seconds_left()
         if wait > LONGEST_PAUSE_SECONDS:
             raise ConnectorError(f"Reddit's rate limit is used up; calls resume in {wait:.0f} s",
                                  retry_after=wait, status=429)
         for attempt in (1, 2):
             try:
-                return function(*args, **kwargs)
+                return call(self.reddit)
             except prawcore.InvalidToken:
                 if attempt == 1:
+                    self.reddit = praw.Reddit(**self._settings)
                     continue
                 raise ConnectorError(f"Reddit refused a fresh access token for u/{self.username} while {action} "
                                      "(401): check the app's client_id and client_secret", permanent=True,
@@ -298,10 +315,11 @@ class RedditConnector(NoDirectMessages):
             except (prawcore.PrawcoreException, PRAWException) as error:
                 raise _connector_error(error, action, self) from None
 
-
 def _connector_error(error: Exception, action: str, connector: RedditConnector) -> ConnectorError:
     if isinstance(error, prawcore.RequestException):
         cause = error.original_exception
+        if isinstance(cause, _Unanswered):
+            cause = cause.cause
         if isinstance(cause, ConnectorError):
             return cause
         if isinstance(cause, requests.Timeout):

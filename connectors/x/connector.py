@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 import requests
 import tweepy
+from requests.adapters import HTTPAdapter
 
 from connectors.base import Batch, ConnectorError, PostedReply
 from connectors.x.messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
@@ -31,20 +32,21 @@ USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 DEFAULT_RETRY_AFTER = 60.0
 
 
-class _Session(requests.Session):
-    """tweepy fixes the host and sets no timeout: this session sends its
-    calls to `base_url` when one is set and gives every call a timeout."""
+class _ApiAdapter(HTTPAdapter):
+    """tweepy fixes X's address and sets no timeout. Mounted for X's address
+    on tweepy's own `Client.session`, this adapter gives every call a
+    timeout and sends it to `base_url` when one is set (signed for X's
+    address, as tweepy signed it)."""
 
     def __init__(self, base_url: str | None, timeout: float):
         super().__init__()
         self.base_url = base_url.rstrip("/") if base_url else None
         self.timeout = timeout
 
-    def request(self, method, url, *args, **kwargs):
-        if self.base_url and url.startswith(API_HOST):
-            url = self.base_url + url[len(API_HOST):]
-        kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().request(method, url, *args, **kwargs)
+    def send(self, request, timeout=None, **kwargs):
+        if self.base_url:
+            request.url = self.base_url + request.url[len(API_HOST):]
+        return super().send(request, timeout=timeout or self.timeout, **kwargs)
 
 
 class XConnector:
@@ -73,7 +75,8 @@ class XConnector:
         self.user_auth = not missing
         self.client = tweepy.Client(bearer_token, consumer_key, consumer_secret, access_token,
                                     access_token_secret, return_type=dict, wait_on_rate_limit=False)
-        self.client.session = self.session = _Session(base_url, timeout)
+        self.session = self.client.session
+        self.session.mount(f"{API_HOST}/", _ApiAdapter(base_url, timeout))
         self.timeout = timeout
         self.user_id = user_id
         self.handle = handle
@@ -259,7 +262,7 @@ def _connector_error(error: tweepy.TweepyException, action: str) -> ConnectorErr
     reason = f"{status} {error.response.reason}"
     detail = "; ".join(error.api_messages) or reason
     if isinstance(error, tweepy.TooManyRequests):
-        retry_after = max(1.0, error.reset_time - time.time()) if error.reset_time else DEFAULT_RETRY_AFTER
+        retry_after = _seconds_until_reset(error.response.headers)
         return ConnectorError(f"X rate limit reached while {action}; calls resume in {retry_after:.0f} s",
                               retry_after=retry_after, status=429)
     if isinstance(error, tweepy.Unauthorized):
@@ -270,6 +273,14 @@ def _connector_error(error: tweepy.TweepyException, action: str) -> ConnectorErr
     if isinstance(error, (tweepy.BadRequest, tweepy.NotFound)):
         return ConnectorError(f"X rejected {action} ({reason}): {detail}", permanent=True, status=status)
     return ConnectorError(f"X failed while {action} ({reason}): {detail}", status=status)
+
+
+def _seconds_until_reset(headers) -> float:
+    """From x-rate-limit-reset (unix seconds); a minute when it is missing."""
+    try:
+        return max(1.0, int(headers["x-rate-limit-reset"]) - time.time())
+    except (KeyError, ValueError):
+        return DEFAULT_RETRY_AFTER
 
 
 def _normalised(text: str) -> str:

@@ -1,7 +1,8 @@
 """What every connector does alike, each through its client library against
 the emulator: it gives up on a platform that does not answer, reports one
-that cannot be reached or fails as transient after one attempt, never names
-its credentials, and finds a reply it already posted by its text."""
+that cannot be reached or fails as transient after one attempt and without
+sleeping (the listener and the outbox retry on their own schedule), never
+names its credentials, and finds a reply it already posted by its text."""
 
 from __future__ import annotations
 
@@ -88,10 +89,11 @@ def test_it_gives_up_quickly_on_a_platform_that_does_not_answer(emulator, http_t
 
 
 @pytest.mark.parametrize("platform", PLATFORMS, ids=str)
-def test_it_reports_an_unreachable_platform_as_transient_without_its_credentials(platform):
+def test_it_reports_an_unreachable_platform_as_transient_without_its_credentials(sleeps, platform):
     with pytest.raises(ConnectorError) as caught:
         platform.connect(unreachable_url(), 2.0).fetch(*platform.source, None)
 
+    assert sleeps == []
     assert caught.value.permanent is False
     assert "could not be reached" in caught.value.message
     assert not [secret for secret in platform.secrets if secret in caught.value.message]
@@ -99,12 +101,13 @@ def test_it_reports_an_unreachable_platform_as_transient_without_its_credentials
 
 @pytest.mark.parametrize("status", [500, 503])
 @pytest.mark.parametrize("platform", PLATFORMS, ids=str)
-def test_it_reports_a_server_error_as_transient_after_one_attempt(emulator, platform, status):
+def test_it_reports_a_server_error_as_transient_after_one_attempt(emulator, sleeps, platform, status):
     add_fault(emulator, platform.name, status=status)
 
     with pytest.raises(ConnectorError) as caught:
         platform.connect(emulator.url, 5.0).fetch(*platform.source, None)
 
+    assert sleeps == []
     assert caught.value.permanent is False
     assert caught.value.status == status
     assert caught.value.retry_after is None

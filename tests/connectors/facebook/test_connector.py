@@ -406,7 +406,7 @@ def test_it_refuses_an_account_it_cannot_use(settings, reason):
     assert caught.value.permanent is True
 
 
-def test_it_is_built_from_account_settings(emulator, monkeypatch):
+def test_it_is_built_from_account_settings(emulator, monkeypatch, http_timeouts):
     monkeypatch.setenv("TEST_FB_PAGE_TOKEN", "from-the-environment")
     add(emulator, "hi from settings")
     account = AccountSettings(platform="facebook", base_url=emulator.url, page_id=PAGE_ID,
@@ -414,11 +414,12 @@ def test_it_is_built_from_account_settings(emulator, monkeypatch):
                               verify_token="verify-me", graph_version="v20.0")
 
     connector = FacebookConnector.from_account(account, timeout=3.0)
+    http_timeouts.clear()
     batch = connector.fetch("page_posts", PAGE_ID, None)
 
     assert len(batch.posts) == 1
-    assert connector.graph.timeout == 3.0
-    assert connector.graph.version == "v20.0"
+    assert http_timeouts == [3.0]
+    assert api_calls(emulator, "facebook", "/feed")[0]["path"] == "/v20.0/1010/feed"
     assert (connector.app_secret, connector.verify_token) == ("app-secret", "verify-me")
 
 

@@ -328,15 +328,40 @@ def test_it_hands_back_a_spent_quota_instead_of_sleeping_through_it(emulator, sl
     assert len(api_calls(emulator, "reddit")) == calls
 
 
-def test_it_fetches_a_new_token_when_reddit_refuses_the_old_one(emulator):
+@pytest.mark.parametrize("status", [500, 503])
+def test_it_tries_a_call_reddit_fails_once_without_sleeping(emulator, sleeps, status):
+    connector = warmed(emulator)
+    add_fault(emulator, "reddit", status=status)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("search", "acme", None, "kettle")
+
+    assert caught.value.status == status
+    assert len(api_calls(emulator, "reddit", "/search")) == 1
+    assert sleeps == []
+
+
+def test_it_tries_a_call_reddit_does_not_answer_once(emulator):
+    connector = warmed(emulator, timeout=1.0)
+    add_fault(emulator, "reddit", status="timeout", seconds=2)
+
+    with pytest.raises(ConnectorError) as caught:
+        connector.fetch("search", "acme", None, "kettle")
+
+    assert "did not answer within 1 s" in caught.value.message
+    assert len(api_calls(emulator, "reddit", "/search")) == 1
+
+
+def test_it_fetches_a_new_token_when_reddit_refuses_the_old_one(emulator, sleeps):
     connector = warmed(emulator)
     add_fault(emulator, "reddit", status=401)
 
     assert connector.fetch("mentions", "", None).posts == []
     assert len(api_calls(emulator, "reddit", "/api/v1/access_token")) == 2
+    assert sleeps == []
 
 
-def test_it_reports_a_token_refused_again_as_permanent(emulator):
+def test_it_reports_a_token_refused_again_as_permanent(emulator, sleeps):
     connector = warmed(emulator)
     add_fault(emulator, "reddit", status=401, count=2)
 
@@ -346,6 +371,8 @@ def test_it_reports_a_token_refused_again_as_permanent(emulator):
     assert caught.value.permanent is True
     assert caught.value.status == 401
     assert "client_id and client_secret" in caught.value.message
+    assert len(api_calls(emulator, "reddit", "/message/unread")) == 2
+    assert sleeps == []
 
 
 def test_it_reports_a_forbidden_call_as_permanent(emulator):

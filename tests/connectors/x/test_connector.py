@@ -129,12 +129,14 @@ def test_it_skips_a_malformed_tweet_and_returns_the_rest_of_the_batch():
     assert batch.cursor == "1900000000000000309"
 
 
-def test_it_waits_until_the_rate_limit_resets(emulator):
+def test_it_waits_until_the_rate_limit_resets_without_sleeping_through_it(emulator, sleeps):
     add_fault(emulator, "x", status=429, retry_after=120)
 
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator, user_id=BRAND_ID).fetch("mentions", "", None)
 
+    assert sleeps == []
+    assert len(api_calls(emulator, "x", "/mentions")) == 1
     assert caught.value.status == 429
     assert caught.value.permanent is False
     assert 115 <= caught.value.retry_after <= 122
