@@ -98,8 +98,9 @@ RULES: tuple[_Rule, ...] = (
           r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
           r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+|now|already|running)\b",
           -0.3, 0.05, triggers=("again", "time")),
-    _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+(?:you\s+|u\s+)?"
-          r"(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+times)\b",
+    _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+"
+          r"(?:you\s+|u\s+)?(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+"
+          r"times)\b",
           -0.3, 0.05, triggers=("twice", "times")),
     _rule("sarcasm \"{said}\"", r"(?:thanks?\s+(?:you\s+)?for\s+nothing|yeah\s+right|#sarcasm|#not|"
           r"just\s+what\s+i\s+needed|way\s+to\s+go|oh\s+(?:great|good|wonderful|joy|perfect|fantastic|brilliant|"

@@ -85,5 +85,6 @@ def test_the_keyword_classes_cover_harms_and_care():
 
 
 def test_a_keyword_class_kind_is_keyword_or_safety():
-    with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword' or 'safety'"):
+    with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword' or "
+                                          r"'safety'"):
         scoring(keywords={"heat": {"kind": "harm", "weight": 1.0, "words": ["hot"]}})
