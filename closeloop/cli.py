@@ -58,8 +58,9 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     """Create the database and the first admin."""
     from sqlalchemy import select
 
-    from store.accounts import AccountError, create_agent
+    from store.accounts import create_agent
     from store.db import Database
+    from store.errors import Refused
     from store.models import Agent
 
     settings = settings_of(ctx)
@@ -71,8 +72,8 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
         try:
             create_agent(session, name=admin_name, email=admin_email, password=admin_password, role="admin",
                          now=SystemClock().now())
-        except AccountError as error:
-            raise click.ClickException(str(error)) from None
+        except Refused as refused:
+            raise click.ClickException(refused.message) from None
     click.echo(f"database ready; admin {admin_email.strip().lower()} created")
 
 

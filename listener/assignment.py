@@ -1,5 +1,5 @@
-"""Assign tickets to agents: a snapshot of who can take work, the choice,
-and the event that records why."""
+"""Assign tickets to agents: a snapshot of who can take work and the
+choice, which store.tickets records with why."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from config.settings import RoutingSettings
 from listener.routing import Candidate, Choice, choose_agent
-from store.events import record_event
-from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket, TicketStateError
+from store import tickets
+from store.errors import Refused
+from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
 
 
 def candidates(session: Session) -> list[Candidate]:
@@ -119,12 +120,11 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
     choice = roster.choose(ticket, history, senior_reason(ticket, ticket.customer.tier or "standard", history, settings))
     if choice.agent_id is None:
         if record_queued:
-            record_event(session, ticket, "queued", now, reason=choice.reason)
+            tickets.leave_queued(session, ticket, choice.reason, now)
         return None
     agent = session.get(Agent, choice.agent_id)
-    ticket.assign(agent, choice.reason, now)
+    tickets.assign(session, ticket, agent, choice.reason, now)
     roster.took(agent.id, now)
-    record_event(session, ticket, "assigned", now, agent_id=agent.id, agent=agent.email, reason=choice.reason)
     return agent
 
 
@@ -155,28 +155,15 @@ def hand_back(session: Session, agent: Agent, now: datetime) -> list[Ticket]:
                              (Ticket.first_response_at.is_(None)) | (Ticket.next_response_due_at.is_not(None)))
     ).all()
     for ticket in unanswered:
-        ticket.assign(None, f"handed back: {agent.name} went offline", now)
-        record_event(session, ticket, "unassigned", now, actor=agent.email, reason=f"{agent.name} went offline")
+        tickets.hand_back(session, ticket, agent, now)
     return list(unanswered)
 
 
 def set_presence(session: Session, agent: Agent, presence: str, now: datetime, hands_back: bool) -> list[Ticket]:
     """Change an agent's presence; going offline may hand tickets back."""
     if presence not in PRESENCES:
-        raise ValueError(f"presence must be one of {', '.join(PRESENCES)}, not {presence!r}")
+        raise Refused(f"presence must be one of {', '.join(PRESENCES)}, not {presence!r}", 400)
     agent.presence = presence
     if presence == "offline" and hands_back:
         return hand_back(session, agent, now)
     return []
-
-
-def assign_by_hand(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:
-    """A person chose the assignee; over capacity is allowed, since they decided."""
-    if not ticket.is_open:
-        raise TicketStateError(f"ticket {ticket.id} is {ticket.status}; reopen it to assign it")
-    if agent is not None and not agent.active:
-        raise ValueError(f"{agent.email} is deactivated")
-    reason = f"manual by {by.name}"
-    ticket.assign(agent, reason, now)
-    record_event(session, ticket, "assigned" if agent else "unassigned", now, actor=by.email,
-                 agent_id=agent.id if agent else None, agent=agent.email if agent else None, reason=reason)

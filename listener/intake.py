@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -20,16 +20,13 @@ from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
+from store import tickets
 from store.customers import set_contact_opt_out
-from store.events import record_event
 from store.incidents import link_tickets, matches, open_incidents
-from store.models import OPEN_STATUSES, PRIORITIES, Customer, Identity, Incident, Mention, Reply, Ticket
+from store.models import OPEN_STATUSES, Customer, Identity, Incident, Mention, Reply, Ticket
 from store.sla import SlaClock
 
 log = logging.getLogger(__name__)
-
-# A customer who says the fix did not work is answered at least this fast.
-REOPENED_PRIORITY = "high"
 
 
 @dataclass
@@ -133,112 +130,47 @@ class Intake:
         session.add(mention)
         ticket = batch.ticket_for(post, identity)
         if ticket is not None:
-            mention.ticket = ticket
-            if self._answers_followup(session, ticket):
+            if tickets.awaits_followup_answer(session, ticket):
                 self._followup_answered(session, ticket, mention, score, now, batch)
-                report.threaded += 1
-                report.stored += 1
-                return
-            if not ticket.is_open and score.needs_response:
-                ticket.reopen(now)
-                batch.open_tickets[identity.customer] = ticket
-                record_event(session, ticket, "reopened", now, mention=mention,
-                             reason="the customer wrote again in the conversation")
-            self._thread(session, ticket, mention, score, now)
+            else:
+                was_open = ticket.is_open
+                tickets.customer_wrote(session, ticket, mention, self.sla, now)
+                if ticket.is_open and not was_open:
+                    batch.open_tickets[identity.customer] = ticket
             report.threaded += 1
         elif score.needs_response:
-            batch.raised.append(self._raise(session, identity.customer, mention, score, now, batch))
+            batch.raised.append(self._raise(session, mention, now, batch))
             report.tickets_raised += 1
         report.stored += 1
 
-    @staticmethod
-    def _answers_followup(session: Session, ticket: Ticket) -> bool:
-        """The ticket is resolved and its follow-up reached the customer: what
-        they write now is their answer to it."""
-        return ticket.status == "resolved" and ticket.followup_state == "sent" and session.scalar(
-            select(exists().where(Reply.ticket_id == ticket.id, Reply.purpose == "followup",
-                                  Reply.status == "sent"))) or False
-
     def _followup_answered(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime,
                            batch: _BatchState) -> None:
-        """Satisfied closes the ticket; unsatisfied reopens it to the same
-        agent at high priority or above; an answer that says neither
-        reopens it only when it needs a response."""
-        ticket.followup_answer = mention.text
-        record_event(session, ticket, "customer_wrote", now, mention=mention,
-                     needs_response=score.needs_response, reasons=list(score.reasons))
+        """The answer is read here and the ticket changes accordingly; a
+        reopened ticket's agent is told."""
         if asks_not_to_be_contacted(mention.text):
             set_contact_opt_out(session, ticket.customer, True, "customer", now)
         outcome = read_answer(mention.text, score.sentiment)
-        record_event(session, ticket, "followup_answered", now, mention=mention, outcome=outcome or "unclear")
-        if outcome == "satisfied":
-            ticket.followup_state = "satisfied"
-            ticket.followup_due_at = None
-            ticket.close(now)
+        reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now)
+        if reason is None:
             return
-        if outcome is None and not score.needs_response:
-            return
-        ticket.followup_state = "unsatisfied" if outcome else "unconfirmed"
-        ticket.followup_due_at = None
-        ticket.reopen(now)
         batch.open_tickets[ticket.customer] = ticket
-        tier = ticket.customer.tier or "standard"
-        reason = ("the customer says the fix did not work" if outcome
-                  else "the customer wrote again after the follow-up")
-        record_event(session, ticket, "reopened", now, mention=mention, reason=reason,
-                     assignee=ticket.assignee.email if ticket.assignee else None)
-        if outcome and PRIORITIES.index(ticket.priority) > PRIORITIES.index(REOPENED_PRIORITY):
-            before = ticket.priority
-            self.sla.reprioritize(ticket, REOPENED_PRIORITY, tier, now)
-            record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
-                         after=REOPENED_PRIORITY, reason=reason)
-        self.sla.customer_wrote(ticket, now, tier)
         if ticket.assignee is not None:
             queue_alerts(session, key=f"reopened:{ticket.id}:{mention.external_id}", kind="reopened", ticket=ticket,
                          recipients=[Recipient("web", ticket.assignee.email, ticket.assignee.id)],
                          subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
                          link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now)
 
-    def _raise(self, session: Session, customer: Customer, mention: Mention, score: Score, now: datetime,
-               batch: _BatchState) -> Ticket:
-        ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=score.priority,
-                        topic=score.topic, team=self.settings.team_for(mention.platform, score.topic),
-                        escalation_level=0, created_at=now, updated_at=now)
-        self.sla.start(ticket, now, customer.tier or "standard")
-        session.add(ticket)
-        mention.ticket = ticket
+    def _raise(self, session: Session, mention: Mention, now: datetime, batch: _BatchState) -> Ticket:
+        customer = mention.identity.customer
+        ticket = tickets.raise_ticket(session, mention, self.settings.team_for(mention.platform, mention.topic),
+                                      self.sla, now)
         batch.open_tickets[customer] = ticket
-        record_event(session, ticket, "raised", now, mention=mention, priority=score.priority,
-                     urgency=score.urgency, sentiment=score.sentiment, reasons=list(score.reasons),
-                     sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
         route(session, ticket, self.settings.routing, now, roster=batch.roster(),
               history=batch.histories.get(customer.id, History()))
         incident = next((i for i in batch.incidents() if matches(i, ticket, mention)), None)
         if incident is not None:
             link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")
         return ticket
-
-    def _thread(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime) -> None:
-        """The customer wrote again: the post joins their open ticket (a
-        snoozed one wakes), may raise its priority, and restarts the clock
-        for our next answer."""
-        ticket.snoozed_until = None
-        record_event(session, ticket, "customer_wrote", now, mention=mention,
-                     needs_response=score.needs_response, reasons=list(score.reasons))
-        if not score.needs_response:
-            return
-        tier = ticket.customer.tier or "standard"
-        if PRIORITIES.index(score.priority) < PRIORITIES.index(ticket.priority):
-            before = ticket.priority
-            ticket.priority = score.priority
-            targets = self.sla.targets(score.priority, ticket.platform, tier)
-            if ticket.first_response_at is None:
-                ticket.first_response_due_at = min(ticket.first_response_due_at,
-                                                   self.sla.due(now, targets.first_response, ticket.team))
-            ticket.resolution_due_at = min(ticket.resolution_due_at, self.sla.due(now, targets.resolution, ticket.team))
-            record_event(session, ticket, "reprioritized", now, before=before, after=score.priority,
-                         reason=f"a new post scored {score.priority}", mention=mention)
-        self.sla.customer_wrote(ticket, now, tier)
 
 
 class _BatchState:

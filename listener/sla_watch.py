@@ -17,7 +17,7 @@ from config.settings import Settings
 from listener.assignment import Roster
 from store.alerts import Recipient, queue_alerts, team_channels, web_and_email
 from store.db import Database
-from store.events import record_event
+from store import tickets
 from store.models import Agent, Ticket
 from store.sla import RunningTarget, SlaClock
 
@@ -56,7 +56,6 @@ class SlaWatch:
                         report.at_risk.append(ticket.id)
                 if (ticket.resolution_due_at is not None and now > ticket.resolution_due_at
                         and not ticket.resolution_breached and ticket.paused_at is None):
-                    ticket.resolution_breached = True
                     self._breach(session, ticket, "resolution", ticket.resolution_due_at, now)
                     report.breached.append(ticket.id)
         return report
@@ -75,11 +74,8 @@ class SlaWatch:
         )
 
     def _at_risk(self, session: Session, ticket: Ticket, running: RunningTarget, now: datetime) -> None:
-        ticket.at_risk_announced_for = running.due_at
-        minutes = max(0, round((running.due_at - now).total_seconds() / 60))
+        minutes = tickets.announce_at_risk(session, ticket, running, now)
         what = TARGET_NAMES[running.name]
-        record_event(session, ticket, "at_risk", now, target=running.name, due_at=running.due_at.isoformat(),
-                     minutes_left=minutes)
         self._alert(session, ticket, "at_risk", f"at_risk:{ticket.id}:{running.name}:{running.due_at.isoformat()}",
                     f"Ticket {ticket.id} is at risk: {what} due in {minutes} min",
                     f"{self._summary(ticket)}\nIts {what} is due at {running.due_at:%Y-%m-%d %H:%M} UTC, "
@@ -87,15 +83,7 @@ class SlaWatch:
                     self._assignee_and_leads(session, ticket), now)
 
     def _breach(self, session: Session, ticket: Ticket, target: str, due_at: datetime, now: datetime) -> None:
-        if target == "first_response":
-            ticket.first_response_breached = True
-        elif target == "next_response":
-            ticket.next_response_breached = True
-        if target != "resolution":
-            ticket.breach_announced_for = due_at
-        minutes_over = max(0, round((now - due_at).total_seconds() / 60))
-        record_event(session, ticket, "breached", now, target=target, due_at=due_at.isoformat(),
-                     minutes_over=minutes_over)
+        minutes_over = tickets.announce_breach(session, ticket, target, due_at, now)
         handed_on = self._escalate(session, ticket, now)
         what = TARGET_NAMES[target]
         recipients = (self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
@@ -112,10 +100,7 @@ class SlaWatch:
         least loaded agent online at the new level, else to anyone online.
         Returns who took it."""
         levels = self.settings.escalation.levels
-        if ticket.escalation_level < len(levels):
-            ticket.escalation_level += 1
-            record_event(session, ticket, "escalated", now, level=ticket.escalation_level,
-                         to=levels[ticket.escalation_level - 1])
+        tickets.escalate(session, ticket, levels, now)
         assignee = ticket.assignee
         if (assignee is not None and assignee.presence == "online") or not self.settings.escalation.reassign_if_away:
             return None
@@ -128,9 +113,8 @@ class SlaWatch:
         chosen = min(at_level or available, key=lambda c: (c.open_tickets, c.id))
         agent = session.get(Agent, chosen.id)
         reason = f"escalation: {assignee.name} is {assignee.presence}" if assignee else "escalation: unassigned"
-        ticket.assign(agent, reason, now)
+        tickets.assign(session, ticket, agent, reason, now)
         roster.took(agent.id, now)
-        record_event(session, ticket, "assigned", now, agent_id=agent.id, agent=agent.email, reason=reason)
         return agent.name
 
     def _assignee_and_leads(self, session: Session, ticket: Ticket) -> list[Recipient]:

@@ -16,19 +16,13 @@ from connectors.base import MalformedPayload
 from connectors.facebook.webhook import SubscriptionRefused, parse_webhook, signature_is_valid, verify_subscription
 from listener.intake import IngestReport, Intake
 from store.db import Database
+from store.errors import Refused
 from store.models import Source
 
 log = logging.getLogger(__name__)
 
 # Which kind of source a pushed post belongs to, for linking it to one.
 FACEBOOK_SOURCE_KINDS = {"post": "page_posts", "comment": "comments", "reply": "comments", "review": "reviews"}
-
-
-class WebhookRefused(Exception):
-    def __init__(self, message: str, status: int):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 class FacebookWebhooks:
@@ -46,20 +40,20 @@ class FacebookWebhooks:
         try:
             return verify_subscription(params, self._credential(account, "verify_token") or "")
         except SubscriptionRefused as refused:
-            raise WebhookRefused(str(refused), 403) from None
+            raise Refused(str(refused), 403) from None
 
     def deliver(self, settings: Settings, account_name: str, raw_body: bytes, signature: str | None) -> IngestReport:
         """Check the signature on the raw bytes, then store what is new."""
         account = self._account(settings, account_name)
         app_secret = self._credential(account, "app_secret")
         if not app_secret:
-            raise WebhookRefused(f"account {account_name!r} has no app_secret to check deliveries with", 403)
+            raise Refused(f"account {account_name!r} has no app_secret to check deliveries with", 403)
         if not signature_is_valid(raw_body, signature, app_secret):
-            raise WebhookRefused("the X-Hub-Signature-256 header is missing or does not match the body", 403)
+            raise Refused("the X-Hub-Signature-256 header is missing or does not match the body", 403)
         try:
             posts, skipped = parse_webhook(json.loads(raw_body), self._credential(account, "page_id") or "")
         except (ValueError, MalformedPayload) as error:
-            raise WebhookRefused(f"the delivery is not a page webhook: {error}", 400) from None
+            raise Refused(f"the delivery is not a page webhook: {error}", 400) from None
         for item in skipped:
             log.warning("facebook webhook for %s: skipped an item: %s", account_name, item.reason)
         now = self.clock.now()
@@ -78,7 +72,7 @@ class FacebookWebhooks:
     def _account(settings: Settings, name: str) -> AccountSettings:
         account = settings.accounts.get(name)
         if account is None or account.platform != "facebook":
-            raise WebhookRefused(f"there is no facebook account {name!r}", 404)
+            raise Refused(f"there is no facebook account {name!r}", 404)
         return account
 
     @staticmethod
@@ -86,12 +80,12 @@ class FacebookWebhooks:
         try:
             return account.credential(key)
         except ConfigError as error:
-            raise WebhookRefused(f"the account's {key} cannot be read: {error}", 503) from None
+            raise Refused(f"the account's {key} cannot be read: {error}", 503) from None
 
     def _sources(self, session, account_name: str) -> dict[str, int]:
         """The account's enabled sources by kind; a delivery needs one."""
         rows = session.execute(select(Source.kind, Source.id).where(
             Source.credentials_ref == account_name, Source.enabled.is_(True)).order_by(Source.id)).all()
         if not rows:
-            raise WebhookRefused(f"no enabled facebook source uses account {account_name!r}", 404)
+            raise Refused(f"no enabled facebook source uses account {account_name!r}", 404)
         return {kind: source_id for kind, source_id in reversed(rows)}

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from responder.channels import ReplyRefused, reply_channel
+from responder.channels import reply_channel
 from responder.followups import resolve_ticket
 from responder.outbox import queue_system_reply, retry_reply
-from store.incidents import IncidentRefused
+from store.errors import Refused
 from store.models import Incident, Reply
 
 
@@ -31,16 +31,16 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
     A message too long for any linked platform is refused before anything
     is queued."""
     if incident.status != "open":
-        raise IncidentRefused(f"incident {incident.id} is already {incident.status}", status=409)
+        raise Refused(f"incident {incident.id} is already {incident.status}", status=409)
     message = (message or "").strip()
     if not message:
-        raise IncidentRefused("write the update the customers will get")
+        raise Refused("write the update the customers will get")
     if not incident.tickets:
-        raise IncidentRefused(f"incident {incident.id} has no linked tickets to update")
+        raise Refused(f"incident {incident.id} has no linked tickets to update")
     channels = {ticket.id: reply_channel(session, settings, ticket) for ticket in incident.tickets}
     for channel in channels.values():
         if channel.can_reply and len(message) > channel.limit:
-            raise IncidentRefused(f"the update has {len(message)} characters; {channel.allows}")
+            raise Refused(f"the update has {len(message)} characters; {channel.allows}")
     report = BroadcastReport()
     for ticket in incident.tickets:
         channel = channels[ticket.id]
@@ -72,10 +72,7 @@ def retry_failed_updates(session: Session, incident: Incident, now: datetime) ->
     ticket ids."""
     failed = [reply for reply in broadcast_replies(incident).values() if reply.status == "failed"]
     if not failed:
-        raise IncidentRefused(f"no update of incident {incident.id} has failed", status=409)
+        raise Refused(f"no update of incident {incident.id} has failed", status=409)
     for reply in failed:
-        try:
-            retry_reply(session, reply, None, now, answer_window=timedelta(0))
-        except ReplyRefused as error:
-            raise IncidentRefused(error.message, status=error.status) from None
+        retry_reply(session, reply, None, now, answer_window=timedelta(0))
     return [reply.ticket_id for reply in failed]

@@ -5,26 +5,13 @@ post replies at all (some review feeds cannot)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.registry import account_can_reply, can_message, message_limit, reply_limit
-from store.events import record_event
-from store.models import Agent, Mention, Source, Ticket
-
-MAX_HOW_ANSWERED = 500
-
-
-class ReplyRefused(ValueError):
-    """The reply cannot be queued; nothing was stored or sent."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+from store.models import Mention, Source, Ticket
 
 
 @dataclass(frozen=True)
@@ -95,17 +82,3 @@ def followup_channel(session: Session, settings: Settings, ticket: Ticket) -> tu
     if can_message(ticket.platform):
         return ReplyChannel.direct(ticket.platform), None
     return channel, f"{ticket.platform}: no direct messages; sent in the thread"
-
-
-def record_answered_elsewhere(session: Session, ticket: Ticket, how: str, agent: Agent, now: datetime) -> None:
-    """The agent answered outside closeloop (the site has no reply API): the
-    answer counts as the response, and how it was given is kept."""
-    how = (how or "").strip()
-    if not how:
-        raise ReplyRefused("say how you answered, for example 'replied on the review site'", status=400)
-    if len(how) > MAX_HOW_ANSWERED:
-        raise ReplyRefused(f"keep it under {MAX_HOW_ANSWERED} characters", status=422)
-    if not ticket.is_open:
-        raise ReplyRefused(f"ticket {ticket.id} is {ticket.status}", status=409)
-    ticket.record_response(now)
-    record_event(session, ticket, "answered_elsewhere", now, actor=agent.email, how=how)

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
@@ -20,37 +20,28 @@ from config.settings import FollowupSettings, Settings
 from responder.channels import ReplyChannel, followup_channel, reply_channel
 from responder.outbox import queue_system_reply
 from responder.templates import fill_template
+from store import tickets
 from store.db import Database
-from store.events import record_event
 from store.models import Identity, Mention, Reply, Ticket
+from store.tickets import FollowupPlan
 
 log = logging.getLogger(__name__)
 
 
 def resolve_ticket(session: Session, ticket: Ticket, actor: str, settings: Settings, now: datetime) -> None:
-    """Resolve the ticket, record who did, and schedule its follow-up when
-    the policy picks it; raises TicketStateError when it is not open."""
-    ticket.resolve(now)
-    record_event(session, ticket, "resolved", now, actor=actor)
-    plan_followup(session, ticket, settings, now)
+    """Resolve the ticket with the follow-up the policy picks for it; every
+    resolve, by an agent, in bulk or by an incident's fix, comes here."""
+    tickets.resolve(session, ticket, actor, followup_plan(session, ticket, settings, now), now)
 
 
-def plan_followup(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> str | None:
-    """Called as the ticket is resolved: schedule its follow-up when the
-    policy picks it. Returns why it gets none, which is also recorded."""
+def followup_plan(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> FollowupPlan:
+    """The policy's decision for a ticket being resolved now."""
     why_not = why_no_followup(session, ticket, settings, now)
     if why_not is not None:
-        ticket.followup_state = None
-        ticket.followup_due_at = None
-        record_event(session, ticket, "followup_skipped", now, reason=why_not)
-        return why_not
-    ticket.followup_state = "scheduled"
-    ticket.followup_due_at = now + timedelta(minutes=settings.followups.delay_minutes)
-    ticket.followup_answer = None
+        return FollowupPlan(why_not=why_not)
     channel, why_thread = followup_channel(session, settings, ticket)
-    record_event(session, ticket, "followup_scheduled", now, due_at=ticket.followup_due_at.isoformat(),
-                 channel=channel.kind, **_channel_reason(why_thread))
-    return None
+    return FollowupPlan(due_at=now + timedelta(minutes=settings.followups.delay_minutes), channel=channel.kind,
+                        channel_reason=why_thread)
 
 
 def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> str | None:
@@ -130,27 +121,16 @@ class FollowUps:
                 select(Ticket.id).where(Ticket.followup_state == state, Ticket.followup_due_at <= now)
                 .order_by(Ticket.followup_due_at, Ticket.id).limit(100)))
 
-    def _take(self, session: Session, ticket_id: int, state: str, new_state: str, now: datetime) -> Ticket | None:
-        won = session.execute(
-            update(Ticket).where(Ticket.id == ticket_id, Ticket.followup_state == state, Ticket.followup_due_at <= now)
-            .values(followup_state=new_state).execution_options(synchronize_session=False)).rowcount == 1
-        if not won:
-            return None
-        ticket = session.get(Ticket, ticket_id)
-        session.refresh(ticket)
-        return ticket
-
     def _send(self, ticket_id: int) -> str | None:
         now = self.clock.now()
         with self.db.transaction() as session:
-            ticket = self._take(session, ticket_id, "scheduled", "sent", now)
+            ticket = tickets.claim_due_followup(
+                session, ticket_id, timedelta(hours=self.settings.followups.answer_window_hours), now)
             if ticket is None:
                 return None
             why_not = self._why_not_now(session, ticket, now)
             if why_not is not None:
-                ticket.followup_state = "cancelled"
-                ticket.followup_due_at = None
-                record_event(session, ticket, "followup_cancelled", now, reason=why_not)
+                tickets.cancel_followup(session, ticket, why_not, now)
                 return "cancelled"
             channel, why_thread = followup_channel(session, self.settings, ticket)
             language = latest_language(ticket)
@@ -158,14 +138,11 @@ class FollowUps:
                                  ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)
             problem = _too_long(body, channel)
             if problem is not None:
-                ticket.followup_state = "failed"
-                ticket.followup_due_at = None
-                record_event(session, ticket, "followup_failed", now, error=problem)
+                tickets.followup_failed(session, ticket, problem, now)
                 return None
             queue_system_reply(session, ticket, body, "followup",
                                f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}", now, channel,
                                **_channel_reason(why_thread))
-            ticket.followup_due_at = now + timedelta(hours=self.settings.followups.answer_window_hours)
             return "queued"
 
     def _why_not_now(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
@@ -178,15 +155,9 @@ class FollowUps:
     def _close_unconfirmed(self, ticket_id: int) -> bool:
         now = self.clock.now()
         with self.db.transaction() as session:
-            ticket = self._take(session, ticket_id, "sent", "unconfirmed", now)
-            if ticket is None:
-                return False
-            ticket.followup_due_at = None
-            if ticket.status == "resolved":
-                ticket.close(now)
-            record_event(session, ticket, "followup_unconfirmed", now,
-                         reason=f"no answer within {self.settings.followups.answer_window_hours:g} hours")
-            return True
+            return tickets.followup_unanswered(
+                session, ticket_id, f"no answer within {self.settings.followups.answer_window_hours:g} hours",
+                now) is not None
 
 
 def latest_language(ticket: Ticket) -> str | None:

@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import OutboxSettings
 from connectors.base import Connector, ConnectorError, PostedReply
-from responder.channels import ReplyChannel, ReplyRefused, latest_mention
+from responder.channels import ReplyChannel, latest_mention
+from store import tickets
 from store.db import Database
-from store.events import record_event
+from store.errors import Refused
 from store.models import Agent, Mention, Reply, Ticket
 
 log = logging.getLogger(__name__)
@@ -36,26 +37,25 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
         existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
         if existing is not None:
             if existing.ticket_id != ticket.id:
-                raise ReplyRefused("this idempotency key was used for another ticket", status=409)
+                raise Refused("this idempotency key was used for another ticket", status=409)
             return existing
     body = (body or "").strip()
     if not body:
-        raise ReplyRefused("the reply is empty", status=400)
+        raise Refused("the reply is empty", status=400)
     if not channel.can_reply:
-        raise ReplyRefused(channel.why_not)
+        raise Refused(channel.why_not)
     if len(body) > channel.limit:
-        raise ReplyRefused(f"the reply has {len(body)} characters; {channel.allows}")
+        raise Refused(f"the reply has {len(body)} characters; {channel.allows}")
     if not ticket.is_open:
-        raise ReplyRefused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
+        raise Refused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
     if mention is None:
-        raise ReplyRefused(f"ticket {ticket.id} has no customer post to answer", status=409)
+        raise Refused(f"ticket {ticket.id} has no customer post to answer", status=409)
     reply = Reply(ticket=ticket, mention=mention, agent=agent, body=body, status="queued", attempts=0,
                   channel=channel.kind, idempotency_key=idempotency_key or None, created_at=now,
                   next_attempt_at=now)
     session.add(reply)
     session.flush()
-    record_event(session, ticket, "reply_queued", now, actor=agent.email if agent else "system",
-                 mention=mention, reply_id=reply.id, channel=reply.channel)
+    tickets.reply_queued(session, reply, now)
     return reply
 
 
@@ -75,8 +75,7 @@ def queue_system_reply(session: Session, ticket: Ticket, body: str, purpose: str
                   idempotency_key=idempotency_key)
     session.add(reply)
     session.flush()
-    record_event(session, ticket, f"{purpose}_queued", now, mention=mention, reply_id=reply.id,
-                 channel=reply.channel, **detail)
+    tickets.reply_queued(session, reply, now, **detail)
     return reply
 
 
@@ -188,12 +187,7 @@ class Outbox:
             reply.sent_at = now
             reply.last_error = None
             reply.next_attempt_at = None
-            if reply.purpose == "answer":
-                reply.ticket.record_response(now)
-            record_event(session, reply.ticket, "replied" if reply.purpose == "answer" else f"{reply.purpose}_sent",
-                         now, actor=reply.agent.email if reply.agent else "system",
-                         reply_id=reply.id, platform_reply_id=posted.external_id, url=posted.url,
-                         channel=reply.channel)
+            tickets.reply_sent(session, reply, now)
 
     def _record_failure(self, claim: Claim, error: ConnectorError) -> None:
         now = self.clock.now()
@@ -203,11 +197,7 @@ class Outbox:
             if error.permanent or reply.attempts >= self.settings.max_attempts:
                 reply.status = "failed"
                 reply.next_attempt_at = None
-                record_event(session, reply.ticket, "reply_failed", now, reply_id=reply.id,
-                             error=error.message, attempts=reply.attempts)
-                if reply.purpose == "followup" and reply.ticket.followup_state == "sent":
-                    reply.ticket.followup_state = "failed"
-                    reply.ticket.followup_due_at = None
+                tickets.reply_failed(session, reply, now)
                 log.warning("reply %s failed: %s", reply.id, error.message)
                 return
             delay = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2 ** (reply.attempts - 1))
@@ -235,11 +225,7 @@ def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: dateti
     """Queue a failed reply again (an agent fixed the cause). A follow-up
     waits `answer_window` for the customer's answer from now."""
     if reply.status != "failed":
-        raise ReplyRefused(f"reply {reply.id} is {reply.status}, only a failed reply can be retried", status=409)
+        raise Refused(f"reply {reply.id} is {reply.status}, only a failed reply can be retried", status=409)
     reply.status = "queued"
     reply.next_attempt_at = now
-    if reply.purpose == "followup" and reply.ticket.followup_state == "failed":
-        reply.ticket.followup_state = "sent"
-        reply.ticket.followup_due_at = now + answer_window
-    record_event(session, reply.ticket, "reply_retried", now, actor=agent.email if agent else "system",
-                 reply_id=reply.id)
+    tickets.reply_retried(session, reply, agent.email if agent else "system", answer_window, now)

@@ -21,9 +21,9 @@ from connectors.registry import account_can_reply
 from responder.channels import ReplyChannel
 from responder.outbox import queue_system_reply
 from responder.templates import fill_template
+from store import tickets
 from store.db import Database
-from store.events import record_event
-from store.models import THANKS_POLICY, Identity, Mention, Reply, Ticket
+from store.models import Identity, Mention, Reply, Ticket
 
 # Praise older than this when first seen (after a restart, say) is left alone.
 LOOKBACK = timedelta(hours=24)
@@ -63,18 +63,12 @@ class ThankYous:
                 mention = session.get(Mention, mention_id)
                 if mention.ticket_id is not None or not self._may_thank(session, mention, now):
                     return False
-                customer = mention.identity.customer
-                ticket = Ticket(customer=customer, platform=mention.platform, status="closed", priority="low",
-                                topic=mention.topic, sla_policy=THANKS_POLICY, created_at=now, updated_at=now,
-                                resolved_at=now, team=self.settings.team_for(mention.platform, mention.topic))
-                session.add(ticket)
-                mention.ticket = ticket
-                session.flush()
                 promoter = self._is_promoter(session, mention)
+                ticket = tickets.open_thanks_ticket(
+                    session, mention, self.settings.team_for(mention.platform, mention.topic), promoter, now)
                 thanks = self.settings.followups.thanks
                 body = fill_template(thanks.promoter_template if promoter else thanks.template, ticket, None,
                                      self.settings.brand.name)
-                record_event(session, ticket, "thanked", now, mention=mention, promoter=promoter)
                 queue_system_reply(session, ticket, body, "thanks", f"thanks:{mention.id}", now)
                 return True
         except IntegrityError:

@@ -11,15 +11,12 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from store.audit import record_audit
+from store.errors import Refused
 from store.models import ROLES, Agent, ApiToken, LoginFailure
 
 SIGN_IN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_SIGN_INS = 5
 EMAIL_LENGTH = 320
-
-
-class AccountError(ValueError):
-    """An agent's details are not acceptable."""
 
 
 class SignInThrottled(Exception):
@@ -36,13 +33,13 @@ def create_agent(session: Session, *, name: str, email: str, password: str, role
                  platforms: list[str] | None = None) -> Agent:
     email = email.strip().lower()
     if "@" not in email:
-        raise AccountError(f"{email!r} is not an email address")
+        raise Refused(f"{email!r} is not an email address")
     if role not in ROLES:
-        raise AccountError(f"role {role!r} is not one of {', '.join(ROLES)}")
+        raise Refused(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not password:
-        raise AccountError("the password must not be empty")
+        raise Refused("the password must not be empty")
     if session.scalar(select(Agent.id).where(Agent.email == email)) is not None:
-        raise AccountError(f"an agent with email {email} already exists")
+        raise Refused(f"an agent with email {email} already exists", 409)
     agent = Agent(name=name, email=email, password_hash=generate_password_hash(password), role=role,
                   team=team, capacity=capacity, presence=presence, platforms=platforms or [],
                   languages=[], created_at=now)
@@ -88,12 +85,12 @@ MIN_PASSWORD = 10
 
 
 def change_password(session: Session, agent: Agent, current: str, new: str, now: datetime) -> None:
-    """Raises ValueError, changing nothing, when the current password is
-    wrong or the new one is too short."""
+    """Refused, changing nothing, when the current password is wrong or the
+    new one is too short."""
     if not check_password_hash(agent.password_hash, current or ""):
-        raise ValueError("the current password is not right")
+        raise Refused("the current password is not right")
     if len(new or "") < MIN_PASSWORD:
-        raise ValueError(f"choose a new password of at least {MIN_PASSWORD} characters")
+        raise Refused(f"choose a new password of at least {MIN_PASSWORD} characters")
     agent.password_hash = generate_password_hash(new)
     record_audit(session, agent.email, "password_changed", now=now)
 

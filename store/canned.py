@@ -10,14 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import template_placeholders
+from store.errors import Refused
 from store.models import CannedResponse
 
 MAX_TITLE = 100
 MAX_BODY = 5000
-
-
-class CannedRefused(ValueError):
-    """The canned response cannot be saved; nothing changed."""
 
 
 def save_canned(session: Session, *, title: str, body: str, actor: str, now: datetime,
@@ -25,16 +22,16 @@ def save_canned(session: Session, *, title: str, body: str, actor: str, now: dat
     """Create a canned response, or change `canned`."""
     title, body = (title or "").strip(), (body or "").strip()
     if not title or len(title) > MAX_TITLE:
-        raise CannedRefused(f"give it a title of 1 to {MAX_TITLE} characters")
+        raise Refused(f"give it a title of 1 to {MAX_TITLE} characters")
     if not body or len(body) > MAX_BODY:
-        raise CannedRefused(f"write a text of 1 to {MAX_BODY} characters")
+        raise Refused(f"write a text of 1 to {MAX_BODY} characters")
     try:
         template_placeholders(body)
     except ValueError as error:
-        raise CannedRefused(f"the text {error}") from None
+        raise Refused(f"the text {error}") from None
     same_title = session.scalar(select(CannedResponse).where(CannedResponse.title == title))
     if same_title is not None and same_title is not canned:
-        raise CannedRefused(f"there is already a canned response called {title!r}")
+        raise Refused(f"there is already a canned response called {title!r}")
     if canned is None:
         canned = CannedResponse(title=title, body=body, created_by=actor, created_at=now, updated_at=now)
         session.add(canned)

@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from store.errors import Refused
 from store.events import record_event
 from store.models import Customer, Ticket
+from store.tickets import cancel_followup
 
 TIERS = ("standard", "vip")
 
@@ -19,7 +21,7 @@ def link_customers(session: Session, keep: Customer, other: Customer, actor: str
     """`other` is the same person as `keep`: its identities and tickets move
     over, what `keep` lacks is taken from it, and `other` goes."""
     if keep.id == other.id:
-        raise ValueError("a customer cannot be linked to itself")
+        raise Refused("a customer cannot be linked to itself", 400)
     for identity in list(other.identities):
         identity.customer = keep
     moved = session.scalars(select(Ticket).where(Ticket.customer_id == other.id)).all()
@@ -48,12 +50,12 @@ def update_customer(session: Session, customer: Customer, actor: str, now: datet
         set_contact_opt_out(session, customer, contact_opt_out, actor, now)
     if tier is not None:
         if tier not in TIERS:
-            raise ValueError(f"tier must be one of {', '.join(TIERS)}, not {tier!r}")
+            raise Refused(f"tier must be one of {', '.join(TIERS)}, not {tier!r}", 400)
         customer.tier = tier
     if email is not None:
         email = email.strip().lower()
         if email and "@" not in email:
-            raise ValueError(f"{email!r} is not an email address")
+            raise Refused(f"{email!r} is not an email address", 400)
         customer.email = email or None
     if crm_id is not None:
         customer.crm_id = crm_id.strip() or None
@@ -83,7 +85,4 @@ def set_contact_opt_out(session: Session, customer: Customer, opted_out: bool, a
         customer.contact_opt_out_at = now
     for ticket in session.scalars(select(Ticket).where(Ticket.customer_id == customer.id,
                                                        Ticket.followup_state == "scheduled")):
-        ticket.followup_state = "cancelled"
-        ticket.followup_due_at = None
-        record_event(session, ticket, "followup_cancelled", now, actor=actor,
-                     reason="the customer asked not to be contacted")
+        cancel_followup(session, ticket, "the customer asked not to be contacted", now, actor=actor)

@@ -11,22 +11,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.events import record_event
+from store.errors import Refused
 from store.models import OPEN_STATUSES, Incident, Mention, Ticket
+from store.tickets import link_to_incident
 
 MAX_TITLE = 200
 MAX_KEYWORDS = 20
 MAX_KEYWORD = 100
-
-
-class IncidentRefused(ValueError):
-    """The change is not allowed; nothing was stored. `status` is 409 when
-    the incident's state forbids it, 422 when the input is wrong."""
-
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def open_incident(session: Session, *, title: str, topic: str | None, keywords: list[str], since: datetime | None,
@@ -34,14 +25,14 @@ def open_incident(session: Session, *, title: str, topic: str | None, keywords: 
     """Open an incident; with a rule, the open tickets that match join it now."""
     title = (title or "").strip()
     if not title:
-        raise IncidentRefused("give the incident a title, for example 'payment outage 14:00'")
+        raise Refused("give the incident a title, for example 'payment outage 14:00'")
     if len(title) > MAX_TITLE:
-        raise IncidentRefused(f"keep the title under {MAX_TITLE} characters")
+        raise Refused(f"keep the title under {MAX_TITLE} characters")
     keywords = [k.strip().lower() for k in keywords if k and k.strip()]
     if len(keywords) > MAX_KEYWORDS or any(len(k) > MAX_KEYWORD for k in keywords):
-        raise IncidentRefused(f"at most {MAX_KEYWORDS} keywords of up to {MAX_KEYWORD} characters each")
+        raise Refused(f"at most {MAX_KEYWORDS} keywords of up to {MAX_KEYWORD} characters each")
     if since is not None and since > now:
-        raise IncidentRefused("'since' is in the future")
+        raise Refused("'since' is in the future")
     incident = Incident(title=title, status="open", topic=(topic or "").strip() or None, keywords=keywords,
                         since=since, opened_by=actor, opened_at=now)
     session.add(incident)
@@ -59,19 +50,11 @@ def link_tickets(session: Session, incident: Incident, tickets: list[Ticket], ac
     """Link tickets to an open incident; returns those newly linked. A
     ticket already in another incident is refused, naming it."""
     if incident.status != "open":
-        raise IncidentRefused(f"incident {incident.id} is {incident.status}; open a new one", status=409)
+        raise Refused(f"incident {incident.id} is {incident.status}; open a new one", status=409)
     taken = [t for t in tickets if t.incident_id not in (None, incident.id)]
     if taken:
-        raise IncidentRefused(f"ticket {taken[0].id} is already in incident {taken[0].incident_id}", status=409)
-    linked = []
-    for ticket in tickets:
-        if ticket.incident_id == incident.id:
-            continue
-        ticket.incident = incident
-        ticket.updated_at = now
-        record_event(session, ticket, "incident_linked", now, actor=actor, incident_id=incident.id, why=why)
-        linked.append(ticket)
-    return linked
+        raise Refused(f"ticket {taken[0].id} is already in incident {taken[0].incident_id}", status=409)
+    return [ticket for ticket in tickets if link_to_incident(session, ticket, incident, actor, why, now)]
 
 
 def matches(incident: Incident, ticket: Ticket, mention: Mention | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""The domain records (see DESIGN.md) and the rules about one record."""
+"""The domain records (see DESIGN.md). A ticket's state changes only
+through store.tickets."""
 
 from __future__ import annotations
 
@@ -209,58 +210,6 @@ class Ticket(Base):
     def is_breached(self, now: datetime) -> bool:
         due = self.due_at()
         return due is not None and now > due
-
-    def record_response(self, now: datetime) -> None:
-        """An answer reached the customer: the running response target is met
-        (or missed), and nothing is due until the customer writes again."""
-        if self.first_response_at is None:
-            self.first_response_at = now
-            if self.first_response_due_at is not None and now > self.first_response_due_at:
-                self.first_response_breached = True
-        elif self.next_response_due_at is not None and now > self.next_response_due_at:
-            self.next_response_breached = True
-        self.next_response_due_at = None
-        if self.status == "new":
-            self.status = "open"
-        self.updated_at = now
-
-    def resolve(self, now: datetime) -> None:
-        if not self.is_open:
-            raise TicketStateError(f"ticket {self.id} is already {self.status}")
-        self.status = "resolved"
-        self.resolved_at = now
-        self.next_response_due_at = None
-        self.paused_at = None
-        self.resolution_breached = self.resolution_due_at is not None and now > self.resolution_due_at
-        self.updated_at = now
-
-    def close(self, now: datetime) -> None:
-        """A resolved ticket is done for good: the follow-up is answered or
-        went unanswered."""
-        if self.status != "resolved":
-            raise TicketStateError(f"ticket {self.id} is {self.status}; only a resolved ticket can be closed")
-        self.status = "closed"
-        self.updated_at = now
-
-    def reopen(self, now: datetime) -> None:
-        if self.is_open:
-            raise TicketStateError(f"ticket {self.id} is already {self.status}")
-        self.status = "open"
-        self.resolved_at = None
-        self.paused_at = None
-        self.updated_at = now
-
-    def assign(self, agent: Agent | None, reason: str, now: datetime) -> None:
-        self.assignee = agent
-        self.assignee_id = agent.id if agent else None
-        self.assignment_reason = reason
-        if agent is not None:
-            agent.last_assigned_at = now
-        self.updated_at = now
-
-
-class TicketStateError(Exception):
-    """The ticket is not in a state that allows this change."""
 
 
 class Mention(Base):

@@ -67,16 +67,24 @@ class SlaClock:
             targets = self.targets(ticket.priority, ticket.platform, tier)
             ticket.sla_started_at = now
             ticket.next_response_due_at = self.due(now, targets.next_response, ticket.team)
-        if ticket.status == "pending":
-            ticket.status = "open"
-        ticket.updated_at = now
 
-    def pause(self, ticket: Ticket, now: datetime) -> None:
+    @staticmethod
+    def answered(ticket: Ticket, now: datetime) -> None:
+        """An answer reached the customer: the running response target is met
+        (or missed), and nothing is due until the customer writes again."""
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            if ticket.first_response_due_at is not None and now > ticket.first_response_due_at:
+                ticket.first_response_breached = True
+        elif ticket.next_response_due_at is not None and now > ticket.next_response_due_at:
+            ticket.next_response_breached = True
+        ticket.next_response_due_at = None
+
+    @staticmethod
+    def pause(ticket: Ticket, now: datetime) -> None:
         """The ticket waits on the customer: its clock stops."""
         if ticket.paused_at is None:
             ticket.paused_at = now
-        ticket.status = "pending"
-        ticket.updated_at = now
 
     def resume(self, ticket: Ticket, now: datetime) -> None:
         """Targets still running move on by the business time the ticket
@@ -96,7 +104,7 @@ class SlaClock:
             ticket.sla_started_at += now - ticket.paused_at
         ticket.paused_at = None
 
-    def reprioritize(self, ticket: Ticket, priority: str, tier: str, now: datetime) -> None:
+    def reprioritize(self, ticket: Ticket, priority: str, tier: str) -> None:
         """A new priority means new targets, counted from when each started."""
         ticket.priority = priority
         targets = self.targets(priority, ticket.platform, tier)
@@ -107,7 +115,6 @@ class SlaClock:
         elif ticket.next_response_due_at is not None:
             ticket.next_response_due_at = self.due(ticket.sla_started_at, targets.next_response, ticket.team)
         ticket.resolution_due_at = self.due(ticket.created_at, targets.resolution, ticket.team)
-        ticket.updated_at = now
 
     @staticmethod
     def running(ticket: Ticket) -> RunningTarget | None:

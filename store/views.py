@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from store.errors import Refused
 from store.models import Agent, SavedView
 
 MAX_NAME = 60
@@ -16,26 +17,22 @@ MAX_VIEWS = 30
 VIEW_KEYS = ("view", "status", "priority", "platform", "topic", "assignee", "q")
 
 
-class SavedViewRefused(ValueError):
-    """The view cannot be saved; nothing changed."""
-
-
 def save_view(session: Session, agent: Agent, name: str, query: str, now: datetime) -> SavedView:
     """Save (or replace) the agent's view `name`. Only the inbox's own
     filter keys are kept from `query`."""
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise SavedViewRefused(f"give the view a name of 1 to {MAX_NAME} characters")
+        raise Refused(f"give the view a name of 1 to {MAX_NAME} characters")
     kept = urlencode([(k, v) for k, v in parse_qsl(query or "") if k in VIEW_KEYS and v])
     if len(kept) > MAX_QUERY:
-        raise SavedViewRefused("these filters are too long to save")
+        raise Refused("these filters are too long to save")
     existing = session.scalar(select(SavedView).where(SavedView.agent_id == agent.id, SavedView.name == name))
     if existing is not None:
         existing.query = kept
         return existing
     count = len(session.scalars(select(SavedView.id).where(SavedView.agent_id == agent.id)).all())
     if count >= MAX_VIEWS:
-        raise SavedViewRefused(f"you have {MAX_VIEWS} saved views; delete one first")
+        raise Refused(f"you have {MAX_VIEWS} saved views; delete one first")
     view = SavedView(agent_id=agent.id, name=name, query=kept, created_at=now)
     session.add(view)
     session.flush()

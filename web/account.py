@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from store.accounts import change_password, issue_token, revoke_token, tokens_of
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now
+from web.errors import on_refusal
 
 bp = Blueprint("account", __name__)
 bp.before_request(require_login)
@@ -36,18 +37,14 @@ def revoke(token_id: int):
 
 
 @bp.post("/account/password")
+@on_refusal("Not changed: {}.", back="account.show")
 def password():
     form = request.form
     if form.get("new_password", "") != form.get("repeat_password", ""):
         flash("Not changed: the two new passwords differ.", "error")
         return redirect(url_for("account.show"))
-    try:
-        change_password(db_session(), signed_in_agent(), form.get("current_password", ""),
-                        form.get("new_password", ""), now())
-    except ValueError as error:
-        db_session().rollback()
-        flash(f"Not changed: {error}.", "error")
-        return redirect(url_for("account.show"))
+    change_password(db_session(), signed_in_agent(), form.get("current_password", ""), form.get("new_password", ""),
+                    now())
     db_session().commit()
     flash("Your password is changed.", "success")
     return redirect(url_for("account.show"))

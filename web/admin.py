@@ -5,7 +5,7 @@ credential is ever shown here."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -18,8 +18,6 @@ from store.queries import all_sources
 from store.users import (
     EDITABLE,
     Invitation,
-    UserConflict,
-    UserRefused,
     all_users,
     invite_user,
     last_sign_ins,
@@ -28,6 +26,7 @@ from store.users import (
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_admin, signed_in_agent
 from web.context import db_session, now, services
+from web.errors import on_refusal
 from web.serialize import iso
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -51,23 +50,23 @@ def users():
 
 
 @bp.post("/users")
+@on_refusal("Nobody was invited: {}.", back="admin.users")
 def invite():
     """The new password is in this answer only: never in the session cookie, nor stored readable."""
     form = request.form
     session = db_session()
-    try:
-        invitation = invite_user(session, name=form.get("name"), email=form.get("email"), role=form.get("role"),
-                                 team=form.get("team"), capacity=_whole_number(form.get("capacity", "")),
-                                 teams=_teams(), by=signed_in_agent(), now=now())
-    except UserRefused as error:
-        session.rollback()
-        flash(f"Nobody was invited: {error}.", "error")
-        return redirect(url_for("admin.users"))
+    invitation = invite_user(session, name=form.get("name"), email=form.get("email"), role=form.get("role"),
+                             team=form.get("team"), capacity=_whole_number(form.get("capacity", "")),
+                             teams=_teams(), by=signed_in_agent(), now=now())
     session.commit()
     return _users_page(invitation), 201
 
 
+NOTHING_CHANGED = "Nothing was changed: {}."
+
+
 @bp.post("/users/<int:agent_id>")
+@on_refusal(NOTHING_CHANGED, back="admin.users")
 def edit(agent_id: int):
     """Fields left out of the form stay as they are; no platform ticked means all platforms."""
     form = request.form
@@ -81,12 +80,14 @@ def edit(agent_id: int):
 
 
 @bp.post("/users/<int:agent_id>/deactivate")
+@on_refusal(NOTHING_CHANGED, back="admin.users")
 def deactivate(agent_id: int):
     return _page_change(agent_id, {"active": False},
                         "{name} is deactivated: they can no longer sign in or use their API tokens.")
 
 
 @bp.post("/users/<int:agent_id>/reactivate")
+@on_refusal(NOTHING_CHANGED, back="admin.users")
 def reactivate(agent_id: int):
     return _page_change(agent_id, {"active": True}, "{name} is active again.")
 
@@ -123,13 +124,10 @@ def api_invite():
     """Body {name, email, role, team, capacity}; the answer holds the only copy of the password."""
     body = json_object()
     session = db_session()
-    try:
-        invitation = invite_user(session, name=body.get("name"), email=body.get("email"),
-                                 role=body.get("role", "agent"), team=body.get("team", _teams()[0]),
-                                 capacity=body.get("capacity", DEFAULT_CAPACITY), teams=_teams(),
-                                 by=token_agent(), now=now())
-    except UserRefused as error:
-        _refuse(error)
+    invitation = invite_user(session, name=body.get("name"), email=body.get("email"),
+                             role=body.get("role", "agent"), team=body.get("team", _teams()[0]),
+                             capacity=body.get("capacity", DEFAULT_CAPACITY), teams=_teams(), by=token_agent(),
+                             now=now())
     session.commit()
     return jsonify(user=user_json(invitation.agent, None), password=invitation.password), 201
 
@@ -141,10 +139,7 @@ def api_edit(agent_id: int):
     if not body or not set(body) <= set(EDITABLE):
         abort(400, description=f"send a JSON object with any of {', '.join(EDITABLE)}")
     agent = _agent_or_404(agent_id)
-    try:
-        handed_back = _change_user(agent, body, token_agent())
-    except UserRefused as error:
-        _refuse(error)
+    handed_back = _change_user(agent, body, token_agent())
     signed_in = last_sign_ins(db_session(), [agent]).get(agent.email)
     return jsonify(user=user_json(agent, signed_in), handed_back=[t.id for t in handed_back])
 
@@ -189,12 +184,7 @@ def _users_page(invitation: Invitation | None = None) -> str:
 
 def _page_change(agent_id: int, changes: dict[str, Any], done: str) -> Response:
     agent = _agent_or_404(agent_id)
-    try:
-        handed_back = _change_user(agent, changes, signed_in_agent())
-    except UserRefused as error:
-        db_session().rollback()
-        flash(f"Nothing was changed: {error}.", "error")
-        return redirect(url_for("admin.users"))
+    handed_back = _change_user(agent, changes, signed_in_agent())
     flash(done.format(name=agent.name), "success")
     if handed_back:
         flash(f"{len(handed_back)} unanswered ticket(s) went back to the queue.", "info")
@@ -229,11 +219,6 @@ def _set_paused(source_id: int, paused: bool, by: Agent) -> Source:
 
 def _agent_or_404(agent_id: int) -> Agent:
     return db_session().get(Agent, agent_id) or abort(404, description=f"user {agent_id} does not exist")
-
-
-def _refuse(error: UserRefused) -> NoReturn:
-    db_session().rollback()
-    abort(409 if isinstance(error, UserConflict) else 422, description=str(error))
 
 
 def _teams() -> tuple[str, ...]:

@@ -13,16 +13,18 @@ from flask import Blueprint, abort, g, jsonify, request
 from sqlalchemy.orm import Session
 
 from listener.assignment import set_presence
-from responder.channels import ReplyRefused
+from responder.answers import queue_answer
+from responder.followups import resolve_ticket
+from store import tickets
 from store.accounts import SignInThrottled, agent_for_token, issue_token, revoke_token, sign_in, tokens_of
 from store.audit import AuditFilter, audit_entries
 from store.customers import link_customers, update_customer
-from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket, TicketStateError
+from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
 from store.queries import list_tickets, ticket_with_conversation
-from web import actions
+from store.sla import SlaClock
 from web.access import can_see, hidden_teams
 from web.context import db_session, now, reply_channel_of, services
-from web.filters import BadFilter, page_of, ticket_filter
+from web.filters import page_of, ticket_filter
 from web.serialize import customer_json, iso, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,10 +98,7 @@ def audit():
     """Admins only: the audit log, newest first; `actor` and `action` match exactly."""
     if token_agent().role != "admin":
         abort(403, description="the audit log is for admins")
-    try:
-        limit, offset = page_of(request.args)
-    except BadFilter as bad:
-        abort(400, description=bad.message)
+    limit, offset = page_of(request.args)
     flt = AuditFilter(actor=request.args.get("actor", "").strip(), action=request.args.get("action", "").strip())
     entries, total = audit_entries(db_session(), flt, limit=limit, offset=offset)
     return jsonify(entries=[audit_entry_json(e) for e in entries], total=total)
@@ -115,14 +114,11 @@ def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:
             "target": entry.target, "detail": entry.detail}
 
 
-@bp.get("/tickets")
-def tickets():
-    try:
-        flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
-                            now=now())
-        limit, offset = page_of(request.args)
-    except BadFilter as bad:
-        abort(400, description=bad.message)
+@bp.get("/tickets", endpoint="tickets")
+def ticket_list():
+    flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
+                        now=now())
+    limit, offset = page_of(request.args)
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
     found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
     current = now()
@@ -142,12 +138,8 @@ def reply(ticket_id: int):
         abort(400, description="send a JSON object with the reply text as 'body'")
     session = db_session()
     found = _ticket_or_404(ticket_id)
-    try:
-        queued = actions.reply_to(session, found, body, token_agent(), now(),
-                                  request.headers.get("Idempotency-Key") or None, reply_channel_of(found))
-    except ReplyRefused as refused:
-        session.rollback()
-        abort(refused.status, description=refused.message)
+    queued = queue_answer(session, found, body, token_agent(), now(), request.headers.get("Idempotency-Key") or None,
+                          reply_channel_of(found))
     session.commit()
     return jsonify(id=queued.id, status=queued.status, ticket_id=found.id), 202
 
@@ -160,11 +152,7 @@ def answered_elsewhere(ticket_id: int):
         abort(400, description="send a JSON object saying how you answered as 'how'")
     session = db_session()
     found = _ticket_or_404(ticket_id)
-    try:
-        actions.answered_elsewhere(session, found, how, token_agent(), now())
-    except ReplyRefused as refused:
-        session.rollback()
-        abort(refused.status, description=refused.message)
+    tickets.answered_elsewhere(session, found, how, token_agent().email, now())
     session.commit()
     return jsonify(ticket_json(found, now()))
 
@@ -179,8 +167,8 @@ def reply_status(reply_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
 def resolve(ticket_id: int):
-    return _apply(ticket_id, lambda session, ticket, at: actions.resolve(
-        session, ticket, token_agent(), at, services().settings))
+    return _apply(ticket_id, lambda session, ticket, at: resolve_ticket(
+        session, ticket, token_agent().email, services().settings, at))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
@@ -195,7 +183,8 @@ def assign(ticket_id: int):
         target = db_session().get(Agent, wanted) or abort(404, description=f"agent {wanted} does not exist")
     else:
         abort(400, description="send {'agent': an agent id, 'me' or null}")
-    return _apply(ticket_id, lambda session, ticket, at: actions.assign(session, ticket, target, token_agent(), at))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.assign_by_hand(
+        session, ticket, target, token_agent(), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")
@@ -205,15 +194,15 @@ def change_priority(ticket_id: int):
     priority, reason = body.get("priority"), body.get("reason")
     if not isinstance(priority, str) or not isinstance(reason, str):
         abort(400, description="send {'priority': urgent, high, normal or low, 'reason': why}")
-    return _apply(ticket_id, lambda session, ticket, at: actions.change_priority(
-        session, ticket, priority, reason, token_agent(), at, services().settings))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.change_priority(
+        session, ticket, priority, reason, token_agent(), SlaClock(services().settings), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/pending")
 def pending(ticket_id: int):
     """The ticket waits on the customer: its clock stops until they write."""
-    return _apply(ticket_id, lambda session, ticket, at: actions.wait_on_customer(
-        session, ticket, token_agent(), at, services().settings))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.wait_on_customer(
+        session, ticket, token_agent().email, at))
 
 
 @bp.put("/agents/me/presence")
@@ -222,11 +211,7 @@ def presence():
     wanted = json_object().get("presence")
     session = db_session()
     agent = token_agent()
-    try:
-        handed_back = set_presence(session, agent, wanted, now(), services().settings.escalation.offline_hands_back)
-    except ValueError as error:
-        session.rollback()
-        abort(400, description=str(error))
+    handed_back = set_presence(session, agent, wanted, now(), services().settings.escalation.offline_hands_back)
     session.commit()
     return jsonify(presence=agent.presence, handed_back=[t.id for t in handed_back])
 
@@ -260,31 +245,17 @@ def link_customer(customer_id: int):
 def _change_customer(customer_id: int, change: Callable[[Session, Customer, datetime], Customer]):
     session = db_session()
     customer = session.get(Customer, customer_id) or abort(404, description=f"customer {customer_id} does not exist")
-    try:
-        kept = change(session, customer, now())
-    except ValueError as error:
-        session.rollback()
-        abort(400, description=str(error))
+    kept = change(session, customer, now())
     session.commit()
     return jsonify(customer_json(kept))
 
 
 def _apply(ticket_id: int, action: Callable[[Session, Ticket, datetime], object]):
-    """Run an action on a ticket; its refusals become 400, 403 or 409."""
+    """Run an action on a ticket and answer with the ticket."""
     session = db_session()
     found = _ticket_or_404(ticket_id)
     current = now()
-    try:
-        action(session, found, current)
-    except TicketStateError as error:
-        session.rollback()
-        abort(409, description=str(error))
-    except PermissionError as error:
-        session.rollback()
-        abort(403, description=str(error))
-    except ValueError as error:
-        session.rollback()
-        abort(400, description=str(error))
+    action(session, found, current)
     session.commit()
     return jsonify(ticket_json(found, current))
 

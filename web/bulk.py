@@ -11,8 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from store.models import PRIORITIES, Agent, Ticket, TicketStateError
-from web import actions
+from responder.followups import resolve_ticket
+from store import tickets
+from store.errors import Refused
+from store.models import PRIORITIES, Agent, Ticket
+from store.sla import SlaClock
 from web.access import hidden_teams
 
 BULK_ACTIONS = ("assign_me", "assign", "resolve", "no_response", "priority")
@@ -27,25 +30,25 @@ class BulkOutcome:
 
 def apply_bulk(session: Session, ticket_ids: list[int], action: str, by: Agent, now: datetime, settings: Settings, *,
                agent_id: int | None = None, priority: str | None = None, reason: str = "") -> BulkOutcome:
-    """Raises ValueError, changing nothing, when the request itself is wrong.
+    """Refused, changing nothing, when the request itself is wrong.
     Tickets `by` may not see are refused as if they did not exist."""
     change = _change(session, action, by, now, settings, agent_id, priority, reason)
     ids = list(dict.fromkeys(ticket_ids))
     if not ids or len(ids) > MAX_BULK:
-        raise ValueError(f"choose 1 to {MAX_BULK} tickets")
+        raise Refused(f"choose 1 to {MAX_BULK} tickets")
     hidden = hidden_teams(by, settings)
-    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))) if t.team not in hidden}
+    chosen = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids))) if t.team not in hidden}
     outcome = BulkOutcome()
     for ticket_id in ids:
-        ticket = tickets.get(ticket_id)
+        ticket = chosen.get(ticket_id)
         if ticket is None:
             outcome.refused[ticket_id] = f"ticket {ticket_id} does not exist"
             continue
         try:
             with session.begin_nested():
                 change(ticket)
-        except (TicketStateError, PermissionError, ValueError) as error:
-            outcome.refused[ticket_id] = str(error)
+        except Refused as refused:
+            outcome.refused[ticket_id] = refused.message
         else:
             outcome.done.append(ticket_id)
     return outcome
@@ -54,20 +57,21 @@ def apply_bulk(session: Session, ticket_ids: list[int], action: str, by: Agent, 
 def _change(session: Session, action: str, by: Agent, now: datetime, settings: Settings, agent_id: int | None,
             priority: str | None, reason: str) -> Callable[[Ticket], None]:
     if action == "assign_me":
-        return lambda ticket: actions.assign(session, ticket, by, by, now)
+        return lambda ticket: tickets.assign_by_hand(session, ticket, by, by, now)
     if action == "assign":
         agent = session.get(Agent, agent_id) if agent_id is not None else None
         if agent is None or not agent.active:
-            raise ValueError("choose an active agent to assign the tickets to")
-        return lambda ticket: actions.assign(session, ticket, agent, by, now)
+            raise Refused("choose an active agent to assign the tickets to")
+        return lambda ticket: tickets.assign_by_hand(session, ticket, agent, by, now)
     if action == "resolve":
-        return lambda ticket: actions.resolve(session, ticket, by, now, settings)
+        return lambda ticket: resolve_ticket(session, ticket, by.email, settings, now)
     if action == "no_response":
-        return lambda ticket: actions.no_response_needed(session, ticket, by, now)
+        return lambda ticket: tickets.no_response_needed(session, ticket, by, now)
     if action == "priority":
         if priority not in PRIORITIES:
-            raise ValueError(f"choose a priority: {', '.join(PRIORITIES)}")
+            raise Refused(f"choose a priority: {', '.join(PRIORITIES)}")
         if not reason.strip():
-            raise ValueError("say why the priority changes")
-        return lambda ticket: actions.change_priority(session, ticket, priority or "", reason, by, now, settings)
-    raise ValueError(f"the action must be one of {', '.join(BULK_ACTIONS)}")
+            raise Refused("say why the priority changes")
+        sla = SlaClock(settings)
+        return lambda ticket: tickets.change_priority(session, ticket, priority or "", reason, by, sla, now)
+    raise Refused(f"the action must be one of {', '.join(BULK_ACTIONS)}")

@@ -6,11 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import delete
 
-from store.canned import CannedRefused, all_canned, save_canned
+from store.canned import all_canned, save_canned
 from store.models import Agent, CannedResponse
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now
+from web.errors import on_refusal
 from web.serialize import iso
 
 bp = Blueprint("canned", __name__)
@@ -28,11 +29,13 @@ def index():
 
 
 @bp.post("/canned")
+@on_refusal("Not saved: {}.", back="canned.index")
 def create():
     return _save(None)
 
 
 @bp.post("/canned/<int:canned_id>")
+@on_refusal("Not saved: {}.", back="canned.index")
 def update(canned_id: int):
     return _save(_canned_or_404(canned_id))
 
@@ -50,13 +53,8 @@ def remove(canned_id: int):
 def _save(canned: CannedResponse | None):
     agent = _writer(signed_in_agent())
     session = db_session()
-    try:
-        saved = save_canned(session, title=request.form.get("title", ""), body=request.form.get("body", ""),
-                            actor=agent.email, now=now(), canned=canned)
-    except CannedRefused as error:
-        session.rollback()
-        flash(f"Not saved: {error}.", "error")
-        return redirect(url_for("canned.index"))
+    saved = save_canned(session, title=request.form.get("title", ""), body=request.form.get("body", ""),
+                        actor=agent.email, now=now(), canned=canned)
     session.commit()
     flash(f"Saved {saved.title!r}.", "success")
     return redirect(url_for("canned.index"))
@@ -94,12 +92,7 @@ def _api_save(canned: CannedResponse | None, status: int):
     if not isinstance(body.get("title"), str) or not isinstance(body.get("body"), str):
         abort(400, description="send {'title': text, 'body': text}")
     session = db_session()
-    try:
-        saved = save_canned(session, title=body["title"], body=body["body"], actor=agent.email, now=now(),
-                            canned=canned)
-    except CannedRefused as error:
-        session.rollback()
-        abort(422, description=str(error))
+    saved = save_canned(session, title=body["title"], body=body["body"], actor=agent.email, now=now(), canned=canned)
     session.commit()
     return jsonify(canned_json(saved)), status
 

@@ -21,6 +21,7 @@ from store.reports import (
     sla_report,
     volume_by_platform_and_hour,
 )
+from store.errors import Refused
 from store.sla import SlaClock
 from store.outcomes import OUTCOME_GROUPINGS, outcomes_report
 from store.trends import TREND_GROUPINGS, trends
@@ -43,16 +44,10 @@ NO_TOPIC = "no topic"
 MOMENT_FORMS = "an ISO 8601 date or date-time, such as 2026-01-05 or 2026-01-05T09:00:00Z"
 
 
-class BadParameter(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
 def grouping_of(args: Mapping[str, str], allowed: tuple[str, ...] = GROUPINGS, default: str = "platform") -> str:
     group_by = args.get("group_by") or default
     if group_by not in allowed:
-        raise BadParameter(f"'group_by' must be one of {', '.join(allowed)}")
+        raise Refused(f"'group_by' must be one of {', '.join(allowed)}", 400)
     return group_by
 
 
@@ -66,9 +61,9 @@ def period_of(args: Mapping[str, str], current: datetime, tz: tzinfo, default: t
     try:
         start = end - default if raw_from is None else _moment("from", raw_from, tz, end_of_day=False)
     except OverflowError:
-        raise BadParameter(f"'to' must be {MOMENT_FORMS}") from None
+        raise Refused(f"'to' must be {MOMENT_FORMS}", 400) from None
     if start >= end:
-        raise BadParameter("'from' must be before 'to'")
+        raise Refused("'from' must be before 'to'", 400)
     return start, end
 
 
@@ -77,7 +72,7 @@ def page_period(args: Mapping[str, str], current: datetime, tz: tzinfo) -> tuple
     None), else one of PERIODS, by default the last 24 hours."""
     period = args.get("period") or "24h"
     if period not in PERIODS:
-        raise BadParameter(f"'period' must be one of {', '.join(PERIODS)}")
+        raise Refused(f"'period' must be one of {', '.join(PERIODS)}", 400)
     start, end = period_of(args, current, tz, PERIODS[period])
     custom = bool(args.get("from") or args.get("to"))
     return start, end, None if custom else period
@@ -94,7 +89,7 @@ def _moment(name: str, value: str, tz: tzinfo, *, end_of_day: bool) -> datetime:
             moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), tz)
         return moment.astimezone(timezone.utc)
     except (ValueError, OverflowError):
-        raise BadParameter(f"'{name}' must be {MOMENT_FORMS}") from None
+        raise Refused(f"'{name}' must be {MOMENT_FORMS}", 400) from None
 
 
 def _zone() -> ZoneInfo:
@@ -137,7 +132,7 @@ def dashboard():
     try:
         group_by = grouping_of(request.args)
         start, end, period = page_period(request.args, current, tz)
-    except BadParameter as bad:
+    except Refused as bad:
         error, group_by, period = bad.message, "platform", "24h"
         start, end = current - PERIODS[period], current
     session = db_session()
@@ -229,11 +224,8 @@ def sla():
     """First-response figures per group; see store.reports.sla_report.
     `from` and `to` as in period_of (default: the last 7 days), `group_by`
     one of GROUPINGS (default: platform)."""
-    try:
-        group_by = grouping_of(request.args)
-        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    except BadParameter as bad:
-        abort(400, description=bad.message)
+    group_by = grouping_of(request.args)
+    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
     groups = sla_report(db_session(), start, end, group_by)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
 
@@ -245,11 +237,8 @@ def trends_report():
     period_of (default: the last 7 days), `group_by` topic (the default) or
     platform."""
     tz = _zone()
-    try:
-        group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
-        start, end = period_of(request.args, now(), tz, API_PERIOD)
-    except BadParameter as bad:
-        abort(400, description=bad.message)
+    group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
+    start, end = period_of(request.args, now(), tz, API_PERIOD)
     report = trends(db_session(), start, end, group_by, tz)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "timezone": tz.key, **report})
 
@@ -261,11 +250,8 @@ def outcomes():
     store.outcomes.outcomes_report. `from` and `to` as in period_of
     (default: the last 7 days), `group_by` agent (the default), team,
     platform or topic."""
-    try:
-        group_by = grouping_of(request.args, OUTCOME_GROUPINGS, "agent")
-        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    except BadParameter as bad:
-        abort(400, description=bad.message)
+    group_by = grouping_of(request.args, OUTCOME_GROUPINGS, "agent")
+    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
     groups = outcomes_report(db_session(), start, end, group_by)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
 
@@ -275,10 +261,7 @@ def corrections():
     """How often agents overruled the scorer, per platform and per topic;
     see store.reports.corrections_report. `from` and `to` as in period_of
     (default: the last 7 days)."""
-    try:
-        start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    except BadParameter as bad:
-        abort(400, description=bad.message)
+    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
     return jsonify({"from": iso(start), "to": iso(end), **corrections_report(db_session(), start, end)})
 
 

@@ -1,19 +1,62 @@
-"""Error responses: JSON under /api/ and /webhooks/, a page everywhere else."""
+"""Error responses: JSON under /api/ and /webhooks/, a page everywhere else.
+A refusal (store.errors.Refused) undoes the request's changes and answers
+with its status; a page view marked with `on_refusal` flashes it and sends
+the browser back instead."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from web.context import services
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError, default_exceptions
+
+from store.errors import Refused
+from web.context import db_session, services
 
 JSON_PREFIXES = ("/api/", "/webhooks/")
+
+
+@dataclass(frozen=True)
+class RefusalPage:
+    message: str
+    back: str | Callable[..., str]
+
+    def url(self) -> str:
+        args = request.view_args or {}
+        if callable(self.back):
+            return self.back(**args)
+        takes = next(current_app.url_map.iter_rules(self.back)).arguments
+        return url_for(self.back, **{name: value for name, value in args.items() if name in takes})
+
+
+def on_refusal(message: str, back: str | Callable[..., str]):
+    """Mark a page view: its refusals are flashed as `message` ("{}" stands
+    for why) and the browser goes to `back`: an endpoint, given those of
+    the view's arguments it takes, or a function of the view's arguments
+    returning an address."""
+
+    def mark(view):
+        view.refusal_page = RefusalPage(message, back)
+        return view
+
+    return mark
 
 
 def init_errors(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Refused, _refused)
+
+
+def _refused(error: Refused):
+    db_session().rollback()
+    page = getattr(current_app.view_functions.get(request.endpoint), "refusal_page", None)
+    if page is not None and not request.path.startswith(JSON_PREFIXES):
+        flash(page.message.format(error.message), "error")
+        return redirect(page.url())
+    return _http_error(default_exceptions.get(error.status, InternalServerError)(description=error.message))
 
 
 def _http_error(error: HTTPException):

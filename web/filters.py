@@ -8,6 +8,7 @@ from datetime import datetime
 
 from config.settings import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
+from store.errors import Refused
 from store.queries import TicketFilter
 
 DEFAULT_LIMIT = 50
@@ -18,11 +19,8 @@ MAX_ID = 2**31 - 1
 NO_TOPIC = "none"
 
 
-class BadFilter(ValueError):
-    def __init__(self, param: str, message: str):
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = f"{param}: {message}"
+def _bad(param: str, message: str) -> Refused:
+    return Refused(f"{param}: {message}", 400)
 
 
 def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] = (),
@@ -39,11 +37,11 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
         assignee_id = me
     elif assignee:
         if not (assignee.isascii() and assignee.isdigit()):
-            raise BadFilter("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
+            raise _bad("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
         assignee_id = int(assignee)
     text = (args.get("q") or "").strip()
     if len(text) > MAX_TEXT:
-        raise BadFilter("q", f"search for at most {MAX_TEXT} characters")
+        raise _bad("q", f"search for at most {MAX_TEXT} characters")
     return TicketFilter(
         statuses=_choices(args, "status", TICKET_STATUSES) or OPEN_STATUSES,
         priorities=_choices(args, "priority", PRIORITIES),
@@ -69,7 +67,7 @@ def _choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> t
     values = tuple(dict.fromkeys(v.strip().lower() for v in raw.split(",") if v.strip()))
     for value in values:
         if value not in allowed:
-            raise BadFilter(param, f"{value!r} is not allowed; use one or more of {', '.join(allowed)}")
+            raise _bad(param, f"{value!r} is not allowed; use one or more of {', '.join(allowed)}")
     return values
 
 
@@ -79,8 +77,8 @@ def _whole_number(args: Mapping[str, str], param: str, default: int, low: int, h
         return default
     allowed = f"a whole number from {low} to {high}"
     if not (raw.isascii() and raw.isdigit()):
-        raise BadFilter(param, f"{raw!r} is not allowed; use {allowed}")
+        raise _bad(param, f"{raw!r} is not allowed; use {allowed}")
     value = int(raw)
     if value < low or value > high:
-        raise BadFilter(param, f"{value} is not allowed; use {allowed}")
+        raise _bad(param, f"{value} is not allowed; use {allowed}")
     return value

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from store.errors import Refused
 from store.models import Ticket
 from web.context import now, services
 
@@ -89,11 +90,11 @@ def detail_value(value: object) -> str:
 
 def local_moment(value: str, timezone_name: str) -> datetime:
     """A date-time from a form's datetime-local field, in the web's zone, as
-    UTC; raises ValueError naming the value when it is not one."""
+    UTC; refused, naming the value, when it is not one."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date and time") from None
+        raise Refused(f"{value!r} is not a date and time", 400) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone_name))
     return moment.astimezone(timezone.utc)

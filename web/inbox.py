@@ -11,13 +11,15 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from sqlalchemy import select
 
 from config.settings import PLATFORMS
+from store.errors import Refused
 from store.models import PRIORITIES, TICKET_STATUSES, SavedView
 from store.queries import TicketFilter, active_agents, latest_mentions, list_tickets
-from store.views import VIEW_KEYS, SavedViewRefused, delete_view, save_view
+from store.views import VIEW_KEYS, delete_view, save_view
 from web.access import hidden_teams
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
-from web.filters import NO_TOPIC, BadFilter, ticket_filter
+from web.errors import on_refusal
+from web.filters import NO_TOPIC, ticket_filter
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(require_login)
@@ -57,7 +59,7 @@ def _listing() -> dict:
     error = None
     try:
         flt = ticket_filter(request.args, me=agent.id, topics=tuple(services().settings.scoring.topics), now=now())
-    except BadFilter as bad:
+    except Refused as bad:
         error, flt = bad.message, TicketFilter(now=now())
     flt = replace(_for_view(view, flt, agent.id), hidden_teams=hidden_teams(agent, services().settings))
     session = db_session()
@@ -85,17 +87,16 @@ def _saved_views() -> list[SavedView]:
                                      .order_by(SavedView.name)))
 
 
+def _inbox_with_query() -> str:
+    return url_for("inbox.inbox") + "?" + request.form.get("query", "")
+
+
 @bp.post("/inbox/views")
+@on_refusal("{}", back=_inbox_with_query)
 def save():
     """Save the filters in `query` under `name` for the signed-in agent."""
     session = db_session()
-    try:
-        view = save_view(session, signed_in_agent(), request.form.get("name", ""), request.form.get("query", ""),
-                         now())
-    except SavedViewRefused as error:
-        session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("inbox.inbox") + "?" + request.form.get("query", ""))
+    view = save_view(session, signed_in_agent(), request.form.get("name", ""), request.form.get("query", ""), now())
     session.commit()
     flash(f"Saved the view {view.name!r}.", "success")
     return redirect(url_for("inbox.inbox") + "?" + view.query)

@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from config.clock import parse_utc
 from responder.broadcast import broadcast_fix, broadcast_replies, retry_failed_updates
-from store.incidents import IncidentRefused, link_tickets, open_incident, summarize
+from store.errors import Refused
+from store.incidents import link_tickets, open_incident, summarize
 from store.models import INCIDENT_STATUSES, Agent, Incident, Ticket
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
+from web.errors import on_refusal
 from web.formatting import local_moment
 from web.serialize import iso
 
@@ -37,18 +39,13 @@ def index():
 
 
 @bp.post("/incidents")
+@on_refusal("{}", back="incidents.index")
 def create():
     agent = _manager(signed_in_agent())
     form = request.form
-    try:
-        since = _since(form.get("since"))
-        incident = open_incident(db_session(), title=form.get("title", ""), topic=form.get("topic"),
-                                 keywords=form.get("keywords", "").split(","), since=since, actor=agent.email,
-                                 now=now())
-    except IncidentRefused as error:
-        db_session().rollback()
-        flash(str(error), "error")
-        return redirect(url_for("incidents.index"))
+    incident = open_incident(db_session(), title=form.get("title", ""), topic=form.get("topic"),
+                             keywords=form.get("keywords", "").split(","), since=_since(form.get("since")),
+                             actor=agent.email, now=now())
     db_session().commit()
     flash(f"Incident opened with {len(incident.tickets)} matching ticket(s).", "success")
     return redirect(url_for("incidents.show", incident_id=incident.id))
@@ -65,15 +62,17 @@ def show(incident_id: int):
 
 
 @bp.post("/incidents/<int:incident_id>/tickets")
+@on_refusal("{}", back="incidents.show")
 def link(incident_id: int):
     ids = [part.strip().lstrip("#") for part in request.form.get("tickets", "").replace(" ", ",").split(",")]
     if not all(part.isdigit() for part in ids if part):
-        return _page_refused(incident_id, "list ticket numbers separated by commas, such as 12, 15")
+        raise Refused("list ticket numbers separated by commas, such as 12, 15", 400)
     return _on_page(incident_id, lambda incident, agent: _link(incident, [int(p) for p in ids if p], agent),
                     "{} ticket(s) linked.")
 
 
 @bp.post("/incidents/<int:incident_id>/fix")
+@on_refusal("{}", back="incidents.show")
 def fix(incident_id: int):
     return _on_page(incident_id, lambda incident, agent: broadcast_fix(
         db_session(), incident, request.form.get("message", ""), agent.email, services().settings, now()).queued,
@@ -81,6 +80,7 @@ def fix(incident_id: int):
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
+@on_refusal("{}", back="incidents.show")
 def retry(incident_id: int):
     return _on_page(incident_id, lambda incident, agent: retry_failed_updates(db_session(), incident, now()),
                     "Retrying the update for {} customer(s).")
@@ -88,19 +88,9 @@ def retry(incident_id: int):
 
 def _on_page(incident_id: int, change, done: str):
     agent = _manager(signed_in_agent())
-    incident = _incident_or_404(incident_id)
-    try:
-        changed = change(incident, agent)
-    except IncidentRefused as error:
-        db_session().rollback()
-        return _page_refused(incident_id, str(error))
+    changed = change(_incident_or_404(incident_id), agent)
     db_session().commit()
     flash(done.format(len(changed)), "success")
-    return redirect(url_for("incidents.show", incident_id=incident_id))
-
-
-def _page_refused(incident_id: int, message: str):
-    flash(message, "error")
     return redirect(url_for("incidents.show", incident_id=incident_id))
 
 
@@ -198,21 +188,17 @@ def incident_json(incident: Incident, detail: bool = False) -> dict[str, Any]:
 
 def _link(incident: Incident, ticket_ids: list[int], agent: Agent) -> list[Ticket]:
     if len(ticket_ids) > MAX_LINKED_AT_ONCE:
-        raise IncidentRefused(f"link at most {MAX_LINKED_AT_ONCE} tickets at once")
+        raise Refused(f"link at most {MAX_LINKED_AT_ONCE} tickets at once")
     session = db_session()
     tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
     missing = sorted(set(ticket_ids) - {t.id for t in tickets})
     if missing:
-        raise IncidentRefused(f"there is no ticket {missing[0]}")
+        raise Refused(f"there is no ticket {missing[0]}")
     return link_tickets(session, incident, list(tickets), agent.email, now(), why=f"linked by {agent.name}")
 
 
 def _api_change(change):
-    try:
-        result = change()
-    except IncidentRefused as error:
-        db_session().rollback()
-        abort(error.status, description=error.message)
+    result = change()
     db_session().commit()
     return result
 
@@ -230,7 +216,4 @@ def _incident_or_404(incident_id: int) -> Incident:
 def _since(value: str | None) -> datetime | None:
     if not value:
         return None
-    try:
-        return local_moment(value, services().settings.web.timezone)
-    except ValueError as error:
-        raise IncidentRefused(str(error)) from None
+    return local_moment(value, services().settings.web.timezone)

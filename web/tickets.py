@@ -9,16 +9,20 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as flask_session
 
-from responder.channels import ReplyRefused
+from responder.answers import queue_answer
+from responder.followups import resolve_ticket
 from responder.outbox import retry_reply
 from responder.templates import fill_template
+from store import tickets
 from store.canned import all_canned
 from store.customers import link_customers, update_customer
-from store.models import PRIORITIES, Customer, Event, Mention, Reply, Ticket, TicketStateError
+from store.errors import Refused
+from store.models import PRIORITIES, Customer, Event, Mention, Reply, Ticket
 from store.presence import is_composing, others_here, touch
 from store.queries import TicketFilter, list_tickets, previous_tickets, ticket_with_conversation
-from web import actions
+from store.sla import SlaClock
 from web.bulk import apply_bulk
+from web.errors import on_refusal
 from web.formatting import local_moment
 from web.access import can_see, hidden_teams
 from web.auth import require_login, signed_in_agent
@@ -81,6 +85,7 @@ def show(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/replies")
+@on_refusal("Reply not sent: {}.", back="tickets.show")
 def reply(ticket_id: int):
     """Refused when another agent answered since the page was loaded, unless
     the agent confirms: the customer should not get two answers."""
@@ -96,16 +101,12 @@ def reply(ticket_id: int):
         flash(f"Not sent: {who} answered this customer while you were writing. Read their reply; send yours "
               "anyway only if it is still needed.", "error")
         return redirect(url_for("tickets.show", ticket_id=ticket_id, confirm=1))
-    try:
-        actions.reply_to(session, ticket, body, signed_in_agent(), now(),
-                         request.form.get("idempotency_key") or None, reply_channel_of(ticket))
-    except ReplyRefused as refused:
-        session.rollback()
-        flask_session[f"draft:{ticket_id}"] = body
-        flash(f"Reply not sent: {refused.message}.", "error")
-    else:
-        session.commit()
-        flash("Reply queued; it will be posted in a moment.", "success")
+    flask_session[f"draft:{ticket_id}"] = body  # kept for the form when the reply is refused
+    queue_answer(session, ticket, body, signed_in_agent(), now(), request.form.get("idempotency_key") or None,
+                 reply_channel_of(ticket))
+    del flask_session[f"draft:{ticket_id}"]
+    session.commit()
+    flash("Reply queued; it will be posted in a moment.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
@@ -127,64 +128,71 @@ def next_ticket(ticket_id: int):
     hidden = hidden_teams(agent, services().settings)
     for flt in (TicketFilter(assignee_id=agent.id, now=now(), hidden_teams=hidden),
                 TicketFilter(unassigned=True, now=now(), hidden_teams=hidden)):
-        tickets, _ = list_tickets(session, flt, limit=2)
-        following = next((t for t in tickets if t.id != ticket_id), None)
+        listed, _ = list_tickets(session, flt, limit=2)
+        following = next((t for t in listed if t.id != ticket_id), None)
         if following is not None:
             return redirect(url_for("tickets.show", ticket_id=following.id))
     flash("Nothing else is waiting for you.", "success")
     return redirect(url_for("inbox.inbox"))
 
 
+NOT_DONE = "Not done: {}."
+
+
 @bp.post("/tickets/<int:ticket_id>/snooze")
+@on_refusal(NOT_DONE, back="tickets.show")
 def snooze(ticket_id: int):
     until = request.form.get("until", "")
 
     def change(session, ticket, at):
         moment = local_moment(until, services().settings.web.timezone) if until else None
-        actions.snooze(session, ticket, moment, signed_in_agent(), at)
+        tickets.snooze(session, ticket, moment, signed_in_agent().email, at)
 
     return _apply(ticket_id, "snoozed" if until else "back in the inbox", change)
 
 
 @bp.post("/tickets/<int:ticket_id>/topic")
+@on_refusal(NOT_DONE, back="tickets.show")
 def change_topic(ticket_id: int):
-    return _apply(ticket_id, "under its new topic", lambda session, ticket, at: actions.change_topic(
-        session, ticket, request.form.get("topic", ""), signed_in_agent(), at, services().settings))
+    return _apply(ticket_id, "under its new topic", lambda session, ticket, at: tickets.change_topic(
+        session, ticket, request.form.get("topic", ""), tuple(services().settings.scoring.topics), signed_in_agent(),
+        at))
 
 
 @bp.post("/tickets/<int:ticket_id>/notes")
+@on_refusal(NOT_DONE, back="tickets.show")
 def note(ticket_id: int):
-    return _apply(ticket_id, "noted (the note stays internal)", lambda session, ticket, at: actions.add_note(
-        session, ticket, request.form.get("text", ""), signed_in_agent(), at))
+    return _apply(ticket_id, "noted (the note stays internal)", lambda session, ticket, at: tickets.add_note(
+        session, ticket, request.form.get("text", ""), signed_in_agent().email, at))
 
 
 @bp.post("/tickets/<int:ticket_id>/no-response")
+@on_refusal(NOT_DONE, back="tickets.show")
 def no_response(ticket_id: int):
-    return _apply(ticket_id, "resolved: no response needed", lambda session, ticket, at: actions.no_response_needed(
+    return _apply(ticket_id, "resolved: no response needed", lambda session, ticket, at: tickets.no_response_needed(
         session, ticket, signed_in_agent(), at))
 
 
+def _back_to_inbox() -> str:
+    back = request.form.get("back", "")
+    return back if back.startswith("/inbox") else url_for("inbox.inbox")
+
+
 @bp.post("/inbox/bulk")
+@on_refusal("Nothing done: {}.", back=_back_to_inbox)
 def bulk():
     """A bulk action on the tickets ticked in the inbox."""
     form, session = request.form, db_session()
     ids = [int(v) for v in form.getlist("tickets") if v.isdigit()]
     agent_id = int(form["agent"]) if form.get("agent", "").isdigit() else None
-    back = form.get("back", "")
-    back = back if back.startswith("/inbox") else url_for("inbox.inbox")
-    try:
-        outcome = apply_bulk(session, ids, form.get("action", ""), signed_in_agent(), now(), services().settings,
-                             agent_id=agent_id, priority=form.get("priority") or None, reason=form.get("reason", ""))
-    except ValueError as error:
-        session.rollback()
-        flash(f"Nothing done: {error}.", "error")
-        return redirect(back)
+    outcome = apply_bulk(session, ids, form.get("action", ""), signed_in_agent(), now(), services().settings,
+                         agent_id=agent_id, priority=form.get("priority") or None, reason=form.get("reason", ""))
     session.commit()
     if outcome.done:
         flash(f"Done for {len(outcome.done)} ticket(s).", "success")
     for ticket_id, why in outcome.refused.items():
         flash(f"Ticket {ticket_id} not changed: {why}.", "error")
-    return redirect(back)
+    return redirect(_back_to_inbox())
 
 
 def _answers(ticket: Ticket) -> int:
@@ -198,46 +206,47 @@ def _here(ticket_id: int) -> list[dict]:
 
 
 @bp.post("/tickets/<int:ticket_id>/answered-elsewhere")
+@on_refusal("Not recorded: {}.", back="tickets.show")
 def answered_elsewhere(ticket_id: int):
     session = db_session()
-    ticket = ticket_or_404(ticket_id)
-    try:
-        actions.answered_elsewhere(session, ticket, request.form.get("how", ""), signed_in_agent(), now())
-    except ReplyRefused as refused:
-        session.rollback()
-        flash(f"Not recorded: {refused.message}.", "error")
-    else:
-        session.commit()
-        flash("Recorded how you answered.", "success")
+    tickets.answered_elsewhere(session, ticket_or_404(ticket_id), request.form.get("how", ""),
+                               signed_in_agent().email, now())
+    session.commit()
+    flash("Recorded how you answered.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
+@on_refusal(NOT_DONE, back="tickets.show")
 def resolve(ticket_id: int):
-    return _apply(ticket_id, "resolved", lambda session, ticket, at: actions.resolve(
-        session, ticket, signed_in_agent(), at, services().settings))
+    return _apply(ticket_id, "resolved", lambda session, ticket, at: resolve_ticket(
+        session, ticket, signed_in_agent().email, services().settings, at))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
+@on_refusal(NOT_DONE, back="tickets.show")
 def assign(ticket_id: int):
-    return _apply(ticket_id, "assigned to you", lambda session, ticket, at: actions.assign(
+    return _apply(ticket_id, "assigned to you", lambda session, ticket, at: tickets.assign_by_hand(
         session, ticket, signed_in_agent(), signed_in_agent(), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/pending")
+@on_refusal(NOT_DONE, back="tickets.show")
 def pending(ticket_id: int):
-    return _apply(ticket_id, "waiting on the customer", lambda session, ticket, at: actions.wait_on_customer(
-        session, ticket, signed_in_agent(), at, services().settings))
+    return _apply(ticket_id, "waiting on the customer", lambda session, ticket, at: tickets.wait_on_customer(
+        session, ticket, signed_in_agent().email, at))
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")
+@on_refusal(NOT_DONE, back="tickets.show")
 def change_priority(ticket_id: int):
-    return _apply(ticket_id, "reprioritized", lambda session, ticket, at: actions.change_priority(
-        session, ticket, request.form.get("priority", ""), request.form.get("reason", ""), signed_in_agent(), at,
-        services().settings))
+    return _apply(ticket_id, "reprioritized", lambda session, ticket, at: tickets.change_priority(
+        session, ticket, request.form.get("priority", ""), request.form.get("reason", ""), signed_in_agent(),
+        SlaClock(services().settings), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/customer")
+@on_refusal(NOT_DONE, back="tickets.show")
 def customer(ticket_id: int):
     """Tier, email and CRM id of the ticket's customer, or another customer to link in."""
     form = request.form
@@ -250,41 +259,35 @@ def customer(ticket_id: int):
         if form.get("link", "").strip():
             other = session.get(Customer, int(form["link"])) if form["link"].strip().isdigit() else None
             if other is None:
-                raise ValueError(f"there is no customer {form['link'].strip()!r}")
+                raise Refused(f"there is no customer {form['link'].strip()!r}", 404)
             link_customers(session, kept, other, agent.email, at, f"linked by {agent.name}")
 
     return _apply(ticket_id, "saved with its customer's details", change)
 
 
 def _apply(ticket_id: int, done: str, action) -> Response:
-    """Run an action on a ticket from a form; say how it went, then show the ticket."""
+    """Run an action on a ticket from a form; say it is done, then show the ticket."""
     session = db_session()
-    ticket = ticket_or_404(ticket_id)
-    try:
-        action(session, ticket, now())
-    except (TicketStateError, PermissionError, ValueError) as error:
-        session.rollback()
-        flash(f"Not done: {error}.", "error")
-    else:
-        session.commit()
-        flash(f"Ticket {ticket_id} is {done}.", "success")
+    action(session, ticket_or_404(ticket_id), now())
+    session.commit()
+    flash(f"Ticket {ticket_id} is {done}.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
+def _ticket_page_of_reply(reply_id: int) -> str:
+    return url_for("tickets.show", ticket_id=db_session().get(Reply, reply_id).ticket_id)
+
+
 @bp.post("/replies/<int:reply_id>/retry")
+@on_refusal("Not retried: {}.", back=_ticket_page_of_reply)
 def retry(reply_id: int):
     session = db_session()
     found = session.get(Reply, reply_id)
     if found is None:
         abort(404, description=f"Reply {reply_id} does not exist.")
     ticket_id = ticket_or_404(found.ticket_id).id
-    try:
-        retry_reply(session, found, signed_in_agent(), now(),
-                    timedelta(hours=services().settings.followups.answer_window_hours))
-    except ReplyRefused as refused:
-        session.rollback()
-        flash(f"Not retried: {refused.message}.", "error")
-    else:
-        session.commit()
-        flash(f"Reply {reply_id} is queued again.", "success")
+    retry_reply(session, found, signed_in_agent(), now(),
+                timedelta(hours=services().settings.followups.answer_window_hours))
+    session.commit()
+    flash(f"Reply {reply_id} is queued again.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))

@@ -3,10 +3,10 @@ delivery proves itself with the account's secret, checked by the listener."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from config.settings import Settings
-from listener.webhooks import FacebookWebhooks, WebhookRefused
+from listener.webhooks import FacebookWebhooks
 from web.context import services
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -22,19 +22,13 @@ def _facebook() -> tuple[FacebookWebhooks, Settings]:
 @bp.get("/facebook/<account>")
 def facebook_handshake(account: str):
     webhooks, settings = _facebook()
-    try:
-        challenge = webhooks.handshake(settings, account, request.args)
-    except WebhookRefused as refused:
-        abort(refused.status, description=refused.message)
+    challenge = webhooks.handshake(settings, account, request.args)
     return Response(challenge, mimetype="text/plain")
 
 
 @bp.post("/facebook/<account>")
 def facebook_delivery(account: str):
     webhooks, settings = _facebook()
-    try:
-        report = webhooks.deliver(settings, account, request.get_data(cache=False),
-                                  request.headers.get("X-Hub-Signature-256"))
-    except WebhookRefused as refused:
-        abort(refused.status, description=refused.message)
+    report = webhooks.deliver(settings, account, request.get_data(cache=False),
+                              request.headers.get("X-Hub-Signature-256"))
     return jsonify(stored=report.stored, duplicates=report.duplicates, tickets_raised=report.tickets_raised)

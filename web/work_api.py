@@ -10,11 +10,10 @@ from flask import Blueprint, abort, jsonify, request
 from sqlalchemy import select, update
 
 from config.clock import parse_utc
-from responder.channels import ReplyRefused
 from responder.outbox import retry_reply
-from store.models import Alert, Reply, SavedView, Ticket, TicketStateError
-from store.views import SavedViewRefused, delete_view, save_view
-from web import actions
+from store import tickets
+from store.models import Alert, Reply, SavedView, Ticket
+from store.views import delete_view, save_view
 from web.access import can_see
 from web.api import authenticate_token, json_object, token_agent
 from web.bulk import BULK_ACTIONS, apply_bulk
@@ -41,12 +40,8 @@ def bulk():
     if not isinstance(priority, (str, type(None))) or not isinstance(reason, str):
         abort(400, description="'priority' and 'reason' must be text")
     session = db_session()
-    try:
-        outcome = apply_bulk(session, ids, action, token_agent(), now(), services().settings, agent_id=agent_id,
-                             priority=priority, reason=reason)
-    except ValueError as error:
-        session.rollback()
-        abort(422, description=str(error))
+    outcome = apply_bulk(session, ids, action, token_agent(), now(), services().settings, agent_id=agent_id,
+                         priority=priority, reason=reason)
     session.commit()
     return jsonify(done=outcome.done, refused=[{"ticket_id": t, "why": why} for t, why in outcome.refused.items()])
 
@@ -58,12 +53,14 @@ def snooze(ticket_id: int):
     moment = parse_utc(until) if until is not None else None
     if until is not None and moment is None:
         abort(400, description="'until' must be an ISO 8601 date-time with its offset, or null")
-    return _apply(ticket_id, lambda session, ticket, at: actions.snooze(session, ticket, moment, token_agent(), at))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.snooze(
+        session, ticket, moment, token_agent().email, at))
 
 
 @bp.post("/tickets/<int:ticket_id>/no-response-needed")
 def no_response_needed(ticket_id: int):
-    return _apply(ticket_id, lambda session, ticket, at: actions.no_response_needed(session, ticket, token_agent(), at))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.no_response_needed(
+        session, ticket, token_agent(), at))
 
 
 @bp.post("/tickets/<int:ticket_id>/topic")
@@ -72,8 +69,8 @@ def change_topic(ticket_id: int):
     topic = json_object().get("topic")
     if not isinstance(topic, str):
         abort(400, description="send {'topic': a scoring topic, or '' for none}")
-    return _apply(ticket_id, lambda session, ticket, at: actions.change_topic(
-        session, ticket, topic, token_agent(), at, services().settings))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.change_topic(
+        session, ticket, topic, tuple(services().settings.scoring.topics), token_agent(), at))
 
 
 @bp.post("/replies/<int:reply_id>/retry")
@@ -83,12 +80,8 @@ def retry(reply_id: int):
     reply = session.get(Reply, reply_id)
     if reply is None or not can_see(token_agent(), reply.ticket, services().settings):
         abort(404, description=f"reply {reply_id} does not exist")
-    try:
-        retry_reply(session, reply, token_agent(), now(),
-                    timedelta(hours=services().settings.followups.answer_window_hours))
-    except ReplyRefused as refused:
-        session.rollback()
-        abort(refused.status, description=refused.message)
+    retry_reply(session, reply, token_agent(), now(),
+                timedelta(hours=services().settings.followups.answer_window_hours))
     session.commit()
     return jsonify(reply_json(reply))
 
@@ -122,7 +115,8 @@ def note(ticket_id: int):
     text = json_object().get("text")
     if not isinstance(text, str):
         abort(400, description="send {'text': the note}")
-    return _apply(ticket_id, lambda session, ticket, at: actions.add_note(session, ticket, text, token_agent(), at))
+    return _apply(ticket_id, lambda session, ticket, at: tickets.add_note(
+        session, ticket, text, token_agent().email, at))
 
 
 @bp.get("/views")
@@ -139,11 +133,7 @@ def create_view():
     if not isinstance(body.get("name"), str) or not isinstance(body.get("query", ""), str):
         abort(400, description="send {'name': text, 'query': the inbox's query string}")
     session = db_session()
-    try:
-        view = save_view(session, token_agent(), body["name"], body.get("query", ""), now())
-    except SavedViewRefused as error:
-        session.rollback()
-        abort(422, description=str(error))
+    view = save_view(session, token_agent(), body["name"], body.get("query", ""), now())
     session.commit()
     return jsonify(_view_json(view)), 201
 
@@ -165,13 +155,6 @@ def _apply(ticket_id: int, change):
     ticket = session.get(Ticket, ticket_id)
     if ticket is None or not can_see(token_agent(), ticket, services().settings):
         abort(404, description=f"ticket {ticket_id} does not exist")
-    try:
-        change(session, ticket, now())
-    except TicketStateError as error:
-        session.rollback()
-        abort(409, description=str(error))
-    except ValueError as error:
-        session.rollback()
-        abort(400, description=str(error))
+    change(session, ticket, now())
     session.commit()
     return jsonify(ticket_json(ticket, now()))

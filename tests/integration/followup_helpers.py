@@ -7,13 +7,13 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from listener.intake import Intake
+from responder.answers import queue_answer
 from responder.channels import reply_channel
-from responder.followups import FollowUps
+from responder.followups import FollowUps, resolve_ticket
 from responder.outbox import Outbox
 from store.accounts import create_agent
 from store.models import Event, Reply, Ticket
 from tests.integration.loop_helpers import ScriptedConnector, direct_message, post
-from web import actions
 
 COMPLAINT = "My AcmeBox arrived broken and nobody answers. Really disappointed."
 
@@ -52,12 +52,12 @@ class Loop:
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
             agent = ticket.assignee
-            actions.reply_to(session, ticket, "Sorry Maria, a new one is on its way.", agent, self.clock.now(),
-                             None, reply_channel(session, self.settings, ticket))
+            queue_answer(session, ticket, "Sorry Maria, a new one is on its way.", agent, self.clock.now(), None,
+                         reply_channel(session, self.settings, ticket))
         self.outbox.send_due()
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
-            actions.resolve(session, ticket, ticket.assignee, self.clock.now(), self.settings)
+            resolve_ticket(session, ticket, ticket.assignee.email, self.settings, self.clock.now())
 
     def ticket(self, ticket_id):
         with self.db.transaction() as session:

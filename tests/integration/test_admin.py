@@ -7,8 +7,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from listener.polling import Poller
+from store.errors import Refused
 from store.models import Agent, AuditEntry, Source, Ticket
-from store.users import UserConflict, update_user
+from store.users import update_user
 from tests.integration.web_helpers import PASSWORD, csrf_token_in, make_world
 
 HOSTILE = "<script>alert(1)</script>"
@@ -278,10 +279,11 @@ def test_an_admin_may_demote_another_admin_but_not_the_last_active_one(world, ad
     assert admin_client.post(f"/admin/users/{other}", data={"role": "manager"}).status_code == 302
     assert agent_row(world, other).role == "manager"
 
-    with world.db.transaction() as session, pytest.raises(UserConflict, match="grace@example.com is the last "
-                                                                               "active admin"):
+    with world.db.transaction() as session, pytest.raises(Refused, match="grace@example.com is the last "
+                                                                           "active admin") as refused:
         update_user(session, session.get(Agent, admin), {"active": False}, teams=("care",),
                     by=session.get(Agent, other), now=world.clock.now())
+    assert refused.value.status == 409
     assert agent_row(world, admin).active
 
 

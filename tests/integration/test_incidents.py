@@ -12,7 +12,8 @@ from listener.intake import Intake
 from responder.broadcast import broadcast_fix, broadcast_replies, retry_failed_updates
 from responder.outbox import Outbox
 from store.accounts import create_agent
-from store.incidents import IncidentRefused, link_tickets, open_incident
+from store.errors import Refused
+from store.incidents import link_tickets, open_incident
 from store.models import Incident, Reply, Ticket
 from tests.integration.loop_helpers import ProcessDied, ScriptedConnector, post
 
@@ -92,7 +93,7 @@ def test_tickets_can_be_linked_by_hand_but_not_to_two_incidents(desk):
         link_tickets(session, session.get(Incident, incident_id), [session.get(Ticket, first)],
                      "manager@example.com", desk.clock.now(), why="by hand")
     other_id = desk.open()
-    with pytest.raises(IncidentRefused, match=f"ticket {first} is already in incident {incident_id}"):
+    with pytest.raises(Refused, match=f"ticket {first} is already in incident {incident_id}"):
         with desk.db.transaction() as session:
             link_tickets(session, session.get(Incident, other_id), [session.get(Ticket, first)],
                          "manager@example.com", desk.clock.now(), why="by hand")
@@ -115,7 +116,7 @@ def test_the_fix_reaches_every_linked_customer_once_in_their_own_thread_and_reso
     assert statuses == {"resolved"}
     assert followups == {"scheduled"}
 
-    with pytest.raises(IncidentRefused, match="already fixed"):
+    with pytest.raises(Refused, match="already fixed"):
         desk.fix(incident_id)
     assert len(desk.platform.posted) == 3
 
@@ -157,7 +158,7 @@ def test_a_partial_failure_says_who_and_a_retry_resends_to_them_alone(desk):
         pass
     assert len(desk.platform.posted) == 3
     assert sorted(p for _, p, _ in desk.platform.posted) == sorted(_threads(desk, tickets))
-    with pytest.raises(IncidentRefused, match="no update of incident"):
+    with pytest.raises(Refused, match="no update of incident"):
         with desk.db.transaction() as session:
             retry_failed_updates(session, session.get(Incident, incident_id), desk.clock.now())
 
@@ -165,7 +166,7 @@ def test_a_partial_failure_says_who_and_a_retry_resends_to_them_alone(desk):
 def test_an_update_too_long_for_a_platform_is_refused_and_nothing_changes(desk):
     desk.customer_posts(PAYMENT, "payer")
     incident_id = desk.open(keywords=["payment"])
-    with pytest.raises(IncidentRefused, match="x allows 280"):
+    with pytest.raises(Refused, match="x allows 280"):
         desk.fix(incident_id, message="x" * 281)
     with desk.db.transaction() as session:
         assert session.get(Incident, incident_id).status == "open"
@@ -178,7 +179,7 @@ def test_an_update_too_long_for_a_platform_is_refused_and_nothing_changes(desk):
     ("outage", ["k" * 101], "at most 20 keywords"),
 ])
 def test_bad_incidents_are_refused(desk, title, keywords, message):
-    with pytest.raises(IncidentRefused, match=message):
+    with pytest.raises(Refused, match=message):
         with desk.db.transaction() as session:
             open_incident(session, title=title, topic=None, keywords=keywords, since=None, actor="m",
                           now=desk.clock.now())

@@ -9,6 +9,7 @@ from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.accounts import create_agent
 from store.models import Customer, Event, Identity, Mention, Source, Ticket
+from store.tickets import FollowupPlan, resolve
 from tests.integration.loop_helpers import ScriptedConnector, batch, post, rate_limited
 
 
@@ -18,6 +19,10 @@ def configured(settings):
         "accounts": {"acme_x": settings.accounts.get("acme_x") or _account()},
         "sources": (_source("x-mentions"), _source("x-search", kind="search", target="acme")),
     })
+
+
+def resolve_now(session, ticket, clock):
+    resolve(session, ticket, "robin@example.com", FollowupPlan(why_not="follow-ups are off"), clock.now())
 
 
 def _account():
@@ -184,8 +189,7 @@ def test_it_routes_to_the_customers_previous_agent(db, configured, clock):
     robin = w.agent("robin@example.com")
     w.poll()
     with db.transaction() as session:
-        first = session.scalar(select(Ticket))
-        first.resolve(clock.now())
+        resolve_now(session, session.scalar(select(Ticket)), clock)
     w.agent("zoe@example.com")
     clock.advance(days=5)
     w.poll()
@@ -201,7 +205,7 @@ def test_a_repeat_complaint_goes_to_a_senior(db, configured, clock):
     w.agent("robin@example.com")
     w.poll()
     with db.transaction() as session:
-        session.scalar(select(Ticket)).resolve(clock.now())
+        resolve_now(session, session.scalar(select(Ticket)), clock)
     senior = w.agent("sam@example.com", role="senior")
     clock.advance(days=1)
     w.poll()
@@ -363,7 +367,7 @@ def answered_and_resolved(w, db, clock, handle="tom"):
     Outbox(db, OutboxSettings(interval_seconds=1, max_attempts=3, backoff_seconds=1, stale_send_seconds=60),
            clock, lambda account, p: platform).send_due()
     with db.transaction() as session:
-        session.scalar(select(Ticket)).resolve(clock.now())
+        resolve_now(session, session.scalar(select(Ticket)), clock)
     clock.advance(hours=3)
     return platform.posted[0][0]
 

@@ -6,9 +6,11 @@ from sqlalchemy import select
 
 from config.settings import OutboxSettings
 from connectors.base import ConnectorError
-from responder.outbox import Outbox, ReplyRefused, queue_reply, retry_reply
+from responder.outbox import Outbox, queue_reply, retry_reply
 from store.accounts import create_agent
+from store.errors import Refused
 from store.models import Customer, Event, Identity, Mention, Reply, Ticket
+from store.tickets import FollowupPlan, resolve
 from tests.integration.loop_helpers import ProcessDied, ScriptedConnector
 
 SETTINGS = OutboxSettings(interval_seconds=1, max_attempts=3, backoff_seconds=10, stale_send_seconds=120)
@@ -206,7 +208,7 @@ def test_the_same_idempotency_key_queues_one_reply(db, clock, ticket_id):
     ("x" * 281, "the reply has 281 characters; x allows 280"),
 ])
 def test_a_bad_reply_is_refused_and_nothing_is_queued(db, clock, ticket_id, body, message):
-    with pytest.raises(ReplyRefused, match=message):
+    with pytest.raises(Refused, match=message):
         queue(db, clock, ticket_id, body=body)
     with db.transaction() as session:
         assert session.scalars(select(Reply)).all() == []
@@ -214,8 +216,9 @@ def test_a_bad_reply_is_refused_and_nothing_is_queued(db, clock, ticket_id, body
 
 def test_a_reply_to_a_resolved_ticket_is_refused(db, clock, ticket_id):
     with db.transaction() as session:
-        session.get(Ticket, ticket_id).resolve(clock.now())
-    with pytest.raises(ReplyRefused, match="is resolved") as error:
+        resolve(session, session.get(Ticket, ticket_id), "alex@example.com", FollowupPlan(why_not="follow-ups are off"),
+                clock.now())
+    with pytest.raises(Refused, match="is resolved") as error:
         queue(db, clock, ticket_id)
     assert error.value.status == 409
 

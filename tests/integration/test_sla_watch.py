@@ -154,16 +154,14 @@ def test_a_paused_ticket_is_not_at_risk_and_its_clock_moves_on_when_resumed(desk
     with desk.db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         desk.sla.customer_wrote(ticket, desk.clock.now(), "standard")
-    ticket = desk.get(ticket_id)
-    assert ticket.status == "open"
-    assert ticket.first_response_due_at == desk.clock.now() + timedelta(minutes=60)
+    assert desk.get(ticket_id).first_response_due_at == desk.clock.now() + timedelta(minutes=60)
 
 
 def test_a_response_in_time_is_never_announced(desk):
     ticket_id = desk.ticket(assignee=desk.agent("alex@example.com"))
     desk.clock.advance(minutes=20)
     with desk.db.transaction() as session:
-        session.get(Ticket, ticket_id).record_response(desk.clock.now())
+        desk.sla.answered(session.get(Ticket, ticket_id), desk.clock.now())
     desk.clock.advance(hours=2)
     report = desk.watch.check()
     assert (report.at_risk, report.breached) == ([], [])

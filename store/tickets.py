@@ -1,0 +1,508 @@
+"""A ticket's life. Every change of a ticket's state is one function here
+that checks the change is allowed, makes it and records its Event, so the
+two never part. A change that is not allowed raises Refused before
+anything changes. Decisions that need the listener or the responder
+(which agent, whether a follow-up goes out) are made by the caller and
+passed in as values. The caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from store.corrections import record_correction
+from store.errors import Refused
+from store.events import record_event
+from store.models import PRIORITIES, THANKS_POLICY, Agent, Incident, Mention, Reply, Ticket
+from store.sla import RunningTarget, SlaClock
+
+# A customer who says the fix did not work is answered at least this fast.
+REOPENED_PRIORITY = "high"
+MAX_SNOOZE = timedelta(days=30)
+MAX_NOTE = 2000
+MAX_HOW_ANSWERED = 500
+
+
+@dataclass(frozen=True)
+class FollowupPlan:
+    """What the follow-up policy decided as the ticket is resolved: a
+    follow-up due at a time by a channel, or none and why not."""
+
+    due_at: datetime | None = None
+    channel: str = "thread"
+    # Why it goes in the thread when the policy asked for a direct message.
+    channel_reason: str | None = None
+    why_not: str | None = None
+
+
+# The customer writes.
+
+def raise_ticket(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> Ticket:
+    """A new post needs an answer and the customer has no open ticket: a
+    new ticket, at the post's priority, with its response-time targets."""
+    if mention.ticket is not None:
+        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409)
+    customer = mention.identity.customer
+    ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=mention.priority,
+                    topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
+    sla.start(ticket, now, customer.tier or "standard")
+    session.add(ticket)
+    mention.ticket = ticket
+    record_event(session, ticket, "raised", now, mention=mention, priority=mention.priority,
+                 urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
+                 sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
+    return ticket
+
+
+def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: bool, now: datetime) -> Ticket:
+    """Praise is thanked: the thank-you's own ticket, closed from the start
+    and out of the response-time reports."""
+    if mention.ticket is not None:
+        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409)
+    ticket = Ticket(customer=mention.identity.customer, platform=mention.platform, status="closed",
+                    priority="low", topic=mention.topic, sla_policy=THANKS_POLICY, created_at=now,
+                    updated_at=now, resolved_at=now, team=team)
+    session.add(ticket)
+    mention.ticket = ticket
+    session.flush()
+    record_event(session, ticket, "thanked", now, mention=mention, promoter=promoter)
+    return ticket
+
+
+def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaClock, now: datetime) -> None:
+    """The customer wrote again: the post joins the ticket, which reopens
+    if it was done and the post needs an answer. A snoozed ticket wakes, a
+    more urgent post raises its priority, and our next answer is due."""
+    mention.ticket = ticket
+    if not ticket.is_open and mention.needs_response:
+        _reopen(ticket, now)
+        record_event(session, ticket, "reopened", now, mention=mention,
+                     reason="the customer wrote again in the conversation")
+    ticket.snoozed_until = None
+    record_event(session, ticket, "customer_wrote", now, mention=mention, needs_response=mention.needs_response,
+                 reasons=list(mention.reasons))
+    if not mention.needs_response:
+        return
+    tier = ticket.customer.tier or "standard"
+    if PRIORITIES.index(mention.priority) < PRIORITIES.index(ticket.priority):
+        before = ticket.priority
+        ticket.priority = mention.priority
+        targets = sla.targets(mention.priority, ticket.platform, tier)
+        if ticket.first_response_at is None:
+            ticket.first_response_due_at = min(ticket.first_response_due_at,
+                                               sla.due(now, targets.first_response, ticket.team))
+        ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(now, targets.resolution, ticket.team))
+        record_event(session, ticket, "reprioritized", now, before=before, after=mention.priority,
+                     reason=f"a new post scored {mention.priority}", mention=mention)
+    _clock_runs_again(ticket, sla, tier, now)
+
+
+def awaits_followup_answer(session: Session, ticket: Ticket) -> bool:
+    """The ticket is resolved and its follow-up reached the customer: what
+    they write now is their answer to it."""
+    return ticket.status == "resolved" and ticket.followup_state == "sent" and bool(session.scalar(
+        select(exists().where(Reply.ticket_id == ticket.id, Reply.purpose == "followup", Reply.status == "sent"))))
+
+
+def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcome: str | None, sla: SlaClock,
+                      now: datetime) -> str | None:
+    """The customer answered the follow-up; `outcome` is how the listener
+    read it: 'satisfied' closes the ticket, 'unsatisfied' reopens it at
+    high priority or above, and an answer that says neither (None) reopens
+    it only when it needs a response. Returns why it reopened, if it did."""
+    if not awaits_followup_answer(session, ticket):
+        raise Refused(f"ticket {ticket.id} awaits no answer to a follow-up", 409)
+    mention.ticket = ticket
+    ticket.followup_answer = mention.text
+    record_event(session, ticket, "customer_wrote", now, mention=mention, needs_response=mention.needs_response,
+                 reasons=list(mention.reasons))
+    record_event(session, ticket, "followup_answered", now, mention=mention, outcome=outcome or "unclear")
+    if outcome == "satisfied":
+        ticket.followup_state = "satisfied"
+        ticket.followup_due_at = None
+        _close(ticket, now)
+        return None
+    if outcome is None and not mention.needs_response:
+        return None
+    ticket.followup_state = "unsatisfied" if outcome else "unconfirmed"
+    ticket.followup_due_at = None
+    _reopen(ticket, now)
+    reason = "the customer says the fix did not work" if outcome else "the customer wrote again after the follow-up"
+    record_event(session, ticket, "reopened", now, mention=mention, reason=reason,
+                 assignee=ticket.assignee.email if ticket.assignee else None)
+    tier = ticket.customer.tier or "standard"
+    if outcome and PRIORITIES.index(ticket.priority) > PRIORITIES.index(REOPENED_PRIORITY):
+        before = ticket.priority
+        sla.reprioritize(ticket, REOPENED_PRIORITY, tier)
+        record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
+                     after=REOPENED_PRIORITY, reason=reason)
+    _clock_runs_again(ticket, sla, tier, now)
+    return reason
+
+
+# Who works on it.
+
+def assign(session: Session, ticket: Ticket, agent: Agent, reason: str, now: datetime) -> None:
+    """Routing or escalation chose the agent, for `reason`."""
+    _require_open(ticket, "; reopen it to assign it")
+    _set_assignee(ticket, agent, reason, now)
+    record_event(session, ticket, "assigned", now, agent_id=agent.id, agent=agent.email, reason=reason)
+
+
+def leave_queued(session: Session, ticket: Ticket, reason: str, now: datetime) -> None:
+    """Nobody can take the ticket now: it waits in the team's queue."""
+    _require_open(ticket)
+    record_event(session, ticket, "queued", now, reason=reason)
+
+
+def assign_by_hand(session: Session, ticket: Ticket, agent: Agent | None, by: Agent, now: datetime) -> None:
+    """A person chose the assignee (None unassigns); over capacity is
+    allowed, since they decided. Agents may take a ticket themselves;
+    seniors and up may give it to anyone."""
+    if by.role == "agent" and (agent is None or agent.id != by.id):
+        raise Refused("agents can assign tickets to themselves only", 403)
+    _require_open(ticket, "; reopen it to assign it")
+    if agent is not None and not agent.active:
+        raise Refused(f"{agent.email} is deactivated", 400)
+    reason = f"manual by {by.name}"
+    _set_assignee(ticket, agent, reason, now)
+    record_event(session, ticket, "assigned" if agent else "unassigned", now, actor=by.email,
+                 agent_id=agent.id if agent else None, agent=agent.email if agent else None, reason=reason)
+
+
+def hand_back(session: Session, ticket: Ticket, agent: Agent, now: datetime) -> None:
+    """The agent went offline: the ticket goes back to the queue."""
+    if ticket.assignee_id != agent.id:
+        raise Refused(f"ticket {ticket.id} is not assigned to {agent.email}", 409)
+    _set_assignee(ticket, None, f"handed back: {agent.name} went offline", now)
+    record_event(session, ticket, "unassigned", now, actor=agent.email, reason=f"{agent.name} went offline")
+
+
+# Answers.
+
+def reply_queued(session: Session, reply: Reply, now: datetime, **detail) -> None:
+    """A reply went into the outbox; `detail` goes on the event."""
+    kind = "reply_queued" if reply.purpose == "answer" else f"{reply.purpose}_queued"
+    record_event(session, reply.ticket, kind, now, actor=_actor(reply.agent), mention=reply.mention,
+                 reply_id=reply.id, channel=reply.channel, **detail)
+
+
+def reply_sent(session: Session, reply: Reply, now: datetime) -> None:
+    """The platform took the reply; an agent's answer meets the running
+    response target."""
+    if reply.status != "sent":
+        raise Refused(f"reply {reply.id} is {reply.status}", 409)
+    if reply.purpose == "answer":
+        _answered(reply.ticket, now)
+    record_event(session, reply.ticket, "replied" if reply.purpose == "answer" else f"{reply.purpose}_sent", now,
+                 actor=_actor(reply.agent), reply_id=reply.id, platform_reply_id=reply.platform_reply_id,
+                 url=reply.url, channel=reply.channel)
+
+
+def reply_failed(session: Session, reply: Reply, now: datetime) -> None:
+    """The reply will not be tried again; a follow-up that failed awaits no answer."""
+    if reply.status != "failed":
+        raise Refused(f"reply {reply.id} is {reply.status}", 409)
+    ticket = reply.ticket
+    record_event(session, ticket, "reply_failed", now, reply_id=reply.id, error=reply.last_error,
+                 attempts=reply.attempts)
+    if reply.purpose == "followup" and ticket.followup_state == "sent":
+        ticket.followup_state = "failed"
+        ticket.followup_due_at = None
+
+
+def reply_retried(session: Session, reply: Reply, actor: str, answer_window: timedelta, now: datetime) -> None:
+    """A failed reply is queued again; a follow-up waits `answer_window`
+    from now for the customer's answer."""
+    if reply.status != "queued":
+        raise Refused(f"reply {reply.id} is {reply.status}", 409)
+    ticket = reply.ticket
+    if reply.purpose == "followup" and ticket.followup_state == "failed":
+        ticket.followup_state = "sent"
+        ticket.followup_due_at = now + answer_window
+    record_event(session, ticket, "reply_retried", now, actor=actor, reply_id=reply.id)
+
+
+def answered_elsewhere(session: Session, ticket: Ticket, how: str, actor: str, now: datetime) -> None:
+    """The agent answered outside closeloop (the site has no reply API): the
+    answer counts as the response, and how it was given is kept."""
+    how = (how or "").strip()
+    if not how:
+        raise Refused("say how you answered, for example 'replied on the review site'", 400)
+    if len(how) > MAX_HOW_ANSWERED:
+        raise Refused(f"keep it under {MAX_HOW_ANSWERED} characters", 422)
+    _require_open(ticket)
+    _answered(ticket, now)
+    record_event(session, ticket, "answered_elsewhere", now, actor=actor, how=how)
+
+
+# An agent's changes.
+
+def snooze(session: Session, ticket: Ticket, until: datetime | None, actor: str, now: datetime) -> None:
+    """Out of the inbox until `until` (None wakes it now); the customer
+    writing again brings it back sooner. The response-time clock runs on."""
+    _require_open(ticket)
+    if until is not None and not now < until <= now + MAX_SNOOZE:
+        raise Refused(f"snooze until a time in the next {MAX_SNOOZE.days} days", 400)
+    ticket.snoozed_until = until
+    ticket.updated_at = now
+    record_event(session, ticket, "snoozed" if until else "woken", now, actor=actor,
+                 until=until.isoformat() if until else None)
+
+
+def wait_on_customer(session: Session, ticket: Ticket, actor: str, now: datetime) -> None:
+    """The ticket waits on the customer: its clock stops until they write."""
+    _require_open(ticket)
+    SlaClock.pause(ticket, now)
+    ticket.status = "pending"
+    ticket.updated_at = now
+    record_event(session, ticket, "pending", now, actor=actor)
+
+
+def change_priority(session: Session, ticket: Ticket, priority: str, reason: str, by: Agent, sla: SlaClock,
+                    now: datetime) -> None:
+    """A new priority recomputes the due times; the reason is recorded and
+    the scorer's priority kept as a correction."""
+    if priority not in PRIORITIES:
+        raise Refused(f"priority must be one of {', '.join(PRIORITIES)}, not {priority!r}", 400)
+    if not reason.strip():
+        raise Refused("say why the priority changes", 400)
+    _require_open(ticket)
+    before = ticket.priority
+    sla.reprioritize(ticket, priority, ticket.customer.tier or "standard")
+    ticket.updated_at = now
+    due = ticket.first_response_due_at
+    record_event(session, ticket, "reprioritized", now, actor=by.email, before=before, after=priority,
+                 reason=reason.strip(), first_response_due_at=due.isoformat() if due else None)
+    if ticket.mentions:
+        record_correction(session, ticket.mentions[0], "priority", priority, by, now)
+
+
+def change_topic(session: Session, ticket: Ticket, topic: str, topics: tuple[str, ...], by: Agent,
+                 now: datetime) -> None:
+    """Another of `topics`, or none with ""; the scorer's topic is kept as
+    a correction."""
+    if topic and topic not in topics:
+        raise Refused(f"topic must be one of {', '.join(topics)}, or empty for none", 400)
+    before = ticket.topic
+    if (topic or None) == before:
+        return
+    ticket.topic = topic or None
+    ticket.updated_at = now
+    record_event(session, ticket, "topic_changed", now, actor=by.email, before=before, after=ticket.topic)
+    if ticket.mentions:
+        record_correction(session, ticket.mentions[0], "topic", topic or "none", by, now)
+
+
+def add_note(session: Session, ticket: Ticket, text: str, actor: str, now: datetime) -> None:
+    """An internal note for the team: kept on the ticket, never posted."""
+    text = (text or "").strip()
+    if not text or len(text) > MAX_NOTE:
+        raise Refused(f"write a note of 1 to {MAX_NOTE} characters", 400)
+    record_event(session, ticket, "note", now, actor=actor, text=text)
+
+
+def resolve(session: Session, ticket: Ticket, actor: str, followup: FollowupPlan, now: datetime) -> None:
+    """Resolve the ticket, and schedule its follow-up or record why it gets none."""
+    _resolve(ticket, now)
+    record_event(session, ticket, "resolved", now, actor=actor)
+    if followup.why_not is not None:
+        ticket.followup_state = None
+        ticket.followup_due_at = None
+        record_event(session, ticket, "followup_skipped", now, reason=followup.why_not)
+        return
+    ticket.followup_state = "scheduled"
+    ticket.followup_due_at = followup.due_at
+    ticket.followup_answer = None
+    reason = {"channel_reason": followup.channel_reason} if followup.channel_reason else {}
+    record_event(session, ticket, "followup_scheduled", now, due_at=followup.due_at.isoformat(),
+                 channel=followup.channel, **reason)
+
+
+def no_response_needed(session: Session, ticket: Ticket, by: Agent, now: datetime) -> None:
+    """The scorer raised a ticket nobody needs to answer: it is resolved
+    without a follow-up, and the correction is kept for retraining."""
+    _resolve(ticket, now)
+    record_event(session, ticket, "no_response_needed", now, actor=by.email)
+    record_event(session, ticket, "followup_skipped", now, reason="no response was needed")
+    if ticket.mentions:
+        record_correction(session, ticket.mentions[0], "needs_response", "False", by, now)
+
+
+def link_to_incident(session: Session, ticket: Ticket, incident: Incident, actor: str, why: str,
+                     now: datetime) -> bool:
+    """Link the ticket to an open incident; False when it already is."""
+    if incident.status != "open":
+        raise Refused(f"incident {incident.id} is {incident.status}; open a new one", 409)
+    if ticket.incident_id == incident.id:
+        return False
+    if ticket.incident_id is not None:
+        raise Refused(f"ticket {ticket.id} is already in incident {ticket.incident_id}", 409)
+    ticket.incident = incident
+    ticket.updated_at = now
+    record_event(session, ticket, "incident_linked", now, actor=actor, incident_id=incident.id, why=why)
+    return True
+
+
+# The follow-up after resolution.
+
+def claim_due_followup(session: Session, ticket_id: int, answer_window: timedelta, now: datetime) -> Ticket | None:
+    """The scheduled follow-up is due and goes out now, then waits
+    `answer_window` for the customer's answer: a compare-and-set, so only
+    one worker takes it (None for the others). The taker queues it (the
+    outbox records that), or cancels it or records it failed."""
+    return _compare_and_set_followup(session, ticket_id, "scheduled", now, followup_state="sent",
+                                     followup_due_at=now + answer_window)
+
+
+def cancel_followup(session: Session, ticket: Ticket, reason: str, now: datetime, actor: str = "system") -> None:
+    if ticket.followup_state not in ("scheduled", "sent"):
+        raise Refused(f"ticket {ticket.id} has no follow-up to cancel", 409)
+    ticket.followup_state = "cancelled"
+    ticket.followup_due_at = None
+    record_event(session, ticket, "followup_cancelled", now, actor=actor, reason=reason)
+
+
+def followup_failed(session: Session, ticket: Ticket, error: str, now: datetime) -> None:
+    """A follow-up just taken cannot be sent (its text is too long)."""
+    if ticket.followup_state != "sent":
+        raise Refused(f"ticket {ticket.id} has no follow-up going out", 409)
+    ticket.followup_state = "failed"
+    ticket.followup_due_at = None
+    record_event(session, ticket, "followup_failed", now, error=error)
+
+
+def followup_unanswered(session: Session, ticket_id: int, reason: str, now: datetime) -> Ticket | None:
+    """The customer did not answer the follow-up in time: it is
+    unconfirmed and the ticket closes. A compare-and-set, so once only
+    (None when another worker did it)."""
+    ticket = _compare_and_set_followup(session, ticket_id, "sent", now, followup_state="unconfirmed",
+                                       followup_due_at=None)
+    if ticket is None:
+        return None
+    if ticket.status == "resolved":
+        _close(ticket, now)
+    record_event(session, ticket, "followup_unconfirmed", now, reason=reason)
+    return ticket
+
+
+# Response-time targets.
+
+def announce_at_risk(session: Session, ticket: Ticket, running: RunningTarget, now: datetime) -> int:
+    """The running target is near its due time; announced once per due
+    time. Returns the minutes left."""
+    if ticket.at_risk_announced_for == running.due_at:
+        raise Refused(f"ticket {ticket.id} was announced at risk already", 409)
+    ticket.at_risk_announced_for = running.due_at
+    minutes = max(0, round((running.due_at - now).total_seconds() / 60))
+    record_event(session, ticket, "at_risk", now, target=running.name, due_at=running.due_at.isoformat(),
+                 minutes_left=minutes)
+    return minutes
+
+
+def announce_breach(session: Session, ticket: Ticket, target: str, due_at: datetime, now: datetime) -> int:
+    """The target ('first_response', 'next_response' or 'resolution') was
+    missed; announced once per due time. Returns the minutes over."""
+    if target == "resolution":
+        if ticket.resolution_breached:
+            raise Refused(f"ticket {ticket.id}'s resolution breach was announced already", 409)
+        ticket.resolution_breached = True
+    else:
+        if ticket.breach_announced_for == due_at:
+            raise Refused(f"ticket {ticket.id}'s breach was announced already", 409)
+        if target == "first_response":
+            ticket.first_response_breached = True
+        else:
+            ticket.next_response_breached = True
+        ticket.breach_announced_for = due_at
+    minutes_over = max(0, round((now - due_at).total_seconds() / 60))
+    record_event(session, ticket, "breached", now, target=target, due_at=due_at.isoformat(),
+                 minutes_over=minutes_over)
+    return minutes_over
+
+
+def escalate(session: Session, ticket: Ticket, levels: tuple[str, ...], now: datetime) -> bool:
+    """One level up the escalation `levels`; False at the top already."""
+    if ticket.escalation_level >= len(levels):
+        return False
+    ticket.escalation_level += 1
+    record_event(session, ticket, "escalated", now, level=ticket.escalation_level,
+                 to=levels[ticket.escalation_level - 1])
+    return True
+
+
+# The state changes the transitions above share.
+
+def _require_open(ticket: Ticket, hint: str = "") -> None:
+    if not ticket.is_open:
+        raise Refused(f"ticket {ticket.id} is {ticket.status}{hint}", 409)
+
+
+def _set_assignee(ticket: Ticket, agent: Agent | None, reason: str, now: datetime) -> None:
+    ticket.assignee = agent
+    ticket.assignee_id = agent.id if agent else None
+    ticket.assignment_reason = reason
+    if agent is not None:
+        agent.last_assigned_at = now
+    ticket.updated_at = now
+
+
+def _answered(ticket: Ticket, now: datetime) -> None:
+    SlaClock.answered(ticket, now)
+    if ticket.status == "new":
+        ticket.status = "open"
+    ticket.updated_at = now
+
+
+def _clock_runs_again(ticket: Ticket, sla: SlaClock, tier: str, now: datetime) -> None:
+    """The customer wrote: a paused clock resumes and our next answer is due."""
+    sla.customer_wrote(ticket, now, tier)
+    if ticket.status == "pending":
+        ticket.status = "open"
+    ticket.updated_at = now
+
+
+def _resolve(ticket: Ticket, now: datetime) -> None:
+    if not ticket.is_open:
+        raise Refused(f"ticket {ticket.id} is already {ticket.status}", 409)
+    ticket.status = "resolved"
+    ticket.resolved_at = now
+    ticket.next_response_due_at = None
+    ticket.paused_at = None
+    ticket.resolution_breached = ticket.resolution_due_at is not None and now > ticket.resolution_due_at
+    ticket.updated_at = now
+
+
+def _close(ticket: Ticket, now: datetime) -> None:
+    if ticket.status != "resolved":
+        raise Refused(f"ticket {ticket.id} is {ticket.status}; only a resolved ticket can be closed", 409)
+    ticket.status = "closed"
+    ticket.updated_at = now
+
+
+def _reopen(ticket: Ticket, now: datetime) -> None:
+    if ticket.is_open:
+        raise Refused(f"ticket {ticket.id} is already {ticket.status}", 409)
+    ticket.status = "open"
+    ticket.resolved_at = None
+    ticket.paused_at = None
+    ticket.updated_at = now
+
+
+def _compare_and_set_followup(session: Session, ticket_id: int, state: str, now: datetime,
+                              **values) -> Ticket | None:
+    won = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.followup_state == state, Ticket.followup_due_at <= now)
+        .values(**values).execution_options(synchronize_session=False)).rowcount == 1
+    if not won:
+        return None
+    ticket = session.get(Ticket, ticket_id)
+    session.refresh(ticket)
+    return ticket
+
+
+def _actor(agent: Agent | None) -> str:
+    return agent.email if agent else "system"
