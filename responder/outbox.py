@@ -6,8 +6,8 @@ platform before it is tried again."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,12 +18,11 @@ from config.clock import Clock
 from config.settings import OutboxSettings
 from connectors.base import Connector, ConnectorError, PostedReply
 from responder.channels import ReplyChannel, latest_mention
+from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store import tickets
 from store.db import Database
 from store.errors import Refused
 from store.models import Agent, Mention, Reply, Ticket
-
-log = logging.getLogger(__name__)
 
 
 def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None, now: datetime,
@@ -93,131 +92,120 @@ class Claim:
     in_reply_to: str
     platform: str
     account: str | None
-    outcome_unknown: bool
     channel: str = "thread"
     recipient: str | None = None
 
 
 class Outbox:
+    """The replies' outbox: one reply a claim, sent by the delivery machine."""
+
     def __init__(self, db: Database, settings: OutboxSettings, clock: Clock,
                  connector_for: Callable[[str | None, str], Connector]):
-        self.db = db
-        self.settings = settings
-        self.clock = clock
-        self.connector_for = connector_for
+        self.machine = DeliveryMachine("reply", ReplyQueue(db, settings), ReplySender(connector_for),
+                                       Backoff(settings.backoff_seconds, settings.max_backoff_seconds), clock,
+                                       max_attempts=settings.max_attempts)
 
     def send_due(self, limit: int = 20) -> int:
         """Send up to `limit` due replies; returns how many were handled."""
-        handled = 0
-        for reply_id in self._due_reply_ids(limit):
-            claim = self._claim(reply_id)
-            if claim is not None:
-                self._deliver(claim)
-                handled += 1
-        return handled
+        return self.machine.send_due(limit).tried
 
-    def _due_reply_ids(self, limit: int) -> list[int]:
-        now = self.clock.now()
-        stale = now - timedelta(seconds=self.settings.stale_send_seconds)
+
+class ReplyQueue:
+    """A reply is due once queued and its next attempt has come, or when it
+    was left `sending` for stale_send_seconds (its sender died or hangs)."""
+
+    def __init__(self, db: Database, settings: OutboxSettings):
+        self.db = db
+        self.stale = timedelta(seconds=settings.stale_send_seconds)
+
+    def _due(self, now: datetime):
+        return or_((Reply.status == "queued") & (Reply.next_attempt_at <= now),
+                   (Reply.status == "sending") & (Reply.claimed_at < now - self.stale))
+
+    def due(self, now: datetime, limit: int) -> list[int]:
         return self.db.ids_to_claim(
-            select(Reply.id)
-            .where(or_(
-                (Reply.status == "queued") & (Reply.next_attempt_at <= now),
-                (Reply.status == "sending") & (Reply.claimed_at < stale),
-            ))
-            .order_by(Reply.next_attempt_at, Reply.id)
-            .limit(limit)
-        )
+            select(Reply.id).where(self._due(now)).order_by(Reply.next_attempt_at, Reply.id).limit(limit))
 
-    def _claim(self, reply_id: int) -> Claim | None:
-        """Mark the reply as being sent, if no other worker did first."""
-        now = self.clock.now()
-        stale = now - timedelta(seconds=self.settings.stale_send_seconds)
+    def claim(self, reply_id: int, now: datetime, limit: int) -> list[Attempt[Claim]]:
+        """Mark the reply as being sent, if no other worker did first. Once
+        tried, its outcome is unknown until recorded: it is looked up first."""
         with self.db.transaction() as session:
             reply = session.get(Reply, reply_id)
             if reply is None:
-                return None
-            outcome_unknown = reply.status == "sending" or reply.attempts > 0
-            won = session.execute(
-                update(Reply)
-                .where(Reply.id == reply_id)
-                .where(or_(
-                    (Reply.status == "queued") & (Reply.next_attempt_at <= now),
-                    (Reply.status == "sending") & (Reply.claimed_at < stale),
-                ))
-                .where(Reply.attempts == reply.attempts)
-                .values(status="sending", claimed_at=now, attempts=Reply.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount == 1
-            if not won:
-                return None
+                return []
+            attempts, outcome_unknown = reply.attempts, reply.status == "sending" or reply.attempts > 0
+            if not won(session, update(Reply)
+                       .where(Reply.id == reply_id, self._due(now), Reply.attempts == attempts)
+                       .values(status="sending", claimed_at=now, attempts=Reply.attempts + 1)):
+                return []
             mention = reply.mention
             account = mention.source.credentials_ref if mention.source else None
-            return Claim(reply.id, reply.body, mention.external_id, mention.platform, account, outcome_unknown,
-                         reply.channel, mention.identity.platform_user_id)
+            claim = Claim(reply.id, reply.body, mention.external_id, mention.platform, account, reply.channel,
+                          mention.identity.platform_user_id)
+            return [Attempt(claim, attempts, outcome_unknown)]
 
-    def _deliver(self, claim: Claim) -> None:
-        try:
+    def record(self, attempt: Attempt[Claim], outcome: Outcome[PostedReply], now: datetime) -> bool:
+        with self.db.transaction() as session:
+            reply = session.get(Reply, attempt.work.reply_id)
+            if outcome.status == "sent":
+                _record_sent(session, reply, outcome.result, now)
+            elif outcome.status == "failed":
+                _record_failed(session, reply, outcome.error, now)
+            else:
+                reply.status = "queued"
+                reply.last_error = outcome.error
+                reply.next_attempt_at = outcome.next_attempt_at
+        return True
+
+
+def _record_sent(session: Session, reply: Reply, posted: PostedReply, now: datetime) -> None:
+    reply.status = "sent"
+    reply.platform_reply_id = posted.external_id
+    reply.url = posted.url
+    reply.conversation_ref = posted.conversation_id
+    reply.sent_at = now
+    reply.last_error = None
+    reply.next_attempt_at = None
+    tickets.reply_sent(session, reply, now)
+
+
+def _record_failed(session: Session, reply: Reply, error: str, now: datetime) -> None:
+    reply.status = "failed"
+    reply.last_error = error
+    reply.next_attempt_at = None
+    tickets.reply_failed(session, reply, now)
+
+
+class ReplySender(Sender[Claim, PostedReply]):
+    """Posts under the customer's post or by direct message, through the
+    account's connector; looks a reply up on the platform when an earlier
+    attempt may have posted it."""
+
+    def __init__(self, connector_for: Callable[[str | None, str], Connector]):
+        self.connector_for = connector_for
+
+    def send(self, claim: Claim) -> PostedReply:
+        with _delivery_errors():
             connector = self.connector_for(claim.account, claim.platform)
-            posted = None
-            if claim.outcome_unknown:
-                posted = _find(connector, claim)
-                if posted is not None:
-                    log.info("reply %s was already on %s as %s; not sending again",
-                             claim.reply_id, claim.platform, posted.external_id)
-            if posted is None:
-                posted = _send(connector, claim)
-        except ConnectorError as error:
-            self._record_failure(claim, error)
-            return
-        except Exception as error:  # a bug must not stop the outbox
-            log.exception("sending reply %s failed unexpectedly", claim.reply_id)
-            self._record_failure(claim, ConnectorError(f"unexpected error: {error}"))
-            return
-        self._record_sent(claim, posted)
+            if claim.channel == "direct_message":
+                return connector.send_message(claim.recipient, claim.body)
+            return connector.post_reply(claim.in_reply_to, claim.body)
 
-    def _record_sent(self, claim: Claim, posted: PostedReply) -> None:
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            reply = session.get(Reply, claim.reply_id)
-            reply.status = "sent"
-            reply.platform_reply_id = posted.external_id
-            reply.url = posted.url
-            reply.conversation_ref = posted.conversation_id
-            reply.sent_at = now
-            reply.last_error = None
-            reply.next_attempt_at = None
-            tickets.reply_sent(session, reply, now)
-
-    def _record_failure(self, claim: Claim, error: ConnectorError) -> None:
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            reply = session.get(Reply, claim.reply_id)
-            reply.last_error = error.message
-            if error.permanent or reply.attempts >= self.settings.max_attempts:
-                reply.status = "failed"
-                reply.next_attempt_at = None
-                tickets.reply_failed(session, reply, now)
-                log.warning("reply %s failed: %s", reply.id, error.message)
-                return
-            delay = min(self.settings.max_backoff_seconds, self.settings.backoff_seconds * 2 ** (reply.attempts - 1))
-            if error.retry_after:
-                delay = max(delay, error.retry_after)
-            reply.status = "queued"
-            reply.next_attempt_at = now + timedelta(seconds=delay)
-            log.info("reply %s will be retried in %.0f s: %s", reply.id, delay, error.message)
+    def find(self, claim: Claim) -> PostedReply | None:
+        with _delivery_errors():
+            connector = self.connector_for(claim.account, claim.platform)
+            if claim.channel == "direct_message":
+                return connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
+            return connector.find_reply(claim.in_reply_to, claim.body)
 
 
-def _find(connector: Connector, claim: Claim) -> PostedReply | None:
-    if claim.channel == "direct_message":
-        return connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
-    return connector.find_reply(claim.in_reply_to, claim.body)
-
-
-def _send(connector: Connector, claim: Claim) -> PostedReply:
-    if claim.channel == "direct_message":
-        return connector.send_message(claim.recipient, claim.body)
-    return connector.post_reply(claim.in_reply_to, claim.body)
+@contextmanager
+def _delivery_errors() -> Iterator[None]:
+    """The one place where a connector's error becomes a DeliveryError."""
+    try:
+        yield
+    except ConnectorError as error:
+        raise DeliveryError(error.message, permanent=error.permanent, retry_after=error.retry_after) from None
 
 
 def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime,

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from config.settings import OutboxSettings
 from connectors.base import ConnectorError
+from responder.delivery import JITTER
 from responder.outbox import Outbox, queue_reply, retry_reply
 from store.accounts import create_agent
 from store.errors import Refused
@@ -41,6 +42,10 @@ def queue(db, clock, ticket_id, body="Sorry about that! We have sent your refund
 def reply(db, reply_id):
     with db.transaction() as session:
         return session.get(Reply, reply_id)
+
+
+def seconds(n):
+    return timedelta(seconds=n)
 
 
 def outbox(db, clock, connector):
@@ -82,7 +87,7 @@ def test_a_transient_failure_is_retried_after_a_backoff(db, clock, ticket_id):
     box.send_due()
     waiting = reply(db, reply_id)
     assert (waiting.status, waiting.last_error) == ("queued", "503 Service Unavailable")
-    assert waiting.next_attempt_at == clock.now() + timedelta(seconds=10)
+    assert seconds(10 * (1 - JITTER)) <= waiting.next_attempt_at - clock.now() <= seconds(10)
     assert box.send_due() == 0
     clock.advance(seconds=11)
     box.send_due()
@@ -231,4 +236,4 @@ def test_the_wait_between_attempts_stops_growing_at_the_maximum(db, clock, ticke
     box.send_due()
     clock.advance(seconds=10)
     box.send_due()
-    assert reply(db, reply_id).next_attempt_at == clock.now() + timedelta(seconds=15)
+    assert seconds(15 * (1 - JITTER)) <= reply(db, reply_id).next_attempt_at - clock.now() <= seconds(15)
