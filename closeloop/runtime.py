@@ -15,7 +15,7 @@ from config.errors import ConfigError
 from config.live import Live
 from config.settings import Settings
 from config.watch import SettingsWatcher
-from connectors.registry import ConnectorPool
+from connectors.registry import ConnectorPool, check_sources
 from listener.polling import Poller
 from listener.lease import PollingLease
 from listener.schedule import PollingJobs
@@ -75,6 +75,8 @@ class Runtime:
         (database, web, scoring) take a restart."""
         try:
             from_file = self.watcher.changed()
+            if from_file is not None:
+                check_sources(from_file)
         except ConfigError as error:
             log.error("the config file changed but is not valid; still running on the previous one:\n%s", error)
             from_file = None

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from config.settings import PLATFORMS, PRIORITIES, Settings
+from config.platforms import PLATFORMS
+from config.settings import PRIORITIES, Settings
 from listener.assignment import History, senior_reason
 from listener.routing import Candidate, choose_agent
 from listener.scoring import Scorer

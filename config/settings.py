@@ -17,21 +17,12 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationEr
 
 from config.business_hours import BusinessHours
 from config.errors import ConfigError
+from config.platforms import PLATFORMS
 from config.secrets import resolve_secret
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.toml")
 ENV_PREFIX = "CLOSELOOP_"
 PRIORITIES = ("urgent", "high", "normal", "low")
-PLATFORMS = ("x", "facebook", "reddit", "reviews")
-# What each platform can be listened to for, and what a source's target is.
-SOURCE_KINDS = {
-    "x": {"mentions": "ignored (the account's mentions)", "search": "the search query",
-          "direct_messages": "ignored (the account's direct messages)"},
-    "facebook": {"page_posts": "the page id", "comments": "the page id", "reviews": "the page id"},
-    "reddit": {"mentions": "ignored (the account's inbox)", "search": "subreddits, as 'a+b'",
-               "comments": "subreddits, as 'a+b'"},
-    "reviews": {"feed": "the feed's URL"},
-}
 
 
 class Strict(BaseModel):
@@ -124,7 +115,7 @@ class TeamSettings(Strict):
     leads: tuple[str, ...] = ()
     alert_emails: tuple[str, ...] = ()
     slack_webhook: str | None = None
-    platforms: tuple[Literal["x", "facebook", "reddit", "reviews"], ...] = ()
+    platforms: tuple[Literal[PLATFORMS], ...] = ()
     topics: tuple[str, ...] = ()
     private: bool = False
 
@@ -232,9 +223,9 @@ class FollowupSettings(Strict):
     # Which resolved tickets get one; an empty list means any. `sentiments`
     # is the sentiment of the ticket's first post.
     sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = ()
-    priorities: tuple[Literal["urgent", "high", "normal", "low"], ...] = ()
+    priorities: tuple[Literal[PRIORITIES], ...] = ()
     topics: tuple[str, ...] = ()
-    platforms: tuple[Literal["x", "facebook", "reddit", "reviews"], ...] = ()
+    platforms: tuple[Literal[PLATFORMS], ...] = ()
     check_seconds: float = Field(gt=0)
     # The message by platform and language: "x.es", then "x", then "es",
     # then "default"; a language is a two-letter code, used when the
@@ -425,7 +416,7 @@ class ScoringSettings(Strict):
 
 class RoutingSettings(Strict):
     previous_agent_days: int = Field(ge=0)
-    senior_priorities: tuple[Literal["urgent", "high", "normal", "low"], ...]
+    senior_priorities: tuple[Literal[PRIORITIES], ...]
     senior_tiers: tuple[str, ...] = ()
     # A second complaint within this many days goes to a senior (0: never).
     repeat_complaint_days: int = Field(ge=0)
@@ -455,7 +446,7 @@ class AccountSettings(BaseModel):
     is built."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    platform: Literal["x", "facebook", "reddit", "reviews"]
+    platform: Literal[PLATFORMS]
     base_url: str | None = None
     # At most this many requests with these credentials per window (polls
     # and replies together); none when unset.
@@ -527,7 +518,6 @@ class Settings(Strict):
                     f"source {source.name!r} names account {source.account!r}, "
                     f"which is not defined (accounts: {known})"
                 )
-            _check_source(source, self.accounts[source.account].platform)
         return self
 
     def poll_seconds(self, source: SourceSettings) -> int:
@@ -552,19 +542,6 @@ class Settings(Strict):
 
     def private_teams(self) -> tuple[str, ...]:
         return tuple(name for name, team in self.teams.items() if team.private)
-
-
-def _check_source(source: SourceSettings, platform: str) -> None:
-    kinds = SOURCE_KINDS[platform]
-    if source.kind not in kinds:
-        raise ValueError(f"source {source.name!r}: kind {source.kind!r} is not one of {platform}'s: "
-                         f"{', '.join(kinds)}")
-    needs_target = not kinds[source.kind].startswith("ignored")
-    if needs_target and not source.target.strip():
-        raise ValueError(f"source {source.name!r}: {platform} {source.kind} sources need a target: "
-                         f"{kinds[source.kind]}")
-    if platform == "reddit" and source.kind == "search" and not source.query.strip():
-        raise ValueError(f"source {source.name!r}: reddit search sources need a query")
 
 
 def load_settings(

@@ -89,12 +89,23 @@ class PostedReply:
     conversation_id: str | None = None
 
 
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of source a platform can be listened to for: `target` says
+    what its target is (None: the account's own, no target), and whether
+    it needs a keyword query."""
+
+    target: str | None = None
+    needs_query: bool = False
+
+
 class NoDirectMessages:
     """For connectors that do not write to customers by direct message: the
     platform has no such API for a brand, or closeloop does not use it."""
 
     platform: str
     can_message = False
+    max_message_length = 0
 
     def send_message(self, recipient_user_id: str, text: str) -> PostedReply:
         raise self._no_direct_messages()
@@ -108,8 +119,15 @@ class NoDirectMessages:
 
 
 class Connector(Protocol):
+    """What a platform's connector class declares, read by everything else
+    through `connectors.registry`, and what it does."""
+
     platform: str
     max_reply_length: int
+    # The longest direct message; 0 where it sends none.
+    max_message_length: int
+    # What a source on this platform can listen to, by kind.
+    source_kinds: dict[str, SourceKind]
     # False where the platform offers no way to answer (some review feeds):
     # the agent answers elsewhere and records how.
     can_reply: bool

@@ -1,23 +1,22 @@
-"""Which class speaks which platform, imported on first use."""
+"""Which class speaks which platform, imported on first use, and what the
+rest of closeloop reads about a platform. Each platform's facts are
+declared once, on its connector class: its name, the longest reply and
+direct message, the kinds of source it can be listened to for, whether it
+can reply and send direct messages.
+
+Adding a platform is one new folder, `connectors/<name>/` (its connector,
+parser, emulator part and recorded payloads), and one line naming its
+connector class in `config/platforms.py` (there so that every package can
+read the platforms' names)."""
 
 import threading
 from importlib import import_module
 
-from config.settings import AccountSettings
+from config.errors import ConfigError
+from config.platforms import CONNECTORS
+from config.settings import AccountSettings, Settings
 from connectors.base import Connector
 from connectors.budget import RequestBudget, mount_budget
-
-CONNECTORS = {
-    "x": "connectors.x.connector:XConnector",
-    "facebook": "connectors.facebook.connector:FacebookConnector",
-    "reddit": "connectors.reddit.connector:RedditConnector",
-    "reviews": "connectors.reviews.connector:ReviewFeedConnector",
-}
-
-# Longest reply each platform accepts, in characters.
-REPLY_LIMITS = {"x": 280, "facebook": 8000, "reddit": 10000, "reviews": 4000}
-# Longest direct message, on the platforms where the brand can send one.
-MESSAGE_LIMITS = {"x": 10000}
 
 
 def connector_class(platform: str) -> type:
@@ -29,16 +28,8 @@ def connector_class(platform: str) -> type:
     return getattr(import_module(module), name)
 
 
-def build_connector(account: AccountSettings, *, timeout: float, name: str = "") -> Connector:
-    connector = connector_class(account.platform).from_account(account, timeout=timeout)
-    budget = (RequestBudget(f"account {name or account.platform}", account.request_budget,
-                            account.budget_window_seconds) if account.request_budget else None)
-    mount_budget(connector.session, budget)
-    return connector
-
-
 def reply_limit(platform: str) -> int:
-    return REPLY_LIMITS[platform]
+    return connector_class(platform).max_reply_length
 
 
 def can_message(platform: str) -> bool:
@@ -47,11 +38,38 @@ def can_message(platform: str) -> bool:
 
 
 def message_limit(platform: str) -> int:
-    return MESSAGE_LIMITS[platform]
+    return connector_class(platform).max_message_length
 
 
 def account_can_reply(account: AccountSettings) -> bool:
     return connector_class(account.platform).replies_with(account)
+
+
+def check_sources(settings: Settings) -> None:
+    """Every source's kind is one its platform's connector offers, with the
+    target and query that kind needs; else ConfigError naming the source,
+    the value and what is allowed. Run wherever settings are taken in."""
+    for source in settings.sources:
+        platform = settings.accounts[source.account].platform
+        kinds = connector_class(platform).source_kinds
+        kind = kinds.get(source.kind)
+        if kind is None:
+            problem = f"kind {source.kind!r} is not one of {platform}'s: {', '.join(kinds)}"
+        elif kind.target is not None and not source.target.strip():
+            problem = f"{platform} {source.kind} sources need a target: {kind.target}"
+        elif kind.needs_query and not source.query.strip():
+            problem = f"{platform} {source.kind} sources need a query"
+        else:
+            continue
+        raise ConfigError(f"invalid configuration:\n  source {source.name!r}: {problem}")
+
+
+def build_connector(account: AccountSettings, *, timeout: float, name: str = "") -> Connector:
+    connector = connector_class(account.platform).from_account(account, timeout=timeout)
+    budget = (RequestBudget(f"account {name or account.platform}", account.request_budget,
+                            account.budget_window_seconds) if account.request_budget else None)
+    mount_budget(connector.session, budget)
+    return connector
 
 
 class ConnectorPool:

@@ -13,17 +13,14 @@ from sqlalchemy import select
 from config.clock import Clock
 from config.settings import AccountSettings, ConfigError, Settings
 from connectors.base import MalformedPayload
-from connectors.facebook.webhook import SubscriptionRefused, parse_webhook, signature_is_valid, verify_subscription
+from connectors.facebook.webhook import (SOURCE_KIND_OF_POST, SubscriptionRefused, parse_webhook, signature_is_valid,
+                                         verify_subscription)
 from listener.intake import IngestReport, Intake
 from store.db import Database
 from store.errors import Refused
 from store.models import Source
 
 log = logging.getLogger(__name__)
-
-# Which kind of source a pushed post belongs to, for linking it to one.
-FACEBOOK_SOURCE_KINDS = {"post": "page_posts", "comment": "comments", "reply": "comments", "review": "reviews"}
-
 
 class FacebookWebhooks:
     """Takes the settings on every call, so accounts changed in the config
@@ -62,7 +59,7 @@ class FacebookWebhooks:
             sources = self._sources(session, account_name)
             by_source = defaultdict(list)
             for post in posts:
-                kind = FACEBOOK_SOURCE_KINDS.get(post.kind)
+                kind = SOURCE_KIND_OF_POST.get(post.kind)
                 by_source[sources.get(kind) or next(iter(sources.values()))].append(post)
             for source_id, batch in by_source.items():
                 report.add(self.intake.ingest(session, batch, now, source_id=source_id))

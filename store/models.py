@@ -19,11 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from config.settings import PRIORITIES
 from store.types import UTCDateTime
 
 TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "pending")
-PRIORITIES = ("urgent", "high", "normal", "low")
 REPLY_STATUSES = ("queued", "sending", "sent", "failed")
 ROLES = ("agent", "senior", "manager", "admin")
 PRESENCES = ("online", "away", "offline")

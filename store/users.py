@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import PLATFORMS
+from config.platforms import PLATFORMS
 from store.accounts import EMAIL_LENGTH, create_agent
 from store.audit import record_audit
 from store.errors import Refused

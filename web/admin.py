@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from config.settings import PLATFORMS
+from config.platforms import PLATFORMS
 from listener.assignment import hand_back
 from store.audit import record_audit
 from store.models import ROLES, Agent, Source, Ticket

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from config.settings import PLATFORMS
+from config.platforms import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 from store.errors import Refused
 from store.queries import TicketFilter

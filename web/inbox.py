@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from config.settings import PLATFORMS
+from config.platforms import PLATFORMS
 from store.errors import Refused
 from store.models import PRIORITIES, TICKET_STATUSES, SavedView
 from store.queries import TicketFilter, active_agents, latest_mentions, list_tickets

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify
 
-from config.settings import PLATFORMS
+from config.platforms import PLATFORMS
 from store.models import (INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES, ROLES,
                           TICKET_STATUSES)
 from store.outcomes import OUTCOME_GROUPINGS

@@ -21,7 +21,7 @@ from typing import Any
 import facebook
 import requests
 
-from connectors.base import Batch, ConnectorError, NoDirectMessages, PostedReply
+from connectors.base import Batch, ConnectorError, NoDirectMessages, PostedReply, SourceKind
 from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_post, parse_rating,
                                        utc_time)
 
@@ -99,6 +99,8 @@ class FacebookConnector(NoDirectMessages):
     platform = "facebook"
     max_reply_length = 8000
     can_reply = True
+    source_kinds = {"page_posts": SourceKind("the page id"), "comments": SourceKind("the page id"),
+                    "reviews": SourceKind("the page id")}
 
     def __init__(self, page_id: str | None, page_access_token: str | None, app_secret: str | None = None,
                  verify_token: str | None = None, graph_version: str | None = None, base_url: str | None = None,
@@ -160,7 +162,7 @@ class FacebookConnector(NoDirectMessages):
         if kind == "reviews":
             items = self._edge(page, "ratings", floor, "reading reviews", missing, fields=RATING_FIELDS)
             return batch_from(((raw, parse_rating) for raw in items), cursor)
-        raise ConnectorError(f"Facebook has no source kind {kind!r} (known: page_posts, comments, reviews)",
+        raise ConnectorError(f"Facebook has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                              permanent=True)
 
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:

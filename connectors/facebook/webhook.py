@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from connectors.base import InboundPost, MalformedPayload, SkippedItem
 from connectors.facebook.parse import parse_feed_change
 
+# Which kind of source a delivered post belongs to, for linking it to one.
+SOURCE_KIND_OF_POST = {"post": "page_posts", "comment": "comments", "reply": "comments", "review": "reviews"}
+
 
 class SubscriptionRefused(ValueError):
     """A webhook subscription handshake that must not be answered."""

@@ -25,7 +25,7 @@ from praw.const import API_PATH
 from praw.exceptions import PRAWException, RedditAPIException
 from prawcore.const import ACCESS_TOKEN_PATH
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
+from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind
 from connectors.reddit.parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
                                      matches_query, oldest_first, parse_children, rate_limit_wait,
                                      read_search_cursor, search_cursor)
@@ -113,6 +113,8 @@ class RedditConnector(NoDirectMessages):
     platform = "reddit"
     max_reply_length = 10000
     can_reply = True
+    source_kinds = {"mentions": SourceKind(), "search": SourceKind("subreddits, as 'a+b'", needs_query=True),
+                    "comments": SourceKind("subreddits, as 'a+b'")}
 
     def __init__(self, client_id: str | None = None, client_secret: str | None = None,
                  username: str | None = None, password: str | None = None, user_agent: str | None = None,
@@ -158,7 +160,7 @@ class RedditConnector(NoDirectMessages):
         if kind == "mentions":
             return self._unread(cursor)
         if kind not in ("search", "comments"):
-            raise ConnectorError(f"Reddit has no source kind {kind!r} (known: mentions, search, comments)",
+            raise ConnectorError(f"Reddit has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                                  permanent=True)
         subreddits = (target or "").strip().removeprefix("r/")
         if not SUBREDDITS.match(subreddits):

@@ -15,7 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply
+from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind
 from connectors.reviews.parse import batch_since, parse_document
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -45,6 +45,7 @@ class ReviewFeedConnector(NoDirectMessages):
 
     platform = "reviews"
     max_reply_length = 4000
+    source_kinds = {"feed": SourceKind("the feed's URL")}
 
     def __init__(self, base_url: str | None = None, reply_url: str | None = None, api_key: str | None = None,
                  timeout: float = 15.0):
@@ -86,7 +87,8 @@ class ReviewFeedConnector(NoDirectMessages):
         """The feed's reviews published at or after `cursor` (an ISO 8601
         time), oldest first; a 304 is an empty batch. `query` is not used."""
         if kind != "feed":
-            raise ConnectorError(f"review feeds have no source kind {kind!r} (known: feed)", permanent=True)
+            raise ConnectorError(f"review feeds have no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
+                                 permanent=True)
         url = self.feed_url(target)
         headers = {"Accept": ACCEPT}
         remembered = self._validators.get(url)

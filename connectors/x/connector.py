@@ -17,7 +17,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from connectors.base import Batch, ConnectorError, PostedReply
+from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
 from connectors.x.messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
 from connectors.x.parse import batch_from_pages, replied_to
 
@@ -58,6 +58,8 @@ class XConnector:
     max_message_length = 10000
     can_reply = True
     can_message = True
+    source_kinds = {"mentions": SourceKind(), "search": SourceKind("the search query"),
+                    "direct_messages": SourceKind()}
 
     def __init__(self, bearer_token: str | None = None, consumer_key: str | None = None,
                  consumer_secret: str | None = None, access_token: str | None = None,
@@ -117,7 +119,7 @@ class XConnector:
             call = partial(self.client.search_recent_tweets, target)
             pages = self._pages(call, "next_token", max_results=_clamp(self.page_size, 10), **fields)
         else:
-            raise ConnectorError(f"X has no source kind {kind!r} (known: mentions, search, direct_messages)",
+            raise ConnectorError(f"X has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                                  permanent=True)
         return batch_from_pages(list(pages), cursor, self.user_id)
 

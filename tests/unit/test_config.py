@@ -70,12 +70,6 @@ def test_a_source_must_name_a_defined_account(tmp_path):
         load_settings(path, env={})
 
 
-def test_a_search_source_needs_a_query(tmp_path):
-    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "s"\naccount = "a"\nkind = "search"\n')
-    with pytest.raises(ConfigError, match="x search sources need a target: the search query"):
-        load_settings(path, env={})
-
-
 def test_an_unknown_time_zone_is_refused():
     with pytest.raises(ConfigError, match="web.timezone = 'Mars/Olympus'"):
         load_settings(env={"CLOSELOOP_WEB__TIMEZONE": "Mars/Olympus"})
@@ -107,12 +101,6 @@ def test_credentials_can_come_from_a_secrets_file(tmp_path):
     secret.write_text("from-file\n")
     path = write(tmp_path, f'[accounts.acme_x]\nplatform = "x"\nbearer_token = "file:{secret}"\n')
     assert load_settings(path, env={}).accounts["acme_x"].credential("bearer_token") == "from-file"
-
-
-def test_a_source_kind_must_be_one_its_platform_offers(tmp_path):
-    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "s"\naccount = "a"\nkind = "reviews"\n')
-    with pytest.raises(ConfigError, match="kind 'reviews' is not one of x's: mentions, search"):
-        load_settings(path, env={})
 
 
 def test_bad_business_hours_name_the_day_and_the_problem():
@@ -161,9 +149,3 @@ def test_an_unknown_follow_up_channel_names_the_key_the_value_and_what_is_allowe
     path = write(tmp_path, '[followups]\nchannel = "sms"\n')
     with pytest.raises(ConfigError, match=r"followups.channel = 'sms': Input should be 'thread' or 'direct_message'"):
         load_settings(path, env={})
-
-
-def test_an_x_direct_messages_source_needs_no_target(tmp_path):
-    path = write(tmp_path, '[accounts.a]\nplatform = "x"\n[[sources]]\nname = "dms"\naccount = "a"\n'
-                           'kind = "direct_messages"\n')
-    assert load_settings(path, env={}).sources[0].kind == "direct_messages"
