@@ -52,8 +52,10 @@ api.after_request(add_rate_limit_headers)
 api.register_error_handler(InvalidRequest, invalid_request)
 
 
+@api.before_request
 def user_context_missing():
-    """X's answer to a direct-message call made with an app-only token, else None."""
+    """X's answer to a direct-message call made with an app-only token, else
+    None (every call here needs user context)."""
     if not request.headers.get("Authorization", "").startswith("OAuth "):
         return problem(403, "Unsupported Authentication", APP_ONLY_FORBIDDEN)
     return None
@@ -99,9 +101,6 @@ def events_page(state: XState, candidates: list[DirectMessage]) -> dict:
 @api.post("/dm_conversations/with/<participant_id>/messages")
 def send_direct_message(participant_id: str):
     """The brand messages a user, in their one-to-one conversation."""
-    refused = user_context_missing()
-    if refused is not None:
-        return refused
     numeric_id("participant_id", participant_id)
     body = json_body()
     if body is None:
@@ -134,9 +133,6 @@ def send_direct_message(participant_id: str):
 @api.get("/dm_events")
 def direct_message_events():
     """The brand's messages, sent and received, newest first."""
-    refused = user_context_missing()
-    if refused is not None:
-        return refused
     state = x_state()
     with state.lock:
         return jsonify(events_page(state, state.messages_oldest_first()[::-1]))
@@ -145,9 +141,6 @@ def direct_message_events():
 @api.get("/dm_conversations/with/<participant_id>/dm_events")
 def conversation_events(participant_id: str):
     """The messages between the brand and one user, newest first."""
-    refused = user_context_missing()
-    if refused is not None:
-        return refused
     numeric_id("participant_id", participant_id)
     state = x_state()
     with state.lock:
