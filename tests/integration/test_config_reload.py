@@ -79,6 +79,13 @@ def test_an_invalid_edit_is_reported_and_the_running_config_kept(runtime, config
     assert poll_jobs(runtime) == ["poll:first"]
 
 
+def test_a_source_of_a_kind_its_platform_lacks_is_refused_and_the_running_config_kept(runtime, config, caplog):
+    rewrite(config, config.read_text() + source("second").replace('kind = "mentions"', 'kind = "page_posts"'))
+    runtime.reload_config()
+    assert "source 'second': kind 'page_posts' is not one of x's" in caplog.text
+    assert poll_jobs(runtime) == ["poll:first"]
+
+
 def test_changed_credentials_rebuild_the_accounts_connector(runtime, config):
     first = runtime.connectors.for_account("acme_x", "x")
     assert runtime.connectors.for_account("acme_x", "x") is first
