@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import click
 
@@ -16,6 +18,7 @@ from closeloop.cli_settings import settings_of
 
 BATCH = 1000
 FORMATS = ("auto", "csv", "jsonl", "text")
+SNIFF_BYTES = 8192
 
 
 class MissingColumn(click.ClickException):
@@ -23,21 +26,22 @@ class MissingColumn(click.ClickException):
 
 
 @click.command()
-@click.argument("file", type=click.File("r", encoding="utf-8", errors="replace", lazy=False))
+@click.argument("file", type=click.File("rb", lazy=False))
 @click.option("--text-column", default="text", show_default=True, help="Column (CSV) or key (JSONL) of the text.")
 @click.option("--rating-column", default=None, help="Column or key of a 1-5 star rating, if any.")
 @click.option("--format", "file_format", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="auto: by the file's name, else by its first line.")
 @click.pass_context
-def score(ctx: click.Context, file: TextIO, text_column: str, rating_column: str | None, file_format: str) -> None:
-    """Score each post in FILE (CSV, JSONL or one text a line; - for standard
-    input) and write one JSON object a row to standard output."""
+def score(ctx: click.Context, file: BinaryIO, text_column: str, rating_column: str | None, file_format: str) -> None:
+    """Score each post in FILE (CSV, JSONL or one text a line, UTF-8; - for
+    standard input) and write one JSON object a row to standard output."""
     from listener.scoring import Scorer
     from listener.sentiment_model import trained_model_path
 
     settings = settings_of(ctx)
+    text = open_text(file)
     scorer = Scorer(settings.scoring, model_path=trained_model_path(settings))
-    rows = read_rows(file, file_format, text_column, rating_column)
+    rows = read_rows(text, file_format, text_column, rating_column)
     started, done = time.monotonic(), 0
     for batch in _batches(rows, BATCH):
         texts = [text for text, _ in batch]
@@ -53,12 +57,62 @@ def score(ctx: click.Context, file: TextIO, text_column: str, rating_column: str
             click.echo(f"scored {done:,} rows ({rate:,.0f}/s)", err=True)
 
 
+def open_text(file: BinaryIO) -> TextIO:
+    """The file as UTF-8 text, a byte-order mark dropped. An empty file and
+    one that is not text are refused before anything is scored, without
+    echoing its bytes."""
+    name = _display_name(file)
+    head = file.peek(SNIFF_BYTES)[:SNIFF_BYTES] if hasattr(file, "peek") else b""
+    if not head:
+        head = file.read(SNIFF_BYTES)
+        file = io.BufferedReader(_Prepend(head, file))
+    if not head.strip():
+        raise click.ClickException(f"{name} is empty: nothing to score")
+    if b"\0" in head or not _is_utf8_start(head):
+        raise click.ClickException(f"{name} is not UTF-8 text; give a CSV, JSONL or text file")
+    return io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
+
+
+def _is_utf8_start(head: bytes) -> bool:
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _display_name(file: BinaryIO) -> str:
+    name = getattr(file, "name", "")
+    return "standard input" if not isinstance(name, str) or name.startswith("<") else repr(name)
+
+
+class _Prepend(io.RawIOBase):
+    """Bytes already read, then the rest of the stream: for a stream that
+    cannot be peeked."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        chunk = self._head[:len(buffer)] or self._rest.read(len(buffer))
+        self._head = self._head[len(chunk):] if self._head else b""
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
 def read_rows(file: TextIO, file_format: str, text_column: str,
               rating_column: str | None) -> Iterator[tuple[str, int | None]]:
     """(text, rating) per row. A missing column is reported before the
-    first row is given out, so nothing is written for a file that lacks it."""
+    first row is given out, so nothing is written for a file that lacks it.
+    A guessed format is said on standard error."""
     first = file.readline()
-    kind = file_format if file_format != "auto" else _guess_format(getattr(file, "name", ""), first, text_column)
+    kind = file_format
+    if file_format == "auto":
+        kind, why = _guess_format(getattr(file, "name", ""), first, text_column)
+        click.echo(f"reading {kind}: {why}", err=True)
     lines = _chain(first, file)
     if kind == "text":
         return ((line.rstrip("\r\n"), None) for line in lines if line.strip())
@@ -69,18 +123,20 @@ def read_rows(file: TextIO, file_format: str, text_column: str,
     return _jsonl_rows(lines, text_column, rating_column)
 
 
-def _guess_format(name: str, first: str, text_column: str) -> str:
+def _guess_format(name: str, first: str, text_column: str) -> tuple[str, str]:
+    """The format and why: by the file's name, else by the first line. A
+    line is a CSV header only when it names the text column, so one text a
+    line with a comma in it is still text."""
     suffix = Path(name).suffix.lower() if isinstance(name, str) and not name.startswith("<") else ""
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson", ".json"):
-        return "jsonl"
-    if suffix == ".txt":
-        return "text"
+    by_name = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "text"}
+    if suffix in by_name:
+        return by_name[suffix], f"the file's name ends in {suffix}"
     if first.lstrip().startswith("{"):
-        return "jsonl"
-    header = next(csv.reader([first]), [])
-    return "csv" if len(header) > 1 or text_column in header else "text"
+        return "jsonl", "the first line is a JSON object"
+    header = [field.strip() for field in next(csv.reader([first]), [])]
+    if len(header) > 1 and text_column in header:
+        return "csv", f"the first line is a header naming {text_column!r}"
+    return "text", f"one text a line (the first line is not a CSV header naming {text_column!r})"
 
 
 def _jsonl_rows(lines: Iterator[str], text_column: str,

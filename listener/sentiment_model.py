@@ -16,8 +16,6 @@ import tempfile
 from array import array
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from config.settings import Settings
 from listener.lexicons import LexiconScore
 from listener.text_features import bucket, pair_features, token_features, tokens
@@ -126,10 +124,19 @@ def trained_model_path(settings: Settings) -> Path | None:
     for a database server without model_path."""
     if settings.scoring.model_path:
         return Path(settings.scoring.model_path)
-    url = make_url(settings.database.url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).resolve().parent / TRAINED_MODEL_NAME
-    return None
+    database = sqlite_file(settings.database.url)
+    return Path(database).resolve().parent / TRAINED_MODEL_NAME if database else None
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (`sqlite:///relative`, `sqlite:////absolute`,
+    `sqlite+driver:///...?options`), or None for another database or an
+    in-memory one. Read by hand so that scoring needs no database library."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.split("+")[0] != "sqlite" or not rest.startswith("/"):
+        return None
+    database = rest[1:].split("?")[0]
+    return database if database and database != ":memory:" else None
 
 
 def load_model(path: str | os.PathLike = SHIPPED_MODEL) -> SentimentModel:

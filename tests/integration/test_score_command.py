@@ -87,3 +87,60 @@ def test_a_large_file_is_scored_in_batches_with_progress_on_stderr(tmp_path):
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 2500
     assert "scored 1,000 rows" in result.stderr and "scored 2,500 rows" in result.stderr
+
+
+def test_a_csv_with_a_byte_order_mark_finds_its_text_column(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("\ufefftext,stars\n\"Arrived broken, where is my refund?\",1\n".encode("utf-8"))
+    result = score(tmp_path, "--rating-column", "stars", str(path))
+    assert result.exit_code == 0, result.output
+    [row] = lines_of(result)
+    assert row["sentiment"] == "negative"
+
+
+def test_text_lines_with_commas_on_standard_input_are_not_taken_for_csv(tmp_path):
+    result = score(tmp_path, "-", input="I waited, and waited, and nobody answered\nGreat, thanks\n")
+    assert result.exit_code == 0, result.output
+    assert len(lines_of(result)) == 2
+    assert "reading text" in result.stderr
+
+
+def test_a_csv_header_naming_the_text_column_is_read_as_csv_and_said_so(tmp_path):
+    result = score(tmp_path, "-", input='id,text\n1,"Where is my refund, please?"\n')
+    assert result.exit_code == 0, result.output
+    assert len(lines_of(result)) == 1
+    assert "reading csv: the first line is a header naming 'text'" in result.stderr
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    result = score(tmp_path, str(path))
+    assert result.exit_code == 1
+    assert "is empty" in result.output and result.stdout.count("{") == 0
+
+
+def test_a_binary_file_is_refused_without_printing_its_bytes(tmp_path):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4)
+    for args, stdin in (([str(path)], None), (["-"], path.read_bytes())):
+        result = score(tmp_path, *args, input=stdin)
+        assert result.exit_code == 1
+        assert "is not UTF-8 text" in result.output
+        assert "JFIF" not in result.output and "\ufffd" not in result.output
+
+
+def test_scoring_does_not_load_the_database_layer(tmp_path):
+    import subprocess
+    import sys
+
+    config = tmp_path / "closeloop.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/closeloop.db"\n')
+    probe = ("import sys\nfrom closeloop.cli import main\n"
+             "try:\n    main(['--config', sys.argv[1], 'score', '-'], standalone_mode=False)\n"
+             "finally:\n    print(sorted(m for m in ('sqlalchemy', 'flask', 'store', 'web', 'apscheduler')"
+             " if m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, str(config)], input="Where is my refund?\n",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().endswith("[]"), done.stderr
