@@ -13,6 +13,7 @@ from closeloop.demo import demo_settings
 from closeloop.runtime import Runtime
 from store.accounts import create_agent
 
+SHUTDOWN_NOTICED_SECONDS = 0.05  # how long stopping the web server waits at most
 
 def wait_for(predicate, timeout=20.0, every=0.1):
     deadline = time.monotonic() + timeout
@@ -35,7 +36,7 @@ def start_service():
         settings = settings.model_copy(update={
             "sources": tuple(s.model_copy(update={"poll_seconds": 1}) for s in settings.sources),
             "outbox": settings.outbox.model_copy(update={"interval_seconds": 0.2}),
-            "followups": settings.followups.model_copy(update={"delay_minutes": 0.02, "check_seconds": 0.5}),
+            "followups": settings.followups.model_copy(update={"delay_minutes": 0.005, "check_seconds": 0.1}),
         })
         runtime = Runtime(settings, db=db)
         with db.transaction() as session:
@@ -43,7 +44,7 @@ def start_service():
                          presence="online", now=runtime.clock.now())
         runtime.start_jobs()
         server = make_server("127.0.0.1", 0, runtime.web_app(), threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(SHUTDOWN_NOTICED_SECONDS,), daemon=True).start()
         started.append((server, runtime))
         return f"http://127.0.0.1:{server.server_port}"
 
