@@ -3,14 +3,40 @@ Client-library types and exceptions never leave a connector module."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol
 
 import requests
 
 POST_KINDS = ("post", "comment", "reply", "review", "direct_message")
+# What no database text column takes: NUL (PostgreSQL refuses it) and
+# surrogates, which UTF-8 cannot carry (a lone one in a platform's JSON).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """`text` with what a database cannot store replaced by U+FFFD; a
+    surrogate pair that arrived as two halves is joined first."""
+    if not _UNSTORABLE.search(text):
+        return text
+    joined = text.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    return _UNSTORABLE.sub(REPLACEMENT, joined)
+
+
+class _Storable:
+    """Text fields of a record are normalised once, where the record is
+    made: every connector's posts are storable, whatever the platform sent.
+    The raw payload keeps the original (JSON columns store it escaped)."""
+
+    def __post_init__(self):
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name != "raw" and isinstance(value, str):
+                object.__setattr__(self, item.name, storable(value))
 
 
 class ConnectorError(Exception):
@@ -35,7 +61,7 @@ class MalformedPayload(ValueError):
 
 
 @dataclass(frozen=True)
-class Author:
+class Author(_Storable):
     platform_user_id: str
     handle: str
     name: str = ""
@@ -44,7 +70,7 @@ class Author:
 
 
 @dataclass(frozen=True)
-class InboundPost:
+class InboundPost(_Storable):
     platform: str
     external_id: str
     kind: str
@@ -58,26 +84,33 @@ class InboundPost:
     by_brand: bool = False
     # The language the platform detected (an ISO 639-1 code), when it says.
     language: str | None = None
+    # Written by the platform itself or a community's moderators, not by a
+    # customer: it needs a response only when a keyword rule says so.
+    from_platform: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class SkippedItem:
-    """An item of a batch that could not be parsed; logged, never fatal."""
+    """An item of a batch that could not be parsed: quarantined, never
+    fatal. `external_id` is the platform's id of it, when it has one."""
 
     raw: Any
     reason: str
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
 class Batch:
     """What one poll brought: the posts (oldest first), the cursor to store
-    with them, and what was skipped. `acknowledge`, when set, is called once
-    the posts are committed (Reddit marks inbox items read only then)."""
+    with them, what was skipped, and the errors the platform reported beside
+    its data (partial results). `acknowledge`, when set, is called once the
+    posts are committed (Reddit marks inbox items read only then)."""
 
     posts: list[InboundPost]
     cursor: str | None
     skipped: list[SkippedItem] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     acknowledge: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from config.settings import RoutingSettings, Settings
@@ -17,6 +17,7 @@ from connectors.base import InboundPost
 from connectors.registry import can_message
 from listener.assignment import History, Roster, customer_histories, route
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
+from listener.quarantine import quarantine_post
 from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
@@ -24,9 +25,15 @@ from store import tickets
 from store.customers import set_contact_opt_out
 from store.incidents import link_tickets, matches, open_incidents
 from store.models import OPEN_STATUSES, Customer, Identity, Incident, Mention, Reply, Ticket
+from store.quarantine import release
 from store.sla import SlaClock
 
 log = logging.getLogger(__name__)
+
+
+# The database's own trouble (a lost connection, a lock not granted) is no
+# post's fault: the batch fails whole and is fetched again.
+DATABASE_TROUBLE = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -36,7 +43,14 @@ class IngestReport:
     own_posts: int = 0
     tickets_raised: int = 0
     threaded: int = 0
+    quarantined: int = 0
     ticket_ids: list[int] = field(default_factory=list)
+
+    def count(self, outcome: str) -> None:
+        """One post stored, and whether it "raised" a ticket or was "threaded" into one."""
+        self.stored += 1
+        self.tickets_raised += outcome == "raised"
+        self.threaded += outcome == "threaded"
 
     def add(self, other: IngestReport) -> None:
         self.stored += other.stored
@@ -44,6 +58,7 @@ class IngestReport:
         self.own_posts += other.own_posts
         self.tickets_raised += other.tickets_raised
         self.threaded += other.threaded
+        self.quarantined += other.quarantined
         self.ticket_ids += other.ticket_ids
 
 
@@ -56,17 +71,22 @@ class Intake:
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
         """Take in a batch of posts from one platform. The batch is one
-        savepoint; if another process stored one of its posts meanwhile,
-        it is taken again post by post, skipping what is already there."""
+        savepoint; when it fails (another process stored one of its posts
+        meanwhile, or one cannot be stored) it is taken again post by post:
+        what is there by now is skipped, and a post that cannot be stored is
+        quarantined. Only the database's own trouble fails the batch."""
         fresh, report = self._new_posts(session, posts)
         if not fresh:
             return report
         try:
             with session.begin_nested():
-                self._take_all(session, fresh, now, source_id, report, one_by_one=False)
-        except IntegrityError:
+                stored = self._take_all(session, fresh, now, source_id, report, one_by_one=False)
+        except DATABASE_TROUBLE:
+            raise
+        except Exception:
             fresh, report = self._new_posts(session, posts)
-            self._take_all(session, fresh, now, source_id, report, one_by_one=True)
+            stored = self._take_all(session, fresh, now, source_id, report, one_by_one=True) if fresh else []
+        release(session, posts[0].platform, stored)
         return report
 
     def _new_posts(self, session: Session, posts: list[InboundPost]) -> tuple[list[InboundPost], IngestReport]:
@@ -94,29 +114,61 @@ class Intake:
         return fresh, report
 
     def _take_all(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
-                  report: IngestReport, one_by_one: bool) -> None:
+                  report: IngestReport, one_by_one: bool) -> list[str]:
+        """The external ids of the posts stored."""
         batch = _BatchState(session, posts, now, self.settings.routing)
+        stored = []
         for post in posts:
-            if not one_by_one:
-                self._take(session, post, now, source_id, report, batch)
-                continue
-            try:
-                with session.begin_nested():
-                    self._take(session, post, now, source_id, report, batch)
-            except IntegrityError:
-                report.duplicates += 1
-                batch.forget(post)
-                log.info("%s post %s arrived twice at once; kept the first", post.platform, post.external_id)
+            if one_by_one:
+                outcome = self._take_alone(session, post, now, source_id, report, batch)
+            else:
+                outcome = self._take(session, post, now, source_id, batch)
+            if outcome is not None:
+                report.count(outcome)
+                stored.append(post.external_id)
         session.flush()
         report.ticket_ids = [t.id for t in batch.raised if t in session]
+        return stored
+
+    def _take_alone(self, session: Session, post: InboundPost, now: datetime, source_id: int | None,
+                    report: IngestReport, batch: _BatchState) -> str | None:
+        """One post in a savepoint of its own. A conflict means another
+        process stored it, or its author, meanwhile: it is not taken twice,
+        and a post still missing is tried once more. A post that fails
+        otherwise, or again, is quarantined. None when it was not stored."""
+        for _ in range(2):
+            try:
+                with session.begin_nested():
+                    return self._take(session, post, now, source_id, batch)
+            except DATABASE_TROUBLE:
+                raise
+            except IntegrityError as error:
+                batch.forget(post)
+                failure: Exception = error
+                if _stored(session, post):
+                    report.duplicates += 1
+                    log.info("%s post %s arrived twice at once; kept the first", post.platform, post.external_id)
+                    return None
+            except Exception as error:
+                batch.forget(post)
+                failure = error
+                break
+        log.warning("%s post %s cannot be stored and is quarantined: %s", post.platform, post.external_id,
+                    failure)
+        if quarantine_post(session, post, failure, source_id, now):
+            report.quarantined += 1
+        return None
 
     def _take(self, session: Session, post: InboundPost, now: datetime, source_id: int | None,
-              report: IngestReport, batch: _BatchState) -> None:
+              batch: _BatchState) -> str:
+        """Store, score and place one post: "threaded" into a ticket,
+        "raised" a new one, or "stored" alone."""
         identity = batch.identity_for(post)
         history = batch.histories.get(identity.customer_id, History()) if identity.customer_id else History()
         context = ScoringContext(is_public=post.kind != "direct_message", tier=identity.customer.tier or "standard",
                                  recent_complaints=history.recent_complaints,
-                                 breached_recently=history.recent_breach, by_brand=post.by_brand)
+                                 breached_recently=history.recent_breach, by_brand=post.by_brand,
+                                 from_platform=post.from_platform)
         score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
         mention = Mention(
             source_id=source_id, platform=post.platform, external_id=post.external_id, kind=post.kind,
@@ -137,11 +189,11 @@ class Intake:
                 tickets.customer_wrote(session, ticket, mention, self.sla, now)
                 if ticket.is_open and not was_open:
                     batch.open_tickets[identity.customer] = ticket
-            report.threaded += 1
-        elif score.needs_response:
+            return "threaded"
+        if score.needs_response:
             batch.raised.append(self._raise(session, mention, now, batch))
-            report.tickets_raised += 1
-        report.stored += 1
+            return "raised"
+        return "stored"
 
     def _followup_answered(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime,
                            batch: _BatchState) -> None:
@@ -257,13 +309,19 @@ class _BatchState:
         return self.conversations.get((post.conversation_id, identity.customer_id))
 
     def identity_for(self, post: InboundPost) -> Identity:
+        """The author's identity: known, stored meanwhile by another
+        process, or new."""
         author = post.author
         identity = self.identities.get(author.platform_user_id)
+        if identity is None:
+            identity = self.session.scalar(
+                select(Identity).options(joinedload(Identity.customer))
+                .where(Identity.platform == post.platform, Identity.platform_user_id == author.platform_user_id))
         if identity is None:
             customer = Customer(display_name=author.name or author.handle, created_at=self.now)
             identity = Identity(customer=customer, platform=post.platform, platform_user_id=author.platform_user_id)
             self.session.add(identity)
-            self.identities[author.platform_user_id] = identity
+        self.identities[author.platform_user_id] = identity
         identity.handle = author.handle
         identity.name = author.name
         identity.followers = author.followers
@@ -287,3 +345,8 @@ class _BatchState:
         if identity is not None and identity not in self.session:
             del self.identities[post.author.platform_user_id]
         self.open_tickets = {c: t for c, t in self.open_tickets.items() if t in self.session}
+
+
+def _stored(session: Session, post: InboundPost) -> bool:
+    return session.scalar(select(Mention.id).where(Mention.platform == post.platform,
+                                                   Mention.external_id == post.external_id)) is not None

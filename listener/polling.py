@@ -10,18 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from config.errors import ConfigError
 from config.live import Live
 from config.settings import ListenerSettings, Settings
-from connectors.base import Batch, Connector, ConnectorError
+from connectors.base import Batch, Connector, ConnectorError, storable
 from connectors.budget import RequestBudget, spending
 from listener.assignment import route_waiting_tickets
 from listener.in_force import InForce
 from listener.intake import IngestReport
+from listener.quarantine import quarantine_item, reason_of
 from store.db import Database
 from store.models import Source
 
@@ -71,7 +72,11 @@ class Poller:
         except Exception as error:  # a bug in one source must not stop the others
             log.exception("polling %s failed unexpectedly", name)
             return self._record_failure(source_id, ConnectorError(f"unexpected error: {error!r}"))
-        return self._record_batch(source_id, batch)
+        try:
+            return self._record_batch(source_id, cursor, batch)
+        except Exception as error:  # nothing of the batch is kept and the cursor stays: it is fetched again
+            log.exception("source %s: storing the batch failed", name)
+            return self._record_failure(source_id, ConnectorError(f"storing the batch failed: {reason_of(error)}"))
 
     def _budget(self, source_name: str) -> RequestBudget | None:
         """The source's request budget, kept across polls while its limits stay the same."""
@@ -85,18 +90,28 @@ class Poller:
                 f"source {source_name}", spec.request_budget, spec.budget_window_seconds)
         return budget
 
-    def _record_batch(self, source_id: int, batch: Batch) -> PollOutcome:
+    def _record_batch(self, source_id: int, started_from: str | None, batch: Batch) -> PollOutcome:
+        """Store the batch, quarantine what cannot be stored, and move the
+        cursor on, in one transaction. The cursor moves only from where this
+        poll started: if another poll moved it meanwhile, that one's stays,
+        so a cursor never goes back."""
         now = self.clock.now()
         with self.db.transaction() as session:
             source = session.get(Source, source_id)
-            for item in batch.skipped:
-                log.warning("source %s: skipped a malformed %s item: %s", source.name, source.platform, item.reason)
             report = self.live.now.intake.ingest(session, batch.posts, now, source_id=source.id)
-            source.cursor = batch.cursor
+            for item in batch.skipped:
+                log.warning("source %s: quarantined a malformed %s item: %s", source.name, source.platform,
+                            item.reason)
+                report.quarantined += quarantine_item(session, source.platform, item, source.id, now)
+            moved = session.execute(
+                update(Source).where(Source.id == source_id, Source.cursor.is_not_distinct_from(started_from))
+                .values(cursor=batch.cursor).execution_options(synchronize_session=False)).rowcount == 1
+            if not moved:
+                log.info("source %s: another poll moved the cursor meanwhile; it stays where that one put it",
+                         source.name)
             source.status = "ok"
             source.failures = 0
-            source.last_error = (f"skipped {len(batch.skipped)} malformed item(s): {batch.skipped[0].reason}"
-                                 if batch.skipped else None)
+            source.last_error = _what_went_wrong(batch, report)
             source.last_polled_at = now
             source.next_poll_at = now + timedelta(seconds=source.poll_seconds)
             outcome = PollOutcome(source.name, "ok", report=report, next_poll_at=source.next_poll_at)
@@ -128,6 +143,18 @@ class Poller:
     def route_waiting(self) -> int:
         with self.db.transaction() as session:
             return route_waiting_tickets(session, self.live.settings.routing, self.clock.now())
+
+
+def _what_went_wrong(batch: Batch, report: IngestReport) -> str | None:
+    """What a poll that stored its batch has to say: the posts it had to
+    quarantine, and the errors the platform reported beside its data."""
+    notes = []
+    if report.quarantined:
+        reason = batch.skipped[0].reason if batch.skipped else "see the quarantine"
+        notes.append(f"quarantined {report.quarantined} post(s) that could not be stored: {reason}")
+    if batch.errors:
+        notes.append(f"the platform reported {len(batch.errors)} error(s) beside its data: {batch.errors[0]}")
+    return storable("; ".join(notes)) if notes else None
 
 
 def backoff_seconds(error: ConnectorError, failures: int, poll_seconds: int, settings: ListenerSettings) -> float:

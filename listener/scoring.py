@@ -60,14 +60,15 @@ class Score:
 @dataclass(frozen=True)
 class ScoringContext:
     """What the store knows about a post besides its text: whether others
-    can see it, the customer's tier and recent history, and whether the
-    brand wrote it."""
+    can see it, the customer's tier and recent history, whether the brand
+    wrote it, and whether the platform or a community's moderators did."""
 
     is_public: bool = True
     tier: str = "standard"
     recent_complaints: int = 0
     breached_recently: bool = False
     by_brand: bool = False
+    from_platform: bool = False
 
 
 DEFAULT_CONTEXT = ScoringContext()
@@ -247,6 +248,8 @@ class Scorer:
             return reading.unreadable, None
         if context.by_brand:
             return "our own post", None
+        if context.from_platform and not reading.keywords:
+            return "from the platform or moderators, and no keyword rule matched", None
         if reading.spam:
             return f"spam ({reading.spam})", None
         if sentiment == "negative" or reading.complaint_rule:

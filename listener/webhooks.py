@@ -16,6 +16,7 @@ from connectors.base import MalformedPayload
 from connectors.facebook.webhook import (SOURCE_KIND_OF_POST, SubscriptionRefused, parse_webhook, signature_is_valid,
                                          verify_subscription)
 from listener.intake import IngestReport, Intake
+from listener.quarantine import quarantine_item
 from store.db import Database
 from store.errors import Refused
 from store.models import Source
@@ -51,8 +52,6 @@ class FacebookWebhooks:
             posts, skipped = parse_webhook(json.loads(raw_body), self._credential(account, "page_id") or "")
         except (ValueError, MalformedPayload) as error:
             raise Refused(f"the delivery is not a page webhook: {error}", 400) from None
-        for item in skipped:
-            log.warning("facebook webhook for %s: skipped an item: %s", account_name, item.reason)
         now = self.clock.now()
         report = IngestReport()
         with self.db.transaction() as session:
@@ -63,6 +62,9 @@ class FacebookWebhooks:
                 by_source[sources.get(kind) or next(iter(sources.values()))].append(post)
             for source_id, batch in by_source.items():
                 report.add(self.intake.ingest(session, batch, now, source_id=source_id))
+            for item in skipped:
+                log.warning("facebook webhook for %s: quarantined an item: %s", account_name, item.reason)
+                report.quarantined += quarantine_item(session, "facebook", item, next(iter(sources.values())), now)
         return report
 
     @staticmethod

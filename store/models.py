@@ -246,6 +246,33 @@ class Mention(Base):
     __table_args__ = (UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),)
 
 
+class QuarantinedPost(Base):
+    """A post, or an item of a platform's answer, that could not be stored:
+    kept raw with the reason, so its batch and its source's cursor go on.
+    An admin retries it after a fix (a post that was parsed is taken in
+    again) or dismisses it; a post stored later leaves the quarantine."""
+
+    __tablename__ = "quarantined_posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    # The platform's id, when the item has one.
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[Any] = mapped_column(JSON)
+    # The post as its connector parsed it, when it was: what a retry takes in.
+    post: Mapped[dict[str, Any] | None]
+    # How many times it failed: once, and once more per retry or repeat.
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+
+    source: Mapped[Source | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="quarantined_once_per_platform"),)
+
+
 class Reply(Base):
     __tablename__ = "replies"
 

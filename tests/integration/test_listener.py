@@ -3,12 +3,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from connectors.base import ConnectorError, SkippedItem
 from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.accounts import create_agent
-from store.models import Customer, Event, Identity, Mention, Source, Ticket
+from store.models import Customer, Event, Identity, Mention, QuarantinedPost, Source, Ticket
 from store.tickets import FollowupPlan, resolve
 from tests.integration.loop_helpers import ScriptedConnector, batch, post, rate_limited
 
@@ -74,8 +75,16 @@ def world(db, settings, clock, **connectors):
     return World(db, settings, clock, connectors)
 
 
+def database_fails(w, monkeypatch):
+    """Storing a batch fails: the database gives up (a lock not granted)."""
+    def ingest(session, posts, now, source_id=None):
+        raise OperationalError("INSERT INTO mentions ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(w.poller.live.now.intake, "ingest", ingest)
+
+
 def score_fails_on(bad_text, w, monkeypatch):
-    """Storing a batch fails midway: the scorer raises on one post."""
+    """Storing one post fails: the scorer raises on it."""
     original = w.poller.live.now.intake.scorer.score
 
     def score(text, **kwargs):
@@ -115,15 +124,39 @@ def test_it_advances_the_cursor_with_the_posts_it_stored(db, configured, clock):
     assert connector.fetches[1][2] == "500"
 
 
-def test_the_cursor_does_not_move_when_storing_fails(db, configured, clock, monkeypatch):
+def test_the_cursor_does_not_move_when_storing_fails_and_the_source_says_why(db, configured, clock, monkeypatch):
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
-        batch(post("Terrible service, still no refund."), post("boom"), cursor="900"))})
+        batch(post("Terrible service, still no refund."), post("Where is my parcel?"), cursor="900"))})
+    database_fails(w, monkeypatch)
 
-    score_fails_on("boom", w, monkeypatch)
-    with pytest.raises(RuntimeError):
-        w.poll()
-    assert w.source().cursor is None
+    outcome = w.poll()
+
+    assert outcome.status == "backing_off"
+    source = w.source()
+    assert (source.cursor, source.status) == (None, "backing_off")
+    assert source.last_error == "storing the batch failed: Exception: database is locked"
     assert w.count(Mention) == 0
+
+
+def test_a_post_that_cannot_be_stored_is_quarantined_and_the_rest_and_the_cursor_go_on(db, configured, clock,
+                                                                                        monkeypatch):
+    bad = post("boom", "ann")
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("Terrible service, still no refund."), bad, post("Where is my parcel?", "ben"), cursor="900"))})
+    score_fails_on("boom", w, monkeypatch)
+
+    outcome = w.poll()
+
+    assert (outcome.status, outcome.report.stored, outcome.report.quarantined) == ("ok", 2, 1)
+    source = w.source()
+    assert (source.cursor, source.status) == ("900", "ok")
+    assert source.last_error.startswith("quarantined 1 post(s) that could not be stored")
+    with db.transaction() as session:
+        kept = session.scalars(select(QuarantinedPost)).one()
+        assert (kept.platform, kept.external_id, kept.source_id) == ("x", bad.external_id, w.sources["x-mentions"])
+        assert kept.reason == "RuntimeError: scorer failed"
+        assert kept.post["text"] == "boom" and kept.raw == {"id": bad.external_id}
+    assert w.count(Mention) == 2
 
 
 def test_a_follow_up_post_joins_the_customers_open_ticket(db, configured, clock):
@@ -343,11 +376,11 @@ def test_a_batch_is_acknowledged_only_after_its_posts_are_committed(db, configur
     def acknowledge():
         seen_at_acknowledge.append(w.count(Mention))
 
+    failing = replace(batch(post("Still waiting on my refund, awful.")), acknowledge=acknowledge)
     good = replace(batch(post("Still waiting on my refund, awful.")), acknowledge=acknowledge)
-    bad = replace(batch(post("boom")), acknowledge=acknowledge)
-    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(bad, good)})
-    score_fails_on("boom", w, monkeypatch)
-    with pytest.raises(RuntimeError):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(failing, good)})
+    with monkeypatch.context() as patched:
+        database_fails(w, patched)
         w.poll()
     assert seen_at_acknowledge == []
     w.poll()

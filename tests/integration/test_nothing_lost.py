@@ -1,0 +1,195 @@
+"""One bad post, a race or a platform's odd case never blocks a source nor
+loses a post: text is made storable where it is parsed, a post that still
+cannot be stored is quarantined while its batch and its cursor go on, and
+a cursor never moves back. On both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from config.settings import AccountSettings, SourceSettings
+from connectors.base import Batch
+from connectors.reddit.parse import oldest_first, parse_children
+from connectors.x.parse import batch_from_pages
+from listener.in_force import hold
+from listener.polling import Poller, sync_sources
+from listener.quarantine import retry_quarantined
+from store.models import Mention, QuarantinedPost, Source
+from store.quarantine import dismiss, quarantine_counts
+from tests.integration.loop_helpers import ScriptedConnector, batch, post
+
+CONNECTORS = Path(__file__).resolve().parents[2] / "connectors"
+
+
+@pytest.fixture
+def sources(settings):
+    return settings.model_copy(update={
+        "accounts": {"acme_x": AccountSettings(platform="x", bearer_token="t"),
+                     "acme_reddit": AccountSettings(platform="reddit", client_id="c", client_secret="s",
+                                                    username="acme", password="p")},
+        "sources": (SourceSettings(name="x-mentions", account="acme_x", kind="mentions"),
+                    SourceSettings(name="reddit-inbox", account="acme_reddit", kind="mentions")),
+    })
+
+
+class Sources:
+    def __init__(self, db, settings, clock, **connectors):
+        self.db, self.connectors = db, connectors
+        self.poller = Poller(db, hold(settings), clock, lambda account, platform: self.connectors[self.polling])
+        with db.transaction() as session:
+            self.ids = {s.name: s.id for s in sync_sources(session, settings)}
+
+    def poll(self, name):
+        self.polling = name
+        return self.poller.poll(self.ids[name], force=True)
+
+    def source(self, name):
+        with self.db.transaction() as session:
+            return session.get(Source, self.ids[name])
+
+    def texts(self):
+        with self.db.transaction() as session:
+            return dict(session.execute(select(Mention.external_id, Mention.text)).all())
+
+    def quarantined(self):
+        with self.db.transaction() as session:
+            return list(session.scalars(select(QuarantinedPost).order_by(QuarantinedPost.id)))
+
+
+def x_page(*texts):
+    page = json.loads((CONNECTORS / "x" / "fixtures" / "mentions_page.json").read_text(encoding="utf-8"))
+    page["data"] = [dict(page["data"][0], id=str(1900000000000000200 + n), text=text) for n, text in enumerate(texts)]
+    page["meta"] = {"newest_id": page["data"][-1]["id"], "result_count": len(texts)}
+    return page
+
+
+def reddit_batch(*bodies):
+    listing = json.loads((CONNECTORS / "reddit" / "fixtures" / "unread_inbox.json").read_text(encoding="utf-8"))
+    first = listing["data"]["children"][1]
+    children = [{"kind": "t4", "data": dict(first["data"], name=f"t4_{n}ab", id=f"{n}ab", body=body)}
+                for n, body in enumerate(bodies, start=1)]
+    posts, skipped = parse_children(json.loads(json.dumps(children)), "acme")
+    return Batch(posts=oldest_first(posts), cursor=children[-1]["data"]["name"], skipped=skipped)
+
+
+def test_a_post_with_a_nul_byte_no_longer_blocks_its_x_source(db, sources, clock):
+    page = x_page("@acme my order \x00 never came", "@acme and the refund?")
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch_from_pages([page], None, "1"))})
+
+    outcome = world.poll("x-mentions")
+
+    assert (outcome.status, outcome.report.stored) == ("ok", 2)
+    assert world.texts()["1900000000000000200"] == "@acme my order \ufffd never came"
+    assert world.source("x-mentions").cursor == "1900000000000000201"
+    with db.transaction() as session:
+        raw = session.scalar(select(Mention.raw).where(Mention.external_id == "1900000000000000200"))
+    assert raw["tweet"]["text"] == "@acme my order \x00 never came"
+
+
+def test_a_post_with_a_lone_surrogate_no_longer_blocks_its_reddit_source(db, sources, clock):
+    world = Sources(db, sources, clock, **{"reddit-inbox": ScriptedConnector(
+        reddit_batch("charged twice \ud800 for order 4471", "still waiting"))})
+
+    outcome = world.poll("reddit-inbox")
+
+    assert (outcome.status, outcome.report.stored) == ("ok", 2)
+    assert world.texts()["t4_1ab"] == "charged twice \ufffd for order 4471"
+    assert world.source("reddit-inbox").cursor == "t4_2ab"
+
+
+def test_a_malformed_item_is_quarantined_with_its_raw_and_reason(db, sources, clock):
+    page = x_page("@acme broken kettle", "@acme and a broken lid")
+    page["data"][0]["created_at"] = "yesterday"
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch_from_pages([page], None, "1"))})
+
+    outcome = world.poll("x-mentions")
+
+    assert (outcome.report.stored, outcome.report.quarantined) == (1, 1)
+    [kept] = world.quarantined()
+    assert (kept.platform, kept.external_id, kept.post) == ("x", "1900000000000000200", None)
+    assert kept.reason == "tweet 1900000000000000200 has no valid created_at: 'yesterday'"
+    assert kept.raw["created_at"] == "yesterday"
+    assert world.source("x-mentions").cursor == "1900000000000000201"
+    with db.transaction() as session:
+        assert quarantine_counts(session) == {"x": 1}
+
+
+def test_a_quarantined_post_is_stored_by_a_retry_after_the_fix(db, sources, clock, monkeypatch):
+    bad = post("boom", "ann")
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch(bad, post("Refund please!")))})
+    intake = world.poller.live.now.intake
+    score = intake.scorer.score
+
+    def failing(text, **kwargs):
+        if text == "boom":
+            raise RuntimeError("scorer failed")
+        return score(text, **kwargs)
+
+    monkeypatch.setattr(intake.scorer, "score", failing)
+    world.poll("x-mentions")
+    [kept] = world.quarantined()
+    with db.transaction() as session:
+        again = retry_quarantined(session, intake, kept.id, clock.now())
+    assert (again.stored, again.quarantined) == (0, 1)
+    assert world.quarantined()[0].failures == 2
+
+    monkeypatch.setattr(intake.scorer, "score", score)
+    with db.transaction() as session:
+        report = retry_quarantined(session, intake, kept.id, clock.now())
+
+    assert report.stored == 1
+    assert world.quarantined() == []
+    assert world.texts()[bad.external_id] == "boom"
+
+
+def test_a_post_stored_after_all_leaves_the_quarantine(db, sources, clock):
+    page = x_page("@acme broken kettle")
+    page["data"][0]["created_at"] = "yesterday"
+    later = x_page("@acme broken kettle")
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(
+        batch_from_pages([page], None, "1"), batch_from_pages([later], None, "1"))})
+
+    world.poll("x-mentions")
+    world.poll("x-mentions")
+
+    assert world.quarantined() == []
+    assert list(world.texts()) == ["1900000000000000200"]
+
+
+def test_an_admin_dismisses_a_quarantined_item(db, sources, clock):
+    page = x_page("@acme broken kettle")
+    page["data"][0]["author_id"] = "404"
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch_from_pages([page], None, "1"))})
+    world.poll("x-mentions")
+    [kept] = world.quarantined()
+
+    with db.transaction() as session:
+        dismiss(session, kept.id, "grace@example.com", clock.now())
+
+    assert world.quarantined() == []
+
+
+def test_a_cursor_never_moves_back_when_another_poll_moved_it_meanwhile(db, sources, clock):
+    slow = batch(post("Where is my refund?"), cursor="500")
+    fast = batch(post("The app is down again"), cursor="600")
+    connector = ScriptedConnector(slow, fast)
+    world = Sources(db, sources, clock, **{"x-mentions": connector})
+    fetch = connector.fetch
+
+    def fetch_while_another_poll_runs(*args):
+        fetched = fetch(*args)
+        if connector.script:
+            world.poll("x-mentions")
+        return fetched
+
+    connector.fetch = fetch_while_another_poll_runs
+    outcome = world.poll("x-mentions")
+
+    assert outcome.status == "ok"
+    assert world.source("x-mentions").cursor == "600"
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Mention)) == 2
