@@ -8,19 +8,24 @@ import sys
 
 import click
 
-from closeloop.cli_settings import settings_of
+from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
+from closeloop.startup import check_port_free, reach_database, require_metrics_token, require_secret_key
 from config import SystemClock
+from telemetry.logs import configure_logging
 
 
 def _runtime(ctx: click.Context):
-    """The process's wiring, watching the config file for changes."""
-    import os
-
+    """The process's wiring, watching the config file for changes, on a
+    database brought up to date."""
     from closeloop.runtime import Runtime
+    from store.db import Database
 
-    return Runtime(settings_of(ctx), config_path=ctx.obj["config"] or os.environ.get("CLOSELOOP_CONFIG"))
+    settings = settings_of(ctx)
+    db = Database(settings.database.url)
+    reach_database(db, migrate=True)
+    return Runtime(settings, db=db, config_path=config_path_of(ctx))
 
 
 @click.group()
@@ -30,12 +35,11 @@ def _runtime(ctx: click.Context):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """Listen to customers on social platforms and answer every post that needs it."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("text", logging.DEBUG if verbose else logging.INFO)
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler", "mail.log", "waitress.queue",
                   "werkzeug"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = {"config": config_path}
+    ctx.obj = {"config": config_path, "verbose": verbose}
 
 
 @main.command()
@@ -45,7 +49,7 @@ def migrate(ctx: click.Context) -> None:
     from store.db import Database
 
     settings = settings_of(ctx)
-    Database(settings.database.url).migrate()
+    reach_database(Database(settings.database.url), migrate=True)
     click.echo("database is up to date")
 
 
@@ -55,9 +59,11 @@ def migrate(ctx: click.Context) -> None:
 @click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.pass_context
 def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: str) -> None:
-    """Create the database and the first admin."""
+    """Create the database and the first admin, and write a secret key into
+    the config file when it has none."""
     from sqlalchemy import select
 
+    from closeloop.secret_key import write_secret_key
     from store.accounts import create_agent
     from store.db import Database
     from store.errors import Refused
@@ -65,10 +71,13 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
 
     settings = settings_of(ctx)
     db = Database(settings.database.url)
-    db.migrate()
+    reach_database(db, migrate=True)
     with db.transaction() as session:
         if session.scalar(select(Agent.id).limit(1)) is not None:
             raise click.ClickException("agents exist already: the first admin was created before")
+    if not settings.web.secret_key:
+        click.echo(f"web.secret_key written into {write_secret_key(config_path_of(ctx))}")
+    with db.transaction() as session:
         try:
             create_agent(session, name=admin_name, email=admin_email, password=admin_password, role="admin",
                          now=SystemClock().now())
@@ -83,8 +92,10 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
 @click.pass_context
 def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the web app and run polling and the outbox, in one process."""
+    web = settings_of(ctx).web
+    check_port_free(host or web.host, port or web.port, what="web",
+                    how="closeloop run --port P, or web.port (CLOSELOOP_WEB__PORT)")
     runtime = _runtime(ctx)
-    runtime.db.migrate()
     runtime.start_jobs()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
@@ -97,11 +108,16 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Poll and send without the web app; beside web processes under
-    gunicorn. Several workers may run: one polls, the others stand by."""
+    gunicorn. Several workers may run: one polls, the others stand by.
+    With metrics.multiprocess_dir, its poll counts join the web's /metrics."""
+    import os
     import threading
 
+    metrics_dir = settings_of(ctx).metrics.multiprocess_dir
+    if metrics_dir:
+        os.makedirs(metrics_dir, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     runtime = _runtime(ctx)
-    runtime.db.migrate()
     runtime.start_jobs()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -109,6 +125,37 @@ def worker(ctx: click.Context) -> None:
     click.echo("worker started; polling while it holds the lease, sending replies always")
     stop.wait()
     runtime.stop()
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: web.host).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: web.port).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Web processes (default: web.workers, else two per core plus one).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the web app in several processes under gunicorn (production);
+    run `closeloop worker` beside it for polling and sending."""
+    import os
+    import tempfile
+
+    from closeloop.serve import WebServer, default_workers, gunicorn_options
+    from store.db import Database
+
+    settings = settings_of(ctx)
+    web = settings.web
+    host, port = host or web.host, port or web.port
+    workers = workers or web.workers or default_workers()
+    require_secret_key(settings, workers)
+    require_metrics_token(settings)
+    check_port_free(host, port, what="web", how="closeloop serve --port P, or web.port (CLOSELOOP_WEB__PORT)")
+    db = Database(settings.database.url)
+    reach_database(db, migrate=False)
+    db.dispose()
+    metrics_dir = settings.metrics.multiprocess_dir or tempfile.mkdtemp(prefix="closeloop-metrics-")
+    os.makedirs(metrics_dir, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    WebServer(settings, gunicorn_options(settings, host=host, port=port, workers=workers)).run()
 
 
 @main.command()
@@ -152,10 +199,13 @@ def poll(ctx: click.Context, source: str | None) -> None:
 
     from closeloop.runtime import Runtime
     from listener.polling import sync_sources
+    from store.db import Database
     from store.models import Source
 
-    runtime = Runtime(settings_of(ctx))
-    runtime.db.migrate()
+    settings = settings_of(ctx)
+    db = Database(settings.database.url)
+    reach_database(db, migrate=True)
+    runtime = Runtime(settings, db=db)
     with runtime.db.transaction() as session:
         sync_sources(session, runtime.live.settings)
         query = select(Source).where(Source.enabled.is_(True))

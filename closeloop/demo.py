@@ -16,6 +16,7 @@ import click
 import requests
 
 from closeloop.runtime import Runtime
+from closeloop.startup import check_port_free
 from config import load_settings
 from store.accounts import create_agent
 from store.db import Database
@@ -71,6 +72,8 @@ def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | No
     database_file = folder / "demo.db"
     if database_file.exists():
         raise click.ClickException(f"{database_file} exists already: the demo starts on a fresh database")
+    check_port_free("127.0.0.1", port, what="web", how="closeloop demo --port P")
+    check_port_free("127.0.0.1", emulator_port, what="emulator", how="closeloop demo --emulator-port Q")
 
     emulator = EmulatorServer(port=emulator_port, brand_handle="acme", brand_name="Acme")
     emulator.start()

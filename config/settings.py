@@ -36,8 +36,32 @@ V = TypeVar("V")
 FrozenDict = Annotated[dict[K, V], AfterValidator(MappingProxyType), WrapSerializer(lambda value, to: to(dict(value)))]
 
 
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME"
+
+
 class DatabaseSettings(Strict):
     url: str = Field(min_length=1)
+
+    @field_validator("url")
+    @classmethod
+    def known_database(cls, url: str) -> str:
+        """SQLite or PostgreSQL through psycopg 3; a plain postgresql:// URL
+        (as hosting services hand out) is taken to mean psycopg 3."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError(f"is not a database URL; allowed: {DATABASE_URL_FORMS}") from None
+        if parsed.drivername in ("postgres", "postgresql"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        if parsed.drivername not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError(f"{parsed.drivername!r} is not a database closeloop runs on; allowed: "
+                             f"{DATABASE_URL_FORMS}")
+        if parsed.drivername == "sqlite" and not parsed.database:
+            raise ValueError("names no database file; write sqlite:///PATH (four slashes for an absolute path)")
+        return parsed.render_as_string(hide_password=False) if parsed.drivername != make_url(url).drivername else url
 
 
 class WebSettings(Strict):
@@ -47,6 +71,14 @@ class WebSettings(Strict):
     timezone: str
     # Session cookies only over https: set it when serving behind TLS.
     secure_cookies: bool = False
+    # `closeloop serve`: web processes (0: two per core plus one), seconds a
+    # request may take before its process is replaced, a line per request.
+    workers: int = Field(default=0, ge=0, le=64)
+    request_timeout_seconds: float = Field(default=30, ge=5, le=300)
+    access_log: bool = True
+    # Reverse proxies in front (nginx alone: 1) whose X-Forwarded-For,
+    # -Proto, -Host and -Port headers are believed; 0 believes none.
+    trusted_proxies: int = Field(default=0, ge=0, le=5)
     # How often a web process looks for settings an admin changed in another
     # process: a change reaches every web process within this time.
     settings_check_seconds: float = Field(gt=0)
@@ -428,7 +460,7 @@ class ListenerSettings(Strict):
     default_poll_seconds: int = Field(ge=1)
     tick_seconds: float = Field(gt=0)
     max_backoff_seconds: int = Field(ge=1)
-    request_timeout_seconds: float = Field(gt=0)
+    request_timeout_seconds: float = Field(gt=0, le=120)
 
 
 class OutboxSettings(Strict):
@@ -478,6 +510,24 @@ class SourceSettings(Strict):
     budget_window_seconds: int = Field(default=900, ge=1)
 
 
+class LogSettings(Strict):
+    # "text": a readable line per message; "json": one JSON object per line,
+    # for log collectors.
+    format: Literal["text", "json"] = "text"
+
+
+class MetricsSettings(Strict):
+    """GET /metrics in Prometheus' text format, answered only to a request
+    that carries `token` (a reference: "env:NAME" or "file:PATH") as a
+    bearer token; empty turns the endpoint off. Several processes on one
+    host (`closeloop serve`, `closeloop worker`) add up their counts through
+    files in `multiprocess_dir`; empty gives `closeloop serve` a temporary
+    one of its own."""
+
+    token: str = ""
+    multiprocess_dir: str = ""
+
+
 # The settings admins may change from the web (stored in the database,
 # applied over the file's).
 WEB_EDITABLE = ("sla", "routing")
@@ -500,6 +550,17 @@ class Settings(Strict):
     webhooks: tuple[WebhookSettings, ...] = ()
     accounts: FrozenDict[str, AccountSettings] = Field(default={}, validate_default=True)
     sources: tuple[SourceSettings, ...] = ()
+    log: LogSettings = LogSettings()
+    metrics: MetricsSettings = MetricsSettings()
+
+    @model_validator(mode="after")
+    def timeouts_fit(self) -> Settings:
+        if self.outbox.stale_send_seconds <= self.listener.request_timeout_seconds:
+            raise ValueError(
+                f"outbox.stale_send_seconds ({self.outbox.stale_send_seconds:g}) must be longer than "
+                f"listener.request_timeout_seconds ({self.listener.request_timeout_seconds:g}): a send still "
+                "waiting for the platform would be taken for a lost one")
+        return self
 
     @model_validator(mode="after")
     def sources_are_consistent(self) -> Settings:
@@ -615,6 +676,10 @@ def _parse_env_value(raw: str) -> Any:
     return raw
 
 
+# Values that may hold a password: an error names the key, never the value.
+UNSHOWN = ("database.url", "web.secret_key", "metrics.token")
+
+
 def _explain(error: ValidationError, data: dict) -> str:
     lines = ["invalid configuration:"]
     for problem in error.errors():
@@ -624,7 +689,7 @@ def _explain(error: ValidationError, data: dict) -> str:
             lines.append(f"  {key}: missing, it is required")
         elif problem["type"] == "extra_forbidden":
             lines.append(f"  {key}: unknown setting")
-        elif problem["loc"] and _exists(data, problem["loc"]):
+        elif problem["loc"] and _exists(data, problem["loc"]) and key not in UNSHOWN:
             value = problem.get("input")
             lines.append(f"  {key} = {value!r}: {message}")
         else:

@@ -4,6 +4,7 @@ single-process jobs, run only while this process holds the polling lease."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from apscheduler.jobstores.base import JobLookupError
@@ -14,6 +15,7 @@ from config.live import Live
 from listener.in_force import InForce
 from listener.lease import PollingLease
 from listener.polling import Poller, sync_sources
+from telemetry.metrics import POLL_SECONDS, POLLS
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,9 @@ class PollingJobs:
 def _poll(scheduler: BaseScheduler, poller: Poller, source_id: int, job_id: str) -> None:
     """Poll, then when the source backs off, move its next run to the time
     the platform said it would accept calls again."""
+    started = time.perf_counter()
     outcome = poller.poll(source_id)
+    POLL_SECONDS.labels(outcome.source).observe(time.perf_counter() - started)
+    POLLS.labels(outcome.source, outcome.status).inc()
     if outcome.status in ("backing_off", "broken") and outcome.next_poll_at is not None:
         scheduler.modify_job(job_id, next_run_time=outcome.next_poll_at)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from flask import Flask, Response
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config.clock import Clock, SystemClock
@@ -37,6 +38,7 @@ from web.context import Services, close_db_session
 from web.errors import init_errors
 from web.filters import MAX_ID
 from web.formatting import register_template_helpers
+from web.metrics import init_metrics
 from web.settings_check import SettingsCheck
 
 CONTENT_SECURITY_POLICY = (
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
 
     Session cookies are marked Secure only with `web.secure_cookies`, so
     that plain-http local use works; set it when serving behind https.
+    Forwarded headers are believed from `web.trusted_proxies` proxies only.
     """
     live = live or hold(settings or load_settings())
     settings = live.settings
@@ -103,6 +106,10 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)
+    init_metrics(app, settings.metrics.token)
+    if settings.web.trusted_proxies:
+        hops = settings.web.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.context_processor(lambda: {"brand": settings.brand.name})
     app.context_processor(_unread_alerts)
     app.after_request(_security_headers)

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from closeloop.cli import main
+from config import load_settings
 from store.db import Database
 from store.models import Agent, Mention, Source
 
@@ -40,7 +41,7 @@ def run_cli(*args: str, input: str | None = None):
 def test_a_bad_config_stops_start_up_with_the_key_and_the_reason(tmp_path):
     path = config_file(tmp_path, "[web]\nport = 99999\n")
     result = run_cli("--config", str(path), "migrate")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "web.port = 99999: Input should be less than or equal to 65535" in result.output
 
 
@@ -59,6 +60,42 @@ def test_init_migrates_and_creates_the_first_admin_once(tmp_path):
                     "--admin-password", "x")
     assert again.exit_code == 1
     assert "agents exist already" in again.output
+
+
+def test_init_writes_a_secret_key_into_the_config_file_once(tmp_path):
+    path = config_file(tmp_path, '\n[web]\nport = 8010\nsecret_key = ""\n')
+    result = run_cli("--config", str(path), "init", "--admin-email", "boss@example.com", "--admin-password", "pw")
+    assert result.exit_code == 0, result.output
+    assert f"web.secret_key written into {path}" in result.output
+    settings = load_settings(path)
+    assert len(settings.web.secret_key) == 64 and settings.web.port == 8010
+    assert path.read_text().count("\nsecret_key = ") == 1
+
+
+def test_init_adds_the_web_table_when_the_config_file_has_none(tmp_path):
+    path = config_file(tmp_path)
+    assert run_cli("--config", str(path), "init", "--admin-email", "a@example.com",
+                   "--admin-password", "pw").exit_code == 0
+    assert len(load_settings(path).web.secret_key) == 64
+
+
+def test_init_keeps_a_secret_key_that_is_set(tmp_path):
+    path = config_file(tmp_path, '\n[web]\nsecret_key = "kept-as-it-is"\n')
+    result = run_cli("--config", str(path), "init", "--admin-email", "a@example.com", "--admin-password", "pw")
+    assert result.exit_code == 0, result.output
+    assert "secret_key written" not in result.output
+    assert load_settings(path).web.secret_key == "kept-as-it-is"
+
+
+def test_init_without_a_config_file_or_a_secret_key_refuses_and_creates_no_admin(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLOSELOOP_CONFIG", raising=False)
+    monkeypatch.setenv("CLOSELOOP_DATABASE_URL", f"sqlite:///{tmp_path}/closeloop.db")
+    result = run_cli("init", "--admin-email", "a@example.com", "--admin-password", "pw")
+    assert result.exit_code == 2
+    assert "no config file to write one into" in result.output and "CLOSELOOP_WEB__SECRET_KEY" in result.output
+    with Database(f"sqlite:///{tmp_path}/closeloop.db").transaction() as session:
+        assert session.scalar(select(Agent)) is None
 
 
 def test_init_prompts_for_what_it_is_not_given(tmp_path):

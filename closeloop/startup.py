@@ -1,0 +1,85 @@
+"""What a command checks before it starts serving or working, each failure
+one or two lines that name the cause and the fix, exit code 2."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from store.db import Database
+
+
+class StartupError(click.ClickException):
+    """The process cannot start: the message says why and what to do."""
+
+    exit_code = 2
+
+
+def check_port_free(host: str, port: int, *, what: str, how: str) -> None:
+    """Refuse a port another program listens on, before anything starts."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+            raise StartupError(f"{what} port {port} on {host} {reason}.\n"
+                               f"Stop the program that holds it, or choose another port: {how}") from None
+
+
+def require_secret_key(settings: Settings, workers: int) -> None:
+    """Several web processes must sign sessions with one key: each would
+    otherwise make its own and refuse the others' cookies."""
+    if workers > 1 and not settings.web.secret_key:
+        raise StartupError(
+            f"web.secret_key is not set, and {workers} web processes would each sign sign-ins with a key of "
+            "their own.\nRun `closeloop init` to write one into the config file, or set CLOSELOOP_WEB__SECRET_KEY "
+            "(the same value for every process).")
+
+
+def reach_database(db: Database, *, migrate: bool) -> None:
+    """Connect to the database (and bring its schema up to date when
+    `migrate`); an unreachable one stops start-up with what to do."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        if migrate:
+            db.migrate()
+        else:
+            db.ping()
+    except DBAPIError as error:
+        raise StartupError(database_problem(db.url, error)) from None
+
+
+def database_problem(url: str, error: Exception) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+    if parsed.drivername == "sqlite":
+        return (f"cannot open the SQLite database {parsed.database}: {cause}.\n"
+                "Check that its folder exists and is writable, or set database.url (CLOSELOOP_DATABASE_URL).")
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return (f"cannot reach the PostgreSQL database {parsed.database!r} at {where}: {cause}.\n"
+            "Start PostgreSQL or fix database.url (CLOSELOOP_DATABASE_URL); "
+            "`pg_isready -h HOST -p PORT` tells whether it answers.")
+
+
+def require_metrics_token(settings: Settings) -> None:
+    """A metrics token that refers to a missing variable or file stops
+    start-up here rather than in every web process."""
+    from config.errors import ConfigError
+    from config.secrets import resolve_secret
+
+    if settings.metrics.token:
+        try:
+            resolve_secret(settings.metrics.token, key="metrics.token")
+        except ConfigError as error:
+            raise StartupError(f"{error}.\nSet it, or leave metrics.token empty to serve no /metrics.") from None

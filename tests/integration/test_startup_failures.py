@@ -1,0 +1,97 @@
+"""A start-up that cannot go on says why and what to do, in a line or two,
+with exit code 2 and no traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def closeloop(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")}
+    return subprocess.run([sys.executable, "-m", "closeloop", *args], env={**environment, **(env or {})},
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
+def refused(result) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+@pytest.fixture
+def busy_port():
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+@pytest.mark.parametrize("url", ["bogus", "notaurl", "mysql://closeloop:hunter2@db/closeloop"])
+def test_a_database_url_closeloop_cannot_use_is_refused_naming_the_key_and_what_is_allowed(tmp_path, url):
+    message = refused(closeloop("migrate", env={"CLOSELOOP_DATABASE_URL": url}, cwd=tmp_path))
+    assert "database.url" in message
+    assert "allowed: sqlite:///PATH or postgresql+psycopg://" in message
+    assert "hunter2" not in message
+
+
+def test_an_unreachable_postgresql_says_what_happened_and_what_to_do(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    url = f"postgresql+psycopg://closeloop:hunter2@127.0.0.1:{port}/closeloop"
+    message = refused(closeloop("worker", env={"CLOSELOOP_DATABASE_URL": url}, cwd=tmp_path))
+    assert f"cannot reach the PostgreSQL database 'closeloop' at 127.0.0.1:{port}" in message
+    assert "Start PostgreSQL or fix database.url (CLOSELOOP_DATABASE_URL)" in message
+    assert "hunter2" not in message
+    assert len(message.strip().splitlines()) <= 2
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_named(tmp_path):
+    url = f"sqlite:///{tmp_path}/missing/closeloop.db"
+    message = refused(closeloop("migrate", env={"CLOSELOOP_DATABASE_URL": url}, cwd=tmp_path))
+    assert f"cannot open the SQLite database {tmp_path}/missing/closeloop.db" in message
+    assert "Check that its folder exists" in message
+
+
+def test_serve_names_a_busy_port_and_how_to_choose_another(tmp_path, busy_port):
+    env = {"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "CLOSELOOP_WEB__SECRET_KEY": "k" * 32}
+    message = refused(closeloop("serve", "--workers", "2", "--port", str(busy_port), env=env, cwd=tmp_path))
+    assert f"web port {busy_port} on 127.0.0.1 is in use" in message
+    assert "closeloop serve --port P, or web.port (CLOSELOOP_WEB__PORT)" in message
+
+
+def test_the_demo_names_a_busy_port_before_it_starts_anything(tmp_path, busy_port):
+    message = refused(closeloop("demo", "--port", str(busy_port), "--data-dir", str(tmp_path / "demo"),
+                                cwd=tmp_path))
+    assert f"web port {busy_port} on 127.0.0.1 is in use" in message
+    assert "closeloop demo --port P" in message
+    assert "admin@demo.local" not in message
+
+
+def test_serve_refuses_several_processes_without_a_secret_key(tmp_path):
+    message = refused(closeloop("serve", "--workers", "3", env={"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"},
+                                cwd=tmp_path))
+    assert "web.secret_key is not set, and 3 web processes" in message
+    assert "Run `closeloop init`" in message and "CLOSELOOP_WEB__SECRET_KEY" in message
+
+
+@pytest.mark.parametrize("key, allowed", [
+    ("CLOSELOOP_WEB__REQUEST_TIMEOUT_SECONDS", "web.request_timeout_seconds = '600': Input should be less than "
+                                               "or equal to 300"),
+    ("CLOSELOOP_LISTENER__REQUEST_TIMEOUT_SECONDS", "listener.request_timeout_seconds = '600': Input should be "
+                                                    "less than or equal to 120"),
+])
+def test_an_absurd_timeout_is_refused_with_the_allowed_range(tmp_path, key, allowed):
+    message = refused(closeloop("migrate", env={key: "600"}, cwd=tmp_path))
+    assert allowed in message
+
+
+def test_settings_that_contradict_each_other_are_refused_naming_both(tmp_path):
+    message = refused(closeloop("migrate", env={"CLOSELOOP_OUTBOX__STALE_SEND_SECONDS": "10"}, cwd=tmp_path))
+    assert "outbox.stale_send_seconds (10) must be longer than listener.request_timeout_seconds (15)" in message

@@ -1,0 +1,118 @@
+"""GET /metrics: Prometheus' text format, for the bearer of metrics.token
+only (the endpoint does not exist without one). The database's figures are
+read at each scrape; request latency is counted by every web process (and
+polls by every worker) and added up across processes when they share
+PROMETHEUS_MULTIPROC_DIR."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from config.secrets import resolve_secret
+from store.operations import operations_figures
+from web.context import services
+
+bp = Blueprint("metrics", __name__)
+
+
+def init_metrics(app: Flask, token_reference: str) -> None:
+    """Time every request; serve /metrics when a token is configured."""
+    from telemetry.metrics import REQUEST_SECONDS
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.pop("request_started", None)
+        if started is not None:
+            REQUEST_SECONDS.labels(request.endpoint or "unmatched", request.method).observe(
+                time.perf_counter() - started)
+        return response
+
+    if token_reference:
+        app.config["METRICS_TOKEN"] = resolve_secret(token_reference, key="metrics.token")
+        app.register_blueprint(bp)
+
+
+@bp.get("/metrics")
+def metrics():
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), current_app.config["METRICS_TOKEN"].encode()):
+        abort(401)
+    body = generate_latest(_process_registry()) + generate_latest(_store_registry())
+    return Response(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def _process_registry():
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
+
+
+def _store_registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(StoreCollector())
+    return registry
+
+
+class StoreCollector:
+    """The figures the records hold, counted when Prometheus asks."""
+
+    def collect(self):
+        svc = services()
+        now = svc.clock.now()
+        from store.reports import at_risk_and_breached
+        from store.sla import SlaClock
+
+        settings = svc.settings
+        with svc.db.transaction() as session:
+            figures = operations_figures(session, now)
+            risky = at_risk_and_breached(session, now, settings.sla.at_risk_share, SlaClock(settings))
+        posts = CounterMetricFamily("closeloop_posts_ingested", "Posts taken in, by platform.", labels=["platform"])
+        for platform, count in sorted(figures.posts.items()):
+            posts.add_metric([platform], count)
+        tickets = CounterMetricFamily("closeloop_tickets_raised", "Tickets raised, by platform.", labels=["platform"])
+        for platform, count in sorted(figures.tickets.items()):
+            tickets.add_metric([platform], count)
+        replies = GaugeMetricFamily("closeloop_replies", "Replies by platform and state (queued, sending, sent, "
+                                    "failed).", labels=["platform", "status"])
+        for (platform, status), count in sorted(figures.replies.items()):
+            replies.add_metric([platform, status], count)
+        sent = CounterMetricFamily("closeloop_replies_sent", "Replies posted, by platform.", labels=["platform"])
+        failed = CounterMetricFamily("closeloop_replies_failed", "Replies given up on, by platform.",
+                                     labels=["platform"])
+        for (platform, status), count in sorted(figures.replies.items()):
+            if status == "sent":
+                sent.add_metric([platform], count)
+            elif status == "failed":
+                failed.add_metric([platform], count)
+        yield from (posts, tickets, replies, sent, failed)
+        yield GaugeMetricFamily("closeloop_tickets_open", "Tickets new, open or pending.", value=figures.open_tickets)
+        yield GaugeMetricFamily("closeloop_outbox_depth", "Replies waiting to be sent or being sent.",
+                                value=figures.outbox_depth)
+        yield GaugeMetricFamily("closeloop_outbox_oldest_seconds", "Age of the oldest reply waiting to be sent.",
+                                value=figures.oldest_queued_seconds)
+        yield CounterMetricFamily("closeloop_breaches", "Tickets that ever missed a response-time target.",
+                                  value=figures.breached_tickets)
+        state = GaugeMetricFamily("closeloop_tickets_at_risk", "Open tickets at risk or breaching now.",
+                                  labels=["state"])
+        for name in ("at_risk", "breached"):
+            state.add_metric([name], sum(1 for item in risky if item["state"] == name))
+        yield state
+        sources = GaugeMetricFamily("closeloop_source_failures", "Failed polls in a row of each enabled source, "
+                                    "labelled with its state.", labels=["source", "status"])
+        for name, status, failures in figures.sources:
+            sources.add_metric([name, status], failures)
+        yield sources
