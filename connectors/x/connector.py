@@ -19,15 +19,16 @@ from requests.adapters import HTTPAdapter
 
 from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
 from connectors.x.messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
-from connectors.x.parse import batch_from_pages, replied_to
+from connectors.x.parse import batch_from_pages, by_id, missing_authors, replied_to
 
 logging.getLogger("tweepy").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 API_HOST = "https://api.twitter.com"
 OAUTH_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+# note_tweet holds the whole text of a post longer than 280 characters.
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets",
-                "public_metrics", "lang"]
+                "public_metrics", "lang", "note_tweet"]
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 DEFAULT_RETRY_AFTER = 60.0
 
@@ -121,7 +122,19 @@ class XConnector:
         else:
             raise ConnectorError(f"X has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                                  permanent=True)
-        return batch_from_pages(list(pages), cursor, self.user_id)
+        pages = list(pages)
+        return batch_from_pages(pages, cursor, self.user_id, self._authors(missing_authors(pages)))
+
+    def _authors(self, user_ids: list[str]) -> dict[str, dict]:
+        """Authors a page's includes left out (X does, for some withheld or
+        suspended accounts), asked for in one call per hundred. Those X
+        cannot find are left out: their posts are quarantined."""
+        found: dict[str, dict] = {}
+        for start in range(0, len(user_ids), 100):
+            response = self._call("looking up authors", self.client.get_users, ids=user_ids[start:start + 100],
+                                  user_fields=USER_FIELDS, user_auth=self.user_auth, partial=True)
+            found.update(by_id(response.get("data")))
+        return found
 
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
         if not text.strip():
@@ -236,8 +249,10 @@ class XConnector:
                 return
         log.warning("X had more than %d pages of posts; the older ones are left out", self.max_pages)
 
-    def _call(self, action: str, method: Callable[..., Any], *args, **kwargs) -> dict:
-        """One tweepy call; whatever fails leaves as a ConnectorError."""
+    def _call(self, action: str, method: Callable[..., Any], *args, partial: bool = False, **kwargs) -> dict:
+        """One tweepy call; whatever fails leaves as a ConnectorError. An
+        answer with only `errors` is a refusal, unless `partial` (a look-up
+        where finding none is an answer too)."""
         try:
             response = method(*args, **kwargs)
         except tweepy.TweepyException as error:
@@ -248,7 +263,7 @@ class XConnector:
             raise ConnectorError(f"X answered with something that is not JSON while {action}") from None
         except requests.RequestException as error:
             raise ConnectorError(f"X could not be reached while {action}: {error}") from None
-        if "data" not in response and response.get("errors"):
+        if "data" not in response and response.get("errors") and not partial:
             details = "; ".join(str(e.get("detail") or e.get("message") or e) for e in response["errors"])
             raise ConnectorError(f"X refused {action}: {details}", permanent=True)
         return response

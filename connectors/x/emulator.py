@@ -5,8 +5,12 @@ messages are kept here too; their endpoints are in emulator_messages.py.
 
 Like the real API it checks query parameters strictly (an unknown parameter
 or field is a 400), returns only the fields asked for and escapes &, < and >
-in post texts. Rate-limit headers are informational: a limit is only reached
-through an injected 429 fault."""
+in post texts. A post longer than 280 characters arrives cut, whole in
+`note_tweet` when that field is asked for. An author can be left out of a
+page's includes, with a partial error beside the data (X does so for some
+withheld accounts; a users look-up still finds them), or be suspended (not
+found at all). Rate-limit headers are informational: a limit is only
+reached through an injected 429 fault."""
 
 from __future__ import annotations
 
@@ -63,6 +67,8 @@ TIMELINE_PARAMS = frozenset({
 SEARCH_PARAMS = (TIMELINE_PARAMS - {"pagination_token"}) | {"next_token", "query", "sort_order"}
 USER_TWEETS_PARAMS = TIMELINE_PARAMS | {"exclude"}
 ME_PARAMS = frozenset({"expansions", "tweet.fields", "user.fields"})
+USERS_PARAMS = frozenset({"ids", "expansions", "tweet.fields", "user.fields"})
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 DELETED_PARENT = "You attempted to reply to a Tweet that is deleted or not visible to you."
 APP_ONLY_FORBIDDEN = (
     "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported "
@@ -87,6 +93,10 @@ class User:
     verified: bool = False
     # Whether the brand may send this user direct messages.
     accepts_messages: bool = True
+    # Left out of the includes of the pages with their posts.
+    left_out: bool = False
+    # Not found anywhere, as a suspended account.
+    suspended: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ class XState:
         self.brand = self.user_for(brand_handle, brand_name)
 
     def user_for(self, handle: str, name: str, followers: int = 0, verified: bool = False,
-                 accepts_messages: bool | None = None) -> User:
+                 accepts_messages: bool | None = None, left_out: bool = False, suspended: bool = False) -> User:
         """The user with this handle (any case), created or brought up to
         date; `accepts_messages` is left as it was when None."""
         with self.lock:
@@ -142,6 +152,7 @@ class XState:
                 self._users[user_id] = User(user_id, handle, name, followers, verified)
             user = self._users[user_id]
             user.name, user.followers, user.verified = name, followers, verified
+            user.left_out, user.suspended = left_out, suspended
             if accepts_messages is not None:
                 user.accepts_messages = accepts_messages
             return user
@@ -357,7 +368,12 @@ def render_user(state: XState, user: User, fields: set[str]) -> dict:
 
 
 def render_tweet(state: XState, tweet: Tweet, fields: set[str]) -> dict:
-    out = {"id": tweet.id, "text": html.escape(tweet.text, quote=False), "edit_history_tweet_ids": [tweet.id]}
+    text = html.escape(tweet.text, quote=False)
+    out = {"id": tweet.id, "text": text, "edit_history_tweet_ids": [tweet.id]}
+    if len(tweet.text) > MAX_TEXT_LENGTH:
+        out["text"] = html.escape(tweet.text[:MAX_TEXT_LENGTH], quote=False)
+        if "note_tweet" in fields:
+            out["note_tweet"] = {"text": text}
     if "created_at" in fields:
         out["created_at"] = iso_time(tweet.created_at)
     if "author_id" in fields:
@@ -402,9 +418,13 @@ def listing(state: XState, candidates: list[Tweet], token_name: str, min_results
         user_ids += [t.author_id for t in page]
     if "in_reply_to_user_id" in expansions:
         user_ids += [t.in_reply_to_user_id for t in page if t.in_reply_to_user_id]
-    if user_ids:
-        body["includes"] = {"users": [render_user(state, state.user(uid), user_fields)
-                                      for uid in dict.fromkeys(user_ids)]}
+    users = [state.user(uid) for uid in dict.fromkeys(user_ids)]
+    included = [render_user(state, u, user_fields) for u in users if not (u.left_out or u.suspended)]
+    if included:
+        body["includes"] = {"users": included}
+    missing = [u.id for u in users if u.left_out or u.suspended]
+    if missing:
+        body["errors"] = [not_found("user", uid, "author_id") for uid in missing]
     meta = {"newest_id": page[0].id, "oldest_id": page[-1].id, "result_count": len(page)}
     if len(selected) > size:
         meta["next_token"] = make_token(page[-1].id)
@@ -412,13 +432,16 @@ def listing(state: XState, candidates: list[Tweet], token_name: str, min_results
     return body
 
 
+def not_found(resource_type: str, resource_id: str, parameter: str) -> dict:
+    """One item of an `errors` list: a resource X could not find."""
+    return {"value": resource_id, "detail": f"Could not find {resource_type} with {parameter}: [{resource_id}].",
+            "title": "Not Found Error", "resource_type": resource_type, "parameter": parameter,
+            "resource_id": resource_id, "type": NOT_FOUND}
+
+
 def user_not_found(user_id: str):
     """X answers 200 with only an `errors` list for a user that does not exist."""
-    return jsonify({"errors": [{
-        "value": user_id, "detail": f"Could not find user with id: [{user_id}].",
-        "title": "Not Found Error", "resource_type": "user", "parameter": "id", "resource_id": user_id,
-        "type": "https://api.twitter.com/2/problems/resource-not-found",
-    }]})
+    return jsonify({"errors": [not_found("user", user_id, "id")]})
 
 
 def mentions_pattern(handle: str) -> re.Pattern:
@@ -504,6 +527,30 @@ def me():
     state = x_state()
     with state.lock:
         return jsonify({"data": render_user(state, state.brand, listed("user.fields", USER_FIELDS))})
+
+
+@api.get("/users")
+def users():
+    """Users by id, up to 100: the found ones in `data`, the others in
+    `errors` (only `errors` when none is found)."""
+    check_params(USERS_PARAMS)
+    listed("tweet.fields", TWEET_FIELDS)
+    listed("expansions", USER_EXPANSIONS)
+    user_fields = listed("user.fields", USER_FIELDS)
+    ids = request.args.get("ids", "").split(",")
+    if not 1 <= len(ids) <= 100 or not all(NUMERIC_ID.match(i) for i in ids):
+        raise InvalidRequest("The `ids` query parameter value must be 1 to 100 comma-separated user ids",
+                             "ids", request.args.get("ids", ""))
+    state = x_state()
+    with state.lock:
+        found = [state.user(i) for i in ids if state.user(i) is not None and not state.user(i).suspended]
+        body: dict = {}
+        if found:
+            body["data"] = [render_user(state, user, user_fields) for user in found]
+        missing = [i for i in ids if i not in {user.id for user in found}]
+        if missing:
+            body["errors"] = [not_found("user", i, "ids") for i in missing]
+        return jsonify(body)
 
 
 @api.get("/users/<user_id>/mentions")
@@ -616,8 +663,11 @@ def customer_fields(state: XState, body: dict) -> dict | str:
     accepts_messages = author.get("accepts_direct_messages")
     if accepts_messages is not None and not isinstance(accepts_messages, bool):
         return "author.accepts_direct_messages must be true or false"
+    left_out, suspended = author.get("left_out_of_includes", False), author.get("suspended", False)
+    if not isinstance(left_out, bool) or not isinstance(suspended, bool):
+        return "author.left_out_of_includes and author.suspended must be true or false"
     return {"handle": handle, "name": name, "followers": followers, "verified": verified,
-            "accepts_messages": accepts_messages}
+            "accepts_messages": accepts_messages, "left_out": left_out, "suspended": suspended}
 
 
 def customer_writes(state: XState) -> tuple[dict, dict, str] | str:

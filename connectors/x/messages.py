@@ -82,8 +82,9 @@ def messages_batch(pages: list[dict], cursor: str | None, brand_user_id: str | N
             try:
                 post = parse_message_event(raw, users, brand_user_id)
             except MalformedPayload as error:
-                skipped.append(SkippedItem(raw=raw, reason=str(error)))
-                if isinstance(event_id, str) and event_id.isdigit():
+                known = isinstance(event_id, str) and event_id.isdigit()
+                skipped.append(SkippedItem(raw=raw, reason=str(error), external_id=event_id if known else None))
+                if known:
                     newest = max(newest, int(event_id))
                 continue
             posts[post.external_id] = post
