@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from importlib import metadata
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -133,7 +134,7 @@ class RedditConnector(NoDirectMessages):
         base = base_url.rstrip("/") if base_url else None
         self._settings = dict(
             client_id=client_id, client_secret=client_secret, username=username, password=password,
-            user_agent=user_agent or f"closeloop/0.1 by {username}", check_for_updates=False,
+            user_agent=user_agent or default_user_agent(username), check_for_updates=False,
             # oauth_url ends in "/" so that a base with a path keeps it when API paths are joined to it.
             oauth_url=f"{base}/" if base else OAUTH_URL, reddit_url=base or REDDIT_URL,
             ratelimit_seconds=RATELIMIT_WAIT_SECONDS, requestor_class=_OneAttempt,
@@ -247,10 +248,11 @@ class RedditConnector(NoDirectMessages):
                                  f"this one has {len(text)}", permanent=True)
         kind, thing_id = _replyable(in_reply_to)
         action = f"replying to {in_reply_to}"
+        thread = None
         if kind == "1":
             created = self._call(action, lambda reddit: reddit.comment(thing_id).reply(text))
         elif kind == "3":
-            created = self._call(action, lambda reddit: reddit.submission(thing_id).reply(text))
+            created, thread = self._call(action, lambda reddit: reddit.submission(thing_id).reply(text)), in_reply_to
         else:
             # inbox.message(id).reply would first read the whole conversation: post the same call directly.
             answer = {"text": text, "thing_id": in_reply_to}
@@ -261,7 +263,7 @@ class RedditConnector(NoDirectMessages):
             if found is None:
                 raise ConnectorError(f"Reddit took the reply to {in_reply_to} but did not return it")
             return found
-        return PostedReply(external_id=created.fullname, url=_posted_url(created))
+        return PostedReply(external_id=created.fullname, url=_posted_url(created, thread))
 
     def find_reply(self, in_reply_to: str, text: str) -> PostedReply | None:
         """Among the brand's newest 100 comments (or sent messages, for a
@@ -399,12 +401,26 @@ def _replyable(fullname: str) -> tuple[str, str]:
     return found.group(1), found.group(2)
 
 
-def _posted_url(thing: Any) -> str:
-    """Read from the object's data: a missing attribute would make praw fetch it."""
-    permalink = vars(thing).get("permalink")
-    if permalink:
-        return REDDIT_URL + permalink
-    return f"{REDDIT_URL}/message/messages/{thing.id}"
+def _posted_url(thing: Any, thread: str | None = None) -> str:
+    """Read from the object's data: a missing attribute would make praw
+    fetch it. A comment Reddit answered without its permalink gets the
+    address built from its thread (`link_id`, else `thread`) and its id."""
+    data = vars(thing)
+    if data.get("permalink"):
+        return REDDIT_URL + data["permalink"]
+    if not thing.fullname.startswith("t1_"):
+        return f"{REDDIT_URL}/message/messages/{thing.id}"
+    link_id = data.get("link_id") if isinstance(data.get("link_id"), str) else thread
+    return f"{REDDIT_URL}/comments/{link_id.removeprefix('t3_')}/_/{thing.id}/" if link_id else ""
+
+
+def default_user_agent(username: str) -> str:
+    """In the form Reddit asks of every client: <platform>:<app id>:<version> (by /u/<user>)."""
+    try:
+        version = metadata.version("closeloop")
+    except metadata.PackageNotFoundError:
+        version = "dev"
+    return f"python:closeloop:v{version} (by /u/{username})"
 
 
 def _normalised(text: str) -> str:

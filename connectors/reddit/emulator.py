@@ -2,7 +2,9 @@
 token of a script app, the brand user's unread inbox and marking it read,
 subreddit search and new comments, posting a comment or an answer to a
 private message, things by fullname, a user's comments and the brand's sent
-messages; plus the control endpoints under /_emulator/reddit/.
+messages; plus the control endpoints under /_emulator/reddit/. A private
+message can come from a subreddit's moderators (`author` null, as Reddit
+hides which moderator wrote) or from Reddit itself (`author_fullname` null).
 
 The brand's script app is CLIENT_ID / CLIENT_SECRET and the brand user's
 password is PASSWORD; other credentials are refused the way Reddit refuses
@@ -53,6 +55,8 @@ STATUS_MESSAGES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 40
                    429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 INVALID_TOKEN = 'Bearer realm="reddit", error="invalid_token"'
 CONTROL_KINDS = ("mention", "post", "comment", "message")
+# Who a private message can be sent as besides its author.
+SENDERS = ("moderators", "reddit")
 
 
 @dataclass
@@ -81,6 +85,8 @@ class Thing:
     dest: User | None = None
     first_message: str | None = None
     deleted: bool = False
+    # A message sent as a subreddit's moderators or as Reddit (see SENDERS).
+    sent_as: str | None = None
 
     @property
     def fullname(self) -> str:
@@ -261,14 +267,20 @@ def render_inbox_comment(state: RedditState, thing: Thing, notice: str) -> dict:
 
 
 def render_message(state: RedditState, thing: Thing) -> dict:
+    author, author_fullname, distinguished = thing.author.name, thing.author.fullname, None
+    if thing.sent_as == "moderators":
+        author, author_fullname, distinguished = None, None, "moderator"
+    elif thing.sent_as == "reddit":
+        author, author_fullname, distinguished = "reddit", None, "admin"
     return {"kind": "t4", "data": {
         "id": thing.id, "name": thing.fullname, "body": thing.text, "subject": thing.title,
-        "author": thing.author.name, "author_fullname": thing.author.fullname, "dest": thing.dest.name,
+        "author": author, "author_fullname": author_fullname, "dest": thing.dest.name,
         "parent_id": thing.parent_id,
         "first_message": int(thing.first_message[3:], 36) if thing.first_message else None,
-        "first_message_name": thing.first_message, "context": "", "subreddit": None,
-        "subreddit_name_prefixed": None, "was_comment": False, "new": thing.fullname in state.unread,
-        "type": "unknown", "replies": "", "distinguished": None, **_times(thing)}}
+        "first_message_name": thing.first_message, "context": "", "subreddit": thing.subreddit,
+        "subreddit_name_prefixed": f"r/{thing.subreddit}" if thing.subreddit else None, "was_comment": False,
+        "new": thing.fullname in state.unread, "type": "unknown", "replies": "", "distinguished": distinguished,
+        **_times(thing)}}
 
 
 def render_any(state: RedditState, thing: Thing) -> dict:
@@ -560,11 +572,15 @@ def _create(state: RedditState, body: dict) -> Thing:
         if parent is not None:
             raise BadPost("a post cannot reply to anything; use kind comment")
         return state.add("t3", user, text, subreddit=subreddit or "acme", title=title or text[:80])
+    sent_as = body.get("sent_as")
+    if sent_as is not None and (kind != "message" or sent_as not in SENDERS):
+        raise BadPost(f"sent_as is for a message, and one of {', '.join(SENDERS)}")
     if kind == "message":
-        if subreddit is not None:
-            raise BadPost("a private message has no subreddit")
+        if (subreddit is not None) != (sent_as == "moderators"):
+            raise BadPost("a private message has no subreddit, unless it is sent as that subreddit's moderators")
         if parent is None:
-            return state.add("t4", user, text, title=title or "(no subject)", dest=state.brand)
+            return state.add("t4", user, text, title=title or "(no subject)", dest=state.brand, subreddit=subreddit,
+                             sent_as=sent_as)
         if parent.kind != "t4" or state.brand not in (parent.author, parent.dest):
             raise BadPost("a message can only answer a message to or from the brand")
         return reply_to(state, parent, user, text)

@@ -15,6 +15,9 @@ REDDIT_URL = "https://www.reddit.com"
 FULLNAME = re.compile(r"^t([1-6])_([0-9a-z]{1,13})$")
 POST_KINDS = {"t1": "comment", "t3": "post", "t4": "direct_message"}
 DELETED_AUTHOR = "[deleted]"
+# Who admin and automatic messages are from.
+PLATFORM_AUTHOR = "reddit"
+SUBREDDIT = re.compile(r"^[A-Za-z0-9_]{2,21}$")
 # Items of the brand's inbox that answer one of its comments.
 REPLY_TYPES = frozenset({"comment_reply"})
 _THREAD_IN_PATH = re.compile(r"/comments/([0-9a-z]{1,13})/")
@@ -22,6 +25,7 @@ _QUERY_TOKENS = re.compile(r'"([^"]*)"?|(\S+)')
 _WAIT = re.compile(r"([0-9]+) (milliseconds?|seconds?|minutes?|hours?)")
 _UNIT_SECONDS = {"millisecond": 0.001, "second": 1, "minute": 60, "hour": 3600}
 CURSOR_MAX_LENGTH = 200
+LAST_EPOCH = 253402300800
 
 
 def listing_children(page: Any) -> tuple[list[Any], str | None]:
@@ -59,37 +63,51 @@ def parse_thing(child: Any, brand: str | None) -> InboundPost:
     if not isinstance(child, dict) or not isinstance(child.get("data"), dict):
         raise MalformedPayload("a listing child must be an object with kind and data")
     kind, data = child.get("kind"), child["data"]
-    if kind not in POST_KINDS:
+    if not isinstance(kind, str) or kind not in POST_KINDS:
         raise MalformedPayload(f"a thing of kind {kind!r} is not a comment, post or message")
     name = fullname_of(child)
     if name is None or not name.startswith(f"{kind}_"):
         raise MalformedPayload(f"{kind} thing has no valid fullname: {data.get('name')!r}")
-    author = data.get("author")
-    if not isinstance(author, str) or not author or author == DELETED_AUTHOR:
-        raise MalformedPayload(f"{name} has no author (deleted or missing)")
-    author_id = data.get("author_fullname")
-    if not isinstance(author_id, str) or not author_id.startswith("t2_"):
-        raise MalformedPayload(f"{name} has no author_fullname")
+    author = _author(kind, name, data)
     created = _epoch(data.get("created_utc"))
     if created is None:
         raise MalformedPayload(f"{name} has no valid created_utc: {data.get('created_utc')!r}")
     text, url, conversation, in_reply_to = _content(kind, name, data)
     post_kind = POST_KINDS[kind]
-    if kind == "t1" and data.get("type") in REPLY_TYPES:
+    if kind == "t1" and isinstance(data.get("type"), str) and data["type"] in REPLY_TYPES:
         post_kind = "reply"
     return InboundPost(
         platform="reddit",
         external_id=name,
         kind=post_kind,
         text=text,
-        author=Author(platform_user_id=author_id, handle=author, name=author),
+        author=author,
         created_at=datetime.fromtimestamp(created, timezone.utc),
         url=url,
         conversation_id=conversation,
         in_reply_to=in_reply_to,
-        by_brand=brand is not None and author.lower() == brand.lower(),
+        by_brand=brand is not None and author.handle.lower() == brand.lower(),
+        from_platform=not author.platform_user_id.startswith("t2_"),
         raw={"kind": kind, "data": data},
     )
+
+
+def _author(kind: str, name: str, data: dict) -> Author:
+    """Who wrote a thing. Reddit hides the moderator who writes a
+    subreddit's mail (`author` is null) and gives admin and automatic
+    messages no user (`author_fullname` is null): those are stored as
+    "moderator of r/<subreddit>" and "reddit"."""
+    author, author_id, subreddit = data.get("author"), data.get("author_fullname"), data.get("subreddit")
+    if kind == "t4" and author is None and isinstance(subreddit, str) and SUBREDDIT.match(subreddit):
+        moderators = f"moderator of r/{subreddit}"
+        return Author(platform_user_id=f"r/{subreddit.lower()}", handle=moderators, name=moderators)
+    if not isinstance(author, str) or not author or author == DELETED_AUTHOR:
+        raise MalformedPayload(f"{name} has no author (deleted or missing)")
+    if kind == "t4" and author_id is None:
+        return Author(platform_user_id=PLATFORM_AUTHOR, handle=PLATFORM_AUTHOR, name=author)
+    if not isinstance(author_id, str) or not author_id.startswith("t2_"):
+        raise MalformedPayload(f"{name} has no author_fullname")
+    return Author(platform_user_id=author_id, handle=author, name=author)
 
 
 def _content(kind: str, name: str, data: dict) -> tuple[str, str, str | None, str | None]:
@@ -131,7 +149,8 @@ def _url(path: Any) -> str:
 
 
 def _epoch(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    """Seconds since 1970, up to the year 9999."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < LAST_EPOCH:
         return None
     return float(value)
 
@@ -143,7 +162,7 @@ def parse_children(children: Iterable[Any], brand: str | None) -> tuple[list[Inb
         try:
             posts.append(parse_thing(child, brand))
         except MalformedPayload as error:
-            skipped.append(SkippedItem(raw=child, reason=str(error)))
+            skipped.append(SkippedItem(raw=child, reason=str(error), external_id=fullname_of(child)))
     return posts, skipped
 
 

@@ -160,6 +160,7 @@ def listed(page: dict, key: str) -> list:
 
 def replied_to(raw: dict) -> str | None:
     for reference in listed(raw, "referenced_tweets"):
-        if isinstance(reference, dict) and reference.get("type") == "replied_to" and isinstance(reference.get("id"), str):
-            return reference["id"] or None
+        parent = reference.get("id") if isinstance(reference, dict) else None
+        if isinstance(parent, str) and parent and reference.get("type") == "replied_to":
+            return parent
     return None

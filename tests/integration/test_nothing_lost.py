@@ -193,3 +193,40 @@ def test_a_cursor_never_moves_back_when_another_poll_moved_it_meanwhile(db, sour
     assert world.source("x-mentions").cursor == "600"
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Mention)) == 2
+
+
+def moderator_mail(name, body):
+    return {"kind": "t4", "data": {
+        "id": name[3:], "name": name, "body": body, "subject": "from the moderators", "author": None,
+        "author_fullname": None, "subreddit": "acmehelp", "dest": "acme", "parent_id": None,
+        "first_message_name": None, "context": "", "distinguished": "moderator", "created_utc": 1767609000.0}}
+
+
+def test_moderator_mail_is_stored_and_needs_a_response_only_when_a_keyword_rule_says_so(db, sources, clock):
+    posts, skipped = parse_children([
+        moderator_mail("t4_1mm", "Your post was removed, this is terrible and useless, rule 3."),
+        moderator_mail("t4_2mm", "A user reports that your heater caught fire in their kitchen."),
+    ], "acme")
+    world = Sources(db, sources, clock, **{"reddit-inbox": ScriptedConnector(
+        Batch(posts=oldest_first(posts), cursor="t4_2mm", skipped=skipped))})
+
+    outcome = world.poll("reddit-inbox")
+
+    assert (outcome.report.stored, outcome.report.tickets_raised) == (2, 1)
+    with db.transaction() as session:
+        stored = {m.external_id: m for m in session.scalars(select(Mention))}
+        assert {m.identity.handle for m in stored.values()} == {"moderator of r/acmehelp"}
+        assert stored["t4_1mm"].needs_response is False
+        assert stored["t4_2mm"].needs_response is True
+
+
+def test_errors_the_platform_reported_beside_its_data_are_recorded_on_the_source(db, sources, clock):
+    page = x_page("@acme my order never came")
+    page["errors"] = [{"detail": "Could not find tweet with referenced_tweets.id: [1].", "title": "Not Found Error"}]
+    world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch_from_pages([page], None, "1"))})
+
+    outcome = world.poll("x-mentions")
+
+    assert (outcome.status, outcome.report.stored) == ("ok", 1)
+    assert world.source("x-mentions").last_error == (
+        "the platform reported 1 error(s) beside its data: Could not find tweet with referenced_tweets.id: [1].")
