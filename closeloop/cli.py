@@ -226,5 +226,22 @@ def poll(ctx: click.Context, source: str | None) -> None:
     sys.exit(1 if failed else 0)
 
 
+@main.command("check-accounts")
+@click.pass_context
+def check_accounts(ctx: click.Context) -> None:
+    """Read each enabled source once with its account's credentials, and
+    say what works and what to fix, before going live. Stores nothing."""
+    from closeloop.account_check import check_accounts as check
+
+    settings = settings_of(ctx)
+    if not settings.sources:
+        raise click.ClickException("no sources are configured: add [[sources]] and their [accounts] first")
+    checks = check(settings)
+    for result in checks:
+        mark = "ok" if result.ok else "FAILED"
+        click.echo(f"{result.source} (account {result.account}): {mark}: {result.detail}", err=not result.ok)
+    sys.exit(0 if all(result.ok for result in checks) else 1)
+
+
 for command in (score, retrain, simulate):
     main.add_command(command)

@@ -167,3 +167,12 @@ def test_run_serves_the_web_app_and_the_scheduler_in_one_process(tmp_path, emula
         output = process.communicate(timeout=10)[0]
     assert process.returncode == 0, output
     assert "Traceback" not in output
+
+
+def test_the_readme_quick_starts_command_runs_from_the_virtualenv():
+    """The README says `.venv/bin/closeloop demo --help`: the command sits beside the interpreter."""
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    assert "`.venv/bin/closeloop demo --help`" in readme
+    done = subprocess.run([str(Path(sys.executable).parent / "closeloop"), "demo", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "--emulator-port" in done.stdout
