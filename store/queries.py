@@ -66,8 +66,13 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
     return query
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escaped with a backslash) for lowercased text containing `text`."""
+    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _text_matches(text: str):
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains_pattern(text)
     in_posts = exists().where(Mention.ticket_id == Ticket.id, func.lower(Mention.text).like(pattern, escape="\\"))
     in_names = exists().where(Identity.customer_id == Ticket.customer_id, or_(
         func.lower(Identity.handle).like(pattern, escape="\\"), func.lower(Identity.name).like(pattern, escape="\\")))

@@ -24,6 +24,7 @@ REOPENED_PRIORITY = "high"
 MAX_SNOOZE = timedelta(days=30)
 MAX_NOTE = 2000
 MAX_HOW_ANSWERED = 500
+MAX_TAKE_REASON = 500
 
 
 @dataclass(frozen=True)
@@ -43,18 +44,7 @@ class FollowupPlan:
 def raise_ticket(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> Ticket:
     """A new post needs an answer and the customer has no open ticket: a
     new ticket, at the post's priority, with its response-time targets."""
-    if mention.ticket is not None:
-        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409)
-    customer = mention.identity.customer
-    ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=mention.priority,
-                    topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
-    sla.start(ticket, now, customer.tier or "standard")
-    session.add(ticket)
-    mention.ticket = ticket
-    record_event(session, ticket, "raised", now, mention=mention, priority=mention.priority,
-                 urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
-                 sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
-    return ticket
+    return _raise(session, mention, team, mention.priority, sla, "system", now)
 
 
 def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: bool, now: datetime) -> Ticket:
@@ -332,6 +322,31 @@ def no_response_needed(session: Session, ticket: Ticket, by: Agent, now: datetim
         record_correction(session, ticket.mentions[0], "needs_response", "False", by, now)
 
 
+def take_into_ticket(session: Session, mention: Mention, into: Ticket | None, team: str, priority: str,
+                     sla: SlaClock, by: Agent, reason: str, now: datetime) -> Ticket:
+    """A person says a post the scorer let pass needs an answer: it joins
+    `into` (the customer's open ticket), whose clock then runs for our
+    answer, or raises a ticket for `team` at `priority`. Who took it and
+    why are recorded, and so is the correction of the scorer."""
+    reason = (reason or "").strip()
+    if len(reason) > MAX_TAKE_REASON:
+        raise Refused(f"say why in at most {MAX_TAKE_REASON} characters", 400)
+    if into is None:
+        ticket = _raise(session, mention, team, priority, sla, by.email, now)
+    else:
+        _require_unticketed(mention)
+        _require_open(into)
+        ticket = into
+        mention.ticket = ticket
+        ticket.snoozed_until = None
+        _clock_runs_again(ticket, sla, ticket.customer.tier or "standard", now)
+    record_event(session, ticket, "taken_into_ticket", now, actor=by.email, mention=mention,
+                 raised=into is None, **({"reason": reason} if reason else {}))
+    session.flush()
+    record_correction(session, mention, "needs_response", "True", by, now)
+    return ticket
+
+
 def link_to_incident(session: Session, ticket: Ticket, incident: Incident, actor: str, why: str,
                      now: datetime) -> bool:
     """Link the ticket to an open incident; False when it already is."""
@@ -439,6 +454,26 @@ def escalate(session: Session, ticket: Ticket, levels: tuple[str, ...], now: dat
 def _require_open(ticket: Ticket, hint: str = "") -> None:
     if not ticket.is_open:
         raise Refused(f"ticket {ticket.id} is {ticket.status}{hint}", 409)
+
+
+def _require_unticketed(mention: Mention) -> None:
+    if mention.ticket is not None:
+        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409)
+
+
+def _raise(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
+           now: datetime) -> Ticket:
+    _require_unticketed(mention)
+    customer = mention.identity.customer
+    ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=priority,
+                    topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
+    sla.start(ticket, now, customer.tier or "standard")
+    session.add(ticket)
+    mention.ticket = ticket
+    record_event(session, ticket, "raised", now, actor=actor, mention=mention, priority=priority,
+                 urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
+                 sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
+    return ticket
 
 
 def _set_assignee(ticket: Ticket, agent: Agent | None, reason: str, now: datetime) -> None:

@@ -28,6 +28,7 @@ from web import (
     health,
     inbox,
     incidents,
+    mentions,
     openapi,
     tickets,
     webhooks,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     csrf.exempt(incidents.api_bp)
     csrf.exempt(canned.api_bp)
     csrf.exempt(work_api.bp)
+    csrf.exempt(mentions.api_bp)
     csrf.exempt(admin_settings.api_bp)
     csrf.exempt(admin.api_bp)
     csrf.exempt(webhooks.bp)
@@ -102,7 +104,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
                       canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
-                      admin.api_bp):
+                      admin.api_bp, mentions.bp, mentions.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

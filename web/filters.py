@@ -19,7 +19,7 @@ MAX_ID = 2**31 - 1
 NO_TOPIC = "none"
 
 
-def _bad(param: str, message: str) -> Refused:
+def bad_param(param: str, message: str) -> Refused:
     return Refused(f"{param}: {message}", 400)
 
 
@@ -37,16 +37,16 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
         assignee_id = me
     elif assignee:
         if not (assignee.isascii() and assignee.isdigit()):
-            raise _bad("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
+            raise bad_param("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
         assignee_id = int(assignee)
     text = (args.get("q") or "").strip()
     if len(text) > MAX_TEXT:
-        raise _bad("q", f"search for at most {MAX_TEXT} characters")
+        raise bad_param("q", f"search for at most {MAX_TEXT} characters")
     return TicketFilter(
-        statuses=_choices(args, "status", TICKET_STATUSES) or OPEN_STATUSES,
-        priorities=_choices(args, "priority", PRIORITIES),
-        platforms=_choices(args, "platform", PLATFORMS),
-        topics=tuple(None if t == NO_TOPIC else t for t in _choices(args, "topic", topics + (NO_TOPIC,))),
+        statuses=choices(args, "status", TICKET_STATUSES) or OPEN_STATUSES,
+        priorities=choices(args, "priority", PRIORITIES),
+        platforms=choices(args, "platform", PLATFORMS),
+        topics=tuple(None if t == NO_TOPIC else t for t in choices(args, "topic", topics + (NO_TOPIC,))),
         assignee_id=assignee_id,
         unassigned=unassigned,
         text=text,
@@ -57,28 +57,29 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
 
 def page_of(args: Mapping[str, str]) -> tuple[int, int]:
     """`limit` (1 to 200, default 50) and `offset` (0 or more)."""
-    limit = _whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    offset = _whole_number(args, "offset", 0, 0, MAX_ID)
+    limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    offset = whole_number(args, "offset", 0, 0, MAX_ID)
     return limit, offset
 
 
-def _choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+def choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """`param`'s comma-separated values, each one of `allowed`; empty means any."""
     raw = args.get(param) or ""
     values = tuple(dict.fromkeys(v.strip().lower() for v in raw.split(",") if v.strip()))
     for value in values:
         if value not in allowed:
-            raise _bad(param, f"{value!r} is not allowed; use one or more of {', '.join(allowed)}")
+            raise bad_param(param, f"{value!r} is not allowed; use one or more of {', '.join(allowed)}")
     return values
 
 
-def _whole_number(args: Mapping[str, str], param: str, default: int, low: int, high: int) -> int:
+def whole_number(args: Mapping[str, str], param: str, default: int, low: int, high: int) -> int:
     raw = (args.get(param) or "").strip()
     if not raw:
         return default
     allowed = f"a whole number from {low} to {high}"
     if not (raw.isascii() and raw.isdigit()):
-        raise _bad(param, f"{raw!r} is not allowed; use {allowed}")
+        raise bad_param(param, f"{raw!r} is not allowed; use {allowed}")
     value = int(raw)
     if value < low or value > high:
-        raise _bad(param, f"{value} is not allowed; use {allowed}")
+        raise bad_param(param, f"{value} is not allowed; use {allowed}")
     return value

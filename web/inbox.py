@@ -5,13 +5,16 @@ rows that refresh themselves."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from config.platforms import PLATFORMS
+from store.answers import answers_needed_by_ticket
 from store.errors import Refused
+from store.mentions import count_mentions
 from store.models import PRIORITIES, TICKET_STATUSES, SavedView
 from store.queries import TicketFilter, active_agents, latest_mentions, list_tickets
 from store.views import VIEW_KEYS, delete_view, save_view
@@ -20,10 +23,13 @@ from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
 from web.errors import on_refusal
 from web.filters import NO_TOPIC, ticket_filter
+from web.mention_filters import left_without_ticket, mention_filter
 
 bp = Blueprint("inbox", __name__)
 bp.before_request(require_login)
 PAGE_SIZE = 200
+# The inbox counts the posts of this long ago that were left without a ticket.
+SWEEP_PERIOD = timedelta(hours=24)
 VIEWS = {"mine": "My tickets", "queue": "Team queue", "all": "All open", "snoozed": "Snoozed"}
 
 
@@ -40,9 +46,18 @@ def inbox():
     page = render_template(
         "inbox.html", **listing, views=VIEWS, chosen=request.args, statuses=TICKET_STATUSES,
         priorities=PRIORITIES, platforms=PLATFORMS, topics=tuple(services().settings.scoring.topics) + (NO_TOPIC,),
-        agents=active_agents(session), saved=_saved_views(), query=_query_string(),
+        agents=active_agents(session), saved=_saved_views(), query=_query_string(), sweep=_sweep(),
     )
     return page, 400 if listing["error"] else 200
+
+
+def _sweep() -> dict:
+    """How many posts of the last day were left without a ticket (spam
+    aside), and the mentions stream that lists them."""
+    settings = services().settings
+    args = left_without_ticket(now() - SWEEP_PERIOD)
+    flt = mention_filter(args, topics=(), sources={}, timezone_name=settings.web.timezone)
+    return {"count": count_mentions(db_session(), flt), "link": url_for("mentions.stream", **args)}
 
 
 @bp.get("/inbox/rows")
@@ -64,8 +79,9 @@ def _listing() -> dict:
     flt = replace(_for_view(view, flt, agent.id), hidden_teams=hidden_teams(agent, services().settings))
     session = db_session()
     tickets, total = list_tickets(session, flt, limit=PAGE_SIZE)
+    ids = [t.id for t in tickets]
     return {"view": view, "tickets": tickets, "total": total, "error": error,
-            "latest": latest_mentions(session, [t.id for t in tickets])}
+            "latest": latest_mentions(session, ids), "waiting": answers_needed_by_ticket(session, ids)}
 
 
 def _for_view(view: str, flt: TicketFilter, me: int) -> TicketFilter:

@@ -133,6 +133,9 @@ SCHEMAS: dict[str, Schema] = {
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
                    polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
                    priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING)),
+    "StreamMention": {"allOf": [ref("Mention"), obj(
+        ("received_at", "source", "ticket"), received_at=TIME, source=nullable(STRING),
+        ticket=nullable(obj(("id", "status"), id=INTEGER, status=enum_of(TICKET_STATUSES))))]},
     "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER, purpose=STRING,
                  channel={**enum_of(REPLY_CHANNELS), "description": "Under the customer's post (thread) or by "
                           "direct message to the customer"},
@@ -179,6 +182,17 @@ PAGE = (query("limit", "How many, 1 to 200 (default 50)", INTEGER),
 PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means the web's time zone"),
           query("to", "End (a date includes that whole day); default now, and the period 7 days"))
 CHOICES_HINT = "one value or several separated by commas"
+
+TAKE_INTO_TICKET = operation(
+    "Mentions", "Take a post into a ticket: a new one (201), or the customer's open one (200)",
+    obj(("ticket", "raised", "mention_id"), ticket=ref("Ticket"), raised=BOOLEAN, mention_id=INTEGER), status=201,
+    description="For a post the scorer let pass. A new ticket is routed like any other; either way who took it "
+                "and why are recorded, and a needs_response correction is kept for retraining. A post on a ticket "
+                "already is refused (409) with that ticket's id as `error.ticket_id`.",
+    body=obj(reason={**STRING, "maxLength": 500, "description": "Why it needs a person (optional)"}), errors=(409,))
+TAKE_INTO_TICKET["requestBody"]["required"] = False
+TAKE_INTO_TICKET["responses"]["200"] = {"description": "The post joined the customer's open ticket",
+                                        **TAKE_INTO_TICKET["responses"]["201"]}
 
 SETTINGS = obj(sla={"type": "object", "description": "first_response_minutes, next_response_minutes and "
                                                     "resolution_minutes per priority, at_risk_share"},
@@ -255,6 +269,27 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Tickets", "Put a ticket under another scoring topic, or none with \"\"", ref("Ticket"),
         description="The correction is kept for retraining the scorer.", body=obj(("topic",), topic=STRING),
         errors=(409,)),
+    ("get", "/api/v1/mentions"): operation(
+        "Mentions", "Every inbound post, ticketed or not, newest first",
+        obj(("mentions", "next_cursor"), mentions=array(ref("StreamMention")), next_cursor={
+            **nullable(STRING), "description": "Send it as `cursor` for the next page; null on the last page"}),
+        description="Our own posts are not stored, so never listed. Posts on tickets of another team's private "
+                    "team are left out. Pages follow one another by `cursor`, so posts arriving in between "
+                    "neither repeat nor skip any.",
+        parameters=(query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
+                    query("source", f"Source names, {CHOICES_HINT}"),
+                    query("sentiment", f"negative, neutral or positive, {CHOICES_HINT}"),
+                    query("needs_response", "yes or no: whether the scorer said a person should answer"),
+                    query("topic", f"Scoring topics ('none' for no topic), {CHOICES_HINT}"),
+                    query("has_ticket", "yes or no"),
+                    query("spam", "yes or no: whether the scorer took the post for spam"),
+                    query("q", "Text to find in the post, the author's name or handle"),
+                    query("since", "Posted at or after: an ISO 8601 date or date-time; no offset means the web's "
+                                   "time zone"),
+                    query("until", "Posted before, as `since`"),
+                    query("limit", "How many, 1 to 200 (default 50)", INTEGER),
+                    query("cursor", "Where to go on from: `next_cursor` of the page before"))),
+    ("post", "/api/v1/mentions/{mention_id}/ticket"): TAKE_INTO_TICKET,
     ("get", "/api/v1/replies/{reply_id}"): operation(
         "Tickets", "A reply and whether it was sent", ref("Reply")),
     ("put", "/api/v1/agents/me/presence"): operation(
