@@ -46,22 +46,18 @@ class DatabaseSettings(Strict):
     @classmethod
     def known_database(cls, url: str) -> str:
         """SQLite or PostgreSQL through psycopg 3; a plain postgresql:// URL
-        (as hosting services hand out) is taken to mean psycopg 3."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            parsed = make_url(url)
-        except ArgumentError:
-            raise ValueError(f"is not a database URL; allowed: {DATABASE_URL_FORMS}") from None
-        if parsed.drivername in ("postgres", "postgresql"):
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        if parsed.drivername not in ("sqlite", "postgresql+psycopg"):
-            raise ValueError(f"{parsed.drivername!r} is not a database closeloop runs on; allowed: "
-                             f"{DATABASE_URL_FORMS}")
-        if parsed.drivername == "sqlite" and not parsed.database:
+        (as hosting services hand out) is taken to mean psycopg 3. Read
+        without SQLAlchemy, which commands that need no database never load."""
+        scheme, separator, rest = url.partition("://")
+        if not separator or not scheme or not rest:
+            raise ValueError(f"is not a database URL; allowed: {DATABASE_URL_FORMS}")
+        if scheme in ("postgres", "postgresql"):
+            scheme, url = "postgresql+psycopg", f"postgresql+psycopg://{rest}"
+        if scheme not in ("sqlite", "postgresql+psycopg"):
+            raise ValueError(f"{scheme!r} is not a database closeloop runs on; allowed: {DATABASE_URL_FORMS}")
+        if scheme == "sqlite" and not rest.removeprefix("/").split("?")[0]:
             raise ValueError("names no database file; write sqlite:///PATH (four slashes for an absolute path)")
-        return parsed.render_as_string(hide_password=False) if parsed.drivername != make_url(url).drivername else url
+        return url
 
 
 class WebSettings(Strict):
