@@ -1,7 +1,8 @@
 """An incident is fixed: one status update to every linked customer, each
 in their own thread through the outbox (at most once, within the
 platform's rate limits, as any reply), and the linked tickets resolve
-together, each then getting its follow-up."""
+together, each then getting its follow-up (the fix answers them all, so
+posts still waiting do not hold a ticket open)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from responder.answers import update_target
 from responder.channels import reply_channel
 from responder.followups import resolve_ticket
 from responder.outbox import queue_system_reply, retry_reply
@@ -37,7 +39,8 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
         raise Refused("write the update the customers will get")
     if not incident.tickets:
         raise Refused(f"incident {incident.id} has no linked tickets to update")
-    channels = {ticket.id: reply_channel(session, settings, ticket) for ticket in incident.tickets}
+    targets = {ticket.id: update_target(ticket, incident) for ticket in incident.tickets}
+    channels = {ticket.id: reply_channel(session, settings, ticket, targets[ticket.id]) for ticket in incident.tickets}
     for channel in channels.values():
         if channel.can_reply and len(message) > channel.limit:
             raise Refused(f"the update has {len(message)} characters; {channel.allows}")
@@ -47,12 +50,12 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
         if not channel.can_reply:
             report.unreachable[ticket.id] = channel.why_not
             continue
-        queue_system_reply(session, ticket, message, "broadcast", f"incident:{incident.id}:{ticket.id}", now,
-                           channel)
+        queue_system_reply(session, ticket, targets[ticket.id], message, "broadcast",
+                           f"incident:{incident.id}:{ticket.id}", now, channel)
         report.queued.append(ticket.id)
     for ticket in incident.tickets:
         if ticket.is_open:
-            resolve_ticket(session, ticket, actor, settings, now)
+            resolve_ticket(session, ticket, actor, settings, now, force=True)
             report.resolved.append(ticket.id)
     incident.status = "fixed"
     incident.fixed_at = now

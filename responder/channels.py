@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.registry import account_can_reply, can_message, message_limit, reply_limit
+from store.answers import default_target, post_states
 from store.models import Mention, Source, Ticket
 
 
@@ -52,31 +53,27 @@ class ReplyChannel:
                 "answered")
 
 
-def reply_channel(session: Session, settings: Settings, ticket: Ticket) -> ReplyChannel:
-    """The channel of the ticket's latest post, through the account it came in by."""
-    latest = latest_mention(session, ticket)
-    account_name = session.scalar(
+def reply_channel(session: Session, settings: Settings, ticket: Ticket, post: Mention | None = None) -> ReplyChannel:
+    """The channel of an answer to `post` (by default the post
+    store.answers' default_target picks), through the account it came in
+    by (else the account of the ticket's latest post that has one)."""
+    post = post or default_target(post_states(ticket))
+    account_name = post.source.credentials_ref if post is not None and post.source else session.scalar(
         select(Source.credentials_ref).join(Mention, Mention.source_id == Source.id)
         .where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc()).limit(1))
     account = settings.accounts.get(account_name) if account_name else next(
         (a for a in settings.accounts.values() if a.platform == ticket.platform), None)
     can_reply = account_can_reply(account) if account is not None else True
-    if latest is None:
+    if post is None:
         return ReplyChannel.of(ticket.platform, can_reply)
-    return ReplyChannel.answering(latest, can_reply)
+    return ReplyChannel.answering(post, can_reply)
 
 
-def latest_mention(session: Session, ticket: Ticket) -> Mention | None:
-    """The customer's latest post on the ticket: the one a reply answers."""
-    return session.scalar(
-        select(Mention).where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc())
-    )
-
-
-def followup_channel(session: Session, settings: Settings, ticket: Ticket) -> tuple[ReplyChannel, str | None]:
-    """Where the ticket's follow-up goes, and why it goes in the thread
-    when the policy asked for a direct message."""
-    channel = reply_channel(session, settings, ticket)
+def followup_channel(session: Session, settings: Settings, ticket: Ticket,
+                     post: Mention | None) -> tuple[ReplyChannel, str | None]:
+    """Where the ticket's follow-up to `post` goes, and why it goes in the
+    thread when the policy asked for a direct message."""
+    channel = reply_channel(session, settings, ticket, post)
     if settings.followups.channel != "direct_message" or channel.kind == "direct_message":
         return channel, None
     if can_message(ticket.platform):

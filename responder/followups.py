@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from config.settings import FollowupSettings, Settings
+from responder.answers import followup_target
 from responder.channels import ReplyChannel, followup_channel, reply_channel
 from responder.outbox import queue_system_reply
 from responder.templates import fill_template
@@ -28,10 +29,12 @@ from store.tickets import FollowupPlan
 log = logging.getLogger(__name__)
 
 
-def resolve_ticket(session: Session, ticket: Ticket, actor: str, settings: Settings, now: datetime) -> None:
+def resolve_ticket(session: Session, ticket: Ticket, actor: str, settings: Settings, now: datetime,
+                   force: bool = False) -> None:
     """Resolve the ticket with the follow-up the policy picks for it; every
-    resolve, by an agent, in bulk or by an incident's fix, comes here."""
-    tickets.resolve(session, ticket, actor, followup_plan(session, ticket, settings, now), now)
+    resolve, by an agent, in bulk or by an incident's fix, comes here.
+    Posts still waiting for an answer are left so only with `force`."""
+    tickets.resolve(session, ticket, actor, followup_plan(session, ticket, settings, now), now, force)
 
 
 def followup_plan(session: Session, ticket: Ticket, settings: Settings, now: datetime) -> FollowupPlan:
@@ -39,7 +42,7 @@ def followup_plan(session: Session, ticket: Ticket, settings: Settings, now: dat
     why_not = why_no_followup(session, ticket, settings, now)
     if why_not is not None:
         return FollowupPlan(why_not=why_not)
-    channel, why_thread = followup_channel(session, settings, ticket)
+    channel, why_thread = followup_channel(session, settings, ticket, followup_target(ticket))
     return FollowupPlan(due_at=now + timedelta(minutes=settings.followups.delay_minutes), channel=channel.kind,
                         channel_reason=why_thread)
 
@@ -64,7 +67,7 @@ def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: d
     for failed, reason in checks:
         if failed:
             return reason
-    channel = reply_channel(session, settings, ticket)
+    channel = reply_channel(session, settings, ticket, followup_target(ticket))
     if not channel.can_reply:
         return channel.why_not
     if _followed_up_recently(session, ticket, policy, now):
@@ -132,7 +135,8 @@ class FollowUps:
             if why_not is not None:
                 tickets.cancel_followup(session, ticket, why_not, now)
                 return "cancelled"
-            channel, why_thread = followup_channel(session, self.settings, ticket)
+            target = followup_target(ticket)
+            channel, why_thread = followup_channel(session, self.settings, ticket, target)
             language = latest_language(ticket)
             body = fill_template(self.settings.followups.template_for(ticket.platform, language), ticket,
                                  ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)
@@ -140,7 +144,7 @@ class FollowUps:
             if problem is not None:
                 tickets.followup_failed(session, ticket, problem, now)
                 return None
-            queue_system_reply(session, ticket, body, "followup",
+            queue_system_reply(session, ticket, target, body, "followup",
                                f"followup:{ticket.id}:{ticket.resolved_at.isoformat()}", now, channel,
                                **_channel_reason(why_thread))
             return "queued"

@@ -17,27 +17,27 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import OutboxSettings
 from connectors.base import Connector, ConnectorError, PostedReply
-from responder.channels import ReplyChannel, latest_mention
+from responder.channels import ReplyChannel
 from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store import tickets
+from store.answers import default_target, post_states
 from store.db import Database
 from store.errors import Refused
 from store.models import Agent, Mention, Reply, Ticket
 
 
 def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None, now: datetime,
-                idempotency_key: str | None = None, channel: ReplyChannel | None = None) -> Reply:
-    """Put a reply to the ticket's latest customer post in the outbox, by
-    the channel that post is answered in unless `channel` says. The same
-    idempotency key returns the reply queued the first time."""
-    mention = latest_mention(session, ticket)
+                idempotency_key: str | None = None, channel: ReplyChannel | None = None,
+                post: Mention | None = None) -> Reply:
+    """Put a reply to `post` (by default the post store.answers'
+    default_target picks) in the outbox, by the channel that post is
+    answered in unless `channel` says. The same idempotency key returns the
+    reply queued the first time."""
+    mention = post or default_target(post_states(ticket))
     channel = channel or _answering(ticket, mention)
-    if idempotency_key:
-        existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
-        if existing is not None:
-            if existing.ticket_id != ticket.id:
-                raise Refused("this idempotency key was used for another ticket", status=409)
-            return existing
+    existing = queued_before(session, ticket, idempotency_key)
+    if existing is not None:
+        return existing
     body = (body or "").strip()
     if not body:
         raise Refused("the reply is empty", status=400)
@@ -58,18 +58,31 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     return reply
 
 
-def queue_system_reply(session: Session, ticket: Ticket, body: str, purpose: str, idempotency_key: str,
-                       now: datetime, channel: ReplyChannel | None = None, **detail) -> Reply:
+def queued_before(session: Session, ticket: Ticket, idempotency_key: str | None) -> Reply | None:
+    """The reply queued earlier with this idempotency key, if any; refused
+    when it was for another ticket."""
+    if not idempotency_key:
+        return None
+    existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
+    if existing is not None and existing.ticket_id != ticket.id:
+        raise Refused("this idempotency key was used for another ticket", status=409)
+    return existing
+
+
+def queue_system_reply(session: Session, ticket: Ticket, post: Mention | None, body: str, purpose: str,
+                       idempotency_key: str, now: datetime, channel: ReplyChannel | None = None,
+                       **detail) -> Reply:
     """Queue a message closeloop sends itself (a follow-up, an incident's
-    update) to the customer's latest post, whatever the ticket's status, by
+    update, a thank-you) under `post`, whatever the ticket's status, by
     the channel that post is answered in unless `channel` says; `detail`
     goes on the event. The key makes it once per occasion."""
     existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
     if existing is not None:
         return existing
-    mention = latest_mention(session, ticket)
-    channel = channel or _answering(ticket, mention)
-    reply = Reply(ticket=ticket, mention=mention, agent=None, purpose=purpose, body=body, status="queued",
+    if post is None:
+        raise Refused(f"ticket {ticket.id} has no customer post to answer", status=409)
+    channel = channel or _answering(ticket, post)
+    reply = Reply(ticket=ticket, mention=post, agent=None, purpose=purpose, body=body, status="queued",
                   attempts=0, channel=channel.kind, created_at=now, next_attempt_at=now,
                   idempotency_key=idempotency_key)
     session.add(reply)

@@ -69,7 +69,7 @@ class ThankYous:
                 thanks = self.settings.followups.thanks
                 body = fill_template(thanks.promoter_template if promoter else thanks.template, ticket, None,
                                      self.settings.brand.name)
-                queue_system_reply(session, ticket, body, "thanks", f"thanks:{mention.id}", now)
+                queue_system_reply(session, ticket, mention, body, "thanks", f"thanks:{mention.id}", now)
                 return True
         except IntegrityError:
             return False

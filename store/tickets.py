@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from store.answers import overlooked, post_states
 from store.corrections import record_correction
 from store.errors import Refused
 from store.events import record_event
@@ -295,10 +296,18 @@ def add_note(session: Session, ticket: Ticket, text: str, actor: str, now: datet
     record_event(session, ticket, "note", now, actor=actor, text=text)
 
 
-def resolve(session: Session, ticket: Ticket, actor: str, followup: FollowupPlan, now: datetime) -> None:
-    """Resolve the ticket, and schedule its follow-up or record why it gets none."""
+def resolve(session: Session, ticket: Ticket, actor: str, followup: FollowupPlan, now: datetime,
+            force: bool = False) -> None:
+    """Resolve the ticket, and schedule its follow-up or record why it gets
+    none. Refused while posts of a customer who wrote several still need
+    an answer (see store.answers.overlooked), unless `force`: the posts
+    left unanswered are named on the event."""
+    waiting = [p.id for p in overlooked(post_states(ticket))] if ticket.is_open else []
+    if waiting and not force:
+        raise Refused(f"{_posts(len(waiting))} still need an answer (posts {', '.join(map(str, waiting))}); "
+                      "answer them, or resolve anyway with force", 409, unanswered=waiting)
     _resolve(ticket, now)
-    record_event(session, ticket, "resolved", now, actor=actor)
+    record_event(session, ticket, "resolved", now, actor=actor, **({"left_unanswered": waiting} if waiting else {}))
     if followup.why_not is not None:
         ticket.followup_state = None
         ticket.followup_due_at = None
@@ -537,6 +546,10 @@ def _compare_and_set_followup(session: Session, ticket_id: int, state: str, now:
     ticket = session.get(Ticket, ticket_id)
     session.refresh(ticket)
     return ticket
+
+
+def _posts(count: int) -> str:
+    return "1 post" if count == 1 else f"{count} posts"
 
 
 def _actor(agent: Agent | None) -> str:

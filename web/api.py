@@ -23,9 +23,9 @@ from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
 from store.queries import list_tickets, ticket_with_conversation
 from store.sla import SlaClock
 from web.access import can_see, hidden_teams
-from web.context import db_session, now, reply_channel_of, services
+from web.context import db_session, now, services
 from web.filters import page_of, ticket_filter
-from web.serialize import customer_json, iso, reply_json, ticket_detail_json, ticket_json
+from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPEN_ENDPOINTS = {"api.create_token"}
@@ -133,15 +133,21 @@ def ticket(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/replies")
 def reply(ticket_id: int):
-    body = json_object().get("body")
+    """Body {body, in_reply_to?, force?}: the answer to one of the ticket's
+    posts (a mention id; by default the newest waiting complaint)."""
+    sent = json_object()
+    body, in_reply_to = sent.get("body"), sent.get("in_reply_to")
     if not isinstance(body, str):
         abort(400, description="send a JSON object with the reply text as 'body'")
+    if in_reply_to is not None and (not isinstance(in_reply_to, int) or isinstance(in_reply_to, bool)):
+        abort(400, description="'in_reply_to' must be the id of one of the ticket's posts (its mentions)")
     session = db_session()
     found = _ticket_or_404(ticket_id)
-    queued = queue_answer(session, found, body, token_agent(), now(), request.headers.get("Idempotency-Key") or None,
-                          reply_channel_of(found))
+    queued = queue_answer(session, found, body, token_agent(), now(), services().settings, in_reply_to=in_reply_to,
+                          force=force_flag(sent), idempotency_key=request.headers.get("Idempotency-Key") or None)
     session.commit()
-    return jsonify(id=queued.id, status=queued.status, ticket_id=found.id), 202
+    return jsonify(id=queued.id, status=queued.status, ticket_id=found.id, in_reply_to=queued.mention_id,
+                   post=post_json(queued.mention)), 202
 
 
 @bp.post("/tickets/<int:ticket_id>/answered-elsewhere")
@@ -167,8 +173,10 @@ def reply_status(reply_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
 def resolve(ticket_id: int):
+    """Body {force?}: 409 listing the posts that still need an answer, unless forced."""
+    force = force_flag(json_object() if request.get_data() else {})
     return _apply(ticket_id, lambda session, ticket, at: resolve_ticket(
-        session, ticket, token_agent().email, services().settings, at))
+        session, ticket, token_agent().email, services().settings, at, force))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")
@@ -266,6 +274,13 @@ def _ticket_or_404(ticket_id: int) -> Ticket:
     if found is None or not can_see(token_agent(), found, services().settings):
         abort(404, description=f"ticket {ticket_id} does not exist")
     return found
+
+
+def force_flag(body: dict[str, Any]) -> bool:
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        abort(400, description="'force' must be true or false")
+    return force
 
 
 def json_object() -> dict[str, Any]:

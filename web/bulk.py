@@ -29,10 +29,12 @@ class BulkOutcome:
 
 
 def apply_bulk(session: Session, ticket_ids: list[int], action: str, by: Agent, now: datetime, settings: Settings, *,
-               agent_id: int | None = None, priority: str | None = None, reason: str = "") -> BulkOutcome:
+               agent_id: int | None = None, priority: str | None = None, reason: str = "",
+               force: bool = False) -> BulkOutcome:
     """Refused, changing nothing, when the request itself is wrong.
-    Tickets `by` may not see are refused as if they did not exist."""
-    change = _change(session, action, by, now, settings, agent_id, priority, reason)
+    Tickets `by` may not see are refused as if they did not exist. A
+    ticket whose posts still need an answer is resolved only with `force`."""
+    change = _change(session, action, by, now, settings, agent_id, priority, reason, force)
     ids = list(dict.fromkeys(ticket_ids))
     if not ids or len(ids) > MAX_BULK:
         raise Refused(f"choose 1 to {MAX_BULK} tickets")
@@ -55,7 +57,7 @@ def apply_bulk(session: Session, ticket_ids: list[int], action: str, by: Agent, 
 
 
 def _change(session: Session, action: str, by: Agent, now: datetime, settings: Settings, agent_id: int | None,
-            priority: str | None, reason: str) -> Callable[[Ticket], None]:
+            priority: str | None, reason: str, force: bool) -> Callable[[Ticket], None]:
     if action == "assign_me":
         return lambda ticket: tickets.assign_by_hand(session, ticket, by, by, now)
     if action == "assign":
@@ -64,7 +66,7 @@ def _change(session: Session, action: str, by: Agent, now: datetime, settings: S
             raise Refused("choose an active agent to assign the tickets to")
         return lambda ticket: tickets.assign_by_hand(session, ticket, agent, by, now)
     if action == "resolve":
-        return lambda ticket: resolve_ticket(session, ticket, by.email, settings, now)
+        return lambda ticket: resolve_ticket(session, ticket, by.email, settings, now, force)
     if action == "no_response":
         return lambda ticket: tickets.no_response_needed(session, ticket, by, now)
     if action == "priority":

@@ -40,9 +40,10 @@ def now() -> datetime:
     return services().clock.now()
 
 
-def reply_channel_of(ticket) -> ReplyChannel:
-    """How the ticket can be answered, from the running settings."""
-    return reply_channel(db_session(), services().settings, ticket)
+def reply_channel_of(ticket, post=None) -> ReplyChannel:
+    """How the ticket's post (by default the one an answer goes to) can be
+    answered, from the running settings."""
+    return reply_channel(db_session(), services().settings, ticket, post)
 
 
 def db_session() -> Session:

@@ -56,12 +56,13 @@ def _refused(error: Refused):
     if page is not None and not request.path.startswith(JSON_PREFIXES):
         flash(page.message.format(error.message), "error")
         return redirect(page.url())
-    return _http_error(default_exceptions.get(error.status, InternalServerError)(description=error.message))
+    return _http_error(default_exceptions.get(error.status, InternalServerError)(description=error.message),
+                       **error.detail)
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException, **detail):
     if request.path.startswith(JSON_PREFIXES):
-        response = jsonify(error={"status": error.code, "message": error.description})
+        response = jsonify(error={"status": error.code, "message": error.description, **detail})
         response.status_code = error.code
         if error.code == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="closeloop"'

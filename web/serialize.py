@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from store.answers import PostState, answers_needed, default_target, post_states, unanswered
 from store.models import Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
 
 
@@ -44,10 +45,15 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
 
 
 def ticket_detail_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    states = post_states(ticket)
+    target = default_target(states)
     return {
         **ticket_json(ticket, now),
         "customer": customer_json(ticket.customer),
-        "mentions": [mention_json(m) for m in ticket.mentions],
+        "mentions": [{**mention_json(s.post), **answer_json(s)} for s in states],
+        "posts_needing_answer": [p.id for p in unanswered(states)],
+        "answers_needed": answers_needed(states),
+        "default_target": target.id if target else None,
         "replies": [reply_json(r) for r in ticket.replies],
         "events": [event_json(e) for e in ticket.events],
     }
@@ -97,10 +103,29 @@ def mention_json(mention: Mention) -> dict[str, Any]:
     }
 
 
+def answer_json(state: PostState) -> dict[str, Any]:
+    """Whether the post needs an answer, and what answered it."""
+    answer = state.answer
+    return {
+        "needs_answer": state.needs_answer,
+        "answer": None if answer is None else {
+            "by": answer.by, "at": iso(answer.at), "reply_id": answer.reply.id if answer.reply else None,
+            "status": answer.reply.status if answer.reply else "answered_elsewhere",
+            "url": answer.reply.url if answer.reply else None, "how": answer.how},
+    }
+
+
+def post_json(mention: Mention) -> dict[str, Any]:
+    """A post in short, as the answer to it names it."""
+    return {"id": mention.id, "external_id": mention.external_id, "kind": mention.kind, "url": mention.url,
+            "text": mention.text, "created_at": iso(mention.created_at)}
+
+
 def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "id": reply.id,
         "ticket_id": reply.ticket_id,
+        "in_reply_to": reply.mention_id,
         "purpose": reply.purpose,
         "channel": reply.channel,
         "body": reply.body,

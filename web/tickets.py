@@ -14,6 +14,7 @@ from responder.followups import resolve_ticket
 from responder.outbox import retry_reply
 from responder.templates import fill_template
 from store import tickets
+from store.answers import answers_needed, default_target, overlooked, post_states
 from store.canned import all_canned
 from store.customers import link_customers, update_customer
 from store.errors import Refused
@@ -60,6 +61,10 @@ def ticket_or_404(ticket_id: int) -> Ticket:
 
 @bp.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
+    """`answer` (a post's id) points the reply box at that post; by default
+    it answers the post default_target picks. After a refused resolve,
+    `resolve=confirm` lists the posts still waiting and offers to resolve
+    anyway."""
     session = db_session()
     ticket_or_404(ticket_id)
     ticket = ticket_with_conversation(session, ticket_id)
@@ -67,16 +72,24 @@ def show(ticket_id: int):
     touch(session, ticket.id, agent.id, current, composing=False)
     session.commit()
     settings = services().settings
+    states = post_states(ticket)
+    chosen = request.args.get("answer", "")
+    target = next((s.post for s in states if str(s.post.id) == chosen), None) or default_target(states)
     return render_template(
         "ticket.html",
         ticket=ticket,
         conversation=conversation(ticket),
         previous=previous_tickets(session, ticket),
-        channel=reply_channel_of(ticket),
+        channel=reply_channel_of(ticket, target),
+        post_channels={s.post.id: reply_channel_of(ticket, s.post) for s in states},
+        states={s.post.id: s for s in states},
+        target=target,
+        waiting=overlooked(states),
+        answers_needed=answers_needed(states),
+        confirm_resolve=request.args.get("resolve") == "confirm",
         current_agent=agent,
         priorities=PRIORITIES,
         idempotency_key=uuid.uuid4().hex,
-        answers_seen=_answers(ticket),
         draft=flask_session.pop(f"draft:{ticket.id}", ""),
         canned=[(c, fill_template(c.body, ticket, agent.name, settings.brand.name)) for c in all_canned(session)],
         here=_here(ticket.id),
@@ -84,26 +97,27 @@ def show(ticket_id: int):
     )
 
 
+def _back_to_the_answer(ticket_id: int) -> str:
+    """The ticket, its reply box still pointed at the post it was answering."""
+    chosen = request.form.get("in_reply_to", "")
+    return url_for("tickets.show", ticket_id=ticket_id, answer=chosen if chosen.isdigit() else None)
+
+
 @bp.post("/tickets/<int:ticket_id>/replies")
-@on_refusal("Reply not sent: {}.", back="tickets.show")
+@on_refusal("Reply not sent: {}.", back=_back_to_the_answer)
 def reply(ticket_id: int):
-    """Refused when another agent answered since the page was loaded, unless
-    the agent confirms: the customer should not get two answers."""
+    """The answer to the post `in_reply_to`. A post answered already (by a
+    teammate while this agent was writing, say) is answered again only
+    when the agent ticks `answer_again`: the customer should not get two
+    answers by accident."""
     session = db_session()
     ticket = ticket_or_404(ticket_id)
-    body = request.form.get("body", "")
-    seen = request.form.get("answers_seen", "")
-    newer = [r for r in ticket.replies if r.purpose == "answer"][int(seen):] if seen.isdigit() else []
-    others = [r for r in newer if r.agent_id != signed_in_agent().id]
-    if others and not request.form.get("send_anyway"):
-        who = others[-1].agent.name if others[-1].agent else "someone"
-        flask_session[f"draft:{ticket_id}"] = body
-        flash(f"Not sent: {who} answered this customer while you were writing. Read their reply; send yours "
-              "anyway only if it is still needed.", "error")
-        return redirect(url_for("tickets.show", ticket_id=ticket_id, confirm=1))
+    body, chosen = request.form.get("body", ""), request.form.get("in_reply_to", "")
     flask_session[f"draft:{ticket_id}"] = body  # kept for the form when the reply is refused
-    queue_answer(session, ticket, body, signed_in_agent(), now(), request.form.get("idempotency_key") or None,
-                 reply_channel_of(ticket))
+    queue_answer(session, ticket, body, signed_in_agent(), now(), services().settings,
+                 in_reply_to=int(chosen) if chosen.isdigit() else None,
+                 force=request.form.get("answer_again") == "1",
+                 idempotency_key=request.form.get("idempotency_key") or None)
     del flask_session[f"draft:{ticket_id}"]
     session.commit()
     flash("Reply queued; it will be posted in a moment.", "success")
@@ -195,10 +209,6 @@ def bulk():
     return redirect(_back_to_inbox())
 
 
-def _answers(ticket: Ticket) -> int:
-    return sum(1 for r in ticket.replies if r.purpose == "answer")
-
-
 def _here(ticket_id: int) -> list[dict]:
     current = now()
     return [{"name": view.agent.name, "composing": is_composing(view, current)}
@@ -216,11 +226,17 @@ def answered_elsewhere(ticket_id: int):
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
 
 
+def _confirm_resolve(ticket_id: int) -> str:
+    return url_for("tickets.show", ticket_id=ticket_id, resolve="confirm")
+
+
 @bp.post("/tickets/<int:ticket_id>/resolve")
-@on_refusal(NOT_DONE, back="tickets.show")
+@on_refusal(NOT_DONE, back=_confirm_resolve)
 def resolve(ticket_id: int):
+    """Refused while posts still need an answer; the page then lists them
+    and `force` resolves anyway."""
     return _apply(ticket_id, "resolved", lambda session, ticket, at: resolve_ticket(
-        session, ticket, signed_in_agent().email, services().settings, at))
+        session, ticket, signed_in_agent().email, services().settings, at, request.form.get("force") == "1"))
 
 
 @bp.post("/tickets/<int:ticket_id>/assign")

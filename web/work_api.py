@@ -15,7 +15,7 @@ from store import tickets
 from store.models import Alert, Reply, SavedView, Ticket
 from store.views import delete_view, save_view
 from web.access import can_see
-from web.api import authenticate_token, json_object, token_agent
+from web.api import authenticate_token, force_flag, json_object, token_agent
 from web.bulk import BULK_ACTIONS, apply_bulk
 from web.context import db_session, now, services
 from web.serialize import iso, reply_json, ticket_json
@@ -26,8 +26,9 @@ bp.before_request(authenticate_token)
 
 @bp.post("/tickets/bulk")
 def bulk():
-    """Body {tickets: [ids], action, agent?, priority?, reason?}; answers with
-    the tickets done and those refused, each with why."""
+    """Body {tickets: [ids], action, agent?, priority?, reason?, force?};
+    answers with the tickets done and those refused, each with why (a
+    ticket whose posts still need an answer is resolved only with force)."""
     body = json_object()
     ids, action = body.get("tickets"), body.get("action")
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
@@ -41,7 +42,7 @@ def bulk():
         abort(400, description="'priority' and 'reason' must be text")
     session = db_session()
     outcome = apply_bulk(session, ids, action, token_agent(), now(), services().settings, agent_id=agent_id,
-                         priority=priority, reason=reason)
+                         priority=priority, reason=reason, force=force_flag(body))
     session.commit()
     return jsonify(done=outcome.done, refused=[{"ticket_id": t, "why": why} for t, why in outcome.refused.items()])
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from listener.intake import Intake
 from responder.answers import queue_answer
-from responder.channels import reply_channel
 from responder.followups import FollowUps, resolve_ticket
 from responder.outbox import Outbox
 from store.accounts import create_agent
@@ -52,8 +51,8 @@ class Loop:
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)
             agent = ticket.assignee
-            queue_answer(session, ticket, "Sorry Maria, a new one is on its way.", agent, self.clock.now(), None,
-                         reply_channel(session, self.settings, ticket))
+            queue_answer(session, ticket, "Sorry Maria, a new one is on its way.", agent, self.clock.now(),
+                         self.settings)
         self.outbox.send_due()
         with self.db.transaction() as session:
             ticket = session.get(Ticket, ticket_id)

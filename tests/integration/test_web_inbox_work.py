@@ -148,21 +148,18 @@ def test_managers_write_canned_responses_and_agents_use_them_filled_in(world, cl
 
 def test_a_second_answer_is_held_back_until_the_agent_confirms(world, client, grace, ada, manager):
     ticket_id = world.ticket("where is my parcel")
-    seen = re.search(r'name="answers_seen" value="(\d+)"', client.get(f"/tickets/{ticket_id}").get_data(as_text=True))
-    assert seen.group(1) == "0"
-    grace_page = grace.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    key = re.search(r'name="idempotency_key" value="(\w+)"', grace_page).group(1)
-    grace.post(f"/tickets/{ticket_id}/replies", data={"body": "On its way!", "idempotency_key": key,
-                                                      "answers_seen": "0"})
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    post_id = re.search(r'name="in_reply_to" id="in-reply-to" value="(\d+)"', page).group(1)
+    grace.post(f"/tickets/{ticket_id}/replies", data={"body": "On its way!", "in_reply_to": post_id})
 
-    held = client.post(f"/tickets/{ticket_id}/replies", data={"body": "Sorry, checking now", "answers_seen": "0"},
+    held = client.post(f"/tickets/{ticket_id}/replies", data={"body": "Sorry, checking now", "in_reply_to": post_id},
                        follow_redirects=True).get_data(as_text=True)
-    assert "Not sent: Grace Hopper answered this customer while you were writing" in held
-    assert ">Sorry, checking now</textarea>" in held and 'name="send_anyway"' in held
+    assert f"Reply not sent: Grace Hopper answered post {post_id} already (reply 1)" in held
+    assert ">Sorry, checking now</textarea>" in held and 'name="answer_again" value="1" required' in held
     assert len(world.replies()) == 1
 
-    client.post(f"/tickets/{ticket_id}/replies", data={"body": "Sorry, checking now", "answers_seen": "0",
-                                                       "send_anyway": "1"})
+    client.post(f"/tickets/{ticket_id}/replies", data={"body": "Sorry, checking now", "in_reply_to": post_id,
+                                                       "answer_again": "1"})
     assert [r.body for r in world.replies()] == ["On its way!", "Sorry, checking now"]
 
 

@@ -2,8 +2,8 @@
 document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("textarea[data-counter]").forEach(function (box) {
     var counter = document.getElementById(box.dataset.counter);
-    var limit = box.maxLength;
     function update() {
+      var limit = box.maxLength;  // the ticket page changes it with the post answered
       counter.textContent = box.value.length + " / " + limit;
       counter.classList.toggle("near", box.value.length > limit * 0.9);
     }
