@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import create_engine, text
+from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
 from config import FrozenClock, load_settings
@@ -59,6 +60,19 @@ def _guarded_connect_ex(self, address):
 
 socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashes():
+    """Agents get real password hashes, checked the usual way, without the
+    deliberate slowness (a twentieth of a second or more for each agent and
+    each sign-in, which a thousand tests would pay)."""
+    def quick_hash(password: str) -> str:
+        return generate_password_hash(password, method="pbkdf2:sha256:1")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("store.accounts.generate_password_hash", quick_hash)
+        yield
 
 
 @pytest.fixture
