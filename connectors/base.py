@@ -45,6 +45,8 @@ class ConnectorError(Exception):
     permanent: retrying will not help (401/403, a deleted post, a rejected
     reply); the caller marks the source broken or the reply failed.
     retry_after: seconds until the platform accepts calls again (429).
+    status: the HTTP status the platform answered with; None when it gave
+    no answer (a timeout), so a send may have arrived.
     """
 
     def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None,
@@ -183,13 +185,14 @@ class Connector(Protocol):
         """Publish `text` under the post `in_reply_to`."""
 
     def find_reply(self, in_reply_to: str, text: str) -> PostedReply | None:
-        """Our reply with this text under `in_reply_to`, if it was posted:
-        how a send whose outcome is unknown is checked before a retry."""
+        """Our newest reply with this text under `in_reply_to`, if one was
+        posted: how a send whose outcome is unknown is checked before a
+        retry."""
 
     def send_message(self, recipient_user_id: str, text: str) -> PostedReply:
         """Send `text` by direct message to the user `recipient_user_id`."""
 
     def find_message(self, recipient_user_id: str, text: str, since_id: str | None = None) -> PostedReply | None:
-        """Our direct message with this text to `recipient_user_id`, if it
-        was sent (after the post `since_id`, when given): how a send whose
-        outcome is unknown is checked before a retry."""
+        """Our newest direct message with this text to `recipient_user_id`,
+        if one was sent (after the post `since_id`, when given): how a send
+        whose outcome is unknown is checked before a retry."""

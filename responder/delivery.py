@@ -37,13 +37,17 @@ MAX_RETRY_AFTER_SECONDS = 86400
 
 class DeliveryError(Exception):
     """A send that did not happen, or may not have. `permanent`: trying
-    again cannot help; `retry_after`: how long the other side asked us to wait."""
+    again cannot help; `retry_after`: how long the other side asked us to
+    wait; `may_have_arrived`: false when the other side answered that it
+    failed (a definite failure), so the next attempt need not look first."""
 
-    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None):
+    def __init__(self, message: str, permanent: bool = False, retry_after: float | None = None,
+                 may_have_arrived: bool = True):
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
+        self.may_have_arrived = may_have_arrived
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,16 @@ class Attempt(Generic[W]):
 class Outcome(Generic[R]):
     """How an attempt ended: "sent", "queued" (to be tried again at
     next_attempt_at) or "failed" (given up). `failures` counts the failures
-    in a row with this attempt: 0 once sent."""
+    in a row with this attempt: 0 once sent. `unknown`: a failed attempt,
+    or an earlier one it could not check, may have arrived; the next
+    attempt looks for it first."""
 
     status: Literal["sent", "queued", "failed"]
     failures: int
     result: R | None = None
     error: str | None = None
     next_attempt_at: datetime | None = None
+    unknown: bool = False
 
 
 class Queue(Protocol[W, R]):
@@ -163,32 +170,33 @@ class DeliveryMachine(Generic[W, R]):
 
     def attempt(self, key: Hashable, attempt: Attempt[W]) -> Outcome[R]:
         """Send once, after looking for an earlier attempt that may have
-        arrived, and decide what comes next."""
+        arrived, and decide what comes next. The outcome stays unknown when
+        this attempt may have arrived, or when the look-up for an earlier
+        one did not finish."""
+        unchecked = attempt.outcome_unknown
         try:
-            return Outcome("sent", 0, result=self._send(key, attempt))
+            if unchecked:
+                found = self.sender.find(attempt.work)
+                if found is not None:
+                    log.info("%s %s had already arrived; not sending it again", self.name, key)
+                    return Outcome("sent", 0, result=found)
+                unchecked = False
+            return Outcome("sent", 0, result=self.sender.send(attempt.work))
         except DeliveryError as error:
-            return self._failure(key, attempt, error)
+            return self._failure(key, attempt, error, unknown=unchecked or error.may_have_arrived)
         except Exception as error:  # a bug must not stop the outbox
             log.exception("%s %s: sending failed unexpectedly", self.name, key)
-            return self._failure(key, attempt, DeliveryError(f"unexpected error: {error}"))
+            return self._failure(key, attempt, DeliveryError(f"unexpected error: {error}"), unknown=True)
 
-    def _send(self, key: Hashable, attempt: Attempt[W]) -> R:
-        if attempt.outcome_unknown:
-            found = self.sender.find(attempt.work)
-            if found is not None:
-                log.info("%s %s had already arrived; not sending it again", self.name, key)
-                return found
-        return self.sender.send(attempt.work)
-
-    def _failure(self, key: Hashable, attempt: Attempt[W], error: DeliveryError) -> Outcome[R]:
+    def _failure(self, key: Hashable, attempt: Attempt[W], error: DeliveryError, unknown: bool) -> Outcome[R]:
         failures = attempt.failures + 1
         if error.permanent or (self.max_attempts is not None and failures >= self.max_attempts):
             log.warning("%s %s failed: %s", self.name, key, error.message)
-            return Outcome("failed", failures, error=error.message)
+            return Outcome("failed", failures, error=error.message, unknown=unknown)
         delay = self.backoff.seconds(failures, error.retry_after)
         log.info("%s %s will be tried again in %.0f s: %s", self.name, key, delay, error.message)
         return Outcome("queued", failures, error=error.message,
-                       next_attempt_at=self.clock.now() + timedelta(seconds=delay))
+                       next_attempt_at=self.clock.now() + timedelta(seconds=delay), unknown=unknown)
 
 
 def won(session: Session, compare_and_set: Update) -> bool:

@@ -6,6 +6,7 @@ platform before it is tried again."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from store.answers import default_target, post_states
 from store.db import Database
 from store.errors import Refused
 from store.models import Agent, Mention, Reply, Ticket
+
+log = logging.getLogger(__name__)
 
 
 def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None, now: datetime,
@@ -98,7 +101,9 @@ def _answering(ticket: Ticket, mention: Mention | None) -> ReplyChannel:
 @dataclass(frozen=True)
 class Claim:
     """A reply this worker won. A direct message goes to `recipient` (the
-    customer's user id on the platform); `in_reply_to` is the post it answers."""
+    customer's user id on the platform); `in_reply_to` is the post it
+    answers. `recorded`: the platform ids of the customer's other replies
+    there, which a look-up for this one must not take for it."""
 
     reply_id: int
     body: str
@@ -107,6 +112,7 @@ class Claim:
     account: str | None
     channel: str = "thread"
     recipient: str | None = None
+    recorded: frozenset[str] = frozenset()
 
 
 class Outbox:
@@ -140,13 +146,16 @@ class ReplyQueue:
             select(Reply.id).where(self._due(now)).order_by(Reply.next_attempt_at, Reply.id).limit(limit))
 
     def claim(self, reply_id: int, now: datetime, limit: int) -> list[Attempt[Claim]]:
-        """Mark the reply as being sent, if no other worker did first. Once
-        tried, its outcome is unknown until recorded: it is looked up first."""
+        """Mark the reply as being sent, if no other worker did first: on
+        PostgreSQL the row stays locked (others skip it) until the claim
+        commits, and the compare-and-set decides in any case. A reply left
+        `sending`, or whose last attempt may have arrived, is looked up
+        first; one that failed for certain is not."""
         with self.db.transaction() as session:
-            reply = session.get(Reply, reply_id)
+            reply = session.scalar(select(Reply).where(Reply.id == reply_id).with_for_update(skip_locked=True))
             if reply is None:
                 return []
-            attempts, outcome_unknown = reply.attempts, reply.status == "sending" or reply.attempts > 0
+            attempts, outcome_unknown = reply.attempts, reply.status == "sending" or reply.outcome_unknown
             if not won(session, update(Reply)
                        .where(Reply.id == reply_id, self._due(now), Reply.attempts == attempts)
                        .values(status="sending", claimed_at=now, attempts=Reply.attempts + 1)):
@@ -154,25 +163,45 @@ class ReplyQueue:
             mention = reply.mention
             account = mention.source.credentials_ref if mention.source else None
             claim = Claim(reply.id, reply.body, mention.external_id, mention.platform, account, reply.channel,
-                          mention.identity.platform_user_id)
+                          mention.identity.platform_user_id,
+                          _recorded_besides(session, reply) if outcome_unknown else frozenset())
             return [Attempt(claim, attempts, outcome_unknown)]
 
     def record(self, attempt: Attempt[Claim], outcome: Outcome[PostedReply], now: datetime) -> bool:
+        """Written only while the reply is still this attempt's: a worker
+        whose claim went stale and was taken over changes nothing, but for
+        a reply that did arrive while it is still being sent."""
         with self.db.transaction() as session:
-            reply = session.get(Reply, attempt.work.reply_id)
-            if outcome.status == "sent":
+            reply = session.get(Reply, attempt.work.reply_id, with_for_update=True)
+            held = reply is not None and reply.status == "sending" and reply.attempts == attempt.failures + 1
+            if outcome.status == "sent" and reply is not None and reply.status == "sending":
                 _record_sent(session, reply, outcome.result, now)
+            elif not held:
+                log.info("reply %s: attempt %d ended (%s) after another worker took it over",
+                         attempt.work.reply_id, attempt.failures + 1, outcome.status)
+                return False
             elif outcome.status == "failed":
-                _record_failed(session, reply, outcome.error, now)
+                _record_failed(session, reply, outcome.error, outcome.unknown, now)
             else:
                 reply.status = "queued"
                 reply.last_error = outcome.error
                 reply.next_attempt_at = outcome.next_attempt_at
-        return True
+                reply.outcome_unknown = outcome.unknown
+        return held
+
+
+def _recorded_besides(session: Session, reply: Reply) -> frozenset[str]:
+    """The platform ids of the customer's other replies on the platform."""
+    ticket = reply.ticket
+    return frozenset(session.scalars(
+        select(Reply.platform_reply_id).join(Ticket)
+        .where(Ticket.customer_id == ticket.customer_id, Ticket.platform == ticket.platform, Reply.id != reply.id,
+               Reply.platform_reply_id.is_not(None))))
 
 
 def _record_sent(session: Session, reply: Reply, posted: PostedReply, now: datetime) -> None:
     reply.status = "sent"
+    reply.outcome_unknown = False
     reply.platform_reply_id = posted.external_id
     reply.url = posted.url
     reply.conversation_ref = posted.conversation_id
@@ -182,8 +211,9 @@ def _record_sent(session: Session, reply: Reply, posted: PostedReply, now: datet
     tickets.reply_sent(session, reply, now)
 
 
-def _record_failed(session: Session, reply: Reply, error: str, now: datetime) -> None:
+def _record_failed(session: Session, reply: Reply, error: str, unknown: bool, now: datetime) -> None:
     reply.status = "failed"
+    reply.outcome_unknown = unknown
     reply.last_error = error
     reply.next_attempt_at = None
     tickets.reply_failed(session, reply, now)
@@ -205,20 +235,28 @@ class ReplySender(Sender[Claim, PostedReply]):
             return connector.post_reply(claim.in_reply_to, claim.body)
 
     def find(self, claim: Claim) -> PostedReply | None:
+        """A look-up finds the newest reply with this text; when that is
+        another reply already recorded (the same words sent earlier), this
+        one was not posted after it."""
         with _delivery_errors():
             connector = self.connector_for(claim.account, claim.platform)
             if claim.channel == "direct_message":
-                return connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
-            return connector.find_reply(claim.in_reply_to, claim.body)
+                found = connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
+            else:
+                found = connector.find_reply(claim.in_reply_to, claim.body)
+        return None if found is None or found.external_id in claim.recorded else found
 
 
 @contextmanager
 def _delivery_errors() -> Iterator[None]:
-    """The one place where a connector's error becomes a DeliveryError."""
+    """The one place where a connector's error becomes a DeliveryError. A
+    platform that answered with an error status did not post; a call that
+    got no answer may have."""
     try:
         yield
     except ConnectorError as error:
-        raise DeliveryError(error.message, permanent=error.permanent, retry_after=error.retry_after) from None
+        raise DeliveryError(error.message, permanent=error.permanent, retry_after=error.retry_after,
+                            may_have_arrived=error.status is None) from None
 
 
 def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime,

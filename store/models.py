@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -285,6 +286,9 @@ class Reply(Base):
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # An attempt may have posted it (it timed out, or its worker died): the
+    # next one looks on the platform first. Not after a definite failure.
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     platform_reply_id: Mapped[str | None] = mapped_column(String(100))

@@ -70,7 +70,8 @@ class ScriptedConnector:
         return PostedReply(reply_id, f"https://x.com/acme/status/{reply_id}")
 
     def find_reply(self, in_reply_to, text):
-        for reply_id, parent, body in self.posted:
+        """The newest match, as the platforms' look-ups answer."""
+        for reply_id, parent, body in reversed(self.posted):
             if parent == in_reply_to and body == text:
                 return PostedReply(reply_id, f"https://x.com/acme/status/{reply_id}")
         return None
@@ -85,7 +86,7 @@ class ScriptedConnector:
         return _message(message_id, recipient_user_id)
 
     def find_message(self, recipient_user_id, text, since_id=None):
-        for message_id, recipient, body in self.messages:
+        for message_id, recipient, body in reversed(self.messages):
             if recipient == recipient_user_id and body == text:
                 return _message(message_id, recipient)
         return None

@@ -1,4 +1,4 @@
-"""posts that could not be stored, kept apart
+"""posts that could not be stored, kept apart; replies whose last attempt may have arrived
 
 Revision ID: 0005
 Revises: 0004
@@ -34,8 +34,15 @@ def upgrade() -> None:
     with op.batch_alter_table('quarantined_posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_quarantined_posts_source_id'), ['source_id'], unique=False)
 
+    with op.batch_alter_table('replies', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('outcome_unknown', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # Until now every attempt after the first looked on the platform first.
+    op.execute("UPDATE replies SET outcome_unknown = true WHERE attempts > 0 AND status <> 'sent'")
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('replies', schema=None) as batch_op:
+        batch_op.drop_column('outcome_unknown')
     with op.batch_alter_table('quarantined_posts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_quarantined_posts_source_id'))
     op.drop_table('quarantined_posts')
