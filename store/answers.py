@@ -10,8 +10,8 @@ message, the earlier direct messages of that conversation: it reads as the
 answer to all of them. A post the customer writes after it, in the same
 thread or not, needs its own answer. An answer recorded as given outside
 closeloop (a site without a reply API) answers every post received before
-it. A post needs an answer when the scorer said it needs a response and
-nothing answers it."""
+it. A post needs an answer when the scorer said it needs a response, or a
+person took it into the ticket, and nothing answers it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ from sqlalchemy.orm import Session, defer, selectinload
 from store.models import Event, Mention, Reply, Ticket
 
 ANSWERING_PURPOSES = ("answer", "broadcast", "thanks")
+# The events that bear on answers: one given outside closeloop, and a post a
+# person took into the ticket (the scorer said it needed no response).
+ANSWER_EVENTS = ("answered_elsewhere", "taken_into_ticket")
 # A review rated this high is praise, whatever its words.
 PRAISE_RATING = 4
 
@@ -44,22 +47,27 @@ class Answer:
 class PostState:
     post: Mention
     answer: Answer | None
+    # The post wants an answer of its own (answered or not yet).
+    wanted: bool
     # Praise, or the customer's reply under a review (theirs or ours on it):
     # never answered by default while another post waits.
     aside: bool
 
     @property
     def needs_answer(self) -> bool:
-        return self.post.needs_response and self.answer is None
+        return self.wanted and self.answer is None
 
 
 def post_states(ticket: Ticket) -> list[PostState]:
     """Each post of the ticket, oldest first, with what answered it."""
-    return states_of(ticket.mentions, ticket.replies, [e for e in ticket.events if e.kind == "answered_elsewhere"])
+    return states_of(ticket.mentions, ticket.replies, [e for e in ticket.events if e.kind in ANSWER_EVENTS])
 
 
-def states_of(posts: Iterable[Mention], replies: Iterable[Reply], elsewhere: Iterable[Event]) -> list[PostState]:
+def states_of(posts: Iterable[Mention], replies: Iterable[Reply], events: Iterable[Event]) -> list[PostState]:
+    """`events`: the ticket's events of ANSWER_EVENTS kinds."""
     posts = sorted(posts, key=lambda p: (p.created_at, p.id))
+    events = list(events)
+    taken = {e.mention_id for e in events if e.kind == "taken_into_ticket"}
     by_external = {p.external_id: p for p in posts}
     by_id = {p.id: p for p in posts}
     answers: dict[int, Answer] = {}
@@ -70,12 +78,13 @@ def states_of(posts: Iterable[Mention], replies: Iterable[Reply], elsewhere: Ite
         answer = Answer(reply.created_at, reply.agent.name if reply.agent else None, reply=reply)
         for post in _answered_by(reply, target, posts, by_external):
             answers.setdefault(post.id, answer)
-    for event in sorted(elsewhere, key=lambda e: e.at):
+    for event in sorted((e for e in events if e.kind == "answered_elsewhere"), key=lambda e: e.at):
         for post in posts:
             if post.received_at <= event.at:
                 answers.setdefault(post.id, Answer(event.at, event.actor, how=event.detail.get("how")))
     ours = {r.platform_reply_id: by_id.get(r.mention_id) for r in replies if r.platform_reply_id}
-    return [PostState(p, answers.get(p.id), _is_aside(p, by_external, ours)) for p in posts]
+    return [PostState(p, answers.get(p.id), p.needs_response or p.id in taken, _is_aside(p, by_external, ours))
+            for p in posts]
 
 
 def _answered_by(reply: Reply, target: Mention, posts: list[Mention], by_external: dict[str, Mention]) -> list[Mention]:
@@ -124,7 +133,7 @@ def overlooked(states: list[PostState]) -> list[Mention]:
     accident: those still waiting, when several of the customer's posts
     needed an answer of their own. (With one, the agent resolving the
     ticket has it in front of them.)"""
-    if _answers_for([s.post for s in states if s.post.needs_response], states) < 2:
+    if _answers_for([s.post for s in states if s.wanted], states) < 2:
         return []
     return unanswered(states)
 
@@ -151,10 +160,9 @@ def answers_needed_by_ticket(session: Session, ticket_ids: list[int]) -> dict[in
         return {}
     posts = session.scalars(select(Mention).options(defer(Mention.raw)).where(Mention.ticket_id.in_(ticket_ids)))
     replies = session.scalars(select(Reply).options(selectinload(Reply.agent)).where(Reply.ticket_id.in_(ticket_ids)))
-    elsewhere = session.scalars(select(Event).where(Event.ticket_id.in_(ticket_ids),
-                                                    Event.kind == "answered_elsewhere"))
+    events = session.scalars(select(Event).where(Event.ticket_id.in_(ticket_ids), Event.kind.in_(ANSWER_EVENTS)))
     grouped: dict[int, tuple[list, list, list]] = {t: ([], [], []) for t in ticket_ids}
-    for index, rows in enumerate((posts, replies, elsewhere)):
+    for index, rows in enumerate((posts, replies, events)):
         for row in rows:
             grouped[row.ticket_id][index].append(row)
     return {t: answers_needed(states_of(*lists)) for t, lists in grouped.items()}

@@ -20,7 +20,7 @@ from config.platforms import PLATFORMS
 from store.models import (INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES, ROLES,
                           TICKET_STATUSES)
 from store.outcomes import OUTCOME_GROUPINGS
-from store.reports import GROUPINGS
+from store.sla_figures import GROUPINGS
 from store.users import MAX_CAPACITY
 from store.trends import TREND_GROUPINGS
 from web.bulk import BULK_ACTIONS
@@ -65,7 +65,7 @@ def query(name: str, description: str, schema: Schema = STRING) -> dict[str, Any
 
 
 def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 200, description: str = "",
-              parameters: tuple[dict[str, Any], ...] = (), body: Schema | None = None,
+              parameters: tuple[dict[str, Any], ...] = (), body: Schema | None = None, body_required: bool = True,
               errors: tuple[int, ...] = (), public: bool = False) -> dict[str, Any]:
     """One route; `answer` None means an empty answer (204). `errors` are
     the statuses it may refuse with besides 401 (unless `public`), 400 (with
@@ -86,9 +86,16 @@ def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 20
     if description:
         spec["description"] = description
     if body is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        spec["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     if public:
         spec["security"] = []
+    return spec
+
+
+def csv_download(summary: str, parameters: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """A report for leads as a streamed CSV file."""
+    spec = operation("Reports", summary, None, parameters=parameters, errors=(403,))
+    spec["responses"]["200"]["content"] = {"text/csv": {"schema": STRING}}
     return spec
 
 
@@ -103,7 +110,11 @@ ERROR_RESPONSES = {
 }
 
 SCHEMAS: dict[str, Schema] = {
-    "Error": obj(("error",), error=obj(("status", "message"), status=INTEGER, message=STRING)),
+    "Error": obj(("error",), error=obj(
+        ("status", "message"), status=INTEGER, message=STRING,
+        unanswered={**array(INTEGER), "description": "A refused resolve: the posts that still need an answer"},
+        answered_by={**nullable(INTEGER), "description": "A refused second answer: the reply that answered the "
+                     "post (null when it was answered outside closeloop)"})),
     "NewToken": obj(("token",), token={**STRING, "description": "Shown only in this answer."}),
     "Token": obj(("id", "created_at", "last_used_at", "revoked_at"), id=INTEGER, created_at=TIME,
                  last_used_at=nullable(TIME), revoked_at=nullable(TIME)),
@@ -121,8 +132,13 @@ SCHEMAS: dict[str, Schema] = {
         resolved_at=nullable(TIME), followup_state=nullable(STRING), followup_due_at=nullable(TIME),
         followup_answer=nullable(STRING), breached=BOOLEAN, time_left_seconds=nullable(INTEGER)),
     "TicketDetail": {"allOf": [ref("Ticket"), obj(
-        ("customer", "mentions", "replies", "events"), customer=ref("Customer"), mentions=array(ref("Mention")),
-        replies=array(ref("Reply")), events=array(ref("Event")))]},
+        ("customer", "mentions", "replies", "events", "posts_needing_answer", "answers_needed", "default_target"),
+        customer=ref("Customer"), mentions=array(ref("TicketMention")), replies=array(ref("Reply")),
+        events=array(ref("Event")),
+        posts_needing_answer={**array(INTEGER), "description": "The posts (mention ids) that need an answer"},
+        answers_needed={**INTEGER, "description": "The answers they need: one answer serves a conversation of "
+                        "direct messages, or a thread the customer wrote in parts"},
+        default_target={**nullable(INTEGER), "description": "The post a reply without in_reply_to answers"})]},
     "Customer": obj(("id", "display_name", "identities"), id=INTEGER, display_name=STRING, tier=nullable(STRING),
                     email=nullable(STRING), crm_id=nullable(STRING), contact_opt_out=BOOLEAN,
                     identities=array(obj(platform=STRING, platform_user_id=STRING, handle=nullable(STRING),
@@ -133,10 +149,20 @@ SCHEMAS: dict[str, Schema] = {
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
                    polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
                    priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING)),
+    "TicketMention": {"allOf": [ref("Mention"), obj(
+        ("needs_answer", "answer"), needs_answer=BOOLEAN,
+        answer=nullable(obj(("by", "at", "status"), by={**nullable(STRING), "description": "The agent, or null "
+                                                        "for closeloop's own message"},
+                            at=TIME, reply_id=nullable(INTEGER),
+                            status={**STRING, "examples": ["queued", "sent", "answered_elsewhere"]},
+                            url=nullable(STRING), how=nullable(STRING))))]},
+    "Post": obj(("id", "external_id", "kind", "text", "created_at"), id=INTEGER, external_id=STRING, kind=STRING,
+                url=nullable(STRING), text=STRING, created_at=TIME),
     "StreamMention": {"allOf": [ref("Mention"), obj(
         ("received_at", "source", "ticket"), received_at=TIME, source=nullable(STRING),
         ticket=nullable(obj(("id", "status"), id=INTEGER, status=enum_of(TICKET_STATUSES))))]},
-    "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER, purpose=STRING,
+    "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER,
+                 in_reply_to={**INTEGER, "description": "The post (mention id) it answers"}, purpose=STRING,
                  channel={**enum_of(REPLY_CHANNELS), "description": "Under the customer's post (thread) or by "
                           "direct message to the customer"},
                  body=STRING, status=enum_of(REPLY_STATUSES), attempts=INTEGER, platform_reply_id=nullable(STRING),
@@ -231,16 +257,24 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/tickets/{ticket_id}"): operation(
         "Tickets", "A ticket with its customer, posts, replies and events", ref("TicketDetail")),
     ("post", "/api/v1/tickets/{ticket_id}/replies"): operation(
-        "Tickets", "Queue a reply to the customer's latest post",
-        obj(("id", "status", "ticket_id"), id=INTEGER, status=enum_of(REPLY_STATUSES), ticket_id=INTEGER),
-        status=202, body=obj(("body",), body=STRING), errors=(409, 422),
+        "Tickets", "Queue an answer to one of the ticket's posts",
+        obj(("id", "status", "ticket_id", "in_reply_to", "post"), id=INTEGER, status=enum_of(REPLY_STATUSES),
+            ticket_id=INTEGER, in_reply_to=INTEGER, post=ref("Post")),
+        description="`in_reply_to` names the post (a mention id of this ticket; another ticket's or an unknown "
+                    "one is refused with 422). Without it, the answer goes to the newest post that needs one, a "
+                    "complaint or question before praise or a reply under a review, else the newest post. A post "
+                    "answered already is refused with 409 unless `force` is true.",
+        status=202, body=obj(("body",), body=STRING, in_reply_to=INTEGER, force=BOOLEAN), errors=(409, 422),
         parameters=({"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,
                      "description": "The same key again returns the reply already queued"},)),
     ("post", "/api/v1/tickets/{ticket_id}/answered-elsewhere"): operation(
         "Tickets", "Record that the customer was answered outside closeloop", ref("Ticket"),
         body=obj(("how",), how=STRING), errors=(409, 422)),
     ("post", "/api/v1/tickets/{ticket_id}/resolve"): operation(
-        "Tickets", "Resolve a ticket", ref("Ticket"), errors=(400, 403, 409)),
+        "Tickets", "Resolve a ticket", ref("Ticket"),
+        description="When the customer wrote several posts that need an answer and some still wait, refused with "
+                    "409 listing them in `unanswered`, unless `force` is true.",
+        body=obj(force=BOOLEAN), body_required=False, errors=(400, 403, 409)),
     ("post", "/api/v1/tickets/{ticket_id}/assign"): operation(
         "Tickets", "Assign a ticket, or unassign it with null", ref("Ticket"),
         body=obj(("agent",), agent={"oneOf": [INTEGER, {"const": "me"}, {"type": "null"}]}), errors=(403, 409)),
@@ -254,9 +288,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Tickets", "Act on many tickets at once",
         obj(("done", "refused"), done=array(INTEGER), refused=array(obj(ticket_id=INTEGER, why=STRING))),
         description="`agent` is needed by assign, `priority` and `reason` by priority. Each ticket is done or "
-                    "refused with why.",
+                    "refused with why; resolve refuses a ticket whose posts still need an answer unless `force` "
+                    "is true.",
         body=obj(("tickets", "action"), tickets=array(INTEGER), action=enum_of(BULK_ACTIONS), agent=INTEGER,
-                 priority=enum_of(PRIORITIES), reason=STRING),
+                 priority=enum_of(PRIORITIES), reason=STRING, force=BOOLEAN),
         errors=(422,)),
     ("post", "/api/v1/tickets/{ticket_id}/snooze"): operation(
         "Tickets", "Snooze a ticket until a time, or wake it with null", ref("Ticket"),
@@ -346,11 +381,21 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Incidents", "Queue again the updates that failed", obj(("retried",), retried=array(INTEGER)),
         errors=(403, 409, 422)),
     ("get", "/api/v1/reports/sla"): operation(
-        "Reports", "First-response figures per group (senior agents, managers, admins)",
-        obj(("from", "to", "group_by", "groups"), **{"from": TIME}, to=TIME, group_by=enum_of(GROUPINGS),
-            groups=array(ANY_OBJECT)),
+        "Reports", "First-response, next-response and resolution figures per group and in total (senior agents, "
+        "managers, admins)",
+        obj(("from", "to", "group_by", "groups", "total"), **{"from": TIME}, to=TIME, group_by=enum_of(GROUPINGS),
+            groups=array(ANY_OBJECT), total=ANY_OBJECT),
+        description="Per target: `due` (met plus missed in the period), `met` (answered by the due time, counted "
+                    "when answered), `missed` (answered late or not at all, counted at the due time), "
+                    "`achievement` (met / (met + missed)) and `not_yet_due` (open, its target still running). "
+                    "First response adds the median and 90th percentile wait of the tickets raised in the "
+                    "period, a ticket still waiting counting its wait so far (`*_at_least` when the figure is "
+                    "such a wait).",
         parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS))),
         errors=(403,)),
+    ("get", "/api/v1/reports/sla.csv"): csv_download(
+        "The figures of /api/v1/reports/sla as CSV, one line per group and target, then the totals",
+        parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS)))),
     ("get", "/api/v1/reports/trends"): operation(
         "Reports", "Mentions, negative ones and those needing a response, per local day and group",
         obj(("from", "to", "group_by", "timezone", "days", "groups"), **{"from": TIME}, to=TIME,

@@ -23,9 +23,9 @@ def auth(world, ada):
 
 def add_post(world, ticket_id: int, text: str, *, minutes_later: float, sentiment: str = "negative",
              needs_response: bool = True, kind: str = "post", rating: int | None = None,
-             in_reply_to: str | None = None, conversation: str | None = None) -> int:
+             in_reply_to: str | None = None, conversation: str | None = None, on_ticket: bool = True) -> int:
     """Another post of the ticket's customer, `minutes_later` than the
-    first; the clock moves on to it."""
+    first (and on no ticket unless `on_ticket`); the clock moves on to it."""
     with world.db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
         first = ticket.mentions[0]
@@ -36,7 +36,8 @@ def add_post(world, ticket_id: int, text: str, *, minutes_later: float, sentimen
                           identity=first.identity, text=text, url=f"https://x.example/p/{ticket_id}-{minutes_later}",
                           rating=rating, in_reply_to=in_reply_to, conversation_ref=conversation, created_at=at,
                           received_at=at, sentiment=sentiment, polarity=-0.5 if sentiment == "negative" else 0.6,
-                          urgency=0.4, needs_response=needs_response, priority="normal", reasons=[], ticket=ticket)
+                          urgency=0.4, needs_response=needs_response, priority="normal", reasons=[],
+                          ticket=ticket if on_ticket else None)
         session.add(mention)
         session.flush()
         return mention.id
@@ -305,6 +306,19 @@ def test_an_answer_given_outside_closeloop_answers_the_posts_before_it(world, cl
     assert client.post(f"/api/v1/tickets/{ticket_id}/resolve", headers=auth).status_code == 200
 
 
+def test_a_post_a_person_took_into_the_ticket_needs_an_answer(world, client, auth):
+    ticket_id = world.ticket("Where is my parcel?")
+    answer(client, auth, ticket_id)
+    passed = add_post(world, ticket_id, "ok whatever, my account is locked again", minutes_later=3, sentiment="neutral",
+                      needs_response=False, on_ticket=False)
+
+    taken = client.post(f"/api/v1/mentions/{passed}/ticket", headers=auth)
+
+    detail = client.get(f"/api/v1/tickets/{ticket_id}", headers=auth).get_json()
+    assert taken.status_code == 200
+    assert (detail["posts_needing_answer"], detail["default_target"]) == ([passed], passed)
+
+
 def test_a_failed_reply_leaves_its_post_waiting(world, client, auth):
     ticket_id = world.ticket("Where is my parcel?")
     world.failed_reply(ticket_id)
@@ -323,3 +337,16 @@ def test_events_record_the_post_each_answer_went_to(world, client, auth):
     with world.db.sessions() as session:
         [queued] = session.query(Event).filter_by(ticket_id=ticket_id, kind="reply_queued").all()
         assert queued.mention_id == posts[1]
+
+
+def test_the_api_description_names_the_post_answered_and_force(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+
+    reply = paths["/api/v1/tickets/{ticket_id}/replies"]["post"]
+    sent = reply["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    answered = reply["responses"]["202"]["content"]["application/json"]["schema"]
+    resolve = paths["/api/v1/tickets/{ticket_id}/resolve"]["post"]
+    assert {"in_reply_to", "force"} <= set(sent)
+    assert {"in_reply_to", "post"} <= set(answered["required"])
+    assert resolve["requestBody"]["required"] is False
+    assert "force" in resolve["requestBody"]["content"]["application/json"]["schema"]["properties"]
