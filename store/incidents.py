@@ -89,13 +89,14 @@ class IncidentSummary:
     platforms: dict[str, int]
 
 
-def summarize(incident: Incident) -> IncidentSummary:
+def summarize(tickets: list[Ticket]) -> IncidentSummary:
+    """Counts over an incident's tickets (those the reader may see)."""
     platforms: dict[str, int] = {}
-    for ticket in incident.tickets:
+    for ticket in tickets:
         platforms[ticket.platform] = platforms.get(ticket.platform, 0) + 1
     return IncidentSummary(
-        tickets=len(incident.tickets),
-        open_tickets=sum(1 for t in incident.tickets if t.is_open),
-        customers=len({t.customer_id for t in incident.tickets}),
+        tickets=len(tickets),
+        open_tickets=sum(1 for t in tickets if t.is_open),
+        customers=len({t.customer_id for t in tickets}),
         platforms=dict(sorted(platforms.items())),
     )

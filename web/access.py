@@ -1,11 +1,17 @@
 """Which tickets a person may see: every team's for managers and admins;
 for agents and seniors, all but the tickets of other teams that are set
-to be private."""
+to be private. A customer is seen through their tickets: one whose every
+ticket is hidden is hidden too."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from config.settings import Settings
-from store.models import Agent, Ticket
+from store.models import Agent, Customer, Ticket
 
 SEE_ALL_TEAMS = ("manager", "admin")
 
@@ -18,3 +24,17 @@ def hidden_teams(agent: Agent, settings: Settings) -> tuple[str, ...]:
 
 def can_see(agent: Agent, ticket: Ticket, settings: Settings) -> bool:
     return ticket.team not in hidden_teams(agent, settings)
+
+
+def visible(agent: Agent, tickets: Iterable[Ticket], settings: Settings) -> list[Ticket]:
+    hidden = hidden_teams(agent, settings)
+    return [ticket for ticket in tickets if ticket.team not in hidden]
+
+
+def can_see_customer(session: Session, agent: Agent, customer: Customer, settings: Settings) -> bool:
+    """Whether any of the customer's tickets may be seen; one without tickets may."""
+    hidden = hidden_teams(agent, settings)
+    if not hidden:
+        return True
+    teams = set(session.scalars(select(Ticket.team).where(Ticket.customer_id == customer.id).distinct()))
+    return not teams or bool(teams - set(hidden))

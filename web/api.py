@@ -22,7 +22,7 @@ from store.customers import link_customers, update_customer
 from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
 from store.queries import list_tickets, ticket_with_conversation
 from store.sla import SlaClock
-from web.access import can_see, hidden_teams
+from web.access import can_see, can_see_customer, hidden_teams
 from web.context import db_session, now, services
 from web.filters import page_of, ticket_filter
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
@@ -245,17 +245,25 @@ def link_customer(customer_id: int):
     other_id = json_object().get("customer")
     if not isinstance(other_id, int) or isinstance(other_id, bool):
         abort(400, description="send {'customer': the id of the customer to link into this one}")
-    other = db_session().get(Customer, other_id) or abort(404, description=f"customer {other_id} does not exist")
+    other = _customer_or_404(other_id)
     return _change_customer(customer_id, lambda session, customer, at: link_customers(
         session, customer, other, token_agent().email, at, f"linked by {token_agent().name}"))
 
 
 def _change_customer(customer_id: int, change: Callable[[Session, Customer, datetime], Customer]):
     session = db_session()
-    customer = session.get(Customer, customer_id) or abort(404, description=f"customer {customer_id} does not exist")
+    customer = _customer_or_404(customer_id)
     kept = change(session, customer, now())
     session.commit()
     return jsonify(customer_json(kept))
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    """The customer, when they exist and the caller may see one of their tickets."""
+    found = db_session().get(Customer, customer_id)
+    if found is None or not can_see_customer(db_session(), token_agent(), found, services().settings):
+        abort(404, description=f"customer {customer_id} does not exist")
+    return found
 
 
 def _apply(ticket_id: int, action: Callable[[Session, Ticket, datetime], object]):

@@ -22,9 +22,11 @@ from store.reports import (
     volume_by_platform_and_hour,
 )
 from store.errors import Refused
+from store.models import Agent
 from store.sla import SlaClock
 from store.outcomes import OUTCOME_GROUPINGS, outcomes_report
 from store.trends import TREND_GROUPINGS, trends
+from web.access import hidden_teams
 from web.api import authenticate_token, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
@@ -101,13 +103,16 @@ def _require_lead(role: str) -> None:
         abort(403, description="The dashboard is for senior agents, managers and admins.")
 
 
-def _now_figures(current: datetime) -> dict[str, Any]:
+def _now_figures(current: datetime, reader: Agent) -> dict[str, Any]:
+    """The tickets at risk or breached that `reader` may see, and each agent's load."""
     session = db_session()
     settings = services().settings
+    hidden = hidden_teams(reader, settings)
     return {
         "at": current,
-        "at_risk_and_breached": at_risk_and_breached(session, current, settings.sla.at_risk_share,
-                                                     SlaClock(settings)),
+        "at_risk_and_breached": [
+            item for item in at_risk_and_breached(session, current, settings.sla.at_risk_share, SlaClock(settings))
+            if item["team"] not in hidden],
         "agent_load": agent_load(session),
     }
 
@@ -126,7 +131,8 @@ def _now_json(figures: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/dashboard")
 def dashboard():
     """`period` or `from`/`to` choose the period, `group_by` the tab."""
-    _require_lead(signed_in_agent().role)
+    reader = signed_in_agent()
+    _require_lead(reader.role)
     current, tz = now(), _zone()
     error = None
     try:
@@ -163,7 +169,7 @@ def dashboard():
         outcome_groupings=OUTCOME_GROUPINGS,
         names=names,
         charts=_charts(groups, labels, volume, by_topic),
-        live=_now_figures(current),
+        live=_now_figures(current, reader),
         refresh_seconds=REFRESH_SECONDS,
     )
     return page, 400 if error else 200
@@ -268,4 +274,4 @@ def corrections():
 @api_bp.get("/now")
 def now_report():
     """The tickets at risk or breached now, and each agent's load."""
-    return jsonify(_now_json(_now_figures(now())))
+    return jsonify(_now_json(_now_figures(now(), token_agent())))

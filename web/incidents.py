@@ -1,6 +1,6 @@
 """Incidents, as pages and under /api/v1/incidents. Everyone signed in can
-see them; managers and admins open them, link tickets, send the fix's
-update and retry the updates that failed."""
+see them, with the linked tickets they may see; managers and admins open
+them, link tickets, send the fix's update and retry the updates that failed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from responder.broadcast import broadcast_fix, broadcast_replies, retry_failed_u
 from store.errors import Refused
 from store.incidents import link_tickets, open_incident, summarize
 from store.models import INCIDENT_STATUSES, Agent, Incident, Ticket
+from web.access import visible
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
@@ -34,7 +35,8 @@ MAX_LINKED_AT_ONCE = 500
 @bp.get("/incidents")
 def index():
     incidents = db_session().scalars(select(Incident).order_by(Incident.status, Incident.opened_at.desc())).all()
-    return render_template("incidents.html", incidents=[(i, summarize(i)) for i in incidents],
+    agent = signed_in_agent()
+    return render_template("incidents.html", incidents=[(i, summarize(_linked(i, agent))) for i in incidents],
                            can_manage=signed_in_agent().role in MANAGER_ROLES)
 
 
@@ -54,9 +56,10 @@ def create():
 @bp.get("/incidents/<int:incident_id>")
 def show(incident_id: int):
     incident = _incident_or_404(incident_id)
-    channels = [reply_channel_of(t) for t in incident.tickets]
+    linked = _linked(incident, signed_in_agent())
+    channels = [reply_channel_of(t) for t in linked]
     limits = [c.limit for c in channels if c.can_reply]
-    return render_template("incident.html", incident=incident, summary=summarize(incident),
+    return render_template("incident.html", incident=incident, tickets=linked, summary=summarize(linked),
                            updates=broadcast_replies(incident), limit=min(limits) if limits else 280,
                            can_manage=signed_in_agent().role in MANAGER_ROLES)
 
@@ -103,7 +106,7 @@ def api_list():
         if status not in INCIDENT_STATUSES:
             abort(400, description=f"'status' must be one of {', '.join(INCIDENT_STATUSES)}")
         query = query.where(Incident.status == status)
-    return jsonify(incidents=[incident_json(i) for i in db_session().scalars(query)])
+    return jsonify(incidents=[incident_json(i, token_agent()) for i in db_session().scalars(query)])
 
 
 @api_bp.post("")
@@ -122,12 +125,12 @@ def api_create():
     incident = _api_change(lambda: open_incident(
         db_session(), title=body.get("title", ""), topic=body.get("topic"), keywords=keywords,
         since=parse_utc(since) if since else None, actor=agent.email, now=now()))
-    return jsonify(incident_json(incident, detail=True)), 201
+    return jsonify(incident_json(incident, agent, detail=True)), 201
 
 
 @api_bp.get("/<int:incident_id>")
 def api_show(incident_id: int):
-    return jsonify(incident_json(_incident_or_404(incident_id), detail=True))
+    return jsonify(incident_json(_incident_or_404(incident_id), token_agent(), detail=True))
 
 
 @api_bp.post("/<int:incident_id>/tickets")
@@ -139,7 +142,7 @@ def api_link(incident_id: int):
         abort(400, description="send {'tickets': [ticket ids]}")
     incident = _incident_or_404(incident_id)
     linked = _api_change(lambda: _link(incident, ids, agent))
-    return jsonify(linked=[t.id for t in linked], incident=incident_json(incident))
+    return jsonify(linked=[t.id for t in linked], incident=incident_json(incident, agent))
 
 
 @api_bp.post("/<int:incident_id>/fix")
@@ -154,7 +157,7 @@ def api_fix(incident_id: int):
                                                now()))
     return jsonify(queued=report.queued, resolved=report.resolved,
                    unreachable=[{"ticket_id": t, "why": why} for t, why in report.unreachable.items()],
-                   incident=incident_json(incident))
+                   incident=incident_json(incident, agent))
 
 
 @api_bp.post("/<int:incident_id>/retry")
@@ -165,8 +168,9 @@ def api_retry(incident_id: int):
     return jsonify(retried=_api_change(lambda: retry_failed_updates(db_session(), incident, now())))
 
 
-def incident_json(incident: Incident, detail: bool = False) -> dict[str, Any]:
-    summary = summarize(incident)
+def incident_json(incident: Incident, reader: Agent, detail: bool = False) -> dict[str, Any]:
+    linked = _linked(incident, reader)
+    summary = summarize(linked)
     out = {
         "id": incident.id, "title": incident.title, "status": incident.status, "topic": incident.topic,
         "keywords": incident.keywords, "since": iso(incident.since), "opened_by": incident.opened_by,
@@ -182,8 +186,12 @@ def incident_json(incident: Incident, detail: bool = False) -> dict[str, Any]:
             "update": None if t.id not in updates else {
                 "reply_id": updates[t.id].id, "status": updates[t.id].status, "url": updates[t.id].url,
                 "last_error": updates[t.id].last_error},
-        } for t in incident.tickets]
+        } for t in linked]
     return out
+
+
+def _linked(incident: Incident, reader: Agent) -> list[Ticket]:
+    return visible(reader, incident.tickets, services().settings)
 
 
 def _link(incident: Incident, ticket_ids: list[int], agent: Agent) -> list[Ticket]:

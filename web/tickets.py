@@ -24,8 +24,9 @@ from store.queries import TicketFilter, list_tickets, previous_tickets, ticket_w
 from store.sla import SlaClock
 from web.bulk import apply_bulk
 from web.errors import on_refusal
+from web.filters import MAX_ID
 from web.formatting import local_moment
-from web.access import can_see, hidden_teams
+from web.access import can_see, can_see_customer, hidden_teams
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
 
@@ -273,8 +274,10 @@ def customer(ticket_id: int):
                                crm_id=form.get("crm_id", ""), tier=form.get("tier") or None,
                                contact_opt_out=form.get("contact_opt_out") == "on")
         if form.get("link", "").strip():
-            other = session.get(Customer, int(form["link"])) if form["link"].strip().isdigit() else None
-            if other is None:
+            wanted = form["link"].strip()
+            known = wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID
+            other = session.get(Customer, int(wanted)) if known else None
+            if other is None or not can_see_customer(session, agent, other, services().settings):
                 raise Refused(f"there is no customer {form['link'].strip()!r}", 404)
             link_customers(session, kept, other, agent.email, at, f"linked by {agent.name}")
 

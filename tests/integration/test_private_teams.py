@@ -8,7 +8,7 @@ from sqlalchemy import update
 from config import load_settings
 from listener.assignment import route
 from store.accounts import create_agent
-from store.models import Agent, Ticket
+from store.models import Agent, Customer, Ticket
 from tests.integration.web_helpers import make_world
 
 TEAMS = {"care": {}, "billing": {"topics": ["billing_or_refund"], "private": True}}
@@ -88,3 +88,64 @@ def test_routing_keeps_to_the_tickets_team(world, db, clock, tickets):
         ticket = session.get(Ticket, billing)
         route(session, ticket, load_settings(env={}).routing, clock.now())
         assert ticket.assignee_id == biller.id
+
+
+def api_of(world, team, name, email, role="agent"):
+    """An API client and its token header for a new person of `team`."""
+    agent_in(world, team, name, email, role=role)
+    client = world.client()
+    return client, {"Authorization": f"Bearer {world.token(client, email)}"}
+
+
+def test_an_incident_shows_another_teams_agent_only_the_tickets_they_may_see(world, tickets):
+    care, billing = tickets
+    manager, manager_auth = api_of(world, "care", "Grace", "grace@example.com", role="manager")
+    incident = manager.post("/api/v1/incidents", headers=manager_auth, json={"title": "payments down"}).get_json()
+    manager.post(f"/api/v1/incidents/{incident['id']}/tickets", headers=manager_auth, json={"tickets": [care, billing]})
+    ada, auth = api_of(world, "care", "Ada", "ada@example.com")
+
+    shown = ada.get(f"/api/v1/incidents/{incident['id']}", headers=auth).get_json()
+    assert [t["id"] for t in shown["tickets"]] == [care]
+    assert (shown["linked_tickets"], shown["customers"]) == (1, 1)
+    assert [i["linked_tickets"] for i in ada.get("/api/v1/incidents", headers=auth).get_json()["incidents"]] == [1]
+    world.sign_in(ada, "ada@example.com")
+    page = ada.get(f"/incidents/{incident['id']}").get_data(as_text=True)
+    assert "Pat Jones" in page and "Bill Jones" not in page and f"/tickets/{billing}\"" not in page
+    everything = manager.get(f"/api/v1/incidents/{incident['id']}", headers=manager_auth).get_json()
+    assert [t["id"] for t in everything["tickets"]] == [care, billing]
+
+
+def test_the_dashboard_shows_a_senior_only_the_late_tickets_they_may_see(world):
+    care = world.ticket("parcel late", handle="pat", due_in=-5)
+    billing = world.ticket("charged twice", handle="bill", due_in=-5)
+    with world.db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.id == billing).values(team="billing"))
+    senior, auth = api_of(world, "care", "Sam", "sam@example.com", role="senior")
+
+    late = senior.get("/api/v1/reports/now", headers=auth).get_json()["at_risk_and_breached"]
+    assert [item["ticket_id"] for item in late] == [care]
+    world.sign_in(senior, "sam@example.com")
+    page = senior.get("/dashboard").get_data(as_text=True)
+    assert "Pat Jones" in page and "Bill Jones" not in page
+    manager, manager_auth = api_of(world, "care", "Grace", "grace@example.com", role="manager")
+    everything = manager.get("/api/v1/reports/now", headers=manager_auth).get_json()["at_risk_and_breached"]
+    assert {item["ticket_id"] for item in everything} == {care, billing}
+
+
+def test_a_customer_seen_only_on_private_tickets_cannot_be_changed_or_linked(world, tickets):
+    care, billing = tickets
+    ada, auth = api_of(world, "care", "Ada", "ada@example.com")
+    hidden, shown = world.customer_of(billing), world.customer_of(care)
+
+    refused = ada.patch(f"/api/v1/customers/{hidden}", headers=auth, json={"tier": "vip"})
+    assert refused.status_code == 404 and "Bill" not in refused.get_data(as_text=True)
+    assert ada.post(f"/api/v1/customers/{shown}/link", headers=auth, json={"customer": hidden}).status_code == 404
+    assert ada.post(f"/api/v1/customers/{hidden}/link", headers=auth, json={"customer": shown}).status_code == 404
+    assert ada.patch(f"/api/v1/customers/{shown}", headers=auth, json={"tier": "vip"}).status_code == 200
+    world.sign_in(ada, "ada@example.com")
+    ada.post(f"/tickets/{care}/customer", data={"tier": "vip", "link": str(hidden)})
+    with world.db.sessions() as session:
+        assert session.get(Customer, hidden).tier == "standard"
+        assert {i.customer_id for i in session.get(Customer, shown).identities} == {shown}
+    bella, bella_auth = api_of(world, "billing", "Bella", "bella@example.com")
+    assert bella.patch(f"/api/v1/customers/{hidden}", headers=bella_auth, json={"tier": "vip"}).status_code == 200
