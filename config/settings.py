@@ -344,12 +344,43 @@ class KeywordClass(Strict):
 
 
 class Topic(Strict):
-    words: tuple[str, ...]
+    """One subject of the brand's taxonomy: the label people see, the
+    phrases that name it (see listener.topics: words in a row, or two words
+    near each other with `~`), and example posts the topic model learns
+    from. `enabled = false` switches off a topic of the defaults."""
 
-    @field_validator("words")
+    label: str = Field(default="", max_length=60)
+    phrases: tuple[str, ...]
+    examples: tuple[str, ...] = ()
+    enabled: bool = True
+
+    @field_validator("phrases")
     @classmethod
-    def lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
-        return _phrases(words)
+    def topic_phrases(cls, phrases: tuple[str, ...]) -> tuple[str, ...]:
+        if not phrases:
+            raise ValueError("a topic needs at least one phrase; set enabled = false to switch it off")
+        return tuple(_topic_phrase(phrase) for phrase in phrases)
+
+    @field_validator("examples")
+    @classmethod
+    def examples_have_words(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
+        for example in examples:
+            if not any(c.isalnum() for c in example):
+                raise ValueError(f"example {example!r} has no words")
+        return examples
+
+
+def _topic_phrase(phrase: str) -> str:
+    """A phrase, or two sides joined by '~', each side alternatives joined
+    by '|': "bag* ~ lost|missing|damaged"."""
+    sides = phrase.split("~")
+    if len(sides) > 2:
+        raise ValueError(f"{phrase!r}: one '~' at most, between two words or phrases")
+    if len(sides) == 1:
+        if "|" in phrase:
+            raise ValueError(f"{phrase!r}: '|' separates alternatives only beside a '~'")
+        return _phrases((phrase,))[0]
+    return " ~ ".join("|".join(_phrases(tuple(term.strip() for term in side.split("|")))) for side in sides)
 
 
 class PriorityThresholds(Strict):
@@ -415,11 +446,13 @@ class ScoringSettings(Strict):
     @field_validator("topics")
     @classmethod
     def topic_names(cls, topics: Mapping[str, Topic]) -> Mapping[str, Topic]:
+        """Names fit the tickets' column; a topic without a label is shown by its name in words."""
         for name in topics:
             if not _is_topic_name(name):
                 raise ValueError(f"topic name {name!r} must be lower-case letters, digits and _ "
                                  f"(at most 50, starting with a letter)")
-        return topics
+        return MappingProxyType({name: topic if topic.label.strip() else topic.model_copy(
+            update={"label": name.replace("_", " ").capitalize()}) for name, topic in topics.items()})
 
     @field_validator("spam")
     @classmethod
@@ -433,6 +466,16 @@ class ScoringSettings(Strict):
             raise ValueError(f"negative_below ({negative_below}) must not be above positive_above "
                              f"({positive_above})")
         return self
+
+    @property
+    def taxonomy(self) -> dict[str, tuple[str, ...]]:
+        """The phrases of each topic in use, in the order listed."""
+        return {name: topic.phrases for name, topic in self.topics.items() if topic.enabled}
+
+    def topic_label(self, name: str) -> str:
+        """The label people see; a topic no longer configured keeps its name."""
+        topic = self.topics.get(name)
+        return topic.label if topic else name
 
     @property
     def sentiment_thresholds(self) -> tuple[float, float]:

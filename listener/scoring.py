@@ -111,8 +111,7 @@ class Scorer:
         if settings.scorer == "care" and model is None:
             self.model = _load_model(model_path or settings.model_path)
         self._keywords = KeywordFinder(settings.keywords)
-        self._topics = TopicChooser({name: topic.words for name, topic in settings.topics.items()},
-                                    self.model.topics if self.model else None)
+        self._topics = TopicChooser(settings.taxonomy, self.model.topics if self.model else None)
         self._spam = PhraseIndex({"spam": settings.spam})
 
     def score(self, text: str, *, followers: int = 0, rating: int | None = None,
@@ -152,7 +151,7 @@ class Scorer:
             reasons += tuple(_rule_reason(r) for r in rules)
         complaint = polarity < self.negative_below or _complains(rules)
         return _Reading(round(polarity, 3), strength, reasons, rules, keywords,
-                        self._topics.choose(words, text, complaint), bool(_QUESTION.search(text)),
+                        self._topics.choose(text, complaint), bool(_QUESTION.search(text)),
                         bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words, rules))
 
     def _sentiment(self, text: str, complaint: bool) -> tuple[float, float, tuple[str, ...]]:

@@ -5,7 +5,8 @@
 The fit is seeded, so the same data and seed give the same file. The model
 sees only the tuning part of the customer-care posts; the held-out part is
 left for bench/score_eval.py and `closeloop retrain`. The topic model
-learns from the tuning posts whose complaint reason maps to a topic."""
+learns from the tuning posts whose complaint reason maps to a topic and
+from the default taxonomy's examples."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from config import load_settings
 from listener.sentiment_model import SHIPPED_MODEL, save_model
 from training import missing_libraries
-from training.examples import DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_topic_examples
+from training.examples import (DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_topic_examples,
+                               taxonomy_examples)
 
 
 def main() -> None:
@@ -33,7 +36,8 @@ def main() -> None:
     except DataMissing as error:
         sys.exit(f"{error}; pass --data-dir")
     model = train(examples, seed=args.seed)
-    model.topics = train_topics(topic_examples, seed=args.seed)
+    model.topics = train_topics(topic_examples + taxonomy_examples(load_settings(env={}).scoring.topics),
+                                seed=args.seed)
     save_model(model, SHIPPED_MODEL)
     print(f"wrote {SHIPPED_MODEL} ({SHIPPED_MODEL.stat().st_size / 1024:,.0f} KiB) from {model.info['examples']}, "
           f"topics from {model.topics.info['examples']}")

@@ -4,8 +4,9 @@ one on posts neither was fitted on, and keep each only if it does no worse.
 
 The held-out posts are the fixed held-out part of the labelled care posts
 plus a seeded share of the corrections, so a team's own posts count in the
-comparison as soon as there are a few. Topic corrections teach the topic
-model the team's own topics, beyond those of the labelled posts."""
+comparison as soon as there are a few. The taxonomy's examples and the
+team's topic corrections teach the topic model the brand's own topics,
+beyond those of the labelled posts."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from training.examples import (
     held_out_split,
     shipped_examples,
     shipped_topic_examples,
+    taxonomy_examples,
     topic_correction_example,
 )
 from training.figures import Figures, evaluate
@@ -105,7 +107,7 @@ def retrain_model(session: Session, scoring: ScoringSettings, target: Path, data
                   seed: int = 0) -> RetrainOutcome:
     training, held_out = shipped_examples(data_dir)
     topic_training, topic_held_out = shipped_topic_examples(data_dir)
-    taxonomy = tuple(name for name, topic in scoring.topics.items() if topic.words)
+    taxonomy = tuple(scoring.taxonomy)
     corrections, topic_corrections = correction_examples(session, taxonomy)
     corrections_trained, corrections_held_out = held_out_split(corrections)
     topics_trained, topics_held_out = held_out_split(topic_corrections)
@@ -116,7 +118,7 @@ def retrain_model(session: Session, scoring: ScoringSettings, target: Path, data
     current = Scorer(care, model_path=str(target))
     model = train(training + corrections_trained, seed=seed)
     model.info["corrections"] = len(corrections_trained)
-    topic_examples = topic_training + topics_trained
+    topic_examples = topic_training + taxonomy_examples(scoring.topics) + topics_trained
     if len({e.label for e in topic_examples}) > 1:
         model.topics = train_topics(topic_examples, seed=seed)
         model.topics.info["corrections"] = len(topics_trained)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from closeloop.cli import main
+from config import load_settings
 from listener.sentiment_model import LABELS, SentimentModel, load_model, save_model
 from store.models import Correction, Customer, Identity, Mention
 from training.retrain import correction_examples
@@ -162,9 +163,25 @@ def test_topic_corrections_teach_the_topic_model(config, sqlite_db, clock, data_
     assert "topic acc." in result.output
     assert "the retrained sentiment and topic model does no worse" in result.output
     topics = load_model(target).topics
-    assert topics.labels == ("billing_or_refund", "delivery")
+    taxonomy = load_settings(env={}).scoring.topics
+    assert set(topics.labels) == set(taxonomy)
     assert topics.info["corrections"] == 6
-    assert topics.info["examples"] == {"delivery": 3, "billing_or_refund": 3}
+    assert topics.info["examples"]["delivery"] == 3 + len(taxonomy["delivery"].examples)
+
+
+def test_the_taxonomy_examples_teach_the_brands_own_topics(config, sqlite_db, clock, data_dir, tmp_path):
+    add_corrections(sqlite_db, clock, TOPIC_CORRECTIONS)
+    with open(config, "a") as f:
+        f.write('[scoring.topics.parking]\nphrases = ["car park"]\n'
+                'examples = ["no spaces left in the car park again", "the barrier ate my parking ticket"]\n'
+                '[scoring.topics.delay]\nenabled = false\n')
+    target = tmp_path / "sentiment-model.json"
+    save_model(always_positive(), target)
+    result = retrain(config, "--seed", "2", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    topics = load_model(target).topics
+    assert "parking" in topics.labels and "delay" not in topics.labels
+    assert topics.info["examples"]["parking"] == 2
 
 
 def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, data_dir, tmp_path, monkeypatch):
@@ -175,4 +192,4 @@ def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, dat
     assert "the retrained topic model does no worse" in result.output
     saved = load_model(tmp_path / "sentiment-model.json")
     assert saved.to_dict()["weights"] == load_model().to_dict()["weights"]
-    assert saved.topics.labels == ("billing_or_refund", "delivery")
+    assert set(saved.topics.labels) == set(load_settings(env={}).scoring.topics)

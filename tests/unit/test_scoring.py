@@ -132,7 +132,7 @@ def test_a_keyword_needs_a_response_even_in_a_friendly_post(scorer):
 
 
 def test_a_topic_can_be_switched_off():
-    assert scorer_with(topics={"delay": {"words": []}}).score("My flight was delayed again").topic != "delay"
+    assert scorer_with(topics={"delay": {"enabled": False}}).score("My flight was delayed again").topic != "delay"
 
 
 def test_keyword_classes_come_from_the_config():
@@ -164,13 +164,13 @@ def test_a_post_about_nothing_in_the_taxonomy_has_no_topic(scorer):
 
 
 def test_of_topics_found_equally_often_the_one_listed_first_wins():
-    scorer = scorer_with(topics={"first": {"words": ["kettle"]}, "second": {"words": ["toaster", "oven"]}})
+    scorer = scorer_with(topics={"first": {"phrases": ["kettle"]}, "second": {"phrases": ["toaster", "oven"]}})
     assert scorer.score("The toaster and the kettle").topic == "first"
     assert scorer.score("The toaster, the oven and the kettle").topic == "second"
 
 
 def test_the_taxonomy_comes_from_the_config():
-    scorer = scorer_with(topics={"parking": {"words": ["car park", "parking"]}})
+    scorer = scorer_with(topics={"parking": {"phrases": ["car park", "parking"]}})
     score = scorer.score("The car park was closed again and there was no parking anywhere")
     assert score.topic == "parking"
     assert "topic:parking ('car park', 'parking')" in score.reasons

@@ -47,12 +47,55 @@ def test_tier_names_are_read_in_lower_case():
 
 def test_a_topic_name_must_fit_the_tickets_column():
     with pytest.raises(ConfigError, match=r"topic name 'Late Trains!' must be lower-case letters, digits and _"):
-        scoring(topics={"Late Trains!": {"words": ["late"]}})
+        scoring(topics={"Late Trains!": {"phrases": ["late"]}})
 
 
 def test_a_topic_phrase_must_have_a_word():
-    with pytest.raises(ConfigError, match=r"scoring.topics.delay.words = \['late', '!!'\]: '!!' is not a word"):
-        scoring(topics={"delay": {"words": ["late", "!!"]}})
+    with pytest.raises(ConfigError, match=r"scoring.topics.delay.phrases = \['late', '!!'\]: '!!' is not a word"):
+        scoring(topics={"delay": {"phrases": ["late", "!!"]}})
+
+
+def test_a_topic_without_phrases_is_refused_naming_it():
+    with pytest.raises(ConfigError, match=r"scoring.topics.delay.phrases = \[\]: a topic needs at least one phrase; "
+                                          r"set enabled = false to switch it off"):
+        scoring(topics={"delay": {"phrases": []}})
+    with pytest.raises(ConfigError, match=r"scoring.topics.parking.phrases: missing, it is required"):
+        scoring(topics={"parking": {"label": "Parking"}})
+
+
+def test_an_unknown_topic_key_is_refused_naming_it():
+    with pytest.raises(ConfigError, match=r"scoring.topics.delay.words: unknown setting"):
+        scoring(topics={"delay": {"words": ["late"]}})
+
+
+@pytest.mark.parametrize("phrase, problem", [
+    ("bag ~ lost ~ found", "one '~' at most"),
+    ("lost|missing", "'|' separates alternatives only beside a '~'"),
+    ("bag ~ lo*st|missing", "'lo\\*st': '\\*' may only end a phrase"),
+    ("bag ~ lost||missing", "'' is not a word or phrase"),
+])
+def test_a_near_phrase_is_two_sides_of_alternatives(phrase, problem):
+    with pytest.raises(ConfigError, match=rf"scoring.topics.lost.phrases = .*: {problem}"):
+        scoring(topics={"lost": {"phrases": [phrase]}})
+
+
+def test_topic_phrases_are_kept_in_lower_case_with_single_spaces():
+    topic = scoring(topics={"lost": {"phrases": ["Lost  Luggage", " Bag*|Suit Case ~  Lost | MISSING "]}}).topics["lost"]
+    assert topic.phrases == ("lost luggage", "bag*|suit case ~ lost|missing")
+
+
+def test_each_topic_has_a_label_for_people():
+    settings = scoring(topics={"car_park": {"phrases": ["car park"]}})
+    assert settings.topic_label("billing_or_refund") == "Billing or refund"
+    assert settings.topic_label("car_park") == "Car park"
+    assert settings.topic_label("weather") == "weather"
+    assert all(topic.label and topic.examples for topic in scoring().topics.values())
+
+
+def test_a_switched_off_topic_leaves_the_taxonomy():
+    settings = scoring(topics={"delay": {"enabled": False}})
+    assert "delay" in settings.topics and "delay" not in settings.taxonomy
+    assert list(scoring().taxonomy) == list(scoring().topics)
 
 
 def test_a_star_may_only_end_a_phrase():
@@ -72,7 +115,7 @@ def test_phrases_are_kept_in_lower_case_with_single_spaces():
 def test_the_default_taxonomy_covers_customer_care():
     assert set(scoring().topics) == {"delay", "cancellation", "lost_or_damaged", "billing_or_refund",
                                      "booking_or_account", "staff_or_service", "product_defect", "delivery",
-                                     "website_or_app"}
+                                     "website_or_app", "outage"}
 
 
 def test_the_keyword_classes_cover_harms_and_care():

@@ -7,13 +7,22 @@ import json
 
 import pytest
 
-from listener.phrases import words_of
 from listener.sentiment_model import load_model, save_model
 from listener.topic_model import TopicModel
 from listener.topics import TopicChooser
 from listener.weights import ModelFileError
 from tests.unit.test_sentiment_training import SAMPLE
-from training.examples import Example, held_out_split, shipped_topic_examples, topic_correction_example, topic_examples
+from config import load_settings
+from training.examples import (
+    CARE_FILE,
+    CATCH_ALL_REASON,
+    Example,
+    held_out_split,
+    shipped_topic_examples,
+    taxonomy_examples,
+    topic_correction_example,
+    topic_examples,
+)
 from training.fit import train, train_topics
 
 TAXONOMY = {
@@ -41,7 +50,7 @@ def model():
 
 
 def choose(chooser, text, complaint=True):
-    return chooser.choose(words_of(text), text, complaint)
+    return chooser.choose(text, complaint)
 
 
 def test_the_model_learns_its_topics(model):
@@ -97,7 +106,7 @@ def test_a_complaint_without_topic_words_gets_the_model_topic_when_it_is_sure(mo
 
 
 def test_a_switched_off_topic_is_never_the_model_choice(model):
-    taxonomy = {**TAXONOMY, "staff": ()}
+    taxonomy = {topic: phrases for topic, phrases in TAXONOMY.items() if topic != "staff"}
     assert choose(TopicChooser(taxonomy, model), "the man at the till was so impolite to me").topic != "staff"
 
 
@@ -161,13 +170,31 @@ def test_topics_split_into_held_out_parts_per_topic():
 
 
 @pytest.mark.shared_data
-def test_the_shipped_topic_model_knows_the_care_topics_and_was_fitted_without_the_held_out_posts(shared_data):
+def test_the_shipped_topic_model_knows_the_default_topics_and_was_fitted_without_the_held_out_posts(shared_data):
     training, held_out = shipped_topic_examples(shared_data)
+    topics = load_settings(env={}).scoring.topics
     model = load_model().topics
-    assert set(model.labels) == {"delay", "cancellation", "lost_or_damaged", "staff_or_service",
-                                 "booking_or_account", "product_defect"}
-    assert sum(model.info["examples"].values()) == len(training)
+    assert set(model.labels) == set(topics)
+    assert sum(model.info["examples"].values()) == len(training) + len(taxonomy_examples(topics))
     assert not {e.text for e in training} & {e.text for e in held_out}
+
+
+@pytest.mark.shared_data
+def test_the_crowds_catch_all_reason_teaches_no_topic(shared_data):
+    training, held_out = shipped_topic_examples(shared_data)
+    with open(shared_data / CARE_FILE, newline="", encoding="utf-8") as f:
+        reasons = {row["text"]: row["negativereason"] for row in csv.DictReader(f)}
+    assert CATCH_ALL_REASON not in {reasons[e.text] for e in training + held_out}
+
+
+def test_the_taxonomy_examples_teach_the_topics_in_use():
+    topics = load_settings(env={}, overrides={"scoring": {"topics": {
+        "parking": {"phrases": ["car park"], "examples": ["no spaces left in the car park"]},
+        "delay": {"enabled": False}}}}).scoring.topics
+    examples = taxonomy_examples(topics)
+    assert ("no spaces left in the car park", "parking") in {(e.text, e.label) for e in examples}
+    assert "delay" not in {e.label for e in examples}
+    assert all(e.source == "taxonomy" and e.weight > 1 for e in examples)
 
 
 def test_a_topic_model_of_one_topic_is_refused():
