@@ -194,7 +194,9 @@ def demo(port: int, emulator_port: int, password: str, data_dir: str | None, pos
 @click.argument("source", required=False)
 @click.pass_context
 def poll(ctx: click.Context, source: str | None) -> None:
-    """Poll one source (or every enabled one) now, and report what came in."""
+    """Poll one source (or every enabled one) now, and report what came in.
+    Refused while a worker holds the polling lease (it polls them itself)
+    and while the schema is not up to date (`closeloop migrate` first)."""
     from sqlalchemy import select
 
     from closeloop.runtime import Runtime
@@ -204,25 +206,35 @@ def poll(ctx: click.Context, source: str | None) -> None:
 
     settings = settings_of(ctx)
     db = Database(settings.database.url)
-    reach_database(db, migrate=True)
+    reach_database(db, migrate=False)
+    if not db.schema_is_current():
+        raise click.ClickException("the database schema is not up to date: run `closeloop migrate` first")
     runtime = Runtime(settings, db=db)
-    with runtime.db.transaction() as session:
-        sync_sources(session, runtime.live.settings)
-        query = select(Source).where(Source.enabled.is_(True))
-        if source:
-            query = query.where(Source.name == source)
-        targets = [(s.id, s.name) for s in session.scalars(query)]
-    if source and not targets:
-        raise click.ClickException(f"no enabled source named {source!r}")
-    failed = False
-    for source_id, name in targets:
-        outcome = runtime.poller.poll(source_id, force=True)
-        if outcome.report is not None:
-            r = outcome.report
-            click.echo(f"{name}: {r.stored} new, {r.duplicates} seen before, {r.tickets_raised} ticket(s) raised")
-        else:
-            failed = True
-            click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
+    if not runtime.lease.hold():
+        raise click.ClickException("a worker holds the polling lease and polls the sources itself; nothing was "
+                                   "polled (see each source's last poll on /healthz or the sources page)")
+    try:
+        with runtime.db.transaction() as session:
+            sync_sources(session, runtime.live.settings)
+            query = select(Source).where(Source.enabled.is_(True))
+            if source:
+                query = query.where(Source.name == source)
+            targets = [(s.id, s.name) for s in session.scalars(query)]
+        if source and not targets:
+            raise click.ClickException(f"no enabled source named {source!r}")
+        failed = False
+        for source_id, name in targets:
+            outcome = runtime.poller.poll(source_id, force=True)
+            if outcome.report is not None:
+                r = outcome.report
+                put_aside = f", {r.quarantined} quarantined" if r.quarantined else ""
+                click.echo(f"{name}: {r.stored} new, {r.duplicates} seen before, {r.tickets_raised} ticket(s) "
+                           f"raised{put_aside}")
+            else:
+                failed = True
+                click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
+    finally:
+        runtime.lease.release()
     sys.exit(1 if failed else 0)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Author, InboundPost, SkippedItem, storable
 from store.errors import Refused
-from store.quarantine import put_aside, quarantined_post
+from store.quarantine import put_aside, quarantined_post, release
 
 REASON_LENGTH = 2000
 
@@ -39,7 +39,11 @@ def retry_quarantined(session: Session, intake, row_id: int, now: datetime):
     row = quarantined_post(session, row_id)
     if row.post is None:
         return None
-    return intake.ingest(session, [_post(row.post, row.raw)], now, source_id=row.source_id)
+    platform, external_id = row.platform, row.external_id
+    report = intake.ingest(session, [_post(row.post, row.raw)], now, source_id=row.source_id)
+    if not report.quarantined:  # stored now, or meanwhile by another way
+        release(session, platform, [external_id])
+    return report
 
 
 def reason_of(error: BaseException) -> str:

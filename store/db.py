@@ -8,6 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,6 +89,12 @@ class Database:
             finally:
                 if sqlite:
                     connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+    def schema_is_current(self) -> bool:
+        """Whether every migration has been applied (`closeloop migrate`)."""
+        with self.engine.connect() as connection:
+            applied = set(MigrationContext.configure(connection).get_current_heads())
+        return applied == set(ScriptDirectory.from_config(alembic_config(self.url)).get_heads())
 
     def ping(self) -> bool:
         with self.engine.connect() as connection:

@@ -20,6 +20,7 @@ from web import (
     account,
     admin,
     admin_audit,
+    admin_quarantine,
     admin_settings,
     alerts,
     api,
@@ -104,7 +105,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
                       canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
-                      admin.api_bp, mentions.bp, mentions.api_bp):
+                      admin.api_bp, admin_quarantine.bp, mentions.bp, mentions.api_bp):
         app.register_blueprint(blueprint)
     init_errors(app)
     register_template_helpers(app)

@@ -1,29 +1,39 @@
-"""How closeloop is doing: GET /healthz for load balancers (no sign-in
-needed), and the sources page for people."""
+"""How closeloop is doing: GET /healthz for load balancers and monitors (no
+sign-in needed), and the sources page for people. `ok` (and the status
+code) says whether this process can serve: its database answers. A source
+whose last poll failed is named in `sources_failing`, and the posts put
+aside because they could not be stored are counted in `quarantined`."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
+from store.quarantine import quarantine_counts
 from store.queries import all_sources
 from web.auth import require_login
 from web.context import db_session, now, services
 from web.serialize import source_json
 
 bp = Blueprint("health", __name__)
+# The statuses of a source whose last poll failed.
+FAILED = ("backing_off", "broken")
 
 
 @bp.get("/healthz")
 def healthz():
     svc = services()
-    database, sources = "ok", []
+    database, sources, quarantined = "ok", [], {}
     try:
         svc.db.ping()
-        sources = [source_json(s) for s in all_sources(db_session())]
+        session = db_session()
+        sources = [source_json(s) for s in all_sources(session)]
+        quarantined = quarantine_counts(session)
     except Exception as error:  # whatever went wrong, the answer is "not healthy" and why
         database = _describe(error)
     ok = database == "ok"
-    body = {"ok": ok, "database": database, "scheduler": _scheduler(), "sources": sources}
+    failing = [s["name"] for s in sources if s["enabled"] and s["status"] in FAILED]
+    body = {"ok": ok, "database": database, "scheduler": _scheduler(), "sources": sources,
+            "sources_failing": failing, "quarantined": quarantined}
     return jsonify(body), 200 if ok else 503
 
 

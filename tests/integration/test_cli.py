@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from closeloop.cli import main
 from config import load_settings
+from listener.lease import PollingLease
 from store.db import Database
 from store.models import Agent, Mention, Source
 
@@ -109,6 +110,7 @@ def test_poll_fetches_a_source_now_and_reports_what_came_in(tmp_path, emulator):
     requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
         "author": {"handle": "tom", "name": "Tom", "followers": 5}, "text": "Refund still missing, awful!"})
     path = config_file(tmp_path, x_source(emulator.url))
+    run_cli("--config", str(path), "migrate")
     result = run_cli("--config", str(path), "poll")
     assert result.exit_code == 0, result.output
     assert "x-mentions: 1 new, 0 seen before, 1 ticket(s) raised" in result.output
@@ -122,6 +124,7 @@ def test_poll_fetches_a_source_now_and_reports_what_came_in(tmp_path, emulator):
 def test_poll_reports_a_broken_source_and_fails(tmp_path, emulator):
     requests.post(f"{emulator.url}/_emulator/faults", timeout=5, json={"platform": "x", "status": 401, "count": 5})
     path = config_file(tmp_path, x_source(emulator.url, credentials='bearer_token = "nope"\nuser_id = "1"'))
+    run_cli("--config", str(path), "migrate")
     result = CliRunner().invoke(main, ["--config", str(path), "poll"])
     assert result.exit_code == 1
     assert "x-mentions: broken" in result.output
@@ -129,9 +132,40 @@ def test_poll_reports_a_broken_source_and_fails(tmp_path, emulator):
 
 
 def test_poll_names_an_unknown_source(tmp_path):
-    result = run_cli("--config", str(config_file(tmp_path)), "poll", "nope")
+    path = config_file(tmp_path)
+    run_cli("--config", str(path), "migrate")
+    result = run_cli("--config", str(path), "poll", "nope")
     assert result.exit_code == 1
     assert "no enabled source named 'nope'" in result.output
+
+
+def test_poll_does_not_migrate_but_says_to(tmp_path, emulator):
+    path = config_file(tmp_path, x_source(emulator.url))
+    result = run_cli("--config", str(path), "poll")
+    assert result.exit_code == 1
+    assert "run `closeloop migrate` first" in result.output
+    database = Database(f"sqlite:///{tmp_path}/closeloop.db")
+    assert not database.schema_is_current()
+    with database.engine.connect() as connection:
+        assert not connection.dialect.has_table(connection, "sources")
+
+
+def test_poll_polls_nothing_while_a_worker_holds_the_polling_lease(tmp_path, emulator, postgres_db):
+    requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "tom", "name": "Tom", "followers": 5}, "text": "Refund still missing, awful!"})
+    path = tmp_path / "closeloop.toml"
+    path.write_text(f'[database]\nurl = "{postgres_db.url}"\n{x_source(emulator.url)}')
+    worker = PollingLease(postgres_db)
+    assert worker.hold()
+    try:
+        result = run_cli("--config", str(path), "poll")
+    finally:
+        worker.release()
+    assert result.exit_code == 1
+    assert "a worker holds the polling lease" in result.output
+    with postgres_db.transaction() as session:
+        assert session.scalars(select(Mention)).all() == []
+    assert run_cli("--config", str(path), "poll").exit_code == 0
 
 
 def free_port() -> int:

@@ -26,6 +26,8 @@ def test_it_reports_the_database_scheduler_and_sources(sqlite_db, clock):
             "last_polled_at": "2026-01-05T09:00:00Z", "next_poll_at": "2026-01-05T09:01:00Z",
             "last_error": "401 from X: token revoked",
         }],
+        "sources_failing": ["x-mentions"],
+        "quarantined": {},
     }
 
 
