@@ -1,21 +1,19 @@
-"""Figures for managers, read from the tickets and their events: how fast and
-how often we answer within target, what is at risk right now, how many open
-tickets each agent carries, and when customers write.
+"""Figures for managers, read from the tickets and their events: what is at
+risk right now, how many open tickets each agent carries, and when
+customers write.
 
 Each report is a few queries whose rows are folded in Python, so that it
 reads the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from config.clock import parse_utc
 from store.models import (
     CORRECTABLE_FIELDS,
     OPEN_STATUSES,
@@ -23,134 +21,12 @@ from store.models import (
     Agent,
     Correction,
     Customer,
-    Event,
     Mention,
     Ticket,
 )
 from store.sla import SlaClock
 
-GROUPINGS = ("platform", "team", "agent", "priority")
-ANSWER_KINDS = ("replied", "answered_elsewhere")
 HOURS = tuple(range(24))
-
-
-def percentile(values: list[float], percent: int) -> float | None:
-    """Nearest rank: the smallest value that `percent` per cent of the values
-    are at or below. Always one of the values, never an interpolation."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = -(-percent * len(ordered) // 100)
-    return ordered[max(rank, 1) - 1]
-
-
-@dataclass
-class _Group:
-    tickets: int = 0
-    answered: int = 0
-    within_target: int = 0
-    breaches: int = 0
-    minutes: list[float] = field(default_factory=list)
-
-    def as_dict(self, key: str | None) -> dict[str, Any]:
-        p50, p90 = percentile(self.minutes, 50), percentile(self.minutes, 90)
-        return {
-            "key": key,
-            "tickets": self.tickets,
-            "answered": self.answered,
-            "within_target": round(self.within_target / self.answered, 4) if self.answered else None,
-            "first_response_p50_min": None if p50 is None else round(p50, 1),
-            "first_response_p90_min": None if p90 is None else round(p90, 1),
-            "breaches": self.breaches,
-        }
-
-
-@dataclass(frozen=True)
-class _Answer:
-    at: datetime
-    actor: str
-
-
-def sla_report(session: Session, start: datetime, end: datetime, group_by: str) -> list[dict[str, Any]]:
-    """First-response figures for the tickets raised in [start, end), one
-    dict per group, in key order.
-
-    A ticket's first answer is its first `replied` or `answered_elsewhere`
-    event; the response time runs from its `raised` event (or its creation)
-    to that answer. The answer is within target when it came by the
-    first-response due time recorded in the `raised` event, or by the
-    ticket's own due time when the event has none (the ticket's can still
-    move after the answer, when a later pause ends); a ticket with no target
-    counts as within it. Percentiles are nearest-rank, minutes to 0.1.
-
-    Tickets are grouped by their platform, team or priority, or for
-    "agent" by the actor of their first answer (an agent's email, or
-    "system"); tickets nobody has answered share the key None.
-
-    `breaches` counts the `breached` events that happened in the period,
-    under the group of their ticket, even a ticket raised before the period:
-    such a group may show breaches and no tickets.
-    """
-    if group_by not in GROUPINGS:
-        raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    raised_in_period = and_(Ticket.created_at >= start, Ticket.created_at < end, Ticket.sla_policy != THANKS_POLICY)
-    breached_in_period = select(Event.ticket_id).where(Event.kind == "breached", Event.at >= start, Event.at < end)
-    breaches = Counter(session.scalars(breached_in_period))
-    in_scope = or_(raised_in_period, Ticket.id.in_(breached_in_period))
-    tickets = session.execute(
-        select(Ticket.id, Ticket.platform, Ticket.team, Ticket.priority, Ticket.created_at,
-               Ticket.first_response_due_at).where(in_scope)
-    ).all()
-    raised, answers = _raised_and_first_answers(session, select(Ticket.id).where(in_scope))
-
-    groups: dict[str | None, _Group] = defaultdict(_Group)
-    for ticket in tickets:
-        answer = answers.get(ticket.id)
-        if group_by == "agent":
-            key = answer.actor if answer else None
-        else:
-            key = getattr(ticket, group_by)
-        group = groups[key]
-        group.breaches += breaches[ticket.id]
-        if not start <= ticket.created_at < end:
-            continue
-        group.tickets += 1
-        if answer is None:
-            continue
-        raised_at, due = raised.get(ticket.id, (ticket.created_at, None))
-        due = due or ticket.first_response_due_at
-        group.answered += 1
-        group.minutes.append((answer.at - raised_at).total_seconds() / 60)
-        if due is None or answer.at <= due:
-            group.within_target += 1
-    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return [group.as_dict(key) for key, group in ordered]
-
-
-def _raised_and_first_answers(session: Session, ticket_ids) -> tuple[dict[int, tuple[datetime, datetime | None]],
-                                                                    dict[int, _Answer]]:
-    """For the tickets selected by `ticket_ids`: when each was raised with
-    the first-response due time recorded then, and its first answer."""
-    raised: dict[int, tuple[datetime, datetime | None]] = {}
-    due_then = Event.detail["first_response_due_at"].as_string()
-    for ticket_id, at, due in session.execute(
-        select(Event.ticket_id, Event.at, due_then)
-        .where(Event.kind == "raised", Event.ticket_id.in_(ticket_ids))
-        .order_by(Event.at, Event.id)
-    ):
-        raised.setdefault(ticket_id, (at, parse_utc(due, naive_is_utc=True)))
-    ranked = (
-        select(Event.ticket_id, Event.at, Event.actor,
-               func.row_number().over(partition_by=Event.ticket_id, order_by=(Event.at, Event.id)).label("rank"))
-        .where(Event.kind.in_(ANSWER_KINDS), Event.ticket_id.in_(ticket_ids))
-        .subquery()
-    )
-    answers = {
-        ticket_id: _Answer(at, actor)
-        for ticket_id, at, actor in session.execute(
-            select(ranked.c.ticket_id, ranked.c.at, ranked.c.actor).where(ranked.c.rank == 1))
-    }
-    return raised, answers
 
 
 def at_risk_and_breached(session: Session, now: datetime, at_risk_share: float,

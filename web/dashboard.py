@@ -12,15 +12,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from store.reports import (
-    GROUPINGS,
-    agent_load,
-    agent_names,
-    at_risk_and_breached,
-    corrections_report,
-    sla_report,
-    volume_by_platform_and_hour,
-)
+from store.reports import agent_load, agent_names, at_risk_and_breached, corrections_report, volume_by_platform_and_hour
+from store.sla_figures import GROUPINGS, TARGETS, sla_figures
 from store.errors import Refused
 from store.models import Agent
 from store.sla import SlaClock
@@ -30,6 +23,7 @@ from web.access import hidden_teams
 from web.api import authenticate_token, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
+from web.exports import csv_response
 from web.formatting import duration_text
 from web.serialize import iso
 
@@ -43,6 +37,10 @@ PERIOD_NAMES = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 day
 API_PERIOD = timedelta(days=7)
 REFRESH_SECONDS = 15
 NO_TOPIC = "no topic"
+NO_KEY = {"agent": "unassigned", "topic": NO_TOPIC}
+TARGET_NAMES = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
+SLA_CSV_FIGURES = ("due", "met", "missed", "achievement", "not_yet_due", "median_min", "median_at_least", "p90_min",
+                   "p90_at_least", "waiting")
 MOMENT_FORMS = "an ISO 8601 date or date-time, such as 2026-01-05 or 2026-01-05T09:00:00Z"
 
 
@@ -137,12 +135,14 @@ def dashboard():
     error = None
     try:
         group_by = grouping_of(request.args)
+        target = target_of(request.args)
         start, end, period = page_period(request.args, current, tz)
     except Refused as bad:
-        error, group_by, period = bad.message, "platform", "24h"
+        error, group_by, target, period = bad.message, "platform", TARGETS[0], "24h"
         start, end = current - PERIODS[period], current
     session = db_session()
-    groups = sla_report(session, start, end, group_by)
+    figures = sla_figures(session, start, end, current, group_by)
+    groups = figures["groups"]
     outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
     names = agent_names(session) if "agent" in (group_by, outcomes_by) else {}
     labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
@@ -153,6 +153,10 @@ def dashboard():
         error=error,
         group_by=group_by,
         groupings=GROUPINGS,
+        target=target,
+        targets=TARGET_NAMES,
+        total=figures["total"],
+        export_period={"from": iso(start), "to": iso(end)},
         period=period,
         periods=PERIOD_NAMES,
         chosen={key: request.args.get(key, "") for key in ("from", "to")} if period is None else {},
@@ -168,28 +172,35 @@ def dashboard():
         outcomes_by=outcomes_by,
         outcome_groupings=OUTCOME_GROUPINGS,
         names=names,
-        charts=_charts(groups, labels, volume, by_topic),
+        charts=_charts(groups, labels, target, volume, by_topic),
         live=_now_figures(current, reader),
         refresh_seconds=REFRESH_SECONDS,
     )
     return page, 400 if error else 200
 
 
+def target_of(args: Mapping[str, str]) -> str:
+    target = args.get("target") or TARGETS[0]
+    if target not in TARGETS:
+        raise Refused(f"'target' must be one of {', '.join(TARGETS)}", 400)
+    return target
+
+
 def _label(key: str | None, group_by: str, names: dict[str, str]) -> str:
     if key is None:
-        return "not answered yet"
+        return NO_KEY.get(group_by, "none")
     return names.get(key, key) if group_by == "agent" else key
 
 
-def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], volume: dict[str, Any],
+def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target: str, volume: dict[str, Any],
             by_topic: dict[str, Any]) -> dict[str, Any]:
     """What the page's script draws, from the same figures as the tables
     (the trends table adds up the days the chart shows)."""
+    shares = [group[target]["achievement"] for group in groups]
     return {
         "within_target": {
             "labels": [labels[group["key"]] for group in groups],
-            "values": [None if group["within_target"] is None else round(group["within_target"] * 100, 1)
-                       for group in groups],
+            "values": [None if share is None else round(share * 100, 1) for share in shares],
         },
         "volume": {
             "labels": [f"{hour:02d}:00" for hour in volume["hours"]],
@@ -227,13 +238,29 @@ def authenticate() -> None:
 
 @api_bp.get("/sla")
 def sla():
-    """First-response figures per group; see store.reports.sla_report.
+    """Each target's figures per group and in total; see store.sla_figures.
     `from` and `to` as in period_of (default: the last 7 days), `group_by`
     one of GROUPINGS (default: platform)."""
     group_by = grouping_of(request.args)
-    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    groups = sla_report(db_session(), start, end, group_by)
-    return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
+    current = now()
+    start, end = period_of(request.args, current, _zone(), API_PERIOD)
+    figures = sla_figures(db_session(), start, end, current, group_by)
+    return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, **figures})
+
+
+@api_bp.get("/sla.csv")
+def sla_csv():
+    """The figures of /sla as CSV: one line per group and target, then the totals."""
+    group_by = grouping_of(request.args)
+    current = now()
+    start, end = period_of(request.args, current, _zone(), API_PERIOD)
+    figures = sla_figures(db_session(), start, end, current, group_by)
+    rows = [(group_by, group["key"], target, *(group[target].get(column) for column in SLA_CSV_FIGURES))
+            for group in figures["groups"] for target in TARGETS]
+    rows += [("all", None, target, *(figures["total"][target].get(column) for column in SLA_CSV_FIGURES))
+             for target in TARGETS]
+    return csv_response(f"sla-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}.csv",
+                        ("group_by", "key", "target", *SLA_CSV_FIGURES), rows)
 
 
 @api_bp.get("/trends")

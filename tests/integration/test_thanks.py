@@ -12,7 +12,7 @@ from responder.outbox import Outbox
 from responder.thanks import ThankYous
 from store.customers import set_contact_opt_out
 from store.models import Customer, Reply, Ticket
-from store.reports import sla_report
+from store.sla_figures import sla_figures
 from tests.integration.loop_helpers import ScriptedConnector, post
 
 PRAISE = "Loving the new AcmeBox colours, brilliant work team!"
@@ -51,8 +51,8 @@ def test_praise_gets_one_thank_you_in_its_thread(praise):
         [ticket] = session.scalars(select(Ticket)).all()
         assert (ticket.status, ticket.sla_policy) == ("closed", "thanks")
         assert session.scalar(select(Reply)).purpose == "thanks"
-        assert sla_report(session, praise.clock.now() - timedelta(days=1), praise.clock.now() + timedelta(days=1),
-                          "platform") == []
+        now = praise.clock.now()
+        assert sla_figures(session, now - timedelta(days=1), now + timedelta(days=1), now, "platform")["groups"] == []
 
 
 def test_thanks_are_off_by_default(db, settings, clock):

@@ -11,6 +11,7 @@ import pytest
 from store.models import Event, Ticket
 from tests.integration.web_helpers import make_world
 
+NO_FIGURES = {"due": 0, "met": 0, "missed": 0, "achievement": None, "not_yet_due": 0}
 VENDORED_CHART_JS = Path(__file__).parents[2] / "web" / "static" / "vendor" / "chart.umd.min.js"
 
 
@@ -64,25 +65,36 @@ def test_a_manager_sees_response_times_risks_and_load_on_the_dashboard(manager, 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     row = re.search(r'<th scope="row">x</th>(.*?)</tr>', html, re.S).group(1)
-    assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["3", "2", "50.0 %", "20.0 min", "50.0 min", "0"]
+    assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["3", "1", "2", "33.3 %", "0", "50.0 min",
+                                                                   "≥ 90.0 min"]
     assert f'href="/tickets/{figures["overdue"]}"' in html
     assert "25 min over" in html
     assert re.search(r"<td>Ada Lovelace</td>\s*<td>care</td>", html)
     assert re.search(r"1 / 10\s*</td>", html)
 
 
-def test_the_dashboard_groups_by_the_agent_who_answered_first_by_name(manager, figures):
+def test_the_dashboard_groups_by_assignee_by_name(manager, figures):
     html = manager.get("/dashboard?group_by=agent&period=7d").get_data(as_text=True)
 
-    assert re.search(r'<th scope="row">Ada Lovelace</th>\s*<td class="number">2</td>', html)
-    assert re.search(r'<th scope="row">not answered yet</th>\s*<td class="number">1</td>', html)
+    assert re.search(r'<th scope="row">Ada Lovelace</th>\s*<td class="number">1</td>', html)
+    assert re.search(r'<th scope="row">unassigned</th>\s*<td class="number">2</td>', html)
     assert 'aria-current="page">Last 7 days</a>' in html
+
+
+def test_the_dashboard_shows_each_target_and_defines_each_figure(manager, figures):
+    html = manager.get("/dashboard?target=resolution").get_data(as_text=True)
+
+    row = re.search(r'<th scope="row">x</th>(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["0", "0", "0", "—", "3"]
+    assert 'aria-current="page">Resolution</a>' in html
+    assert "<dt>Achievement</dt><dd>met divided by met plus missed.</dd>" in html
+    assert 'href="/api/v1/reports/sla.csv?group_by=platform&amp;from=' in html
 
 
 def test_the_dashboard_shows_a_period_chosen_by_dates(manager, figures):
     html = manager.get("/dashboard?from=2026-01-01&to=2026-01-04").get_data(as_text=True)
 
-    assert "Tickets raised from 2026-01-01 00:00 to 2026-01-05 00:00 (UTC)." in html
+    assert "From 2026-01-01 00:00 to 2026-01-05 00:00 (UTC)." in html
     assert "No tickets in this period." in html
 
 
@@ -158,19 +170,43 @@ def test_the_sla_api_returns_the_figures_per_group_for_the_period(world, token, 
         "to": "2026-01-06T00:00:00Z",
         "group_by": "agent",
         "groups": [
-            {"key": "ada@example.com", "tickets": 2, "answered": 2, "within_target": 0.5,
-             "first_response_p50_min": 20.0, "first_response_p90_min": 50.0, "breaches": 0},
-            {"key": None, "tickets": 1, "answered": 0, "within_target": None,
-             "first_response_p50_min": None, "first_response_p90_min": None, "breaches": 0},
+            {"key": "ada@example.com",
+             "first_response": {"due": 1, "met": 0, "missed": 1, "achievement": 0.0, "not_yet_due": 0,
+                                "median_min": 90.0, "median_at_least": True, "p90_min": 90.0, "p90_at_least": True,
+                                "waiting": 1},
+             "next_response": NO_FIGURES, "resolution": {**NO_FIGURES, "not_yet_due": 1}},
+            {"key": None,
+             "first_response": {"due": 2, "met": 1, "missed": 1, "achievement": 0.5, "not_yet_due": 0,
+                                "median_min": 20.0, "median_at_least": False, "p90_min": 50.0,
+                                "p90_at_least": False, "waiting": 0},
+             "next_response": NO_FIGURES, "resolution": {**NO_FIGURES, "not_yet_due": 2}},
         ],
+        "total": {"key": None,
+                  "first_response": {"due": 3, "met": 1, "missed": 2, "achievement": 0.3333, "not_yet_due": 0,
+                                     "median_min": 50.0, "median_at_least": False, "p90_min": 90.0,
+                                     "p90_at_least": True, "waiting": 1},
+                  "next_response": NO_FIGURES, "resolution": {**NO_FIGURES, "not_yet_due": 3}},
     }
+
+
+def test_the_sla_csv_has_a_line_per_group_and_target_then_the_totals(world, token, figures):
+    response = world.client().get("/api/v1/reports/sla.csv?group_by=agent", headers=token)
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == ("group_by,key,target,due,met,missed,achievement,not_yet_due,median_min,median_at_least,"
+                        "p90_min,p90_at_least,waiting")
+    assert lines[1] == "agent,ada@example.com,first_response,1,0,1,0.0,0,90.0,True,90.0,True,1"
+    assert lines[-3] == "all,,first_response,3,1,2,0.3333,0,50.0,False,90.0,True,1"
+    assert len(lines) == 1 + 3 * 3
 
 
 def test_the_sla_api_defaults_to_the_last_seven_days_by_platform(world, token, figures):
     body = world.client().get("/api/v1/reports/sla", headers=token).get_json()
 
     assert (body["from"], body["to"], body["group_by"]) == ("2025-12-29T09:00:00Z", "2026-01-05T09:00:00Z", "platform")
-    assert [(g["key"], g["tickets"]) for g in body["groups"]] == [("x", 3)]
+    assert [(g["key"], g["first_response"]["due"]) for g in body["groups"]] == [("x", 3)]
 
 
 def test_the_sla_api_reads_dates_and_times_without_an_offset_as_local_time(db, clock, mia):
@@ -186,7 +222,7 @@ def test_the_sla_api_reads_dates_and_times_without_an_offset_as_local_time(db, c
 @pytest.mark.parametrize(("query", "message"), [
     ("from=yesterday", "'from' must be an ISO 8601 date or date-time"),
     ("to=2026-13-01", "'to' must be an ISO 8601 date or date-time"),
-    ("group_by=customer", "'group_by' must be one of platform, team, agent, priority"),
+    ("group_by=customer", "'group_by' must be one of platform, team, agent, priority, topic"),
     ("from=2026-01-05&to=2026-01-01", "'from' must be before 'to'"),
 ])
 def test_the_sla_api_refuses_a_bad_parameter_with_400_saying_what_is_allowed(world, token, query, message):

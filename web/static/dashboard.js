@@ -18,11 +18,11 @@ document.addEventListener("DOMContentLoaded", function () {
         type: "bar",
         data: {
           labels: charts.within_target.labels,
-          datasets: [{ label: "Within target (%)", data: charts.within_target.values, backgroundColor: "#2456c7" }]
+          datasets: [{ label: "Achievement (%)", data: charts.within_target.values, backgroundColor: "#2456c7" }]
         },
         options: {
           animation: false,
-          scales: { y: { min: 0, max: 100, title: { display: true, text: "% answered within target" } } },
+          scales: { y: { min: 0, max: 100, title: { display: true, text: "% of targets met" } } },
           plugins: { legend: { display: false } }
         }
       });
