@@ -31,4 +31,5 @@ def facebook_delivery(account: str):
     webhooks, settings = _facebook()
     report = webhooks.deliver(settings, account, request.get_data(cache=False),
                               request.headers.get("X-Hub-Signature-256"))
-    return jsonify(stored=report.stored, duplicates=report.duplicates, tickets_raised=report.tickets_raised)
+    return jsonify(stored=report.stored, duplicates=report.duplicates, tickets_raised=report.tickets_raised,
+                   quarantined=report.quarantined)

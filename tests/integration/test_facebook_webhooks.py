@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from config import load_settings
 from connectors.facebook.emulator import DEFAULT_APP_SECRET, PAGE_ID
 from listener.polling import sync_sources
-from store.models import Mention, Ticket
+from store.models import Mention, QuarantinedPost, Ticket
 from web import create_app
 
 VERIFY_TOKEN = "let-me-in"
@@ -70,8 +70,8 @@ def test_a_signed_delivery_is_stored_once_even_when_delivered_again(app, db):
     raw, headers = signed(comment_delivery())
     first = client.post("/webhooks/facebook/acme_fb", data=raw, headers=headers)
     again = client.post("/webhooks/facebook/acme_fb", data=raw, headers=headers)
-    assert first.get_json() == {"stored": 1, "duplicates": 0, "tickets_raised": 1}
-    assert again.get_json() == {"stored": 0, "duplicates": 1, "tickets_raised": 0}
+    assert first.get_json() == {"stored": 1, "duplicates": 0, "tickets_raised": 1, "quarantined": 0}
+    assert again.get_json() == {"stored": 0, "duplicates": 1, "tickets_raised": 0, "quarantined": 0}
     with db.transaction() as session:
         mention = session.scalar(select(Mention))
         assert (mention.platform, mention.kind, mention.source.name) == ("facebook", "comment", "fb-comments")
@@ -133,3 +133,22 @@ def test_the_emulator_delivers_a_signed_webhook_that_becomes_a_ticket(app, db, e
         assert (mention.kind, mention.rating, mention.sentiment) == ("review", 1, "negative")
         assert mention.source.name == "fb-reviews"
     assert count(db, Ticket) == 1
+
+
+def test_a_delivery_with_bad_posts_among_good_ones_stores_the_good_and_quarantines_the_bad(app, db):
+    delivery = comment_delivery("555_901", "My refund \x00 never came. Awful.")
+    changes = delivery["entry"][0]["changes"]
+    changes.append({"field": "feed", "value": dict(changes[0]["value"], comment_id="555_902", message="Still waiting")})
+    changes.append({"field": "feed", "value": dict(changes[0]["value"], comment_id=None, message="no id")})
+    raw, headers = signed(delivery)
+
+    response = app.test_client().post("/webhooks/facebook/acme_fb", data=raw, headers=headers)
+
+    assert response.status_code == 200
+    assert response.get_json() | {"tickets_raised": 0} == {"stored": 2, "duplicates": 0, "tickets_raised": 0,
+                                                          "quarantined": 1}
+    with db.transaction() as session:
+        assert session.scalar(select(Mention.text).where(Mention.external_id == "555_901")) == (
+            "My refund \ufffd never came. Awful.")
+        kept = session.scalar(select(QuarantinedPost))
+        assert (kept.platform, kept.raw["value"]["message"]) == ("facebook", "no id")
