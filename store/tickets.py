@@ -66,7 +66,8 @@ def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: 
 def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaClock, now: datetime) -> None:
     """The customer wrote again: the post joins the ticket, which reopens
     if it was done and the post needs an answer. A snoozed ticket wakes, a
-    more urgent post raises its priority, and our next answer is due."""
+    more urgent post raises its priority, the topic follows the posts
+    waiting for an answer, and our next answer is due."""
     mention.ticket = ticket
     if not ticket.is_open and mention.needs_response:
         _reopen(ticket, now)
@@ -88,6 +89,7 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
         ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(now, targets.resolution, ticket.team))
         record_event(session, ticket, "reprioritized", now, before=before, after=mention.priority,
                      reason=f"a new post scored {mention.priority}", mention=mention)
+    _topic_follows_posts(session, ticket, now)
     _clock_runs_again(ticket, sla, tier, now)
 
 
@@ -130,6 +132,7 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
         sla.reprioritize(ticket, REOPENED_PRIORITY, tier)
         record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
                      after=REOPENED_PRIORITY, reason=reason)
+    _topic_follows_posts(session, ticket, now)
     _clock_runs_again(ticket, sla, tier, now)
     return reason
 
@@ -274,8 +277,9 @@ def change_priority(session: Session, ticket: Ticket, priority: str, reason: str
 
 def change_topic(session: Session, ticket: Ticket, topic: str, topics: tuple[str, ...], by: Agent,
                  now: datetime) -> None:
-    """Another of `topics`, or none with ""; the scorer's topic is kept as
-    a correction."""
+    """Another of `topics`, or none with ""; it holds from now on, whatever
+    the customer writes. The post the ticket had its topic from (else its
+    first) keeps the correction of the scorer."""
     if topic and topic not in topics:
         raise Refused(f"topic must be one of {', '.join(topics)}, or empty for none", 400)
     before = ticket.topic
@@ -285,7 +289,8 @@ def change_topic(session: Session, ticket: Ticket, topic: str, topics: tuple[str
     ticket.updated_at = now
     record_event(session, ticket, "topic_changed", now, actor=by.email, before=before, after=ticket.topic)
     if ticket.mentions:
-        record_correction(session, ticket.mentions[0], "topic", topic or "none", by, now)
+        source = next((m for m in ticket.mentions if before is not None and m.topic == before), ticket.mentions[0])
+        record_correction(session, source, "topic", topic or "none", by, now)
 
 
 def add_note(session: Session, ticket: Ticket, text: str, actor: str, now: datetime) -> None:
@@ -351,6 +356,8 @@ def take_into_ticket(session: Session, mention: Mention, into: Ticket | None, te
         _clock_runs_again(ticket, sla, ticket.customer.tier or "standard", now)
     record_event(session, ticket, "taken_into_ticket", now, actor=by.email, mention=mention,
                  raised=into is None, **({"reason": reason} if reason else {}))
+    if into is not None:
+        _topic_follows_posts(session, ticket, now)
     session.flush()
     record_correction(session, mention, "needs_response", "True", by, now)
     return ticket
@@ -483,6 +490,30 @@ def _raise(session: Session, mention: Mention, team: str, priority: str, sla: Sl
                  urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
                  sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
     return ticket
+
+
+def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime) -> None:
+    """The ticket takes the topic of its most severe post still waiting for
+    an answer (by priority, then urgency; of equals, the earlier), unless a
+    person set the topic: then it stays as they set it."""
+    if any(e.kind == "topic_changed" and e.actor != "system" for e in ticket.events):
+        return
+    session.flush()
+    waiting = [s.post for s in post_states(ticket) if s.needs_answer and not s.aside and s.post.topic]
+    if not waiting:
+        return
+    post = min(waiting, key=lambda p: (_severity(p.priority), -(p.urgency or 0.0)))
+    if post.topic == ticket.topic:
+        return
+    before = ticket.topic
+    ticket.topic = post.topic
+    ticket.updated_at = now
+    record_event(session, ticket, "topic_changed", now, mention=post, before=before, after=post.topic,
+                 reason="the topic of the most severe post waiting for an answer")
+
+
+def _severity(priority: str | None) -> int:
+    return PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
 
 
 def _set_assignee(ticket: Ticket, agent: Agent | None, reason: str, now: datetime) -> None:
