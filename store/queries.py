@@ -29,6 +29,10 @@ class TicketFilter:
     now: datetime | None = None
     snoozed: bool = False
     hidden_teams: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    # Bounds on the running target's due time, [due_from, due_until).
+    due_from: datetime | None = None
+    due_until: datetime | None = None
 
 
 def due_at_column():
@@ -59,6 +63,15 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
         query = query.where(_text_matches(flt.text.strip()))
     if flt.hidden_teams:
         query = query.where(Ticket.team.not_in(flt.hidden_teams))
+    if flt.teams:
+        query = query.where(Ticket.team.in_(flt.teams))
+    if flt.due_from is not None or flt.due_until is not None:
+        due = due_at_column()
+        query = query.where(Ticket.paused_at.is_(None), due.is_not(None))
+        if flt.due_from is not None:
+            query = query.where(due >= flt.due_from)
+        if flt.due_until is not None:
+            query = query.where(due < flt.due_until)
     if flt.now is not None and flt.snoozed:
         query = query.where(Ticket.snoozed_until > flt.now)
     elif flt.now is not None:

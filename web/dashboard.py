@@ -13,6 +13,7 @@ from flask import Blueprint, abort, g, jsonify, render_template, request, url_fo
 from flask_login import current_user
 
 from store.reports import agent_load, agent_names, at_risk_and_breached, corrections_report, volume_by_platform_and_hour
+from store.live import live_by_team
 from store.sla_figures import GROUPINGS, TARGETS, sla_figures
 from store.errors import Refused
 from store.models import Agent
@@ -23,6 +24,7 @@ from web.access import hidden_teams
 from web.api import authenticate_token, token_agent
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
+from web.filters import SOON
 from web.exports import csv_response
 from web.formatting import duration_text
 from web.serialize import iso
@@ -102,12 +104,14 @@ def _require_lead(role: str) -> None:
 
 
 def _now_figures(current: datetime, reader: Agent) -> dict[str, Any]:
-    """The tickets at risk or breached that `reader` may see, and each agent's load."""
+    """What `reader` may see of the teams' live figures and the tickets at
+    risk or breached, and each agent's load."""
     session = db_session()
     settings = services().settings
     hidden = hidden_teams(reader, settings)
     return {
         "at": current,
+        "teams": live_by_team(session, current, SOON, hidden),
         "at_risk_and_breached": [
             item for item in at_risk_and_breached(session, current, settings.sla.at_risk_share, SlaClock(settings))
             if item["team"] not in hidden],
@@ -115,9 +119,24 @@ def _now_figures(current: datetime, reader: Agent) -> dict[str, Any]:
     }
 
 
+def _team_json(row: dict[str, Any], current: datetime) -> dict[str, Any]:
+    """A team's live figures with the inbox links that list them."""
+    oldest = row["oldest"]
+    return {
+        **row,
+        "oldest": oldest and {"ticket_id": oldest["ticket_id"], "since": iso(oldest["since"]),
+                              "waiting_min": int((current - oldest["since"]).total_seconds() // 60),
+                              "url": url_for("tickets.show", ticket_id=oldest["ticket_id"])},
+        "links": {"open": url_for("inbox.inbox", team=row["team"]),
+                  "breaching": url_for("inbox.inbox", team=row["team"], due="breached"),
+                  "at_risk": url_for("inbox.inbox", team=row["team"], due="soon")},
+    }
+
+
 def _now_json(figures: dict[str, Any]) -> dict[str, Any]:
     return {
         "at": iso(figures["at"]),
+        "teams": [_team_json(row, figures["at"]) for row in figures["teams"]],
         "at_risk_and_breached": [
             {**item, "due_at": iso(item["due_at"]), "url": url_for("tickets.show", ticket_id=item["ticket_id"])}
             for item in figures["at_risk_and_breached"]
@@ -173,7 +192,8 @@ def dashboard():
         outcome_groupings=OUTCOME_GROUPINGS,
         names=names,
         charts=_charts(groups, labels, target, volume, by_topic),
-        live=_now_figures(current, reader),
+        live=_now_json(_now_figures(current, reader)),
+        live_at=current,
         refresh_seconds=REFRESH_SECONDS,
     )
     return page, 400 if error else 200
@@ -300,5 +320,6 @@ def corrections():
 
 @api_bp.get("/now")
 def now_report():
-    """The tickets at risk or breached now, and each agent's load."""
+    """Per team: open, breaching and soon-due counts and the longest wait
+    with inbox links; the tickets at risk or breached now; each agent's load."""
     return jsonify(_now_json(_now_figures(now(), token_agent())))

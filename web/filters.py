@@ -4,7 +4,7 @@ A bad value is refused with the parameter's name and what it allows."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from config.platforms import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
@@ -17,6 +17,9 @@ MAX_TEXT = 200
 # The largest id and offset the database's integers hold.
 MAX_ID = 2**31 - 1
 NO_TOPIC = "none"
+# `due=soon`: the running target comes due within this long.
+SOON = timedelta(minutes=15)
+DUE_CHOICES = ("breached", "soon")
 
 
 def bad_param(param: str, message: str) -> Refused:
@@ -27,8 +30,10 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
                   now: datetime | None = None) -> TicketFilter:
     """`status`, `priority`, `platform` and `topic` (one of `topics`) take one
     value or a comma-separated list; `assignee` takes an agent id, `me` or
-    `none`; `q` is text to find. Empty means any. With `now`, snoozed tickets
-    are left out, or only they are listed with `snoozed=1`."""
+    `none`; `q` is text to find; `team` takes team names; `due` is breached
+    (the running target is past due) or soon (due within SOON). Empty means
+    any. With `now`, snoozed tickets are left out, or only they are listed
+    with `snoozed=1`."""
     assignee = (args.get("assignee") or "").strip().lower()
     assignee_id, unassigned = None, False
     if assignee == "none":
@@ -42,7 +47,14 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
     text = (args.get("q") or "").strip()
     if len(text) > MAX_TEXT:
         raise bad_param("q", f"search for at most {MAX_TEXT} characters")
+    teams = tuple(dict.fromkeys(t.strip() for t in (args.get("team") or "").split(",") if t.strip()))
+    if any(len(team) > MAX_TEXT for team in teams):
+        raise bad_param("team", f"a team's name has at most {MAX_TEXT} characters")
+    due = choices(args, "due", DUE_CHOICES) if now is not None else ()
     return TicketFilter(
+        teams=teams,
+        due_from=now if due == ("soon",) else None,
+        due_until=(now + SOON if "soon" in due else now) if due else None,
         statuses=choices(args, "status", TICKET_STATUSES) or OPEN_STATUSES,
         priorities=choices(args, "priority", PRIORITIES),
         platforms=choices(args, "platform", PLATFORMS),

@@ -246,6 +246,37 @@ def test_the_now_api_lists_tickets_at_risk_and_each_agents_load(world, token, fi
         ("Ada Lovelace", 1, 10, False), ("Mia Manager", 0, 10, False)]
 
 
+def test_the_live_strip_counts_each_teams_open_breaching_and_soon_due_tickets(world, token, figures):
+    soon = world.ticket(due_in=10)
+    world.ticket(due_in=20)
+
+    body = world.client().get("/api/v1/reports/now", headers=token).get_json()
+
+    assert body["teams"] == [{
+        "team": "care", "open": 5, "breaching": 1, "at_risk": 1,
+        "oldest": {"ticket_id": figures["overdue"], "since": "2026-01-05T07:30:00Z", "waiting_min": 90,
+                   "url": f"/tickets/{figures['overdue']}"},
+        "links": {"open": "/inbox?team=care", "breaching": "/inbox?team=care&due=breached",
+                  "at_risk": "/inbox?team=care&due=soon"},
+    }]
+    assert soon
+
+
+def test_each_figure_of_the_strip_links_to_the_inbox_listing_those_tickets(manager, figures, world):
+    soon = world.ticket(due_in=10)
+
+    html = manager.get("/dashboard").get_data(as_text=True)
+    assert '<a href="/inbox?team=care&amp;due=breached">1</a>' in html
+    assert f'<a href="/tickets/{figures["overdue"]}">#{figures["overdue"]}</a>, 1 h 30 min' in html
+
+    def listed(query):
+        return set(map(int, re.findall(r'data-ticket="(\d+)"', manager.get(f"/inbox?{query}").get_data(as_text=True))))
+
+    assert listed("team=care&due=breached") == {figures["overdue"]}
+    assert listed("team=care&due=soon") == {soon}
+    assert listed("team=other") == set()
+
+
 def test_the_pages_live_refresh_reads_the_now_report_with_its_sign_in(manager, figures):
     response = manager.get("/api/v1/reports/now")
 

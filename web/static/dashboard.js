@@ -111,6 +111,34 @@ document.addEventListener("DOMContentLoaded", function () {
     return row;
   }
 
+  function linkCell(row, href, text, className) {
+    var td = cell(row, "");
+    if (className) { td.className = className; }
+    var link = document.createElement("a");
+    link.href = href;
+    link.textContent = text;
+    td.appendChild(link);
+    return td;
+  }
+
+  function stripRow(team) {
+    var row = document.createElement("tr");
+    var name = document.createElement("th");
+    name.scope = "row";
+    name.textContent = team.team;
+    row.appendChild(name);
+    linkCell(row, team.links.open, String(team.open), "number");
+    linkCell(row, team.links.breaching, String(team.breaching), team.breaching ? "number alarm" : "number");
+    linkCell(row, team.links.at_risk, String(team.at_risk), team.at_risk ? "number warn" : "number");
+    if (team.oldest) {
+      var td = linkCell(row, team.oldest.url, "#" + team.oldest.ticket_id);
+      td.appendChild(document.createTextNode(", " + durationText(team.oldest.waiting_min)));
+    } else {
+      cell(row, "—");
+    }
+    return row;
+  }
+
   function loadRow(agent) {
     var row = document.createElement("tr");
     if (agent.over_capacity) { row.className = "over"; }
@@ -148,6 +176,7 @@ document.addEventListener("DOMContentLoaded", function () {
         return response.json();
       })
       .then(function (figures) {
+        fill("strip-rows", "strip-empty", figures.teams, stripRow);
         fill("at-risk-rows", "at-risk-empty", figures.at_risk_and_breached, atRiskRow);
         fill("load-rows", "load-empty", figures.agent_load, loadRow);
         document.getElementById("now-at").textContent =
