@@ -39,5 +39,7 @@ def save_view(session: Session, agent: Agent, name: str, query: str, now: dateti
     return view
 
 
-def delete_view(session: Session, agent: Agent, view_id: int) -> None:
-    session.execute(delete(SavedView).where(SavedView.id == view_id, SavedView.agent_id == agent.id))
+def delete_view(session: Session, agent: Agent, view_id: int) -> bool:
+    """Delete one of the agent's own views; False when they have none with that id."""
+    deleted = session.execute(delete(SavedView).where(SavedView.id == view_id, SavedView.agent_id == agent.id))
+    return deleted.rowcount == 1

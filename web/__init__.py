@@ -38,7 +38,7 @@ from web import (
 from web.auth import init_auth
 from web.context import Services, close_db_session
 from web.errors import init_errors
-from web.filters import MAX_ID
+from web.filters import MAX_ID, refuse_nul_characters
 from web.formatting import register_template_helpers
 from web.metrics import init_metrics
 from web.settings_check import SettingsCheck
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     clock = clock or SystemClock()
     app.extensions["closeloop"] = Services(live=live, db=db, clock=clock, scheduler_status=scheduler_status)
     app.before_request(SettingsCheck(live, db, clock))
+    app.before_request(refuse_nul_characters)
     app.teardown_appcontext(close_db_session)
 
     csrf = CSRFProtect(app)

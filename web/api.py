@@ -24,7 +24,7 @@ from store.queries import list_tickets, ticket_with_conversation
 from store.sla import SlaClock
 from web.access import can_see, can_see_customer, hidden_teams
 from web.context import db_session, now, services
-from web.filters import page_of, ticket_filter
+from web.filters import page_of, ticket_filter, unstorable
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -292,7 +292,14 @@ def force_flag(body: dict[str, Any]) -> bool:
 
 
 def json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object, refused when the database could not store a part of it."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
     if not isinstance(body, dict):
         abort(400, description="the request body must be a JSON object")
+    why = unstorable(body)
+    if why:
+        abort(400, description=why)
     return body

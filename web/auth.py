@@ -71,7 +71,7 @@ def login():
     next_url = _safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("inbox.inbox"))
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("login.html", email="", next_url=next_url)
     email = request.form.get("email", "")
     try:

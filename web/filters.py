@@ -1,10 +1,13 @@
-"""Ticket filters from a query string, shared by the inbox and the API.
-A bad value is refused with the parameter's name and what it allows."""
+"""Ticket filters from a query string, shared by the inbox and the API,
+and the checks every query string and form passes. A bad value is refused
+with the parameter's name and what it allows."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+
+from flask import request
 
 from config.platforms import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
@@ -16,6 +19,7 @@ MAX_LIMIT = 200
 MAX_TEXT = 200
 # The largest id and offset the database's integers hold.
 MAX_ID = 2**31 - 1
+MIN_INT = -(2**31)
 NO_TOPIC = "none"
 # `due=soon`: the running target comes due within this long.
 SOON = timedelta(minutes=15)
@@ -41,7 +45,7 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
     elif assignee == "me":
         assignee_id = me
     elif assignee:
-        if not (assignee.isascii() and assignee.isdigit()):
+        if not (assignee.isascii() and assignee.isdigit()) or int(assignee) > MAX_ID:
             raise bad_param("assignee", f"{assignee!r} is not allowed; use an agent id, 'me' or 'none'")
         assignee_id = int(assignee)
     text = (args.get("q") or "").strip()
@@ -65,6 +69,33 @@ def ticket_filter(args: Mapping[str, str], *, me: int, topics: tuple[str, ...] =
         now=now,
         snoozed=args.get("snoozed") in ("1", "true"),
     )
+
+
+def refuse_nul_characters() -> None:
+    """A before_request hook: no query or form value may hold a NUL
+    character, which the databases' text columns cannot store. Webhooks
+    are left to their own parsers."""
+    if request.path.startswith("/webhooks/"):
+        return
+    for name, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if "\x00" in name or "\x00" in value:
+            raise bad_param(name.replace("\x00", ""), "a NUL character is not allowed")
+
+
+def unstorable(value: object, where: str = "body") -> str | None:
+    """Why a parsed JSON value cannot reach the database (a NUL character
+    in a string, a whole number beyond its integers), or None."""
+    if isinstance(value, str):
+        return f"{where}: a NUL character is not allowed" if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{where}: use a whole number from {MIN_INT} to {MAX_ID}" if not MIN_INT <= value <= MAX_ID else None
+    if isinstance(value, dict):
+        found = (unstorable(key, where) or unstorable(item, f"{where}.{key}") for key, item in value.items())
+    elif isinstance(value, list):
+        found = (unstorable(item, f"{where}[{n}]") for n, item in enumerate(value))
+    else:
+        return None
+    return next((why for why in found if why), None)
 
 
 def page_of(args: Mapping[str, str]) -> tuple[int, int]:

@@ -142,7 +142,8 @@ def create_view():
 @bp.delete("/views/<int:view_id>")
 def remove_view(view_id: int):
     session = db_session()
-    delete_view(session, token_agent(), view_id)
+    if not delete_view(session, token_agent(), view_id):
+        abort(404, description=f"view {view_id} does not exist")
     session.commit()
     return "", 204
 
