@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,6 +17,7 @@ from store.models import ROLES, Agent, ApiToken, LoginFailure
 SIGN_IN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_SIGN_INS = 5
 EMAIL_LENGTH = 320
+SIGN_IN_LOCK_SPACE = 1
 
 
 class SignInThrottled(Exception):
@@ -65,6 +66,7 @@ def sign_in(session: Session, email: str, password: str, now: datetime, **detail
     `detail` (never the password); the caller commits, refusals included.
     """
     email = email.strip().lower()[:EMAIL_LENGTH]
+    _one_sign_in_at_a_time(session, email)
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - SIGN_IN_WINDOW))
     failures = session.scalars(select(LoginFailure.at).where(LoginFailure.email == email)
                                .order_by(LoginFailure.at)).all()
@@ -79,6 +81,16 @@ def sign_in(session: Session, email: str, password: str, now: datetime, **detail
     session.execute(delete(LoginFailure).where(LoginFailure.email == email))
     record_audit(session, agent.email, "signed_in", now=now, **detail)
     return agent
+
+
+def _one_sign_in_at_a_time(session: Session, email: str) -> None:
+    """Attempts for one email wait for each other until the caller commits,
+    so that each counts the failures before it. SQLite's transactions
+    already run one at a time (BEGIN IMMEDIATE); PostgreSQL takes a lock
+    on the email, in the two-key space apart from the workers' leases."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:email))"),
+                        {"space": SIGN_IN_LOCK_SPACE, "email": email})
 
 
 MIN_PASSWORD = 10

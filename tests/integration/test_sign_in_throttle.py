@@ -2,10 +2,14 @@
 for the rest of the window, on the form and the API alike, on SQLite and
 PostgreSQL."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from sqlalchemy import select
 
 from store.models import AuditEntry, LoginFailure
-from tests.integration.web_helpers import PASSWORD
+from tests.integration.web_helpers import PASSWORD, make_world
 
 
 def fail_on_form(world, times: int, email: str = "ada@example.com", minutes_apart: float = 0) -> None:
@@ -129,3 +133,26 @@ def test_it_deletes_failures_older_than_the_window(world, ada):
 
     with world.db.sessions() as session:
         assert session.scalars(select(LoginFailure.email)).all() == ["ada@example.com"]
+
+
+@pytest.mark.postgres
+def test_parallel_wrong_passwords_check_exactly_the_limit(postgres_db, clock):
+    """Thirty wrong passwords at once, from as many web requests: five are
+    checked and refused as wrong, the other twenty-five are throttled."""
+    world = make_world(postgres_db, clock)
+    world.agent()
+    start = threading.Barrier(30)
+
+    def wrong_password(_):
+        client = world.client()
+        start.wait()
+        return client.post("/api/v1/tokens", json={"email": "ada@example.com", "password": "wrong"}).status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        answers = sorted(pool.map(wrong_password, range(30)))
+
+    assert answers == [401] * 5 + [429] * 25
+    with postgres_db.sessions() as session:
+        actions = session.scalars(select(AuditEntry.action)).all()
+        assert (actions.count("sign_in_failed"), actions.count("sign_in_throttled")) == (5, 25)
+        assert len(session.scalars(select(LoginFailure.id)).all()) == 5
