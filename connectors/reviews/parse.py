@@ -287,7 +287,7 @@ def _string(value: Any) -> str:
 def _bounded(identifier: str) -> str:
     if len(identifier) <= MAX_ID_LENGTH:
         return identifier
-    return "sha1:" + hashlib.sha1(identifier.encode()).hexdigest()
+    return "sha1:" + hashlib.sha1(identifier.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _plain(value: Any) -> Any:
