@@ -474,7 +474,7 @@ def _require_open(ticket: Ticket, hint: str = "") -> None:
 
 def _require_unticketed(mention: Mention) -> None:
     if mention.ticket is not None:
-        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409)
+        raise Refused(f"the post is already on ticket {mention.ticket.id}", 409, ticket_id=mention.ticket.id)
 
 
 def _raise(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,

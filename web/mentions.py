@@ -67,11 +67,7 @@ def take():
     mention_id = request.form.get("mention", "")
     if not (mention_id.isascii() and mention_id.isdigit()) or int(mention_id) > MAX_ID:
         raise Refused("choose a post", 400)
-    agent = signed_in_agent()
-    mention = _mention_or_404(int(mention_id), agent)
-    if mention.ticket_id is not None:
-        raise Refused(f"the post is already on ticket #{mention.ticket_id}", 409)
-    ticket, raised = _take(mention, agent, request.form.get("reason", ""))
+    ticket, raised = _take(int(mention_id), signed_in_agent(), request.form.get("reason", ""))
     flash(f"Raised ticket #{ticket.id} for the post." if raised
           else f"Added the post to the customer's open ticket #{ticket.id}.", "success")
     return redirect(_back_to_stream())
@@ -93,11 +89,7 @@ def ticket(mention_id: int):
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         abort(400, description="send 'reason' as text, or no body")
-    mention = _mention_or_404(mention_id, token_agent())
-    if mention.ticket_id is not None:
-        message = f"the post is already on ticket {mention.ticket_id}"
-        return jsonify(error={"status": 409, "message": message, "ticket_id": mention.ticket_id}), 409
-    found, raised = _take(mention, token_agent(), reason)
+    found, raised = _take(mention_id, token_agent(), reason)
     return jsonify(ticket=ticket_json(found, now()), raised=raised, mention_id=mention_id), 201 if raised else 200
 
 
@@ -110,16 +102,12 @@ def _page(agent: Agent, sources: dict[str, int]) -> tuple[MentionFilter, list[Me
     return flt, mentions, cursor_of(position)
 
 
-def _mention_or_404(mention_id: int, agent: Agent) -> Mention:
-    """The post, locked until the request's transaction ends, when the agent may see it."""
-    mention = visible_mention(db_session(), mention_id, hidden_teams(agent, services().settings), for_update=True)
+def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool]:
+    """Take the post, locked until the transaction ends, when the agent may see it."""
+    session = db_session()
+    mention = visible_mention(session, mention_id, hidden_teams(agent, services().settings), for_update=True)
     if mention is None:
         raise Refused(f"post {mention_id} does not exist", 404)
-    return mention
-
-
-def _take(mention: Mention, agent: Agent, reason: str) -> tuple[Ticket, bool]:
-    session = db_session()
     ticket, raised = take_into_ticket(session, services().live.now.intake, mention, agent, reason, now())
     session.commit()
     return ticket, raised

@@ -331,7 +331,7 @@ def test_the_page_takes_a_post_and_goes_back_to_the_same_listing(world, client):
     assert f'<a href="/tickets/{ticket_id}">Ticket #{ticket_id}</a>' in html
     again = client.post("/mentions/ticket", data={"mention": str(loose), "back": "https://evil.example/"},
                         follow_redirects=True)
-    assert f"Not taken into a ticket: the post is already on ticket #{ticket_id}." in again.get_data(as_text=True)
+    assert f"Not taken into a ticket: the post is already on ticket {ticket_id}." in again.get_data(as_text=True)
     assert again.request.path == "/mentions"
 
 
