@@ -24,10 +24,8 @@ from store.models import (
     Mention,
     Ticket,
 )
+from store.buckets import buckets_for
 from store.sla import SlaClock
-
-HOURS = tuple(range(24))
-
 
 def at_risk_and_breached(session: Session, now: datetime, at_risk_share: float,
                          sla_clock: SlaClock) -> list[dict[str, Any]]:
@@ -106,19 +104,22 @@ def agent_names(session: Session) -> dict[str, str]:
     return {email: name for email, name in session.execute(select(Agent.email, Agent.name))}
 
 
-def volume_by_platform_and_hour(session: Session, start: datetime, end: datetime, tz: tzinfo) -> dict[str, Any]:
+def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo) -> dict[str, Any]:
     """Tickets raised and mentions written in [start, end), per platform and
-    local hour of the day (0-23, every day of the period added together).
-    A mention counts at the time the customer posted it."""
-    counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"tickets": [0] * 24, "mentions": [0] * 24})
+    time bucket (see store.buckets). A mention counts at the time the
+    customer posted it."""
+    buckets = buckets_for(start, end, tz)
+    size = len(buckets.starts)
+    counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"tickets": [0] * size, "mentions": [0] * size})
     for what, model in (("tickets", Ticket), ("mentions", Mention)):
         rows = session.execute(
             select(model.platform, model.created_at).where(model.created_at >= start, model.created_at < end,
                                                            *_not_thanks(model)))
         for platform, at in rows:
-            counts[platform][what][at.astimezone(tz).hour] += 1
+            counts[platform][what][buckets.index(at)] += 1
     return {
-        "hours": list(HOURS),
+        "bucket": buckets.size,
+        "buckets": buckets.labels(),
         "platforms": [{"platform": platform, **counts[platform]} for platform in sorted(counts)],
     }
 

@@ -1,16 +1,18 @@
-"""What customers write about, day by day: mentions per local day and topic
-(or platform), how many were negative and how many needed an answer. One
-query, folded in Python so that it reads the same on SQLite and PostgreSQL."""
+"""What customers write about over time: mentions per time bucket (5
+minutes, hour or local day, as fits the period) and topic (or platform),
+how many were negative and how many needed an answer. One query, folded in
+Python so that it reads the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from store.buckets import buckets_for
 from store.models import Mention
 
 TREND_GROUPINGS = ("topic", "platform")
@@ -18,39 +20,34 @@ FIGURES = ("mentions", "negative", "needed_response")
 
 
 def trends(session: Session, start: datetime, end: datetime, group_by: str, tz: tzinfo) -> dict[str, Any]:
-    """The mentions written in [start, end), per local day in `tz` and per
-    topic or platform (mentions with no topic share the key None).
+    """The mentions written in [start, end), per bucket (see
+    store.buckets) and per topic or platform (mentions with no topic share
+    the key None).
 
-    `days` lists every local day the period touches, so the first and last
-    may be partial. Each group carries one figure per day, in that order,
-    and its totals; `needed_response_share` is the share of the mentions
-    that needed an answer (None on a day without mentions). Groups are in
-    key order, None last."""
+    `bucket` is the buckets' size and `buckets` their local labels; the
+    first and last may be partial. Each group carries one figure per
+    bucket, in that order, and its totals; `needed_response_share` is the
+    share of the mentions that needed an answer (None in a bucket without
+    mentions). Groups are in key order, None last."""
     if group_by not in TREND_GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(TREND_GROUPINGS)}, not {group_by!r}")
-    days = _local_days(start, end, tz)
-    index = {day: n for n, day in enumerate(days)}
+    buckets = buckets_for(start, end, tz)
     counts: dict[str | None, dict[str, list[int]]] = defaultdict(
-        lambda: {figure: [0] * len(days) for figure in FIGURES})
+        lambda: {figure: [0] * len(buckets.starts) for figure in FIGURES})
     rows = session.execute(
         select(getattr(Mention, group_by), Mention.created_at, Mention.sentiment, Mention.needs_response)
         .where(Mention.created_at >= start, Mention.created_at < end))
     for key, at, sentiment, needs_response in rows:
-        figures, n = counts[key], index[at.astimezone(tz).date()]
+        figures, n = counts[key], buckets.index(at)
         figures["mentions"][n] += 1
         figures["negative"][n] += int(sentiment == "negative")
         figures["needed_response"][n] += int(bool(needs_response))
     ordered = sorted(counts.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {
-        "days": [day.isoformat() for day in days],
+        "bucket": buckets.size,
+        "buckets": buckets.labels(),
         "groups": [_group(key, figures) for key, figures in ordered],
     }
-
-
-def _local_days(start: datetime, end: datetime, tz: tzinfo) -> list[date]:
-    first = start.astimezone(tz).date()
-    last = (end - timedelta(microseconds=1)).astimezone(tz).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _group(key: str | None, figures: dict[str, list[int]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, jsonify, render_template, request, url_for
 from flask_login import current_user
 
-from store.reports import agent_load, agent_names, at_risk_and_breached, corrections_report, volume_by_platform_and_hour
+from store.reports import agent_load, agent_names, at_risk_and_breached, corrections_report, volume_by_platform
 from store.live import live_by_team
 from store.sla_figures import GROUPINGS, TARGETS, sla_figures
 from store.errors import Refused
@@ -26,7 +26,7 @@ from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
 from web.filters import SOON
 from web.exports import csv_response
-from web.formatting import duration_text
+from web.formatting import NO_TOPIC, duration_text, topic_label
 from web.serialize import iso
 
 bp = Blueprint("dashboard", __name__)
@@ -38,8 +38,8 @@ PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta
 PERIOD_NAMES = {"24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days"}
 API_PERIOD = timedelta(days=7)
 REFRESH_SECONDS = 15
-NO_TOPIC = "no topic"
 NO_KEY = {"agent": "unassigned", "topic": NO_TOPIC}
+BUCKET_NAMES = {"5min": "5 minutes", "hour": "hour", "day": "day"}
 TARGET_NAMES = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
 SLA_CSV_FIGURES = ("due", "met", "missed", "achievement", "not_yet_due", "median_min", "median_at_least", "p90_min",
                    "p90_at_least", "waiting")
@@ -165,7 +165,7 @@ def dashboard():
     outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
     names = agent_names(session) if "agent" in (group_by, outcomes_by) else {}
     labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
-    volume = volume_by_platform_and_hour(session, start, end, tz)
+    volume = volume_by_platform(session, start, end, tz)
     by_topic = trends(session, start, end, "topic", tz)
     page = render_template(
         "dashboard.html",
@@ -176,6 +176,7 @@ def dashboard():
         targets=TARGET_NAMES,
         total=figures["total"],
         export_period={"from": iso(start), "to": iso(end)},
+        bucket_names=BUCKET_NAMES,
         period=period,
         periods=PERIOD_NAMES,
         chosen={key: request.args.get(key, "") for key in ("from", "to")} if period is None else {},
@@ -215,7 +216,7 @@ def _label(key: str | None, group_by: str, names: dict[str, str]) -> str:
 def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target: str, volume: dict[str, Any],
             by_topic: dict[str, Any]) -> dict[str, Any]:
     """What the page's script draws, from the same figures as the tables
-    (the trends table adds up the days the chart shows)."""
+    (the trends table adds up the buckets the chart shows)."""
     shares = [group[target]["achievement"] for group in groups]
     return {
         "within_target": {
@@ -223,20 +224,15 @@ def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target:
             "values": [None if share is None else round(share * 100, 1) for share in shares],
         },
         "volume": {
-            "labels": [f"{hour:02d}:00" for hour in volume["hours"]],
+            "labels": volume["buckets"],
             "datasets": [{"label": row["platform"], "data": row["tickets"]} for row in volume["platforms"]],
         },
         "negative_by_topic": {
-            "labels": by_topic["days"],
+            "labels": by_topic["buckets"],
             "datasets": [{"label": topic_label(group["key"]), "data": group["negative"]}
                          for group in by_topic["groups"]],
         },
     }
-
-
-@bp.app_template_filter("topic_label")
-def topic_label(key: str | None) -> str:
-    return NO_TOPIC if key is None else key
 
 
 @bp.app_template_filter("minutes_text")
@@ -283,10 +279,22 @@ def sla_csv():
                         ("group_by", "key", "target", *SLA_CSV_FIGURES), rows)
 
 
+@api_bp.get("/volume.csv")
+def volume_csv():
+    """Tickets raised and mentions written per platform and time bucket, as CSV."""
+    tz = _zone()
+    start, end = period_of(request.args, now(), tz, API_PERIOD)
+    volume = volume_by_platform(db_session(), start, end, tz)
+    rows = ((label, row["platform"], row["tickets"][n], row["mentions"][n])
+            for n, label in enumerate(volume["buckets"]) for row in volume["platforms"])
+    return csv_response(f"volume-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}.csv",
+                        (f"{volume['bucket']} ({tz.key})", "platform", "tickets", "mentions"), rows)
+
+
 @api_bp.get("/trends")
 def trends_report():
     """Mentions, negative mentions and mentions that needed a response per
-    local day and group; see store.trends.trends. `from` and `to` as in
+    time bucket and group; see store.trends.trends. `from` and `to` as in
     period_of (default: the last 7 days), `group_by` topic (the default) or
     platform."""
     tz = _zone()

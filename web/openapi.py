@@ -396,10 +396,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/reports/sla.csv"): csv_download(
         "The figures of /api/v1/reports/sla as CSV, one line per group and target, then the totals",
         parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS)))),
+    ("get", "/api/v1/reports/volume.csv"): csv_download(
+        "Tickets raised and mentions written per platform and time bucket (5 minutes, hour or local day) as CSV",
+        parameters=PERIOD),
     ("get", "/api/v1/reports/trends"): operation(
-        "Reports", "Mentions, negative ones and those needing a response, per local day and group",
-        obj(("from", "to", "group_by", "timezone", "days", "groups"), **{"from": TIME}, to=TIME,
-            group_by=enum_of(TREND_GROUPINGS), timezone=STRING, days=array(STRING), groups=array(ANY_OBJECT)),
+        "Reports", "Mentions, negative ones and those needing a response, per time bucket and group",
+        obj(("from", "to", "group_by", "timezone", "bucket", "buckets", "groups"), **{"from": TIME}, to=TIME,
+            group_by=enum_of(TREND_GROUPINGS), timezone=STRING, bucket=enum_of(("5min", "hour", "day")),
+            buckets=array(STRING), groups=array(ANY_OBJECT)),
+        description="Buckets of 5 minutes up to a 6-hour period, of an hour up to a day, of a local day beyond; "
+                    "`buckets` are their local labels.",
         parameters=(*PERIOD, query("group_by", "How to group (default topic)", enum_of(TREND_GROUPINGS))),
         errors=(403,)),
     ("get", "/api/v1/reports/outcomes"): operation(

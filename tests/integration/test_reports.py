@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from store.models import Agent, Customer, Event, Identity, Mention, Ticket
-from store.reports import agent_load, at_risk_and_breached, volume_by_platform_and_hour
+from store.reports import agent_load, at_risk_and_breached, volume_by_platform
 from store.sla import SlaClock
 
 
@@ -108,7 +108,7 @@ def test_agent_load_counts_each_active_agents_open_tickets_against_capacity(book
         ("Ada Lovelace", 3, 2, True, "online"), ("Bob Ross", 0, 5, False, "away")]
 
 
-def test_volume_counts_tickets_and_mentions_per_platform_and_local_hour(book):
+def test_volume_counts_tickets_and_mentions_per_platform_and_local_hour_over_a_day(book):
     paris = ZoneInfo("Europe/Paris")
     now = book.now
     assert now.astimezone(paris).hour == 10
@@ -126,12 +126,14 @@ def test_volume_counts_tickets_and_mentions_per_platform_and_local_hour(book):
                                 needs_response=True))
 
     with book.db.sessions() as session:
-        volume = volume_by_platform_and_hour(session, now - timedelta(hours=24), now, paris)
+        volume = volume_by_platform(session, now - timedelta(hours=24), now, paris)
 
     by_platform = {row["platform"]: row for row in volume["platforms"]}
-    assert volume["hours"] == list(range(24))
+    assert volume["bucket"] == "hour" and len(volume["buckets"]) == 24
+    assert (volume["buckets"][0], volume["buckets"][14], volume["buckets"][23]) == (
+        "01-04 10:00", "01-05 00:00", "01-05 09:00")
     assert list(by_platform) == ["facebook", "x"]
-    assert by_platform["x"]["tickets"][9] == 2 and sum(by_platform["x"]["tickets"]) == 2
-    assert by_platform["x"]["mentions"][9] == 2 and by_platform["x"]["mentions"][8] == 1
-    assert by_platform["facebook"]["tickets"][0] == 1 and sum(by_platform["facebook"]["tickets"]) == 1
+    assert by_platform["x"]["tickets"][23] == 2 and sum(by_platform["x"]["tickets"]) == 2
+    assert by_platform["x"]["mentions"][23] == 2 and by_platform["x"]["mentions"][22] == 1
+    assert by_platform["facebook"]["tickets"][14] == 1 and sum(by_platform["facebook"]["tickets"]) == 1
     assert sum(by_platform["facebook"]["mentions"]) == 0

@@ -1,4 +1,4 @@
-"""The trends report (mentions per local day and topic or platform), its
+"""The trends report (mentions per time bucket and topic or platform), its
 API and its section of the dashboard, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def report(db, group_by: str = "topic") -> dict:
 def test_it_counts_mentions_per_local_day_and_topic_with_no_topic_last(db, written):
     body = report(db)
 
-    assert body["days"] == ["2026-01-03", "2026-01-04", "2026-01-05"]
+    assert (body["bucket"], body["buckets"]) == ("day", ["2026-01-03", "2026-01-04", "2026-01-05"])
     assert [group["key"] for group in body["groups"]] == ["billing_or_refund", "delivery", None]
     delivery = body["groups"][1]
     assert delivery["mentions"] == [1, 2, 1]
@@ -92,29 +92,40 @@ def token(world, mia):
 
 
 def test_the_trends_api_returns_the_figures_per_day_and_group(world, token, written):
-    response = world.client().get("/api/v1/reports/trends?from=2026-01-04&to=2026-01-04&group_by=platform",
+    response = world.client().get("/api/v1/reports/trends?from=2026-01-03&to=2026-01-04&group_by=platform",
                                   headers=token)
 
     assert response.status_code == 200
     body = response.get_json()
     assert (body["from"], body["to"], body["group_by"], body["timezone"]) == (
-        "2026-01-04T00:00:00Z", "2026-01-05T00:00:00Z", "platform", "UTC")
-    assert body["days"] == ["2026-01-04"]
+        "2026-01-03T00:00:00Z", "2026-01-05T00:00:00Z", "platform", "UTC")
+    assert (body["bucket"], body["buckets"]) == ("day", ["2026-01-03", "2026-01-04"])
     assert body["groups"] == [
-        {"key": "facebook", "mentions": [1], "negative": [0], "needed_response": [0],
-         "needed_response_share": [0.0],
+        {"key": "facebook", "mentions": [0, 1], "negative": [0, 0], "needed_response": [0, 0],
+         "needed_response_share": [None, 0.0],
          "total": {"mentions": 1, "negative": 0, "needed_response": 0, "needed_response_share": 0.0}},
-        {"key": "x", "mentions": [2], "negative": [1], "needed_response": [0],
-         "needed_response_share": [0.0],
-         "total": {"mentions": 2, "negative": 1, "needed_response": 0, "needed_response_share": 0.0}},
+        {"key": "x", "mentions": [2, 2], "negative": [2, 1], "needed_response": [2, 0],
+         "needed_response_share": [1.0, 0.0],
+         "total": {"mentions": 4, "negative": 3, "needed_response": 2, "needed_response_share": 0.5}},
     ]
+
+
+def test_a_day_of_trends_is_bucketed_by_the_hour_and_a_few_hours_by_five_minutes(world, token, written):
+    day = world.client().get("/api/v1/reports/trends?from=2026-01-04&to=2026-01-04", headers=token).get_json()
+    hours = world.client().get("/api/v1/reports/trends?from=2026-01-04T10:00&to=2026-01-04T12:30",
+                               headers=token).get_json()
+
+    assert (day["bucket"], len(day["buckets"]), day["buckets"][10]) == ("hour", 24, "10:00")
+    assert (hours["bucket"], len(hours["buckets"]), hours["buckets"][12]) == ("5min", 30, "11:00")
+    assert [(g["key"], g["mentions"].index(1)) for g in hours["groups"]] == [
+        ("billing_or_refund", 24), ("delivery", 0), (None, 12)]
 
 
 def test_the_trends_api_defaults_to_the_last_seven_days_by_topic(world, token, written):
     body = world.client().get("/api/v1/reports/trends", headers=token).get_json()
 
     assert (body["from"], body["to"], body["group_by"]) == ("2025-12-29T09:00:00Z", "2026-01-05T09:00:00Z", "topic")
-    assert body["days"][0] == "2025-12-29" and body["days"][-1] == "2026-01-05" and len(body["days"]) == 8
+    assert body["buckets"][0] == "2025-12-29" and body["buckets"][-1] == "2026-01-05" and len(body["buckets"]) == 8
     assert [(group["key"], group["total"]["negative"]) for group in body["groups"]] == [
         ("billing_or_refund", 1), ("delivery", 3), (None, 0)]
 
@@ -148,13 +159,13 @@ def test_the_dashboard_shows_negative_mentions_per_day_by_topic(world, mia, writ
     html = manager.get("/dashboard?period=7d").get_data(as_text=True)
 
     section = html[html.index('<section id="trends"'):]
-    row = re.search(r'<th scope="row">delivery</th>(.*?)</tr>', section, re.S).group(1)
+    row = re.search(r'<th scope="row">Delivery</th>(.*?)</tr>', section, re.S).group(1)
     assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["4", "3", "3", "75.0 %"]
     assert '<th scope="row">no topic</th>' in section
     charts = json.loads(re.search(r'id="dashboard-charts">(.*?)</script>', html, re.S).group(1))
     by_topic = {series["label"]: series["data"] for series in charts["negative_by_topic"]["datasets"]}
     assert charts["negative_by_topic"]["labels"][-3:] == ["2026-01-03", "2026-01-04", "2026-01-05"]
-    assert by_topic["delivery"][-3:] == [2, 0, 1]
+    assert by_topic["Delivery"][-3:] == [2, 0, 1]
     assert by_topic["no topic"] == [0] * 8
 
 
