@@ -100,6 +100,14 @@ def local_moment(value: str, timezone_name: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
+NO_TOPIC = "no topic"
+
+
+def topic_label(name: str | None) -> str:
+    """A topic as people read it: its label in the taxonomy ("Billing or refund")."""
+    return NO_TOPIC if name is None else services().settings.scoring.topic_label(name)
+
+
 # A short mark per platform for the inbox's platform column.
 PLATFORM_LABELS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
 
@@ -109,5 +117,6 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(detail_value, "detail_value")
     app.add_template_filter(first_line, "first_line")
+    app.add_template_filter(topic_label, "topic_label")
     app.add_template_global(due_of, "due_of")
     app.add_template_global(external_url, "external_url")
