@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_browser import browser, customer_posts, page, service, sign_in  # noqa: F401 (fixtures)
 
-LET_PASS = "Walked past the Acme shop on Main Street today"
+# Praise needs no answer (scoring.respond_to_praise is off): no ticket.
+LET_PASS = "Loving my new Acme kettle, great design!"
 
 
 def wait_for_stream_post(page, service, text):
@@ -29,7 +30,7 @@ def test_an_agent_takes_a_post_without_a_ticket_into_one_with_a_key(page, servic
     expect(post.get_by_role("button", name="Take into ticket")).to_be_visible()
     expect(post.locator(".scores")).to_contain_text("Needs a response")
 
-    page.fill("#take-reason", "a customer worth a hello")
+    page.fill("#take-reason", "a fan worth a thank-you")
     page.locator("#take-reason").blur()
     for _ in range(page.locator("li[data-mention]").count()):
         if "current" in (post.get_attribute("class") or ""):
@@ -46,6 +47,6 @@ def test_an_agent_takes_a_post_without_a_ticket_into_one_with_a_key(page, servic
     link.click()
     page.wait_for_url(f"{service}/tickets/*")
     expect(page.locator("table.events")).to_contain_text("taken_into_ticket")
-    expect(page.locator("table.events")).to_contain_text("a customer worth a hello")
+    expect(page.locator("table.events")).to_contain_text("a fan worth a thank-you")
     page.goto(f"{service}/inbox")
     expect(page.locator("td.post", has_text=LET_PASS)).to_be_visible()
