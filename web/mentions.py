@@ -77,7 +77,7 @@ def take():
 def listing():
     """Newest first; `next_cursor` fetches the next page."""
     _, mentions, next_cursor = _page(token_agent(), _sources())
-    return jsonify(mentions=[stream_mention_json(m) for m in mentions], next_cursor=next_cursor)
+    return jsonify(mentions=[_stream_mention_json(m) for m in mentions], next_cursor=next_cursor)
 
 
 @api_bp.post("/<int:mention_id>/ticket")
@@ -104,11 +104,11 @@ def _page(agent: Agent, sources: dict[str, int]) -> tuple[MentionFilter, list[Me
 
 def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool]:
     """Take the post, locked until the transaction ends, when the agent may see it."""
-    session = db_session()
-    mention = visible_mention(session, mention_id, hidden_teams(agent, services().settings), for_update=True)
+    session, in_force = db_session(), services().live.now
+    mention = visible_mention(session, mention_id, hidden_teams(agent, in_force.settings), for_update=True)
     if mention is None:
         raise Refused(f"post {mention_id} does not exist", 404)
-    ticket, raised = take_into_ticket(session, services().live.now.intake, mention, agent, reason, now())
+    ticket, raised = take_into_ticket(session, in_force.intake, mention, agent, reason, now())
     session.commit()
     return ticket, raised
 
@@ -117,7 +117,7 @@ def _sources() -> dict[str, int]:
     return {source.name: source.id for source in all_sources(db_session())}
 
 
-def stream_mention_json(mention: Mention) -> dict[str, Any]:
+def _stream_mention_json(mention: Mention) -> dict[str, Any]:
     ticket = mention.ticket
     return {**mention_json(mention), "received_at": iso(mention.received_at),
             "source": mention.source.name if mention.source else None,
