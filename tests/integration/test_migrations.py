@@ -46,3 +46,20 @@ def test_an_existing_database_keeps_its_rows_and_its_replies_are_answers(tmp_pat
         assert connection.execute(text("SELECT status, followup_state FROM tickets")).one() == ("resolved", None)
         assert connection.execute(text("SELECT contact_opt_out_at FROM customers")).scalar() is None
     database.dispose()
+
+
+def test_a_reply_tried_before_the_upgrade_is_looked_up_before_it_is_sent_again(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(database.url), "0004")
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc).isoformat()
+    with database.engine.begin() as connection:
+        for statement in OLD_ROWS[:4]:
+            connection.execute(text(statement), {"now": now})
+        connection.execute(text("INSERT INTO replies (id, ticket_id, mention_id, body, status, attempts, created_at)"
+                                " VALUES (1, 1, 1, 'Sorry!', 'sent', 1, :now), (2, 1, 1, 'Sorry!', 'queued', 2, :now),"
+                                " (3, 1, 1, 'Hello', 'queued', 0, :now)"), {"now": now})
+    database.migrate()
+    with database.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, outcome_unknown FROM replies ORDER BY id")).all()
+    assert [(row[0], bool(row[1])) for row in rows] == [(1, False), (2, True), (3, False)]
+    database.dispose()
