@@ -165,6 +165,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var body = document.getElementById(bodyId);
     body.replaceChildren.apply(body, items.map(makeRow));
     document.getElementById(emptyId).hidden = items.length > 0;
+    body.parentElement.hidden = items.length === 0;
   }
 
   function refresh(panel) {
