@@ -5,7 +5,6 @@ its own; the others go on."""
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from config.clock import Clock
 from config.errors import ConfigError
 from config.live import Live
 from config.settings import ListenerSettings, Settings
+from connectors.backoff import Backoff
 from connectors.base import Batch, Connector, ConnectorError, storable
 from connectors.budget import RequestBudget, spending
 from listener.assignment import route_waiting_tickets
@@ -160,13 +160,10 @@ def _what_went_wrong(batch: Batch, report: IngestReport) -> str | None:
 def backoff_seconds(error: ConnectorError, failures: int, poll_seconds: int, settings: ListenerSettings) -> float:
     """The platform's reset time when it gave one; else doubling from the
     poll interval. Broken sources are retried at the slowest rate, so a
-    fixed credential is picked up. Jitter keeps sources from moving together."""
+    fixed credential is picked up."""
     if error.permanent:
         return settings.max_backoff_seconds
-    if error.retry_after is not None:
-        return error.retry_after + random.uniform(0, min(10.0, error.retry_after * 0.1))
-    delay = min(settings.max_backoff_seconds, poll_seconds * 2 ** (failures - 1))
-    return delay * random.uniform(0.8, 1.2)
+    return Backoff(poll_seconds, settings.max_backoff_seconds).seconds(failures, error.retry_after)
 
 
 def sync_sources(session: Session, settings: Settings) -> list[Source]:

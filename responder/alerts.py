@@ -22,8 +22,9 @@ from sqlalchemy import or_, select, update
 from config.clock import Clock
 from config.secrets import resolve_secret
 from config.settings import AlertSettings, TeamSettings
+from connectors.backoff import Backoff
 from responder.alert_channels import EmailChannel, Message, SlackChannel, WebChannel
-from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender, won
+from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store.db import Database
 from store.models import Alert
 

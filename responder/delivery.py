@@ -13,9 +13,8 @@ help. The rest is decided here, the same way for every outbox."""
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Literal, Protocol, TypeVar
 
@@ -23,17 +22,12 @@ from sqlalchemy import Update
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
+from connectors.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
 W = TypeVar("W")
 R = TypeVar("R")
-
-# Each wait is shortened at random by up to this part of itself.
-JITTER = 0.2
-# A retry_after longer than this is taken for a mistake: wait a day at most.
-MAX_RETRY_AFTER_SECONDS = 86400
-
 
 class DeliveryError(Exception):
     """A send that did not happen, or may not have. `permanent`: trying
@@ -48,28 +42,6 @@ class DeliveryError(Exception):
         self.permanent = permanent
         self.retry_after = retry_after
         self.may_have_arrived = may_have_arrived
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Waits that double from `first` after each failure in a row, up to
-    `cap`. Each is shortened at random by up to `jitter` of itself, so work
-    that failed together is not all tried again at the same moment, and the
-    cap is never passed. The count of failures in a row is kept with the
-    work and starts again at zero after a success (Outcome.failures)."""
-
-    first: float
-    cap: float
-    jitter: float = JITTER
-    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
-
-    def seconds(self, failures: int, retry_after: float | None = None) -> float:
-        """The wait after the `failures`-th failure in a row (from 1). A
-        retry_after the other side gave wins, up to a day."""
-        if retry_after is not None:
-            return min(max(0.0, retry_after), MAX_RETRY_AFTER_SECONDS)
-        nominal = min(self.cap, self.first * 2 ** min(max(failures, 1) - 1, 32))
-        return nominal * (1 - self.jitter * self.rng.random())
 
 
 @dataclass(frozen=True)

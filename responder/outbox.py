@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from config.settings import OutboxSettings
+from connectors.backoff import Backoff
 from connectors.base import Connector, ConnectorError, PostedReply
 from responder.channels import ReplyChannel
-from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender, won
+from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store import tickets
 from store.answers import default_target, post_states
 from store.db import Database

@@ -34,8 +34,9 @@ from sqlalchemy.orm import Session, joinedload
 from config.clock import Clock
 from config.secrets import resolve_secret
 from config.settings import ConfigError, Settings, WebhookSettings
-from responder.delivery import (Attempt, Backoff, DeliveryError, DeliveryMachine, Outcome, Sender,
-                                retry_after_seconds, won)
+from connectors.backoff import Backoff
+from responder.delivery import (Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, retry_after_seconds,
+                                won)
 from store.db import Database
 from store.models import Event, Ticket, WebhookCursor
 

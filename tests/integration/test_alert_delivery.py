@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from config.settings import AlertSettings, TeamSettings
 from responder.alerts import AlertOutbox, slack_webhook_for
-from responder.delivery import JITTER
+from connectors.backoff import JITTER
 from store.alerts import Recipient, queue_alerts
 from store.db import Database
 from store.models import Alert

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from config.settings import OutboxSettings
 from connectors.base import ConnectorError
-from responder.delivery import JITTER
+from connectors.backoff import JITTER
 from responder.outbox import Outbox, queue_reply, retry_reply
 from store.accounts import create_agent
 from store.errors import Refused

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from config import load_settings
-from responder.delivery import JITTER
+from connectors.backoff import JITTER
 from responder.webhooks_out import WebhookSender
 from store.accounts import create_agent
 from store.events import record_event

@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 
 from config.clock import FrozenClock
-from responder.delivery import Attempt, Backoff, DeliveryError, DeliveryMachine, Sender
+from connectors.backoff import Backoff
+from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Sender
 
 
 def test_the_backoff_doubles_after_each_failure_in_a_row():
