@@ -1,13 +1,14 @@
 """Watch response-time targets: announce tickets at risk, and at a breach
 flag it, escalate the ticket one level, hand it on when its agent is away,
 and alert the people concerned. Each announcement happens once per due
-time, in the same transaction as what it records."""
+time, in the same transaction as what it records; each person hears of a
+ticket at risk once, and of its breaches once per escalation level."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from store.sla import RunningTarget, SlaClock
 
 log = logging.getLogger(__name__)
 
-TARGET_NAMES = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
+TARGET_NAMES = {"first_response": "first-response", "next_response": "next-response", "resolution": "resolution"}
 LEVEL_ROLES = {"senior": ("senior", "manager", "admin"), "manager": ("manager", "admin")}
 
 
@@ -75,24 +76,25 @@ class SlaWatch:
 
     def _at_risk(self, session: Session, ticket: Ticket, running: RunningTarget, now: datetime) -> None:
         minutes = tickets.announce_at_risk(session, ticket, running, now)
-        what = TARGET_NAMES[running.name]
-        self._alert(session, ticket, "at_risk", f"at_risk:{ticket.id}:{running.name}:{running.due_at.isoformat()}",
-                    f"Ticket {ticket.id} is at risk: {what} due in {minutes} min",
-                    f"{self._summary(ticket)}\nIts {what} is due at {running.due_at:%Y-%m-%d %H:%M} UTC, "
-                    f"in {minutes} min, and nobody has answered yet.",
+        target = self._target(ticket, running.name)
+        self._alert(session, ticket, "at_risk", f"at_risk:{ticket.id}",
+                    f"{self._whose(ticket)} is at risk: its {target} target is due in {minutes} min",
+                    f"{self._summary(ticket)}\nIts {target} target is due at {running.due_at:%Y-%m-%d %H:%M} UTC "
+                    f"and nobody has answered yet.",
                     self._assignee_and_leads(session, ticket), now)
 
     def _breach(self, session: Session, ticket: Ticket, target: str, due_at: datetime, now: datetime) -> None:
-        minutes_over = tickets.announce_breach(session, ticket, target, due_at, now)
+        tickets.announce_breach(session, ticket, target, due_at, now)
         handed_on = self._escalate(session, ticket, now)
-        what = TARGET_NAMES[target]
+        described = self._target(ticket, target)
         recipients = (self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
                       + team_channels(self.settings.teams, ticket.team))
         escalation = (f"Escalated to level {ticket.escalation_level}"
                       f"{'; handed to ' + handed_on if handed_on else ''}.")
-        self._alert(session, ticket, "breached", f"breach:{ticket.id}:{target}:{due_at.isoformat()}",
-                    f"Ticket {ticket.id} breached its {what} target by {minutes_over} min",
-                    f"{self._summary(ticket)}\nIts {what} was due at {due_at:%Y-%m-%d %H:%M} UTC. {escalation}",
+        self._alert(session, ticket, "breached", f"breached:{ticket.id}:level{ticket.escalation_level}",
+                    f"{self._whose(ticket)} breached its {described} target {ago(now - due_at)}",
+                    f"{self._summary(ticket)}\nIts {described} target was due at {due_at:%Y-%m-%d %H:%M} UTC. "
+                    f"{escalation}",
                     recipients, now)
 
     def _escalate(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
@@ -141,8 +143,27 @@ class SlaWatch:
                      body=f"{body}\n{link}", link=link, now=now)
         log.info("%s (%d recipient(s))", subject, len(recipients))
 
+    def _target(self, ticket: Ticket, name: str) -> str:
+        """"30-min first-response": the target's length for this ticket, and its name."""
+        length = getattr(self.sla.targets(ticket.priority, ticket.platform, ticket.customer.tier or "standard"), name)
+        minutes = round(length.total_seconds() / 60)
+        size = f"{minutes // 60}-hour" if minutes >= 120 and minutes % 60 == 0 else f"{minutes}-min"
+        return f"{size} {TARGET_NAMES[name]}"
+
+    @staticmethod
+    def _whose(ticket: Ticket) -> str:
+        if ticket.assignee is None:
+            return f"Unassigned ticket #{ticket.id}"
+        return f"{ticket.assignee.name}'s ticket #{ticket.id}"
+
     @staticmethod
     def _summary(ticket: Ticket) -> str:
         assignee = ticket.assignee.name if ticket.assignee else "nobody"
         return (f"{ticket.priority.capitalize()} {ticket.platform} ticket from {ticket.customer.display_name}, "
                 f"assigned to {assignee}.")
+
+
+def ago(elapsed: timedelta) -> str:
+    """"4 min ago", or "just now" under a minute."""
+    minutes = int(elapsed.total_seconds() // 60)
+    return "just now" if minutes < 1 else f"{minutes} min ago"

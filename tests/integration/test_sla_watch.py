@@ -79,7 +79,8 @@ def test_the_assignee_and_the_lead_hear_when_a_ticket_is_at_risk(desk):
     assert sent == {("web", "alex@example.com"), ("email", "alex@example.com"),
                     ("web", "lead@example.com"), ("email", "lead@example.com")}
     alert = desk.alerts("at_risk")[0]
-    assert alert.subject == f"Ticket {ticket_id} is at risk: first response due in 15 min"
+    assert alert.subject == (f"Alex's ticket #{ticket_id} is at risk: its 60-min first-response target "
+                             "is due in 15 min")
     assert alert.link == f"http://127.0.0.1:8000/tickets/{ticket_id}"
     assert alert.link in alert.body
 
@@ -165,3 +166,33 @@ def test_a_response_in_time_is_never_announced(desk):
     desk.clock.advance(hours=2)
     report = desk.watch.check()
     assert (report.at_risk, report.breached) == ([], [])
+
+
+@pytest.mark.parametrize("late, words", [({"seconds": 40}, "just now"), ({"seconds": 290}, "4 min ago")])
+def test_a_breach_says_how_long_ago_in_words(desk, late, words):
+    ticket_id = desk.ticket(assignee=desk.agent("alex@example.com"))
+    desk.clock.advance(minutes=60, **late)
+    desk.watch.check()
+    assert {a.subject for a in desk.alerts("breached")} == {
+        f"Alex's ticket #{ticket_id} breached its 60-min first-response target {words}"}
+
+
+def test_each_person_hears_of_a_ticket_at_risk_once_and_of_its_breaches_once_per_level(desk):
+    alex = desk.agent("alex@example.com")
+    ticket_id = desk.ticket(assignee=alex)
+    desk.clock.advance(minutes=50)
+    desk.watch.check()
+    desk.clock.advance(minutes=11)
+    desk.watch.check()
+    with desk.db.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        desk.sla.answered(ticket, desk.clock.now())
+        desk.sla.customer_wrote(ticket, desk.clock.now(), "standard")
+        ticket.escalation_level = 2
+    desk.clock.advance(minutes=50)
+    desk.watch.check()
+    desk.clock.advance(minutes=11)
+    assert desk.watch.check().breached == [ticket_id]
+    to_alex = [(a.kind, a.key) for a in desk.alerts() if a.channel == "email" and a.recipient == "alex@example.com"]
+    assert to_alex == [("at_risk", f"at_risk:{ticket_id}"), ("breached", f"breached:{ticket_id}:level1"),
+                       ("breached", f"breached:{ticket_id}:level2")]
