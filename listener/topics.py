@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from listener.phrases import PhraseIndex, tokens_of
+from listener.phrases import PhraseIndex, tokens_of, words_of
 from listener.topic_model import TopicModel
 
 # A complaint naming no topic's phrases gets the model's topic only when the
@@ -64,8 +64,7 @@ class TopicPhrases:
                                       for topic, phrases in taxonomy.items()})
         self._near = [_Near(topic, *(tuple(side.split("|")) for side in phrase.split(NEAR_MARK)))
                       for topic, phrases in taxonomy.items() for phrase in phrases if NEAR_MARK in phrase]
-        terms = {term for rule in self._near for term in rule.first + rule.second}
-        self._terms = PhraseIndex({term: (term,) for term in terms})
+        self._terms = _Terms({term for rule in self._near for term in rule.first + rule.second})
 
     def find(self, text: str) -> dict[str, list[str]]:
         """Topic -> the different phrases found, in the order found; a pair
@@ -81,9 +80,7 @@ class TopicPhrases:
         return found
 
     def _find_near(self, words: list[str], found: dict[str, list[str]]) -> None:
-        spans: dict[str, list[tuple[int, int]]] = {}
-        for term, start, end in self._terms.find_spans(words):
-            spans.setdefault(term, []).append((start, end))
+        spans = self._terms.spans(words)
         if sum(map(len, spans.values())) < 2:
             return
         for rule in self._near:
@@ -98,6 +95,49 @@ class TopicPhrases:
             seen = found.setdefault(rule.topic, [])
             if shown not in seen:
                 seen.append(shown)
+
+
+class _Terms:
+    """The words and phrases of the near pairs, found wherever they are: a
+    word is every term it matches ("update" is both "update" and "update*"),
+    so one pair's term never hides another's."""
+
+    def __init__(self, terms: set[str]):
+        self._exact: dict[str, list[str]] = {}
+        self._stems: dict[str, list[str]] = {}
+        longer = []
+        for term in terms:
+            words = words_of(term)
+            if len(words) > 1:
+                longer.append(term)
+            else:
+                (self._stems if term.endswith("*") else self._exact).setdefault(words[0], []).append(term)
+        self._stem_lengths = sorted({len(stem) for stem in self._stems}, reverse=True)
+        self._longer = PhraseIndex({term: (term,) for term in longer})
+        self._of_word: dict[str, tuple[str, ...]] = {}
+
+    def spans(self, words: list[str]) -> dict[str, list[tuple[int, int]]]:
+        """Term -> (start, end) of each place it is found."""
+        found: dict[str, list[tuple[int, int]]] = {}
+        for term, start, end in self._longer.find_spans(words):
+            found.setdefault(term, []).append((start, end))
+        for at, word in enumerate(words):
+            terms = self._of_word.get(word)
+            if terms is None:
+                terms = self._terms_of(word)
+            for term in terms:
+                found.setdefault(term, []).append((at, at + 1))
+        return found
+
+    def _terms_of(self, word: str) -> tuple[str, ...]:
+        terms = list(self._exact.get(word, ()))
+        for length in self._stem_lengths:
+            if len(word) >= length:
+                terms += self._stems.get(word[:length], ())
+        if len(self._of_word) > 100_000:
+            self._of_word.clear()
+        self._of_word[word] = found = tuple(terms)
+        return found
 
 
 class TopicChooser:

@@ -40,6 +40,15 @@ def test_one_of_the_two_alone_far_apart_or_in_another_sentence_names_nothing(tex
     assert "lost" not in found(text)
 
 
+def test_a_word_serves_every_pair_it_matches():
+    taxonomy = {"app": ("update* ~ app",), "order": ("order ~ update",), "wait": ("wait* ~ hours",),
+                "lost": ("bag ~ wait for",)}
+    assert found("no update on my order and the app update failed", taxonomy) == {
+        "order": ["update … order"], "app": ["app … update"]}
+    assert found("I had to wait for hours", taxonomy) == {"wait": ["wait … hours"]}
+    assert found("still at the belt, we wait for one bag", taxonomy) == {"lost": ["wait for … bag"]}
+
+
 def test_the_words_found_near_each_other_are_shown_in_the_reason():
     choice = TopicChooser(TAXONOMY).choose("they lost my bag in Lisbon")
     assert choice.topic == "lost" and choice.phrases == ("lost … bag",)
