@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from config.secrets import resolve_secret
@@ -26,6 +27,7 @@ from connectors.backoff import Backoff
 from responder.alert_channels import EmailChannel, Message, SlackChannel, WebChannel
 from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store.db import Database
+from store.alerts import BATCH_WINDOW, BATCHED_KINDS
 from store.models import Alert
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,9 @@ MAX_BACKOFF_SECONDS = 3600
 
 @dataclass(frozen=True)
 class Claim:
-    alert_id: int
+    """One message for the alerts `alert_ids` (more than one when batched)."""
+
+    alert_ids: tuple[int, ...]
     channel: str
     message: Message
 
@@ -74,40 +78,72 @@ class AlertQueue:
             select(Alert.id).where(due(now)).order_by(Alert.next_attempt_at, Alert.id).limit(limit))
 
     def claim(self, alert_id: int, now: datetime, limit: int) -> list[Attempt[Claim]]:
-        """Mark the alert as being sent until the lease runs out, if no
-        other worker claimed it first. While it is `sending`, its
-        next_attempt_at is when the lease runs out."""
+        """Mark the alert, and the at-risk alerts batched with it, as being
+        sent until the lease runs out, if no other worker claimed them
+        first. While an alert is `sending`, its next_attempt_at is when the
+        lease runs out."""
         with self.db.transaction() as session:
             alert = session.get(Alert, alert_id)
             if alert is None:
                 return []
             status, attempts = alert.status, alert.attempts
+            claimed = dict(status="sending", attempts=attempts + 1, next_attempt_at=now + self.lease)
             if not won(session, update(Alert)
                        .where(Alert.id == alert_id, due(now), Alert.status == status, Alert.attempts == attempts)
-                       .values(status="sending", attempts=Alert.attempts + 1, next_attempt_at=now + self.lease)):
+                       .values(**claimed)):
                 return []
-            message = Message(alert.id, alert.recipient, alert.subject, alert.body,
-                              absolute_link(self.base_url, alert.link), alert.created_at)
-            return [Attempt(Claim(alert.id, alert.channel, message), attempts, outcome_unknown=status == "sending")]
+            batch = [alert] + self._batch_mates(session, alert, claimed)
+            to_send = [a for a in batch if not skipped(a)]
+            if not to_send:
+                return []
+            message = self._message(to_send)
+            ids = tuple(a.id for a in to_send)
+            return [Attempt(Claim(ids, alert.channel, message), attempts, outcome_unknown=status == "sending")]
+
+    def _batch_mates(self, session: Session, alert: Alert, claimed: dict) -> list[Alert]:
+        """The alerts queued for the same person, channel and kind within
+        the batch window after `alert`, claimed with it."""
+        if alert.kind not in BATCHED_KINDS or alert.channel == "web":
+            return []
+        ids = session.scalars(
+            update(Alert)
+            .where(Alert.id != alert.id, Alert.status == "queued", Alert.kind == alert.kind,
+                   Alert.channel == alert.channel, Alert.recipient == alert.recipient,
+                   Alert.created_at >= alert.created_at, Alert.created_at < alert.created_at + BATCH_WINDOW)
+            .values(**claimed).returning(Alert.id).execution_options(synchronize_session=False)).all()
+        if not ids:
+            return []
+        return list(session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.created_at, Alert.id)
+                                    .execution_options(populate_existing=True)))
+
+    def _message(self, alerts: list[Alert]) -> Message:
+        first = alerts[0]
+        if len(alerts) == 1:
+            return Message(first.id, first.recipient, first.subject, first.body,
+                           absolute_link(self.base_url, first.link), first.created_at)
+        numbers = ", ".join(f"#{a.ticket_id}" for a in alerts)
+        lines = "\n".join(f"{a.subject}: {absolute_link(self.base_url, a.link)}" for a in alerts)
+        return Message(first.id, first.recipient, f"{len(alerts)} tickets at risk: {numbers}", lines,
+                       absolute_link(self.base_url, "/inbox"), first.created_at)
 
     def record(self, attempt: Attempt[Claim], outcome: Outcome[None], now: datetime) -> bool:
         """A sent alert is recorded whoever holds the claim now: it did
         arrive. A failure only by the attempt that still holds the claim."""
+        ids = attempt.work.alert_ids
         with self.db.transaction() as session:
             if outcome.status == "sent":
-                session.execute(update(Alert).where(Alert.id == attempt.work.alert_id)
+                session.execute(update(Alert).where(Alert.id.in_(ids))
                                 .values(status="sent", sent_at=now, next_attempt_at=None, last_error=None)
                                 .execution_options(synchronize_session=False))
                 return True
-            alert = session.get(Alert, attempt.work.alert_id)
-            if alert is None or alert.status != "sending" or alert.attempts != outcome.failures:
+            held = session.execute(
+                update(Alert).where(Alert.id.in_(ids), Alert.status == "sending", Alert.attempts == outcome.failures)
+                .values(status=outcome.status, last_error=outcome.error, next_attempt_at=outcome.next_attempt_at)
+                .execution_options(synchronize_session=False)).rowcount
+            if not held:
                 log.info("alert %s: attempt %d failed after its claim ran out: %s",
-                         attempt.work.alert_id, outcome.failures, outcome.error)
-                return False
-            alert.status = outcome.status
-            alert.last_error = outcome.error
-            alert.next_attempt_at = outcome.next_attempt_at
-            return True
+                         ids[0], outcome.failures, outcome.error)
+            return held > 0
 
 
 class AlertSender(Sender[Claim, None]):
@@ -125,6 +161,22 @@ class AlertSender(Sender[Claim, None]):
         if channel is None:
             raise DeliveryError(f"unknown channel {claim.channel!r}", permanent=True)
         channel.send(claim.message)
+
+
+def skipped(alert: Alert) -> bool:
+    """Mark the claimed alert skipped when its ticket no longer needs it."""
+    ticket = alert.ticket
+    if ticket is None:
+        return False
+    if ticket.status in ("resolved", "closed"):
+        reason = f"ticket #{ticket.id} was {ticket.status} before delivery"
+    elif alert.kind == "at_risk" and ticket.first_response_at is not None and ticket.next_response_due_at is None:
+        reason = f"ticket #{ticket.id} was answered before delivery"
+    else:
+        return False
+    alert.status, alert.last_error, alert.next_attempt_at = "failed", f"skipped: {reason}", None
+    log.info("alert %s not sent: %s", alert.id, reason)
+    return True
 
 
 def due(now: datetime):
