@@ -1,5 +1,6 @@
 """Helpers for the templates: local times, time left on a ticket, safe
-links to customers' posts."""
+links to customers' posts, platforms and handles as people read them, a
+post's line of why and the activity's sentences."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 
+from config.platforms import HANDLE_PREFIXES, LABELS
 from store.errors import Refused
-from store.models import Ticket
-from web.context import now, services
+from store.models import Event, Ticket
+from store.users import all_users
+from web.activity import Reader, sentence
+from web.context import db_session, now, services
+from web.why import why_line
 
 SOON_FRACTION = 0.25
 
@@ -81,13 +86,6 @@ def external_url(url: str | None) -> str | None:
     return url.strip()
 
 
-def detail_value(value: object) -> str:
-    """An event detail as a person reads it: lists joined, not in Python syntax."""
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
 def local_moment(value: str, timezone_name: str) -> datetime:
     """A date-time from a form's datetime-local field, in the web's zone, as
     UTC; refused, naming the value, when it is not one."""
@@ -108,6 +106,32 @@ def topic_label(name: str | None) -> str:
     return NO_TOPIC if name is None else services().settings.scoring.topic_label(name)
 
 
+def short_time(value: datetime) -> str:
+    """"14:02" today, "3 Dec 14:02" another day, in the web's zone."""
+    zone = ZoneInfo(services().settings.web.timezone)
+    local = value.astimezone(zone)
+    same_day = local.date() == now().astimezone(zone).date()
+    return local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}"
+
+
+def platform_label(platform: str) -> str:
+    return LABELS.get(platform, platform)
+
+
+def shown_handle(platform: str, handle: str | None) -> str:
+    """"@maria_k" on X, "u/maria_k" on Reddit; "" where people go by name only."""
+    prefix = HANDLE_PREFIXES.get(platform)
+    return f"{prefix}{handle}" if prefix is not None and handle else ""
+
+
+def event_sentence(event: Event) -> str:
+    """The event as a sentence, naming agents by name (read once per request)."""
+    if "agent_names" not in g:
+        g.agent_names = {agent.email: agent.name for agent in all_users(db_session())}
+    reader = Reader(names=g.agent_names, topic=topic_label, time=short_time)
+    return sentence(event.kind, event.detail, event.actor, reader)
+
+
 # A short mark per platform for the inbox's platform column.
 PLATFORM_LABELS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
 
@@ -115,8 +139,12 @@ PLATFORM_LABELS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
 def register_template_helpers(app: Flask) -> None:
     app.add_template_global(PLATFORM_LABELS, "platform_labels")
     app.add_template_filter(local_time, "local_time")
-    app.add_template_filter(detail_value, "detail_value")
     app.add_template_filter(first_line, "first_line")
     app.add_template_filter(topic_label, "topic_label")
+    app.add_template_filter(short_time, "short_time")
+    app.add_template_filter(platform_label, "platform_label")
+    app.add_template_global(shown_handle, "shown_handle")
+    app.add_template_global(why_line, "why_line")
+    app.add_template_global(event_sentence, "event_sentence")
     app.add_template_global(due_of, "due_of")
     app.add_template_global(external_url, "external_url")
