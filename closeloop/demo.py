@@ -19,6 +19,7 @@ from closeloop.runtime import Runtime
 from closeloop.startup import check_port_free
 from config import load_settings
 from store.accounts import create_agent
+from store.canned import save_canned
 from store.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,21 @@ CUSTOMERS = [
     ("priya_reads", "Priya S.", 22400), ("ben_on_bikes", "Ben", 640), ("lena_travels", "Lena Hoffmann", 5300),
     ("dave_r", "Dave R.", 41), ("noor_a", "Noor A.", 1210), ("kenji_t", "Kenji T.", 150000),
     ("sofia_m", "Sofia Marquez", 870), ("chris_p", "Chris P.", 57), ("aisha_writes", "Aisha B.", 3100),
+]
+
+# The team's canned responses, as an agent finds them in the reply box.
+CANNED = [
+    ("Delivery delay apology", "Hi {first_name}, I'm sorry your order is late. I've asked the courier for an "
+                               "update on {ticket_ref} and will get back to you today. {agent_name}"),
+    ("Refund on its way", "Hi {first_name}, sorry for the trouble. I've started your refund; it reaches your "
+                          "account within 5 working days. {agent_name}, {brand}"),
+    ("Move to direct message", "Hi {first_name}, we'd like to look into this with you. Could you send us a direct "
+                               "message with your order number? Please don't post it here. {agent_name}"),
+    ("Safety: stop using it", "Hi {first_name}, please stop using the product and unplug it now. Your safety "
+                              "comes first: we'll replace it free of charge. I've flagged {ticket_ref} as urgent. "
+                              "{agent_name}"),
+    ("Thanks for the kind words", "Thank you {first_name}! We're so glad to hear it, and we'll pass it on to the "
+                                  "team. {brand}"),
 ]
 
 POSTS = [
@@ -178,6 +194,7 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
 
 
 def seed_team(db: Database, password: str) -> None:
+    """The demo team, and the canned responses its manager wrote."""
     from config import SystemClock
 
     now = SystemClock().now()
@@ -185,6 +202,8 @@ def seed_team(db: Database, password: str) -> None:
         for name, email, role, presence in TEAM:
             create_agent(session, name=name, email=email, password=password, role=role, now=now,
                          presence=presence, capacity=8)
+        for title, body in CANNED:
+            save_canned(session, title=title, body=body, actor="manager@demo.local", now=now)
 
 
 PRAISE = {"Thanks for the fast delivery, the AcmeBox arrived a day early and works great!",

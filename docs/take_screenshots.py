@@ -23,7 +23,7 @@ from closeloop.runtime import Runtime
 from connectors.emulator.server import EmulatorServer
 from responder.outbox import queue_reply
 from store.db import Database
-from store.models import CannedResponse, Reply, Ticket
+from store.models import Reply, Ticket
 
 OUT = Path(__file__).with_name("screenshots")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,12 +38,6 @@ def main() -> None:
     db.migrate()
     seed_team(db, "demo")
     runtime = Runtime(settings, db=db)
-    with db.transaction() as session:
-        now = runtime.clock.now()
-        session.add(CannedResponse(title="Delivery delay apology", created_by="manager@demo.local", created_at=now,
-                                   updated_at=now, body="Hi {first_name}, I'm sorry your order is late. "
-                                                        "I've asked the courier for an update on {ticket_ref}. "
-                                                        "{agent_name}"))
     runtime.start_jobs()
     server = make_server("127.0.0.1", 0, runtime.web_app(), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
