@@ -20,10 +20,11 @@ from store.accounts import SignInThrottled, agent_for_token, issue_token, revoke
 from store.audit import AuditFilter, audit_entries
 from store.customers import link_customers, update_customer
 from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
-from store.queries import list_tickets, ticket_with_conversation
+from store.queries import all_tickets, list_tickets, ticket_with_conversation
 from store.sla import SlaClock
 from web.access import can_see, can_see_customer, hidden_teams
 from web.context import db_session, now, services
+from web.exports import csv_response
 from web.filters import page_of, ticket_filter, unstorable
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
 
@@ -123,6 +124,25 @@ def ticket_list():
     found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
     current = now()
     return jsonify(tickets=[ticket_json(t, current) for t in found], total=total)
+
+
+TICKET_COLUMNS = ("id", "platform", "status", "priority", "team", "topic", "customer", "assignee", "created_at",
+                  "first_response_due_at", "first_response_at", "first_response_breached", "next_response_due_at",
+                  "resolution_due_at", "resolved_at", "escalation_level")
+
+
+@bp.get("/tickets.csv")
+def tickets_csv():
+    """Every ticket the inbox's filters list, oldest first, streamed."""
+    flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
+                        now=now())
+    flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
+    rows = ((t.id, t.platform, t.status, t.priority, t.team, t.topic, t.customer.display_name,
+             t.assignee.name if t.assignee else None, iso(t.created_at), iso(t.first_response_due_at),
+             iso(t.first_response_at), t.first_response_breached, iso(t.next_response_due_at),
+             iso(t.resolution_due_at), iso(t.resolved_at), t.escalation_level)
+            for t in all_tickets(db_session(), flt))
+    return csv_response("tickets.csv", TICKET_COLUMNS, rows)
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -99,6 +99,7 @@ def csv_download(summary: str, parameters: tuple[dict[str, Any], ...]) -> dict[s
     return spec
 
 
+
 ERROR_RESPONSES = {
     400: ("BadRequest", "The request is malformed or a value is not allowed; the message names it."),
     401: ("Unauthorized", "No valid API token: send 'Authorization: Bearer <token>'."),
@@ -209,6 +210,16 @@ PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means t
           query("to", "End (a date includes that whole day); default now, and the period 7 days"))
 CHOICES_HINT = "one value or several separated by commas"
 
+TICKET_FILTERS = (
+    query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)"),
+    query("priority", f"Priorities, {CHOICES_HINT}"),
+    query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
+    query("topic", f"Scoring topics ('no topic' for none), {CHOICES_HINT}"),
+    query("assignee", "An agent id, 'me' or 'none'"),
+    query("q", "Text to find in the posts, the customer's name or handle"),
+    query("snoozed", "1 lists only the snoozed tickets, which are otherwise left out"),
+)
+
 TAKE_INTO_TICKET = operation(
     "Mentions", "Take a post into a ticket: a new one (201), or the customer's open one (200)",
     obj(("ticket", "raised", "mention_id"), ticket=ref("Ticket"), raised=BOOLEAN, mention_id=INTEGER), status=201,
@@ -247,13 +258,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/tickets"): operation(
         "Tickets", "Tickets, soonest due first", obj(("tickets", "total"), tickets=array(ref("Ticket")),
                                                      total=INTEGER),
-        parameters=(query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)"),
-                    query("priority", f"Priorities, {CHOICES_HINT}"),
-                    query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
-                    query("topic", f"Scoring topics ('no topic' for none), {CHOICES_HINT}"),
-                    query("assignee", "An agent id, 'me' or 'none'"),
-                    query("q", "Text to find in the posts, the customer's name or handle"),
-                    query("snoozed", "1 lists only the snoozed tickets, which are otherwise left out"), *PAGE)),
+        parameters=(*TICKET_FILTERS, *PAGE)),
     ("get", "/api/v1/tickets/{ticket_id}"): operation(
         "Tickets", "A ticket with its customer, posts, replies and events", ref("TicketDetail")),
     ("post", "/api/v1/tickets/{ticket_id}/replies"): operation(
@@ -393,6 +398,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "such a wait).",
         parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS))),
         errors=(403,)),
+    ("get", "/api/v1/tickets.csv"): csv_download(
+        "Every ticket the filters of /api/v1/tickets list, oldest first, as CSV streamed row by row",
+        parameters=TICKET_FILTERS),
     ("get", "/api/v1/reports/sla.csv"): csv_download(
         "The figures of /api/v1/reports/sla as CSV, one line per group and target, then the totals",
         parameters=(*PERIOD, query("group_by", "How to group (default platform)", enum_of(GROUPINGS)))),
