@@ -3,11 +3,12 @@ a ticket with its whole conversation, a customer's earlier tickets."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, exists, func, null, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Identity, Mention, Reply, Source, Ticket
 
@@ -104,6 +105,15 @@ def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int
     )
     total = session.scalar(_filtered(select(func.count(Ticket.id)), flt))
     return list(session.scalars(query)), total or 0
+
+
+def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Iterator[Ticket]:
+    """Every ticket `flt` lists, oldest first, fetched from the database
+    `chunk` rows at a time, so that an export of any size holds one chunk."""
+    query = (_filtered(select(Ticket), flt)
+             .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
+             .order_by(Ticket.id).execution_options(yield_per=chunk))
+    yield from session.scalars(query)
 
 
 def latest_mentions(session: Session, ticket_ids: list[int]) -> dict[int, Mention]:
