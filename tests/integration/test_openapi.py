@@ -13,9 +13,9 @@ IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
 @pytest.fixture(scope="module")
-def app():
+def app(tmp_path_factory):
     """The routes and the description need no rows: an unmigrated database will do."""
-    database = Database("sqlite://")
+    database = Database(f"sqlite:///{tmp_path_factory.mktemp('openapi')}/closeloop.db")
     yield make_world(database, FrozenClock()).app
     database.dispose()
 
