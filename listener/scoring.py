@@ -1,6 +1,11 @@
 """Score a post: sentiment, whether a person should answer, how urgent it
 is, its priority and topic; every number comes with the reasons that moved it.
 
+Whether a person should answer is decided by rules where they are sure (a
+complaint, a question or request to us, a keyword class, spam, our own
+posts, praise by the config) and by the trained needs-a-person model
+(`needs_model.py`) for every other post.
+
 What the text says is read once (`_read`); what the post's author, rating
 and history add is decided per post (`_decide`). Nothing here raises on odd
 text: empty, huge, binary or emoji-only posts get a valid score."""
@@ -10,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config.settings import ScoringSettings
@@ -18,6 +23,7 @@ from listener import lexicons
 from listener.care_rules import RuleHit, rule_hits
 from listener.courtesy import without_closing_courtesy
 from listener.keywords import KeywordFinder, KeywordHit
+from listener.needs_model import NEEDS_A_PERSON
 from listener.phrases import PhraseIndex, words_of
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, SentimentModel, load_model
 from listener.topics import TopicChoice, TopicChooser
@@ -89,6 +95,8 @@ class _Reading:
     addressed: bool = False
     spam: str | None = None
     unreadable: str | None = None
+    # P(needs a person) by the model, for a post no rule decides.
+    needs_person: float | None = None
 
     @property
     def complaint_rule(self) -> bool:
@@ -140,7 +148,8 @@ class Scorer:
             return _Reading(0.0, 0.0, (), unreadable=unreadable)
         care = self.settings.scorer == "care"
         rules = tuple(rule_hits(text)) if care else ()
-        polarity, strength, reasons = self._sentiment(text, _complains(rules))
+        lexicon = lexicons.vader(text) if self.settings.scorer != "textblob" else None
+        polarity, strength, reasons = self._sentiment(text, lexicon, _complains(rules))
         words = words_of(text)
         keywords = self._keywords.find(text, words)
         if care:
@@ -150,19 +159,33 @@ class Scorer:
             strength = max(strength, -polarity)
             reasons += tuple(_rule_reason(r) for r in rules)
         complaint = polarity < self.negative_below or _complains(rules)
-        return _Reading(round(polarity, 3), strength, reasons, rules, keywords,
-                        self._topics.choose(text, complaint), bool(_QUESTION.search(text)),
-                        bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)), self._spam_in(text, words, rules))
+        reading = _Reading(round(polarity, 3), strength, reasons, rules, keywords,
+                           self._topics.choose(text, complaint), bool(_QUESTION.search(text)),
+                           bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)),
+                           self._spam_in(text, words, rules))
+        needs = self.model.needs_response if care else None
+        if needs is not None and self._for_the_model(reading):
+            return replace(reading, needs_person=needs.probability(text, lexicon))
+        return reading
 
-    def _sentiment(self, text: str, complaint: bool) -> tuple[float, float, tuple[str, ...]]:
+    def _for_the_model(self, reading: _Reading) -> bool:
+        """Whether no rule decides if the post needs a person: it is not
+        spam, complains of nothing, names no keyword class, asks us nothing
+        and is no praise."""
+        return (not reading.spam and not reading.keywords and not reading.complaint_rule and not reading.request
+                and self.negative_below <= reading.polarity <= self.positive_above
+                and not (reading.question and self._to_us(reading)))
+
+    def _sentiment(self, text: str, lexicon: lexicons.LexiconScore | None,
+                   complaint: bool) -> tuple[float, float, tuple[str, ...]]:
         """(polarity, strength of negative sentiment, reasons). The care
         model's polarity is the probability of the likelier of negative and
         positive, signed: thresholds on it are thresholds on a probability.
+        `lexicon`: VADER's reading of the text (None for TextBlob);
         `complaint`: a care rule found a complaint in the text."""
-        if self.settings.scorer == "textblob":
+        if lexicon is None:
             polarity = lexicons.textblob(text).polarity
             return polarity, max(0.0, -polarity), (f"textblob:polarity {polarity:+.2f}",)
-        lexicon = lexicons.vader(text)
         if self.settings.scorer == "vader":
             return lexicon.polarity, max(0.0, -lexicon.polarity), (f"vader:compound {lexicon.polarity:+.2f}",)
         (negative, neutral, positive), lexicon, without = self._model_reading(text, lexicon, complaint)
@@ -261,6 +284,10 @@ class Scorer:
             if self.settings.respond_to_praise:
                 return "praise", weights.praise
             return "praise", None
+        if reading.needs_person is not None:
+            if reading.needs_person >= NEEDS_A_PERSON:
+                return f"needs a person: model {reading.needs_person:.2f}", weights.question
+            return f"no complaint, question or request; model {reading.needs_person:.2f}", None
         return "no complaint, question or request", None
 
     @staticmethod

@@ -1,6 +1,7 @@
 """The trained sentiment model: a linear model over hashed text features
 plus VADER's scores, stored as one small JSON file and read once, with
-the topic model (`topic_model.py`) beside it in the same file.
+the topic model (`topic_model.py`) and the needs-a-person model
+(`needs_model.py`) beside it in the same file.
 
 Weights are kept as 16-bit integers with one scale (compressed, then
 base64 in the JSON). Prediction sums the weights of a post's features; the
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from config.settings import Settings
 from listener.lexicons import LexiconScore
+from listener.needs_model import NeedsResponseModel
 from listener.text_features import bucket, pair_features, token_features, tokens
 from listener.topic_model import TopicModel
 from listener.weights import ModelFileError, pack_weights, unpack_weights
@@ -32,7 +34,7 @@ _MAX_REMEMBERED = 200_000
 class SentimentModel:
     def __init__(self, weights: array, bits: int, scale: float, bias: tuple[float, ...],
                  lexicon_weights: tuple[tuple[float, float, float], ...], info: dict | None = None,
-                 topics: TopicModel | None = None):
+                 topics: TopicModel | None = None, needs_response: NeedsResponseModel | None = None):
         if len(weights) != len(LABELS) << bits:
             raise ModelFileError(f"expected {len(LABELS) << bits} weights, found {len(weights)}")
         self.weights = weights
@@ -42,6 +44,7 @@ class SentimentModel:
         self.lexicon_weights = lexicon_weights
         self.info = info or {}
         self.topics = topics
+        self.needs_response = needs_response
         self._remembered: dict[str, tuple[int, int, int, int]] = {}
 
     def probabilities(self, text: str, lexicon: LexiconScore) -> tuple[float, float, float]:
@@ -107,6 +110,8 @@ class SentimentModel:
         }
         if self.topics is not None:
             data["topics"] = self.topics.to_dict()
+        if self.needs_response is not None:
+            data["needs_response"] = self.needs_response.to_dict()
         return data
 
     @classmethod
@@ -114,8 +119,9 @@ class SentimentModel:
         if data.get("format") != FORMAT or tuple(data.get("labels", ())) != LABELS:
             raise ModelFileError(f"not a format-{FORMAT} sentiment model with labels {', '.join(LABELS)}")
         topics = TopicModel.from_dict(data["topics"]) if data.get("topics") else None
+        needs = NeedsResponseModel.from_dict(data["needs_response"]) if data.get("needs_response") else None
         return cls(unpack_weights(data["weights"]), int(data["bits"]), float(data["scale"]), tuple(data["bias"]),
-                   tuple(tuple(row) for row in data["lexicon_weights"]), data.get("info", {}), topics)
+                   tuple(tuple(row) for row in data["lexicon_weights"]), data.get("info", {}), topics, needs)
 
 
 def trained_model_path(settings: Settings) -> Path | None:

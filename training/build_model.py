@@ -1,12 +1,14 @@
-"""Rebuild the shipped sentiment and topic models from the shared labelled data:
+"""Rebuild the shipped sentiment, topic and needs-a-person models from the shared labelled data:
 
     .venv/bin/python -m training.build_model [--seed 0] [--data-dir ../shared/data]
 
-The fit is seeded, so the same data and seed give the same file. The model
-sees only the tuning part of the customer-care posts; the held-out part is
-left for bench/score_eval.py and `closeloop retrain`. The topic model
-learns from the tuning posts whose complaint reason maps to a topic and
-from the default taxonomy's examples."""
+The fit is seeded, so the same data and seed give the same file. The models
+see only the posts to the training brands; the held-out brands (a seeded
+draw per industry, see training/brands.py) and the evaluation-only sets
+are left for bench/score_eval.py and `closeloop retrain`. The topic model
+learns from the training posts whose complaint reason maps to a topic and
+from the default taxonomy's examples; the needs-a-person model from every
+set that says whether a post needed a person."""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ from pathlib import Path
 from config import load_settings
 from listener.sentiment_model import SHIPPED_MODEL, save_model
 from training import missing_libraries
-from training.examples import (DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_topic_examples,
-                               taxonomy_examples)
+from training.examples import (DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_needs_examples,
+                               shipped_topic_examples, taxonomy_examples)
 
 
 def main() -> None:
@@ -28,19 +30,21 @@ def main() -> None:
     args = parser.parse_args()
     if problem := missing_libraries():
         sys.exit(problem)
-    from training.fit import train, train_topics  # only now: it imports those libraries
+    from training.fit import train, train_needs_response, train_topics  # only now: it imports those libraries
 
     try:
         examples, _ = shipped_examples(args.data_dir)
         topic_examples, _ = shipped_topic_examples(args.data_dir)
+        needs_examples, _ = shipped_needs_examples(args.data_dir)
     except DataMissing as error:
         sys.exit(f"{error}; pass --data-dir")
     model = train(examples, seed=args.seed)
     model.topics = train_topics(topic_examples + taxonomy_examples(load_settings(env={}).scoring.topics),
                                 seed=args.seed)
+    model.needs_response = train_needs_response(needs_examples, seed=args.seed)
     save_model(model, SHIPPED_MODEL)
     print(f"wrote {SHIPPED_MODEL} ({SHIPPED_MODEL.stat().st_size / 1024:,.0f} KiB) from {model.info['examples']}, "
-          f"topics from {model.topics.info['examples']}")
+          f"topics from {model.topics.info['examples']}, needs a person from {model.needs_response.info['examples']}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The examples the models learn from and are measured on: the shared
-labelled data, split in a fixed, seeded way, and the team's corrections."""
+labelled data, split by brand in a fixed, seeded way (`brands.py`), and
+the team's corrections."""
 
 from __future__ import annotations
 
@@ -7,20 +8,29 @@ import csv
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from config.settings import Topic
 from listener.sentiment_model import LABELS
+from training.brands import HELD_OUT_SHARE, SPLIT_SEED, held_out_brands
+from training.datasets import EVALUATION_ONLY, READERS, DataMissing, Post, airline_posts
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 CARE_FILE = Path("customer-care") / "airline_dev.csv"
 GENERAL_FILES = (Path("sentiment") / "tweeteval_sentiment" / "test_text.txt",
                  Path("sentiment") / "tweeteval_sentiment" / "test_labels.txt")
 TWEETEVAL_LABELS = {"0": "negative", "1": "neutral", "2": "positive"}
-# The held-out part of the customer-care posts: fixed, so figures from
-# different runs and models compare.
-SPLIT_SEED = 2015
-HELD_OUT_SHARE = 0.3
+# The needs-a-person model's labels.
+NEEDS, NO_NEED = "yes", "no"
+# What a post of each set counts for in the needs-a-person model. The
+# brands' own answers (twcs) are the target itself; the other sets teach
+# the words of complaints, praise and chatter in more industries. A
+# general tweet is chatter that nobody of a brand needs to answer.
+# Chosen by cross-validation over the training brands, grouped by brand:
+# the most weight on chatter that keeps recall on the posts brands
+# answered above 0.85.
+NEEDS_WEIGHTS = {"twcs": 4.0, "airline": 0.5, "apple": 0.5, "cfpb": 0.1, "general": 0.5}
 # General tweets teach words the care posts lack, but their idea of
 # "negative" is not a complaint's: each counts for a fifth of a care post.
 GENERAL_WEIGHT = 0.2
@@ -53,19 +63,44 @@ class Example:
     source: str = ""
 
 
-class DataMissing(Exception):
-    """The shared labelled data is not where it was looked for."""
+@dataclass(frozen=True)
+class LabelledData:
+    """Every labelled set, and the brands held out of training."""
+
+    sets: dict[str, list[Post]]
+    held_out_brands: frozenset[str]
+
+    def training(self, name: str) -> list[Post]:
+        """The posts of a set that models may be fitted on: none of an
+        evaluation-only set, none of a held-out brand, and none whose text
+        a held-out brand was sent too (one complaint sent to several
+        companies)."""
+        if name in EVALUATION_ONLY:
+            return []
+        return [p for p in self.sets[name]
+                if p.brand not in self.held_out_brands and p.text not in self._held_out_texts]
+
+    @cached_property
+    def _held_out_texts(self) -> frozenset[str]:
+        return frozenset(p.text for posts in self.sets.values() for p in posts if p.brand in self.held_out_brands)
+
+    def held_out(self, name: str) -> list[Post]:
+        return [p for p in self.sets[name] if p.brand and p.brand in self.held_out_brands]
+
+
+def labelled_data(data_dir: Path = DEFAULT_DATA_DIR) -> LabelledData:
+    """Every set and the held-out brands: a seeded draw per industry, plus
+    every brand of an evaluation-only set, so its figures are for brands
+    no model saw either."""
+    sets = {name: read(Path(data_dir)) for name, read in READERS.items()}
+    fitted = [(p.brand, p.industry) for name, posts in sets.items() if name not in EVALUATION_ONLY for p in posts]
+    evaluated = {p.brand for name in EVALUATION_ONLY for p in sets[name] if p.brand}
+    return LabelledData(sets, held_out_brands(fitted, evaluated))
 
 
 def care_examples(data_dir: Path = DEFAULT_DATA_DIR) -> list[Example]:
     """Posts to brands with the crowd's sentiment label."""
-    path = Path(data_dir) / CARE_FILE
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            return [Example(row["text"], row["airline_sentiment"], source="care")
-                    for row in csv.DictReader(f) if row["airline_sentiment"] in LABELS]
-    except FileNotFoundError:
-        raise DataMissing(f"no labelled customer-care posts at {path}") from None
+    return [Example(p.text, p.sentiment, source="care") for p in airline_posts(Path(data_dir))]
 
 
 def topic_examples(examples: Iterable[Example], data_dir: Path = DEFAULT_DATA_DIR) -> list[Example]:
@@ -109,31 +144,61 @@ def held_out_split(examples: Sequence[Example], seed: int = SPLIT_SEED,
     return tuning, held_out
 
 
+def _sentiment_examples(posts: Iterable[Post], source: str) -> list[Example]:
+    return [Example(p.text, p.sentiment, source=source) for p in posts if p.sentiment]
+
+
 def shipped_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Example], list[Example]]:
-    """(training examples, held-out care posts) for the shipped model."""
-    tuning, held_out = held_out_split(care_examples(data_dir))
-    return tuning + general_examples(data_dir), held_out
+    """(training examples, held-out care posts) for the shipped sentiment
+    model: the posts to the training brands with the crowd's sentiment
+    (airlines, Apple) and the general tweets; the posts to the held-out
+    airline."""
+    data = labelled_data(data_dir)
+    training = _sentiment_examples(data.training("airline"), "care") + _sentiment_examples(data.training("apple"),
+                                                                                             "apple")
+    return training + general_examples(data_dir), _sentiment_examples(data.held_out("airline"), "care")
+
+
+def needs_examples(posts: Iterable[Post], weight: float, source: str) -> list[Example]:
+    return [Example(p.text, NEEDS if p.needs_response else NO_NEED, weight, source)
+            for p in posts if p.needs_response is not None]
+
+
+def shipped_needs_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Example], list[Example]]:
+    """(training examples, held-out posts) for the needs-a-person model:
+    every set that says whether a post needed a person, weighted by
+    `NEEDS_WEIGHTS`, split by brand; evaluation-only sets in neither."""
+    data = labelled_data(data_dir)
+    training, held_out = [], []
+    for name in READERS:
+        if name not in EVALUATION_ONLY:
+            training += needs_examples(data.training(name), NEEDS_WEIGHTS[name], name)
+            held_out += needs_examples(data.held_out(name), 1.0, name)
+    general = [Example(e.text, NO_NEED, NEEDS_WEIGHTS["general"], "general") for e in general_examples(data_dir)]
+    return training + general, held_out
 
 
 def shipped_topic_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Example], list[Example]]:
     """(training examples, held-out posts) for the shipped topic model:
     the same split of the care posts as the sentiment model's."""
-    tuning, held_out = held_out_split(care_examples(data_dir))
-    return topic_examples(tuning, data_dir), topic_examples(held_out, data_dir)
+    data = labelled_data(data_dir)
+    return (topic_examples(_sentiment_examples(data.training("airline"), "care"), data_dir),
+            topic_examples(_sentiment_examples(data.held_out("airline"), "care"), data_dir))
 
 
-def correction_example(text: str, field: str, original: str | None, corrected: str) -> Example | None:
-    """The label an agent's correction implies, if it implies one: a new
-    sentiment is one; "needs a response" means a complaint, "no response
-    needed" on a post the scorer took for a complaint means it was not one."""
+def correction_example(text: str, field: str, corrected: str) -> Example | None:
+    """The sentiment an agent's correction gives a post, if it gives one."""
     if field == "sentiment" and corrected in LABELS:
         return Example(text, corrected, CORRECTION_WEIGHT, "correction")
+    return None
+
+
+def needs_correction_example(text: str, field: str, corrected: str) -> Example | None:
+    """Whether a post needed a person, by an agent's correction: "no
+    response needed" on a ticketed post, or a post taken into a ticket."""
     if field == "needs_response":
         wanted = corrected.strip().lower() in ("true", "1", "yes")
-        if wanted:
-            return Example(text, "negative", CORRECTION_WEIGHT, "correction")
-        if original is not None and original.strip().lower() in ("true", "1", "yes"):
-            return Example(text, "neutral", CORRECTION_WEIGHT, "correction")
+        return Example(text, NEEDS if wanted else NO_NEED, CORRECTION_WEIGHT, "correction")
     return None
 
 

@@ -1,5 +1,7 @@
 """The figures two models are compared by: accuracy, macro-F1, and
-precision and recall of the negative label."""
+precision and recall of the negative label; for whether a post needs a
+person, the share found of the posts that need one and the share taken of
+those that do not."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from listener.sentiment_model import LABELS
-from training.examples import Example
+from training.examples import NEEDS, Example
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,32 @@ def figures(gold: Sequence[str], predicted: Sequence[str]) -> Figures:
 def evaluate(predict: Callable[[str], str], examples: Iterable[Example]) -> Figures:
     examples = list(examples)
     return figures([e.label for e in examples], [predict(e.text) for e in examples])
+
+
+@dataclass(frozen=True)
+class NeedsFigures:
+    needed: int
+    recall: float | None
+    not_needed: int
+    # The share of the posts that need no one taken as needing someone.
+    rate_not_needed: float | None
+
+    @property
+    def balanced_accuracy(self) -> float:
+        """The mean of the share right among the posts that need a person
+        and among those that do not (either alone when the other is absent)."""
+        parts = [x for x in (self.recall, None if self.rate_not_needed is None else 1 - self.rate_not_needed)
+                 if x is not None]
+        return sum(parts) / len(parts) if parts else 0.0
+
+
+def needs_figures(gold: Sequence[bool], predicted: Sequence[bool]) -> NeedsFigures:
+    found = [p for g, p in zip(gold, predicted) if g]
+    taken = [p for g, p in zip(gold, predicted) if not g]
+    return NeedsFigures(len(found), sum(found) / len(found) if found else None,
+                        len(taken), sum(taken) / len(taken) if taken else None)
+
+
+def evaluate_needs(predict: Callable[[str], bool], examples: Iterable[Example]) -> NeedsFigures:
+    examples = list(examples)
+    return needs_figures([e.label == NEEDS for e in examples], [predict(e.text) for e in examples])

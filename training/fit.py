@@ -1,4 +1,4 @@
-"""Seeded fits of the sentiment and topic models by logistic regression
+"""Seeded fits of the sentiment, topic and needs-a-person models by logistic regression
 (scikit-learn's averaged SGD) over the same hashed features the models
 score with; the same examples and seed give the same model."""
 
@@ -14,10 +14,11 @@ from scipy.sparse import csr_matrix
 from sklearn.linear_model import SGDClassifier
 
 from listener.lexicons import vader
+from listener.needs_model import NeedsResponseModel
 from listener.sentiment_model import LABELS, SentimentModel
 from listener.text_features import bucket, features
 from listener.topic_model import TopicModel
-from training.examples import Example
+from training.examples import NEEDS, NO_NEED, Example
 
 BITS = 18
 ALPHA = 2e-5
@@ -26,6 +27,10 @@ EPOCHS = 30
 # Its regularisation was chosen by 5-fold cross-validation on the tuning part.
 TOPIC_BITS = 16
 TOPIC_ALPHA = 3e-4
+# The needs-a-person model has one output: 16 bits hold it. Its
+# regularisation was chosen by cross-validation over the training brands.
+NEEDS_BITS = 16
+NEEDS_ALPHA = 3e-5
 
 
 def train(examples: Sequence[Example], seed: int = 0, *, bits: int = BITS, alpha: float = ALPHA,
@@ -56,6 +61,22 @@ def train_topics(examples: Sequence[Example], seed: int = 0, *, bits: int = TOPI
     info = {"seed": seed, "bits": bits, "alpha": alpha, "epochs": epochs,
             "examples": dict(Counter(e.label for e in examples))}
     return TopicModel(labels, weights, bits, scale, tuple(intercept), info)
+
+
+def train_needs_response(examples: Sequence[Example], seed: int = 0, *, bits: int = NEEDS_BITS,
+                         alpha: float = NEEDS_ALPHA, epochs: int = EPOCHS) -> NeedsResponseModel:
+    """Fit the needs-a-person model on posts labelled NEEDS or NO_NEED."""
+    found = {e.label for e in examples}
+    if found != {NEEDS, NO_NEED}:
+        raise ValueError(f"training whether a post needs a person needs posts that do and posts that do not; "
+                         f"found: {', '.join(sorted(found)) or 'none'}")
+    coef, intercept = _fit(feature_matrix([e.text for e in examples], bits), examples, (NO_NEED, NEEDS), seed,
+                           alpha, epochs)
+    width = 1 << bits
+    weights, scale = _quantize(coef[1:, :width])
+    info = {"seed": seed, "bits": bits, "alpha": alpha, "epochs": epochs,
+            "examples": dict(Counter(e.source or "other" for e in examples))}
+    return NeedsResponseModel(weights, bits, scale, intercept[1], tuple(float(x) for x in coef[1, width:]), info)
 
 
 def _fit(matrix, examples: Sequence[Example], labels: Sequence[str], seed: int, alpha: float, epochs: int):

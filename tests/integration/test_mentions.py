@@ -340,10 +340,10 @@ def test_a_take_into_ticket_correction_is_a_positive_example_for_retraining(worl
     client.post(f"/api/v1/mentions/{missed}/ticket", headers=headers, json={"reason": "a harm"})
 
     with world.db.sessions() as session:
-        examples, _ = correction_examples(session)
+        examples = correction_examples(session).needs_response
 
     assert [(e.text, e.label, e.source) for e in examples] == [
-        ("box sparking and smoking, thanks for nothing", "negative", "correction")]
+        ("box sparking and smoking, thanks for nothing", "yes", "correction")]
 
 
 def test_the_inbox_counts_the_posts_of_the_last_day_left_without_a_ticket(world, client):

@@ -2,6 +2,7 @@
 database with the team's corrections."""
 
 import csv
+import math
 from array import array
 from datetime import timedelta
 
@@ -10,6 +11,8 @@ from click.testing import CliRunner
 
 from closeloop.cli import main
 from config import load_settings
+from listener.lexicons import vader
+from listener.needs_model import NeedsResponseModel
 from listener.sentiment_model import LABELS, SentimentModel, load_model, save_model
 from store.models import Correction, Customer, Identity, Mention
 from training.retrain import correction_examples
@@ -29,17 +32,44 @@ CARE_POSTS = {
                  "fantastic help on the phone", "really nice shop, well done"],
 }
 GENERAL_POSTS = [("what a terrible day", 0), ("the bus is at noon", 1), ("loving this sunshine", 2)] * 3
+# Posts to retail brands and whether the brand answered.
+ANSWERED = {
+    "AmazonHelp": [("@AmazonHelp the locker code does not work", True), ("@AmazonHelp order 118 is stuck", True),
+                   ("@AmazonHelp still no email about my return", True), ("@AmazonHelp ok got it, thanks", False)],
+    "Tesco": [("@Tesco the self checkout took my card twice", True), ("@Tesco cheers, all sorted", False)],
+    "ArgosHelpers": [("@ArgosHelpers my collection slot vanished", True), ("@ArgosHelpers thank you!", False)],
+}
+TELECOM = [("@comcastcares my internet is down again", "1"), ("new phone day with @TMobile", "0")]
+COMPLAINTS = [("EQUIFAX, INC.", "There is an account on my report that is not mine."),
+              ("EQUIFAX, INC.", "They will not remove a late payment I never made."),
+              ("Some Bank", "The bank charged me a fee twice for one transfer.")]
+
+
+def write_csv(path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 @pytest.fixture
 def data_dir(tmp_path):
+    """Thirty posts to two airlines (the nine to the smaller one held out),
+    posts to three shops, telecom posts (evaluation only) and complaints
+    to two companies."""
     folder = tmp_path / "data"
-    (folder / "customer-care").mkdir(parents=True)
-    with open(folder / "customer-care" / "airline_dev.csv", "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["airline_sentiment", "negativereason", "text"])
-        for label, texts in CARE_POSTS.items():
-            writer.writerows([label, "", text] for text in texts)
+    write_csv(folder / "customer-care" / "airline_dev.csv", ["airline_sentiment", "negativereason", "airline", "text"],
+              [[label, "", "Delta" if n < 7 else "Virgin America", text]
+               for label, texts in CARE_POSTS.items() for n, text in enumerate(texts)])
+    extra = folder / "customer-care-extra"
+    write_csv(extra / "twcs_inbound_extra.csv", ["source", "brand", "text", "has_reply"],
+              [["twcs_random_sample", brand, text, str(answered)]
+               for brand, posts in ANSWERED.items() for text, answered in posts])
+    write_csv(extra / "brand_tweets_labelled.csv", ["source", "text", "brand", "sentiment", "label_confidence",
+                                                    "complaint"],
+              [["rigautantoine_telecom_complaints", text, "", "", "", complaint] for text, complaint in TELECOM])
+    write_csv(extra / "cfpb_complaints_narratives.csv", ["company", "narrative"], COMPLAINTS)
     general = folder / "sentiment" / "tweeteval_sentiment"
     general.mkdir(parents=True)
     (general / "test_text.txt").write_text("".join(f"{text}\n" for text, _ in GENERAL_POSTS))
@@ -88,6 +118,15 @@ def always_positive() -> SentimentModel:
                           ((0.0, 0.0, 0.0),) * 3, {"seed": -1})
 
 
+def never_needed() -> NeedsResponseModel:
+    bits = 4
+    return NeedsResponseModel(array("h", [0] * (1 << bits)), bits, 1.0, -10.0, (0.0, 0.0, 0.0))
+
+
+def needs_a_person(model, text) -> float:
+    return model.needs_response.probability(text, vader(text))
+
+
 def test_it_replaces_a_worse_model_and_learns_from_corrections(config, sqlite_db, clock, data_dir, tmp_path):
     add_corrections(sqlite_db, clock, CORRECTIONS)
     target = tmp_path / "sentiment-model.json"
@@ -99,8 +138,36 @@ def test_it_replaces_a_worse_model_and_learns_from_corrections(config, sqlite_db
     assert f"saved to {target}" in result.output
     model = load_model(target)
     assert model.info["seed"] == 3
-    assert model.info["corrections"] == 4
-    assert model.info["examples"] == {"care": 21, "general": 9, "correction": 4}
+    assert model.info["corrections"] == 2
+    assert model.info["examples"] == {"care": 21, "general": 9, "correction": 2}
+
+
+def test_corrections_teach_whether_a_post_needs_a_person_both_ways(config, sqlite_db, clock, data_dir, tmp_path):
+    """A post taken into a ticket needed a person; "no response needed" on
+    a ticketed post says it did not."""
+    taken, dismissed = "my voucher code does nothing", "just saying hi to the team"
+    add_corrections(sqlite_db, clock, CORRECTIONS)
+    target = tmp_path / "sentiment-model.json"
+    save_model(always_positive(), target)
+    result = retrain(config, "--seed", "3", "--data-dir", str(data_dir))
+    assert result.exit_code == 0, result.output
+    assert "needs a person: 9 labelled posts + 0 corrections" in result.output
+    assert "needs-a-person model does no worse" in result.output
+    needs = load_model(target).needs_response
+    assert needs.info["corrections"] == 2
+    assert needs.info["examples"]["correction"] == 2 and "telecom" not in needs.info["examples"]
+    first = load_model(target)
+    with sqlite_db.transaction() as session:
+        for text, original, corrected in ((taken, "True", "False"), (dismissed, "False", "True")):
+            mention = session.query(Mention).filter_by(text=text).one()
+            session.add(Correction(mention=mention, platform="x", field="needs_response", original=original,
+                                   corrected=corrected, original_scores={},
+                                   created_at=clock.now() + timedelta(hours=1)))
+    save_model(always_positive(), target)
+    assert retrain(config, "--seed", "3", "--data-dir", str(data_dir)).exit_code == 0
+    swapped = load_model(target)
+    assert needs_a_person(first, taken) > needs_a_person(swapped, taken)
+    assert needs_a_person(first, dismissed) < needs_a_person(swapped, dismissed)
 
 
 def test_the_same_seed_retrains_the_same_model(config, sqlite_db, clock, data_dir, tmp_path):
@@ -116,6 +183,7 @@ def test_the_same_seed_retrains_the_same_model(config, sqlite_db, clock, data_di
 
 def test_it_keeps_the_current_model_when_the_new_one_is_worse(config, sqlite_db, data_dir, tmp_path, monkeypatch):
     monkeypatch.setattr("training.retrain.train", lambda examples, seed: always_positive())
+    monkeypatch.setattr("training.retrain.train_needs_response", lambda examples, seed: never_needed())
     result = retrain(config, "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     assert "kept the current model: the retrained one does worse" in result.output
@@ -142,7 +210,17 @@ def test_the_latest_correction_of_a_post_is_the_one_used(sqlite_db, clock):
         session.add(Correction(mention=mention, platform="x", field="sentiment", original="positive",
                                corrected="negative", original_scores={}, created_at=clock.now() + timedelta(hours=1)))
     with sqlite_db.transaction() as session:
-        assert [(e.text, e.label) for e in correction_examples(session)[0]] == [("the lid will not close", "negative")]
+        assert [(e.text, e.label) for e in correction_examples(session).sentiment] == [
+            ("the lid will not close", "negative")]
+
+
+def test_needs_response_corrections_give_needs_examples_each_way(sqlite_db, clock):
+    add_corrections(sqlite_db, clock, CORRECTIONS)
+    with sqlite_db.transaction() as session:
+        corrections = correction_examples(session)
+    assert [(e.text, e.label) for e in corrections.needs_response] == [
+        ("my voucher code does nothing", "yes"), ("just saying hi to the team", "no")]
+    assert not {e.text for e in corrections.sentiment} & {e.text for e in corrections.needs_response}
 
 
 TOPIC_CORRECTIONS = [(text, "topic", None, topic) for topic, texts in {
@@ -161,7 +239,7 @@ def test_topic_corrections_teach_the_topic_model(config, sqlite_db, clock, data_
     assert result.exit_code == 0, result.output
     assert "held out: 9 labelled care posts + 2 corrections (2 with a topic)" in result.output
     assert "topic acc." in result.output
-    assert "the retrained sentiment and topic model does no worse" in result.output
+    assert "the retrained sentiment, topic and needs-a-person model does no worse" in result.output
     topics = load_model(target).topics
     taxonomy = load_settings(env={}).scoring.topics
     assert set(topics.labels) == set(taxonomy)
@@ -187,6 +265,7 @@ def test_the_taxonomy_examples_teach_the_brands_own_topics(config, sqlite_db, cl
 def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, data_dir, tmp_path, monkeypatch):
     add_corrections(sqlite_db, clock, TOPIC_CORRECTIONS)
     monkeypatch.setattr("training.retrain.train", lambda examples, seed: always_positive())
+    monkeypatch.setattr("training.retrain.train_needs_response", lambda examples, seed: never_needed())
     result = retrain(config, "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     assert "the retrained topic model does no worse" in result.output

@@ -65,7 +65,7 @@ def test_a_request_for_help_needs_a_response_without_a_question_mark(scorer):
 def test_unrelated_chatter_needs_no_response(scorer):
     score = scorer.score("Going to the match tonight with my brother.")
     assert not score.needs_response
-    assert "no response needed: no complaint, question or request" in score.reasons
+    assert any(r.startswith("no response needed: no complaint, question or request") for r in score.reasons)
 
 
 def test_a_question_not_addressed_to_anyone_in_particular_needs_no_response(scorer):

@@ -6,7 +6,15 @@ from config import load_settings
 from listener.lexicons import vader
 from listener.scoring import Scorer
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, load_model, save_model, trained_model_path
-from training.examples import Example, care_examples, correction_example, held_out_split
+from training.examples import (
+    NEEDS,
+    NO_NEED,
+    Example,
+    correction_example,
+    held_out_split,
+    labelled_data,
+    needs_correction_example,
+)
 from training.figures import evaluate, figures
 from training.fit import train
 
@@ -79,17 +87,29 @@ def test_the_shipped_model_is_small():
     assert SHIPPED_MODEL.stat().st_size < 5 * 1024 * 1024
 
 
-@pytest.mark.parametrize("field, original, corrected, label", [
-    ("sentiment", "positive", "negative", "negative"),
-    ("sentiment", "negative", "neutral", "neutral"),
-    ("needs_response", "False", "True", "negative"),
-    ("needs_response", "True", "False", "neutral"),
-    ("needs_response", None, "false", None),
-    ("priority", "low", "urgent", None),
-    ("topic", "delay", "delivery", None),
+@pytest.mark.parametrize("field, corrected, label", [
+    ("sentiment", "negative", "negative"),
+    ("sentiment", "neutral", "neutral"),
+    ("needs_response", "True", None),
+    ("priority", "urgent", None),
+    ("topic", "delivery", None),
 ])
-def test_a_correction_gives_the_label_it_implies(field, original, corrected, label):
-    example = correction_example("some post", field, original, corrected)
+def test_a_correction_gives_the_sentiment_it_implies(field, corrected, label):
+    example = correction_example("some post", field, corrected)
+    assert (example.label if example else None) == label
+    if example:
+        assert example.weight > 1 and example.source == "correction"
+
+
+@pytest.mark.parametrize("field, corrected, label", [
+    ("needs_response", "True", NEEDS),
+    ("needs_response", "False", NO_NEED),
+    ("needs_response", "false", NO_NEED),
+    ("sentiment", "negative", None),
+    ("priority", "urgent", None),
+])
+def test_a_correction_says_whether_the_post_needed_a_person(field, corrected, label):
+    example = needs_correction_example("some post", field, corrected)
     assert (example.label if example else None) == label
     if example:
         assert example.weight > 1 and example.source == "correction"
@@ -110,19 +130,20 @@ def test_figures_count_macro_f1_and_the_negative_class():
 
 
 @pytest.mark.shared_data
-def test_the_shipped_model_was_fitted_without_the_held_out_posts(shared_data):
-    tuning, held_out = held_out_split(care_examples(shared_data))
-    assert load_model().info["examples"]["care"] == len(tuning)
-    assert len(held_out) == 818
+def test_the_shipped_model_was_fitted_on_no_post_to_a_held_out_brand(shared_data):
+    data = labelled_data(shared_data)
+    assert load_model().info["examples"]["care"] == len(data.training("airline"))
+    held_out = data.held_out("airline")
+    assert len(held_out) == 504 and {p.brand for p in held_out} == {"virgin_america"}
 
 
 @pytest.mark.shared_data
-def test_the_scorer_keeps_its_held_out_macro_f1_and_negative_recall(shared_data):
-    """The met targets, and a floor under negative precision, which is
-    below its target (0.85) and must not slip further."""
-    _, held_out = held_out_split(care_examples(shared_data))
+def test_the_scorer_keeps_its_figures_on_the_airline_it_never_saw(shared_data):
+    """Floors under the figures measured on the held-out airline (macro-F1
+    0.74, negative recall 0.91, precision 0.72): none may slip further."""
+    held_out = [Example(p.text, p.sentiment) for p in labelled_data(shared_data).held_out("airline")]
     scorer = Scorer(load_settings(env={}).scoring)
     result = evaluate(lambda text: scorer.score(text).sentiment, held_out)
     assert result.macro_f1 >= 0.70
     assert result.negative_recall >= 0.85
-    assert result.negative_precision >= 0.75
+    assert result.negative_precision >= 0.70

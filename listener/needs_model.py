@@ -1,0 +1,75 @@
+"""The trained needs-a-person model: whether a post needs someone of the
+brand to answer it, learned as its own target from posts that brands of
+many industries answered or left, complaints and praise. A logistic model
+over the sentiment model's hashed text features plus VADER's scores, kept
+inside the sentiment model's file.
+
+The care rules decide first (a complaint, a question or request to us, a
+keyword class, spam, our own posts, praise by the config); the model
+decides the ordinary post (see `scoring.Scorer`)."""
+
+from __future__ import annotations
+
+import math
+from array import array
+
+from listener.lexicons import LexiconScore
+from listener.text_features import bucket, pair_features, token_features, tokens
+from listener.weights import ModelFileError, pack_weights, unpack_weights
+
+# A post needs a person when the model finds that likelier than not.
+NEEDS_A_PERSON = 0.5
+_MAX_REMEMBERED = 100_000
+
+
+class NeedsResponseModel:
+    def __init__(self, weights: array, bits: int, scale: float, bias: float,
+                 lexicon_weights: tuple[float, float, float], info: dict | None = None):
+        if len(weights) != 1 << bits:
+            raise ModelFileError(f"expected {1 << bits} needs-a-person weights, found {len(weights)}")
+        if len(lexicon_weights) != 3:
+            raise ModelFileError("a needs-a-person model needs three lexicon weights")
+        self.weights = weights
+        self.bits = bits
+        self.scale = scale
+        self.bias = bias
+        self.lexicon_weights = lexicon_weights
+        self.info = info or {}
+        self._remembered: dict[str, tuple[int, int]] = {}
+
+    def probability(self, text: str, lexicon: LexiconScore) -> float:
+        """P(the post needs a person)."""
+        words = tokens(text)
+        remembered = self._remembered
+        count = total = 0
+        for key in words:
+            known = remembered.get(key) or self._remember(key, token_features(key))
+            count += known[0]
+            total += known[1]
+        for key in pair_features(words):
+            known = remembered.get(key) or self._remember(key, (key,))
+            count += 1
+            total += known[1]
+        a, b, c = self.lexicon_weights
+        margin = (self.bias + self.scale / math.sqrt(count) * total
+                  + a * lexicon.polarity + b * lexicon.negative + c * lexicon.positive)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
+
+    def _remember(self, key: str, found: list[str] | tuple[str, ...]) -> tuple[int, int]:
+        """The summed weight of a word's features (or of a word pair), kept
+        for the next post that has it."""
+        if len(self._remembered) >= _MAX_REMEMBERED:
+            self._remembered.clear()
+        w = self.weights
+        self._remembered[key] = known = (len(found), sum(w[bucket(feature, self.bits)] for feature in found))
+        return known
+
+    def to_dict(self) -> dict:
+        return {"bits": self.bits, "scale": self.scale, "bias": self.bias,
+                "lexicon_weights": list(self.lexicon_weights), "weights": pack_weights(self.weights),
+                "info": self.info}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> NeedsResponseModel:
+        return cls(unpack_weights(data["weights"]), int(data["bits"]), float(data["scale"]), float(data["bias"]),
+                   tuple(float(x) for x in data["lexicon_weights"]), data.get("info", {}))
