@@ -160,15 +160,18 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
         "alerts": {"interval_seconds": 2, "base_url": f"http://127.0.0.1:{port}", "smtp_host": "127.0.0.1",
                    "smtp_port": smtp_port, "smtp_from": "closeloop@demo.local"},
         "accounts": {
-            "demo_x": {"platform": "x", "base_url": emulator_url, "consumer_key": "demo-key",
-                       "consumer_secret": "demo-secret", "access_token": "demo-token",
+            "demo_x": {"platform": "x", "base_url": emulator_url, "post_page": _post_page(emulator_url, "x"),
+                       "consumer_key": "demo-key", "consumer_secret": "demo-secret", "access_token": "demo-token",
                        "access_token_secret": "demo-token-secret"},
-            "demo_facebook": {"platform": "facebook", "base_url": emulator_url, "page_id": facebook.PAGE_ID,
+            "demo_facebook": {"platform": "facebook", "base_url": emulator_url,
+                              "post_page": _post_page(emulator_url, "facebook"), "page_id": facebook.PAGE_ID,
                               "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
                               "verify_token": "demo-verify"},
-            "demo_reddit": {"platform": "reddit", "base_url": emulator_url, "client_id": reddit.CLIENT_ID,
+            "demo_reddit": {"platform": "reddit", "base_url": emulator_url,
+                            "post_page": _post_page(emulator_url, "reddit"), "client_id": reddit.CLIENT_ID,
                             "client_secret": reddit.CLIENT_SECRET, "username": "acme", "password": reddit.PASSWORD},
             "demo_reviews": {"platform": "reviews", "base_url": emulator_url,
+                             "post_page": _post_page(emulator_url, "reviews"),
                              "reply_url": "/reviews/{review_id}/replies", "api_key": "demo-review-key"},
         },
         "sources": [
@@ -191,6 +194,11 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
              "poll_seconds": 10},
         ],
     })
+
+
+def _post_page(emulator_url: str, platform: str) -> str:
+    """The emulator's page of a post: where "view on" links go in the demo."""
+    return f"{emulator_url}/_emulator/{platform}/posts/{{id}}"
 
 
 def seed_team(db: Database, password: str) -> None:

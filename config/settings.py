@@ -519,6 +519,9 @@ class AccountSettings(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
     platform: Literal[PLATFORMS]
     base_url: str | None = None
+    # Where people see one of this account's posts, "{id}" standing for its
+    # id (the demo's emulator pages); unset, the link the platform gave.
+    post_page: str | None = Field(default=None, pattern=r"^https?://[^ ]*\{id\}")
     # At most this many requests with these credentials per window (polls
     # and replies together); none when unset.
     request_budget: int | None = Field(default=None, ge=1)

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
 from config.platforms import HANDLE_PREFIXES, LABELS
 from store.errors import Refused
-from store.models import Event, Ticket
+from store.models import Event, Mention, Reply, Ticket
 from store.users import all_users
 from web.activity import Reader, sentence
 from web.context import db_session, now, services
@@ -74,6 +74,26 @@ def _target_window(ticket: Ticket) -> timedelta | None:
 def first_line(text: str | None, width: int = 100) -> str:
     line = next((part.strip() for part in (text or "").splitlines() if part.strip()), "")
     return line if len(line) <= width else line[: width - 1].rstrip() + "\u2026"
+
+
+def post_link(post: Mention) -> str | None:
+    """Where people see the post: the page its account's settings name
+    (`post_page`, the demo's emulator), else the platform's own link."""
+    page = _post_page(post.platform, post.source.name if post.source else None)
+    return page.replace("{id}", quote(post.external_id, safe="")) if page else external_url(post.url)
+
+
+def reply_link(reply: Reply) -> str | None:
+    """Where people see our posted reply, as post_link."""
+    page = _post_page(reply.ticket.platform, None) if reply.platform_reply_id else None
+    return page.replace("{id}", quote(reply.platform_reply_id, safe="")) if page else external_url(reply.url)
+
+
+def _post_page(platform: str, source: str | None) -> str | None:
+    settings = services().settings
+    names = [s.account for s in settings.sources if s.name == source]
+    names += [name for name, account in settings.accounts.items() if account.platform == platform]
+    return next((settings.accounts[n].post_page for n in names if settings.accounts[n].post_page), None)
 
 
 def external_url(url: str | None) -> str | None:
@@ -147,4 +167,5 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(why_line, "why_line")
     app.add_template_global(event_sentence, "event_sentence")
     app.add_template_global(due_of, "due_of")
-    app.add_template_global(external_url, "external_url")
+    app.add_template_global(post_link, "post_link")
+    app.add_template_global(reply_link, "reply_link")

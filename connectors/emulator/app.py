@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template_string, request
 
 FAULT_STATUSES = (401, 403, 429, 500, 503, "timeout")
 MAX_TIMEOUT_SECONDS = 120
@@ -209,6 +209,48 @@ def list_requests(platform: str):
     if platform not in emulator().platforms:
         return control_error(f"unknown platform {platform!r}", 404)
     return jsonify({"requests": emulator().requests(platform)})
+
+
+@control.get("/<platform>/posts/<path:post_id>")
+def post_page(platform: str, post_id: str):
+    """One post as a page, with the replies under it: where closeloop's
+    "view on" links go in the demo. Read from the platform's own listing
+    (`GET /_emulator/<platform>/posts`)."""
+    if platform not in emulator().platforms:
+        return control_error(f"unknown platform {platform!r}", 404)
+    endpoint, args = current_app.url_map.bind("").match(f"/_emulator/{platform}/posts", method="GET")
+    posts = current_app.view_functions[endpoint](**args).get_json()["posts"]
+    post = next((p for p in posts if str(p["id"]) == post_id), None)
+    if post is None:
+        return control_error(f"post {post_id!r} does not exist", 404)
+    return render_template_string(POST_PAGE, platform=platform, post=post, replies=_under(posts, post["id"]))
+
+
+def _under(posts: list[dict], post_id: str, depth: int = 1) -> list[tuple[int, dict]]:
+    """The replies under a post, each with its depth, in thread order."""
+    found = []
+    for reply in posts:
+        if reply.get("in_reply_to") == post_id and reply["id"] != post_id:
+            found += [(depth, reply)] + _under(posts, reply["id"], depth + 1)
+    return found
+
+
+POST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ platform }} post {{ post.id }} (emulator)</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+article{border:1px solid #ccd;border-radius:8px;padding:.6rem 1rem;margin:.5rem 0}
+.brand{background:#eef3ff}.meta{color:#556;font-size:.85rem;margin:0}.text{white-space:pre-wrap}</style></head>
+<body><p class="meta">The platform emulator: {{ platform }}</p>
+{% macro show(item, depth=0) %}<article id="post-{{ item.id }}" style="margin-left:{{ depth * 1.5 }}rem"
+ class="{{ 'brand' if item.by_brand }}"><p class="meta"><strong>{{ item.author.name or item.author.handle }}</strong>
+{% if item.author.handle %}@{{ item.author.handle }}{% endif %} · {{ item.kind or 'post' }}
+{% if item.rating %} · {{ item.rating }}★{% endif %} · <time>{{ item.created_at }}</time></p>
+{% if item.title %}<h1>{{ item.title }}</h1>{% endif %}<p class="text">{{ item.text }}</p></article>{% endmacro %}
+{{ show(post) }}
+<h2>Replies ({{ replies|length }})</h2>
+{% for depth, reply in replies %}{{ show(reply, depth) }}{% else %}<p>None yet.</p>{% endfor %}
+</body></html>"""
 
 
 @control.get("/faults")

@@ -232,3 +232,16 @@ def test_a_raised_event_reads_with_its_main_reason_not_as_python(world, client):
 
     assert "Raised as high: money (refund) · <time" in html
     assert "[&#39;keyword" not in html
+
+
+def test_view_on_links_go_to_the_page_the_account_names(db, clock):
+    world = make_world(db, clock, accounts={"demo_x": {"platform": "x", "base_url": "http://127.0.0.1:8081",
+                                                       "post_page": "http://127.0.0.1:8081/_emulator/x/posts/{id}"}})
+    world.agent()
+    client = world.client()
+    world.sign_in(client)
+    ticket_id = world.ticket()
+
+    html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+    assert re.search(r'<a href="http://127.0.0.1:8081/_emulator/x/posts/m\d+" [^>]*>view on X</a>', html)
