@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, case, exists, func, null, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from store.models import OPEN_STATUSES, Agent, Customer, Identity, Mention, Reply, Source, Ticket
+from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,28 @@ def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Itera
              .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
              .order_by(Ticket.id).execution_options(yield_per=chunk))
     yield from session.scalars(query)
+
+
+def list_version(session: Session, flt: TicketFilter) -> str:
+    """Changes whenever a page of `list_tickets` for `flt` may: a ticket comes,
+    goes or changes (its updated_at), or a post or reply is added to one."""
+    tickets = _filtered(select(Ticket.id), flt).subquery()
+    count, changed = session.execute(_filtered(select(func.count(Ticket.id), func.max(Ticket.updated_at)), flt)).one()
+    newest_post = session.scalar(select(func.max(Mention.id)).where(Mention.ticket_id.in_(select(tickets.c.id))))
+    newest_reply = session.scalar(select(func.max(Reply.id)).where(Reply.ticket_id.in_(select(tickets.c.id))))
+    return f"{count}.{changed}.{newest_post}.{newest_reply}"
+
+
+def conversation_version(session: Session, ticket_id: int) -> str:
+    """Changes whenever the ticket's page may: the ticket itself, a post, a
+    reply's delivery, or an event (notes, answers recorded elsewhere)."""
+    ticket = session.scalar(select(Ticket.updated_at).where(Ticket.id == ticket_id))
+    posts = session.execute(select(func.count(Mention.id), func.max(Mention.id))
+                            .where(Mention.ticket_id == ticket_id)).one()
+    events = session.execute(select(func.count(Event.id), func.max(Event.id)).where(Event.ticket_id == ticket_id)).one()
+    replies = session.execute(select(Reply.id, Reply.status, Reply.attempts).where(Reply.ticket_id == ticket_id)
+                              .order_by(Reply.id)).all()
+    return f"{ticket}.{tuple(posts)}.{tuple(events)}.{[tuple(r) for r in replies]}"
 
 
 def latest_mentions(session: Session, ticket_ids: list[int]) -> dict[int, Mention]:

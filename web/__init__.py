@@ -36,6 +36,7 @@ from web import (
     work_api,
 )
 from web.auth import init_auth
+from web.compress import init_compression
 from web.context import Services, close_db_session
 from web.errors import init_errors
 from web.filters import MAX_ID, refuse_nul_characters
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     init_errors(app)
     register_template_helpers(app)
     init_metrics(app, settings.metrics.token)
+    init_compression(app)
     if settings.web.trusted_proxies:
         hops = settings.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from store.customers import link_customers, update_customer
 from store.errors import Refused
 from store.models import PRIORITIES, Customer, Event, Mention, Reply, Ticket
 from store.presence import is_composing, others_here, touch
-from store.queries import TicketFilter, list_tickets, previous_tickets, ticket_with_conversation
+from store.queries import TicketFilter, conversation_version, list_tickets, previous_tickets, ticket_with_conversation
 from store.sla import SlaClock
 from web.bulk import apply_bulk
 from web.errors import on_refusal
@@ -29,6 +30,7 @@ from web.formatting import local_moment
 from web.access import can_see, can_see_customer, hidden_teams
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
+from web.workspace import list_context, not_modified, remembered_args
 
 bp = Blueprint("tickets", __name__)
 bp.before_request(require_login)
@@ -62,12 +64,42 @@ def ticket_or_404(ticket_id: int) -> Ticket:
 
 @bp.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
-    """`answer` (a post's id) points the reply box at that post; by default
-    it answers the post default_target picks. After a refused resolve,
-    `resolve=confirm` lists the posts still waiting and offers to resolve
-    anyway."""
-    session = db_session()
+    """The workspace with this ticket open beside the list (filtered as
+    the inbox last was). `answer` (a post's id) points the reply box at
+    that post; by default it answers the post default_target picks. After
+    a refused resolve, `resolve=confirm` lists the posts still waiting and
+    offers to resolve anyway."""
     ticket_or_404(ticket_id)
+    pane_version = _pane_etag(ticket_id)
+    context = _ticket_context(ticket_id)
+    return render_template("ticket.html", **{**list_context(remembered_args(), open_id=ticket_id), **context},
+                           pane_url=url_for("tickets.pane", ticket_id=ticket_id), pane_version=pane_version)
+
+
+@bp.get("/tickets/<int:ticket_id>/pane")
+def pane(ticket_id: int):
+    """The ticket alone, for the workspace to open it in place or to
+    refresh it while it is open: 304 when nothing changed since the
+    version the page holds (If-None-Match)."""
+    ticket_or_404(ticket_id)
+    etag = _pane_etag(ticket_id)
+    if not_modified(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    response = Response(render_template("ticket.html", **_ticket_context(ticket_id), pane_only=True))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _pane_etag(ticket_id: int) -> str:
+    """The open ticket's version; the minute is in it as due times read
+    "in 5 min"."""
+    version = f"{conversation_version(db_session(), ticket_id)}.{now():%Y%m%d%H%M}"
+    return hashlib.sha1(version.encode()).hexdigest()[:20]
+
+
+def _ticket_context(ticket_id: int) -> dict:
+    session = db_session()
     ticket = ticket_with_conversation(session, ticket_id)
     agent, current = signed_in_agent(), now()
     touch(session, ticket.id, agent.id, current, composing=False)
@@ -76,8 +108,7 @@ def show(ticket_id: int):
     states = post_states(ticket)
     chosen = request.args.get("answer", "")
     target = next((s.post for s in states if str(s.post.id) == chosen), None) or default_target(states)
-    return render_template(
-        "ticket.html",
+    return dict(
         ticket=ticket,
         conversation=conversation(ticket),
         previous=previous_tickets(session, ticket),

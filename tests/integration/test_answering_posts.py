@@ -169,7 +169,7 @@ def test_the_count_of_posts_needing_an_answer_shows_in_the_inbox_the_ticket_and_
     web = world.client()
     world.sign_in(web)
 
-    inbox = web.get("/inbox").get_data(as_text=True)
+    inbox = web.get("/inbox?view=all").get_data(as_text=True)
     page = web.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     detail = client.get(f"/api/v1/tickets/{ticket_id}", headers=auth).get_json()
 

@@ -38,7 +38,7 @@ def agent_in(world, team, name, email, role="agent"):
 
 
 def listed(client) -> set[str]:
-    return set(client.get("/inbox/rows").get_json()["ids"])
+    return set(client.get("/inbox/rows?view=all").get_json()["ids"])
 
 
 def test_a_private_teams_tickets_are_hidden_from_other_teams_agents(world, tickets):

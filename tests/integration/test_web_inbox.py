@@ -16,7 +16,7 @@ def test_it_lists_open_tickets_soonest_due_first_and_nothing_due_last(world, cli
     world.ticket("due soon", due_in=10)
     world.ticket("already answered", status="resolved")
 
-    html = client.get("/inbox").get_data(as_text=True)
+    html = client.get("/inbox?view=all").get_data(as_text=True)
 
     assert rows(html) == ["due soon", "due later", "waiting on the customer"]
     assert '<span id="ticket-count">3</span> tickets' in html
@@ -26,7 +26,7 @@ def test_it_shows_a_breached_ticket_as_overdue_in_red(world, client):
     world.ticket("late one", due_in=-12)
     world.ticket("on time", due_in=23, opened_minutes_ago=1)
 
-    html = client.get("/inbox").get_data(as_text=True)
+    html = client.get("/inbox?view=all").get_data(as_text=True)
 
     assert '<span class="due overdue" title="due 2026-01-05 08:48">12 min overdue</span>' in html
     assert '<span class="due ok" title="due 2026-01-05 09:23">in 23 min</span>' in html
@@ -35,7 +35,7 @@ def test_it_shows_a_breached_ticket_as_overdue_in_red(world, client):
 def test_it_marks_a_ticket_amber_when_under_a_quarter_of_its_target_is_left(world, client):
     world.ticket("nearly due", due_in=10, opened_minutes_ago=50)
 
-    html = client.get("/inbox").get_data(as_text=True)
+    html = client.get("/inbox?view=all").get_data(as_text=True)
 
     assert '<span class="due soon"' in html and "in 10 min" in html
 
@@ -43,7 +43,7 @@ def test_it_marks_a_ticket_amber_when_under_a_quarter_of_its_target_is_left(worl
 def test_it_shows_platform_customer_handle_priority_status_and_assignee(world, client, ada):
     world.ticket("Where is my parcel?\nOrdered two weeks ago.", handle="maria", priority="high", assignee_id=ada)
 
-    html = client.get("/inbox").get_data(as_text=True)
+    html = client.get("/inbox?view=all").get_data(as_text=True)
 
     assert rows(html) == ["Where is my parcel?"]
     assert "Maria Jones" in html and "@maria" in html
@@ -54,7 +54,7 @@ def test_it_shows_platform_customer_handle_priority_status_and_assignee(world, c
 def test_it_escapes_customer_text(world, client):
     world.ticket(HOSTILE)
 
-    html = client.get("/inbox").get_data(as_text=True)
+    html = client.get("/inbox?view=all").get_data(as_text=True)
 
     assert "<script>alert(1)" not in html
     assert "<img src=x" not in html
@@ -79,7 +79,7 @@ def test_it_filters_by_priority_platform_and_unassigned(world, client, ada):
     world.ticket("urgent on reddit", priority="urgent", platform="reddit")
     world.ticket("normal unassigned")
 
-    html = client.get("/inbox?priority=urgent&platform=x&assignee=none").get_data(as_text=True)
+    html = client.get("/inbox?view=all&priority=urgent&platform=x&assignee=none").get_data(as_text=True)
 
     assert rows(html) == ["urgent unassigned"]
     assert re.search(r'id="ticket-count">1</span> ticket\b(?!s)', html)
@@ -88,7 +88,7 @@ def test_it_filters_by_priority_platform_and_unassigned(world, client, ada):
 def test_it_explains_a_filter_value_it_does_not_know(world, client):
     world.ticket("still listed")
 
-    response = client.get("/inbox?status=bogus")
+    response = client.get("/inbox?view=all&status=bogus")
 
     assert response.status_code == 400
     html = response.get_data(as_text=True)

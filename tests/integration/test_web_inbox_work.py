@@ -43,12 +43,12 @@ def test_the_inbox_filters_by_topic_and_finds_text_names_and_handles(world, clie
     billing = world.ticket("Charged twice for one box", handle="bill")
     world.ticket("Parcel never came", handle="pat")
     set_topic(world, billing, "billing_or_refund")
-    assert rows(client.get("/inbox?topic=billing_or_refund").get_data(as_text=True)) == ["Charged twice for one box"]
-    assert rows(client.get("/inbox?topic=none").get_data(as_text=True)) == ["Parcel never came"]
-    assert rows(client.get("/inbox?q=TWICE").get_data(as_text=True)) == ["Charged twice for one box"]
-    assert rows(client.get("/inbox?q=pat").get_data(as_text=True)) == ["Parcel never came"]
-    assert rows(client.get("/inbox?q=100%25").get_data(as_text=True)) == []
-    bad = client.get("/inbox?topic=weather")
+    assert rows(client.get("/inbox?view=all&topic=billing_or_refund").get_data(as_text=True)) == ["Charged twice for one box"]
+    assert rows(client.get("/inbox?view=all&topic=none").get_data(as_text=True)) == ["Parcel never came"]
+    assert rows(client.get("/inbox?view=all&q=TWICE").get_data(as_text=True)) == ["Charged twice for one box"]
+    assert rows(client.get("/inbox?view=all&q=pat").get_data(as_text=True)) == ["Parcel never came"]
+    assert rows(client.get("/inbox?view=all&q=100%25").get_data(as_text=True)) == []
+    bad = client.get("/inbox?view=all&topic=weather")
     assert bad.status_code == 400 and "topic: &#39;weather&#39; is not allowed" in bad.get_data(as_text=True)
 
 
@@ -62,10 +62,10 @@ def test_a_snoozed_ticket_leaves_the_inbox_until_its_time(world, client):
     ticket_id = world.ticket("snooze me")
     until = (world.clock.now() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     assert client.post(f"/tickets/{ticket_id}/snooze", data={"until": until}).status_code == 302
-    assert rows(client.get("/inbox").get_data(as_text=True)) == []
+    assert rows(client.get("/inbox?view=all").get_data(as_text=True)) == []
     assert rows(client.get("/inbox?view=snoozed").get_data(as_text=True)) == ["snooze me"]
     world.clock.advance(hours=2, minutes=1)
-    assert rows(client.get("/inbox").get_data(as_text=True)) == ["snooze me"]
+    assert rows(client.get("/inbox?view=all").get_data(as_text=True)) == ["snooze me"]
 
 
 def test_snoozing_into_the_past_is_refused(world, client):
@@ -88,14 +88,14 @@ def test_the_rows_refresh_as_json_with_the_total(world, client):
 def test_saved_views_are_kept_per_agent(world, client, grace):
     saved = client.post("/inbox/views", data={"name": "urgent on X", "query": "priority=urgent&platform=x&evil=1"})
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/inbox?priority=urgent&platform=x")
-    page = client.get("/inbox").get_data(as_text=True)
+    page = client.get("/inbox?view=all").get_data(as_text=True)
     assert '<a href="/inbox?priority=urgent&amp;platform=x">urgent on X</a>' in page
-    assert "urgent on X" not in grace.get("/inbox").get_data(as_text=True)
+    assert "urgent on X" not in grace.get("/inbox?view=all").get_data(as_text=True)
     view_id = int(re.search(r"/inbox/views/(\d+)/delete", page).group(1))
     grace.post(f"/inbox/views/{view_id}/delete")
-    assert "urgent on X" in client.get("/inbox").get_data(as_text=True)
+    assert "urgent on X" in client.get("/inbox?view=all").get_data(as_text=True)
     client.post(f"/inbox/views/{view_id}/delete")
-    assert "urgent on X" not in client.get("/inbox").get_data(as_text=True)
+    assert "urgent on X" not in client.get("/inbox?view=all").get_data(as_text=True)
 
 
 def test_bulk_actions_apply_to_each_ticket_and_report_refusals(world, client, ada):

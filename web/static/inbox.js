@@ -1,14 +1,19 @@
-// The inbox: rows refresh every 10 seconds (new tickets are marked and
-// counted in the page title), and keyboard shortcuts move, open and select.
+// The ticket list: rows refresh every 10 seconds when something changed
+// (the server answers 304 when nothing did; new tickets are marked and
+// counted in the page title), and keyboard shortcuts: j/k open the next or
+// previous ticket in place (workspace.js), Enter writes the reply, o opens
+// the ticket on its own page, x selects, / searches, ? shows the keys.
 document.addEventListener("DOMContentLoaded", function () {
   var table = document.querySelector("table[data-live]");
   var body = document.getElementById("inbox-rows");
+  if (!table || !body) { return; }
   var count = document.getElementById("ticket-count");
   var empty = document.querySelector("p.empty");
   var help = document.getElementById("shortcuts");
-  var baseTitle = document.title;
+  var bulk = document.getElementById("bulk-bar");
   var known = new Set(rowIds());
-  var current = -1;
+  var version = "";
+  var current = rows().findIndex(function (row) { return row.classList.contains("open"); });
 
   function rows() { return Array.prototype.slice.call(body.querySelectorAll("tr[data-ticket]")); }
   function rowIds() { return rows().map(function (r) { return r.dataset.ticket; }); }
@@ -19,21 +24,30 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function showTitle(total, fresh) {
-    document.title = (fresh > 0 ? "(" + fresh + " new) " : "(" + total + ") ") + baseTitle;
+    var base = document.title.replace(/^\(\d+( new)?\) /, "");
+    document.title = (fresh > 0 ? "(" + fresh + " new) " : "(" + total + ") ") + base;
   }
 
   function refresh() {
     if (document.hidden) { return; }
-    fetch(table.dataset.live, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
-      .then(function (response) { return response.ok ? response.json() : null; })
+    var headers = {"Accept": "application/json"};
+    if (version) { headers["If-None-Match"] = version; }
+    fetch(table.dataset.live, {headers: headers, credentials: "same-origin", cache: "no-store"})
+      .then(function (response) {
+        if (response.status !== 200) { return null; }
+        version = response.headers.get("ETag") || "";
+        return response.json();
+      })
       .then(function (data) {
         if (!data) { return; }
         var checked = checkedIds();
         var focused = current >= 0 && rows()[current] ? rows()[current].dataset.ticket : null;
+        var open = body.querySelector("tr.open");
         body.innerHTML = data.html;
         var fresh = 0;
         rows().forEach(function (row) {
           if (!known.has(row.dataset.ticket)) { row.classList.add("fresh"); fresh += 1; }
+          if (open && row.dataset.ticket === open.dataset.ticket) { row.classList.add("open"); }
           var box = row.querySelector("input[name=tickets]");
           if (box && checked.has(box.value)) { box.checked = true; }
         });
@@ -54,26 +68,48 @@ document.addEventListener("DOMContentLoaded", function () {
     if (row) { row.scrollIntoView({block: "nearest"}); }
   }
 
+  function openCurrent() {
+    var row = rows()[current];
+    if (row) { document.dispatchEvent(new CustomEvent("ticket:open", {detail: {href: row.dataset.href}})); }
+  }
+
   function typing(target) {
     return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].indexOf(target.tagName) >= 0;
   }
 
+  document.addEventListener("ticket:select", function (event) {
+    current = rowIds().indexOf(event.detail.id);
+    mark();
+  });
+
+  body.addEventListener("change", function (event) {
+    if (event.target.name === "tickets" && event.target.checked && bulk) { bulk.open = true; }
+  });
+
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) { return; }
+    if (event.key === "Enter" && event.target.closest("a, button, summary")) { return; }
     var all = rows();
-    if (event.key === "j" && all.length) { current = Math.min(current + 1, all.length - 1); mark(); }
-    else if (event.key === "k" && all.length) { current = Math.max(current - 1, 0); mark(); }
+    var reply = document.getElementById("reply-body");
+    if (event.key === "j" && all.length) { current = Math.min(current + 1, all.length - 1); mark(); openCurrent(); }
+    else if (event.key === "k" && all.length) { current = Math.max(current - 1, 0); mark(); openCurrent(); }
+    else if (event.key === "Enter" && reply) { reply.focus(); }
     else if ((event.key === "Enter" || event.key === "o") && all[current]) { window.location = all[current].dataset.href; }
     else if (event.key === "x" && all[current]) {
       var box = all[current].querySelector("input[name=tickets]");
       box.checked = !box.checked;
+      if (box.checked && bulk) { bulk.open = true; }
     }
-    else if (event.key === "/") { event.preventDefault(); document.querySelector("input[name=q]").focus(); }
+    else if (event.key === "/") {
+      event.preventDefault();
+      document.querySelector("details.filter-bar").open = true;
+      document.querySelector("input[name=q]").focus();
+    }
     else if (event.key === "?") { help.hidden = !help.hidden; }
     else { return; }
     event.preventDefault();
   });
 
   showTitle(rows().length ? Number(count.textContent) : 0, 0);
-  if (table) { setInterval(refresh, 10000); }
+  setInterval(refresh, 10000);
 });

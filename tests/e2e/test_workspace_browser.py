@@ -1,0 +1,117 @@
+"""The workspace in a real browser (Playwright driving Debian's Chromium):
+tickets open in place from the keyboard, the URL follows them, and the open
+conversation shows new posts and delivery states without a reload."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import requests
+from playwright.sync_api import expect
+
+from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
+    browser,
+    customer_posts,
+    page,
+    service,
+    sign_in,
+)
+from tests.e2e.conftest import wait_for
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+COMPLAINTS = ["My order still hasn't arrived", "Charged twice for one box", "The app logs me out every hour",
+              "Box arrived crushed, glass broken", "Refund promised two weeks ago, nothing",
+              "Wrong size delivered again", "Courier left my parcel in the rain", "Nobody answers the chat",
+              "Promo code rejected at checkout", "Tracking page has said 'soon' for a week",
+              "Cancelled my order and was still charged", "Missing item in my box, where is it?",
+              "Password reset email never arrives", "Delivery slot missed twice, no call"]
+
+
+def mark_the_window(page):
+    """A marker that a page load would wipe."""
+    page.evaluate("window.stillTheSamePage = true")
+
+
+def still_the_same_page(page) -> bool:
+    return page.evaluate("window.stillTheSamePage === true")
+
+
+def ticket_in_url(page) -> str:
+    return re.search(r"/tickets/(\d+)", page.url).group(1)
+
+
+def open_all_once_listed(page, service, text):
+    def listed():
+        """the post in the list of all open tickets"""
+        page.goto(f"{service}/inbox?view=all")
+        return page.locator("#inbox-rows tr", has_text=text).count() > 0
+    wait_for(listed, every=0.5)
+
+
+def visible_rows(page) -> int:
+    return page.evaluate("""() => Array.from(document.querySelectorAll('#inbox-rows tr')).filter(row => {
+        const box = row.getBoundingClientRect();
+        return box.height > 0 && box.top >= 0 && box.bottom <= window.innerHeight; }).length""")
+
+
+def test_tickets_open_in_place_from_the_keyboard_and_back_and_forward_follow(page, service, emulator):
+    for n, text in enumerate(COMPLAINTS):
+        customer_posts(emulator, f"{text} (order {n})", handle=f"customer_{n}")
+    page.set_viewport_size({"width": 1400, "height": 900})
+    sign_in(page, service)
+    open_all_once_listed(page, service, "(order 13)")
+    assert visible_rows(page) >= 12
+    mark_the_window(page)
+
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    first = ticket_in_url(page)
+    expect(page.locator("#pane h1")).to_contain_text(f"Ticket {first}")
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(rf"/tickets/(?!{first}$)\d+$"))
+    second = ticket_in_url(page)
+    expect(page.locator("#pane h1")).to_contain_text(f"Ticket {second}")
+    expect(page.locator(f"#inbox-rows tr[data-ticket='{second}']")).to_have_class(re.compile("open"))
+    assert visible_rows(page) >= 12
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "workspace.png"))
+
+    page.go_back()
+    expect(page.locator("#pane h1")).to_contain_text(f"Ticket {first}")
+    assert ticket_in_url(page) == first
+    page.go_forward()
+    expect(page.locator("#pane h1")).to_contain_text(f"Ticket {second}")
+    page.keyboard.press("k")
+    page.wait_for_url(f"**/tickets/{first}")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reply-body")).to_be_focused()
+    assert still_the_same_page(page)
+
+    page.locator("#inbox-rows tr", has_text="(order 5)").locator("td.post a").click()
+    expect(page.locator("#pane")).to_contain_text("Wrong size delivered again")
+    assert still_the_same_page(page)
+
+
+def test_a_new_post_and_the_replys_delivery_show_live_in_the_open_conversation(page, service, emulator):
+    customer_posts(emulator, "My order still hasn't arrived after two weeks.", handle="maria_k")
+    sign_in(page, service)
+    open_all_once_listed(page, service, "still hasn't arrived")
+    page.locator("#inbox-rows tr", has_text="still hasn't arrived").locator("td.post a").click()
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    mark_the_window(page)
+
+    customer_posts(emulator, "Hello?? Still nothing and the tracking page is blank.", handle="maria_k")
+    expect(page.locator("ol.conversation")).to_contain_text("tracking page is blank", timeout=20_000)
+    assert still_the_same_page(page)
+
+    requests.post(f"{emulator.url}/_emulator/faults", timeout=5,
+                  json={"platform": "x", "status": 429, "count": 3, "retry_after": 3}).raise_for_status()
+    page.fill("#reply-body", "Sorry Maria! Your parcel is on its way and will be with you tomorrow.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send reply").click()
+    mark_the_window(page)
+    expect(page.locator(".message.reply .delivery")).to_have_text("queued")
+    expect(page.locator(".message.reply .delivery")).to_have_text("sent", timeout=30_000)
+    expect(page.locator(".message.reply").get_by_role("link", name=re.compile("view on"))).to_be_visible()
+    assert still_the_same_page(page)
