@@ -46,7 +46,7 @@ def test_an_agent_takes_a_post_without_a_ticket_into_one_with_a_key(page, servic
     expect(link).to_be_visible()
     link.click()
     page.wait_for_url(f"{service}/tickets/*")
-    expect(page.locator("table.events")).to_contain_text("taken_into_ticket")
-    expect(page.locator("table.events")).to_contain_text("a fan worth a thank-you")
+    expect(page.locator("ol.activity")).to_contain_text(
+        "Post taken from the mentions stream by Alex Agent: a fan worth a thank-you")
     page.goto(f"{service}/inbox")
     expect(page.locator("td.post", has_text=LET_PASS)).to_be_visible()
