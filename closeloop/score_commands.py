@@ -213,8 +213,9 @@ def _batches(rows: Iterator, size: int) -> Iterator[list]:
               help="The shared labelled data (default: ../shared/data beside the code).")
 @click.pass_context
 def retrain(ctx: click.Context, seed: int, data_dir: Path | None) -> None:
-    """Refit the sentiment model from the labelled data and the team's
-    corrections; keep it only if it does no worse on the held-out posts.
+    """Refit the sentiment, topic and needs-a-person models from the
+    labelled data and the team's corrections; keep each only if it does no
+    worse on the held-out posts.
     Needs the train extra: pip install 'closeloop[train]'."""
     from training import missing_libraries
 
