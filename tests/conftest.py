@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import create_engine, text
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
@@ -72,6 +74,17 @@ def quick_password_hashes():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("store.accounts.generate_password_hash", quick_hash)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def templates_compiled_once(tmp_path_factory):
+    """Each test builds web apps of its own, and each app's Jinja environment
+    would compile again every template it renders; one bytecode cache for
+    all of them compiles each template once (a changed one anew)."""
+    cache = FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": cache})
         yield
 
 
