@@ -6,10 +6,10 @@ how fast it is.
 
 The labelled sets are split by brand (training/brands.py): the shipped
 models were fitted on the other brands only, and the telecom set (no
-licence) on none. The TF-IDF baseline (logistic regression over TF-IDF
-words and word pairs, scikit-learn's defaults) is fitted here on the same
-training examples as the care models, one model per target, and decides
-with no rules.
+licence) on none. The TF-IDF baseline (scikit-learn's logistic regression
+over TF-IDF words and word pairs seen twice or more, sublinear counts) is
+fitted here on the same training examples as the care models, one model
+per target, and decides with no rules.
 
 - Sentiment: macro-F1, precision and recall of negative posts. The airline
   posts have three labels; the telecom posts are complaints or not, and a
@@ -47,7 +47,7 @@ from listener import lexicons  # noqa: E402
 from listener.scoring import Scorer  # noqa: E402
 from listener.sentiment_model import SHIPPED_MODEL  # noqa: E402
 from training import missing_libraries  # noqa: E402
-from training.datasets import AIRLINE_FILE, Post  # noqa: E402
+from training.datasets import CARE_FILE, Post  # noqa: E402
 from training.examples import (  # noqa: E402
     DEFAULT_DATA_DIR,
     NEEDS,
@@ -231,7 +231,7 @@ def _subset(decided: Decisions, at: list[int]) -> Decisions:
 
 
 def crowd_reasons(data_dir: Path) -> dict[str, str]:
-    with open(data_dir / AIRLINE_FILE, newline="", encoding="utf-8") as f:
+    with open(data_dir / CARE_FILE, newline="", encoding="utf-8") as f:
         return {row["text"]: REASON_TOPICS[row["negativereason"]] for row in csv.DictReader(f)
                 if row["negativereason"] in REASON_TOPICS}
 
@@ -334,7 +334,7 @@ def main() -> None:
     if problem := missing_libraries():
         sys.exit(problem)
     data_dir = args.data_dir
-    if not (data_dir / AIRLINE_FILE).exists():
+    if not (data_dir / CARE_FILE).exists():
         sys.exit(f"no labelled data at {data_dir} (pass --data-dir)")
 
     pinned = pin_to_one_core()

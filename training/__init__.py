@@ -1,5 +1,5 @@
-"""Fitting the scorer's sentiment and topic models: `closeloop retrain`
-and `python -m training.build_model`. Scoring never imports this package;
+"""Fitting the scorer's sentiment, topic and needs-a-person models:
+`closeloop retrain` and `python -m training.build_model`. Scoring never imports this package;
 its libraries (scikit-learn, numpy, scipy) come with the `train` extra."""
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from pathlib import Path
 from training.brands import brand_of
 
 EXTRA = Path("customer-care-extra")
-AIRLINE_FILE = Path("customer-care") / "airline_dev.csv"
+CARE_FILE = Path("customer-care") / "airline_dev.csv"
 TWCS_FILE = EXTRA / "twcs_inbound_extra.csv"
 BRAND_TWEETS_FILE = EXTRA / "brand_tweets_labelled.csv"
 CFPB_FILE = EXTRA / "cfpb_complaints_narratives.csv"
@@ -60,7 +60,7 @@ def _rows(data_dir: Path, name: Path) -> list[dict[str, str]]:
 
 def airline_posts(data_dir: Path) -> list[Post]:
     posts = []
-    for row in _rows(data_dir, AIRLINE_FILE):
+    for row in _rows(data_dir, CARE_FILE):
         sentiment = _CROWD_SENTIMENT.get(row["airline_sentiment"])
         if sentiment is None:
             continue

@@ -14,10 +14,9 @@ from pathlib import Path
 from config.settings import Topic
 from listener.sentiment_model import LABELS
 from training.brands import HELD_OUT_SHARE, SPLIT_SEED, held_out_brands
-from training.datasets import EVALUATION_ONLY, READERS, DataMissing, Post, airline_posts
+from training.datasets import CARE_FILE, EVALUATION_ONLY, READERS, DataMissing, Post
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
-CARE_FILE = Path("customer-care") / "airline_dev.csv"
 GENERAL_FILES = (Path("sentiment") / "tweeteval_sentiment" / "test_text.txt",
                  Path("sentiment") / "tweeteval_sentiment" / "test_labels.txt")
 TWEETEVAL_LABELS = {"0": "negative", "1": "neutral", "2": "positive"}
@@ -96,11 +95,6 @@ def labelled_data(data_dir: Path = DEFAULT_DATA_DIR) -> LabelledData:
     fitted = [(p.brand, p.industry) for name, posts in sets.items() if name not in EVALUATION_ONLY for p in posts]
     evaluated = {p.brand for name in EVALUATION_ONLY for p in sets[name] if p.brand}
     return LabelledData(sets, held_out_brands(fitted, evaluated))
-
-
-def care_examples(data_dir: Path = DEFAULT_DATA_DIR) -> list[Example]:
-    """Posts to brands with the crowd's sentiment label."""
-    return [Example(p.text, p.sentiment, source="care") for p in airline_posts(Path(data_dir))]
 
 
 def topic_examples(examples: Iterable[Example], data_dir: Path = DEFAULT_DATA_DIR) -> list[Example]:

@@ -2,7 +2,6 @@
 database with the team's corrections."""
 
 import csv
-import math
 from array import array
 from datetime import timedelta
 
