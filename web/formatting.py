@@ -138,10 +138,11 @@ def platform_label(platform: str) -> str:
     return LABELS.get(platform, platform)
 
 
-def shown_handle(platform: str, handle: str | None) -> str:
-    """"@maria_k" on X, "u/maria_k" on Reddit; "" where people go by name only."""
+def shown_handle(platform: str, handle: str | None, beside: str | None = None) -> str:
+    """"@maria_k" on X, "u/maria_k" on Reddit; "" where people go by name
+    only, or when the name shown `beside` it is the handle already."""
     prefix = HANDLE_PREFIXES.get(platform)
-    return f"{prefix}{handle}" if prefix is not None and handle else ""
+    return f"{prefix}{handle}" if prefix is not None and handle and handle != beside else ""
 
 
 def event_sentence(event: Event) -> str:

@@ -1,0 +1,119 @@
+"""How the pages look and fit, in a real browser: on a phone, in dark mode,
+and named for assistive technology."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from config import SystemClock
+from store.accounts import create_agent
+from tests.e2e.conftest import wait_for
+from tests.e2e.test_browser import browser, customer_posts, service  # noqa: F401 (fixtures)
+
+PHONE = {"width": 390, "height": 844}
+ADMIN_PAGES = ["/admin/users", "/admin/sources", "/admin/audit", "/admin/settings", "/admin/quarantine"]
+PAGES = ["/inbox", "/mentions", "/dashboard", "/incidents", "/canned", "/sources", "/alerts", "/account",
+         *ADMIN_PAGES]
+# A control of one of these roles without a name in the accessibility tree:
+# "- button", "- link:", "- textbox [disabled]" (a named one reads '- button "Send"').
+UNNAMED = re.compile(r'^\s*- (button|link|textbox|combobox|checkbox|searchbox)\b(?! ")(?! /)(.*)$', re.M)
+
+
+@pytest.fixture
+def admin(sqlite_db):
+    with sqlite_db.transaction() as session:
+        create_agent(session, name="Ada Admin", email="admin@example.com", password="pw", role="admin",
+                     presence="online", now=SystemClock().now())
+
+
+def open_page(browser, **options):
+    context = browser.new_context(**options)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return context, page
+
+
+def sign_in(page, service, email="admin@example.com"):
+    page.goto(f"{service}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{service}/inbox**")
+
+
+def a_ticket(page, service, emulator) -> str:
+    customer_posts(emulator, "@acme my heater is smoking and smells like burning, is it safe?")
+
+    def ticket_listed():
+        """a ticket in the inbox"""
+        page.goto(f"{service}/inbox?view=all")
+        link = page.locator("a[href^='/tickets/']").first
+        return link.get_attribute("href") if link.count() else None
+    return wait_for(ticket_listed, every=0.5)
+
+
+def unnamed_controls(page) -> list[str]:
+    """Every control, those folded in <details> too, checked for a name."""
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    return [m.group(0).strip() for m in UNNAMED.finditer(page.locator("body").aria_snapshot())]
+
+
+def test_every_control_on_every_main_page_has_a_name(browser, service, emulator, admin):
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900})
+    page.goto(f"{service}/login")
+    found = {"/login": unnamed_controls(page)}
+    sign_in(page, service)
+    for path in [a_ticket(page, service, emulator), *PAGES]:
+        page.goto(f"{service}{path}")
+        found[path] = unnamed_controls(page)
+    context.close()
+    assert {path: controls for path, controls in found.items() if controls} == {}
+
+
+def test_on_a_phone_nothing_overflows_and_the_navigation_shows_whole(browser, service, emulator, admin):
+    context, page = open_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    sign_in(page, service)
+    ticket = a_ticket(page, service, emulator)
+    for path in ["/inbox", ticket, "/mentions", "/dashboard", "/admin/users"]:
+        page.goto(f"{service}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (path, page.evaluate(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 420)"
+            ".slice(0, 3).map(e => e.outerHTML.slice(0, 200))"))
+        for link in page.locator("nav[aria-label=Main] a").all():
+            box = link.bounding_box()
+            assert box and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"], (path, link.inner_text())
+    page.goto(f"{service}/inbox?view=all")
+    first_row = page.locator("a[href^='/tickets/']").first.bounding_box()
+    assert first_row["y"] + first_row["height"] <= PHONE["height"], "the filters fill the first screen"
+    context.close()
+
+
+def background(page) -> tuple[int, ...]:
+    colour = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    return tuple(int(n) for n in re.findall(r"\d+", colour)[:3])
+
+
+def is_dark(rgb: tuple[int, ...]) -> bool:
+    return sum(rgb) / 3 < 80
+
+
+def test_dark_mode_follows_the_system_and_the_switch_overrides_it(browser, service, admin):
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    sign_in(page, service)
+    assert is_dark(background(page))
+    assert page.get_by_role("button", name="Dark mode").get_attribute("aria-pressed") == "true"
+
+    page.get_by_role("button", name="Dark mode").click()
+    assert not is_dark(background(page))
+    page.goto(f"{service}/mentions")
+    assert not is_dark(background(page)), "the choice holds on the next page"
+    context.close()
+
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900}, color_scheme="light")
+    sign_in(page, service)
+    assert not is_dark(background(page))
+    page.get_by_role("button", name="Dark mode").click()
+    assert is_dark(background(page))
+    context.close()
