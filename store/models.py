@@ -244,7 +244,11 @@ class Mention(Base):
     identity: Mapped[Identity] = relationship()
     ticket: Mapped[Ticket | None] = relationship(back_populates="mentions")
 
-    __table_args__ = (UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),
+        # The mentions stream, newest first, and its count of the last day.
+        Index("ix_mentions_created_at_id", "created_at", "id"),
+    )
 
 
 class QuarantinedPost(Base):
