@@ -56,5 +56,5 @@ def test_a_command_refuses_a_config_whose_source_its_platform_does_not_offer(tmp
 
     result = CliRunner().invoke(main, ["--config", str(config), "migrate"])
 
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "source 's': kind 'reviews' is not one of x's" in result.output

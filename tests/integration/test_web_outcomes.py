@@ -16,6 +16,7 @@ def followed_up(world, answer):
     ticket_id = world.ticket("Parcel lost again", handle=f"c{answer}")
     with world.db.transaction() as session:
         ticket = session.get(Ticket, ticket_id)
+        ticket.topic = "delivery"
         for kind, detail in (("resolved", {}), ("followup_sent", {}), ("followup_answered", {"outcome": answer})):
             record_event(session, ticket, kind, world.clock.now(), **detail)
         if answer == "unsatisfied":
