@@ -3,7 +3,9 @@ posts) on a fresh database, photographed in Debian's Chromium.
 
     .venv/bin/python docs/take_screenshots.py
 
-writes docs/screenshots/inbox.png, ticket.png and dashboard.png."""
+writes docs/screenshots/: inbox.png (the workspace with a ticket open),
+ticket.png (its reply box with a canned response) and dashboard.png, each
+again as *-dark.png, and phone-inbox.png and phone-ticket.png."""
 
 from __future__ import annotations
 
@@ -73,26 +75,50 @@ def _answer_one(db: Database, runtime: Runtime) -> None:
                     ticket.assignee, runtime.clock.now())
 
 
+WIDE = {"viewport": {"width": 1400, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
 def _photograph(base: str) -> None:
+    """The workspace with a ticket open, its reply box with a canned
+    response and the dashboard, wide in light and dark; the inbox and a
+    ticket on a phone."""
     OUT.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1360, "height": 900})
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", "manager@demo.local")
-        page.fill("input[name=password]", "demo")
-        page.click("button[type=submit]")
-        page.goto(f"{base}/inbox")
-        page.screenshot(path=str(OUT / "inbox.png"), full_page=True)
+        for scheme, suffix in (("light", ""), ("dark", "-dark")):
+            page = _signed_in(browser, base, color_scheme=scheme, **WIDE)
+            page.goto(f"{base}/inbox?view=all")
+            page.locator("#inbox-rows td.post a").first.click()
+            page.wait_for_load_state()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(OUT / f"inbox{suffix}.png"))
+            page.select_option("#canned-pick", index=1)
+            page.screenshot(path=str(OUT / f"ticket{suffix}.png"))
+            page.goto(f"{base}/dashboard")
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(OUT / f"dashboard{suffix}.png"), full_page=True)
+            page.context.close()
+        page = _signed_in(browser, base, color_scheme="light", **PHONE)
+        page.goto(f"{base}/inbox?view=all")
+        page.screenshot(path=str(OUT / "phone-inbox.png"))
         page.locator("#inbox-rows td.post a").first.click()
         page.wait_for_load_state()
-        page.select_option("#canned-pick", index=1)
-        page.screenshot(path=str(OUT / "ticket.png"), full_page=True)
-        page.goto(f"{base}/dashboard")
-        page.wait_for_timeout(1500)
-        page.screenshot(path=str(OUT / "dashboard.png"), full_page=True)
+        page.locator(".conversation").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(OUT / "phone-ticket.png"))
+        page.context.close()
         browser.close()
+
+
+def _signed_in(browser, base: str, **options):
+    page = browser.new_context(**options).new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", "manager@demo.local")
+    page.fill("input[name=password]", "demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/inbox**")
+    return page
 
 
 if __name__ == "__main__":
