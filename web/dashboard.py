@@ -26,7 +26,7 @@ from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
 from web.filters import SOON
 from web.exports import csv_response
-from web.formatting import NO_TOPIC, duration_text, topic_label
+from web.formatting import NO_TOPIC, duration_text, platform_label, topic_label
 from web.serialize import iso
 
 bp = Blueprint("dashboard", __name__)
@@ -210,7 +210,9 @@ def target_of(args: Mapping[str, str]) -> str:
 def _label(key: str | None, group_by: str, names: dict[str, str]) -> str:
     if key is None:
         return NO_KEY.get(group_by, "none")
-    return names.get(key, key) if group_by == "agent" else key
+    if group_by == "agent":
+        return names.get(key, key)
+    return platform_label(key) if group_by == "platform" else key
 
 
 def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target: str, volume: dict[str, Any],

@@ -154,11 +154,12 @@ def event_sentence(event: Event) -> str:
 
 
 # A short mark per platform for the inbox's platform column.
-PLATFORM_LABELS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
+PLATFORM_MARKS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.add_template_global(PLATFORM_LABELS, "platform_labels")
+    app.add_template_global(PLATFORM_MARKS, "platform_marks")
+    app.add_template_global(LABELS, "platform_names")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(first_line, "first_line")
     app.add_template_filter(topic_label, "topic_label")

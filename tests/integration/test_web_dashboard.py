@@ -64,7 +64,7 @@ def test_a_manager_sees_response_times_risks_and_load_on_the_dashboard(manager, 
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    row = re.search(r'<th scope="row">x</th>(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<th scope="row">X</th>(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["3", "1", "2", "33.3 %", "0", "50.0 min",
                                                                    "≥ 90.0 min"]
     assert f'href="/tickets/{figures["overdue"]}"' in html
@@ -84,7 +84,7 @@ def test_the_dashboard_groups_by_assignee_by_name(manager, figures):
 def test_the_dashboard_shows_each_target_and_defines_each_figure(manager, figures):
     html = manager.get("/dashboard?target=resolution").get_data(as_text=True)
 
-    row = re.search(r'<th scope="row">x</th>(.*?)</tr>', html, re.S).group(1)
+    row = re.search(r'<th scope="row">X</th>(.*?)</tr>', html, re.S).group(1)
     assert re.findall(r'<td class="number">([^<]*)</td>', row) == ["0", "0", "0", "—", "3"]
     assert 'aria-current="page">Resolution</a>' in html
     assert "<dt>Achievement</dt><dd>met divided by met plus missed.</dd>" in html
@@ -104,7 +104,7 @@ def test_a_bad_period_on_the_page_is_explained_and_the_last_day_shown(manager, f
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "&#39;period&#39; must be one of 24h, 7d, 30d" in html
-    assert '<th scope="row">x</th>' in html
+    assert '<th scope="row">X</th>' in html
 
 
 def test_the_dashboard_loads_chart_js_from_this_site_and_runs_no_inline_script(manager, figures):

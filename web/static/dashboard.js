@@ -99,7 +99,8 @@ document.addEventListener("DOMContentLoaded", function () {
     link.textContent = "#" + item.ticket_id;
     cell(row, "").appendChild(link);
     cell(row, item.customer);
-    cell(row, item.platform);
+    var platforms = JSON.parse(document.getElementById("at-risk-rows").dataset.platforms || "{}");
+    cell(row, platforms[item.platform] || item.platform);
     cell(row, item.priority, "priority " + item.priority);
     cell(row, item.target.replace("_", " "));
     cell(row, item.assignee || "unassigned");
