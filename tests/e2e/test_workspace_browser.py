@@ -5,7 +5,6 @@ conversation shows new posts and delivery states without a reload."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import requests
 from playwright.sync_api import expect
@@ -19,7 +18,6 @@ from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
 )
 from tests.e2e.conftest import wait_for
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 COMPLAINTS = ["My order still hasn't arrived", "Charged twice for one box", "The app logs me out every hour",
               "Box arrived crushed, glass broken", "Refund promised two weeks ago, nothing",
               "Wrong size delivered again", "Courier left my parcel in the rain", "Nobody answers the chat",
@@ -74,8 +72,6 @@ def test_tickets_open_in_place_from_the_keyboard_and_back_and_forward_follow(pag
     expect(page.locator("#pane h1")).to_contain_text(f"Ticket {second}")
     expect(page.locator(f"#inbox-rows tr[data-ticket='{second}']")).to_have_class(re.compile("open"))
     assert visible_rows(page) >= 12
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "workspace.png"))
 
     page.go_back()
     expect(page.locator("#pane h1")).to_contain_text(f"Ticket {first}")
