@@ -23,7 +23,16 @@ from store.outcomes import OUTCOME_GROUPINGS
 from store.sla_figures import GROUPINGS
 from store.users import MAX_CAPACITY
 from store.trends import TREND_GROUPINGS
+from store.accounts import EMAIL_LENGTH
+from store.canned import MAX_BODY as CANNED_BODY, MAX_TITLE as CANNED_TITLE
+from store.customers import TIERS
+from store.incidents import MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE as INCIDENT_TITLE
+from store.users import NAME_LENGTH
+from store.views import MAX_NAME as VIEW_NAME, MAX_QUERY as VIEW_QUERY
+from listener.sentiment_model import LABELS
 from web.bulk import BULK_ACTIONS
+from web.filters import MAX_ID, MAX_LIMIT, MAX_TEXT, MIN_INT
+from web.incidents import MAX_LINKED_AT_ONCE
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
 
@@ -35,6 +44,50 @@ BOOLEAN: Schema = {"type": "boolean"}
 NUMBER: Schema = {"type": "number"}
 TIME: Schema = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601"}
 ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
+
+
+# What every string the server takes in must match: the databases cannot store a NUL character.
+NO_NUL = "^[^\\x00]*$"
+# The same, with at least one character that is not white space.
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+MOMENT: Schema = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
+
+
+def text(max_length: int | None = None, *, blank: bool = True) -> Schema:
+    """A string the server takes in, at most `max_length` characters; not
+    `blank` means it needs a character besides white space."""
+    schema: Schema = {"type": "string", "pattern": NO_NUL if blank else NOT_BLANK}
+    if not blank:
+        schema["minLength"] = 1
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def choice_list(values: tuple[str, ...]) -> Schema:
+    """A query parameter of one value or several separated by commas."""
+    return {"type": "array", "items": enum_of(values), "minItems": 1}
+
+
+def strict(schema: Schema) -> Schema:
+    """A request's schema as strict as the server: objects take no other
+    properties, whole numbers fit the database's integers and strings hold
+    no NUL character, unless the schema says otherwise already."""
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: [strict(s) for s in value] if key in ("anyOf", "oneOf", "allOf") else
+           strict(value) if key == "items" else value for key, value in schema.items()}
+    if "properties" in out:
+        out["properties"] = {name: strict(s) for name, s in out["properties"].items()}
+        out.setdefault("additionalProperties", False)
+    kinds = out.get("type") if isinstance(out.get("type"), list) else [out.get("type")]
+    if "integer" in kinds:
+        out.setdefault("minimum", MIN_INT)
+        out.setdefault("maximum", MAX_ID)
+    if "string" in kinds and not {"enum", "const", "format", "anyOf", "pattern"} & set(out):
+        out["pattern"] = NO_NUL
+    return out
 
 
 def ref(name: str) -> Schema:
@@ -61,7 +114,11 @@ def obj(required: tuple[str, ...] = (), **properties: Schema) -> Schema:
 
 
 def query(name: str, description: str, schema: Schema = STRING) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    """A query parameter; a list is sent as its values separated by commas."""
+    param = {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    if schema.get("type") == "array":
+        param.update(style="form", explode=False)
+    return param
 
 
 def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 200, description: str = "",
@@ -77,7 +134,7 @@ def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 20
     spec: dict[str, Any] = {
         "tags": [tag],
         "summary": summary,
-        "parameters": list(parameters),
+        "parameters": [{**p, "schema": strict(p["schema"])} for p in parameters],
         "responses": {
             str(status): success,
             **{str(code): {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"} for code in sorted(refusals)},
@@ -86,7 +143,7 @@ def operation(tag: str, summary: str, answer: Schema | None, *, status: int = 20
     if description:
         spec["description"] = description
     if body is not None:
-        spec["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
+        spec["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": strict(body)}}}
     if public:
         spec["security"] = []
     return spec
@@ -204,19 +261,22 @@ COMPONENTS = {
 COMPONENTS["responses"]["TooManyRequests"]["headers"] = {
     "Retry-After": {"description": "Seconds until sign-ins for this email are accepted again", "schema": INTEGER}}
 
-PAGE = (query("limit", "How many, 1 to 200 (default 50)", INTEGER),
-        query("offset", "How many to skip (default 0)", INTEGER))
-PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means the web's time zone"),
-          query("to", "End (a date includes that whole day); default now, and the period 7 days"))
+LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
+PAGE = (query("limit", "How many, 1 to 200 (default 50)", LIMIT),
+        query("offset", "How many to skip (default 0)", {"type": "integer", "minimum": 0, "maximum": MAX_ID}))
+PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means the web's time zone; before `to`",
+                MOMENT),
+          query("to", "End (a date includes that whole day); default now, and the period 7 days", MOMENT))
 CHOICES_HINT = "one value or several separated by commas"
+YES_OR_NO = enum_of(("yes", "no"))
 
 TICKET_FILTERS = (
-    query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)"),
-    query("priority", f"Priorities, {CHOICES_HINT}"),
-    query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
-    query("topic", f"Scoring topics ('no topic' for none), {CHOICES_HINT}"),
-    query("assignee", "An agent id, 'me' or 'none'"),
-    query("q", "Text to find in the posts, the customer's name or handle"),
+    query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)", choice_list(TICKET_STATUSES)),
+    query("priority", f"Priorities, {CHOICES_HINT}", choice_list(PRIORITIES)),
+    query("platform", f"Platforms, {CHOICES_HINT}", choice_list(PLATFORMS)),
+    query("topic", f"The configured scoring topics ('none' for no topic), {CHOICES_HINT}"),
+    query("assignee", "An agent id, 'me' or 'none'", {"type": "string", "pattern": "^(me|none|[1-9][0-9]{0,8})$"}),
+    query("q", "Text to find in the posts, the customer's name or handle", text(MAX_TEXT)),
     query("snoozed", "1 lists only the snoozed tickets, which are otherwise left out"),
 )
 
@@ -226,7 +286,7 @@ TAKE_INTO_TICKET = operation(
     description="For a post the scorer let pass. A new ticket is routed like any other; either way who took it "
                 "and why are recorded, and a needs_response correction is kept for retraining. A post on a ticket "
                 "already is refused (409) with that ticket's id as `error.ticket_id`.",
-    body=obj(reason={**STRING, "maxLength": 500, "description": "Why it needs a person (optional)"}), errors=(409,))
+    body=obj(reason={**text(500), "description": "Why it needs a person (optional)"}), errors=(409,))
 TAKE_INTO_TICKET["requestBody"]["required"] = False
 TAKE_INTO_TICKET["responses"]["200"] = {"description": "The post joined the customer's open ticket",
                                         **TAKE_INTO_TICKET["responses"]["201"]}
@@ -243,7 +303,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Tokens", "Issue a token for an email and password", ref("NewToken"), status=201, public=True,
         description="After 5 failed sign-ins for one email within 15 minutes, that email is refused (429) for "
                     "the rest of the window, whatever the password.",
-        body=obj(("email", "password"), email=STRING, password=STRING), errors=(401, 429)),
+        body=obj(("email", "password"), email=text(blank=False), password=text(blank=False)), errors=(401, 429)),
     ("get", "/api/v1/tokens"): operation(
         "Tokens", "The caller's tokens, revoked ones included", obj(("tokens",), tokens=array(ref("Token")))),
     ("delete", "/api/v1/tokens/{token_id}"): operation(
@@ -252,8 +312,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/audit"): operation(
         "Audit", "The audit log, newest first (admins only)",
         obj(("entries", "total"), entries=array(ref("AuditEntry")), total=INTEGER),
-        parameters=(query("actor", "Only this actor (exact match)"),
-                    query("action", "Only this action (exact match)"), *PAGE),
+        parameters=(query("actor", "Only this actor (exact match)", text()),
+                    query("action", "Only this action (exact match)", text()), *PAGE),
         errors=(403,)),
     ("get", "/api/v1/tickets"): operation(
         "Tickets", "Tickets, soonest due first", obj(("tickets", "total"), tickets=array(ref("Ticket")),
@@ -282,7 +342,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         body=obj(force=BOOLEAN), body_required=False, errors=(400, 403, 409)),
     ("post", "/api/v1/tickets/{ticket_id}/assign"): operation(
         "Tickets", "Assign a ticket, or unassign it with null", ref("Ticket"),
-        body=obj(("agent",), agent={"oneOf": [INTEGER, {"const": "me"}, {"type": "null"}]}), errors=(403, 409)),
+        body=obj(("agent",), agent={"oneOf": [ID, {"const": "me"}, {"type": "null"}]}), errors=(403, 409)),
     ("post", "/api/v1/tickets/{ticket_id}/priority"): operation(
         "Tickets", "Change a ticket's priority", ref("Ticket"),
         body=obj(("priority", "reason"), priority=enum_of(PRIORITIES), reason=STRING), errors=(403, 409)),
@@ -295,7 +355,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="`agent` is needed by assign, `priority` and `reason` by priority. Each ticket is done or "
                     "refused with why; resolve refuses a ticket whose posts still need an answer unless `force` "
                     "is true.",
-        body=obj(("tickets", "action"), tickets=array(INTEGER), action=enum_of(BULK_ACTIONS), agent=INTEGER,
+        body=obj(("tickets", "action"), tickets=array(ID), action=enum_of(BULK_ACTIONS), agent=ID,
                  priority=enum_of(PRIORITIES), reason=STRING, force=BOOLEAN),
         errors=(422,)),
     ("post", "/api/v1/tickets/{ticket_id}/snooze"): operation(
@@ -316,18 +376,18 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="Our own posts are not stored, so never listed. Posts on tickets of another team's private "
                     "team are left out. Pages follow one another by `cursor`, so posts arriving in between "
                     "neither repeat nor skip any.",
-        parameters=(query("platform", f"Platforms ({', '.join(PLATFORMS)}), {CHOICES_HINT}"),
-                    query("source", f"Source names, {CHOICES_HINT}"),
-                    query("sentiment", f"negative, neutral or positive, {CHOICES_HINT}"),
-                    query("needs_response", "yes or no: whether the scorer said a person should answer"),
-                    query("topic", f"Scoring topics ('none' for no topic), {CHOICES_HINT}"),
-                    query("has_ticket", "yes or no"),
-                    query("spam", "yes or no: whether the scorer took the post for spam"),
-                    query("q", "Text to find in the post, the author's name or handle"),
+        parameters=(query("platform", f"Platforms, {CHOICES_HINT}", choice_list(PLATFORMS)),
+                    query("source", f"The configured sources' names, {CHOICES_HINT}"),
+                    query("sentiment", f"Sentiments, {CHOICES_HINT}", choice_list(LABELS)),
+                    query("needs_response", "Whether the scorer said a person should answer", YES_OR_NO),
+                    query("topic", f"The configured scoring topics ('none' for no topic), {CHOICES_HINT}"),
+                    query("has_ticket", "Whether the post is on a ticket", YES_OR_NO),
+                    query("spam", "Whether the scorer took the post for spam", YES_OR_NO),
+                    query("q", "Text to find in the post, the author's name or handle", text(MAX_TEXT)),
                     query("since", "Posted at or after: an ISO 8601 date or date-time; no offset means the web's "
-                                   "time zone"),
-                    query("until", "Posted before, as `since`"),
-                    query("limit", "How many, 1 to 200 (default 50)", INTEGER),
+                                   "time zone; before `until`", MOMENT),
+                    query("until", "Posted before, as `since`", MOMENT),
+                    query("limit", "How many, 1 to 200 (default 50)", LIMIT),
                     query("cursor", "Where to go on from: `next_cursor` of the page before"))),
     ("post", "/api/v1/mentions/{mention_id}/ticket"): TAKE_INTO_TICKET,
     ("get", "/api/v1/replies/{reply_id}"): operation(
@@ -341,7 +401,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Agents", "The caller's saved inbox views", obj(("views",), views=array(ref("SavedView")))),
     ("post", "/api/v1/views"): operation(
         "Agents", "Save an inbox view", ref("SavedView"), status=201,
-        body=obj(("name",), name=STRING, query=STRING), errors=(422,)),
+        body=obj(("name",), name=text(VIEW_NAME, blank=False), query=text(VIEW_QUERY)), errors=(422,)),
     ("delete", "/api/v1/views/{view_id}"): operation(
         "Agents", "Delete one of the caller's saved views", None, status=204),
     ("get", "/api/v1/canned-responses"): operation(
@@ -349,19 +409,23 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         obj(("canned_responses",), canned_responses=array(ref("CannedResponse")))),
     ("post", "/api/v1/canned-responses"): operation(
         "Canned responses", "Write a canned response (managers and admins)", ref("CannedResponse"), status=201,
-        body=obj(("title", "body"), title=STRING, body=STRING), errors=(403, 422)),
+        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=text(CANNED_BODY, blank=False)),
+        errors=(403, 422)),
     ("patch", "/api/v1/canned-responses/{canned_id}"): operation(
         "Canned responses", "Rewrite a canned response (managers and admins)", ref("CannedResponse"),
-        body=obj(("title", "body"), title=STRING, body=STRING), errors=(403, 422)),
+        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=text(CANNED_BODY, blank=False)),
+        errors=(403, 422)),
     ("delete", "/api/v1/canned-responses/{canned_id}"): operation(
         "Canned responses", "Delete a canned response (managers and admins)", None, status=204, errors=(403,)),
     ("patch", "/api/v1/customers/{customer_id}"): operation(
         "Customers", "Update a customer's details", ref("Customer"),
         description="A customer with the same email or CRM id is the same person: the two are linked.",
-        body=obj(email=STRING, crm_id=STRING, tier=STRING, contact_opt_out=BOOLEAN)),
+        body={**obj(email={**text(EMAIL_LENGTH), "description": "An email address, or \"\" for none",
+                           "anyOf": [{"maxLength": 0}, {"pattern": "@"}]},
+                    crm_id=text(), tier=enum_of(TIERS), contact_opt_out=BOOLEAN), "minProperties": 1}),
     ("post", "/api/v1/customers/{customer_id}/link"): operation(
         "Customers", "Link another customer into this one (the same person)", ref("Customer"),
-        body=obj(("customer",), customer=INTEGER)),
+        body=obj(("customer",), customer=ID)),
     ("get", "/api/v1/incidents"): operation(
         "Incidents", "Incidents, newest first", obj(("incidents",), incidents=array(ref("Incident"))),
         parameters=(query("status", "Only open or fixed ones", enum_of(INCIDENT_STATUSES)),)),
@@ -369,14 +433,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Incidents", "Open an incident (managers and admins)", ref("IncidentDetail"), status=201,
         description="With a topic or keywords, the open tickets that match join now, and new matching tickets "
                     "join while it is open.",
-        body=obj(("title",), title=STRING, topic=STRING, keywords=array(STRING), since=TIME),
+        body=obj(("title",), title=text(INCIDENT_TITLE, blank=False), topic=text(),
+                 keywords={**array(text(MAX_KEYWORD)), "maxItems": MAX_KEYWORDS}, since=TIME),
         errors=(403, 409, 422)),
     ("get", "/api/v1/incidents/{incident_id}"): operation(
         "Incidents", "An incident with its tickets and their updates", ref("IncidentDetail")),
     ("post", "/api/v1/incidents/{incident_id}/tickets"): operation(
         "Incidents", "Link tickets to an incident (managers and admins)",
         obj(("linked", "incident"), linked=array(INTEGER), incident=ref("Incident")),
-        body=obj(("tickets",), tickets=array(INTEGER)), errors=(403, 409, 422)),
+        body=obj(("tickets",), tickets={**array(ID), "minItems": 1, "maxItems": MAX_LINKED_AT_ONCE}),
+        errors=(403, 409, 422)),
     ("post", "/api/v1/incidents/{incident_id}/fix"): operation(
         "Incidents", "Send the fix's update to every linked customer and resolve the tickets",
         obj(("queued", "resolved", "unreachable", "incident"), queued=array(INTEGER), resolved=array(INTEGER),
@@ -441,7 +507,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         status=201,
         description="`role` defaults to agent, `team` to the first configured team, `capacity` to 10. An email "
                     "someone already has, in any case, is refused (409).",
-        body=obj(("name", "email"), name=STRING, email=STRING, role=enum_of(ROLES), team=STRING,
+        body=obj(("name", "email"), name=text(NAME_LENGTH, blank=False),
+                 email={**text(EMAIL_LENGTH), "pattern": "^[^@\\s]+@[^@\\s]+$"}, role=enum_of(ROLES),
+                 team={**STRING, "description": "One of the configured teams"},
                  capacity={**INTEGER, "minimum": 0, "maximum": MAX_CAPACITY}),
         errors=(403, 409, 422)),
     ("patch", "/api/v1/admin/users/{agent_id}"): operation(
@@ -452,7 +520,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "role, and the last active admin stays one (409).",
         body=obj(role=enum_of(ROLES), team=STRING, capacity={**INTEGER, "minimum": 0, "maximum": MAX_CAPACITY},
                  platforms={**array(enum_of(PLATFORMS)), "description": "Empty: all platforms"},
-                 languages={**array(STRING), "description": "Two-letter codes such as en"}, active=BOOLEAN),
+                 languages={**array({"type": "string", "pattern": "^[a-z]{2}$"}),
+                            "description": "Two-letter codes such as en"}, active=BOOLEAN) | {"minProperties": 1},
         errors=(403, 409, 422)),
     ("get", "/api/v1/admin/sources"): operation(
         "Admin", "Every source with its state and whether it is paused (admins only)",
@@ -480,7 +549,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="`sla` and `routing` in the config file's shape; parts not given keep their values. The "
                     "result is validated as a whole; a value not allowed is refused (422) naming the key, the "
                     "value and what is allowed, and nothing changes.",
-        body=SETTINGS, errors=(403, 422)),
+        body={**SETTINGS, "minProperties": 1}, errors=(403, 422)),
 }
 
 
