@@ -68,6 +68,7 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     from store.db import Database
     from store.errors import Refused
     from store.models import Agent
+    from store.passwords import check_password
 
     settings = settings_of(ctx)
     db = Database(settings.database.url)
@@ -75,6 +76,10 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     with db.transaction() as session:
         if session.scalar(select(Agent.id).limit(1)) is not None:
             raise click.ClickException("agents exist already: the first admin was created before")
+    try:
+        check_password(admin_password, admin_email)
+    except Refused as refused:
+        raise click.ClickException(f"the admin password is refused: {refused.message}") from None
     if not settings.web.secret_key:
         click.echo(f"web.secret_key written into {write_secret_key(config_path_of(ctx))}")
     with db.transaction() as session:

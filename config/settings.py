@@ -65,8 +65,13 @@ class WebSettings(Strict):
     port: int = Field(ge=0, le=65535)
     secret_key: str
     timezone: str
-    # Session cookies only over https: set it when serving behind TLS.
+    # Session cookies only over https; always so when alerts.base_url (the
+    # public address) is https, which also sends HSTS.
     secure_cookies: bool = False
+    # A signed-in session ends after this many hours without a request.
+    session_hours: float = Field(default=12, gt=0, le=720)
+    # API tokens stop working this many days after they are created.
+    token_days: int = Field(default=90, ge=1, le=3650)
     # `closeloop serve`: web processes (0: two per core plus one), seconds a
     # request may take before its process is replaced, a line per request.
     workers: int = Field(default=0, ge=0, le=64)

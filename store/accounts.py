@@ -13,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from store.audit import record_audit
 from store.errors import Refused
 from store.models import ROLES, Agent, ApiToken, LoginFailure
+from store.passwords import check_password
 
 SIGN_IN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_SIGN_INS = 5
@@ -93,24 +94,20 @@ def _one_sign_in_at_a_time(session: Session, email: str) -> None:
                         {"space": SIGN_IN_LOCK_SPACE, "email": email})
 
 
-MIN_PASSWORD = 10
-
-
 def change_password(session: Session, agent: Agent, current: str, new: str, now: datetime) -> None:
     """Refused, changing nothing, when the current password is wrong or the
-    new one is too short."""
+    new one breaks the password policy."""
     if not check_password_hash(agent.password_hash, current or ""):
         raise Refused("the current password is not right")
-    if len(new or "") < MIN_PASSWORD:
-        raise Refused(f"choose a new password of at least {MIN_PASSWORD} characters")
+    check_password(new, agent.email)
     agent.password_hash = generate_password_hash(new)
     record_audit(session, agent.email, "password_changed", now=now)
 
 
-def issue_token(session: Session, agent: Agent, now: datetime) -> str:
-    """A new API token for `agent`; only its hash is stored."""
+def issue_token(session: Session, agent: Agent, now: datetime, lifetime: timedelta) -> str:
+    """A new API token for `agent`, working for `lifetime`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    row = ApiToken(agent=agent, token_hash=_hash(token), created_at=now)
+    row = ApiToken(agent=agent, token_hash=_hash(token), created_at=now, expires_at=now + lifetime)
     session.add(row)
     session.flush()
     record_audit(session, agent.email, "token_issued", f"token {row.id}", now=now)
@@ -118,7 +115,8 @@ def issue_token(session: Session, agent: Agent, now: datetime) -> str:
 
 
 def agent_for_token(session: Session, token: str, now: datetime) -> Agent | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None)))
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None),
+                                                ApiToken.expires_at > now))
     if row is None or not row.agent.active:
         return None
     row.last_used_at = now

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import Flask, Response
 from flask_login import current_user
@@ -44,6 +45,7 @@ from web.formatting import register_template_helpers
 from web.metrics import init_metrics
 from web.settings_check import SettingsCheck
 
+HSTS_SECONDS = 365 * 24 * 3600
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
@@ -66,12 +68,16 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     rest of its process (`closeloop run`); else the app holds `settings`
     (by default loaded from the config) itself.
 
-    Session cookies are marked Secure only with `web.secure_cookies`, so
-    that plain-http local use works; set it when serving behind https.
+    Session cookies are marked Secure, and HSTS sent, when the public
+    address (`alerts.base_url`) is https, or Secure with `web.secure_cookies`;
+    plain-http local use keeps working. A session ends after
+    `web.session_hours` without a request.
     Forwarded headers are believed from `web.trusted_proxies` proxies only.
     """
     live = live or hold(settings or load_settings())
     settings = live.settings
+    https = settings.alerts.base_url.startswith("https://")
+    secure = https or settings.web.secure_cookies
     app = Flask(__name__)
     app.url_map.converters["int"] = DatabaseInt
     app.jinja_env.trim_blocks = True
@@ -81,8 +87,9 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
         SESSION_COOKIE_NAME="closeloop_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
-        REMEMBER_COOKIE_SECURE=settings.web.secure_cookies,
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.web.session_hours),
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,
@@ -119,6 +126,8 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     app.context_processor(lambda: {"brand": settings.brand.name})
     app.context_processor(_unread_alerts)
     app.after_request(_security_headers)
+    if https:
+        app.after_request(_strict_transport)
     return app
 
 
@@ -134,4 +143,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _strict_transport(response: Response) -> Response:
+    """Browsers keep to https for this site for a year once they have seen it."""
+    response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
     return response

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from store.accounts import change_password, issue_token, revoke_token, tokens_of
 from web.auth import require_login, signed_in_agent
-from web.context import db_session, now
+from web.context import db_session, now, token_lifetime
 from web.errors import on_refusal
 
 bp = Blueprint("account", __name__)
@@ -22,7 +22,7 @@ def show():
 @bp.post("/account/tokens")
 def create_token():
     """The new token is in this response only: it is stored hashed and never put in the session cookie."""
-    token = issue_token(db_session(), signed_in_agent(), now())
+    token = issue_token(db_session(), signed_in_agent(), now(), token_lifetime())
     db_session().commit()
     return _page(new_token=token), 201
 
@@ -52,4 +52,5 @@ def password():
 
 def _page(new_token: str | None = None) -> str:
     agent = signed_in_agent()
-    return render_template("account.html", agent=agent, tokens=tokens_of(db_session(), agent), new_token=new_token)
+    return render_template("account.html", agent=agent, tokens=tokens_of(db_session(), agent), new_token=new_token,
+                           now=now())

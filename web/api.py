@@ -23,7 +23,7 @@ from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
 from store.queries import all_tickets, list_tickets, ticket_with_conversation
 from store.sla import SlaClock
 from web.access import can_see, can_see_customer, hidden_teams
-from web.context import db_session, now, services
+from web.context import db_session, now, services, token_lifetime
 from web.exports import csv_response
 from web.filters import page_of, ticket_filter, unstorable
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
@@ -42,7 +42,7 @@ def authenticate_token() -> None:
     session = db_session()
     agent = agent_for_token(session, token.strip(), now())
     if agent is None:
-        abort(401, description="the API token is not valid or was revoked")
+        abort(401, description="the API token is not valid, was revoked or has expired")
     session.commit()
     g.api_agent = agent
 
@@ -66,7 +66,7 @@ def create_token():
     if agent is None:
         session.commit()
         abort(401, description="wrong email or password")
-    token = issue_token(session, agent, now())
+    token = issue_token(session, agent, now(), token_lifetime())
     session.commit()
     return jsonify(token=token), 201
 
@@ -107,7 +107,7 @@ def audit():
 
 def token_json(token: ApiToken) -> dict[str, Any]:
     return {"id": token.id, "created_at": iso(token.created_at), "last_used_at": iso(token.last_used_at),
-            "revoked_at": iso(token.revoked_at)}
+            "revoked_at": iso(token.revoked_at), "expires_at": iso(token.expires_at)}
 
 
 def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:

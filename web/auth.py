@@ -87,6 +87,7 @@ def login():
         return render_template("login.html", email=email, next_url=next_url,
                                error="Wrong email or password."), 401
     session.clear()
+    session.permanent = True
     login_user(SignedInAgent(agent))
     return redirect(next_url or url_for("inbox.inbox"))
 

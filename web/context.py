@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app, g
 from sqlalchemy.orm import Session
@@ -38,6 +38,11 @@ def services() -> Services:
 
 def now() -> datetime:
     return services().clock.now()
+
+
+def token_lifetime() -> timedelta:
+    """How long a newly issued API token works (`web.token_days`)."""
+    return timedelta(days=services().settings.web.token_days)
 
 
 def reply_channel_of(ticket, post=None) -> ReplyChannel:

@@ -174,8 +174,8 @@ SCHEMAS: dict[str, Schema] = {
         answered_by={**nullable(INTEGER), "description": "A refused second answer: the reply that answered the "
                      "post (null when it was answered outside closeloop)"})),
     "NewToken": obj(("token",), token={**STRING, "description": "Shown only in this answer."}),
-    "Token": obj(("id", "created_at", "last_used_at", "revoked_at"), id=INTEGER, created_at=TIME,
-                 last_used_at=nullable(TIME), revoked_at=nullable(TIME)),
+    "Token": obj(("id", "created_at", "last_used_at", "revoked_at", "expires_at"), id=INTEGER, created_at=TIME,
+                 last_used_at=nullable(TIME), revoked_at=nullable(TIME), expires_at=TIME),
     "AuditEntry": obj(("id", "at", "actor", "action", "target", "detail"), id=INTEGER, at=TIME,
                       actor={**STRING, "description": "An agent's email, or the email tried when signing in"},
                       action={**STRING, "examples": ["signed_in", "sign_in_failed", "token_revoked"]},

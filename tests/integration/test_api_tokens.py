@@ -34,10 +34,33 @@ def test_it_lists_the_callers_own_tokens_newest_first_without_the_secret(world, 
 
     tokens = listed(api, second)
 
-    assert [set(t) for t in tokens] == [{"id", "created_at", "last_used_at", "revoked_at"}] * 2
+    assert [set(t) for t in tokens] == [{"id", "created_at", "last_used_at", "revoked_at", "expires_at"}] * 2
     assert [t["created_at"] for t in tokens] == ["2026-01-05T09:05:00Z", "2026-01-05T09:00:00Z"]
     assert tokens[0]["last_used_at"] == "2026-01-05T09:05:00Z" and tokens[1]["last_used_at"] is None
+    assert [t["expires_at"] for t in tokens] == ["2026-04-05T09:05:00Z", "2026-04-05T09:00:00Z"]
     assert first not in str(tokens) and second not in str(tokens)
+
+
+def test_a_token_stops_working_when_it_expires(world, api):
+    token = world.token(api)
+    world.clock.advance(days=89, hours=23)
+    assert api.get("/api/v1/tickets", headers=bearer(token)).status_code == 200
+    world.clock.advance(hours=1)
+
+    refused = api.get("/api/v1/tickets", headers=bearer(token))
+
+    assert refused.status_code == 401
+    assert refused.get_json()["error"]["message"] == "the API token is not valid, was revoked or has expired"
+
+
+def test_the_token_lifetime_is_a_setting(sqlite_db, clock):
+    world = make_world(sqlite_db, clock, web={"token_days": 7})
+    world.agent()
+    api = world.client()
+
+    [token] = listed(api, world.token(api))
+
+    assert token["expires_at"] == "2026-01-12T09:00:00Z"
 
 
 def test_it_revokes_a_token_which_then_gets_401_at_once(world, api):
@@ -50,7 +73,7 @@ def test_it_revokes_a_token_which_then_gets_401_at_once(world, api):
     assert response.get_json()["revoked_at"] == "2026-01-05T09:00:00Z"
     refused = api.get("/api/v1/tickets", headers=bearer(token))
     assert refused.status_code == 401
-    assert refused.get_json()["error"]["message"] == "the API token is not valid or was revoked"
+    assert refused.get_json()["error"]["message"] == "the API token is not valid, was revoked or has expired"
     assert api.get("/api/v1/tickets", headers=bearer(other)).status_code == 200
 
 
@@ -113,6 +136,16 @@ def test_it_shows_the_account_page_with_the_agents_tokens(world, client, ada):
 
     assert "ada@example.com" in html
     assert "#1" in html and "Revoke" in html and "never" in html
+    assert "Expires" in html and "active" in html
+
+
+def test_the_account_page_shows_an_expired_token_as_expired_without_revoke(world, client):
+    world.token(world.client())
+    world.clock.advance(days=91)
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert "expired" in html and "Revoke" not in html
 
 
 def test_it_shows_a_new_token_once_and_the_token_works(world, client):
@@ -173,6 +206,10 @@ def test_an_agent_changes_their_password_and_a_wrong_current_one_changes_nothing
     short = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "short",
                                                    "repeat_password": "short"}, follow_redirects=True)
     assert "at least 10 characters" in short.get_data(as_text=True)
+    for worst, reason in (("ada@example.com", "does not contain your email"), ("Password123", "most common")):
+        refused = client.post("/account/password", data={"current_password": PASSWORD, "new_password": worst,
+                                                         "repeat_password": worst}, follow_redirects=True)
+        assert reason in refused.get_data(as_text=True)
     client.post("/account/password", data={"current_password": PASSWORD, "new_password": "a new long one",
                                            "repeat_password": "a new long one"})
     assert world.client().post("/api/v1/tokens", json={"email": "ada@example.com",

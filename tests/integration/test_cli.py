@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -63,9 +64,23 @@ def test_init_migrates_and_creates_the_first_admin_once(tmp_path):
     assert "agents exist already" in again.output
 
 
+@pytest.mark.parametrize("password, reason", [
+    ("short", "at least 10 characters"),
+    ("boss@example.com", "does not contain your email"),
+    ("qwertyuiop", "most common"),
+])
+def test_init_refuses_one_of_the_worst_passwords_and_creates_no_admin(tmp_path, password, reason):
+    path = config_file(tmp_path)
+    result = run_cli("--config", str(path), "init", "--admin-email", "boss@example.com", "--admin-password", password)
+    assert result.exit_code == 1
+    assert "the admin password is refused" in result.output and reason in result.output
+    with Database(f"sqlite:///{tmp_path}/closeloop.db").transaction() as session:
+        assert session.scalar(select(Agent)) is None
+
+
 def test_init_writes_a_secret_key_into_the_config_file_once(tmp_path):
     path = config_file(tmp_path, '\n[web]\nport = 8010\nsecret_key = ""\n')
-    result = run_cli("--config", str(path), "init", "--admin-email", "boss@example.com", "--admin-password", "pw")
+    result = run_cli("--config", str(path), "init", "--admin-email", "boss@example.com", "--admin-password", "a long passphrase")
     assert result.exit_code == 0, result.output
     assert f"web.secret_key written into {path}" in result.output
     settings = load_settings(path)
@@ -76,13 +91,13 @@ def test_init_writes_a_secret_key_into_the_config_file_once(tmp_path):
 def test_init_adds_the_web_table_when_the_config_file_has_none(tmp_path):
     path = config_file(tmp_path)
     assert run_cli("--config", str(path), "init", "--admin-email", "a@example.com",
-                   "--admin-password", "pw").exit_code == 0
+                   "--admin-password", "a long passphrase").exit_code == 0
     assert len(load_settings(path).web.secret_key) == 64
 
 
 def test_init_keeps_a_secret_key_that_is_set(tmp_path):
     path = config_file(tmp_path, '\n[web]\nsecret_key = "kept-as-it-is"\n')
-    result = run_cli("--config", str(path), "init", "--admin-email", "a@example.com", "--admin-password", "pw")
+    result = run_cli("--config", str(path), "init", "--admin-email", "a@example.com", "--admin-password", "a long passphrase")
     assert result.exit_code == 0, result.output
     assert "secret_key written" not in result.output
     assert load_settings(path).web.secret_key == "kept-as-it-is"
@@ -92,7 +107,7 @@ def test_init_without_a_config_file_or_a_secret_key_refuses_and_creates_no_admin
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CLOSELOOP_CONFIG", raising=False)
     monkeypatch.setenv("CLOSELOOP_DATABASE_URL", f"sqlite:///{tmp_path}/closeloop.db")
-    result = run_cli("init", "--admin-email", "a@example.com", "--admin-password", "pw")
+    result = run_cli("init", "--admin-email", "a@example.com", "--admin-password", "a long passphrase")
     assert result.exit_code == 2
     assert "no config file to write one into" in result.output and "CLOSELOOP_WEB__SECRET_KEY" in result.output
     with Database(f"sqlite:///{tmp_path}/closeloop.db").transaction() as session:
@@ -101,7 +116,7 @@ def test_init_without_a_config_file_or_a_secret_key_refuses_and_creates_no_admin
 
 def test_init_prompts_for_what_it_is_not_given(tmp_path):
     path = config_file(tmp_path)
-    result = run_cli("--config", str(path), "init", input="lead@example.com\npw\npw\n")
+    result = run_cli("--config", str(path), "init", input="lead@example.com\na long passphrase\na long passphrase\n")
     assert result.exit_code == 0, result.output
     assert "admin lead@example.com created" in result.output
 

@@ -128,3 +128,31 @@ def test_it_does_not_ask_the_json_api_for_a_csrf_token(sqlite_db, clock):
     response = world.client().post("/api/v1/tokens", json={"email": "ada@example.com", "password": PASSWORD})
 
     assert response.status_code == 201
+
+
+def test_behind_https_the_session_cookie_is_secure_and_hsts_is_sent(sqlite_db, clock):
+    world = make_world(sqlite_db, clock, alerts={"base_url": "https://care.example.com"})
+    world.agent()
+    client = world.client()
+
+    response = world.sign_in(client)
+
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert client.get("/login").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_over_plain_http_the_cookie_is_not_secure_and_no_hsts_is_sent(world):
+    response = world.sign_in(world.client())
+
+    assert "Secure" not in response.headers["Set-Cookie"]
+    assert "Strict-Transport-Security" not in response.headers
+
+
+def test_a_session_lasts_the_configured_hours(sqlite_db, clock):
+    world = make_world(sqlite_db, clock, web={"session_hours": 2})
+    world.agent()
+
+    response = world.sign_in(world.client())
+
+    assert "Expires=" in response.headers["Set-Cookie"]
+    assert world.app.permanent_session_lifetime.total_seconds() == 7200

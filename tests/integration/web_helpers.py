@@ -101,12 +101,14 @@ class World:
 
 
 def make_world(db: Database, clock: FrozenClock, *, csrf: bool = False, timezone: str = "UTC",
-               scheduler_status=None, accounts: dict | None = None, teams: dict | None = None) -> World:
+               scheduler_status=None, accounts: dict | None = None, teams: dict | None = None,
+               web: dict | None = None, alerts: dict | None = None) -> World:
     """The app over a migrated database; CSRF checks are off unless asked for."""
     settings = load_settings(env={}, overrides={
         "database": {"url": db.url},
-        "web": {"secret_key": "test", "timezone": timezone},
+        "web": {"secret_key": "test", "timezone": timezone, **(web or {})},
         "accounts": accounts or {},
+        **({"alerts": alerts} if alerts else {}),
         **({"teams": teams} if teams else {}),
     })
     app = create_app(settings, db=db, clock=clock, scheduler_status=scheduler_status)
