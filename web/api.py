@@ -137,12 +137,15 @@ def tickets_csv():
     flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
                         now=now())
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
-    rows = ((t.id, t.platform, t.status, t.priority, t.team, t.topic, t.customer.display_name,
-             t.assignee.name if t.assignee else None, iso(t.created_at), iso(t.first_response_due_at),
-             iso(t.first_response_at), t.first_response_breached, iso(t.next_response_due_at),
-             iso(t.resolution_due_at), iso(t.resolved_at), t.escalation_level)
-            for t in all_tickets(db_session(), flt))
-    return csv_response("tickets.csv", TICKET_COLUMNS, rows)
+
+    def rows():
+        for t in all_tickets(db_session(), flt):
+            yield (t.id, t.platform, t.status, t.priority, t.team, t.topic, t.customer.display_name,
+                   t.assignee.name if t.assignee else None, iso(t.created_at), iso(t.first_response_due_at),
+                   iso(t.first_response_at), t.first_response_breached, iso(t.next_response_due_at),
+                   iso(t.resolution_due_at), iso(t.resolved_at), t.escalation_level)
+
+    return csv_response("tickets.csv", TICKET_COLUMNS, rows())
 
 
 @bp.get("/tickets/<int:ticket_id>")

@@ -1,4 +1,6 @@
-"""Gzip for text responses worth compressing, when the client accepts it."""
+"""Gzip for text responses worth compressing, when the client accepts it.
+Streamed responses (exports) are left as they are: compressing one here
+would read it whole into memory first."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ COMPRESSIBLE = ("text/", "application/json", "application/javascript", "image/sv
 
 
 def _gzipped(response: Response) -> Response:
-    if (response.direct_passthrough or response.status_code < 200 or response.status_code in (204, 304)
+    if (response.direct_passthrough or response.is_streamed
+            or response.status_code < 200 or response.status_code in (204, 304)
             or "Content-Encoding" in response.headers
             or "gzip" not in request.headers.get("Accept-Encoding", "")
             or not (response.mimetype or "").startswith(COMPRESSIBLE)):

@@ -25,6 +25,12 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterable[
 
 
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    """Rows read from the database as they stream must take db_session()
+    only once the stream runs (a generator function's body, not a generator
+    expression's first `for`): the request's session is closed when the view
+    returns, and one used after that opens a transaction nobody closes, which
+    on SQLite keeps the write lock. The stream's own session is closed when
+    the stream ends."""
     return Response(stream_with_context(csv_lines(header, rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

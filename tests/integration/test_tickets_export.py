@@ -23,10 +23,11 @@ def test_ten_thousand_tickets_stream_in_chunks(world, ada, db, clock):
     listener = lambda conn, cursor, statement, *args: selects.append(statement)  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        response = client.get("/api/v1/tickets.csv?platform=x", headers=auth)
+        response = client.get("/api/v1/tickets.csv?platform=x", headers={**auth, "Accept-Encoding": "gzip"})
         assert response.is_streamed
         text = response.get_data(as_text=True)
         response.close()
+        assert db.engine.pool.checkedout() == 0
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     rows = list(csv.DictReader(io.StringIO(text)))
