@@ -310,7 +310,11 @@ class _BatchState:
 
     def identity_for(self, post: InboundPost) -> Identity:
         """The author's identity: known, stored meanwhile by another
-        process, or new."""
+        process, or new. Its profile is written only where it changed: a
+        write locks the row until commit, and two intakes of overlapping
+        batches that each lock an author and wait for the other's post
+        deadlock on PostgreSQL (an identity expired by a rolled-back
+        savepoint would otherwise be written whole, changed or not)."""
         author = post.author
         identity = self.identities.get(author.platform_user_id)
         if identity is None:
@@ -322,10 +326,9 @@ class _BatchState:
             identity = Identity(customer=customer, platform=post.platform, platform_user_id=author.platform_user_id)
             self.session.add(identity)
         self.identities[author.platform_user_id] = identity
-        identity.handle = author.handle
-        identity.name = author.name
-        identity.followers = author.followers
-        identity.verified = author.verified
+        for name in ("handle", "name", "followers", "verified"):
+            if getattr(identity, name) != getattr(author, name):
+                setattr(identity, name, getattr(author, name))
         return identity
 
     def incidents(self) -> list[Incident]:

@@ -9,13 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from config.settings import AccountSettings, SourceSettings
 from connectors.base import Batch
 from connectors.reddit.parse import oldest_first, parse_children
 from connectors.x.parse import batch_from_pages
 from listener.in_force import hold
+from listener.intake import Intake
 from listener.polling import Poller, sync_sources
 from listener.quarantine import retry_quarantined
 from store.models import Mention, QuarantinedPost, Source
@@ -158,6 +159,34 @@ def test_a_post_stored_after_all_leaves_the_quarantine(db, sources, clock):
 
     assert world.quarantined() == []
     assert list(world.texts()) == ["1900000000000000200"]
+
+
+def test_a_batch_taken_again_post_by_post_writes_no_author_that_did_not_change(db, settings, clock, monkeypatch):
+    """A write locks the author's row until commit: two intakes of
+    overlapping batches that each hold an author and wait for the other's
+    post deadlock on PostgreSQL."""
+    intake = Intake(settings)
+    with db.transaction() as session:
+        intake.ingest(session, [post("Where is my parcel?", "ann")], clock.now())
+    scored = intake.scorer.score
+
+    def score(text, **kwargs):
+        if text == "boom":
+            raise RuntimeError("scorer failed")
+        return scored(text, **kwargs)
+
+    monkeypatch.setattr(intake.scorer, "score", score)
+    updates = []
+    listener = lambda conn, cursor, statement, *args: updates.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        with db.transaction() as session:
+            report = intake.ingest(session, [post("boom", "ann"), post("Still no parcel.", "ann")], clock.now())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+
+    assert (report.stored, report.quarantined) == (1, 1)
+    assert [s for s in updates if s.startswith("UPDATE identities")] == []
 
 
 def test_an_admin_dismisses_a_quarantined_item(db, sources, clock):
