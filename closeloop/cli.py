@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import click
 
@@ -51,6 +52,21 @@ def migrate(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     reach_database(Database(settings.database.url), migrate=True)
     click.echo("database is up to date")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def backup(ctx: click.Context, path: Path) -> None:
+    """Copy the SQLite database to PATH while closeloop runs; restore by
+    copying it back with closeloop stopped."""
+    from closeloop.backup import BackupRefused, back_up
+
+    try:
+        back_up(settings_of(ctx).database.url, path)
+    except BackupRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"database backed up to {path}")
 
 
 @main.command()

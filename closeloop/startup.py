@@ -51,11 +51,21 @@ def reach_database(db: Database, *, migrate: bool) -> None:
 
     try:
         if migrate:
+            refuse_newer_schema(db)
             db.migrate()
         else:
             db.ping()
     except DBAPIError as error:
         raise StartupError(database_problem(db.url, error)) from None
+
+
+def refuse_newer_schema(db: Database) -> None:
+    """A schema migrated by a newer closeloop is never touched by an older one."""
+    newer = db.unknown_revisions()
+    if newer:
+        raise StartupError(f"the database schema (revision {', '.join(newer)}) is newer than this closeloop: "
+                           "nothing was changed; run the closeloop that migrated it, or restore the backup taken "
+                           "before that upgrade.")
 
 
 def database_problem(url: str, error: Exception) -> str:

@@ -96,6 +96,15 @@ class Database:
             applied = set(MigrationContext.configure(connection).get_current_heads())
         return applied == set(ScriptDirectory.from_config(alembic_config(self.url)).get_heads())
 
+    def unknown_revisions(self) -> list[str]:
+        """Schema revisions applied to the database that this code has no
+        migration for: a newer closeloop migrated it."""
+        with self.engine.connect() as connection:
+            applied = MigrationContext.configure(connection).get_current_heads()
+        script = ScriptDirectory.from_config(alembic_config(self.url))
+        known = {revision.revision for revision in script.walk_revisions()}
+        return sorted(set(applied) - known)
+
     def ping(self) -> bool:
         with self.engine.connect() as connection:
             return connection.execute(text("SELECT 1")).scalar() == 1
