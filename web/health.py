@@ -1,5 +1,6 @@
-"""How closeloop is doing: GET /healthz for load balancers and monitors (no
-sign-in needed), and the sources page for people. `ok` (and the status
+"""How closeloop is doing: GET /readyz for a load balancer (this process
+can serve: its database answers with the schema up to date), GET /healthz
+for monitors (no sign-in needed), and the sources page for people. `ok` (and the status
 code) says whether this process can serve: its database answers. A source
 whose last poll failed is named in `sources_failing`, and the posts put
 aside because they could not be stored are counted in `quarantined`."""
@@ -17,6 +18,18 @@ from web.serialize import source_json
 bp = Blueprint("health", __name__)
 # The statuses of a source whose last poll failed.
 FAILED = ("backing_off", "broken")
+
+
+@bp.get("/readyz")
+def readyz():
+    """200 when the database answers and its schema is current, else 503 and why."""
+    db = services().db
+    try:
+        database = "ok" if db.schema_is_current() else "the schema is not up to date: run `closeloop migrate`"
+    except Exception as error:  # whatever went wrong, the answer is "not ready" and why
+        database = _describe(error)
+    ready = database == "ok"
+    return jsonify(ready=ready, database=database), 200 if ready else 503
 
 
 @bp.get("/healthz")

@@ -47,3 +47,30 @@ def test_it_answers_503_with_the_reason_when_the_database_is_down(tmp_path, cloc
     body = response.get_json()
     assert body["ok"] is False
     assert "unable to open database file" in body["database"]
+
+
+def test_it_is_ready_when_the_database_answers_with_the_schema_up_to_date(sqlite_db, clock):
+    response = make_world(sqlite_db, clock).client().get("/readyz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"ready": True, "database": "ok"}
+
+
+def test_it_is_not_ready_while_the_database_is_down(tmp_path, clock):
+    world = make_world(Database(f"sqlite:///{tmp_path}/missing/dir/closeloop.db"), clock)
+
+    response = world.client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.get_json()["ready"] is False
+    assert "unable to open database file" in response.get_json()["database"]
+
+
+def test_it_is_not_ready_on_a_schema_that_is_not_migrated(tmp_path, clock):
+    world = make_world(Database(f"sqlite:///{tmp_path}/empty.db"), clock)
+
+    response = world.client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.get_json() == {"ready": False,
+                                   "database": "the schema is not up to date: run `closeloop migrate`"}
