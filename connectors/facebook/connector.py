@@ -28,7 +28,9 @@ from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, p
 log = logging.getLogger(__name__)
 
 GRAPH_HOST = "https://graph.facebook.com"
-DEFAULT_GRAPH_VERSION = "v19.0"
+# The Graph API version called unless the account sets `graph_version`:
+# v27.0, released November 2026; Meta supports each for about two years.
+DEFAULT_GRAPH_VERSION = "v27.0"
 POST_FIELDS = "id,message,from,created_time,permalink_url"
 COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url"
 RATING_FIELDS = "created_time,recommendation_type,review_text,reviewer,open_graph_story"

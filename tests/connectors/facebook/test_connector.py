@@ -431,7 +431,7 @@ def test_it_keeps_the_token_out_of_urls_and_logs(emulator, caplog):
     connector.fetch("comments", PAGE_ID, None)
     connector.post_reply(question, "logged?")
 
-    assert "/v19.0/" in caplog.text
+    assert "/v27.0/" in caplog.text
     assert TOKEN not in caplog.text
     assert "app-secret-value" not in caplog.text
 
