@@ -11,7 +11,7 @@ from sqlalchemy import Select, String, cast, exists, func, literal, not_, or_, s
 from sqlalchemy.orm import Session, selectinload
 
 from store.models import Identity, Mention, Ticket
-from store.queries import contains_pattern
+from store.queries import contains_pattern, name_matches, topic_in
 
 # The scorer's reason on a post it takes for spam begins so.
 SPAM_REASON = "no response needed: spam"
@@ -85,9 +85,7 @@ def _filtered(query: Select, flt: MentionFilter) -> Select:
     if flt.needs_response is not None:
         query = query.where(Mention.needs_response.is_(flt.needs_response))
     if flt.topics:
-        named = [t for t in flt.topics if t is not None]
-        query = query.where(or_(Mention.topic.in_(named), Mention.topic.is_(None)) if None in flt.topics
-                            else Mention.topic.in_(named))
+        query = query.where(topic_in(Mention.topic, flt.topics))
     if flt.has_ticket is not None:
         query = query.where(Mention.ticket_id.is_not(None) if flt.has_ticket else Mention.ticket_id.is_(None))
     if flt.spam is not None:
@@ -107,6 +105,5 @@ def _filtered(query: Select, flt: MentionFilter) -> Select:
 
 def _text_matches(text: str):
     pattern = contains_pattern(text)
-    in_names = exists().where(Identity.id == Mention.identity_id, or_(
-        func.lower(Identity.handle).like(pattern, escape="\\"), func.lower(Identity.name).like(pattern, escape="\\")))
+    in_names = exists().where(Identity.id == Mention.identity_id, name_matches(pattern))
     return or_(func.lower(Mention.text).like(pattern, escape="\\"), in_names)

@@ -53,9 +53,7 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
     if flt.platforms:
         query = query.where(Ticket.platform.in_(flt.platforms))
     if flt.topics:
-        named = [t for t in flt.topics if t is not None]
-        query = query.where(or_(Ticket.topic.in_(named), Ticket.topic.is_(None)) if None in flt.topics
-                            else Ticket.topic.in_(named))
+        query = query.where(topic_in(Ticket.topic, flt.topics))
     if flt.unassigned:
         query = query.where(Ticket.assignee_id.is_(None))
     elif flt.assignee_id is not None:
@@ -80,6 +78,18 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
     return query
 
 
+def topic_in(column, topics: tuple[str | None, ...]):
+    """`column` is one of `topics`, where None stands for no topic."""
+    named = [t for t in topics if t is not None]
+    return or_(column.in_(named), column.is_(None)) if None in topics else column.in_(named)
+
+
+def name_matches(pattern: str):
+    """An Identity's handle or name matches the LIKE `pattern` of `contains_pattern`."""
+    return or_(func.lower(Identity.handle).like(pattern, escape="\\"),
+               func.lower(Identity.name).like(pattern, escape="\\"))
+
+
 def contains_pattern(text: str) -> str:
     """A LIKE pattern (escaped with a backslash) for lowercased text containing `text`."""
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -88,8 +98,7 @@ def contains_pattern(text: str) -> str:
 def _text_matches(text: str):
     pattern = contains_pattern(text)
     in_posts = exists().where(Mention.ticket_id == Ticket.id, func.lower(Mention.text).like(pattern, escape="\\"))
-    in_names = exists().where(Identity.customer_id == Ticket.customer_id, or_(
-        func.lower(Identity.handle).like(pattern, escape="\\"), func.lower(Identity.name).like(pattern, escape="\\")))
+    in_names = exists().where(Identity.customer_id == Ticket.customer_id, name_matches(pattern))
     return or_(in_posts, in_names)
 
 
