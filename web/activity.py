@@ -42,6 +42,12 @@ def _because(what: str, why: str | None = None) -> tuple[str, str | None]:
     return what, why
 
 
+def _said(what: str, why_key: str | None = None):
+    """The sentence of a kind that always reads `what`, with the detail
+    under `why_key` as its why."""
+    return lambda d, r, _kind: _because(what, d.get(why_key) if why_key else None)
+
+
 def _raised(d, r, _kind):
     reason = main_reason(d.get("reasons") or ())
     return _because(f"Raised as {d.get('priority', 'a ticket')}", reason)
@@ -51,12 +57,6 @@ def _assigned(d, r, _kind):
     return _because(f"Assigned to {r.who(d.get('agent'))}", d.get("reason"))
 
 
-def _unassigned(d, r, _kind):
-    return _because("Unassigned", d.get("reason"))
-
-
-def _queued(d, r, _kind):
-    return _because("Left in the team queue", d.get("reason"))
 
 
 def _reply_queued(d, r, _kind):
@@ -73,24 +73,12 @@ def _reply_failed(d, r, _kind):
     return _because(f"Reply failed{after}", d.get("error"))
 
 
-def _reply_retried(d, r, _kind):
-    return _because("Failed reply sent again")
-
-
-def _answered_elsewhere(d, r, _kind):
-    return _because("Answered outside closeloop", d.get("how"))
 
 
 def _snoozed(d, r, _kind):
     return _because(f"Snoozed until {r.at(d.get('until'))}")
 
 
-def _woken(d, r, _kind):
-    return _because("Woken from snooze")
-
-
-def _pending(d, r, _kind):
-    return _because("Set to wait on the customer")
 
 
 def _reprioritized(d, r, _kind):
@@ -102,17 +90,11 @@ def _topic_changed(d, r, _kind):
     return _because(text + (f" (was {r.topic(d['before'])})" if d.get("before") else ""), d.get("reason"))
 
 
-def _note(d, r, _kind):
-    return _because("Internal note added")
-
 
 def _resolved(d, r, _kind):
     left = len(d.get("left_unanswered") or ())
     return _because("Resolved" + (f", leaving {left} post{'' if left == 1 else 's'} unanswered" if left else ""))
 
-
-def _no_response_needed(d, r, _kind):
-    return _because("Marked as needing no response")
 
 
 def _taken_into_ticket(d, r, _kind):
@@ -129,20 +111,8 @@ def _followup_scheduled(d, r, _kind):
     return _because(f"Follow-up scheduled{channel} for {r.at(d.get('due_at'))}", d.get("channel_reason"))
 
 
-def _followup_skipped(d, r, _kind):
-    return _because("No follow-up", d.get("reason"))
 
 
-def _followup_cancelled(d, r, _kind):
-    return _because("Follow-up cancelled", d.get("reason"))
-
-
-def _followup_failed(d, r, _kind):
-    return _because("Follow-up failed", d.get("error"))
-
-
-def _followup_unconfirmed(d, r, _kind):
-    return _because("Follow-up unanswered", d.get("reason"))
 
 
 def _followup_answered(d, r, _kind):
@@ -154,9 +124,6 @@ def _customer_wrote(d, r, _kind):
         return _because("The customer wrote again", "no answer needed")
     return _because("The customer wrote again", main_reason(d.get("reasons") or ()))
 
-
-def _reopened(d, r, _kind):
-    return _because("Reopened", d.get("reason"))
 
 
 def _thanked(d, r, _kind):
@@ -195,22 +162,26 @@ def _purpose_sentence(kind: str):
     purpose, _, step = kind.rpartition("_")
     if purpose not in _PURPOSES or step not in ("queued", "sent"):
         return None
-    return lambda d, r, _kind: _because(f"{_PURPOSES[purpose]} {step}")
+    return _said(f"{_PURPOSES[purpose]} {step}")
 
 
 # One function per kind of event: (what happened, why or None).
 SENTENCES = {
-    "raised": _raised, "assigned": _assigned, "unassigned": _unassigned, "queued": _queued,
+    "raised": _raised, "assigned": _assigned, "unassigned": _said("Unassigned", "reason"),
+    "queued": _said("Left in the team queue", "reason"),
     "reply_queued": _reply_queued, "replied": _replied, "reply_failed": _reply_failed,
-    "reply_retried": _reply_retried, "answered_elsewhere": _answered_elsewhere, "snoozed": _snoozed,
-    "woken": _woken, "pending": _pending, "reprioritized": _reprioritized, "topic_changed": _topic_changed,
-    "note": _note, "resolved": _resolved, "no_response_needed": _no_response_needed,
+    "reply_retried": _said("Failed reply sent again"),
+    "answered_elsewhere": _said("Answered outside closeloop", "how"), "snoozed": _snoozed,
+    "woken": _said("Woken from snooze"), "pending": _said("Set to wait on the customer"),
+    "reprioritized": _reprioritized, "topic_changed": _topic_changed,
+    "note": _said("Internal note added"), "resolved": _resolved,
+    "no_response_needed": _said("Marked as needing no response"),
     "taken_into_ticket": _taken_into_ticket, "incident_linked": _incident_linked,
-    "followup_scheduled": _followup_scheduled, "followup_skipped": _followup_skipped,
-    "followup_cancelled": _followup_cancelled, "followup_failed": _followup_failed,
-    "followup_unconfirmed": _followup_unconfirmed, "followup_answered": _followup_answered,
-    "customer_wrote": _customer_wrote, "reopened": _reopened, "thanked": _thanked, "at_risk": _at_risk,
-    "breached": _breached, "escalated": _escalated, "customer_linked": _customer_linked,
+    "followup_scheduled": _followup_scheduled, "followup_skipped": _said("No follow-up", "reason"),
+    "followup_cancelled": _said("Follow-up cancelled", "reason"), "followup_failed": _said("Follow-up failed", "error"),
+    "followup_unconfirmed": _said("Follow-up unanswered", "reason"), "followup_answered": _followup_answered,
+    "customer_wrote": _customer_wrote, "reopened": _said("Reopened", "reason"), "thanked": _thanked,
+    "at_risk": _at_risk, "breached": _breached, "escalated": _escalated, "customer_linked": _customer_linked,
 }
 # Kinds whose actor the sentence does not name ("Assigned to X by Y" is
 # named in the reason "manual by Y").
