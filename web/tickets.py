@@ -62,16 +62,26 @@ def ticket_or_404(ticket_id: int) -> Ticket:
     return ticket
 
 
+# Sent by the workspace when it submits a pane's form with fetch: the
+# ticket the action leads back to then answers with its pane alone, with
+# the action's messages in it.
+PANE_HEADER = "X-Pane"
+
+
 @bp.get("/tickets/<int:ticket_id>")
 def show(ticket_id: int):
     """The workspace with this ticket open beside the list (filtered as
     the inbox last was). `answer` (a post's id) points the reply box at
     that post; by default it answers the post default_target picks. After
     a refused resolve, `resolve=confirm` lists the posts still waiting and
-    offers to resolve anyway."""
+    offers to resolve anyway. Asked by the workspace (PANE_HEADER), the
+    pane alone."""
     ticket_or_404(ticket_id)
     pane_version = _pane_etag(ticket_id)
     context = _ticket_context(ticket_id)
+    if request.headers.get(PANE_HEADER):
+        return _pane_response(render_template("ticket.html", **context, pane_only=True, with_flashes=True),
+                              pane_version)
     return render_template("ticket.html", **{**list_context(remembered_args(), open_id=ticket_id), **context},
                            pane_url=url_for("tickets.pane", ticket_id=ticket_id), pane_version=pane_version)
 
@@ -85,9 +95,14 @@ def pane(ticket_id: int):
     etag = _pane_etag(ticket_id)
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    response = Response(render_template("ticket.html", **_ticket_context(ticket_id), pane_only=True))
+    return _pane_response(render_template("ticket.html", **_ticket_context(ticket_id), pane_only=True), etag)
+
+
+def _pane_response(html: str, etag: str) -> Response:
+    response = Response(html)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = PANE_HEADER
     return response
 
 

@@ -1,6 +1,7 @@
 """The workspace in a real browser (Playwright driving Debian's Chromium):
-tickets open in place from the keyboard, the URL follows them, and the open
-conversation shows new posts and delivery states without a reload."""
+tickets open in place from the keyboard, the URL follows them, replies and
+actions are sent without a page load, and the open conversation shows new
+posts and delivery states without a reload."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
+    brand_replies,
     browser,
     customer_posts,
     page,
@@ -104,10 +106,70 @@ def test_a_new_post_and_the_replys_delivery_show_live_in_the_open_conversation(p
     requests.post(f"{emulator.url}/_emulator/faults", timeout=5,
                   json={"platform": "x", "status": 429, "count": 3, "retry_after": 3}).raise_for_status()
     page.fill("#reply-body", "Sorry Maria! Your parcel is on its way and will be with you tomorrow.")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Send reply").click()
-    mark_the_window(page)
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#pane .notice.success")).to_contain_text("Reply queued")
     expect(page.locator(".message.reply .delivery")).to_have_text("queued")
     expect(page.locator(".message.reply .delivery")).to_have_text("sent", timeout=30_000)
     expect(page.locator(".message.reply").get_by_role("link", name=re.compile("view on"))).to_be_visible()
+    assert still_the_same_page(page)
+
+
+def test_an_agent_works_ten_tickets_from_the_keyboard_without_a_page_load(page, service, emulator):
+    complaints = [text for text in COMPLAINTS if "Tracking" not in text][:10]  # all ten raise a ticket
+    for n, text in enumerate(complaints):
+        customer_posts(emulator, f"{text} (order {n})", handle=f"customer_{n}")
+    sign_in(page, service)
+
+    def all_listed():
+        """the ten tickets in the list of all open tickets"""
+        page.goto(f"{service}/inbox?view=all")
+        return page.locator("#inbox-rows tr").count() == 10
+    wait_for(all_listed, every=0.5)
+    mark_the_window(page)
+
+    worked = []
+    for n in range(10):
+        page.keyboard.press("j")
+        page.wait_for_url(re.compile(rf"/tickets/(?!({'|'.join(worked) or 'none'})$)\d+$"))
+        ticket = ticket_in_url(page)
+        expect(page.locator("#pane h1")).to_contain_text(f"Ticket {ticket}")
+        page.keyboard.press("Enter")
+        expect(page.locator("#reply-body")).to_be_focused()
+        page.keyboard.type(f"Sorry about that! Sorted for you now ({n}).")
+        page.keyboard.press("Control+Enter")
+        expect(page.locator("#pane .notice.success")).to_contain_text("Reply queued")
+        expect(page.locator(".message.reply .delivery")).to_have_text(re.compile("queued|sending|sent"))
+        page.keyboard.press("e")
+        expect(page.locator("#pane h1 .status")).to_have_text("resolved")
+        expect(page.locator(f"#inbox-rows tr[data-ticket='{ticket}']")).to_have_count(0)
+        worked.append(ticket)
+
+    assert len(set(worked)) == 10
+    expect(page.locator("#inbox-rows tr")).to_have_count(0)
+
+    def all_posted():
+        """the ten replies posted on the platform"""
+        return len([text for _, text in brand_replies(emulator) if "Sorted for you now" in text]) == 10
+    wait_for(all_posted, every=0.5)
+    assert still_the_same_page(page)
+
+
+def test_a_refused_resolve_shows_why_in_place_and_keeps_the_draft(page, service, emulator):
+    customer_posts(emulator, "My order still hasn't arrived after two weeks.", handle="maria_k")
+    customer_posts(emulator, "And I was charged twice for it!", handle="maria_k")
+    sign_in(page, service)
+    open_all_once_listed(page, service, "2 posts need an answer")
+    mark_the_window(page)
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    page.keyboard.press("Enter")
+    draft = "Sorry Maria, let me check with the courier"
+    page.keyboard.type(draft)
+    page.locator("#reply-body").blur()
+
+    page.keyboard.press("e")
+    expect(page.locator("#pane .notice.error").first).to_contain_text("Not done")
+    expect(page.locator("#resolve-confirm")).to_contain_text("2 posts still need an answer")
+    expect(page.locator("#reply-body")).to_have_value(draft)
+    expect(page.locator("#pane h1 .status")).not_to_have_text("resolved")
     assert still_the_same_page(page)

@@ -55,6 +55,22 @@ def test_the_pane_is_the_ticket_alone_and_304_until_something_changes(world, cli
     assert sent.status_code == 200 and 'class="delivery sent"' in sent.get_data(as_text=True)
 
 
+def test_an_action_sent_from_the_pane_answers_with_the_pane_and_its_message(world, client):
+    ticket_id = world.ticket("Where is my parcel?")
+    pane = {"X-Pane": "1"}
+
+    sent = client.post(f"/tickets/{ticket_id}/replies", data={"body": "Looking into it"}, headers=pane,
+                       follow_redirects=True)
+    html = sent.get_data(as_text=True)
+    assert sent.status_code == 200 and sent.headers["ETag"]
+    assert "<html" not in html and 'id="inbox-rows"' not in html
+    assert "Reply queued" in html and "Looking into it" in html
+
+    refused = client.post(f"/tickets/{ticket_id}/replies", data={"body": ""}, headers=pane, follow_redirects=True)
+    assert 'class="notice error"' in refused.get_data(as_text=True) and "<html" not in refused.get_data(as_text=True)
+    assert "<html" in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+
 def test_a_new_post_changes_the_pane_and_the_list(world, client, ada):
     ticket_id = world.ticket("Where is my parcel?", assignee_id=ada, handle="maria")
     pane = client.get(f"/tickets/{ticket_id}/pane").headers["ETag"]

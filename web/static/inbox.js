@@ -1,8 +1,10 @@
 // The ticket list: rows refresh every 10 seconds when something changed
 // (the server answers 304 when nothing did; new tickets are marked and
-// counted in the page title), and keyboard shortcuts: j/k open the next or
-// previous ticket in place (workspace.js), Enter writes the reply, o opens
-// the ticket on its own page, x selects, / searches, ? shows the keys.
+// counted in the page title) and at once after an action on the open ticket
+// (a resolved ticket leaves the list; j then opens the one after it), and
+// keyboard shortcuts: j/k open the next or previous ticket in place
+// (workspace.js), Enter writes the reply, o opens the ticket on its own
+// page, x selects, / searches, ? shows the keys.
 document.addEventListener("DOMContentLoaded", function () {
   var table = document.querySelector("table[data-live]");
   var body = document.getElementById("inbox-rows");
@@ -42,6 +44,7 @@ document.addEventListener("DOMContentLoaded", function () {
         if (!data) { return; }
         var checked = checkedIds();
         var focused = current >= 0 && rows()[current] ? rows()[current].dataset.ticket : null;
+        var place = current;
         var open = body.querySelector("tr.open");
         body.innerHTML = data.html;
         var fresh = 0;
@@ -56,6 +59,7 @@ document.addEventListener("DOMContentLoaded", function () {
         table.hidden = data.total === 0;
         if (empty) { empty.hidden = data.total !== 0; }
         current = focused ? rowIds().indexOf(focused) : -1;
+        if (focused && current < 0) { current = Math.min(place, rows().length) - 1; }
         mark();
         showTitle(data.total, fresh);
       })
@@ -76,6 +80,8 @@ document.addEventListener("DOMContentLoaded", function () {
   function typing(target) {
     return target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].indexOf(target.tagName) >= 0;
   }
+
+  document.addEventListener("list:changed", refresh);
 
   document.addEventListener("ticket:select", function (event) {
     current = rowIds().indexOf(event.detail.id);

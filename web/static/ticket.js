@@ -1,7 +1,8 @@
 // The open ticket: canned responses into the reply box, a live preview,
 // telling the server we are here (and writing) so that others are warned,
-// and keyboard shortcuts: r reply, a assign to me, e resolve, n next. Set
-// up again whenever the workspace opens or refreshes a ticket in place.
+// and keyboard shortcuts: r reply, a assign to me, e resolve, n next (each
+// in place in the workspace). Set up again whenever the workspace opens or
+// refreshes a ticket in place.
 document.addEventListener("DOMContentLoaded", function () {
   var csrf = document.querySelector("input[name=csrf_token]");
   var lastTyped = 0;
@@ -62,7 +63,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (event.key === "r" && box) { box.focus(); }
     else if (event.key === "a") { submit("assign-me-form"); }
     else if (event.key === "e") { submit("resolve-form"); }
-    else if (event.key === "n" && next) { window.location = next.href; }
+    else if (event.key === "n" && next) { next.click(); }
     else { return; }
     event.preventDefault();
   });

@@ -4,6 +4,11 @@
 // back, forward and reload work. The open ticket refreshes itself every
 // 2 seconds when something in it changed (the server answers 304 when
 // nothing did): new posts, teammates' replies and notes, delivery states.
+// The pane's forms (reply, resolve, notes...) are sent with fetch: the
+// server answers with the ticket's pane and the action's messages, which
+// are swapped in, and the list refreshes. A reply typed but not sent stays
+// in the box when another action is done or refused. Ctrl+Enter sends the
+// form being written in.
 document.addEventListener("DOMContentLoaded", function () {
   var LIVE_MS = 2000;
   var LIVE_PARTS = [".ticket-head h1", ".ticket-head .facts", "#waiting-count", "ol.conversation",
@@ -38,34 +43,106 @@ document.addEventListener("DOMContentLoaded", function () {
     document.dispatchEvent(new CustomEvent("pane:loaded", {detail: {refresh: refresh}}));
   }
 
-  function open(href, push) {
+  function show(html, href, paneVersion, push, kept) {
     var id = ticketOf(href);
-    if (!id) { window.location = href; return; }
-    var source = paneUrlOf(href);
-    fetch(source, {credentials: "same-origin", cache: "no-store"})
+    var same = pane.dataset.ticket === id;
+    pane.innerHTML = html;
+    pane.dataset.ticket = id;
+    pane.dataset.live = paneUrlOf(href);
+    pane.dataset.version = paneVersion;
+    if (!same) { pane.scrollTop = 0; }
+    if (kept) { keep(kept); }
+    workspace.classList.add("has-ticket");
+    markOpen(id);
+    document.title = "Ticket " + id + " · " + brand;
+    if (push) { window.history.pushState({ticket: id}, "", href); }
+    else { window.history.replaceState({ticket: id}, "", href); }
+    loaded(false);
+  }
+
+  function open(href, push) {
+    if (!ticketOf(href)) { window.location = href; return; }
+    fetch(paneUrlOf(href), {credentials: "same-origin", cache: "no-store"})
       .then(function (response) {
-        if (!response.ok) { window.location = href; return null; }
-        return response.text().then(function (html) { return {html: html, version: version(response)}; });
-      })
-      .then(function (got) {
-        if (!got) { return; }
-        pane.innerHTML = got.html;
-        pane.dataset.live = source;
-        pane.dataset.version = got.version;
-        pane.scrollTop = 0;
-        workspace.classList.add("has-ticket");
-        markOpen(id);
-        document.title = "Ticket " + id + " · " + brand;
-        if (push) { window.history.pushState({ticket: id}, "", href); }
-        loaded(false);
+        if (!response.ok) { window.location = href; return; }
+        return response.text().then(function (html) { show(html, href, version(response), push); });
       })
       .catch(function () { window.location = href; });
   }
+
+  function draft() {
+    var box = document.getElementById("reply-body"), target = document.getElementById("in-reply-to");
+    return box && box.value ? {body: box.value, target: target ? target.value : ""} : null;
+  }
+
+  function keep(kept) {
+    var box = document.getElementById("reply-body"), target = document.getElementById("in-reply-to");
+    if (!box || box.value) { return; }
+    box.value = kept.body;
+    if (target && pane.querySelector("li.message.post[data-post='" + kept.target + "']")) { target.value = kept.target; }
+  }
+
+  function say(message) {
+    pane.querySelectorAll(":scope > .notice").forEach(function (notice) { notice.remove(); });
+    var notice = document.createElement("p");
+    notice.className = "notice error";
+    notice.setAttribute("role", "alert");
+    notice.textContent = message;
+    pane.prepend(notice);
+    pane.scrollTop = 0;
+  }
+
+  // An action's answer: the pane it leads back to, or another page (the
+  // inbox when nothing else waits, the sign-in page) to go to.
+  function follow(request, push, kept) {
+    return fetch(request.url, {method: request.method, body: request.body, credentials: "same-origin",
+                               cache: "no-store", headers: {"X-Pane": "1"}})
+      .then(function (response) {
+        if (response.ok && !ticketOf(response.url)) { window.location = response.url; return; }
+        return response.text().then(function (html) {
+          if (response.ok) { show(html, response.url, version(response), push, kept); return; }
+          var page = new DOMParser().parseFromString(html, "text/html").querySelector("main");
+          say((page ? page.textContent : response.statusText).replace(/\s+/g, " ").trim());
+        });
+      })
+      .catch(function () { say("Not sent: the server could not be reached. Try again."); });
+  }
+
+  pane.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post") { return; }
+    event.preventDefault();
+    var body = new FormData(form);
+    if (event.submitter && event.submitter.name) { body.append(event.submitter.name, event.submitter.value); }
+    var kept = form.id === "reply-form" ? null : draft();
+    form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
+    follow({url: form.action, method: "POST", body: body}, false, kept).then(function () {
+      if (form.isConnected) {
+        form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; });
+      }
+      document.dispatchEvent(new CustomEvent("list:changed"));
+    });
+  });
+
+  pane.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href]");
+    if (!link || event.defaultPrevented || link.target || event.ctrlKey || event.metaKey || event.shiftKey ||
+        event.button !== 0) { return; }
+    if (link.id === "next-ticket") { event.preventDefault(); follow({url: link.href, method: "GET"}, true); }
+    else if (ticketOf(link.href) && !new URL(link.href).hash) { event.preventDefault(); open(link.href, true); }
+  });
+
+  pane.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || !event.target.form) { return; }
+    event.preventDefault();
+    event.target.form.requestSubmit();
+  });
 
   function close() {
     if (emptyPane === null) { window.location.reload(); return; }
     pane.innerHTML = emptyPane;
     delete pane.dataset.live;
+    delete pane.dataset.ticket;
     workspace.classList.remove("has-ticket");
     markOpen(null);
     document.title = "Inbox · " + brand;
