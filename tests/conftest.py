@@ -1,7 +1,9 @@
 """Shared fixtures: the database on SQLite and PostgreSQL, settings, a movable
 clock, the platform emulator, recorders of HTTP timeouts and sleeps (so no
 test needs to time anything), and a guard that fails any test trying to
-reach beyond this machine."""
+reach beyond this machine. Work every test would repeat is done once per
+run: migrations, the emulator's server, template compiling; passwords are
+hashed without scrypt's deliberate slowness."""
 
 from __future__ import annotations
 
