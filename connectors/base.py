@@ -27,6 +27,15 @@ def storable(text: str) -> str:
     return _UNSTORABLE.sub(REPLACEMENT, joined)
 
 
+def json_object(response: requests.Response) -> dict | None:
+    """The response's body when it is a JSON object, else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
 class _Storable:
     """Text fields of a record are normalised once, where the record is
     made: every connector's posts are storable, whatever the platform sent.

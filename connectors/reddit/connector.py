@@ -26,7 +26,8 @@ from praw.const import API_PATH
 from praw.exceptions import PRAWException, RedditAPIException
 from prawcore.const import ACCESS_TOKEN_PATH
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind
+from connectors.base import (Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
+                             json_object)
 from connectors.reddit.parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
                                      matches_query, oldest_first, parse_children, rate_limit_wait,
                                      read_search_cursor, search_cursor)
@@ -384,12 +385,7 @@ def _retry_after(response: requests.Response) -> float:
 
 
 def _detail(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
+    body = json_object(response) or {}
     return "; ".join(str(body[key]) for key in ("message", "reason", "explanation") if body.get(key))
 
 

@@ -15,7 +15,8 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from connectors.base import Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind
+from connectors.base import (Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
+                             json_object)
 from connectors.reviews.parse import batch_since, parse_document
 
 DEFAULT_RETRY_AFTER = 60.0
@@ -197,12 +198,7 @@ def _http_error(response: requests.Response, url: str, action: str, hint: str) -
 
 def _error_detail(response: requests.Response) -> str:
     """The message of a JSON error body (`{"error": ...}` or `{"message": ...}`), if there is one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if not isinstance(body, dict):
-        return ""
+    body = json_object(response) or {}
     detail = body.get("error") or body.get("message") or ""
     if isinstance(detail, dict):
         detail = detail.get("message") or ""
