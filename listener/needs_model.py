@@ -13,29 +13,25 @@ from __future__ import annotations
 import math
 from array import array
 
+from listener.hashed_model import HashedModel
 from listener.lexicons import LexiconScore
 from listener.text_features import bucket, pair_features, token_features, tokens
 from listener.weights import ModelFileError, pack_weights, unpack_weights
 
 # A post needs a person when the model finds that likelier than not.
 NEEDS_A_PERSON = 0.5
-_MAX_REMEMBERED = 100_000
 
 
-class NeedsResponseModel:
+class NeedsResponseModel(HashedModel):
     def __init__(self, weights: array, bits: int, scale: float, bias: float,
                  lexicon_weights: tuple[float, float, float], info: dict | None = None):
         if len(weights) != 1 << bits:
             raise ModelFileError(f"expected {1 << bits} needs-a-person weights, found {len(weights)}")
         if len(lexicon_weights) != 3:
             raise ModelFileError("a needs-a-person model needs three lexicon weights")
-        self.weights = weights
-        self.bits = bits
-        self.scale = scale
+        super().__init__(weights, bits, scale, info)
         self.bias = bias
         self.lexicon_weights = lexicon_weights
-        self.info = info or {}
-        self._remembered: dict[str, tuple[int, int]] = {}
 
     def probability(self, text: str, lexicon: LexiconScore) -> float:
         """P(the post needs a person)."""
@@ -58,11 +54,8 @@ class NeedsResponseModel:
     def _remember(self, key: str, found: list[str] | tuple[str, ...]) -> tuple[int, int]:
         """The summed weight of a word's features (or of a word pair), kept
         for the next post that has it."""
-        if len(self._remembered) >= _MAX_REMEMBERED:
-            self._remembered.clear()
         w = self.weights
-        self._remembered[key] = known = (len(found), sum(w[bucket(feature, self.bits)] for feature in found))
-        return known
+        return self._keep(key, (len(found), sum(w[bucket(feature, self.bits)] for feature in found)))
 
     def to_dict(self) -> dict:
         return {"bits": self.bits, "scale": self.scale, "bias": self.bias,

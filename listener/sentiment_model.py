@@ -18,6 +18,7 @@ from array import array
 from pathlib import Path
 
 from config.settings import Settings
+from listener.hashed_model import HashedModel
 from listener.lexicons import LexiconScore
 from listener.needs_model import NeedsResponseModel
 from listener.text_features import bucket, pair_features, token_features, tokens
@@ -28,24 +29,21 @@ LABELS = ("negative", "neutral", "positive")
 TRAINED_MODEL_NAME = "sentiment-model.json"
 FORMAT = 1
 SHIPPED_MODEL = Path(__file__).with_name("model") / "sentiment.json"
-_MAX_REMEMBERED = 200_000
 
 
-class SentimentModel:
+class SentimentModel(HashedModel):
+    remember_at_most = 200_000
+
     def __init__(self, weights: array, bits: int, scale: float, bias: tuple[float, ...],
                  lexicon_weights: tuple[tuple[float, float, float], ...], info: dict | None = None,
                  topics: TopicModel | None = None, needs_response: NeedsResponseModel | None = None):
         if len(weights) != len(LABELS) << bits:
             raise ModelFileError(f"expected {len(LABELS) << bits} weights, found {len(weights)}")
-        self.weights = weights
-        self.bits = bits
-        self.scale = scale
+        super().__init__(weights, bits, scale, info)
         self.bias = bias
         self.lexicon_weights = lexicon_weights
-        self.info = info or {}
         self.topics = topics
         self.needs_response = needs_response
-        self._remembered: dict[str, tuple[int, int, int, int]] = {}
 
     def probabilities(self, text: str, lexicon: LexiconScore) -> tuple[float, float, float]:
         """P(negative), P(neutral), P(positive): one-vs-rest margins, each
@@ -92,10 +90,7 @@ class SentimentModel:
             neg += w[at]
             neu += w[at + 1]
             pos += w[at + 2]
-        if len(self._remembered) >= _MAX_REMEMBERED:
-            self._remembered.clear()
-        self._remembered[key] = known = (len(found), neg, neu, pos)
-        return known
+        return self._keep(key, (len(found), neg, neu, pos))
 
     def to_dict(self) -> dict:
         data = {

@@ -11,26 +11,21 @@ from __future__ import annotations
 import math
 from array import array
 
+from listener.hashed_model import HashedModel
 from listener.text_features import bucket, pair_features, token_features, tokens
 from listener.weights import ModelFileError, pack_weights, unpack_weights
 
-_MAX_REMEMBERED = 100_000
 
-
-class TopicModel:
+class TopicModel(HashedModel):
     def __init__(self, labels: tuple[str, ...], weights: array, bits: int, scale: float,
                  bias: tuple[float, ...], info: dict | None = None):
         if len(labels) < 2 or len(bias) != len(labels):
             raise ModelFileError("a topic model needs two topics or more and a bias for each")
         if len(weights) != len(labels) << bits:
             raise ModelFileError(f"expected {len(labels) << bits} topic weights, found {len(weights)}")
+        super().__init__(weights, bits, scale, info)
         self.labels = labels
-        self.weights = weights
-        self.bits = bits
-        self.scale = scale
         self.bias = bias
-        self.info = info or {}
-        self._remembered: dict[str, tuple[int, tuple[int, ...]]] = {}
 
     def probabilities(self, text: str) -> dict[str, float]:
         """Each topic's probability: one-vs-rest margins, each through the
@@ -52,10 +47,7 @@ class TopicModel:
         topic, kept for the next post that has it."""
         size, weights = len(self.labels), self.weights
         rows = [weights[size * b:size * b + size] for b in (bucket(feature, self.bits) for feature in found)]
-        if len(self._remembered) >= _MAX_REMEMBERED:
-            self._remembered.clear()
-        self._remembered[key] = known = (len(found), tuple(sum(column) for column in zip(*rows)))
-        return known
+        return self._keep(key, (len(found), tuple(sum(column) for column in zip(*rows))))
 
     def to_dict(self) -> dict:
         return {"labels": list(self.labels), "bits": self.bits, "scale": self.scale, "bias": list(self.bias),
