@@ -22,9 +22,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, NoReturn
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, abort, jsonify, make_response, request
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
 
@@ -670,29 +670,30 @@ def customer_fields(state: XState, body: dict) -> dict | str:
             "accepts_messages": accepts_messages, "left_out": left_out, "suspended": suspended}
 
 
-def customer_writes(state: XState) -> tuple[dict, dict, str] | str:
+def customer_writes(state: XState) -> tuple[dict, dict, str]:
     """(body, customer, text) of a control call where a customer writes to
-    the brand, or what is wrong with it."""
+    the brand; what is wrong with it ends the call with a control error."""
     body = json_body()
     if body is None:
-        return "the body must be a JSON object"
+        _refuse("the body must be a JSON object")
     customer = customer_fields(state, body)
     if isinstance(customer, str):
-        return customer
+        _refuse(customer)
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
-        return "text must be a non-empty string"
+        _refuse("text must be a non-empty string")
     return body, customer, text
+
+
+def _refuse(message: str) -> NoReturn:
+    abort(make_response(control_error(message)))
 
 
 @control.post("/posts")
 def add_post():
     """A customer post mentioning the brand (prefixed with @brand when it does not)."""
     state = x_state()
-    written = customer_writes(state)
-    if isinstance(written, str):
-        return control_error(written)
-    body, customer, text = written
+    body, customer, text = customer_writes(state)
     in_reply_to = body.get("in_reply_to")
     if in_reply_to is not None and not isinstance(in_reply_to, str):
         return control_error("in_reply_to must be a post id (a string)")

@@ -163,10 +163,7 @@ def message_json(state: XState, message: DirectMessage) -> dict:
 def add_direct_message():
     """A customer's direct message to the brand."""
     state = x_state()
-    written = customer_writes(state)
-    if isinstance(written, str):
-        return control_error(written)
-    _, customer, text = written
+    _, customer, text = customer_writes(state)
     if len(text) > MAX_MESSAGE_LENGTH:
         return control_error(f"text can have at most {MAX_MESSAGE_LENGTH} characters")
     with state.lock:
