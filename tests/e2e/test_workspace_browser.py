@@ -12,9 +12,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
     brand_replies,
-    browser,
     customer_posts,
-    page,
     service,
     sign_in,
 )
@@ -173,3 +171,19 @@ def test_a_refused_resolve_shows_why_in_place_and_keeps_the_draft(page, service,
     expect(page.locator("#reply-body")).to_have_value(draft)
     expect(page.locator("#pane h1 .status")).not_to_have_text("resolved")
     assert still_the_same_page(page)
+
+
+def test_the_customer_sits_beside_the_conversation_on_a_wide_screen(page, service, emulator):
+    customer_posts(emulator, "My order still hasn't arrived after two weeks.", handle="maria_k")
+    sign_in(page, service)
+    open_all_once_listed(page, service, "still hasn't arrived")
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    panel = page.get_by_role("complementary", name="Customer")
+    conversation = page.locator("ol.conversation")
+
+    page.set_viewport_size({"width": 1600, "height": 900})
+    assert panel.bounding_box()["x"] > conversation.bounding_box()["x"] + conversation.bounding_box()["width"]
+    assert panel.bounding_box()["y"] < conversation.bounding_box()["y"] + conversation.bounding_box()["height"]
+    page.set_viewport_size({"width": 1400, "height": 900})
+    assert panel.bounding_box()["y"] > conversation.bounding_box()["y"] + conversation.bounding_box()["height"]
