@@ -1,19 +1,26 @@
 """The service running for real: scheduler, outbox and web app on a free
-port, polling the emulator."""
+port, polling the emulator; and one Chromium for all the browser tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import time
 
 import pytest
+from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from closeloop.demo import demo_settings
 from closeloop.runtime import Runtime
 from store.accounts import create_agent
+from tests.conftest import IN_CI
 
 SHUTDOWN_NOTICED_SECONDS = 0.05  # how long stopping the web server waits at most
+CHROMIUM = os.environ.get("CLOSELOOP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 def wait_for(predicate, timeout=20.0, every=0.1):
     deadline = time.monotonic() + timeout
@@ -52,3 +59,29 @@ def start_service():
     for server, runtime in started:
         server.shutdown()
         runtime.stop()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """Debian's Chromium, started once for every browser test here."""
+    if not os.path.exists(CHROMIUM):
+        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(reason + "; CI must run them")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a context of its own; `page.dialogs` lists the dialogs it opened."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()

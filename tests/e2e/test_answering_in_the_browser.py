@@ -8,9 +8,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
     brand_replies,
-    browser,
     customer_posts,
-    page,
     service,
     sign_in,
     wait_for_inbox_row,

@@ -10,7 +10,7 @@ import pytest
 from config import SystemClock
 from store.accounts import create_agent
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_browser import browser, customer_posts, service  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import customer_posts, service  # noqa: F401 (fixtures)
 
 PHONE = {"width": 390, "height": 844}
 ADMIN_PAGES = ["/admin/users", "/admin/sources", "/admin/audit", "/admin/settings", "/admin/quarantine"]

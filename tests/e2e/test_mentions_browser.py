@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_browser import browser, customer_posts, page, service, sign_in  # noqa: F401 (fixtures)
+from tests.e2e.test_browser import customer_posts, service, sign_in  # noqa: F401 (fixtures)
 
 # Praise needs no answer (scoring.respond_to_praise is off): no ticket.
 LET_PASS = "Loving my new Acme kettle, great design!"
