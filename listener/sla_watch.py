@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import Settings
 from listener.assignment import Roster
-from store.alerts import Recipient, queue_alerts, team_channels, web_and_email
+from store.alerts import Recipient, ago, queue_alerts, team_channels, web_and_email
 from store.db import Database
 from store import tickets
 from store.models import Agent, Ticket
@@ -162,8 +162,3 @@ class SlaWatch:
         return (f"{ticket.priority.capitalize()} {ticket.platform} ticket from {ticket.customer.display_name}, "
                 f"assigned to {assignee}.")
 
-
-def ago(elapsed: timedelta) -> str:
-    """"4 min ago", or "just now" under a minute."""
-    minutes = int(elapsed.total_seconds() // 60)
-    return "just now" if minutes < 1 else f"{minutes} min ago"

@@ -27,7 +27,7 @@ from connectors.backoff import Backoff
 from responder.alert_channels import EmailChannel, Message, SlackChannel, WebChannel
 from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, won
 from store.db import Database
-from store.alerts import BATCH_WINDOW, BATCHED_KINDS
+from store.alerts import BATCH_WINDOW, batch_heading, batchable
 from store.models import Alert
 
 log = logging.getLogger(__name__)
@@ -96,18 +96,19 @@ class AlertQueue:
             to_send = [a for a in batch if not skipped(a)]
             if not to_send:
                 return []
-            message = self._message(to_send)
+            message = self._message(to_send, now)
             ids = tuple(a.id for a in to_send)
             return [Attempt(Claim(ids, alert.channel, message), attempts, outcome_unknown=status == "sending")]
 
     def _batch_mates(self, session: Session, alert: Alert, claimed: dict) -> list[Alert]:
-        """The alerts queued for the same person, channel and kind within
-        the batch window after `alert`, claimed with it."""
-        if alert.kind not in BATCHED_KINDS or alert.channel == "web":
+        """The ticket alerts queued for the same person, channel and kind
+        within the batch window after `alert`, claimed with it."""
+        if not batchable(alert) or alert.channel == "web":
             return []
         ids = session.scalars(
             update(Alert)
             .where(Alert.id != alert.id, Alert.status == "queued", Alert.kind == alert.kind,
+                   Alert.ticket_id.is_not(None),
                    Alert.channel == alert.channel, Alert.recipient == alert.recipient,
                    Alert.created_at >= alert.created_at, Alert.created_at < alert.created_at + BATCH_WINDOW)
             .values(**claimed).returning(Alert.id).execution_options(synchronize_session=False)).all()
@@ -116,14 +117,13 @@ class AlertQueue:
         return list(session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.created_at, Alert.id)
                                     .execution_options(populate_existing=True)))
 
-    def _message(self, alerts: list[Alert]) -> Message:
+    def _message(self, alerts: list[Alert], now: datetime) -> Message:
         first = alerts[0]
         if len(alerts) == 1:
             return Message(first.id, first.recipient, first.subject, first.body,
                            absolute_link(self.base_url, first.link), first.created_at)
-        numbers = ", ".join(f"#{a.ticket_id}" for a in alerts)
         lines = "\n".join(f"{a.subject}: {absolute_link(self.base_url, a.link)}" for a in alerts)
-        return Message(first.id, first.recipient, f"{len(alerts)} tickets at risk: {numbers}", lines,
+        return Message(first.id, first.recipient, batch_heading(alerts, now), lines,
                        absolute_link(self.base_url, "/inbox"), first.created_at)
 
     def record(self, attempt: Attempt[Claim], outcome: Outcome[None], now: datetime) -> bool:

@@ -1,9 +1,12 @@
 """Queue alerts to staff: one Alert row per occasion, channel and
 recipient, however often or by however many workers at once the occasion
 is announced. Web alerts need no delivery and are stored as sent; the
-responder's alert outbox delivers the rest. At-risk alerts wait a minute
-(BATCH_WINDOW) before they are due, so that the outbox sends one message
-for all the tickets at risk a person hears of in that minute."""
+responder's alert outbox delivers the rest. A person hears of the tickets
+at risk, and of the tickets breached, at most about once a minute on each
+channel (BATCH_WINDOW): at-risk alerts wait a minute before they are due; a
+breach goes at once, and the breaches that follow it within the minute wait
+until the minute is over. The outbox sends the alerts that are due together
+as one message, and the app shows them as one alert (`grouped`)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,7 +22,8 @@ from config.settings import TeamSettings
 from store.models import Agent, Alert, Ticket
 
 BATCH_WINDOW = timedelta(minutes=1)
-BATCHED_KINDS = ("at_risk",)
+BATCHED_KINDS = ("at_risk", "breached")
+BATCH_HEADINGS = {"at_risk": "at risk", "breached": "breached"}
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -60,7 +64,7 @@ def queue_alerts(session: Session, *, key: str, kind: str, ticket: Ticket | None
     rows = []
     for recipient in dict.fromkeys(recipients):
         web = recipient.channel == "web"
-        due_at = now + BATCH_WINDOW if kind in BATCHED_KINDS else now
+        due_at = now if web else _due_at(session, kind, ticket, recipient, now)
         rows.append(dict(key=key, kind=kind, ticket_id=ticket.id if ticket is not None else None,
                          channel=recipient.channel, recipient=recipient.address, agent_id=recipient.agent_id,
                          subject=subject, body=body, link=link, status="sent" if web else "queued", attempts=0,
@@ -72,3 +76,94 @@ def queue_alerts(session: Session, *, key: str, kind: str, ticket: Ticket | None
                           .on_conflict_do_nothing(index_elements=["key", "channel", "recipient"])
                           .returning(Alert.id)).all()
     return list(session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id))) if ids else []
+
+
+def _due_at(session: Session, kind: str, ticket: Ticket | None, recipient: Recipient, now: datetime) -> datetime:
+    """When an alert to be delivered is due: at once, except that at-risk
+    alerts wait a minute, and a breach waits until a minute after the first
+    breach this recipient heard of on this channel in the last minute.
+    Alerts without a ticket are never batched."""
+    if ticket is None or kind not in BATCHED_KINDS:
+        return now
+    if kind == "at_risk":
+        return now + BATCH_WINDOW
+    first = session.scalar(select(func.min(Alert.created_at)).where(
+        Alert.kind == kind, Alert.channel == recipient.channel, Alert.recipient == recipient.address,
+        Alert.ticket_id.is_not(None), Alert.created_at > now - BATCH_WINDOW))
+    return now if first is None else max(now, _aware(first, now) + BATCH_WINDOW)
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    """SQLite hands times back without their zone."""
+    return moment.replace(tzinfo=like.tzinfo) if moment.tzinfo is None else moment
+
+
+def batchable(alert) -> bool:
+    return alert.kind in BATCHED_KINDS and alert.ticket_id is not None
+
+
+def batch_heading(alerts: list[Alert], now: datetime) -> str:
+    """"3 tickets at risk: #12, #14, #19", or "3 tickets breached: #12 (Alex
+    Agent, 4 min ago), ...": the alerts' kind is the first one's."""
+    kind = alerts[0].kind
+    if kind == "breached":
+        listed = ", ".join(f"#{a.ticket_id} ({_assignee(a)}, {ago(now - _aware(a.created_at, now))})"
+                           for a in alerts)
+    else:
+        listed = ", ".join(f"#{a.ticket_id}" for a in alerts)
+    return f"{len(alerts)} tickets {BATCH_HEADINGS.get(kind, kind)}: {listed}"
+
+
+def _assignee(alert: Alert) -> str:
+    ticket = alert.ticket
+    return ticket.assignee.name if ticket is not None and ticket.assignee is not None else "unassigned"
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """What a person reads as one alert in the app: one alert, or the
+    alerts of one kind they got within a minute."""
+
+    alerts: tuple[Alert, ...]
+    heading: str
+
+    @property
+    def first(self) -> Alert:
+        return self.alerts[0]
+
+    @property
+    def unread(self) -> bool:
+        return any(a.read_at is None for a in self.alerts)
+
+
+def grouped(alerts: list[Alert], now: datetime) -> list[AlertGroup]:
+    """The alerts, newest first, with the batchable ones of one kind that
+    came within a minute of the oldest among them gathered into one."""
+    return [AlertGroup(tuple(group), group[0].subject if len(group) == 1 else batch_heading(group, now))
+            for group in reversed(_gather(alerts))]
+
+
+def count_as_read(alerts: Iterable) -> int:
+    """How many alerts these read as in the app: any rows with an Alert's
+    id, kind, ticket_id and created_at will do."""
+    return len(_gather(alerts))
+
+
+def _gather(alerts: Iterable) -> list[list]:
+    groups: list[list] = []
+    open_groups: dict[str, list] = {}
+    for alert in sorted(alerts, key=lambda a: (a.created_at, a.id)):
+        current = open_groups.get(alert.kind) if batchable(alert) else None
+        if current is not None and alert.created_at < current[0].created_at + BATCH_WINDOW:
+            current.append(alert)
+            continue
+        groups.append([alert])
+        if batchable(alert):
+            open_groups[alert.kind] = groups[-1]
+    return groups
+
+
+def ago(elapsed: timedelta) -> str:
+    """"4 min ago", or "just now" under a minute."""
+    minutes = int(elapsed.total_seconds() // 60)
+    return "just now" if minutes < 1 else f"{minutes} min ago"

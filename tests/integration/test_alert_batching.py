@@ -1,7 +1,8 @@
 """Alerts people keep reading: an occasion is queued once per person and
 channel however many workers announce it at once, the at-risk alerts a
-person gets within a minute go out as one message, and an alert whose
-ticket no longer needs it is not sent."""
+person gets within a minute go out as one message, so do the breaches that
+follow a first one within its minute, and an alert whose ticket no longer
+needs it is not sent."""
 
 from __future__ import annotations
 
@@ -49,6 +50,19 @@ def at_risk(db, clock, ticket_id, *recipients) -> None:
         queue_alerts(session, key=f"at_risk:{ticket_id}", kind="at_risk", ticket=session.get(Ticket, ticket_id),
                      recipients=list(recipients) or [LEAD], subject=f"Ticket #{ticket_id} is at risk",
                      body="It is due soon.", link=f"/tickets/{ticket_id}", now=clock.now())
+
+
+def breached(db, clock, ticket_id, *recipients) -> None:
+    with db.transaction() as session:
+        queue_alerts(session, key=f"breached:{ticket_id}:level1", kind="breached",
+                     ticket=session.get(Ticket, ticket_id), recipients=list(recipients) or [LEAD],
+                     subject=f"Ticket #{ticket_id} breached", body="It was due.", link=f"/tickets/{ticket_id}",
+                     now=clock.now())
+
+
+def subjects(smtp) -> list[str]:
+    """The subjects as a mail client shows them, long ones unfolded."""
+    return [" ".join(m.message["Subject"].split()) for m in smtp.messages]
 
 
 def alerts(db) -> list[Alert]:
@@ -122,3 +136,46 @@ def test_an_alert_whose_ticket_was_answered_or_resolved_before_delivery_is_skipp
         ("failed", f"skipped: ticket #{answered} was answered before delivery"),
         ("failed", f"skipped: ticket #{resolved} was resolved before delivery"),
         ("sent", None)]
+
+
+def test_a_breach_goes_at_once_and_those_within_its_minute_follow_as_one_message(db, clock, smtp):
+    box = outbox(db, clock, smtp)
+    first, second, third = (ticket(db, clock) for _ in range(3))
+    breached(db, clock, first)
+    assert box.send_due() == 1
+    clock.advance(seconds=20)
+    breached(db, clock, second)
+    clock.advance(seconds=20)
+    breached(db, clock, third)
+    assert box.send_due() == 0
+
+    clock.advance(seconds=20)
+    box.send_due()
+    assert subjects(smtp) == [
+        f"Ticket #{first} breached",
+        f"2 tickets breached: #{second} (unassigned, just now), #{third} (unassigned, just now)"]
+    assert [a.status for a in alerts(db)] == ["sent", "sent", "sent"]
+
+
+def test_breaches_announced_together_go_out_at_once_as_one_message(db, clock, smtp):
+    tickets = [ticket(db, clock) for _ in range(3)]
+    for ticket_id in tickets:
+        breached(db, clock, ticket_id)
+    clock.advance(minutes=4)
+    assert outbox(db, clock, smtp).send_due() == 1
+    assert subjects(smtp) == [
+        "3 tickets breached: " + ", ".join(f"#{t} (unassigned, 4 min ago)" for t in tickets)]
+
+
+@pytest.mark.postgres
+def test_breaches_from_two_workers_at_once_reach_a_person_once(postgres_db, clock, smtp):
+    boxes = [outbox(postgres_db, clock, smtp) for _ in range(2)]
+    tickets = [ticket(postgres_db, clock) for _ in range(4)]
+    at_once(*[lambda t=t: breached(postgres_db, clock, t) for t in tickets])
+    clock.advance(minutes=1)
+    at_once(*[box.send_due for box in boxes])
+    clock.advance(minutes=1)
+    at_once(*[box.send_due for box in boxes])
+    listed = " ".join(subjects(smtp))
+    assert sorted(int(n.split(" ")[0]) for n in listed.split("#")[1:]) == tickets
+    assert [a.status for a in alerts(postgres_db)] == ["sent"] * 4

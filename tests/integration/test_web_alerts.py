@@ -1,4 +1,5 @@
-"""Alerts in the web: each agent sees their own, with an unread count."""
+"""Alerts in the web: each agent sees their own, with an unread count; the
+alerts of one kind within a minute read and count as one."""
 
 from store.alerts import Recipient, queue_alerts
 from store.models import Ticket
@@ -32,3 +33,15 @@ def test_an_agent_does_not_see_someone_elses_alerts(world, client, ada):
     bo = world.agent("Bo Chen", "bo@example.com")
     alert(world, bo, "bo@example.com", subject="Ticket 9 breached")
     assert "Ticket 9 breached" not in client.get("/alerts").get_data(as_text=True)
+
+
+def test_alerts_of_one_kind_within_a_minute_read_and_count_as_one(world, client, ada):
+    first = alert(world, ada, "ada@example.com", subject="Ticket 1 is at risk")
+    world.clock.advance(seconds=30)
+    second = alert(world, ada, "ada@example.com", subject="Ticket 2 is at risk")
+    world.clock.advance(minutes=1)
+    alert(world, ada, "ada@example.com", subject="Ticket 3 is at risk")
+    html = client.get("/alerts").get_data(as_text=True)
+    assert f"2 tickets at risk: #{first}, #{second}" in html
+    assert f'<a href="/tickets/{second}">Ticket 2 is at risk</a>' in html
+    assert '<span class="badge" aria-label="2 unread">2</span>' in client.get("/inbox").get_data(as_text=True)
