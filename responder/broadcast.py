@@ -38,7 +38,7 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
     if not message:
         raise Refused("write the update the customers will get")
     if not incident.tickets:
-        raise Refused(f"incident {incident.id} has no linked tickets to update")
+        raise Refused(f"incident {incident.id} has no linked tickets to update", status=409)
     targets = {ticket.id: update_target(ticket, incident) for ticket in incident.tickets}
     channels = {ticket.id: reply_channel(session, settings, ticket, targets[ticket.id]) for ticket in incident.tickets}
     for channel in channels.values():

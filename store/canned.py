@@ -31,7 +31,7 @@ def save_canned(session: Session, *, title: str, body: str, actor: str, now: dat
         raise Refused(f"the text {error}") from None
     same_title = session.scalar(select(CannedResponse).where(CannedResponse.title == title))
     if same_title is not None and same_title is not canned:
-        raise Refused(f"there is already a canned response called {title!r}")
+        raise Refused(f"there is already a canned response called {title!r}", 409)
     if canned is None:
         canned = CannedResponse(title=title, body=body, created_by=actor, created_at=now, updated_at=now)
         session.add(canned)

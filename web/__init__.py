@@ -51,13 +51,18 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def _at_most(limit: int) -> str:
+    """A regular expression for the whole numbers from 0 to `limit`."""
+    digits = str(limit)
+    below = [f"{digits[:i]}[0-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}" for i, d in enumerate(digits) if d != "0"]
+    return "0*(?:" + "|".join([f"[0-9]{{1,{len(digits) - 1}}}", *below, digits]) + ")"
+
+
 class DatabaseInt(IntegerConverter):
     """Ids in paths fit the database's 32-bit integers: a larger one matches
-    no route (404) rather than overflowing PostgreSQL."""
+    no route (404, whatever the method) rather than overflowing PostgreSQL."""
 
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(url_map, *args, **kwargs)
+    regex = _at_most(MAX_ID)
 
 
 def create_app(settings: Settings | None = None, *, live: Live[InForce] | None = None, db: Database | None = None,

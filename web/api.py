@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -25,7 +26,7 @@ from store.sla import SlaClock
 from web.access import can_see, can_see_customer, hidden_teams
 from web.context import db_session, now, services, token_lifetime
 from web.exports import csv_response
-from web.filters import page_of, ticket_filter, unstorable
+from web.filters import MAX_ID, MIN_INT, bad_param, page_of, ticket_filter, unstorable
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -115,15 +116,27 @@ def audit_entry_json(entry: AuditEntry) -> dict[str, Any]:
             "target": entry.target, "detail": entry.detail}
 
 
+CHOICE_FILTERS = ("status", "priority", "platform", "topic")
+
+
 @bp.get("/tickets", endpoint="tickets")
 def ticket_list():
-    flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
-                        now=now())
+    flt = _ticket_filter()
     limit, offset = page_of(request.args)
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
     found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
     current = now()
     return jsonify(tickets=[ticket_json(t, current) for t in found], total=total)
+
+
+def _ticket_filter():
+    """The inbox's filters from the query; a choice given empty is refused,
+    as the document lists at least one value for each."""
+    for name in CHOICE_FILTERS:
+        if name in request.args and not request.args[name].strip():
+            raise bad_param(name, "give one value or several separated by commas")
+    return ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
+                         now=now())
 
 
 TICKET_COLUMNS = ("id", "platform", "status", "priority", "team", "topic", "customer", "assignee", "created_at",
@@ -134,8 +147,7 @@ TICKET_COLUMNS = ("id", "platform", "status", "priority", "team", "topic", "cust
 @bp.get("/tickets.csv")
 def tickets_csv():
     """Every ticket the inbox's filters list, oldest first, streamed."""
-    flt = ticket_filter(request.args, me=token_agent().id, topics=tuple(services().settings.scoring.topics),
-                        now=now())
+    flt = _ticket_filter()
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
 
     def rows():
@@ -317,8 +329,8 @@ def force_flag(body: dict[str, Any]) -> bool:
 def json_object() -> dict[str, Any]:
     """The request's JSON object, refused when the database could not store a part of it."""
     try:
-        body = request.get_json(silent=True)
-    except RecursionError:
+        body = json.loads(request.get_data(), parse_float=_number) if request.is_json else None
+    except (ValueError, RecursionError):
         body = None
     if not isinstance(body, dict):
         abort(400, description="the request body must be a JSON object")
@@ -326,3 +338,9 @@ def json_object() -> dict[str, Any]:
     if why:
         abort(400, description=why)
     return body
+
+
+def _number(raw: str) -> int | float:
+    """JSON has one kind of number: 33.0 is the whole number 33."""
+    value = float(raw)
+    return int(value) if value.is_integer() and MIN_INT <= value <= MAX_ID else value

@@ -17,6 +17,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from config.platforms import PLATFORMS
+from config.settings import TEMPLATE_PLACEHOLDERS
 from store.models import (INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES, ROLES,
                           TICKET_STATUSES)
 from store.outcomes import OUTCOME_GROUPINGS
@@ -30,7 +31,7 @@ from store.incidents import MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE as INCIDENT_TIT
 from store.users import NAME_LENGTH
 from store.views import MAX_NAME as VIEW_NAME, MAX_QUERY as VIEW_QUERY
 from listener.sentiment_model import LABELS
-from web.bulk import BULK_ACTIONS
+from web.bulk import BULK_ACTIONS, MAX_BULK
 from web.filters import MAX_ID, MAX_LIMIT, MAX_TEXT, MIN_INT
 from web.incidents import MAX_LINKED_AT_ONCE
 
@@ -50,6 +51,9 @@ ANY_OBJECT: Schema = {"type": "object", "additionalProperties": True}
 NO_NUL = "^[^\\x00]*$"
 # The same, with at least one character that is not white space.
 NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+# An address as store/users.py takes it: something, @, something, no white space (as Python counts it).
+SPACE_OR_AT = "@\\x00-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+EMAIL_PATTERN = f"^[^{SPACE_OR_AT}]+@[^{SPACE_OR_AT}]+$"
 ID: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 MOMENT: Schema = {"type": "string", "anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
@@ -63,6 +67,15 @@ def text(max_length: int | None = None, *, blank: bool = True) -> Schema:
     if max_length is not None:
         schema["maxLength"] = max_length
     return schema
+
+
+def template(max_length: int) -> Schema:
+    """Text with {placeholders} (see config/settings.py), a brace itself
+    written twice, and something besides white space."""
+    placeholder = "\\{(?:" + "|".join(TEMPLATE_PLACEHOLDERS) + ")\\}|\\{\\{|\\}\\}"
+    piece, seen = f"(?:[^{{}}\\x00]|{placeholder})", f"(?:[^{{}}\\s\\x00]|{placeholder})"
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": f"^{piece}*{seen}{piece}*$",
+            "description": f"Placeholders: {', '.join('{' + p + '}' for p in TEMPLATE_PLACEHOLDERS)}"}
 
 
 def choice_list(values: tuple[str, ...]) -> Schema:
@@ -270,11 +283,13 @@ PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means t
 CHOICES_HINT = "one value or several separated by commas"
 YES_OR_NO = enum_of(("yes", "no"))
 
+TOPIC_FILTER = query("topic", f"The configured scoring topics ('none' for no topic), {CHOICES_HINT}",
+                     {**array(text(blank=False)), "minItems": 1})
 TICKET_FILTERS = (
     query("status", f"Ticket statuses, {CHOICES_HINT} (default: the open ones)", choice_list(TICKET_STATUSES)),
     query("priority", f"Priorities, {CHOICES_HINT}", choice_list(PRIORITIES)),
     query("platform", f"Platforms, {CHOICES_HINT}", choice_list(PLATFORMS)),
-    query("topic", f"The configured scoring topics ('none' for no topic), {CHOICES_HINT}"),
+    TOPIC_FILTER,
     query("assignee", "An agent id, 'me' or 'none'", {"type": "string", "pattern": "^(me|none|[1-9][0-9]{0,8})$"}),
     query("q", "Text to find in the posts, the customer's name or handle", text(MAX_TEXT)),
     query("snoozed", "1 lists only the snoozed tickets, which are otherwise left out"),
@@ -291,10 +306,50 @@ TAKE_INTO_TICKET["requestBody"]["required"] = False
 TAKE_INTO_TICKET["responses"]["200"] = {"description": "The post joined the customer's open ticket",
                                         **TAKE_INTO_TICKET["responses"]["201"]}
 
-SETTINGS = obj(sla={"type": "object", "description": "first_response_minutes, next_response_minutes and "
-                                                    "resolution_minutes per priority, at_risk_share"},
-               routing={"type": "object", "description": "previous_agent_days, senior_priorities, senior_tiers, "
-                                                        "repeat_complaint_days, recent_breach_days"})
+
+def minutes_per_priority(required: tuple[str, ...] = PRIORITIES) -> Schema:
+    """Minutes for each priority, whole and above 0."""
+    return obj(required, **{priority: {**INTEGER, "minimum": 1} for priority in PRIORITIES})
+
+
+def sla_shape(required: tuple[str, ...], *, change: bool) -> Schema:
+    """config/settings.py's SlaSettings as the API shows it; as a `change`,
+    what is not given keeps its value, down to a single priority, and the
+    check interval and policies may be given too."""
+    minutes = minutes_per_priority(() if change else PRIORITIES)
+    shape = obj(required, first_response_minutes=minutes, next_response_minutes=minutes, resolution_minutes=minutes,
+                at_risk_share={**NUMBER, "exclusiveMinimum": 0, "exclusiveMaximum": 1})
+    if change:
+        shape["properties"].update(check_seconds={**NUMBER, "exclusiveMinimum": 0, "maximum": 30},
+                                   policies=array(SLA_POLICY))
+    return shape
+
+
+def routing_shape(required: tuple[str, ...]) -> Schema:
+    """config/settings.py's RoutingSettings."""
+    days = {**INTEGER, "minimum": 0}
+    return obj(required, previous_agent_days=days, senior_priorities=array(enum_of(PRIORITIES)),
+               senior_tiers=array(text()), repeat_complaint_days=days, recent_breach_days=days)
+
+
+SLA_POLICY = obj(("name",), name=text(blank=False), platforms=array(text()), tiers=array(text()),
+                 first_response_minutes=minutes_per_priority(), next_response_minutes=minutes_per_priority(),
+                 resolution_minutes=minutes_per_priority())
+SETTINGS = obj(("sla", "routing"),
+               sla=sla_shape(("first_response_minutes", "next_response_minutes", "resolution_minutes",
+                              "at_risk_share"), change=False),
+               routing=routing_shape(("previous_agent_days", "senior_priorities", "senior_tiers",
+                                      "repeat_complaint_days", "recent_breach_days")))
+SETTINGS_CHANGE = {**obj(sla=sla_shape((), change=True), routing=routing_shape(())), "minProperties": 1}
+
+BULK_TICKETS = {**array(ID), "minItems": 1, "maxItems": MAX_BULK}
+BULK_BODY = {"oneOf": [
+    obj(("tickets", "action"), tickets=BULK_TICKETS, force=BOOLEAN,
+        action=enum_of(tuple(a for a in BULK_ACTIONS if a not in ("assign", "priority")))),
+    obj(("tickets", "action", "agent"), tickets=BULK_TICKETS, force=BOOLEAN, action={"const": "assign"},
+        agent={**ID, "description": "An active agent"}),
+    obj(("tickets", "action", "priority", "reason"), tickets=BULK_TICKETS, force=BOOLEAN,
+        action={"const": "priority"}, priority=enum_of(PRIORITIES), reason=text(blank=False))]}
 
 OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/openapi.json"): operation(
@@ -329,12 +384,14 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "one is refused with 422). Without it, the answer goes to the newest post that needs one, a "
                     "complaint or question before praise or a reply under a review, else the newest post. A post "
                     "answered already is refused with 409 unless `force` is true.",
-        status=202, body=obj(("body",), body=STRING, in_reply_to=INTEGER, force=BOOLEAN), errors=(409, 422),
+        status=202, errors=(409, 422),
+        body=obj(("body",), body={**text(blank=False), "description": "At most the platform's length for a reply"},
+                 in_reply_to=INTEGER, force=BOOLEAN),
         parameters=({"name": "Idempotency-Key", "in": "header", "required": False, "schema": STRING,
                      "description": "The same key again returns the reply already queued"},)),
     ("post", "/api/v1/tickets/{ticket_id}/answered-elsewhere"): operation(
         "Tickets", "Record that the customer was answered outside closeloop", ref("Ticket"),
-        body=obj(("how",), how=STRING), errors=(409, 422)),
+        body=obj(("how",), how=text(blank=False)), errors=(409, 422)),
     ("post", "/api/v1/tickets/{ticket_id}/resolve"): operation(
         "Tickets", "Resolve a ticket", ref("Ticket"),
         description="When the customer wrote several posts that need an answer and some still wait, refused with "
@@ -345,7 +402,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         body=obj(("agent",), agent={"oneOf": [ID, {"const": "me"}, {"type": "null"}]}), errors=(403, 409)),
     ("post", "/api/v1/tickets/{ticket_id}/priority"): operation(
         "Tickets", "Change a ticket's priority", ref("Ticket"),
-        body=obj(("priority", "reason"), priority=enum_of(PRIORITIES), reason=STRING), errors=(403, 409)),
+        body=obj(("priority", "reason"), priority=enum_of(PRIORITIES), reason=text(blank=False)), errors=(403, 409)),
     ("post", "/api/v1/tickets/{ticket_id}/pending"): operation(
         "Tickets", "Wait on the customer: the response clock stops until they write", ref("Ticket"),
         errors=(400, 403, 409)),
@@ -355,9 +412,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="`agent` is needed by assign, `priority` and `reason` by priority. Each ticket is done or "
                     "refused with why; resolve refuses a ticket whose posts still need an answer unless `force` "
                     "is true.",
-        body=obj(("tickets", "action"), tickets=array(ID), action=enum_of(BULK_ACTIONS), agent=ID,
-                 priority=enum_of(PRIORITIES), reason=STRING, force=BOOLEAN),
-        errors=(422,)),
+        body=BULK_BODY, errors=(422,)),
     ("post", "/api/v1/tickets/{ticket_id}/snooze"): operation(
         "Tickets", "Snooze a ticket until a time, or wake it with null", ref("Ticket"),
         description="The customer writing again brings it back sooner; the response-time clock runs on.",
@@ -380,7 +435,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     query("source", f"The configured sources' names, {CHOICES_HINT}"),
                     query("sentiment", f"Sentiments, {CHOICES_HINT}", choice_list(LABELS)),
                     query("needs_response", "Whether the scorer said a person should answer", YES_OR_NO),
-                    query("topic", f"The configured scoring topics ('none' for no topic), {CHOICES_HINT}"),
+                    TOPIC_FILTER,
                     query("has_ticket", "Whether the post is on a ticket", YES_OR_NO),
                     query("spam", "Whether the scorer took the post for spam", YES_OR_NO),
                     query("q", "Text to find in the post, the author's name or handle", text(MAX_TEXT)),
@@ -409,12 +464,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         obj(("canned_responses",), canned_responses=array(ref("CannedResponse")))),
     ("post", "/api/v1/canned-responses"): operation(
         "Canned responses", "Write a canned response (managers and admins)", ref("CannedResponse"), status=201,
-        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=text(CANNED_BODY, blank=False)),
-        errors=(403, 422)),
+        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=template(CANNED_BODY)),
+        errors=(403, 409, 422)),
     ("patch", "/api/v1/canned-responses/{canned_id}"): operation(
         "Canned responses", "Rewrite a canned response (managers and admins)", ref("CannedResponse"),
-        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=text(CANNED_BODY, blank=False)),
-        errors=(403, 422)),
+        body=obj(("title", "body"), title=text(CANNED_TITLE, blank=False), body=template(CANNED_BODY)),
+        errors=(403, 409, 422)),
     ("delete", "/api/v1/canned-responses/{canned_id}"): operation(
         "Canned responses", "Delete a canned response (managers and admins)", None, status=204, errors=(403,)),
     ("patch", "/api/v1/customers/{customer_id}"): operation(
@@ -447,7 +502,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         "Incidents", "Send the fix's update to every linked customer and resolve the tickets",
         obj(("queued", "resolved", "unreachable", "incident"), queued=array(INTEGER), resolved=array(INTEGER),
             unreachable=array(obj(ticket_id=INTEGER, why=STRING)), incident=ref("Incident")),
-        body=obj(("message",), message=STRING), errors=(403, 409, 422)),
+        body=obj(("message",), message=text(blank=False)), errors=(403, 409, 422)),
     ("post", "/api/v1/incidents/{incident_id}/retry"): operation(
         "Incidents", "Queue again the updates that failed", obj(("retried",), retried=array(INTEGER)),
         errors=(403, 409, 422)),
@@ -508,7 +563,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="`role` defaults to agent, `team` to the first configured team, `capacity` to 10. An email "
                     "someone already has, in any case, is refused (409).",
         body=obj(("name", "email"), name=text(NAME_LENGTH, blank=False),
-                 email={**text(EMAIL_LENGTH), "pattern": "^[^@\\s]+@[^@\\s]+$"}, role=enum_of(ROLES),
+                 email={**text(EMAIL_LENGTH), "pattern": EMAIL_PATTERN}, role=enum_of(ROLES),
                  team={**STRING, "description": "One of the configured teams"},
                  capacity={**INTEGER, "minimum": 0, "maximum": MAX_CAPACITY}),
         errors=(403, 409, 422)),
@@ -534,7 +589,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         errors=(403,)),
     ("post", "/api/v1/tickets/{ticket_id}/notes"): operation(
         "Tickets", "Add an internal note; it is never posted", ref("Ticket"),
-        body=obj(("text",), text={**STRING, "maxLength": 2000}), errors=(409,)),
+        body=obj(("text",), text=text(2000, blank=False)), errors=(409,)),
     ("post", "/api/v1/replies/{reply_id}/retry"): operation(
         "Tickets", "Queue a failed reply again", ref("Reply"), errors=(409,)),
     ("get", "/api/v1/alerts"): operation(
@@ -549,7 +604,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         description="`sla` and `routing` in the config file's shape; parts not given keep their values. The "
                     "result is validated as a whole; a value not allowed is refused (422) naming the key, the "
                     "value and what is allowed, and nothing changes.",
-        body={**SETTINGS, "minProperties": 1}, errors=(403, 422)),
+        body=SETTINGS_CHANGE, errors=(403, 422)),
 }
 
 

@@ -105,6 +105,7 @@ def test_it_filters_tickets_by_status_priority_platform_and_assignee(world, clie
     ("assignee=bob", "assignee: 'bob' is not allowed; use an agent id, 'me' or 'none'"),
     ("limit=500", "limit: 500 is not allowed; use a whole number from 1 to 200"),
     ("offset=-1", "offset: '-1' is not allowed; use a whole number from 0 to 2147483647"),
+    ("status=", "status: give one value or several separated by commas"),
 ])
 def test_it_refuses_a_bad_filter_naming_the_parameter_and_what_it_allows(client, auth, query, message):
     response = client.get(f"/api/v1/tickets?{query}", headers=auth)
@@ -230,5 +231,6 @@ def test_it_resolves_once_and_answers_409_the_second_time(world, client, auth):
 
 def test_an_id_or_offset_too_large_for_the_database_is_refused_not_an_error(client, auth):
     assert client.get(f"/api/v1/tickets/{2**40}", headers=auth).status_code == 404
+    assert client.delete(f"/api/v1/canned-responses/{2**31}", headers=auth).status_code == 404
     too_far = client.get(f"/api/v1/tickets?offset={2**40}", headers=auth)
     assert too_far.status_code == 400 and "offset" in too_far.get_json()["error"]["message"]
