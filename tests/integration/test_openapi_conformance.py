@@ -26,8 +26,8 @@ PAST = "2020-01-01"
 
 
 @pytest.fixture
-def world(sqlite_db, clock):
-    world = make_world(sqlite_db, clock)
+def world(db, clock):
+    world = make_world(db, clock)
     world.agent("Grace Hopper", "grace@example.com", role="admin")
     for n in range(3):
         world.ticket(f"My order {n} never arrived", handle=f"c{n}")
