@@ -112,27 +112,36 @@ def test_everything_is_stored_once_and_answered_once_while_a_fifth_of_calls_fail
     expected = customer_posts(emulator)
     assert len(expected) >= SOAK_SECONDS / 0.4 * 0.75
 
+    check_everything_done_once(service.db, emulator, expected, stop, replier, posts_timeout=90,
+                               replies_timeout=120)
+
+
+def check_everything_done_once(db, emulator, expected, stop, replier, posts_timeout, replies_timeout):
+    """Wait until every post on the emulator is stored and every queued
+    reply sent, then check each post was stored once and each reply posted
+    once, under its post. Returns the stored posts and the sent replies."""
+
     def all_posts_stored():
         """every post on the emulator to be stored"""
-        missing = expected - set(stored_posts(service.db))
+        missing = expected - set(stored_posts(db))
         all_posts_stored.__doc__ = f"every post to be stored; missing: {sorted(missing)[:10]}"
         return not missing
 
-    wait_for(all_posts_stored, timeout=90, every=1)
+    wait_for(all_posts_stored, timeout=posts_timeout, every=1)
     time.sleep(2)
     stop.set()
     replier.join()
 
     def all_replies_sent():
         """every queued reply to be sent"""
-        with service.db.transaction() as session:
+        with db.transaction() as session:
             return all(r.status == "sent" for r in session.scalars(select(Reply)))
 
-    wait_for(all_replies_sent, timeout=120, every=1)
+    wait_for(all_replies_sent, timeout=replies_timeout, every=1)
 
-    stored = stored_posts(service.db)
+    stored = stored_posts(db)
     assert len(stored) == len(set(stored)) == len(expected)
-    with service.db.transaction() as session:
+    with db.transaction() as session:
         sent = [(r.mention.platform, r.mention.external_id, r.body) for r in session.scalars(select(Reply))]
     assert sent
     posted = our_replies(emulator)
@@ -140,3 +149,4 @@ def test_everything_is_stored_once_and_answered_once_while_a_fifth_of_calls_fail
         parent = site_review_id(external_id) if platform == "reviews" else external_id
         assert posted[(platform, parent, body)] == 1, (platform, parent, body)
     assert sum(posted.values()) == len(sent)
+    return stored, sent

@@ -20,16 +20,13 @@ import time
 
 import pytest
 import requests
-from sqlalchemy import select
 
 from closeloop.demo import DemoFeeder, demo_settings
 from config.clock import SystemClock
 from connectors.facebook import emulator as facebook
 from connectors.reddit import emulator as reddit
-from connectors.reviews.connector import site_review_id
-from store.models import Reply
 from tests.e2e.conftest import wait_for
-from tests.e2e.test_soak import FAULTS, customer_posts, our_replies, reply_to_new_tickets, stored_posts
+from tests.e2e.test_soak import FAULTS, check_everything_done_once, customer_posts, reply_to_new_tickets
 
 pytestmark = [pytest.mark.postgres, pytest.mark.soak]
 
@@ -174,33 +171,7 @@ def test_two_workers_store_and_answer_everything_once_through_faults_and_a_kill(
     expected = customer_posts(emulator)
     assert len(expected) >= SOAK_SECONDS / 0.4 * 0.5
 
-    def all_posts_stored():
-        """every post on the emulator to be stored"""
-        missing = expected - set(stored_posts(postgres_db))
-        all_posts_stored.__doc__ = f"every post to be stored; missing: {sorted(missing)[:10]}"
-        return not missing
-
-    wait_for(all_posts_stored, timeout=120, every=1)
-    time.sleep(2)
-    stop.set()
-    replier.join()
-
-    def all_replies_sent():
-        """every queued reply to be sent"""
-        with postgres_db.transaction() as session:
-            return all(r.status == "sent" for r in session.scalars(select(Reply)))
-
-    wait_for(all_replies_sent, timeout=180, every=1)
-
-    stored = stored_posts(postgres_db)
-    assert len(stored) == len(set(stored)) == len(expected)
-    with postgres_db.transaction() as session:
-        sent = [(r.mention.platform, r.mention.external_id, r.body) for r in session.scalars(select(Reply))]
-    assert sent
-    posted = our_replies(emulator)
-    for platform, external_id, body in sent:
-        parent = site_review_id(external_id) if platform == "reviews" else external_id
-        assert posted[(platform, parent, body)] == 1, (platform, parent, body)
-    assert sum(posted.values()) == len(sent)
+    stored, sent = check_everything_done_once(postgres_db, emulator, expected, stop, replier,
+                                              posts_timeout=120, replies_timeout=180)
     print(f"\nsoak on two workers: {len(stored)} posts, {len(sent)} replies, "
           f"{faults_injected[0]} faults injected, 1 kill ({killed})")
