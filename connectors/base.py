@@ -80,6 +80,24 @@ class Author(_Storable):
     verified: bool = False
 
 
+MEDIA_KINDS = ("image", "video", "gif")
+
+
+@dataclass(frozen=True)
+class Media(_Storable):
+    """A photo or video attached to a post, kept as a reference: where the
+    platform serves it, never the file itself."""
+
+    url: str
+    kind: str
+    alt_text: str = ""
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int | None = None
+    # A still image for a video, where the platform gives one.
+    preview_url: str = ""
+
+
 @dataclass(frozen=True)
 class InboundPost(_Storable):
     platform: str
@@ -98,6 +116,7 @@ class InboundPost(_Storable):
     # Written by the platform itself or a community's moderators, not by a
     # customer: it needs a response only when a keyword rule says so.
     from_platform: bool = False
+    media: tuple[Media, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
