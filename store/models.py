@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -29,7 +30,10 @@ REPLY_STATUSES = ("queued", "sending", "sent", "failed")
 ROLES = ("agent", "senior", "manager", "admin")
 PRESENCES = ("online", "away", "offline")
 CORRECTABLE_FIELDS = ("needs_response", "priority", "topic", "sentiment")
-ALERT_CHANNELS = ("web", "email", "slack")
+ALERT_CHANNELS = ("web", "email", "slack", "digest")
+# The kinds of alert a person can choose to hear of, and how widely.
+ALERT_KINDS = ("at_risk", "breached", "escalated", "reopened", "spike")
+ALERT_SCOPES = ("all", "team", "mine")
 # Why a reply is sent: an agent's answer, a follow-up after resolution, an
 # incident's status update, a thank-you for praise.
 REPLY_PURPOSES = ("answer", "followup", "broadcast", "thanks")
@@ -43,6 +47,8 @@ THANKS_POLICY = "thanks"
 # A ticket's follow-up: scheduled, then sent (awaiting the customer's
 # answer), then one of the outcomes; or cancelled or failed on the way.
 FOLLOWUP_STATES = ("scheduled", "sent", "satisfied", "unsatisfied", "unconfirmed", "cancelled", "failed")
+# What a photo or video attached to a post is (connectors.base.MEDIA_KINDS).
+MEDIA_KINDS = ("image", "video", "gif")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -243,12 +249,35 @@ class Mention(Base):
     source: Mapped[Source | None] = relationship()
     identity: Mapped[Identity] = relationship()
     ticket: Mapped[Ticket | None] = relationship(back_populates="mentions")
+    # Written by store.media.add_media with the post, never through here.
+    media: Mapped[list[MentionMedia]] = relationship(order_by="MentionMedia.position", viewonly=True)
 
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),
         # The mentions stream, newest first, and its count of the last day.
         Index("ix_mentions_created_at_id", "created_at", "id"),
     )
+
+
+class MentionMedia(Base):
+    """A photo or video attached to a post, in the post's order: a
+    reference to where the platform serves it, fetched through the web
+    app's media proxy when someone looks at it."""
+
+    __tablename__ = "mention_media"
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text, default="")
+    alt_text: Mapped[str] = mapped_column(Text, default="")
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # A still image for a video, where the platform gives one.
+    preview_url: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (CheckConstraint(_in("kind", MEDIA_KINDS), name="mention_media_kind"),)
 
 
 class QuarantinedPost(Base):
@@ -385,6 +414,9 @@ class Alert(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+    # Set when the alert came in the recipient's quiet hours: it waits
+    # until then and goes out with the others held until the same time.
+    held_until: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
 
@@ -394,6 +426,48 @@ class Alert(Base):
         CheckConstraint(_in("status", ("queued", "sending", "sent", "failed")), name="alert_status"),
         Index("ix_alerts_status_next", "status", "next_attempt_at"),
     )
+
+
+class AlertPreference(Base):
+    """Who gets which alerts, how and when: one row per person who chose,
+    or per role (the default of that role's people who did not). Times of
+    day are in `timezone`; quiet hours may run past midnight."""
+
+    __tablename__ = "alert_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), unique=True)
+    role: Mapped[str | None] = mapped_column(String(20), unique=True)
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    kinds: Mapped[list[Any]] = mapped_column(default=list)
+    scope: Mapped[str] = mapped_column(String(10), default="all")
+    slack_user: Mapped[str | None] = mapped_column(String(30))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_hour: Mapped[int] = mapped_column(Integer, default=8)
+    quiet_from: Mapped[str | None] = mapped_column(String(5))
+    quiet_until: Mapped[str | None] = mapped_column(String(5))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        CheckConstraint("(agent_id IS NULL) <> (role IS NULL)", name="alert_preference_owner"),
+        CheckConstraint(_in("scope", ALERT_SCOPES), name="alert_preference_scope"),
+        CheckConstraint("digest_hour >= 0 AND digest_hour <= 23", name="alert_preference_digest_hour"),
+        CheckConstraint("(quiet_from IS NULL) = (quiet_until IS NULL)", name="alert_preference_quiet_hours"),
+    )
+
+
+class SlackThread(Base):
+    """The Slack message that first told a channel of a ticket: later
+    alerts about the ticket there are posted in its thread."""
+
+    __tablename__ = "slack_threads"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(320), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(100))
+    ts: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
 
 
 class Incident(Base):
