@@ -9,7 +9,7 @@ from gunicorn.app.base import BaseApplication
 
 from config.settings import Settings
 
-ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s'
+ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s request_id=%({x-request-id}o)s'
 
 
 def default_workers() -> int:

@@ -43,6 +43,7 @@ from web.errors import init_errors
 from web.filters import MAX_ID, refuse_nul_characters
 from web.formatting import register_template_helpers
 from web.metrics import init_metrics
+from web.request_ids import init_request_ids
 from web.settings_check import SettingsCheck
 
 HSTS_SECONDS = 365 * 24 * 3600
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     db = db or Database(settings.database.url)
     clock = clock or SystemClock()
     app.extensions["closeloop"] = Services(live=live, db=db, clock=clock, scheduler_status=scheduler_status)
+    init_request_ids(app)
     app.before_request(SettingsCheck(live, db, clock))
     app.before_request(refuse_nul_characters)
     app.teardown_appcontext(close_db_session)
