@@ -24,6 +24,7 @@ from store.alerts import Recipient, queue_alerts
 from store import tickets
 from store.customers import set_contact_opt_out
 from store.incidents import link_tickets, matches, open_incidents
+from store.media import add_media
 from store.models import OPEN_STATUSES, Customer, Identity, Incident, Mention, Reply, Ticket
 from store.quarantine import release
 from store.sla import SlaClock
@@ -127,6 +128,7 @@ class Intake:
                 report.count(outcome)
                 stored.append(post.external_id)
         session.flush()
+        add_media(session, [(mention.id, media) for mention, media in batch.media if mention in session])
         report.ticket_ids = [t.id for t in batch.raised if t in session]
         return stored
 
@@ -180,6 +182,8 @@ class Intake:
             reasons=list(score.reasons),
         )
         session.add(mention)
+        if post.media:
+            batch.media.append((mention, post.media))
         ticket = batch.ticket_for(post, identity)
         if ticket is not None:
             if tickets.awaits_followup_answer(session, ticket):
@@ -248,6 +252,8 @@ class _BatchState:
             self.open_tickets[ticket.customer] = ticket
         self.histories = customer_histories(session, customer_ids, now, routing)
         self.raised: list[Ticket] = []
+        # The stored posts' media, written once their ids are known.
+        self.media: list[tuple[Mention, tuple]] = []
         parents = {p.in_reply_to for p in posts if p.in_reply_to}
         self.answered: dict[str, Ticket] = {
             reply_id: ticket for reply_id, ticket in session.execute(
