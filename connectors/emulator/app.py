@@ -1,6 +1,10 @@
 """The emulator's Flask app: shared state, injected faults, the request log
 and the platform-neutral control endpoints.
 
+Every platform API call can be made to take a random time (a platform's
+latency, `PUT /_emulator/latency`), so that polling waits on the network
+as it does against the real platforms.
+
 A platform's part is the `emulator` module of its folder
 (`connectors/x/emulator.py`, ...), or a module of this package (`slack.py`):
 it provides `PLATFORM`, `create_state(brand_handle, brand_name)` and
@@ -23,6 +27,7 @@ from flask import Blueprint, Flask, current_app, jsonify, render_template_string
 
 FAULT_STATUSES = (401, 403, 429, 500, 503, "timeout")
 MAX_TIMEOUT_SECONDS = 120
+MAX_LATENCY_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,18 @@ class EmulatorState:
         self._fault_rates: dict[str, tuple[float, list[Fault]]] = {}
         self._random = random.Random()
         self._requests: dict[str, list[dict]] = {}
+        self.latency = (0.0, 0.0)
+
+    def set_latency(self, low: float, high: float) -> None:
+        """From now on every platform API call waits between `low` and `high` seconds."""
+        with self.lock:
+            self.latency = (low, high)
+
+    def take_latency(self) -> float:
+        """How long the next platform API call waits."""
+        with self.lock:
+            low, high = self.latency
+            return self._random.uniform(low, high) if high > 0 else 0.0
 
     def add_fault(self, platform: str, fault: Fault, count: int) -> None:
         with self.lock:
@@ -253,6 +270,35 @@ article{border:1px solid #ccd;border-radius:8px;padding:.6rem 1rem;margin:.5rem 
 </body></html>"""
 
 
+@control.get("/latency")
+def get_latency():
+    low, high = emulator().latency
+    return jsonify({"min_seconds": low, "max_seconds": high})
+
+
+@control.put("/latency")
+def set_latency():
+    """Make every platform API call from now on wait a random time between
+    `min_seconds` and `max_seconds` (both 0: no wait)."""
+    body = json_body()
+    if body is None:
+        return control_error("the body must be a JSON object")
+    low, high = body.get("min_seconds", 0), body.get("max_seconds")
+    if not is_number(low) or not is_number(high) or not 0 <= low <= high <= MAX_LATENCY_SECONDS:
+        return control_error(f"min_seconds and max_seconds must be numbers with 0 <= min_seconds <= max_seconds "
+                             f"<= {MAX_LATENCY_SECONDS}")
+    emulator().set_latency(float(low), float(high))
+    return get_latency()
+
+
+def wait_like_a_platform():
+    """Platform API calls take the latency set; control calls do not."""
+    if not request.path.startswith("/_emulator/"):
+        seconds = emulator().take_latency()
+        if seconds:
+            time.sleep(seconds)
+
+
 @control.get("/faults")
 def list_faults():
     return jsonify({"faults": emulator().pending_faults()})
@@ -268,6 +314,7 @@ def create_app(brand_handle: str = "acme", brand_name: str = "Acme") -> Flask:
     app = Flask(__name__)
     state = EmulatorState(brand_handle, brand_name)
     app.extensions["emulator"] = state
+    app.before_request(wait_like_a_platform)
     app.register_blueprint(control)
     for module in platform_modules():
         if hasattr(module, "create_state"):
