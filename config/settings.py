@@ -148,6 +148,11 @@ class TeamSettings(Strict):
     leads: tuple[str, ...] = ()
     alert_emails: tuple[str, ...] = ()
     slack_webhook: str | None = None
+    slack_channel: str | None = Field(
+        None, pattern=r"^[A-Z0-9]{2,30}$",
+        description="The Slack channel ID (C0123ABCD) the team's alerts are posted to through alerts.slack_token; "
+                    "later alerts about a ticket go in the thread of its first one. Takes the place of "
+                    "slack_webhook, whose messages cannot be threaded.")
     platforms: tuple[Literal[PLATFORMS], ...] = ()
     topics: tuple[str, ...] = ()
     private: bool = False
@@ -188,6 +193,15 @@ class AlertSettings(Strict):
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+    slack_token: str | None = Field(
+        None, description="The Slack app's bot token (xoxb-..., or env:NAME / file:PATH) that posts alerts to "
+                          "teams' slack_channel and to people who gave their Slack member ID.")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", pattern=r"^https?://",
+        description="Where Slack's Web API answers; only the emulator needs another.")
+    digest_check_seconds: float = Field(
+        60, gt=0, description="How often the daily digests are looked for; each person gets theirs once a day, "
+                              "at the first look after their chosen hour.")
 
 
 TEMPLATE_PLACEHOLDERS = ("first_name", "topic", "agent_name", "ticket_ref", "brand")
@@ -515,6 +529,44 @@ class OutboxSettings(Strict):
     stale_send_seconds: float = Field(gt=0)
 
 
+ROLE_ORDER = ("agent", "senior", "manager", "admin")
+MODERATION_ACTIONS = ("hide", "unhide", "like", "unlike", "delete")
+
+
+class ModerationSettings(Strict):
+    """Who may moderate comments on the brand's own posts, and the rule
+    that hides some by itself. `hide_role` covers hiding, unhiding,
+    liking and unliking; `delete_role` deleting, which cannot be undone.
+    A role allows its holders and every role above it."""
+
+    hide_role: Literal[ROLE_ORDER] = "agent"
+    delete_role: Literal[ROLE_ORDER] = "senior"
+    # Hide a comment under the brand's post by itself when the scorer took
+    # it for spam, or when it has one of these words or phrases.
+    auto_hide_spam: bool = False
+    auto_hide_words: tuple[str, ...] = ()
+    # How far back each pass of the rule looks for new comments, and how often it runs.
+    auto_hide_lookback_minutes: int = Field(default=60, ge=1, le=10080)
+    check_seconds: float = Field(default=15, gt=0)
+    # How a failed platform call is tried again (as the reply outbox's).
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_seconds: float = Field(default=10, ge=0)
+    max_backoff_seconds: float = Field(default=900, gt=0)
+
+    @field_validator("auto_hide_words")
+    @classmethod
+    def lowercase_words(cls, words: tuple[str, ...]) -> tuple[str, ...]:
+        return _phrases(words)
+
+    def role_for(self, action: str) -> str:
+        return self.delete_role if action == "delete" else self.hide_role
+
+    def allows(self, role: str, action: str) -> bool:
+        """Whether someone with `role` may take `action`."""
+        needed = self.role_for(action)
+        return role in ROLE_ORDER and ROLE_ORDER.index(role) >= ROLE_ORDER.index(needed)
+
+
 class AccountSettings(BaseModel):
     """One platform account. Besides platform and base_url it holds the
     platform's credential keys; their values are secret references
@@ -599,6 +651,7 @@ class Settings(Strict):
     sources: tuple[SourceSettings, ...] = ()
     log: LogSettings = LogSettings()
     metrics: MetricsSettings = MetricsSettings()
+    moderation: ModerationSettings = ModerationSettings()
 
     @model_validator(mode="after")
     def timeouts_fit(self) -> Settings:
