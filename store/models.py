@@ -625,3 +625,45 @@ class ApiToken(Base):
     expires_at: Mapped[datetime]
 
     agent: Mapped[Agent] = relationship()
+
+
+# What can be done to a comment under the brand's own post. Hide and unhide,
+# like and unlike undo each other; delete cannot be undone.
+MODERATION_ACTIONS = ("hide", "unhide", "like", "unlike", "delete")
+MODERATION_STATUSES = ("queued", "sending", "done", "failed")
+
+
+class ModerationAction(Base):
+    """One moderation of a comment on the platform, sent by the moderation
+    outbox at most once: who asked for it and why (a person, or the rule
+    that hides spam), and how sending it went. A send whose outcome is
+    unknown is checked against the platform before it is tried again."""
+
+    __tablename__ = "moderation_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    action: Mapped[str] = mapped_column(String(10))
+    # The person's email, or "rule" for the rule that hides by itself.
+    requested_by: Mapped[str] = mapped_column(String(320))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # The action this one takes back (an unhide of a hide).
+    undoes_id: Mapped[int | None] = mapped_column(ForeignKey("moderation_actions.id"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    outcome_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    mention: Mapped[Mention] = relationship()
+    agent: Mapped[Agent | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("action", MODERATION_ACTIONS), name="moderation_action"),
+        CheckConstraint(_in("status", MODERATION_STATUSES), name="moderation_status"),
+        Index("ix_moderation_actions_status_next", "status", "next_attempt_at"),
+    )
