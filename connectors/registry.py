@@ -17,6 +17,7 @@ from config.platforms import CONNECTORS
 from config.settings import AccountSettings, Settings
 from connectors.base import Connector
 from connectors.budget import RequestBudget, mount_budget
+from connectors.moderation import StoredPost
 
 
 def connector_class(platform: str) -> type:
@@ -39,6 +40,20 @@ def can_message(platform: str) -> bool:
 
 def message_limit(platform: str) -> int:
     return connector_class(platform).max_message_length
+
+
+def moderation_actions(platform: str) -> frozenset[str]:
+    """What closeloop can do to comments under the brand's posts there
+    (hide, unhide, like, unlike, delete); empty where it moderates nothing."""
+    return getattr(connector_class(platform), "moderation_actions", frozenset())
+
+
+def why_not_moderated(account: AccountSettings, post: StoredPost) -> str | None:
+    """Why this account cannot moderate `post`, or None when it can: only
+    comments under the brand's own posts or page can be."""
+    if not moderation_actions(account.platform):
+        return f"closeloop does not moderate posts on {account.platform}"
+    return connector_class(account.platform).why_not_moderated(account, post)
 
 
 def account_can_reply(account: AccountSettings) -> bool:

@@ -22,6 +22,7 @@ import facebook
 import requests
 
 from connectors.base import Batch, ConnectorError, NoDirectMessages, PostedReply, SourceKind
+from connectors.facebook.moderation import GraphModeration
 from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_post, parse_rating,
                                        utc_time)
 
@@ -95,7 +96,7 @@ class _GraphSession(requests.Session):
         return getattr(self._last, "answer", (None, {}))
 
 
-class FacebookConnector(NoDirectMessages):
+class FacebookConnector(NoDirectMessages, GraphModeration):
     """One Facebook page, read and answered with its page access token."""
 
     platform = "facebook"
@@ -244,12 +245,13 @@ class FacebookConnector(NoDirectMessages):
         log.warning("Facebook had more than %d pages of %s for %s; the older ones are left out",
                     self.max_pages, edge, object_id)
 
-    def _call(self, action: str, missing: str, path: str, args: dict | None = None, post: dict | None = None) -> Any:
+    def _call(self, action: str, missing: str, path: str, args: dict | None = None, post: dict | None = None,
+              method: str | None = None) -> Any:
         """One Graph call through facebook-sdk's `GraphAPI.request` (a POST
-        with `post`); whatever fails leaves as a ConnectorError. `missing`
+        with `post`, unless `method` says); whatever fails leaves as a ConnectorError. `missing`
         says what Graph's "object does not exist" means here."""
         try:
-            return self.graph.request(f"{self.version}/{path}", dict(args or {}), post_args=post)
+            return self.graph.request(f"{self.version}/{path}", dict(args or {}), post_args=post, method=method)
         except facebook.GraphAPIError as error:
             status, headers = self.session.last_answer()
             raise _connector_error(error, action, missing, status, headers) from None

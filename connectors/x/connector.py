@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 
 from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
 from connectors.x.messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
+from connectors.x.moderation import XModeration
 from connectors.x.parse import batch_from_pages, by_id, missing_authors, replied_to
 
 logging.getLogger("tweepy").setLevel(logging.WARNING)
@@ -50,7 +51,7 @@ class _ApiAdapter(HTTPAdapter):
         return super().send(request, timeout=timeout or self.timeout, **kwargs)
 
 
-class XConnector:
+class XConnector(XModeration):
     """One X account. Calls are signed with OAuth 1.0a when its four keys
     are set, else carry the bearer token, with which X refuses to post."""
 
