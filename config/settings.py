@@ -83,6 +83,10 @@ class WebSettings(Strict):
     # How often a web process looks for settings an admin changed in another
     # process: a change reaches every web process within this time.
     settings_check_seconds: float = Field(gt=0)
+    # Photos and videos of posts pass through the web app from the
+    # platform: at most this large, fetched within this time.
+    media_max_bytes: int = Field(default=10_000_000, ge=10_000, le=200_000_000)
+    media_timeout_seconds: float = Field(default=10, gt=0, le=60)
 
     @field_validator("timezone")
     @classmethod

@@ -198,6 +198,10 @@ class Connector(Protocol):
     # the API (X); elsewhere send_message and find_message raise a permanent
     # ConnectorError.
     can_message: bool
+    # The hosts the platform serves photos and videos from, over https (one
+    # starting with "." takes every host under it); read through
+    # connectors.registry.media_hosts.
+    media_hosts: tuple[str, ...]
     # Every HTTP call goes through this session (request budgets hook in here).
     session: requests.Session
 

@@ -18,6 +18,7 @@ from config.settings import AccountSettings, Settings
 from connectors.base import Connector
 from connectors.budget import RequestBudget, mount_budget
 from connectors.moderation import StoredPost
+from connectors.media import MediaHosts, hosts_of
 
 
 def connector_class(platform: str) -> type:
@@ -40,6 +41,15 @@ def can_message(platform: str) -> bool:
 
 def message_limit(platform: str) -> int:
     return connector_class(platform).max_message_length
+
+
+def media_hosts(platform: str, accounts: dict[str, AccountSettings]) -> MediaHosts:
+    """Where the platform's photos and videos may be fetched from: the hosts
+    its connector declares (`media_hosts`; a platform that declares none
+    serves them only at its accounts' addresses) and the addresses its
+    accounts are pointed at (`base_url`: an emulator)."""
+    declared = getattr(connector_class(platform), "media_hosts", ())
+    return hosts_of(declared, [a.base_url for a in accounts.values() if a.platform == platform and a.base_url])
 
 
 def moderation_actions(platform: str) -> frozenset[str]:

@@ -115,6 +115,9 @@ class RedditConnector(NoDirectMessages):
     platform = "reddit"
     max_reply_length = 10000
     can_reply = True
+    # Uploaded images and videos, previews of links, thumbnails.
+    media_hosts = ("i.redd.it", "preview.redd.it", "external-preview.redd.it", "v.redd.it",
+                   ".thumbs.redditmedia.com")
     source_kinds = {"mentions": SourceKind(), "search": SourceKind("subreddits, as 'a+b'", needs_query=True),
                     "comments": SourceKind("subreddits, as 'a+b'")}
 

@@ -31,6 +31,7 @@ OAUTH_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_s
 TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets",
                 "public_metrics", "lang", "note_tweet"]
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
+MEDIA_FIELDS = ["url", "preview_image_url", "type", "alt_text", "width", "height"]
 DEFAULT_RETRY_AFTER = 60.0
 
 
@@ -60,6 +61,7 @@ class XConnector(XModeration):
     max_message_length = 10000
     can_reply = True
     can_message = True
+    media_hosts = ("pbs.twimg.com", "video.twimg.com")
     source_kinds = {"mentions": SourceKind(), "search": SourceKind("the search query"),
                     "direct_messages": SourceKind()}
 
@@ -109,8 +111,9 @@ class XConnector(XModeration):
         if kind == "direct_messages":
             return self._direct_messages(cursor)
         target = query or target
-        fields = {"since_id": cursor, "expansions": ["author_id"], "tweet_fields": TWEET_FIELDS,
-                  "user_fields": USER_FIELDS, "user_auth": self.user_auth}
+        fields = {"since_id": cursor, "expansions": ["author_id", "attachments.media_keys"],
+                  "tweet_fields": TWEET_FIELDS, "user_fields": USER_FIELDS, "media_fields": MEDIA_FIELDS,
+                  "user_auth": self.user_auth}
         if kind == "mentions":
             call = partial(self.client.get_users_mentions, self.brand_user_id())
             pages = self._pages(call, "pagination_token", max_results=_clamp(self.page_size, 5), **fields)

@@ -27,6 +27,7 @@ from typing import Callable, NoReturn
 from flask import Blueprint, abort, jsonify, make_response, request
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
+from connectors.emulator.media import media_url
 
 PLATFORM = "x"
 FIRST_TWEET_ID = 1900000000000000001
@@ -58,6 +59,10 @@ TWEET_EXPANSIONS = frozenset({
     "edit_history_tweet_ids", "entities.mentions.username", "geo.place_id", "in_reply_to_user_id",
     "entities.note.mentions.username", "referenced_tweets.id", "referenced_tweets.id.attachments.media_keys",
     "referenced_tweets.id.author_id",
+})
+MEDIA_FIELDS = frozenset({
+    "alt_text", "duration_ms", "height", "media_key", "non_public_metrics", "organic_metrics",
+    "preview_image_url", "promoted_metrics", "public_metrics", "type", "url", "variants", "width",
 })
 USER_EXPANSIONS = frozenset({"affiliation.user_id", "most_recent_tweet_id", "pinned_tweet_id"})
 TIMELINE_PARAMS = frozenset({
@@ -109,6 +114,9 @@ class Tweet:
     in_reply_to: str | None = None
     in_reply_to_user_id: str | None = None
     lang: str = "en"
+    # Attached photos and videos: X's media objects, with `url` and
+    # `preview_image_url` naming files of the emulator (connectors/emulator/media.py).
+    media: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,8 @@ class XState:
     def tweet(self, tweet_id: str) -> Tweet | None:
         return self._tweets.get(tweet_id)
 
-    def add_tweet(self, author: User, text: str, in_reply_to: str | None = None, lang: str = "en") -> Tweet:
+    def add_tweet(self, author: User, text: str, in_reply_to: str | None = None, lang: str = "en",
+                  media: tuple[dict, ...] = ()) -> Tweet:
         """Raises LookupError when `in_reply_to` is not a visible post."""
         with self.lock:
             tweet_id = str(next(self._tweet_ids))
@@ -173,7 +182,9 @@ class XState:
                 if parent is None:
                     raise LookupError(in_reply_to)
                 conversation_id, parent_author = parent.conversation_id, parent.author_id
-            tweet = Tweet(tweet_id, text, author.id, utc_now(), conversation_id, in_reply_to, parent_author, lang)
+            media = tuple({**item, "media_key": f"3_{tweet_id}{n}"} for n, item in enumerate(media))
+            tweet = Tweet(tweet_id, text, author.id, utc_now(), conversation_id, in_reply_to, parent_author, lang,
+                          media)
             self._tweets[tweet_id] = tweet
             return tweet
 
@@ -386,10 +397,25 @@ def render_tweet(state: XState, tweet: Tweet, fields: set[str]) -> dict:
         out["referenced_tweets"] = [{"type": "replied_to", "id": tweet.in_reply_to}]
     if "lang" in fields:
         out["lang"] = tweet.lang
+    if tweet.media and "attachments" in fields:
+        out["attachments"] = {"media_keys": [item["media_key"] for item in tweet.media]}
     if "public_metrics" in fields:
         out["public_metrics"] = {"retweet_count": 0, "reply_count": state.reply_count(tweet.id),
                                  "like_count": 0, "quote_count": 0, "bookmark_count": 0,
                                  "impression_count": 0}
+    return out
+
+
+def render_media(item: dict, fields: set[str]) -> dict:
+    """One media object: media_key and type always, the rest when asked
+    for and known (a photo has `url`, a video or GIF `preview_image_url`)."""
+    out = {"media_key": item["media_key"], "type": item["type"]}
+    for name in ("url", "preview_image_url"):
+        if name in fields and item.get(name):
+            out[name] = media_url(item[name])
+    for name in ("alt_text", "width", "height"):
+        if name in fields and item.get(name) is not None:
+            out[name] = item[name]
     return out
 
 
@@ -412,6 +438,8 @@ def listing(state: XState, candidates: list[Tweet], token_name: str, min_results
     page = selected[:size]
     if not page:
         return {"meta": {"result_count": 0}}
+    if "attachments.media_keys" in expansions:
+        tweet_fields = tweet_fields | {"attachments"}
     body: dict = {"data": [render_tweet(state, t, tweet_fields) for t in page]}
     user_ids = []
     if "author_id" in expansions:
@@ -422,6 +450,9 @@ def listing(state: XState, candidates: list[Tweet], token_name: str, min_results
     included = [render_user(state, u, user_fields) for u in users if not (u.left_out or u.suspended)]
     if included:
         body["includes"] = {"users": included}
+    if "attachments.media_keys" in expansions and any(t.media for t in page):
+        media_fields = listed("media.fields", MEDIA_FIELDS)
+        body.setdefault("includes", {})["media"] = [render_media(item, media_fields) for t in page for item in t.media]
     missing = [u.id for u in users if u.left_out or u.suspended]
     if missing:
         body["errors"] = [not_found("user", uid, "author_id") for uid in missing]
@@ -685,6 +716,28 @@ def customer_writes(state: XState) -> tuple[dict, dict, str]:
     return body, customer, text
 
 
+def media_of(body: dict) -> tuple[dict, ...] | str:
+    """The `media` of a control request, as X's media objects, or what is
+    wrong with it. Each item: `type` (photo, video, animated_gif, or any
+    other word), `file` (a file of /_emulator/media; a photo's url),
+    `preview` (a video's or GIF's preview image), `alt_text`, `width`,
+    `height`; any of them may be left out."""
+    media = body.get("media", [])
+    if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+        return "media must be a list of objects with type, file, preview, alt_text, width and height"
+    out = []
+    for item in media:
+        kind = item.get("type", "photo")
+        names = [item.get(key) for key in ("file", "preview")]
+        if not isinstance(kind, str) or not all(n is None or isinstance(n, str) for n in names):
+            return "media type, file and preview must be strings"
+        if not all(isinstance(item.get(k, 0), int) for k in ("width", "height")):
+            return "media width and height must be whole numbers"
+        out.append({"type": kind, "url": names[0], "preview_image_url": names[1],
+                    "alt_text": item.get("alt_text"), "width": item.get("width"), "height": item.get("height")})
+    return tuple(out)
+
+
 def _refuse(message: str) -> NoReturn:
     abort(make_response(control_error(message)))
 
@@ -702,10 +755,13 @@ def add_post():
         return control_error("lang must be a two-letter language code such as 'en'")
     if not mentions_pattern(state.brand.handle).search(text):
         text = f"@{state.brand.handle} {text}"
+    media = media_of(body)
+    if isinstance(media, str):
+        return control_error(media)
     with state.lock:
         if in_reply_to is not None and state.tweet(in_reply_to) is None:
             return control_error(f"in_reply_to {in_reply_to!r} is not a known post")
-        tweet = state.add_tweet(state.user_for(**customer), text, in_reply_to, lang)
+        tweet = state.add_tweet(state.user_for(**customer), text, in_reply_to, lang, media)
     return jsonify({"id": tweet.id}), 201
 
 

@@ -8,15 +8,18 @@ import re
 from datetime import datetime
 
 from config.clock import parse_utc
-from connectors.base import Author, Batch, InboundPost, MalformedPayload, SkippedItem
+from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media, SkippedItem
 
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 ID = re.compile(r"^[0-9]{1,19}$")
+# X's media types, as closeloop names them; others are left out.
+MEDIA_KINDS = {"photo": "image", "video": "video", "animated_gif": "gif"}
 
 
-def parse_tweet(raw: dict, users: dict[str, dict], brand_user_id: str | None) -> InboundPost:
+def parse_tweet(raw: dict, users: dict[str, dict], brand_user_id: str | None,
+                media: dict[str, dict] | None = None) -> InboundPost:
     """An InboundPost from one tweet of a v2 response (`return_type=dict`)
-    and the users of its `includes`, by id."""
+    and the users and media of its `includes`, by id and media_key."""
     if not isinstance(raw, dict):
         raise MalformedPayload(f"a tweet must be an object, not {type(raw).__name__}")
     tweet_id = id_of(raw)
@@ -50,8 +53,49 @@ def parse_tweet(raw: dict, users: dict[str, dict], brand_user_id: str | None) ->
         in_reply_to=in_reply_to,
         by_brand=brand_user_id is not None and author_id == brand_user_id,
         language=raw["lang"] if isinstance(raw.get("lang"), str) and LANGUAGE.match(raw["lang"]) else None,
+        media=attached_media(raw, media or {}),
         raw={"tweet": raw, "user": user},
     )
+
+
+def attached_media(raw: dict, media: dict[str, dict]) -> tuple[Media, ...]:
+    """The photos and videos a tweet's `attachments.media_keys` name, from
+    the page's `includes.media`. X gives a photo its `url` and a video or
+    GIF only a `preview_image_url`; media it left out, of a type we do not
+    know or with no address at all are skipped."""
+    attachments = raw.get("attachments")
+    keys = attachments.get("media_keys") if isinstance(attachments, dict) else None
+    found = []
+    for key in keys if isinstance(keys, list) else []:
+        item = media.get(key) if isinstance(key, str) else None
+        kind = MEDIA_KINDS.get(item.get("type")) if item else None
+        if kind is None:
+            continue
+        url, preview = _text(item, "url"), _text(item, "preview_image_url")
+        if not (url or preview):
+            continue
+        found.append(Media(url=url, kind=kind, alt_text=_text(item, "alt_text"), width=_size(item, "width"),
+                           height=_size(item, "height"), preview_url=preview))
+    return tuple(found)
+
+
+def _text(item: dict, key: str) -> str:
+    value = item.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _size(item: dict, key: str) -> int | None:
+    value = item.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def media_of(page: dict) -> dict[str, dict]:
+    """The media of a page's `includes`, by media_key."""
+    includes = page.get("includes")
+    items = includes.get("media") if isinstance(includes, dict) else None
+    if not isinstance(items, list):
+        return {}
+    return {m["media_key"]: m for m in items if isinstance(m, dict) and isinstance(m.get("media_key"), str)}
 
 
 def id_of(raw: dict) -> str | None:
@@ -88,6 +132,7 @@ def batch_from_pages(pages: list[dict], cursor: str | None, brand_user_id: str |
     newest = int(cursor) if cursor and ID.match(cursor) else 0
     for page in pages:
         users = {**users_of(page), **looked_up}
+        media = media_of(page)
         meta = page.get("meta")
         newest_id = meta.get("newest_id") if isinstance(meta, dict) else None
         if isinstance(newest_id, str) and ID.match(newest_id):
@@ -96,7 +141,7 @@ def batch_from_pages(pages: list[dict], cursor: str | None, brand_user_id: str |
         for raw in listed(page, "data"):
             tweet_id = id_of(raw) if isinstance(raw, dict) else None
             try:
-                post = parse_tweet(raw, users, brand_user_id)
+                post = parse_tweet(raw, users, brand_user_id, media)
             except MalformedPayload as error:
                 skipped.append(SkippedItem(raw=raw, reason=str(error), external_id=tweet_id))
             else:
