@@ -19,7 +19,8 @@ from connectors.registry import ConnectorPool, check_sources
 from listener.polling import Poller
 from listener.lease import PollingLease
 from listener.schedule import PollingJobs
-from responder.alerts import AlertOutbox, slack_webhook_for
+from responder.alerts import AlertOutbox, slack_target_for
+from responder.digests import DailyDigests
 from responder.outbox import Outbox
 from store.db import Database
 from store.overrides import stored_overrides
@@ -40,7 +41,8 @@ class Runtime:
         self.poller = Poller(self.db, self.live, self.clock, self.connectors.for_account)
         self.outbox = Outbox(self.db, settings.outbox, self.clock, self.connectors.for_account)
         self.alerts = AlertOutbox(self.db, settings.alerts, self.clock,
-                                  lambda team: slack_webhook_for(self.live.settings.teams, team))
+                                  lambda name: slack_target_for(self.live.settings, name))
+        self.digests = DailyDigests(self.db, lambda: self.live.settings, self.clock)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
         self.lease = PollingLease(self.db)
         self.polling = PollingJobs(self.scheduler, self.poller, self.live, self.lease, singletons=[
@@ -50,6 +52,7 @@ class Runtime:
             ("thanks", lambda: self.live.now.thanks.run(), settings.followups.check_seconds),
             ("spike-watch", lambda: self.live.now.spike_watch.check(), settings.spikes.check_seconds),
             ("webhooks", lambda: self.live.now.webhooks.send_due(), settings.alerts.interval_seconds),
+            ("digests", self.digests.run, settings.alerts.digest_check_seconds),
         ])
 
     def start_jobs(self) -> None:

@@ -87,15 +87,20 @@ class SlaWatch:
         tickets.announce_breach(session, ticket, target, due_at, now)
         handed_on = self._escalate(session, ticket, now)
         described = self._target(ticket, target)
-        recipients = (self._assignee_and_leads(session, ticket) + self._level_people(session, ticket)
-                      + team_channels(self.settings.teams, ticket.team))
+        recipients = self._assignee_and_leads(session, ticket) + team_channels(self.settings.teams, ticket.team)
+        told = {r.agent_id for r in recipients}
         escalation = (f"Escalated to level {ticket.escalation_level}"
                       f"{'; handed to ' + handed_on if handed_on else ''}.")
+        body = (f"{self._summary(ticket)}\nIts {described} target was due at {due_at:%Y-%m-%d %H:%M} UTC. "
+                f"{escalation}")
         self._alert(session, ticket, "breached", f"breached:{ticket.id}:level{ticket.escalation_level}",
-                    f"{self._whose(ticket)} breached its {described} target {ago(now - due_at)}",
-                    f"{self._summary(ticket)}\nIts {described} target was due at {due_at:%Y-%m-%d %H:%M} UTC. "
-                    f"{escalation}",
+                    f"{self._whose(ticket)} breached its {described} target {ago(now - due_at)}", body,
                     recipients, now)
+        level_people = [r for r in self._level_people(session, ticket) if r.agent_id not in told]
+        if level_people:
+            self._alert(session, ticket, "escalated", f"escalated:{ticket.id}:level{ticket.escalation_level}",
+                        f"{self._whose(ticket)} was escalated to level {ticket.escalation_level}: it breached its "
+                        f"{described} target {ago(now - due_at)}", body, level_people, now)
 
     def _escalate(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
         """One level up; when the assignee is away, the ticket goes to the

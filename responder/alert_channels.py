@@ -1,5 +1,6 @@
-"""The channels an alert reaches staff through: Slack incoming webhooks and
-email (web alerts are read in the app). Each channel is one class with
+"""The channels an alert reaches staff through: Slack (an incoming webhook,
+or the Web API's chat.postMessage, which can thread) and email (web alerts
+are read in the app). Each channel is one class with
 `send(message)`; whatever goes wrong becomes a DeliveryError, permanent when
 trying again cannot help (a revoked webhook, an address the mail server
 refuses). Client-library types and exceptions do not leave this module."""
@@ -15,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from config.clock import Clock
@@ -23,6 +26,11 @@ from config.settings import AlertSettings
 from responder.delivery import DeliveryError, retry_after_seconds
 
 SLACK_SECTION_LIMIT = 3000
+# Web API errors that the same call cannot get past by trying again.
+SLACK_PERMANENT_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+                          "no_permission", "missing_scope", "channel_not_found", "not_in_channel", "is_archived",
+                          "user_not_found", "invalid_blocks", "msg_too_long", "no_text", "invalid_arguments",
+                          "thread_not_found"}
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,29 @@ class Message:
     body: str
     link: str | None
     created_at: datetime
+    # The Slack thread to post in: the first message about its ticket there.
+    thread: SlackPost | None = None
+
+
+@dataclass(frozen=True)
+class SlackTarget:
+    """Where the Web API posts: a channel ID, or a member ID (Slack then
+    uses the app's direct messages with that person)."""
+
+    channel: str
+    token: str
+    api_url: str = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class SlackPost:
+    """A message Slack accepted: the channel it is in and its `ts`, which
+    later messages name as their `thread_ts`."""
+
+    channel: str
+    ts: str
+    # False for a message posted in an earlier one's thread.
+    starts_thread: bool = True
 
 
 class WebChannel:
@@ -43,35 +74,70 @@ class WebChannel:
 
 
 class SlackChannel:
-    """The recipient is a webhook's name (a team); `url_for` gives its URL
-    and raises LookupError when there is none. The URL is a secret: it
-    never appears in an error."""
+    """The recipient is a team's name or "@" and a person's member ID;
+    `target_for` gives a webhook URL or a SlackTarget, and raises
+    LookupError when there is none. URLs and tokens are secrets: they
+    never appear in an error. `send` answers where the message is when
+    Slack says (the Web API), for later ones to thread under it."""
 
-    def __init__(self, url_for: Callable[[str], str], timeout: float):
-        self.url_for = url_for
+    def __init__(self, target_for: Callable[[str], str | SlackTarget], timeout: float):
+        self.target_for = target_for
         self.timeout = timeout
 
-    def send(self, message: Message) -> None:
-        url = self._url(message.recipient)
+    def send(self, message: Message) -> SlackPost | None:
+        target = self._target(message.recipient)
+        if isinstance(target, SlackTarget):
+            return self._post(target, message)
         # No retry handlers: the outbox retries later instead of sleeping here.
-        client = WebhookClient(url, timeout=self.timeout, retry_handlers=[])
+        client = WebhookClient(target, timeout=self.timeout, retry_handlers=[])
         try:
             response = client.send(text=slack_text(message), blocks=slack_blocks(message))
         except OSError as error:  # urllib's URLError, refused connections, timeouts
             raise DeliveryError(f"cannot reach Slack: {getattr(error, 'reason', error)}") from None
         check_slack_answer(response.status_code, response.body, response.headers)
+        return None
 
-    def _url(self, name: str) -> str:
+    def _post(self, target: SlackTarget, message: Message) -> SlackPost:
+        client = WebClient(token=target.token, base_url=target.api_url, timeout=int(max(1, self.timeout)),
+                           retry_handlers=[])
+        thread = message.thread
         try:
-            url = self.url_for(name)
+            try:
+                response = self._call(client, target.channel, message, thread)
+            except SlackApiError as error:
+                if thread is None or error.response.get("error") != "thread_not_found":
+                    raise
+                # The first message was deleted: this one starts the conversation again.
+                thread = None
+                response = self._call(client, target.channel, message, None)
+        except SlackApiError as error:
+            raise slack_api_refusal(error.response.status_code, error.response.get("error"),
+                                    error.response.headers) from None
+        except OSError as error:
+            raise DeliveryError(f"cannot reach Slack: {getattr(error, 'reason', error)}") from None
+        return SlackPost(str(response["channel"]), str(response["ts"]), starts_thread=thread is None)
+
+    @staticmethod
+    def _call(client: WebClient, channel: str, message: Message, thread: SlackPost | None):
+        return client.chat_postMessage(channel=thread.channel if thread else channel,
+                                       thread_ts=thread.ts if thread else None,
+                                       text=slack_text(message), blocks=slack_blocks(message), unfurl_links=False)
+
+    def _target(self, name: str) -> str | SlackTarget:
+        try:
+            target = self.target_for(name)
         except LookupError:
             raise DeliveryError(f"no Slack webhook for {name!r}", permanent=True) from None
+        except DeliveryError:
+            raise
         except Exception as error:
             raise DeliveryError(f"cannot find the Slack webhook for {name!r}: {error}") from None
-        parts = urlsplit(url or "")
+        if isinstance(target, SlackTarget):
+            return target
+        parts = urlsplit(target or "")
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise DeliveryError(f"the Slack webhook for {name!r} is not an http(s) URL", permanent=True)
-        return url
+        return target
 
 
 def slack_escape(text: str) -> str:
@@ -107,6 +173,15 @@ def check_slack_answer(status: int, body: str, headers: Mapping[str, str]) -> No
     if status == 429:
         raise DeliveryError(detail, retry_after=retry_after_seconds(headers))
     raise DeliveryError(detail, permanent=400 <= status < 500)
+
+
+def slack_api_refusal(status: int, error: str | None, headers: Mapping[str, str]) -> DeliveryError:
+    """The Web API answers 200 with ok=false and an error word, or 429
+    (ratelimited) with Retry-After."""
+    detail = f"Slack answered {error or status}"
+    if status == 429 or error == "ratelimited":
+        return DeliveryError(detail, retry_after=retry_after_seconds(headers or {}), may_have_arrived=False)
+    return DeliveryError(detail, permanent=error in SLACK_PERMANENT_ERRORS, may_have_arrived=status >= 500)
 
 
 class EmailChannel:

@@ -6,7 +6,15 @@ at risk, and of the tickets breached, at most about once a minute on each
 channel (BATCH_WINDOW): at-risk alerts wait a minute before they are due; a
 breach goes at once, and the breaches that follow it within the minute wait
 until the minute is over. The outbox sends the alerts that are due together
-as one message, and the app shows them as one alert (`grouped`)."""
+as one message, and the app shows them as one alert (`grouped`).
+
+Each person's preferences (store.alert_preferences) decide which of the
+alerts meant for them are queued: the kinds and tickets they want, on the
+channels they chose, plus their Slack and a "digest" row (never delivered,
+counted by the daily digest) when they asked for those. An alert on a
+delivered channel that comes in their quiet hours is held until the quiet
+hours end, and goes out then with the others held until that time.
+Team channels (a team's alert emails and Slack) have no preferences."""
 
 from __future__ import annotations
 
@@ -19,11 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from config.settings import TeamSettings
+from store.alert_preferences import preferences_for
 from store.models import Agent, Alert, Ticket
 
 BATCH_WINDOW = timedelta(minutes=1)
-BATCHED_KINDS = ("at_risk", "breached")
-BATCH_HEADINGS = {"at_risk": "at risk", "breached": "breached"}
+BATCHED_KINDS = ("at_risk", "breached", "escalated")
+BATCH_HEADINGS = {"at_risk": "at risk", "breached": "breached", "escalated": "escalated"}
+DIGEST_KIND = "digest"
+# Channels whose alerts are stored as sent: read in the app, or counted by the digest.
+STORED_ONLY = ("web", "digest")
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -62,13 +74,16 @@ def queue_alerts(session: Session, *, key: str, kind: str, ticket: Ticket | None
     skipped by the database, not refused)."""
     session.flush()
     rows = []
-    for recipient in dict.fromkeys(recipients):
-        web = recipient.channel == "web"
-        due_at = now if web else _due_at(session, kind, ticket, recipient, now)
+    for recipient, held_until in addressed(session, kind, ticket, recipients, now):
+        stored = recipient.channel in STORED_ONLY
+        due_at = now if stored else _due_at(session, kind, ticket, recipient, now)
+        if held_until is not None:
+            due_at = max(due_at, held_until)
         rows.append(dict(key=key, kind=kind, ticket_id=ticket.id if ticket is not None else None,
                          channel=recipient.channel, recipient=recipient.address, agent_id=recipient.agent_id,
-                         subject=subject, body=body, link=link, status="sent" if web else "queued", attempts=0,
-                         next_attempt_at=None if web else due_at, created_at=now, sent_at=now if web else None))
+                         subject=subject, body=body, link=link, status="sent" if stored else "queued", attempts=0,
+                         next_attempt_at=None if stored else due_at, created_at=now,
+                         sent_at=now if stored else None, held_until=held_until))
     if not rows:
         return []
     insert = INSERTS[session.get_bind().dialect.name]
@@ -76,6 +91,39 @@ def queue_alerts(session: Session, *, key: str, kind: str, ticket: Ticket | None
                           .on_conflict_do_nothing(index_elements=["key", "channel", "recipient"])
                           .returning(Alert.id)).all()
     return list(session.scalars(select(Alert).where(Alert.id.in_(ids)).order_by(Alert.id))) if ids else []
+
+
+def addressed(session: Session, kind: str, ticket: Ticket | None, recipients: list[Recipient],
+              now: datetime) -> list[tuple[Recipient, datetime | None]]:
+    """The recipients this occasion's alert goes to after each person's
+    preferences, each with when their quiet hours end (None: not held).
+    A digest is what a person asked for at the hour they chose: it is sent
+    as addressed."""
+    recipients = list(dict.fromkeys(recipients))
+    if kind == DIGEST_KIND:
+        return [(r, None) for r in recipients]
+    ids = {r.agent_id for r in recipients if r.agent_id is not None}
+    people = {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(ids)))} if ids else {}
+    preferences = preferences_for(session, people.values())
+    chosen: dict[Recipient, datetime | None] = {}
+    for recipient in recipients:
+        if recipient.agent_id is None:
+            chosen[recipient] = None
+            continue
+        agent, wanted = people.get(recipient.agent_id), preferences.get(recipient.agent_id)
+        if agent is None or not wanted.wants(kind, ticket, agent) or recipient.channel not in wanted.channels:
+            continue
+        chosen[recipient] = None if recipient.channel in STORED_ONLY else wanted.quiet_until_time(now, kind, agent.role)
+    for agent_id, wanted in preferences.items():
+        agent = people[agent_id]
+        if not wanted.wants(kind, ticket, agent):
+            continue
+        if "slack" in wanted.channels and wanted.slack_user:
+            chosen.setdefault(Recipient("slack", f"@{wanted.slack_user}", agent_id),
+                              wanted.quiet_until_time(now, kind, agent.role))
+        if wanted.digest:
+            chosen.setdefault(Recipient("digest", agent.email, agent_id), None)
+    return list(chosen.items())
 
 
 def _due_at(session: Session, kind: str, ticket: Ticket | None, recipient: Recipient, now: datetime) -> datetime:
@@ -112,6 +160,15 @@ def batch_heading(alerts: list[Alert], now: datetime) -> str:
     else:
         listed = ", ".join(f"#{a.ticket_id}" for a in alerts)
     return f"{len(alerts)} tickets {BATCH_HEADINGS.get(kind, kind)}: {listed}"
+
+
+def held_heading(alerts: list[Alert]) -> str:
+    """"5 alerts from your quiet hours: 3 at risk, 2 breached"."""
+    counts: dict[str, int] = {}
+    for alert in alerts:
+        counts[alert.kind] = counts.get(alert.kind, 0) + 1
+    listed = ", ".join(f"{n} {BATCH_HEADINGS.get(kind, kind)}" for kind, n in counts.items())
+    return f"{len(alerts)} alerts from your quiet hours: {listed}"
 
 
 def _assignee(alert: Alert) -> str:

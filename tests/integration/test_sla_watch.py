@@ -119,7 +119,9 @@ def test_a_breach_is_flagged_escalated_and_announced_everywhere(desk):
     channels = {(a.channel, a.recipient) for a in desk.alerts("breached")}
     assert ("slack", "care") in channels
     assert ("email", "care-leads@example.com") in channels
-    assert ("web", "sam@example.com") in channels
+    escalated = desk.alerts("escalated")
+    assert [(a.channel, a.recipient) for a in escalated] == [("web", "sam@example.com")]
+    assert escalated[0].subject.startswith(f"Alex's ticket #{ticket_id} was escalated to level 1")
     assert desk.events("escalated")[0].detail == {"level": 1, "to": "senior"}
 
 
