@@ -101,7 +101,7 @@ def _accepted(response: requests.Response, max_bytes: int) -> MediaFile:
             body = _read_whole(response, max_bytes)
             return MediaFile(content_type, len(body), iter((body,)), response)
         if int(declared) > max_bytes:
-            raise MediaRefused(f"larger than {_megabytes(max_bytes)} ({_megabytes(int(declared))})")
+            raise MediaRefused(f"larger than {readable_size(max_bytes)} ({readable_size(int(declared))})")
         return MediaFile(content_type, int(declared), _limited(response, int(declared)), response)
     except BaseException:
         response.close()
@@ -113,7 +113,7 @@ def _read_whole(response: requests.Response, max_bytes: int) -> bytes:
     for chunk in response.iter_content(CHUNK_BYTES):
         body += chunk
         if len(body) > max_bytes:
-            raise MediaRefused(f"larger than {_megabytes(max_bytes)}")
+            raise MediaRefused(f"larger than {readable_size(max_bytes)}")
     return bytes(body)
 
 
@@ -131,8 +131,11 @@ def _limited(response: requests.Response, length: int) -> Iterator[bytes]:
         response.close()
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def readable_size(size: int) -> str:
+    """A number of bytes as people read it: 10 MB, 250 kB, 12 bytes."""
+    if size >= 1_000_000:
+        return f"{size / 1_000_000:.3g} MB"
+    return f"{size / 1000:.3g} kB" if size >= 1000 else f"{size} bytes"
 
 
 def _host_of(url: str) -> str:

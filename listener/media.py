@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import requests
 
 from config.settings import Settings
-from connectors.media import MediaFile, MediaHosts, MediaRefused, fetch_media
+from connectors.media import MediaFile, MediaHosts, MediaRefused, fetch_media, readable_size
 from connectors.registry import media_hosts
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def refusal_before_fetching(settings: Settings, platform: str, url: str, size_by
     if not allowed_hosts(settings, platform).allow(url):
         return f"not {platform}'s address"
     if size_bytes is not None and size_bytes > settings.web.media_max_bytes:
-        return f"larger than {settings.web.media_max_bytes / 1_000_000:.1f} MB"
+        return f"larger than {readable_size(settings.web.media_max_bytes)} ({readable_size(size_bytes)})"
     return None
 
 

@@ -42,6 +42,7 @@ from web.context import Services, close_db_session
 from web.errors import init_errors
 from web.filters import MAX_ID, refuse_nul_characters
 from web.formatting import register_template_helpers
+from web.media import init_media
 from web.metrics import init_metrics
 from web.request_ids import init_request_ids
 from web.settings_check import SettingsCheck
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
                       canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
                       admin.api_bp, admin_quarantine.bp, mentions.bp, mentions.api_bp):
         app.register_blueprint(blueprint)
+    init_media(app)
     init_errors(app)
     register_template_helpers(app)
     init_metrics(app, settings.metrics.token)
