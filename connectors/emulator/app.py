@@ -257,12 +257,14 @@ POST_PAGE = """<!doctype html>
 <title>{{ platform }} post {{ post.id }} (emulator)</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
 article{border:1px solid #ccd;border-radius:8px;padding:.6rem 1rem;margin:.5rem 0}
-.brand{background:#eef3ff}.meta{color:#556;font-size:.85rem;margin:0}.text{white-space:pre-wrap}</style></head>
+.brand{background:#eef3ff}.meta{color:#556;font-size:.85rem;margin:0}.text{white-space:pre-wrap}
+.hidden{opacity:.6;border-style:dashed}</style></head>
 <body><p class="meta">The platform emulator: {{ platform }}</p>
 {% macro show(item, depth=0) %}<article id="post-{{ item.id }}" style="margin-left:{{ depth * 1.5 }}rem"
- class="{{ 'brand' if item.by_brand }}"><p class="meta"><strong>{{ item.author.name or item.author.handle }}</strong>
+ class="{{ 'brand' if item.by_brand }}{{ ' hidden' if item.hidden }}"><p class="meta"><strong>{{ item.author.name or item.author.handle }}</strong>
 {% if item.author.handle %}@{{ item.author.handle }}{% endif %} · {{ item.kind or 'post' }}
-{% if item.rating %} · {{ item.rating }}★{% endif %} · <time>{{ item.created_at }}</time></p>
+{% if item.rating %} · {{ item.rating }}★{% endif %} · <time>{{ item.created_at }}</time>
+{% if item.hidden %} · <strong>hidden by the brand</strong>{% endif %}{% if item.liked %} · liked by the brand{% endif %}</p>
 {% if item.title %}<h1>{{ item.title }}</h1>{% endif %}<p class="text">{{ item.text }}</p></article>{% endmacro %}
 {{ show(post) }}
 <h2>Replies ({{ replies|length }})</h2>

@@ -49,7 +49,7 @@ USER_ID = re.compile(r"^[0-9]{1,20}$")
 PAGE_FIELDS = ("id", "name", "link")
 POST_FIELDS = ("id", "message", "from", "created_time", "updated_time", "permalink_url")
 COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent", "permalink_url", "comment_count",
-                  "like_count")
+                  "like_count", "is_hidden", "can_hide", "can_remove", "user_likes")
 RATING_FIELDS = ("created_time", "recommendation_type", "review_text", "reviewer", "open_graph_story",
                  "has_rating", "has_review", "rating")
 NODE_FIELDS = {"Page": (PAGE_FIELDS, ("name", "id")), "Post": (POST_FIELDS, ("created_time", "message", "id")),
@@ -104,6 +104,9 @@ class FacebookState:
         self._people: dict[str, Person] = {PAGE_ID: self.page}
         self._ids_by_name: dict[str, str] = {}
         self._items: dict[str, Item] = {}
+        # Comments the page hid, and those it liked (emulator_moderation).
+        self.hidden: set[str] = set()
+        self.liked: set[str] = set()
 
     def person(self, name: str | None, person_id: str | None = None) -> Person:
         """The person with this id, or else this name, created or renamed."""
@@ -378,7 +381,10 @@ def render_post(state: FacebookState, item: Item, fields: list[str]) -> dict:
 def render_comment(state: FacebookState, item: Item, fields: list[str]) -> dict:
     full = {"id": item.id, "message": item.text, "from": person_json(item.author),
             "created_time": graph_time(item.created_at), "permalink_url": permalink(item),
-            "comment_count": len(state.children(item.id)), "like_count": 0}
+            "comment_count": len(state.children(item.id)), "like_count": int(item.id in state.liked),
+            "is_hidden": item.id in state.hidden, "user_likes": item.id in state.liked,
+            "can_hide": item.author.id != PAGE_ID and item.root_id.startswith(f"{PAGE_ID}_"),
+            "can_remove": item.root_id.startswith(f"{PAGE_ID}_")}
     parent = state.item(item.parent_id or "")
     if parent is not None and parent.kind == "comment":
         full["parent"] = {"created_time": graph_time(parent.created_at), "from": person_json(parent.author),
@@ -480,6 +486,9 @@ def post_json(item: Item) -> dict:
            "by_brand": item.author.id == PAGE_ID}
     if item.kind == "review":
         out["recommendation_type"] = item.recommendation_type
+    if item.kind == "comment":
+        state = fb_state()
+        out["hidden"], out["liked"] = item.id in state.hidden, item.id in state.liked
     return out
 
 

@@ -146,6 +146,8 @@ class XState:
         self._tweets: dict[str, Tweet] = {}
         self._messages: list[DirectMessage] = []
         self._calls: dict[str, tuple[float, int]] = {}
+        # Replies the brand hid (emulator_moderation).
+        self.hidden: set[str] = set()
         self.brand = self.user_for(brand_handle, brand_name)
 
     def user_for(self, handle: str, name: str, followers: int = 0, verified: bool = False,
@@ -668,6 +670,7 @@ def post_json(state: XState, tweet: Tweet) -> dict:
         "author": {"id": author.id, "handle": author.handle, "name": author.name, "followers": author.followers},
         "in_reply_to": tweet.in_reply_to, "conversation_id": tweet.conversation_id,
         "created_at": iso_time(tweet.created_at), "by_brand": author.id == state.brand.id,
+        "hidden": tweet.id in state.hidden,
     }
 
 
