@@ -241,7 +241,8 @@ def test_it_posts_a_comment_as_the_page(emulator):
     listed = control(emulator, "GET", "/posts").json()["posts"]
     assert listed[-1] == {"id": comment_id, "kind": "comment", "text": "We are looking into it!",
                           "author": {"id": PAGE_ID, "name": "Acme"}, "in_reply_to": post, "post_id": post,
-                          "created_at": listed[-1]["created_at"], "by_brand": True}
+                          "created_at": listed[-1]["created_at"], "by_brand": True, "hidden": False,
+                          "liked": False}
 
 
 @pytest.mark.parametrize("message", ["", "   ", "x" * 8001])
