@@ -13,10 +13,11 @@ CONNECTORS = {
     "facebook": "connectors.facebook.connector:FacebookConnector",
     "reddit": "connectors.reddit.connector:RedditConnector",
     "reviews": "connectors.reviews.connector:ReviewFeedConnector",
+    "instagram": "connectors.instagram.connector:InstagramConnector",
 }
 PLATFORMS = tuple(CONNECTORS)
 
-LABELS = {"x": "X", "facebook": "Facebook", "reddit": "Reddit", "reviews": "Reviews"}
+LABELS = {"x": "X", "facebook": "Facebook", "reddit": "Reddit", "reviews": "Reviews", "instagram": "Instagram"}
 # What goes before a handle where the platform has handles people type;
 # Facebook and review sites show names only.
-HANDLE_PREFIXES = {"x": "@", "reddit": "u/"}
+HANDLE_PREFIXES = {"x": "@", "reddit": "u/", "instagram": "@"}

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
-from responder.channels import reply_channel
+from responder.channels import direct_message_refusal, reply_channel
 from responder.outbox import queue_reply, queued_before
 from store.answers import PostState, default_target, post_states
 from store.errors import Refused
@@ -36,6 +36,9 @@ def queue_answer(session: Session, ticket: Ticket, body: str, agent: Agent, now:
     if state.answer is not None and not force:
         raise Refused(_answered_already(state), 409, answered_by=state.answer.reply.id if state.answer.reply else None)
     channel = reply_channel(session, settings, ticket, state.post)
+    refusal = direct_message_refusal(session, channel, state.post, now)
+    if refusal is not None:
+        raise Refused(refusal, 409)
     try:
         with session.begin_nested():
             return queue_reply(session, ticket, body, agent, now, idempotency_key=idempotency_key, channel=channel,

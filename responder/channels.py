@@ -4,15 +4,23 @@ post replies at all (some review feeds cannot)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
-from connectors.registry import account_can_reply, can_message, message_limit, reply_limit
+from config.settings import AccountSettings, Settings
+from connectors.registry import account_can_reply, can_message, connector_class, message_limit, reply_limit
 from store.answers import default_target, post_states
 from store.models import Mention, Source, Ticket
+
+
+def has_message_window(platform: str) -> bool:
+    """Whether the platform lets the brand answer a direct message only for
+    a while after the customer's last one (Meta's 24 hours): its connector
+    class says why not with `window_refusal`."""
+    return hasattr(connector_class(platform), "window_refusal")
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class ReplyChannel:
     can_reply: bool = True
     # "thread" (under the customer's post) or "direct_message" (to the customer).
     kind: str = "thread"
+    # The account the answer goes out through, where one is known.
+    account: AccountSettings | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, platform: str, can_reply: bool = True) -> ReplyChannel:
@@ -65,8 +75,22 @@ def reply_channel(session: Session, settings: Settings, ticket: Ticket, post: Me
         (a for a in settings.accounts.values() if a.platform == ticket.platform), None)
     can_reply = account_can_reply(account) if account is not None else True
     if post is None:
-        return ReplyChannel.of(ticket.platform, can_reply)
-    return ReplyChannel.answering(post, can_reply)
+        channel = ReplyChannel.of(ticket.platform, can_reply)
+    else:
+        channel = ReplyChannel.answering(post, can_reply)
+    return ReplyChannel(channel.platform, channel.limit, channel.can_reply, channel.kind, account)
+
+
+def direct_message_refusal(session: Session, channel: ReplyChannel, post: Mention, now: datetime) -> str | None:
+    """Why a direct message answering `post` would be refused now: on
+    platforms with a messaging window, by the customer's last direct
+    message to the brand that closeloop stored. None when it may go."""
+    if channel.kind != "direct_message" or not has_message_window(channel.platform):
+        return None
+    last = session.scalar(select(func.max(Mention.created_at)).where(
+        Mention.platform == channel.platform, Mention.kind == "direct_message",
+        Mention.identity_id == post.identity_id))
+    return connector_class(channel.platform).window_refusal(channel.account, last, now)
 
 
 def followup_channel(session: Session, settings: Settings, ticket: Ticket,
@@ -76,6 +100,9 @@ def followup_channel(session: Session, settings: Settings, ticket: Ticket,
     channel = reply_channel(session, settings, ticket, post)
     if settings.followups.channel != "direct_message" or channel.kind == "direct_message":
         return channel, None
-    if can_message(ticket.platform):
+    if can_message(ticket.platform) and not has_message_window(ticket.platform):
         return ReplyChannel.direct(ticket.platform), None
+    if can_message(ticket.platform):
+        return channel, (f"{ticket.platform}: direct messages only answer a customer's own recent one; sent in the "
+                         "thread")
     return channel, f"{ticket.platform}: no direct messages; sent in the thread"

@@ -154,7 +154,7 @@ def event_sentence(event: Event) -> str:
 
 
 # A short mark per platform for the inbox's platform column.
-PLATFORM_MARKS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★"}
+PLATFORM_MARKS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★", "instagram": "ig"}
 
 
 def register_template_helpers(app: Flask) -> None:

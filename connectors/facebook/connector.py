@@ -1,6 +1,8 @@
 """Facebook pages through facebook-sdk's GraphAPI: visitor posts on the page,
-comments on the page's recent posts and page recommendations, polled by
-created_time; replies are comments (webhooks: `connectors.facebook.webhook`).
+comments on the page's recent posts, page recommendations and Messenger
+conversations, polled by created_time; replies are comments, answers to
+Messenger messages direct messages (`connectors.facebook.messenger`;
+webhooks: `connectors.facebook.webhook`).
 
 facebook-sdk logs nothing, but it puts the token in the query string, which
 urllib3 logs at DEBUG and requests quotes in its errors: the session here
@@ -21,7 +23,8 @@ from typing import Any
 import facebook
 import requests
 
-from connectors.base import Batch, ConnectorError, NoDirectMessages, PostedReply, SourceKind
+from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
+from connectors.facebook.messenger import OUTSIDE_WINDOW_SUBCODE, Messaging, OutsideWindow, human_agent_allowed
 from connectors.facebook.moderation import GraphModeration
 from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_post, parse_rating,
                                        utc_time)
@@ -41,8 +44,9 @@ PERMISSION_CODES = frozenset({10, *range(200, 300)})
 TRANSIENT_CODES = frozenset({1, 2})
 USAGE_HEADERS = ("X-Business-Use-Case-Usage", "X-App-Usage")
 DEFAULT_RETRY_AFTER = 60.0
-PERMISSIONS_FIX = ("grant the app pages_read_engagement and pages_read_user_content (reading) and "
-                   "pages_manage_engagement (replying), then generate a new page access token")
+PERMISSIONS_FIX = ("grant the app pages_read_engagement and pages_read_user_content (reading), "
+                   "pages_manage_engagement (replying) and pages_messaging (Messenger), then generate a new page "
+                   "access token")
 DELETED = "the post was deleted or is not visible"
 GONE_WORDS = ("does not exist", "error finding the requested")
 
@@ -96,27 +100,33 @@ class _GraphSession(requests.Session):
         return getattr(self._last, "answer", (None, {}))
 
 
-class FacebookConnector(NoDirectMessages, GraphModeration):
+class FacebookConnector(Messaging, GraphModeration):
     """One Facebook page, read and answered with its page access token."""
 
     platform = "facebook"
+    label = "Facebook"
+    messaging_label = "Messenger"
     max_reply_length = 8000
+    max_message_length = 2000
     can_reply = True
     source_kinds = {"page_posts": SourceKind("the page id"), "comments": SourceKind("the page id"),
-                    "reviews": SourceKind("the page id")}
+                    "reviews": SourceKind("the page id"), "messages": SourceKind()}
+    permissions_fix = PERMISSIONS_FIX
 
     def __init__(self, page_id: str | None, page_access_token: str | None, app_secret: str | None = None,
                  verify_token: str | None = None, graph_version: str | None = None, base_url: str | None = None,
                  timeout: float = 15.0, page_size: int = 100, max_pages: int = 20, recent_posts: int = 25,
-                 overlap_seconds: int = 60):
+                 overlap_seconds: int = 60, human_agent: bool = False):
         for key, value in (("page_id", page_id), ("page_access_token", page_access_token)):
             if not value:
-                raise ConnectorError(f"Facebook account is missing {key}", permanent=True)
+                raise ConnectorError(f"{self.label} account is missing {key}", permanent=True)
         version = re.fullmatch(r"v?(\d+)\.(\d+)", graph_version or DEFAULT_GRAPH_VERSION)
         if version is None:
-            raise ConnectorError(f"Facebook graph_version {graph_version!r} is not a version such as "
+            raise ConnectorError(f"{self.label} graph_version {graph_version!r} is not a version such as "
                                  f"{DEFAULT_GRAPH_VERSION!r}", permanent=True)
         self.page_id = page_id
+        self.brand_id = page_id
+        self.human_agent = human_agent
         self.app_secret = app_secret
         self.verify_token = verify_token
         self.session = _GraphSession(base_url, app_secret)
@@ -143,7 +153,8 @@ class FacebookConnector(NoDirectMessages, GraphModeration):
             values = {key: account.credential(key) for key in keys}
         except ConfigError as error:
             raise ConnectorError(f"Facebook account credentials cannot be read: {error}", permanent=True) from None
-        return cls(**values, base_url=account.base_url, timeout=timeout)
+        return cls(**values, base_url=account.base_url, timeout=timeout,
+                   human_agent=human_agent_allowed(cls.platform, account))
 
     def fetch(self, kind: str, target: str, cursor: str | None, query: str = "") -> Batch:
         """What is newer than `cursor` (a created_time in unix seconds),
@@ -165,6 +176,8 @@ class FacebookConnector(NoDirectMessages, GraphModeration):
         if kind == "reviews":
             items = self._edge(page, "ratings", floor, "reading reviews", missing, fields=RATING_FIELDS)
             return batch_from(((raw, parse_rating) for raw in items), cursor)
+        if kind == "messages":
+            return self.fetch_messages(cursor, floor)
         raise ConnectorError(f"Facebook has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                              permanent=True)
 
@@ -254,15 +267,16 @@ class FacebookConnector(NoDirectMessages, GraphModeration):
             return self.graph.request(f"{self.version}/{path}", dict(args or {}), post_args=post, method=method)
         except facebook.GraphAPIError as error:
             status, headers = self.session.last_answer()
-            raise _connector_error(error, action, missing, status, headers) from None
+            raise _connector_error(error, action, missing, status, headers, self.label,
+                                   self.permissions_fix) from None
         except _UnexpectedAnswer as error:
             permanent = 400 <= error.status < 500 and error.status not in (408, 429)
-            raise ConnectorError(f"Facebook answered {action} with {error}", permanent=permanent,
+            raise ConnectorError(f"{self.label} answered {action} with {error}", permanent=permanent,
                                  status=error.status) from None
         except requests.Timeout:
-            raise ConnectorError(f"Facebook did not answer within {self.timeout:g} s while {action}") from None
+            raise ConnectorError(f"{self.label} did not answer within {self.timeout:g} s while {action}") from None
         except requests.RequestException as error:
-            raise ConnectorError(f"Facebook could not be reached while {action}: {error}") from None
+            raise ConnectorError(f"{self.label} could not be reached while {action}: {error}") from None
 
 
 def retry_after_from(headers: Mapping[str, str]) -> float | None:
@@ -293,28 +307,31 @@ def _regain_minutes(usage: Any) -> list[float]:
 
 
 def _connector_error(error: facebook.GraphAPIError, action: str, missing: str, status: int | None,
-                     headers: Mapping[str, str]) -> ConnectorError:
+                     headers: Mapping[str, str], label: str = "Facebook",
+                     permissions_fix: str = PERMISSIONS_FIX) -> ConnectorError:
     code = error.code if isinstance(error.code, int) else None
     body = error.result.get("error") if isinstance(error.result, dict) else None
     body = body if isinstance(body, dict) else {}
     message = str(error.message)
     detail = f"code {code}: {message}" if code is not None else message
+    if body.get("error_subcode") == OUTSIDE_WINDOW_SUBCODE:
+        return OutsideWindow(f"{label} refused {action} ({detail})", permanent=True, status=status)
     if code in THROTTLING_CODES:
         retry_after = retry_after_from(headers) or DEFAULT_RETRY_AFTER
-        return ConnectorError(f"Facebook rate limit reached while {action} ({detail}); calls resume in "
+        return ConnectorError(f"{label} rate limit reached while {action} ({detail}); calls resume in "
                               f"{retry_after:.0f} s", retry_after=retry_after, status=429)
     if code in TOKEN_CODES:
-        return ConnectorError(f"Facebook rejected the page access token while {action} ({detail}): generate a "
+        return ConnectorError(f"{label} rejected the page access token while {action} ({detail}): generate a "
                               "new page access token for the page and set page_access_token", permanent=True,
                               status=status)
     if code in PERMISSION_CODES:
-        return ConnectorError(f"Facebook refused {action} ({detail}): the page access token lacks a permission; "
-                              f"{PERMISSIONS_FIX}", permanent=True, status=status)
+        return ConnectorError(f"{label} refused {action} ({detail}): the page access token lacks a permission; "
+                              f"{permissions_fix}", permanent=True, status=status)
     if body.get("error_subcode") == 33 or any(words in message.lower() for words in GONE_WORDS):
-        return _ObjectMissing(f"Facebook refused {action}: {missing} ({detail})", permanent=True, status=status)
+        return _ObjectMissing(f"{label} refused {action}: {missing} ({detail})", permanent=True, status=status)
     if code in TRANSIENT_CODES or body.get("is_transient") is True:
-        return ConnectorError(f"Facebook failed while {action} ({detail})", status=status)
-    return ConnectorError(f"Facebook rejected {action} ({detail})", permanent=True, status=status)
+        return ConnectorError(f"{label} failed while {action} ({detail})", status=status)
+    return ConnectorError(f"{label} rejected {action} ({detail})", permanent=True, status=status)
 
 
 def _check_answer(response: requests.Response) -> None:

@@ -217,13 +217,14 @@ def graph_error(error: GraphError):
 
 
 @api.before_request
-def check_call():
-    """Log the call, then fail it if a fault is pending or it has no token."""
+def check_call(platform: str = PLATFORM):
+    """Log the call, then fail it if a fault is pending or it has no token.
+    Other Graph parts (Instagram) check their calls so, under their name."""
     shared = emulator()
     params = {**request.args.to_dict(), **request.form.to_dict()}
-    shared.record_request(PLATFORM, request.method, request.path,
+    shared.record_request(platform, request.method, request.path,
                           {k: v for k, v in params.items() if k not in ("access_token", "appsecret_proof")})
-    fault = shared.take_fault(PLATFORM)
+    fault = shared.take_fault(platform)
     if fault is not None:
         fault.wait()
         if fault.http_status == 429:

@@ -8,10 +8,12 @@ import hmac
 from collections.abc import Mapping
 
 from connectors.base import InboundPost, MalformedPayload, SkippedItem
+from connectors.facebook.messages import parse_messaging_event
 from connectors.facebook.parse import parse_feed_change
 
 # Which kind of source a delivered post belongs to, for linking it to one.
-SOURCE_KIND_OF_POST = {"post": "page_posts", "comment": "comments", "reply": "comments", "review": "reviews"}
+SOURCE_KIND_OF_POST = {"post": "page_posts", "comment": "comments", "reply": "comments", "review": "reviews",
+                       "direct_message": "messages"}
 
 
 class SubscriptionRefused(ValueError):
@@ -44,8 +46,9 @@ def signature_is_valid(raw_body: bytes, header: str | None, app_secret: str) -> 
 
 
 def parse_webhook(payload: dict, page_id: str) -> tuple[list[InboundPost], list[SkippedItem]]:
-    """The posts, comments and ratings of a page delivery's `feed` changes,
-    oldest first, and what could not be read. Raises MalformedPayload when
+    """The posts, comments and ratings of a page delivery's `feed` changes
+    and the Messenger messages of its `messaging` events, oldest first, and
+    what could not be read. Raises MalformedPayload when
     the payload is not a page delivery at all."""
     if not isinstance(payload, dict) or payload.get("object") != "page":
         found = payload.get("object") if isinstance(payload, dict) else type(payload).__name__
@@ -77,4 +80,25 @@ def parse_webhook(payload: dict, page_id: str) -> tuple[list[InboundPost], list[
                 continue
             if post is not None:
                 posts.append(post)
+        posts += messaging_posts(entry, "facebook", page_id, skipped)
     return sorted(posts, key=lambda p: p.created_at), skipped
+
+
+def messaging_posts(entry: dict, platform: str, brand_id: str, skipped: list[SkippedItem]) -> list[InboundPost]:
+    """The messages of an entry's `messaging` events (Messenger and
+    Instagram deliver direct messages so); what cannot be read is added to
+    `skipped`."""
+    events = entry.get("messaging", [])
+    if not isinstance(events, list):
+        skipped.append(SkippedItem(raw=entry, reason="an entry's messaging must be a list"))
+        return []
+    posts = []
+    for event in events:
+        try:
+            post = parse_messaging_event(event, platform, brand_id)
+        except MalformedPayload as error:
+            skipped.append(SkippedItem(raw=event, reason=str(error)))
+            continue
+        if post is not None:
+            posts.append(post)
+    return posts

@@ -20,8 +20,10 @@ def test_each_platform_names_its_connector_and_the_connector_its_platform(platfo
 
 
 def test_the_reply_and_message_lengths_are_the_connectors():
-    assert [reply_limit(p) for p in PLATFORMS] == [280, 8000, 10000, 4000]
+    assert [reply_limit(p) for p in PLATFORMS] == [280, 8000, 10000, 4000, 2200]
     assert message_limit("x") == 10000
+    assert message_limit("facebook") == 2000
+    assert message_limit("instagram") == 1000
     assert message_limit("reddit") == 0
 
 

@@ -51,10 +51,11 @@ def test_an_x_ticket_gets_its_follow_up_by_direct_message_and_none_in_the_thread
     assert loop.ticket(ticket_id).followup_state == "sent"
 
 
-@pytest.mark.parametrize("platform", ["reddit", "facebook"])
-def test_a_platform_without_direct_messages_gets_it_in_the_thread_with_the_reason(loop, platform):
+@pytest.mark.parametrize("platform, reason", [
+    ("reddit", "reddit: no direct messages; sent in the thread"),
+    ("facebook", "facebook: direct messages only answer a customer's own recent one; sent in the thread")])
+def test_a_platform_without_direct_messages_gets_it_in_the_thread_with_the_reason(loop, platform, reason):
     ticket_id = resolved_complaint(loop, platform=platform)
-    reason = f"{platform}: no direct messages; sent in the thread"
     scheduled = loop.events(ticket_id, "followup_scheduled")[0]
     assert (scheduled["channel"], scheduled["channel_reason"]) == ("thread", reason)
 
