@@ -113,13 +113,16 @@ def run_demo(*, port: int, emulator_port: int, password: str, data_dir: str | No
     click.echo(f"""
 closeloop demo
   inbox:     http://127.0.0.1:{port}/inbox
-  emulator:  {emulator.url}/_emulator/<x|facebook|reddit|reviews>/posts
+  emulator:  {emulator.url}/_emulator/<x|facebook|instagram|reddit|reviews>/posts
+             (direct messages: {emulator.url}/_emulator/x/direct_messages, .../<facebook|instagram>/messages)
   alerts:    Slack at {emulator.url}/_emulator/slack/messages, email to 127.0.0.1:{mail.port} (logged here)
   database:  {database_file}
   logins (password "{password}"): {", ".join(email for _, email, _, _ in TEAM)}
-Customer posts arrive every few seconds on X, Facebook, Reddit and a review
-feed; reply from a ticket and watch the reply appear on the emulator under
-the customer's post. Response-time targets are minutes long here, so
+Customer posts arrive every few seconds on X, Facebook, Instagram, Reddit and
+a review feed; reply from a ticket and watch the reply appear on the emulator
+under the customer's post. Messenger and Instagram direct messages are
+answered within 24 hours of the customer's last message: Dave R.'s Messenger
+conversation is two days old, so an answer to it is refused. Response-time targets are minutes long here, so
 breaches, escalations and alerts show soon; a resolved complaint gets its
 follow-up half a minute later. {spike_note}Ctrl-C stops.
 """)
@@ -143,6 +146,7 @@ DEMO_MINUTES = {
 
 def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port: int = 25):
     from connectors.facebook import emulator as facebook
+    from connectors.instagram import emulator as instagram
     from connectors.reddit import emulator as reddit
 
     return load_settings(env={}, overrides={
@@ -167,6 +171,11 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
                               "post_page": _post_page(emulator_url, "facebook"), "page_id": facebook.PAGE_ID,
                               "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
                               "verify_token": "demo-verify"},
+            "demo_instagram": {"platform": "instagram", "base_url": emulator_url + instagram.PREFIX,
+                               "post_page": _post_page(emulator_url, "instagram"),
+                               "ig_user_id": instagram.IG_USER_ID, "username": "acme", "page_id": facebook.PAGE_ID,
+                               "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
+                               "verify_token": "demo-verify"},
             "demo_reddit": {"platform": "reddit", "base_url": emulator_url,
                             "post_page": _post_page(emulator_url, "reddit"), "client_id": reddit.CLIENT_ID,
                             "client_secret": reddit.CLIENT_SECRET, "username": "acme", "password": reddit.PASSWORD},
@@ -185,6 +194,10 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
              "target": facebook.PAGE_ID, "poll_seconds": 5},
             {"name": "facebook-reviews", "account": "demo_facebook", "kind": "reviews",
              "target": facebook.PAGE_ID, "poll_seconds": 10},
+            {"name": "facebook-messages", "account": "demo_facebook", "kind": "messages", "poll_seconds": 5},
+            {"name": "instagram-comments", "account": "demo_instagram", "kind": "comments", "poll_seconds": 5},
+            {"name": "instagram-mentions", "account": "demo_instagram", "kind": "mentions", "poll_seconds": 10},
+            {"name": "instagram-messages", "account": "demo_instagram", "kind": "messages", "poll_seconds": 5},
             {"name": "reddit-mentions", "account": "demo_reddit", "kind": "mentions", "poll_seconds": 5},
             {"name": "reddit-acmebox-posts", "account": "demo_reddit", "kind": "search", "target": "acme",
              "query": "acmebox", "poll_seconds": 10},
@@ -230,8 +243,9 @@ SPIKE_POSTS = [
 
 class DemoFeeder:
     """Posts demo customer posts on the emulator, on a random platform each
-    time: tweets, Facebook page posts, comments and recommendations, Reddit
-    mentions, posts and comments, and entries of the review feed."""
+    time: tweets, Facebook page posts, comments and recommendations,
+    Instagram comments and mentions, Reddit mentions, posts and comments,
+    and entries of the review feed."""
 
     def __init__(self, emulator_url: str, rng: random.Random | None = None,
                  texts: Callable[[int], str] | None = None):
@@ -242,6 +256,7 @@ class DemoFeeder:
         self.texts = texts or (lambda n: self.posts[n % len(self.posts)])
         self.sent = 0
         self.page_post: str | None = None
+        self.brand_photo: str | None = None
 
     def burst(self, count: int) -> None:
         """`count` customers complain about failed payments on X at once."""
@@ -253,7 +268,7 @@ class DemoFeeder:
         handle, name, followers = self.rng.choice(CUSTOMERS)
         text = self.texts(self.sent)
         self.sent += 1
-        platform = self.rng.choice(("x", "x", "facebook", "reddit", "reviews"))
+        platform = self.rng.choice(("x", "x", "facebook", "instagram", "reddit", "reviews"))
         getattr(self, f"_{platform}")(handle, name, followers, text)
 
     def _x(self, handle, name, followers, text):
@@ -267,6 +282,43 @@ class DemoFeeder:
         if kind == "review":
             body["rating"] = 5 if text in PRAISE else 1
         self._control("facebook", body)
+
+    def _instagram(self, handle, name, followers, text):
+        if self.rng.random() < 0.3:
+            self._control("instagram", {"kind": "mention", "author": {"username": handle}, "text": f"@acme {text}",
+                                        "media_url": self._photo(handle)})
+        else:
+            self._control("instagram", {"author": {"username": handle}, "text": text,
+                                        "in_reply_to": self._brand_photo()})
+
+    def seed_meta(self) -> None:
+        """What the demo starts with on Instagram and Messenger: a comment
+        under the brand's photo, a customer's photo that tags the brand, a
+        direct message with a photo, and two Messenger conversations, one
+        inside the 24-hour window and one that ended two days ago (its
+        answer is refused)."""
+        self._control("instagram", {"author": {"username": "lena_travels"}, "in_reply_to": self._brand_photo(),
+                                    "text": "The lid of mine cracked after a week. Is that covered?"})
+        self._control("instagram", {"kind": "mention", "author": {"username": "tom_builds"},
+                                    "text": "@acme the AcmeBox arrived dented, see the corner",
+                                    "media_url": self._photo("dented-box")})
+        self._control("instagram", {"author": {"username": "noor_a"}, "text": "Hi! My order never arrived",
+                                    "attachments": [{"type": "image", "url": self._photo("empty-porch")}]},
+                      what="messages")
+        self._control("facebook", {"author": {"name": "Sofia Marquez"},
+                                   "text": "Hello, can I change the address on my order?"}, what="messages")
+        self._control("facebook", {"author": {"name": "Dave R."}, "text": "Is anyone there? Still no refund.",
+                                   "created_time": int(time.time()) - 2 * 24 * 3600}, what="messages")
+
+    def _brand_photo(self) -> str:
+        """The brand's own Instagram photo that comments go under."""
+        if self.brand_photo is None:
+            self.brand_photo = self._control("instagram", {
+                "kind": "media", "text": "Winter sale: 20% off every AcmeBox!", "media_url": self._photo("acme-sale")})
+        return self.brand_photo
+
+    def _photo(self, stem: str) -> str:
+        return f"{self.url}/_emulator/media/{stem}.png"
 
     def _reddit(self, handle, name, followers, text):
         kind = self.rng.choice(("mention", "post", "comment"))
@@ -289,9 +341,9 @@ class DemoFeeder:
                 "text": "Our winter sale starts today: 20% off every AcmeBox!"})
         return self.page_post
 
-    def _control(self, platform: str, body: dict) -> str | None:
+    def _control(self, platform: str, body: dict, what: str = "posts") -> str | None:
         try:
-            response = requests.post(f"{self.url}/_emulator/{platform}/posts", json=body, timeout=5)
+            response = requests.post(f"{self.url}/_emulator/{platform}/{what}", json=body, timeout=5)
             response.raise_for_status()
             return response.json()["id"]
         except requests.RequestException as error:
@@ -304,6 +356,7 @@ def feed_posts(emulator_url: str, every: float, spike_after: float, stop: thread
     quickly, so the inbox fills within a minute; after `spike_after`
     seconds (when above 0), one burst of complaints about one problem."""
     feeder = DemoFeeder(emulator_url)
+    feeder.seed_meta()
     rng = random.Random()
     spike_at = time.monotonic() + spike_after if spike_after > 0 else None
     while not stop.is_set():

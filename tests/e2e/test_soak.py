@@ -55,7 +55,7 @@ def customer_posts(emulator) -> set[tuple[str, str]]:
     thread starts one titled "Discussion", which the keyword search rightly
     does not find.)"""
     posts = set()
-    for platform in ("x", "facebook", "reddit", "reviews"):
+    for platform in ("x", "facebook", "instagram", "reddit", "reviews"):
         for post in requests.get(f"{emulator.url}/_emulator/{platform}/posts", timeout=10).json()["posts"]:
             searched_for = platform != "reddit" or post["kind"] != "post" or "acmebox" in post["text"].lower()
             if not post["by_brand"] and searched_for:
@@ -72,7 +72,7 @@ def stored_posts(db) -> list[tuple[str, str]]:
 
 def our_replies(emulator) -> Counter:
     replies = Counter()
-    for platform in ("x", "facebook", "reddit", "reviews"):
+    for platform in ("x", "facebook", "instagram", "reddit", "reviews"):
         for post in requests.get(f"{emulator.url}/_emulator/{platform}/posts", timeout=10).json()["posts"]:
             if post["by_brand"] and post.get("in_reply_to"):
                 replies[(platform, post["in_reply_to"], post["text"])] += 1
