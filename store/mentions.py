@@ -52,7 +52,8 @@ def list_mentions(session: Session, flt: MentionFilter, *, limit: int,
     if after is not None:
         last = tuple_(literal(after.created_at, Mention.created_at.type), literal(after.id, Mention.id.type))
         query = query.where(tuple_(Mention.created_at, Mention.id) < last)
-    query = (query.options(selectinload(Mention.identity), selectinload(Mention.source), selectinload(Mention.ticket))
+    query = (query.options(selectinload(Mention.identity), selectinload(Mention.source), selectinload(Mention.ticket),
+                           selectinload(Mention.media))
              .order_by(Mention.created_at.desc(), Mention.id.desc()).limit(limit + 1))
     found = list(session.scalars(query))
     if len(found) <= limit:

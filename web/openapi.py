@@ -18,8 +18,8 @@ from flask import Blueprint, jsonify
 
 from config.platforms import PLATFORMS
 from config.settings import TEMPLATE_PLACEHOLDERS
-from store.models import (INCIDENT_STATUSES, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES, ROLES,
-                          TICKET_STATUSES)
+from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES,
+                          ROLES, TICKET_STATUSES)
 from store.outcomes import OUTCOME_GROUPINGS
 from store.sla_figures import GROUPINGS
 from store.users import MAX_CAPACITY
@@ -219,7 +219,18 @@ SCHEMAS: dict[str, Schema] = {
                    platform=STRING, kind=STRING, text={**STRING, "description": "The customer's words, untrusted"},
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
                    polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
-                   priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING)),
+                   priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING),
+                   media=array(ref("Media"))),
+    "Media": obj(
+        ("position", "kind", "alt_text", "url", "preview_url", "not_shown"), position=INTEGER,
+        kind=enum_of(MEDIA_KINDS), alt_text={**STRING, "description": "The customer's description, untrusted"},
+        width=nullable(INTEGER), height=nullable(INTEGER), size_bytes=nullable(INTEGER),
+        url={**nullable(STRING), "description": "The file through closeloop's media proxy (sign in or send the "
+             "token); null when the platform gives only a preview (X's videos)"},
+        preview_url={**nullable(STRING), "description": "A still image through the proxy: a photo itself or a "
+                     "video's preview"},
+        not_shown={**nullable(STRING), "description": "Why the proxy will not pass it on (an address that is not "
+                   "the platform's, too large), when known without fetching it"}),
     "TicketMention": {"allOf": [ref("Mention"), obj(
         ("needs_answer", "answer"), needs_answer=BOOLEAN,
         answer=nullable(obj(("by", "at", "status"), by={**nullable(STRING), "description": "The agent, or null "

@@ -7,6 +7,7 @@ from typing import Any
 
 from store.answers import PostState, answers_needed, default_target, post_states, unanswered
 from store.models import Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
+from web.media import media_json
 
 
 def iso(value: datetime | None) -> str | None:
@@ -100,6 +101,7 @@ def mention_json(mention: Mention) -> dict[str, Any]:
         "priority": mention.priority,
         "topic": mention.topic,
         "reasons": list(mention.reasons or []),
+        "media": media_json(mention),
     }
 
 

@@ -96,3 +96,35 @@ def test_it_needs_a_signed_in_person_or_a_token(world, emulator):
     post = with_media(world, photo(emulator, "box.png"))
 
     assert world.client().get(f"/media/{post}/0/file").status_code in (302, 401)
+
+
+def test_the_ticket_page_and_the_stream_show_thumbnails_with_alt_text_or_why_not(world, client, emulator):
+    post = with_media(world, photo(emulator, "box.png"), Media(url="https://elsewhere.example/a.png", kind="image"),
+                      Media(url="", kind="video", preview_url=f"{emulator.url}/_emulator/media/clip.png"))
+    with world.db.transaction() as session:
+        ticket_id = session.get(Mention, post).ticket_id
+
+    for page in (client.get(f"/tickets/{ticket_id}"), client.get("/mentions")):
+        html = page.get_data(as_text=True)
+        assert f'<img src="/media/{post}/0/thumbnail" alt="a crushed box"' in html
+        assert f'data-full="/media/{post}/0/file"' in html
+        assert "not shown: not x&#39;s address" in html
+        assert f'<img src="/media/{post}/2/thumbnail" alt="a video without a description"' in html
+        assert "▶ play on X" in html
+        assert "elsewhere.example" not in html and emulator.url not in html
+
+
+def test_the_api_gives_a_posts_media_at_proxied_addresses(world, client, emulator):
+    post = with_media(world, photo(emulator, "box.png"))
+    with world.db.transaction() as session:
+        ticket_id = session.get(Mention, post).ticket_id
+    token = world.token(client)
+
+    [mention] = client.get(f"/api/v1/tickets/{ticket_id}", headers={"Authorization": f"Bearer {token}"}
+                           ).get_json()["mentions"]
+
+    assert mention["media"] == [{"position": 0, "kind": "image", "alt_text": "a crushed box", "width": None,
+                                 "height": None, "size_bytes": None, "url": f"/media/{post}/0/file",
+                                 "preview_url": f"/media/{post}/0/thumbnail", "not_shown": None}]
+    fetched = world.client().get(mention["media"][0]["url"], headers={"Authorization": f"Bearer {token}"})
+    assert fetched.status_code == 200 and fetched.content_type == "image/png"
