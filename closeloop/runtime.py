@@ -21,6 +21,8 @@ from listener.lease import PollingLease
 from listener.schedule import PollingJobs
 from responder.alerts import AlertOutbox, slack_target_for
 from responder.digests import DailyDigests
+from responder.auto_hide import AutoHide
+from responder.moderation import ModerationOutbox
 from responder.outbox import Outbox
 from store.db import Database
 from store.overrides import stored_overrides
@@ -40,6 +42,7 @@ class Runtime:
         self.connectors = ConnectorPool(settings.accounts, timeout=settings.listener.request_timeout_seconds)
         self.poller = Poller(self.db, self.live, self.clock, self.connectors.for_account)
         self.outbox = Outbox(self.db, settings.outbox, self.clock, self.connectors.for_account)
+        self.moderation = ModerationOutbox(self.db, settings, self.clock, self.connectors.for_account)
         self.alerts = AlertOutbox(self.db, settings.alerts, self.clock,
                                   lambda name: slack_target_for(self.live.settings, name))
         self.digests = DailyDigests(self.db, lambda: self.live.settings, self.clock)
@@ -53,6 +56,7 @@ class Runtime:
             ("spike-watch", lambda: self.live.now.spike_watch.check(), settings.spikes.check_seconds),
             ("webhooks", lambda: self.live.now.webhooks.send_due(), settings.alerts.interval_seconds),
             ("digests", self.digests.run, settings.alerts.digest_check_seconds),
+            ("auto-hide", AutoHide(self.db, self.live, self.clock).run, settings.moderation.check_seconds),
         ])
 
     def start_jobs(self) -> None:
@@ -66,6 +70,9 @@ class Runtime:
                                replace_existing=True, max_instances=1, coalesce=True)
         self.scheduler.add_job(self.outbox.send_due, IntervalTrigger(seconds=settings.outbox.interval_seconds),
                                id="outbox", name="send queued replies", replace_existing=True,
+                               max_instances=1, coalesce=True)
+        self.scheduler.add_job(self.moderation.send_due, IntervalTrigger(seconds=settings.outbox.interval_seconds),
+                               id="moderation", name="send queued moderation actions", replace_existing=True,
                                max_instances=1, coalesce=True)
         self.scheduler.add_job(self.alerts.send_due, IntervalTrigger(seconds=settings.alerts.interval_seconds),
                                id="alerts", name="deliver staff alerts", replace_existing=True,
