@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -12,9 +10,8 @@ import click
 from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
-from closeloop.startup import check_port_free, reach_database, require_metrics_token, require_secret_key
-from config import SystemClock
-from telemetry.logs import configure_logging
+from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_metrics_token,
+                               require_secret_key)
 
 
 def _runtime(ctx: click.Context):
@@ -29,13 +26,18 @@ def _runtime(ctx: click.Context):
     return Runtime(settings, db=db, config_path=config_path_of(ctx))
 
 
-@click.group()
+@click.group(cls=CommandGroup)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (default: $CLOSELOOP_CONFIG, else built-in defaults).")
-@click.option("-v", "--verbose", is_flag=True, help="Log debug detail.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Log debug detail, and show the traceback behind a start-up failure.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """Listen to customers on social platforms and answer every post that needs it."""
+    import logging
+
+    from telemetry.logs import configure_logging
+
     configure_logging("text", logging.DEBUG if verbose else logging.INFO)
     for noisy in ("alembic", "apscheduler.executors", "apscheduler.scheduler", "mail.log", "waitress.queue",
                   "werkzeug"):
@@ -80,6 +82,7 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     from sqlalchemy import select
 
     from closeloop.secret_key import write_secret_key
+    from config import SystemClock
     from store.accounts import create_agent
     from store.db import Database
     from store.errors import Refused
@@ -113,7 +116,11 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
 @click.pass_context
 def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the web app and run polling and the outbox, in one process."""
-    web = settings_of(ctx).web
+    import signal
+
+    settings = settings_of(ctx)
+    web = settings.web
+    require_metrics_token(settings)
     check_port_free(host or web.host, port or web.port, what="web",
                     how="closeloop run --port P, or web.port (CLOSELOOP_WEB__PORT)")
     runtime = _runtime(ctx)
@@ -132,6 +139,7 @@ def worker(ctx: click.Context) -> None:
     gunicorn. Several workers may run: one polls, the others stand by.
     With metrics.multiprocess_dir, its poll counts join the web's /metrics."""
     import os
+    import signal
     import threading
 
     metrics_dir = settings_of(ctx).metrics.multiprocess_dir

@@ -1,10 +1,9 @@
 """What a command checks before it starts serving or working, each failure
-one or two lines that name the cause and the fix, exit code 2."""
+one or two lines that name the cause and the fix, exit code 2; with -v the
+traceback of the error behind it comes first."""
 
 from __future__ import annotations
 
-import errno
-import socket
 from typing import TYPE_CHECKING
 
 import click
@@ -20,8 +19,37 @@ class StartupError(click.ClickException):
     exit_code = 2
 
 
+class CommandGroup(click.Group):
+    """Runs a command; a setting found wrong while it starts (a secret that
+    is not set, say) ends it as a `StartupError`, and with -v the traceback
+    of the error behind a `StartupError` is written before its lines."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except StartupError as error:
+            failure = error
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            from config.errors import ConfigError
+
+            if not isinstance(error, ConfigError):
+                raise
+            failure = StartupError(str(error))
+            failure.__context__ = error
+        if (ctx.obj or {}).get("verbose"):
+            import traceback
+
+            click.echo("".join(traceback.format_exception(failure.__context__ or failure)).rstrip(), err=True)
+        raise failure from None
+
+
 def check_port_free(host: str, port: int, *, what: str, how: str) -> None:
     """Refuse a port another program listens on, before anything starts."""
+    import errno
+    import socket
+
     if port == 0:
         return
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:

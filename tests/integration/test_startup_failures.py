@@ -95,3 +95,21 @@ def test_an_absurd_timeout_is_refused_with_the_allowed_range(tmp_path, key, allo
 def test_settings_that_contradict_each_other_are_refused_naming_both(tmp_path):
     message = refused(closeloop("migrate", env={"CLOSELOOP_OUTBOX__STALE_SEND_SECONDS": "10"}, cwd=tmp_path))
     assert "outbox.stale_send_seconds (10) must be longer than listener.request_timeout_seconds (15)" in message
+
+
+def test_run_names_a_metrics_token_whose_variable_is_not_set(tmp_path):
+    env = {"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "CLOSELOOP_METRICS__TOKEN": "env:UNSET_TOKEN"}
+    message = refused(closeloop("run", env=env, cwd=tmp_path))
+    assert "metrics.token: environment variable UNSET_TOKEN is not set" in message
+    assert "leave metrics.token empty" in message
+    assert len(message.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_verbose_shows_the_traceback_behind_a_start_up_failure(tmp_path, verbose):
+    url = f"sqlite:///{tmp_path}/missing/closeloop.db"
+    result = closeloop(*(["-v"] if verbose else []), "migrate", env={"CLOSELOOP_DATABASE_URL": url}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert ("Traceback" in result.stderr) is verbose
+    assert "sqlalchemy" in result.stderr.lower() if verbose else len(result.stderr.strip().splitlines()) <= 2
+    assert result.stderr.rstrip().endswith("or set database.url (CLOSELOOP_DATABASE_URL).")
