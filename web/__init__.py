@@ -23,6 +23,7 @@ from web import (
     admin_audit,
     admin_quarantine,
     admin_settings,
+    alert_settings,
     alerts,
     api,
     canned,
@@ -122,7 +123,8 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     for blueprint in (inbox.bp, tickets.bp, api.bp, dashboard.bp, dashboard.api_bp, health.bp, webhooks.bp,
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
                       canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
-                      admin.api_bp, admin_quarantine.bp, mentions.bp, mentions.api_bp):
+                      admin.api_bp, admin_quarantine.bp, mentions.bp, mentions.api_bp, alert_settings.bp,
+                      alert_settings.admin_bp):
         app.register_blueprint(blueprint)
     init_media(app)
     init_errors(app)

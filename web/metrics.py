@@ -1,14 +1,17 @@
 """GET /metrics: Prometheus' text format, for the bearer of metrics.token
 only (the endpoint does not exist without one). The database's figures are
-read at each scrape; request latency is counted by every web process (and
-polls by every worker) and added up across processes when they share
-PROMETHEUS_MULTIPROC_DIR."""
+read at each scrape, except the response-time achievement, which reads a
+day's tickets and is worked out at most once a minute per process. Request
+latency is counted by every web process (and polls by every worker) and
+added up across processes when they share PROMETHEUS_MULTIPROC_DIR."""
 
 from __future__ import annotations
 
 import hmac
 import os
+import threading
 import time
+from datetime import datetime, timedelta
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
@@ -16,9 +19,36 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from config.secrets import resolve_secret
 from store.operations import operations_figures
+from store.sla_figures import TARGETS, sla_figures
 from web.context import services
 
 bp = Blueprint("metrics", __name__)
+
+# The window of the achievement gauge, and how long one reading of it stands.
+ACHIEVEMENT_WINDOW = timedelta(hours=24)
+ACHIEVEMENT_REFRESH = timedelta(minutes=1)
+
+
+class AchievementReading:
+    """The share of response-time targets met per platform and target in
+    the last ACHIEVEMENT_WINDOW, read again only when the last reading is
+    ACHIEVEMENT_REFRESH old: scrapes in between get the same figures."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._read_at: datetime | None = None
+        self._values: list[tuple[str, str, float]] = []
+
+    def values(self, db, now: datetime) -> list[tuple[str, str, float]]:
+        with self._lock:
+            if self._read_at is None or not (timedelta(0) <= now - self._read_at < ACHIEVEMENT_REFRESH):
+                with db.transaction() as session:
+                    figures = sla_figures(session, now - ACHIEVEMENT_WINDOW, now, now, "platform")
+                self._values = [(group["key"], target, group[target]["achievement"])
+                                for group in figures["groups"] for target in TARGETS
+                                if group[target].get("achievement") is not None]
+                self._read_at = now
+            return list(self._values)
 
 
 def init_metrics(app: Flask, token_reference: str) -> None:
@@ -39,6 +69,7 @@ def init_metrics(app: Flask, token_reference: str) -> None:
 
     if token_reference:
         app.config["METRICS_TOKEN"] = resolve_secret(token_reference, key="metrics.token")
+        app.extensions["sla_achievement"] = AchievementReading()
         app.register_blueprint(bp)
 
 
@@ -73,13 +104,12 @@ class StoreCollector:
     def collect(self):
         svc = services()
         now = svc.clock.now()
-        from store.reports import at_risk_and_breached
-        from store.sla import SlaClock
+        from store.reports import at_risk_counts
 
         settings = svc.settings
         with svc.db.transaction() as session:
             figures = operations_figures(session, now)
-            risky = at_risk_and_breached(session, now, settings.sla.at_risk_share, SlaClock(settings))
+            risky = at_risk_counts(session, now, settings.sla.at_risk_share)
         posts = CounterMetricFamily("closeloop_posts_ingested", "Posts taken in, by platform.", labels=["platform"])
         for platform, count in sorted(figures.posts.items()):
             posts.add_metric([platform], count)
@@ -109,10 +139,17 @@ class StoreCollector:
         state = GaugeMetricFamily("closeloop_tickets_at_risk", "Open tickets at risk or breaching now.",
                                   labels=["state"])
         for name in ("at_risk", "breached"):
-            state.add_metric([name], sum(1 for item in risky if item["state"] == name))
+            state.add_metric([name], risky[name])
         yield state
         sources = GaugeMetricFamily("closeloop_source_failures", "Failed polls in a row of each enabled source, "
                                     "labelled with its state.", labels=["source", "status"])
         for name, status, failures in figures.sources:
             sources.add_metric([name, status], failures)
         yield sources
+        achievement = GaugeMetricFamily(
+            "closeloop_sla_achievement", "Share of the response-time targets that came due in the last 24 hours "
+            "and were met, by platform and target (first_response, next_response, resolution); read at most once "
+            "a minute.", labels=["platform", "target"])
+        for platform, target, share in current_app.extensions["sla_achievement"].values(svc.db, now):
+            achievement.add_metric([platform, target], share)
+        yield achievement

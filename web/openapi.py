@@ -243,6 +243,12 @@ SCHEMAS: dict[str, Schema] = {
     "StreamMention": {"allOf": [ref("Mention"), obj(
         ("received_at", "source", "ticket"), received_at=TIME, source=nullable(STRING),
         ticket=nullable(obj(("id", "status"), id=INTEGER, status=enum_of(TICKET_STATUSES))))]},
+    "AlertGroup": obj(("id", "kind", "subject", "body", "link", "ticket_ids", "created_at", "unread", "alerts"),
+                      id=INTEGER, kind=STRING, subject=STRING, body=STRING, link=nullable(STRING),
+                      ticket_ids=array(INTEGER), created_at=TIME, unread=BOOLEAN,
+                      alerts=array(obj(("id", "ticket_id", "subject", "link", "created_at", "read_at"),
+                                       id=INTEGER, ticket_id=nullable(INTEGER), subject=STRING,
+                                       link=nullable(STRING), created_at=TIME, read_at=nullable(TIME)))),
     "Reply": obj(("id", "ticket_id", "body", "status"), id=INTEGER, ticket_id=INTEGER,
                  in_reply_to={**INTEGER, "description": "The post (mention id) it answers"}, purpose=STRING,
                  channel={**enum_of(REPLY_CHANNELS), "description": "Under the customer's post (thread) or by "
@@ -604,7 +610,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/api/v1/replies/{reply_id}/retry"): operation(
         "Tickets", "Queue a failed reply again", ref("Reply"), errors=(409,)),
     ("get", "/api/v1/alerts"): operation(
-        "Alerts", "The caller's alerts, newest first", obj(("alerts",), alerts=array({"type": "object"})),
+        "Alerts", "The caller's alerts, newest first, grouped as in the app",
+        obj(("alerts",), alerts=array(ref("AlertGroup"))),
+        description="The alerts of one kind that came within a minute are one item listing its tickets "
+                    "(`ticket_ids`) and its alerts (`alerts`).",
         parameters=(query("unread", "1 for the unread ones only"),)),
     ("post", "/api/v1/alerts/read"): operation(
         "Alerts", "Mark all the caller's alerts as read", obj(("marked",), marked=INTEGER)),

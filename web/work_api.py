@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from config.clock import parse_utc
 from responder.outbox import retry_reply
 from store import tickets
+from store.alerts import AlertGroup, grouped
 from store.models import Alert, Reply, SavedView, Ticket
 from store.views import delete_view, save_view
 from web.access import can_see
@@ -89,15 +90,26 @@ def retry(reply_id: int):
 
 @bp.get("/alerts")
 def alerts():
-    """The caller's alerts in the web channel, newest first; `unread=1` for
-    the unread ones only."""
+    """The caller's alerts in the web channel, newest first, grouped as the
+    app shows them: the alerts of one kind within a minute are one item
+    listing its tickets. `unread=1` for the unread ones only."""
     query = select(Alert).where(Alert.channel == "web", Alert.agent_id == token_agent().id)
     if request.args.get("unread") in ("1", "true"):
         query = query.where(Alert.read_at.is_(None))
-    found = db_session().scalars(query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(100))
-    return jsonify(alerts=[{"id": a.id, "kind": a.kind, "subject": a.subject, "body": a.body, "link": a.link,
-                            "ticket_id": a.ticket_id, "created_at": iso(a.created_at), "read_at": iso(a.read_at)}
-                           for a in found])
+    found = db_session().scalars(query.order_by(Alert.created_at.desc(), Alert.id.desc()).limit(100)).all()
+    return jsonify(alerts=[alert_group_json(group) for group in grouped(found, now())])
+
+
+def alert_group_json(group: AlertGroup) -> dict:
+    """One item as the app shows it; `alerts` lists the alerts it gathers."""
+    first = group.first
+    return {"id": first.id, "kind": first.kind, "subject": group.heading,
+            "body": first.body if len(group.alerts) == 1 else "\n".join(a.subject for a in group.alerts),
+            "link": first.link if len(group.alerts) == 1 else None,
+            "ticket_ids": list(dict.fromkeys(a.ticket_id for a in group.alerts if a.ticket_id is not None)),
+            "created_at": iso(first.created_at), "unread": group.unread,
+            "alerts": [{"id": a.id, "ticket_id": a.ticket_id, "subject": a.subject, "link": a.link,
+                        "created_at": iso(a.created_at), "read_at": iso(a.read_at)} for a in group.alerts]}
 
 
 @bp.post("/alerts/read")
