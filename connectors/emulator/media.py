@@ -94,3 +94,26 @@ def elsewhere(name: str):
     other = host.replace("127.0.0.1", "localhost") if "127.0.0.1" in host else host.replace("localhost", "127.0.0.1")
     query = f"?{request.query_string.decode()}" if request.query_string else ""
     return redirect(f"{request.scheme}://{other}/_emulator/media/{name}{query}")
+
+
+def media_items(body: dict) -> list[dict] | str:
+    """The `media` of a control request that adds a post, or what is wrong
+    with it. Each item: `type` (the platform's word: photo, video, ... or
+    any other), `file` (a file here; a photo's own, a video's stream),
+    `preview` (a still image of a video), `alt_text`, `width`, `height`;
+    any of them may be left out, as platforms do."""
+    media = body.get("media", [])
+    if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+        return "media must be a list of objects with type, file, preview, alt_text, width and height"
+    out = []
+    for item in media:
+        kind, alt_text = item.get("type", "photo"), item.get("alt_text")
+        names = [item.get(key) for key in ("file", "preview")]
+        if not isinstance(kind, str) or not all(n is None or isinstance(n, str) for n in [*names, alt_text]):
+            return "media type, file, preview and alt_text must be strings"
+        sizes = [item.get(key) for key in ("width", "height")]
+        if not all(s is None or (isinstance(s, int) and not isinstance(s, bool) and s > 0) for s in sizes):
+            return "media width and height must be whole numbers above 0"
+        out.append({"type": kind, "file": names[0], "preview": names[1], "alt_text": alt_text,
+                    "width": sizes[0], "height": sizes[1]})
+    return out

@@ -35,8 +35,8 @@ GRAPH_HOST = "https://graph.facebook.com"
 # The Graph API version called unless the account sets `graph_version`:
 # v27.0, released November 2026; Meta supports each for about two years.
 DEFAULT_GRAPH_VERSION = "v27.0"
-POST_FIELDS = "id,message,from,created_time,permalink_url"
-COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url"
+POST_FIELDS = "id,message,from,created_time,permalink_url,attachments"
+COMMENT_FIELDS = "id,message,from,created_time,parent,permalink_url,attachment"
 RATING_FIELDS = "created_time,recommendation_type,review_text,reviewer,open_graph_story"
 THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TOKEN_CODES = frozenset({102, 104, 190})
@@ -109,6 +109,8 @@ class FacebookConnector(Messaging, GraphModeration):
     max_reply_length = 8000
     max_message_length = 2000
     can_reply = True
+    # Photos and videos are served from Meta's content network.
+    media_hosts = (".fbcdn.net",)
     source_kinds = {"page_posts": SourceKind("the page id"), "comments": SourceKind("the page id"),
                     "reviews": SourceKind("the page id"), "messages": SourceKind()}
     permissions_fix = PERMISSIONS_FIX

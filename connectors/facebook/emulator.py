@@ -33,6 +33,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.routing import BaseConverter
 
 from connectors.emulator.app import control_error, emulator, iso_time, is_number, json_body, utc_now
+from connectors.emulator.media import media_items, media_url
 
 PLATFORM = "facebook"
 PAGE_ID = "1010"
@@ -47,9 +48,9 @@ RATING_TYPES = {1: "negative", 2: "negative", 4: "positive", 5: "positive"}
 USER_ID = re.compile(r"^[0-9]{1,20}$")
 
 PAGE_FIELDS = ("id", "name", "link")
-POST_FIELDS = ("id", "message", "from", "created_time", "updated_time", "permalink_url")
+POST_FIELDS = ("id", "message", "from", "created_time", "updated_time", "permalink_url", "attachments")
 COMMENT_FIELDS = ("id", "message", "from", "created_time", "parent", "permalink_url", "comment_count",
-                  "like_count", "is_hidden", "can_hide", "can_remove", "user_likes")
+                  "attachment", "like_count", "is_hidden", "can_hide", "can_remove", "user_likes")
 RATING_FIELDS = ("created_time", "recommendation_type", "review_text", "reviewer", "open_graph_story",
                  "has_rating", "has_review", "rating")
 NODE_FIELDS = {"Page": (PAGE_FIELDS, ("name", "id")), "Post": (POST_FIELDS, ("created_time", "message", "id")),
@@ -88,6 +89,9 @@ class Item:
     root_id: str
     parent_id: str | None = None
     recommendation_type: str | None = None
+    # Attached photos and videos (connectors/emulator/media.py's items);
+    # a comment carries one at most.
+    media: tuple[dict, ...] = ()
 
 
 class FacebookState:
@@ -123,7 +127,8 @@ class FacebookState:
         return self._items.get(object_id)
 
     def add(self, kind: str, author: Person, text: str, parent_id: str | None = None,
-            recommendation_type: str | None = None, created_at: datetime | None = None) -> Item:
+            recommendation_type: str | None = None, created_at: datetime | None = None,
+            media: tuple[dict, ...] = ()) -> Item:
         """Raises LookupError when a comment's `parent_id` is not a visible object."""
         with self.lock:
             root_id = None
@@ -138,7 +143,7 @@ class FacebookState:
             else:
                 item_id = str(next(self._story_numbers))
             item = Item(item_id, next(self._seq), kind, author, text, created_at or utc_now(), root_id or item_id,
-                        parent_id, recommendation_type)
+                        parent_id, recommendation_type, media)
             self._items[item_id] = item
             return item
 
@@ -376,7 +381,26 @@ def render_post(state: FacebookState, item: Item, fields: list[str]) -> dict:
     full = {"id": item.id, "message": item.text, "from": person_json(item.author),
             "created_time": graph_time(item.created_at), "updated_time": graph_time(state.updated_at(item)),
             "permalink_url": permalink(item)}
+    if item.media:
+        full["attachments"] = {"data": [render_attachment(m, permalink(item)) for m in item.media]}
     return {name: full[name] for name in fields if name in full}
+
+
+def render_attachment(media: dict, link: str) -> dict:
+    """An attachment as the Graph API writes one: `media.image` is the
+    picture (a video's still), `media.source` a video's file."""
+    out = {"type": media["type"], "url": link}
+    image = media["preview"] or (media["file"] if media["type"] == "photo" else None)
+    found = {}
+    if image:
+        found["image"] = {"src": media_url(image), "width": media["width"] or 720, "height": media["height"] or 480}
+    if media["file"] and media["type"] != "photo":
+        found["source"] = media_url(media["file"])
+    if found:
+        out["media"] = found
+    if media["alt_text"]:
+        out["description"] = media["alt_text"]
+    return out
 
 
 def render_comment(state: FacebookState, item: Item, fields: list[str]) -> dict:
@@ -386,6 +410,8 @@ def render_comment(state: FacebookState, item: Item, fields: list[str]) -> dict:
             "is_hidden": item.id in state.hidden, "user_likes": item.id in state.liked,
             "can_hide": item.author.id != PAGE_ID and item.root_id.startswith(f"{PAGE_ID}_"),
             "can_remove": item.root_id.startswith(f"{PAGE_ID}_")}
+    if item.media:
+        full["attachment"] = render_attachment(item.media[0], permalink(item))
     parent = state.item(item.parent_id or "")
     if parent is not None and parent.kind == "comment":
         full["parent"] = {"created_time": graph_time(parent.created_at), "from": person_json(parent.author),
@@ -564,6 +590,11 @@ def add_post():
     moment, problem = created_time(body)
     if problem:
         return control_error(problem)
+    media = media_items(body)
+    if isinstance(media, str):
+        return control_error(media)
+    if kind == "comment" and len(media) > 1:
+        return control_error("a comment carries one photo or video at most")
     rating_type = None
     if kind == "review":
         if author_id == PAGE_ID:
@@ -576,7 +607,7 @@ def add_post():
         if kind == "comment" and state.item(in_reply_to) is None:
             return control_error(f"in_reply_to {in_reply_to!r} is not a known post, comment or review")
         person = state.person(name.strip() if isinstance(name, str) else None, author_id)
-        item = state.add(kind, person, text, in_reply_to, rating_type, moment)
+        item = state.add(kind, person, text, in_reply_to, rating_type, moment, tuple(media))
     return jsonify({"id": item.id}), 201
 
 

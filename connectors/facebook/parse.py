@@ -9,13 +9,18 @@ from datetime import datetime, timezone
 from typing import Any
 
 from config.clock import parse_utc
-from connectors.base import Author, Batch, InboundPost, MalformedPayload, SkippedItem
+from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media, SkippedItem
 
 FACEBOOK_URL = "https://www.facebook.com/"
 # Facebook recommendations are binary; they are stored on the star scale.
 RECOMMENDATION_RATINGS = {"positive": 5, "negative": 1}
 POST_ITEMS = frozenset({"post", "status", "photo", "video", "share", "link"})
 KEPT_VERBS = frozenset({"add", "edited"})
+# Attachment types, as closeloop names what they carry; shares of links,
+# stickers and the like are left out.
+ATTACHMENT_KINDS = {"photo": "image", "cover_photo": "image", "profile_media": "image", "video_inline": "video",
+                    "video_autoplay": "video", "video": "video", "animated_image_share": "gif",
+                    "animated_image_video": "gif", "animated_image_autoplay": "gif"}
 
 Parser = Callable[[Any], InboundPost]
 
@@ -36,6 +41,7 @@ def parse_post(raw: Any, page_id: str) -> InboundPost:
         url=_url(raw, post_id),
         conversation_id=post_id,
         by_brand=author.platform_user_id == page_id,
+        media=attached_media(_listed(raw.get("attachments"))),
         raw=raw,
     )
 
@@ -62,6 +68,7 @@ def parse_comment(raw: Any, post_id: str, page_id: str) -> InboundPost:
         conversation_id=post_id,
         in_reply_to=parent_id or post_id,
         by_brand=author.platform_user_id == page_id,
+        media=attached_media([raw.get("attachment")]),
         raw=raw,
     )
 
@@ -127,8 +134,58 @@ def parse_feed_change(value: Any, page_id: str) -> InboundPost | None:
         conversation_id=post_id,
         in_reply_to=in_reply_to,
         by_brand=author.platform_user_id == page_id,
+        media=_changed_photos(value),
         raw=value,
     )
+
+
+def attached_media(attachments: list) -> tuple[Media, ...]:
+    """The photos and videos of a post's `attachments` (an album's are its
+    `subattachments`) or of a comment's one `attachment`: `media.image` is
+    the picture or a video's still, `media.source` a video's file."""
+    found = []
+    for attachment in attachments:
+        if not isinstance(attachment, dict):
+            continue
+        if attachment.get("type") == "album":
+            found += attached_media(_listed(attachment.get("subattachments")))
+            continue
+        kind = ATTACHMENT_KINDS.get(attachment.get("type"))
+        media = attachment.get("media") if isinstance(attachment.get("media"), dict) else {}
+        image = media.get("image") if isinstance(media.get("image"), dict) else {}
+        picture = _text(image, "src")
+        source = _text(media, "source")
+        url = picture if kind == "image" else source
+        if kind is None or not (url or picture):
+            continue
+        found.append(Media(url=url, kind=kind, alt_text=_text(attachment, "description"),
+                           width=_size(image, "width") if kind == "image" else None,
+                           height=_size(image, "height") if kind == "image" else None,
+                           preview_url=picture if kind != "image" else ""))
+    return tuple(found)
+
+
+def _changed_photos(value: dict) -> tuple[Media, ...]:
+    """The photos of a feed change: `photos` (several) or, for a photo or
+    a comment with one, `photo`; addresses only, no sizes."""
+    photos = value.get("photos") if isinstance(value.get("photos"), list) else [value.get("photo")]
+    return tuple(Media(url=url, kind="image") for url in photos if isinstance(url, str) and url)
+
+
+def _listed(edge: Any) -> list:
+    """The `data` of an edge written into an object (`attachments`)."""
+    data = edge.get("data") if isinstance(edge, dict) else None
+    return data if isinstance(data, list) else []
+
+
+def _text(raw: dict, key: str) -> str:
+    value = raw.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _size(raw: dict, key: str) -> int | None:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def batch_from(items: Iterable[tuple[Any, Parser]], cursor: str | None) -> Batch:

@@ -27,7 +27,7 @@ from typing import Callable, NoReturn
 from flask import Blueprint, abort, jsonify, make_response, request
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
-from connectors.emulator.media import media_url
+from connectors.emulator.media import media_items, media_url
 
 PLATFORM = "x"
 FIRST_TWEET_ID = 1900000000000000001
@@ -720,25 +720,13 @@ def customer_writes(state: XState) -> tuple[dict, dict, str]:
 
 
 def media_of(body: dict) -> tuple[dict, ...] | str:
-    """The `media` of a control request, as X's media objects, or what is
-    wrong with it. Each item: `type` (photo, video, animated_gif, or any
-    other word), `file` (a file of /_emulator/media; a photo's url),
-    `preview` (a video's or GIF's preview image), `alt_text`, `width`,
-    `height`; any of them may be left out."""
-    media = body.get("media", [])
-    if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
-        return "media must be a list of objects with type, file, preview, alt_text, width and height"
-    out = []
-    for item in media:
-        kind = item.get("type", "photo")
-        names = [item.get(key) for key in ("file", "preview")]
-        if not isinstance(kind, str) or not all(n is None or isinstance(n, str) for n in names):
-            return "media type, file and preview must be strings"
-        if not all(isinstance(item.get(k, 0), int) for k in ("width", "height")):
-            return "media width and height must be whole numbers"
-        out.append({"type": kind, "url": names[0], "preview_image_url": names[1],
-                    "alt_text": item.get("alt_text"), "width": item.get("width"), "height": item.get("height")})
-    return tuple(out)
+    """The `media` of a control request (connectors/emulator/media.py) as
+    X's media objects, or what is wrong with it."""
+    items = media_items(body)
+    if isinstance(items, str):
+        return items
+    return tuple({"type": item["type"], "url": item["file"], "preview_image_url": item["preview"],
+                  "alt_text": item["alt_text"], "width": item["width"], "height": item["height"]} for item in items)
 
 
 def _refuse(message: str) -> NoReturn:
