@@ -5,6 +5,7 @@ Facebook pages and Instagram accounts deliver alike (one Meta app)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections import defaultdict
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from config.clock import Clock
+from config.platforms import LABELS
 from config.settings import AccountSettings, ConfigError, Settings
 from connectors.base import ConnectorError, InboundPost, MalformedPayload
 from connectors.facebook import webhook as page_webhook
@@ -24,7 +26,7 @@ from listener.intake import IngestReport, Intake
 from listener.quarantine import quarantine_item
 from store.db import Database
 from store.errors import Refused
-from store.models import Source
+from store.models import Identity, Source
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class MetaWebhooks:
         report = IngestReport()
         with self.db.transaction() as session:
             sources = self._sources(session, account_name)
+            posts = [_with_known_author(session, post) for post in posts]
             by_source = defaultdict(list)
             for post in posts:
                 kind = self.deliveries.source_kind_of(post)
@@ -132,3 +135,21 @@ class MetaWebhooks:
         if not rows:
             raise Refused(f"no enabled {self.platform} source uses account {account_name!r}", 404)
         return {kind: source_id for kind, source_id in reversed(rows)}
+
+
+def _with_known_author(session, post: InboundPost) -> InboundPost:
+    """A direct message delivered by webhook names its sender by id only:
+    the name stored for that id is kept (a poll of the conversations gives
+    it), or the sender is named by the id until one does."""
+    author = post.author
+    if author.handle or author.name:
+        return post
+    known = session.scalar(select(Identity).where(Identity.platform == post.platform,
+                                                  Identity.platform_user_id == author.platform_user_id))
+    if known is not None:
+        named = dataclasses.replace(author, handle=known.handle, name=known.name, followers=known.followers,
+                                    verified=known.verified)
+    else:
+        label = f"{LABELS.get(post.platform, post.platform)} user {author.platform_user_id}"
+        named = dataclasses.replace(author, name=label)
+    return dataclasses.replace(post, author=named)

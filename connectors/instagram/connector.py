@@ -47,6 +47,8 @@ class InstagramConnector(FacebookConnector):
     can_reply = True
     can_message = True
     source_kinds = {"comments": SourceKind(), "mentions": SourceKind(), "messages": SourceKind()}
+    # Where Instagram serves photos and videos, and direct messages' attachments.
+    media_hosts = (".cdninstagram.com", ".fbcdn.net", "lookaside.fbsbx.com")
     permissions_fix = PERMISSIONS_FIX
 
     def __init__(self, ig_user_id: str | None, page_id: str | None, page_access_token: str | None,

@@ -15,12 +15,14 @@ from config.settings import AccountSettings
 from connectors.base import Connector, ConnectorError
 from connectors.emulator import EmulatorServer
 from connectors.facebook.connector import FacebookConnector
+from connectors.instagram.connector import InstagramConnector
 from connectors.reddit.connector import RedditConnector
 from connectors.registry import connector_class
 from connectors.reviews.connector import ReviewFeedConnector
 from connectors.x.connector import XConnector
 from tests.connectors.emulated import add_fault, api_calls, control, unreachable_url
 from tests.connectors.facebook.test_connector import PAGE_ID, TOKEN
+from tests.connectors.instagram.test_connector import IG_USER_ID
 from tests.connectors.reddit.test_connector import CREDENTIALS
 from tests.connectors.reviews.test_connector import REPLY_URL
 from tests.connectors.x.test_connector import BRAND_ID, OAUTH
@@ -56,6 +58,11 @@ PLATFORMS = [
         "facebook", lambda url, timeout: FacebookConnector(PAGE_ID, TOKEN, base_url=url, timeout=timeout),
         source=("page_posts", PAGE_ID), customer_post={"kind": "post", "author": {"name": "Maple Rider"}},
         secrets=(TOKEN,), unreadable_account={"page_id": PAGE_ID, "page_access_token": UNREADABLE}),
+    Platform(
+        "instagram", lambda url, timeout: InstagramConnector(IG_USER_ID, PAGE_ID, TOKEN, username="acme",
+                                                             base_url=f"{url}/instagram", timeout=timeout),
+        source=("comments", ""), customer_post={"author": {"username": "maple_rider"}}, secrets=(TOKEN,),
+        unreadable_account={"ig_user_id": IG_USER_ID, "page_id": PAGE_ID, "page_access_token": UNREADABLE}),
     Platform(
         "reddit", lambda url, timeout: RedditConnector(**CREDENTIALS, base_url=url, timeout=timeout),
         source=("mentions", ""), customer_post={"kind": "mention", "author": {"name": "maple_rider"}},
