@@ -1,4 +1,4 @@
-"""The emulator's Slack incoming-webhook capture, spoken to over plain HTTP."""
+"""The emulator's Slack: the incoming-webhook capture, spoken to over plain HTTP, and the Web API's chat.postMessage, spoken to through slack-sdk's WebClient."""
 
 import re
 
@@ -85,3 +85,51 @@ def test_injected_faults_spare_the_control_endpoints(emulator):
 
     assert messages(emulator) == []
     assert requests.post(hook(emulator), json={"text": "hi"}, timeout=5).status_code == 500
+
+
+def web_client(server, token="xoxb-test"):
+    from slack_sdk import WebClient
+
+    return WebClient(token=token, base_url=f"{server.url}/_emulator/slack/api/", retry_handlers=[])
+
+
+def test_chat_post_message_answers_the_ts_and_threads_a_reply_under_it(emulator):
+    client = web_client(emulator)
+    first = client.chat_postMessage(channel="C0CARE", text="Ticket 7 breached", blocks=BLOCKS)
+    reply = client.chat_postMessage(channel="C0CARE", text="Ticket 7 escalated", thread_ts=first["ts"])
+
+    assert first["ok"] and first["channel"] == "C0CARE" and re.fullmatch(r"\d+\.\d{6}", first["ts"])
+    assert reply["ts"] != first["ts"] and reply["message"]["thread_ts"] == first["ts"]
+    assert [(m["channel"], m["thread_ts"]) for m in messages(emulator)] == [("C0CARE", None),
+                                                                            ("C0CARE", first["ts"])]
+
+
+def test_a_message_to_a_member_lands_in_the_apps_direct_messages(emulator):
+    answer = web_client(emulator).chat_postMessage(channel="U0ADA", text="Ticket 7 breached")
+    assert answer["channel"] == "DU0ADA"
+
+
+@pytest.mark.parametrize("call, error", [
+    (dict(channel="C0CARE", text="hi", thread_ts="123.000001"), "thread_not_found"),
+    (dict(channel="C0CARE", blocks=[]), "no_text"),
+    (dict(channel="", text="hi"), "channel_not_found"),
+])
+def test_chat_post_message_refuses_like_slack(emulator, call, error):
+    from slack_sdk.errors import SlackApiError
+
+    with pytest.raises(SlackApiError) as refused:
+        web_client(emulator).chat_postMessage(**call)
+    assert (refused.value.response.status_code, refused.value.response["error"]) == (200, error)
+    assert messages(emulator) == []
+
+
+def test_chat_post_message_wants_a_token_and_answers_faults(emulator):
+    from slack_sdk.errors import SlackApiError
+
+    with pytest.raises(SlackApiError) as refused:
+        web_client(emulator, token="").chat_postMessage(channel="C0CARE", text="hi")
+    assert refused.value.response["error"] == "not_authed"
+    add_fault(emulator, "slack", status=429, retry_after=7)
+    with pytest.raises(SlackApiError) as limited:
+        web_client(emulator).chat_postMessage(channel="C0CARE", text="hi")
+    assert limited.value.response.status_code == 429 and limited.value.response.headers["Retry-After"] == "7"
