@@ -1,4 +1,6 @@
-"""The emulator's Slack: the incoming-webhook capture, spoken to over plain HTTP, and the Web API's chat.postMessage, spoken to through slack-sdk's WebClient."""
+"""The emulator's Slack: the incoming-webhook capture, spoken to over plain
+HTTP, and the Web API's chat.postMessage, spoken to through slack-sdk's
+WebClient."""
 
 import re
 
