@@ -136,7 +136,8 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Poll and send without the web app; beside web processes under
-    gunicorn. Several workers may run: one polls, the others stand by.
+    gunicorn. Several workers may run: each polls the sources that are
+    due and not being polled by another, and sends replies.
     With metrics.multiprocess_dir, its poll counts join the web's /metrics."""
     import os
     import signal
@@ -151,7 +152,7 @@ def worker(ctx: click.Context) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo("worker started; polling while it holds the lease, sending replies always")
+    click.echo("worker started; polling due sources and sending replies")
     stop.wait()
     runtime.stop()
 
@@ -224,8 +225,8 @@ def demo(port: int, emulator_port: int, password: str, data_dir: str | None, pos
 @click.pass_context
 def poll(ctx: click.Context, source: str | None) -> None:
     """Poll one source (or every enabled one) now, and report what came in.
-    Refused while a worker holds the polling lease (it polls them itself)
-    and while the schema is not up to date (`closeloop migrate` first)."""
+    A source a worker is polling at that moment is left to it. Refused
+    while the schema is not up to date (`closeloop migrate` first)."""
     from sqlalchemy import select
 
     from closeloop.runtime import Runtime
@@ -239,31 +240,27 @@ def poll(ctx: click.Context, source: str | None) -> None:
     if not db.schema_is_current():
         raise click.ClickException("the database schema is not up to date: run `closeloop migrate` first")
     runtime = Runtime(settings, db=db)
-    if not runtime.lease.hold():
-        raise click.ClickException("a worker holds the polling lease and polls the sources itself; nothing was "
-                                   "polled (see each source's last poll on /healthz or the sources page)")
-    try:
-        with runtime.db.transaction() as session:
-            sync_sources(session, runtime.live.settings)
-            query = select(Source).where(Source.enabled.is_(True))
-            if source:
-                query = query.where(Source.name == source)
-            targets = [(s.id, s.name) for s in session.scalars(query)]
-        if source and not targets:
-            raise click.ClickException(f"no enabled source named {source!r}")
-        failed = False
-        for source_id, name in targets:
-            outcome = runtime.poller.poll(source_id, force=True)
-            if outcome.report is not None:
-                r = outcome.report
-                put_aside = f", {r.quarantined} quarantined" if r.quarantined else ""
-                click.echo(f"{name}: {r.stored} new, {r.duplicates} seen before, {r.tickets_raised} ticket(s) "
-                           f"raised{put_aside}")
-            else:
-                failed = True
-                click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
-    finally:
-        runtime.lease.release()
+    with runtime.db.transaction() as session:
+        sync_sources(session, runtime.live.settings)
+        query = select(Source).where(Source.enabled.is_(True))
+        if source:
+            query = query.where(Source.name == source)
+        targets = [(s.id, s.name) for s in session.scalars(query)]
+    if source and not targets:
+        raise click.ClickException(f"no enabled source named {source!r}")
+    failed = False
+    for source_id, name in targets:
+        outcome = runtime.poller.poll(source_id, force=True)
+        if outcome.report is not None:
+            r = outcome.report
+            put_aside = f", {r.quarantined} quarantined" if r.quarantined else ""
+            click.echo(f"{name}: {r.stored} new, {r.duplicates} seen before, {r.tickets_raised} ticket(s) "
+                       f"raised{put_aside}")
+        elif outcome.status in ("polled elsewhere", "taken over"):
+            click.echo(f"{name}: a worker is polling it right now; left to it")
+        else:
+            failed = True
+            click.echo(f"{name}: {outcome.status}: {outcome.error}", err=True)
     sys.exit(1 if failed else 0)
 
 

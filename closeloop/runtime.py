@@ -17,7 +17,7 @@ from config.settings import Settings
 from config.watch import SettingsWatcher
 from connectors.registry import ConnectorPool, check_sources
 from listener.polling import Poller
-from listener.lease import PollingLease
+from listener.lease import LeaderLease
 from listener.schedule import PollingJobs
 from responder.alerts import AlertOutbox, slack_target_for
 from responder.digests import DailyDigests
@@ -47,7 +47,7 @@ class Runtime:
                                   lambda name: slack_target_for(self.live.settings, name))
         self.digests = DailyDigests(self.db, lambda: self.live.settings, self.clock)
         self.scheduler = BackgroundScheduler(timezone=timezone.utc)
-        self.lease = PollingLease(self.db)
+        self.lease = LeaderLease(self.db)
         self.polling = PollingJobs(self.scheduler, self.poller, self.live, self.lease, singletons=[
             ("route-waiting", self.poller.route_waiting, settings.listener.tick_seconds),
             ("sla-watch", lambda: self.live.now.sla_watch.check(), settings.sla.check_seconds),
@@ -60,8 +60,8 @@ class Runtime:
         ])
 
     def start_jobs(self) -> None:
-        """Send the outbox, and poll every enabled source while this process
-        holds the polling lease, in the background."""
+        """Poll the due sources and send the outbox, in the background; run
+        the once-only jobs while this process holds the leader lease."""
         self.reload_config()
         self.polling.install()
         settings = self.live.settings
@@ -106,7 +106,8 @@ class Runtime:
         jobs = self.scheduler.get_jobs() if self.scheduler.running else []
         return {
             "running": self.scheduler.running,
-            "polling": self.polling.active,
+            "polling": self.scheduler.running,
+            "once_only_jobs": self.polling.active,
             "jobs": [{"id": j.id, "next_run_at": j.next_run_time.isoformat() if j.next_run_time else None}
                      for j in jobs],
         }
@@ -127,5 +128,6 @@ class Runtime:
     def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.polling.stop()
         self.lease.release()
         self.db.dispose()

@@ -1,7 +1,11 @@
-"""Only one process polls at a time. On PostgreSQL it is the one holding an
-advisory lock on a connection of its own; when that process dies, the
-lock goes with its connection and a standby takes over. SQLite is one
-process, which always polls."""
+"""Some jobs must run in one process at a time, however many workers run:
+assigning waiting tickets, the response-time and spike watches, follow-ups,
+thank-yous, outgoing webhooks, and keeping the sources table in step with
+the config. On PostgreSQL they run in the worker holding an advisory lock
+on a connection of its own; when that worker dies, the lock goes with its
+connection and another takes over. SQLite is one process, which always
+holds it. (Polling is not among them: every worker polls, each source
+under a lease of its own, see listener/source_leases.py.)"""
 
 from __future__ import annotations
 
@@ -15,19 +19,20 @@ from store.db import Database
 
 log = logging.getLogger(__name__)
 
-POLLING_LOCK = 0x636C6F73  # "clos"
+LEADER_LOCK = 0x636C6F73  # "clos"
+LEADER_LOG = "this process now runs the once-only jobs"
 
 
-class PollingLease:
-    def __init__(self, db: Database, key: int = POLLING_LOCK):
+class LeaderLease:
+    def __init__(self, db: Database, key: int = LEADER_LOCK):
         self.db = db
         self.key = key
         self._connection: Connection | None = None
         self._lock = threading.Lock()
 
     def hold(self) -> bool:
-        """Whether this process may poll now: keeps the lock it has, or
-        tries to take it."""
+        """Whether this process runs the once-only jobs now: keeps the lock
+        it has, or tries to take it."""
         if not self.db.is_postgresql:
             return True
         with self._lock:
@@ -36,7 +41,7 @@ class PollingLease:
                     self._connection.execute(text("SELECT 1"))
                     return True
                 except Exception as error:
-                    log.warning("lost the polling lock with its connection: %s", error)
+                    log.warning("lost the lock of the once-only jobs with its connection: %s", error)
                     self._drop()
             connection = self.db.engine.connect()
             try:
@@ -49,7 +54,7 @@ class PollingLease:
                 connection.close()
                 return False
             self._connection = connection
-            log.info("this process now polls the sources")
+            log.info(LEADER_LOG)
             return True
 
     def release(self) -> None:

@@ -1,6 +1,7 @@
-"""Poll one source: fetch what is new since its cursor, take it in, and
-advance the cursor in the same transaction. A failing source backs off on
-its own; the others go on."""
+"""Poll one source: lease it, fetch what is new since its cursor, take it
+in, and advance the cursor and give the lease back in the same
+transaction, on the condition that the lease is still this worker's. A
+failing source backs off on its own; the others go on."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from listener.assignment import route_waiting_tickets
 from listener.in_force import InForce
 from listener.intake import IngestReport
 from listener.quarantine import quarantine_item, reason_of
+from listener.source_leases import LEASE_TICKS, LeaseLost, SourceLeases
 from store.db import Database
 from store.models import Source
 
@@ -42,41 +44,56 @@ class Poller:
     """Polls with the settings and the intake in force at each poll."""
 
     def __init__(self, db: Database, live: Live[InForce], clock: Clock,
-                 connector_for: Callable[[str | None, str], Connector]):
+                 connector_for: Callable[[str | None, str], Connector], leases: SourceLeases | None = None):
         self.db = db
         self.live = live
         self.clock = clock
         self.connector_for = connector_for
+        self.leases = leases or SourceLeases(db, LEASE_TICKS * live.settings.listener.tick_seconds)
         self._budgets: dict[str, RequestBudget] = {}
 
     def poll(self, source_id: int, force: bool = False) -> PollOutcome:
+        """Lease the source and poll it, unless it is disabled, paused, not
+        due (`force` polls it all the same) or another worker is polling it."""
+        now = self.clock.now()
         with self.db.transaction() as session:
             source = session.get(Source, source_id)
             if source is None or not source.enabled:
                 return PollOutcome(source.name if source else str(source_id), "disabled")
             if source.paused_at is not None:
                 return PollOutcome(source.name, "paused")
+            if not force and source.next_poll_at is not None and source.next_poll_at > now:
+                return PollOutcome(source.name, "not due", next_poll_at=source.next_poll_at)
+            if not self.leases.take(session, source_id, now):
+                return PollOutcome(source.name, "polled elsewhere")
+        return self.poll_leased(source_id, now)
+
+    def poll_leased(self, source_id: int, leased_at: datetime) -> PollOutcome:
+        """Poll a source this worker leased at `leased_at`; its next poll is
+        due poll_seconds after that."""
+        with self.db.transaction() as session:
+            source = session.get(Source, source_id)
             name, platform, kind, target, query = (source.name, source.platform, source.kind, source.target,
                                                    source.query)
-            account, cursor, next_poll_at = source.credentials_ref, source.cursor, source.next_poll_at
-        now = self.clock.now()
-        if not force and next_poll_at is not None and next_poll_at > now:
-            return PollOutcome(name, "not due", next_poll_at=next_poll_at)
+            account, cursor = source.credentials_ref, source.cursor
         try:
             with spending(self._budget(name)):
                 batch = self.connector_for(account, platform).fetch(kind, target, cursor, query)
         except ConnectorError as error:
-            return self._record_failure(source_id, error)
+            return self._record_failure(source_id, name, error)
         except (ConfigError, KeyError) as error:
-            return self._record_failure(source_id, ConnectorError(str(error).strip("'\""), permanent=True))
+            return self._record_failure(source_id, name, ConnectorError(str(error).strip("'\""), permanent=True))
         except Exception as error:  # a bug in one source must not stop the others
             log.exception("polling %s failed unexpectedly", name)
-            return self._record_failure(source_id, ConnectorError(f"unexpected error: {error!r}"))
+            return self._record_failure(source_id, name, ConnectorError(f"unexpected error: {error!r}"))
         try:
-            return self._record_batch(source_id, cursor, batch)
+            return self._record_batch(source_id, cursor, batch, leased_at)
+        except LeaseLost:
+            return _taken_over(name)
         except Exception as error:  # nothing of the batch is kept and the cursor stays: it is fetched again
             log.exception("source %s: storing the batch failed", name)
-            return self._record_failure(source_id, ConnectorError(f"storing the batch failed: {reason_of(error)}"))
+            return self._record_failure(source_id, name,
+                                        ConnectorError(f"storing the batch failed: {reason_of(error)}"))
 
     def _budget(self, source_name: str) -> RequestBudget | None:
         """The source's request budget, kept across polls while its limits stay the same."""
@@ -90,14 +107,17 @@ class Poller:
                 f"source {source_name}", spec.request_budget, spec.budget_window_seconds)
         return budget
 
-    def _record_batch(self, source_id: int, started_from: str | None, batch: Batch) -> PollOutcome:
-        """Store the batch, quarantine what cannot be stored, and move the
-        cursor on, in one transaction. The cursor moves only from where this
-        poll started: if another poll moved it meanwhile, that one's stays,
-        so a cursor never goes back."""
+    def _record_batch(self, source_id: int, started_from: str | None, batch: Batch,
+                      leased_at: datetime) -> PollOutcome:
+        """Store the batch, quarantine what cannot be stored, move the
+        cursor on and give the lease back, in one transaction that writes
+        nothing unless the lease is still this worker's. The cursor moves
+        only from where this poll started: if it was reset meanwhile (the
+        source's target changed), the reset stays, so a cursor never goes
+        back."""
         now = self.clock.now()
         with self.db.transaction() as session:
-            source = session.get(Source, source_id)
+            source = self.leases.hold_for_commit(session, source_id)
             report = self.live.now.intake.ingest(session, batch.posts, now, source_id=source.id)
             for item in batch.skipped:
                 log.warning("source %s: quarantined a malformed %s item: %s", source.name, source.platform,
@@ -107,13 +127,14 @@ class Poller:
                 update(Source).where(Source.id == source_id, Source.cursor.is_not_distinct_from(started_from))
                 .values(cursor=batch.cursor).execution_options(synchronize_session=False)).rowcount == 1
             if not moved:
-                log.info("source %s: another poll moved the cursor meanwhile; it stays where that one put it",
+                log.info("source %s: its cursor was reset meanwhile (its target changed); it stays reset",
                          source.name)
             source.status = "ok"
             source.failures = 0
             source.last_error = _what_went_wrong(batch, report)
             source.last_polled_at = now
-            source.next_poll_at = now + timedelta(seconds=source.poll_seconds)
+            source.next_poll_at = max(now, leased_at + timedelta(seconds=source.poll_seconds))
+            self.leases.give_back(source)
             outcome = PollOutcome(source.name, "ok", report=report, next_poll_at=source.next_poll_at)
         if batch.acknowledge is not None:
             try:
@@ -125,24 +146,38 @@ class Poller:
                      report.stored, report.tickets_raised, report.threaded)
         return outcome
 
-    def _record_failure(self, source_id: int, error: ConnectorError) -> PollOutcome:
+    def _record_failure(self, source_id: int, name: str, error: ConnectorError) -> PollOutcome:
         now = self.clock.now()
-        with self.db.transaction() as session:
-            source = session.get(Source, source_id)
-            source.failures += 1
-            source.last_polled_at = now
-            source.last_error = error.message
-            source.status = "broken" if error.permanent else "backing_off"
-            delay = backoff_seconds(error, source.failures, source.poll_seconds, self.live.settings.listener)
-            source.next_poll_at = now + timedelta(seconds=delay)
-            outcome = PollOutcome(source.name, source.status, error=error.message, next_poll_at=source.next_poll_at)
+        try:
+            with self.db.transaction() as session:
+                source = self.leases.hold_for_commit(session, source_id)
+                outcome = self._failed(source, error, now)
+        except LeaseLost:
+            return _taken_over(name)
         log.warning("source %s is %s until %s: %s", outcome.source, outcome.status,
                     outcome.next_poll_at.isoformat(timespec="seconds"), error.message)
         return outcome
 
+    def _failed(self, source: Source, error: ConnectorError, now: datetime) -> PollOutcome:
+        """Write a failed poll, back off and give the lease back."""
+        source.failures += 1
+        source.last_polled_at = now
+        source.last_error = error.message
+        source.status = "broken" if error.permanent else "backing_off"
+        delay = backoff_seconds(error, source.failures, source.poll_seconds, self.live.settings.listener)
+        source.next_poll_at = now + timedelta(seconds=delay)
+        self.leases.give_back(source)
+        return PollOutcome(source.name, source.status, error=error.message, next_poll_at=source.next_poll_at)
+
     def route_waiting(self) -> int:
         with self.db.transaction() as session:
             return route_waiting_tickets(session, self.live.settings.routing, self.clock.now())
+
+
+def _taken_over(name: str) -> PollOutcome:
+    log.info("source %s was taken over by another worker while this one polled it; this poll wrote nothing",
+             name)
+    return PollOutcome(name, "taken over")
 
 
 def _what_went_wrong(batch: Batch, report: IngestReport) -> str | None:

@@ -1,11 +1,15 @@
-"""APScheduler jobs for polling: one per enabled source, plus the other
-single-process jobs, run only while this process holds the polling lease."""
+"""APScheduler jobs for polling, in every worker: each tick, renew the
+leases of the polls running here and lease as many due sources as there
+are free poll threads. Beside them the once-only jobs, run only while this
+process holds the leader lease."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
@@ -13,44 +17,133 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from config.live import Live
 from listener.in_force import InForce
-from listener.lease import PollingLease
+from listener.lease import LeaderLease
 from listener.polling import Poller, sync_sources
 from telemetry.metrics import POLL_SECONDS, POLLS
 
 log = logging.getLogger(__name__)
 
+# How many sources one worker polls at once: polls mostly wait on the
+# platforms, so a worker keeps several going; more workers poll more.
+POLLS_AT_ONCE = 10
+
+
+class DuePolls:
+    """This worker's polls: due sources leased and polled in a pool of
+    POLLS_AT_ONCE threads; a finished poll makes room for the next."""
+
+    def __init__(self, poller: Poller, threads: int = POLLS_AT_ONCE):
+        self.poller = poller
+        self.threads = threads
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+        self._taking = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def tick(self) -> None:
+        try:
+            with self._lock:
+                running = set(self._running)
+            self.poller.leases.renew(running, self.poller.clock.now())
+        except Exception as error:
+            log.warning("cannot reach the database to renew the sources' leases: %s", error)
+        self.take_due()
+
+    def take_due(self) -> None:
+        """Lease due sources for the free threads and start polling them.
+        One taker at a time; a poll that ends while another takes leaves
+        its room to the next tick."""
+        if not self._taking.acquire(blocking=False):
+            return
+        try:
+            with self._lock:
+                free, pool = self.threads - len(self._running), self._pool
+            if free <= 0 or pool is None:
+                return
+            now = self.poller.clock.now()
+            leased = self.poller.leases.take_due(now, free)
+            with self._lock:
+                self._running.update(leased)
+            for source_id in leased:
+                pool.submit(self._poll, source_id, now)
+        except RuntimeError:  # stopping: the sources leased here are given back, or their leases run out
+            log.info("not polling the sources just leased: this worker is stopping")
+        except Exception as error:
+            log.warning("cannot reach the database to lease due sources: %s", error)
+        finally:
+            self._taking.release()
+
+    @property
+    def busy(self) -> int:
+        """How many polls are running here."""
+        with self._lock:
+            return len(self._running)
+
+    def _poll(self, source_id: int, leased_at) -> None:
+        started = time.perf_counter()
+        try:
+            outcome = self.poller.poll_leased(source_id, leased_at)
+            POLL_SECONDS.labels(outcome.source).observe(time.perf_counter() - started)
+            POLLS.labels(outcome.source, outcome.status).inc()
+        except Exception:  # the poller records what it can; the lease runs out and the source is polled again
+            log.exception("polling source %s failed", source_id)
+        finally:
+            with self._lock:
+                self._running.discard(source_id)
+        self.take_due()
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="poll")
+
+    def stop(self) -> None:
+        """Finish the polls under way, then give back the leases of sources
+        leased but not yet polled."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+            try:
+                self.poller.leases.give_back_all()
+            except Exception as error:
+                log.warning("could not give back the sources' leases (they expire by themselves): %s", error)
+
 
 class PollingJobs:
-    """The jobs that must run in one process at a time: a poll per source,
-    plus `singletons` (id, function, seconds), such as assigning waiting
-    tickets and watching response-time targets."""
+    """Polling in every process, plus `singletons` (id, function, seconds),
+    the jobs that must run in one process at a time, such as assigning
+    waiting tickets and watching response-time targets. The process that
+    runs them also keeps the sources table in step with the config."""
 
-    def __init__(self, scheduler: BaseScheduler, poller: Poller, live: Live[InForce], lease: PollingLease,
+    def __init__(self, scheduler: BaseScheduler, poller: Poller, live: Live[InForce], lease: LeaderLease,
                  singletons: list[tuple[str, Callable[[], object], float]] = ()):
         self.scheduler = scheduler
         self.poller = poller
         self.live = live
         self.lease = lease
         self.singletons = list(singletons)
+        self.polls = DuePolls(poller)
         self.job_ids: list[str] = []
-
-    @property
-    def active(self) -> bool:
-        return bool(self.job_ids)
+        # Whether this process runs the once-only jobs.
+        self.active = False
 
     def install(self) -> None:
-        """Check the lease now and then every tick; a standby takes over
-        within a tick of the polling process going away."""
+        """Poll due sources every tick, and check the leader lease now and
+        every tick: another worker takes over the once-only jobs within a
+        tick of their process going away."""
         self.check()
-        self.scheduler.add_job(self.check, IntervalTrigger(seconds=self.live.settings.listener.tick_seconds),
-                               id="polling-lease", name="hold or wait for the polling lease",
+        self.polls.start()
+        tick = IntervalTrigger(seconds=self.live.settings.listener.tick_seconds)
+        self.scheduler.add_job(self.polls.tick, tick, id="poll-due", name="renew leases and poll due sources",
+                               replace_existing=True, max_instances=1, coalesce=True,
+                               next_run_time=self.poller.clock.now())
+        self.scheduler.add_job(self.check, tick, id="leader-lease", name="hold or wait for the leader lease",
                                replace_existing=True, max_instances=1, coalesce=True)
 
     def check(self) -> None:
         try:
             holding = self.lease.hold()
         except Exception as error:
-            log.warning("cannot reach the database for the polling lease: %s", error)
+            log.warning("cannot reach the database for the leader lease: %s", error)
             holding = False
         if holding and not self.active:
             self._start()
@@ -59,55 +152,32 @@ class PollingJobs:
 
     def sync(self) -> None:
         """After a change of the settings in force: sources added, paused,
-        removed or with a new interval get their jobs added, removed or
-        rescheduled."""
+        removed or with a new interval are written to the sources table,
+        which every worker polls from."""
         if self.active:
-            self._sync_source_jobs()
+            self._sync_sources()
+
+    def stop(self) -> None:
+        self.polls.stop()
 
     def _start(self) -> None:
-        self._sync_source_jobs()
+        self._sync_sources()
+        self.active = True
         for job_id, function, seconds in self.singletons:
             self.scheduler.add_job(function, IntervalTrigger(seconds=seconds), id=job_id, name=job_id,
                                    replace_existing=True, max_instances=1, coalesce=True)
             self.job_ids.append(job_id)
 
-    def _sync_source_jobs(self) -> None:
-        """One job per enabled source, matching the config."""
+    def _sync_sources(self) -> None:
         with self.poller.db.transaction() as session:
-            wanted = {f"poll:{s.name}": (s.id, s.poll_seconds)
-                      for s in sync_sources(session, self.live.settings) if s.enabled}
-        for job_id in [j for j in self.job_ids if j.startswith("poll:") and j not in wanted]:
-            self.scheduler.remove_job(job_id)
-            self.job_ids.remove(job_id)
-            log.info("stopped polling %s", job_id.removeprefix("poll:"))
-        now = self.poller.clock.now()
-        for job_id, (source_id, poll_seconds) in wanted.items():
-            trigger = IntervalTrigger(seconds=poll_seconds)
-            job = self.scheduler.get_job(job_id)
-            if job is None:
-                self.scheduler.add_job(_poll, trigger, args=(self.scheduler, self.poller, source_id, job_id),
-                                       id=job_id, name=f"poll {job_id.removeprefix('poll:')}", next_run_time=now,
-                                       max_instances=1, coalesce=True, misfire_grace_time=None)
-                self.job_ids.append(job_id)
-            elif job.trigger.interval.total_seconds() != poll_seconds:
-                self.scheduler.reschedule_job(job_id, trigger=trigger)
+            sync_sources(session, self.live.settings)
 
     def _stop(self) -> None:
-        log.warning("this process no longer holds the polling lease; polling stops here")
+        log.warning("this process no longer holds the leader lease; the once-only jobs stop here")
         for job_id in self.job_ids:
             try:
                 self.scheduler.remove_job(job_id)
             except JobLookupError:
                 pass
         self.job_ids = []
-
-
-def _poll(scheduler: BaseScheduler, poller: Poller, source_id: int, job_id: str) -> None:
-    """Poll, then when the source backs off, move its next run to the time
-    the platform said it would accept calls again."""
-    started = time.perf_counter()
-    outcome = poller.poll(source_id)
-    POLL_SECONDS.labels(outcome.source).observe(time.perf_counter() - started)
-    POLLS.labels(outcome.source, outcome.status).inc()
-    if outcome.status in ("backing_off", "broken") and outcome.next_poll_at is not None:
-        scheduler.modify_job(job_id, next_run_time=outcome.next_poll_at)
+        self.active = False

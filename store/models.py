@@ -80,6 +80,10 @@ class Source(Base):
     # Paused by an admin from the web; the config still lists it.
     paused_at: Mapped[datetime | None]
     paused_by: Mapped[str | None] = mapped_column(String(320))
+    # The worker polling it now ("host:pid"), until the lease expires; the
+    # worker renews it while the poll lasts (listener/source_leases.py).
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
 
     __table_args__ = (CheckConstraint(_in("status", ("new", "ok", "backing_off", "broken")), name="source_status"),)
 

@@ -1,7 +1,8 @@
 """The documented production commands, run as written: PostgreSQL,
 `closeloop migrate` and `init`, `closeloop serve` with three web processes
 and two `closeloop worker`s. One agent works a ticket through requests
-that land on different processes, and the polling worker dies."""
+that land on different processes, and the worker running the once-only
+jobs dies."""
 
 from __future__ import annotations
 
@@ -167,9 +168,9 @@ def test_the_production_commands_serve_one_team_from_several_processes(productio
     assert len(pids) >= 2, processes.log("web")
 
     def polling_worker():
-        """a worker to hold the polling lease"""
+        """a worker to hold the leader lease"""
         return next((name for name in ("worker-1", "worker-2")
-                     if "this process now polls the sources" in processes.log(name)), None)
+                     if "this process now runs the once-only jobs" in processes.log(name)), None)
     leader = wait_for(polling_worker)
     standby = "worker-2" if leader == "worker-1" else "worker-1"
     processes.started[leader].send_signal(signal.SIGKILL)
@@ -177,7 +178,7 @@ def test_the_production_commands_serve_one_team_from_several_processes(productio
     second = wait_for(ticket_of(postgres_db, customer_posts(emulator, "tom", "Charged twice, refund me now!")),
                       timeout=60)
     assert second != ticket_id
-    assert "this process now polls the sources" in processes.log(standby)
+    assert "this process now runs the once-only jobs" in processes.log(standby)
 
     scraped = requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=5)
     assert scraped.status_code == 200

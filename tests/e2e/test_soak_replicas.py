@@ -1,8 +1,9 @@
-"""Soak on PostgreSQL with two `closeloop worker` processes: posts on all
-four platforms while a fifth of all platform calls fail, replies queued
-through the store as they come, and the polling worker killed with SIGKILL
-midway and started again. At the end every post is stored exactly once and
-every reply is posted exactly once, under the right post.
+"""Soak on PostgreSQL with two `closeloop worker` processes, both polling:
+posts on all four platforms while a fifth of all platform calls fail,
+replies queued through the store as they come, and the worker running the
+once-only jobs killed with SIGKILL midway and started again. At the end
+every post is stored exactly once and every reply is posted exactly once,
+under the right post.
 
 It runs only when asked for (`make soak`, or pytest's `-m soak`);
 CLOSELOOP_SOAK_SECONDS sets the duration (default 90)."""
@@ -31,7 +32,7 @@ from tests.e2e.test_soak import FAULTS, check_everything_done_once, customer_pos
 pytestmark = [pytest.mark.postgres, pytest.mark.soak]
 
 SOAK_SECONDS = float(os.environ.get("CLOSELOOP_SOAK_SECONDS", "90"))
-LEADER_LOG = "this process now polls the sources"
+LEADER_LOG = "this process now runs the once-only jobs"
 
 
 def toml_value(value) -> str:
@@ -60,6 +61,8 @@ def worker_config(database_url: str, emulator_url: str) -> dict:
             "demo_facebook": {"platform": "facebook", "base_url": emulator_url, "page_id": facebook.PAGE_ID,
                               "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
                               "verify_token": "demo-verify"},
+            "demo_instagram": demo.accounts["demo_instagram"].model_dump(mode="json", exclude={"post_page"},
+                                                                        exclude_none=True),
             "demo_reddit": {"platform": "reddit", "base_url": emulator_url, "client_id": reddit.CLIENT_ID,
                             "client_secret": reddit.CLIENT_SECRET, "username": "acme", "password": reddit.PASSWORD},
             "demo_reviews": {"platform": "reviews", "base_url": emulator_url,
@@ -114,7 +117,7 @@ def workers(tmp_path, postgres_db, emulator):
 
 def polling_worker(workers: Workers):
     def leader():
-        """a worker to hold the polling lease"""
+        """a worker to hold the leader lease"""
         return next((name for name in ("worker-1", "worker-2") if LEADER_LOG in workers.log(name)), None)
     return leader
 

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from closeloop.cli import main
-from config import load_settings
-from listener.lease import PollingLease
+from config import SystemClock, load_settings
+from listener.polling import sync_sources
+from listener.source_leases import SourceLeases
 from store.db import Database
 from store.models import Agent, Mention, Source
 
@@ -165,22 +166,24 @@ def test_poll_does_not_migrate_but_says_to(tmp_path, emulator):
         assert not connection.dialect.has_table(connection, "sources")
 
 
-def test_poll_polls_nothing_while_a_worker_holds_the_polling_lease(tmp_path, emulator, postgres_db):
+def test_poll_leaves_a_source_to_the_worker_polling_it(tmp_path, emulator, postgres_db):
     requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
         "author": {"handle": "tom", "name": "Tom", "followers": 5}, "text": "Refund still missing, awful!"})
     path = tmp_path / "closeloop.toml"
     path.write_text(f'[database]\nurl = "{postgres_db.url}"\n{x_source(emulator.url)}')
-    worker = PollingLease(postgres_db)
-    assert worker.hold()
-    try:
-        result = run_cli("--config", str(path), "poll")
-    finally:
-        worker.release()
-    assert result.exit_code == 1
-    assert "a worker holds the polling lease" in result.output
+    worker = SourceLeases(postgres_db, seconds=600, holder="worker-host:1")
+    with postgres_db.transaction() as session:
+        [source] = sync_sources(session, load_settings(path, env={}))
+        assert worker.take(session, source.id, SystemClock().now())
+
+    result = run_cli("--config", str(path), "poll")
+
+    assert result.exit_code == 0
+    assert "x-mentions: a worker is polling it right now; left to it" in result.output
     with postgres_db.transaction() as session:
         assert session.scalars(select(Mention)).all() == []
-    assert run_cli("--config", str(path), "poll").exit_code == 0
+        worker.give_back(session.get(Source, source.id))
+    assert "x-mentions: 1 new" in run_cli("--config", str(path), "poll").output
 
 
 def free_port() -> int:
@@ -208,7 +211,8 @@ def test_run_serves_the_web_app_and_the_scheduler_in_one_process(tmp_path, emula
         assert health is not None and health.status_code == 200
         body = health.json()
         assert body["scheduler"]["running"] is True
-        assert {job["id"] for job in body["scheduler"]["jobs"]} >= {"poll:x-mentions", "outbox", "route-waiting"}
+        assert {job["id"] for job in body["scheduler"]["jobs"]} >= {"poll-due", "outbox", "route-waiting"}
+        assert body["scheduler"]["once_only_jobs"] is True
         assert body["sources"][0]["name"] == "x-mentions"
         assert body["sources"][0]["status"] == "ok"
     finally:

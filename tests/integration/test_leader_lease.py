@@ -1,4 +1,5 @@
-"""Only one process polls; a standby takes over when it goes away."""
+"""The once-only jobs run in one process; another takes over when it goes
+away. Every process polls."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from closeloop.runtime import Runtime
-from listener.lease import PollingLease
+from listener.lease import LeaderLease
 from store.db import Database
 
 
@@ -21,7 +22,7 @@ def two_processes(postgres_url):
     second.dispose()
 
 
-def kill_connection(lease: PollingLease, db: Database) -> None:
+def kill_connection(lease: LeaderLease, db: Database) -> None:
     """End the lease's connection as a crash would, and wait until it is gone."""
     backend = lease._connection.execute(text("SELECT pg_backend_pid()")).scalar()
     with db.engine.connect() as admin:
@@ -36,8 +37,8 @@ def kill_connection(lease: PollingLease, db: Database) -> None:
     raise AssertionError(f"backend {backend} did not end")
 
 
-def test_only_one_process_holds_the_polling_lease(two_processes):
-    a, b = (PollingLease(db) for db in two_processes)
+def test_only_one_process_holds_the_leader_lease(two_processes):
+    a, b = (LeaderLease(db) for db in two_processes)
     assert a.hold() is True
     assert b.hold() is False
     assert a.hold() is True
@@ -46,8 +47,8 @@ def test_only_one_process_holds_the_polling_lease(two_processes):
     b.release()
 
 
-def test_a_standby_takes_over_when_the_polling_process_loses_its_connection(two_processes):
-    a, b = (PollingLease(db) for db in two_processes)
+def test_another_process_takes_over_when_the_leader_loses_its_connection(two_processes):
+    a, b = (LeaderLease(db) for db in two_processes)
     assert a.hold()
     kill_connection(a, two_processes[1])
     assert b.hold() is True
@@ -55,11 +56,12 @@ def test_a_standby_takes_over_when_the_polling_process_loses_its_connection(two_
     b.release()
 
 
-def test_a_single_sqlite_process_always_polls(sqlite_db):
-    assert PollingLease(sqlite_db).hold() is True
+def test_a_single_sqlite_process_always_leads(sqlite_db):
+    assert LeaderLease(sqlite_db).hold() is True
 
 
-def test_polling_jobs_run_in_one_worker_and_move_to_the_standby(postgres_db, postgres_url, settings):
+def test_once_only_jobs_run_in_one_worker_and_move_to_another_while_both_poll(postgres_db, postgres_url,
+                                                                             settings):
     settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": postgres_url})})
     leader, standby = Runtime(settings), Runtime(settings)
     try:
@@ -67,6 +69,7 @@ def test_polling_jobs_run_in_one_worker_and_move_to_the_standby(postgres_db, pos
         standby.polling.install()
         assert leader.polling.active and not standby.polling.active
         assert standby.scheduler.get_job("route-waiting") is None
+        assert leader.scheduler.get_job("poll-due") is not None and standby.scheduler.get_job("poll-due") is not None
         kill_connection(leader.lease, standby.db)
         standby.polling.check()
         leader.polling.check()

@@ -19,6 +19,7 @@ from listener.in_force import hold
 from listener.intake import Intake
 from listener.polling import Poller, sync_sources
 from listener.quarantine import retry_quarantined
+from listener.source_leases import SourceLeases
 from store.models import Mention, QuarantinedPost, Source
 from store.quarantine import dismiss, quarantine_counts
 from tests.integration.loop_helpers import ScriptedConnector, batch, post
@@ -202,26 +203,33 @@ def test_an_admin_dismisses_a_quarantined_item(db, sources, clock):
     assert world.quarantined() == []
 
 
-def test_a_cursor_never_moves_back_when_another_poll_moved_it_meanwhile(db, sources, clock):
-    slow = batch(post("Where is my refund?"), cursor="500")
-    fast = batch(post("The app is down again"), cursor="600")
-    connector = ScriptedConnector(slow, fast)
+def test_a_poll_whose_source_another_worker_took_over_meanwhile_writes_nothing(db, sources, clock):
+    """A worker that stalled past its lease finds the source polled by
+    another from the same cursor: it stores nothing of its batch and the
+    cursor stays where the other put it, so a cursor never moves back."""
+    refund = post("Where is my refund?", external_id="501")
+    stale = batch(refund, cursor="500")
+    fresh = batch(refund, post("The app is down again", external_id="600"), cursor="600")
+    connector = ScriptedConnector(stale, fresh)
     world = Sources(db, sources, clock, **{"x-mentions": connector})
+    other = Poller(db, world.poller.live, clock, world.poller.connector_for,
+                   leases=SourceLeases(db, seconds=15, holder="other-host:2"))
     fetch = connector.fetch
 
-    def fetch_while_another_poll_runs(*args):
+    def stall_past_the_lease(*args):
         fetched = fetch(*args)
         if connector.script:
-            world.poll("x-mentions")
+            clock.advance(seconds=world.poller.leases.length.total_seconds() + 1)
+            assert other.poll(world.ids["x-mentions"]).status == "ok"
         return fetched
 
-    connector.fetch = fetch_while_another_poll_runs
+    connector.fetch = stall_past_the_lease
     outcome = world.poll("x-mentions")
 
-    assert outcome.status == "ok"
+    assert outcome.status == "taken over"
     assert world.source("x-mentions").cursor == "600"
-    with db.transaction() as session:
-        assert session.scalar(select(func.count()).select_from(Mention)) == 2
+    assert world.source("x-mentions").leased_by is None
+    assert sorted(world.texts()) == ["501", "600"]
 
 
 def moderator_mail(name, body):
