@@ -29,6 +29,7 @@ from typing import Callable
 from flask import Blueprint, jsonify, request
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body
+from connectors.emulator.media import media_items, media_url
 
 PLATFORM = "reddit"
 CLIENT_ID = "emulator-client-id"
@@ -87,6 +88,8 @@ class Thing:
     deleted: bool = False
     # A message sent as a subreddit's moderators or as Reddit (see SENDERS).
     sent_as: str | None = None
+    # A post's photos and videos (connectors/emulator/media.py's items).
+    media: tuple[dict, ...] = ()
 
     @property
     def fullname(self) -> str:
@@ -238,7 +241,36 @@ def render_post(state: RedditState, thing: Thing) -> dict:
         "subreddit_name_prefixed": f"r/{thing.subreddit}", "permalink": permalink(state, thing),
         "url": f"https://www.reddit.com{permalink(state, thing)}", "domain": f"self.{thing.subreddit}",
         "is_self": True, "num_comments": replies, "score": 1, "ups": 1, "downs": 0, "over_18": False,
-        "locked": False, "archived": False, "stickied": False, "link_flair_text": None, **_times(thing)}}
+        "locked": False, "archived": False, "stickied": False, "link_flair_text": None, **_times(thing),
+        **_post_media(thing)}}
+
+
+def _post_media(thing: Thing) -> dict:
+    """The fields by which Reddit tells a post's pictures: a gallery for
+    several, a hosted video, or an uploaded image."""
+    if not thing.media:
+        return {}
+    if len(thing.media) > 1:
+        metadata = {f"m{thing.id}{n}": {"status": "valid", "e": "Image", "m": "image/png",
+                                        "s": {"u": media_url(m["file"]), "x": m["width"] or 96, "y": m["height"] or 64}}
+                    if m["file"] else {"status": "failed"} for n, m in enumerate(thing.media)}
+        items = [{"media_id": key, "id": n, **({"caption": m["alt_text"]} if m["alt_text"] else {})}
+                 for n, (key, m) in enumerate(zip(metadata, thing.media))]
+        return {"is_gallery": True, "is_self": False, "gallery_data": {"items": items}, "media_metadata": metadata}
+    item = thing.media[0]
+    still = item["preview"] or (item["file"] if item["type"] != "video" else None)
+    out = {"is_self": False, "thumbnail": media_url(still) if still else "default"}
+    if still:
+        out["preview"] = {"images": [{"source": {"url": media_url(still), "width": item["width"] or 96,
+                                                 "height": item["height"] or 64}, "resolutions": []}], "enabled": True}
+    if item["type"] == "video":
+        video = {"fallback_url": media_url(item["file"]), "width": item["width"] or 96,
+                 "height": item["height"] or 64} if item["file"] else None
+        return {**out, "is_video": True, "post_hint": "hosted:video",
+                "media": {"reddit_video": video} if video else None}
+    if item["file"]:
+        out.update(post_hint="image", url=media_url(item["file"]), url_overridden_by_dest=media_url(item["file"]))
+    return out
 
 
 def render_comment(state: RedditState, thing: Thing) -> dict:
@@ -571,7 +603,11 @@ def _create(state: RedditState, body: dict) -> Thing:
     if kind == "post":
         if parent is not None:
             raise BadPost("a post cannot reply to anything; use kind comment")
-        return state.add("t3", user, text, subreddit=subreddit or "acme", title=title or text[:80])
+        media = media_items(body)
+        if isinstance(media, str):
+            raise BadPost(media)
+        return state.add("t3", user, text, subreddit=subreddit or "acme", title=title or text[:80],
+                         media=tuple(media))
     sent_as = body.get("sent_as")
     if sent_as is not None and (kind != "message" or sent_as not in SENDERS):
         raise BadPost(f"sent_as is for a message, and one of {', '.join(SENDERS)}")

@@ -9,7 +9,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from connectors.base import Author, InboundPost, MalformedPayload, SkippedItem
+from connectors.base import Author, InboundPost, MalformedPayload, Media, SkippedItem
 
 REDDIT_URL = "https://www.reddit.com"
 FULLNAME = re.compile(r"^t([1-6])_([0-9a-z]{1,13})$")
@@ -88,8 +88,72 @@ def parse_thing(child: Any, brand: str | None) -> InboundPost:
         in_reply_to=in_reply_to,
         by_brand=brand is not None and author.handle.lower() == brand.lower(),
         from_platform=not author.platform_user_id.startswith("t2_"),
+        media=submission_media(data) if kind == "t3" else (),
         raw={"kind": kind, "data": data},
     )
+
+
+def submission_media(data: dict) -> tuple[Media, ...]:
+    """The photos and videos of a post: a gallery's items in order (from
+    `gallery_data` and `media_metadata`), a hosted video
+    (`media.reddit_video`, its still from `preview` or the `thumbnail`),
+    or an uploaded image (`post_hint` "image"). A link's preview is the
+    linked page's, not the customer's, and is left out."""
+    if data.get("is_gallery") is True:
+        return _gallery(data)
+    still = _preview_image(data)
+    if data.get("is_video") is True:
+        media = data.get("secure_media") or data.get("media")
+        video = media.get("reddit_video") if isinstance(media, dict) else None
+        video = video if isinstance(video, dict) else {}
+        url, thumbnail = _text(video, "fallback_url"), _text(data, "thumbnail")
+        preview = _text(still, "url") or (thumbnail if thumbnail.startswith("https://") else "")
+        if not (url or preview):
+            return ()
+        return (Media(url=url, kind="video", width=_size(video, "width"), height=_size(video, "height"),
+                      preview_url=preview),)
+    url = _text(data, "url_overridden_by_dest") or _text(data, "url")
+    if data.get("post_hint") == "image" and url:
+        return (Media(url=url, kind="gif" if url.lower().endswith(".gif") else "image",
+                      width=_size(still, "width"), height=_size(still, "height")),)
+    return ()
+
+
+def _gallery(data: dict) -> tuple[Media, ...]:
+    gallery, metadata = data.get("gallery_data"), data.get("media_metadata")
+    items = gallery.get("items") if isinstance(gallery, dict) else None
+    if not isinstance(items, list) or not isinstance(metadata, dict):
+        return ()
+    found = []
+    for item in items:
+        meta = metadata.get(item.get("media_id")) if isinstance(item, dict) else None
+        if not isinstance(meta, dict) or meta.get("status") != "valid" or not isinstance(meta.get("s"), dict):
+            continue
+        source, kind = meta["s"], {"Image": "image", "AnimatedImage": "gif"}.get(meta.get("e"))
+        url = _text(source, "u") if kind == "image" else _text(source, "gif") or _text(source, "mp4")
+        if kind is None or not url:
+            continue
+        found.append(Media(url=url, kind=kind, alt_text=_text(item, "caption"), width=_size(source, "x"),
+                           height=_size(source, "y")))
+    return tuple(found)
+
+
+def _preview_image(data: dict) -> dict:
+    """The full-size `source` of a post's first preview image, or {}."""
+    preview = data.get("preview")
+    images = preview.get("images") if isinstance(preview, dict) else None
+    first = images[0] if isinstance(images, list) and images and isinstance(images[0], dict) else {}
+    return first.get("source") if isinstance(first.get("source"), dict) else {}
+
+
+def _text(raw: dict, key: str) -> str:
+    value = raw.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _size(raw: dict, key: str) -> int | None:
+    value = raw.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _author(kind: str, name: str, data: dict) -> Author:
