@@ -281,5 +281,21 @@ def check_accounts(ctx: click.Context) -> None:
     sys.exit(0 if all(result.ok for result in checks) else 1)
 
 
+@main.command("settings-reference")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the page here (default: standard output).")
+def settings_reference(output: Path | None) -> None:
+    """Write the configuration reference (every setting with its type,
+    default and description) as Markdown."""
+    from closeloop.settings_reference import reference
+
+    page = reference()
+    if output is None:
+        click.echo(page, nl=False)
+    else:
+        output.write_text(page, encoding="utf-8")
+        click.echo(f"configuration reference written to {output}")
+
+
 for command in (score, retrain, simulate):
     main.add_command(command)

@@ -40,7 +40,10 @@ DATABASE_URL_FORMS = "sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST:
 
 
 class DatabaseSettings(Strict):
-    url: str = Field(min_length=1)
+    url: str = Field(
+        min_length=1,
+        description="The database: `sqlite:///PATH` (four slashes for an absolute path) or "
+                    "`postgresql+psycopg://USER:PASSWORD@HOST:PORT/NAME`.")
 
     @field_validator("url")
     @classmethod
@@ -61,32 +64,44 @@ class DatabaseSettings(Strict):
 
 
 class WebSettings(Strict):
-    host: str
-    port: int = Field(ge=0, le=65535)
-    secret_key: str
-    timezone: str
-    # Session cookies only over https; always so when alerts.base_url (the
-    # public address) is https, which also sends HSTS.
-    secure_cookies: bool = False
-    # A signed-in session ends after this many hours without a request.
-    session_hours: float = Field(default=12, gt=0, le=720)
-    # API tokens stop working this many days after they are created.
-    token_days: int = Field(default=90, ge=1, le=3650)
-    # `closeloop serve`: web processes (0: two per core plus one), seconds a
-    # request may take before its process is replaced, a line per request.
-    workers: int = Field(default=0, ge=0, le=64)
-    request_timeout_seconds: float = Field(default=30, ge=5, le=300)
-    access_log: bool = True
-    # Reverse proxies in front (nginx alone: 1) whose X-Forwarded-For,
-    # -Proto, -Host and -Port headers are believed; 0 believes none.
-    trusted_proxies: int = Field(default=0, ge=0, le=5)
-    # How often a web process looks for settings an admin changed in another
-    # process: a change reaches every web process within this time.
-    settings_check_seconds: float = Field(gt=0)
-    # Photos and videos of posts pass through the web app from the
-    # platform: at most this large, fetched within this time.
-    media_max_bytes: int = Field(default=10_000_000, ge=10_000, le=200_000_000)
-    media_timeout_seconds: float = Field(default=10, gt=0, le=60)
+    host: str = Field(description="Address the web app listens on.")
+    port: int = Field(ge=0, le=65535, description="Port the web app listens on.")
+    secret_key: str = Field(
+        description="Signs session cookies and CSRF tokens. Empty: a random key per start (everyone is signed out at "
+                    "restart), which `closeloop serve` refuses with more than one web process; `closeloop init` writes"
+                    " one.")
+    timezone: str = Field(description="IANA time zone the web shows times in, such as `Europe/Paris`.")
+    secure_cookies: bool = Field(
+        False,
+        description="Send session cookies over https only; always so when alerts.base_url is https, which also sends "
+                    "HSTS.")
+    session_hours: float = Field(
+        default=12, gt=0, le=720,
+        description="A signed-in session ends after this many hours without a request.")
+    token_days: int = Field(
+        default=90, ge=1, le=3650,
+        description="API tokens stop working this many days after they are created.")
+    workers: int = Field(
+        default=0, ge=0, le=64,
+        description="`closeloop serve`'s web processes; 0: two per core plus one.")
+    request_timeout_seconds: float = Field(
+        default=30, ge=5, le=300,
+        description="`closeloop serve`: seconds one request may take before its process is replaced.")
+    access_log: bool = Field(True, description="`closeloop serve`: a line per request on standard output.")
+    trusted_proxies: int = Field(
+        default=0, ge=0, le=5,
+        description="Reverse proxies in front whose X-Forwarded-For, -Proto, -Host and -Port headers are believed "
+                    "(nginx alone: 1); 0 believes none. Never more than there are, or clients can forge addresses.")
+    settings_check_seconds: float = Field(
+        gt=0,
+        description="How often a web process looks for settings an admin changed in another process: a change reaches "
+                    "every web process within this time.")
+    media_max_bytes: int = Field(
+        default=10_000_000, ge=10_000, le=200_000_000,
+        description="Largest photo or video of a post the web app passes on from the platform.")
+    media_timeout_seconds: float = Field(
+        default=10, gt=0, le=60,
+        description="Seconds to fetch a post's photo or video from the platform.")
 
     @field_validator("timezone")
     @classmethod
@@ -101,14 +116,14 @@ class WebSettings(Strict):
 
 
 class BrandSettings(Strict):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The brand's name, as `{brand}` in messages.")
 
 
 class MinutesPerPriority(Strict):
-    urgent: int = Field(gt=0)
-    high: int = Field(gt=0)
-    normal: int = Field(gt=0)
-    low: int = Field(gt=0)
+    urgent: int = Field(gt=0, description="Minutes for an urgent ticket.")
+    high: int = Field(gt=0, description="Minutes for a high-priority ticket.")
+    normal: int = Field(gt=0, description="Minutes for a normal-priority ticket.")
+    low: int = Field(gt=0, description="Minutes for a low-priority ticket.")
 
     def for_priority(self, priority: str) -> int:
         return getattr(self, priority)
@@ -118,12 +133,18 @@ class SlaPolicy(Strict):
     """Targets for tickets on some platforms or of some customer tiers;
     what it leaves out comes from the default targets."""
 
-    name: str = Field(min_length=1)
-    platforms: tuple[str, ...] = ()
-    tiers: tuple[str, ...] = ()
-    first_response_minutes: MinutesPerPriority | None = None
-    next_response_minutes: MinutesPerPriority | None = None
-    resolution_minutes: MinutesPerPriority | None = None
+    name: str = Field(min_length=1, description="The policy's name, shown on its tickets.")
+    platforms: tuple[str, ...] = Field((), description="Platforms it applies to; empty: all.")
+    tiers: tuple[str, ...] = Field((), description="Customer tiers it applies to; empty: all.")
+    first_response_minutes: MinutesPerPriority | None = Field(
+        None,
+        description="Its first-response targets; unset: the default ones.")
+    next_response_minutes: MinutesPerPriority | None = Field(
+        None,
+        description="Its next-response targets; unset: the default ones.")
+    resolution_minutes: MinutesPerPriority | None = Field(
+        None,
+        description="Its resolution targets; unset: the default ones.")
 
     def applies_to(self, platform: str, tier: str) -> bool:
         return ((not self.platforms or platform in self.platforms)
@@ -131,15 +152,19 @@ class SlaPolicy(Strict):
 
 
 class SlaSettings(Strict):
-    first_response_minutes: MinutesPerPriority
-    next_response_minutes: MinutesPerPriority
-    resolution_minutes: MinutesPerPriority
-    # Share of a target's time after which a ticket with no answer is at risk.
-    at_risk_share: float = Field(gt=0, lt=1)
-    # How often targets are checked: a breach is noticed within this time.
-    check_seconds: float = Field(gt=0, le=30)
-    # The first policy that applies to a ticket's platform and tier wins.
-    policies: tuple[SlaPolicy, ...] = ()
+    first_response_minutes: MinutesPerPriority = Field(description="Minutes to the first answer, per priority.")
+    next_response_minutes: MinutesPerPriority = Field(
+        description="Minutes to answer a customer who writes again, per priority.")
+    resolution_minutes: MinutesPerPriority = Field(description="Minutes to resolve a ticket, per priority.")
+    at_risk_share: float = Field(
+        gt=0, lt=1,
+        description="Share of a target's time after which a ticket with no answer is at risk.")
+    check_seconds: float = Field(
+        gt=0, le=30,
+        description="How often targets are checked: a breach is noticed within this time.")
+    policies: tuple[SlaPolicy, ...] = Field(
+        (),
+        description="Targets for some platforms or customer tiers; the first policy that applies to a ticket wins.")
 
 
 class TeamSettings(Strict):
@@ -148,18 +173,29 @@ class TeamSettings(Strict):
     takes what no other team takes), and whether its tickets are private
     to it (managers and admins see every team's)."""
 
-    hours: dict[str, Any] | None = None
-    leads: tuple[str, ...] = ()
-    alert_emails: tuple[str, ...] = ()
-    slack_webhook: str | None = None
+    hours: dict[str, Any] | None = Field(
+        None,
+        description="Business hours (`timezone`, a list of `HH:MM-HH:MM` per weekday, `holidays`); unset: 24/7.")
+    leads: tuple[str, ...] = Field(
+        (),
+        description="Emails of the people alerted when one of the team's tickets is at risk.")
+    alert_emails: tuple[str, ...] = Field((), description="Addresses that hear about the team's breaches.")
+    slack_webhook: str | None = Field(
+        None,
+        description="Slack incoming webhook (or `env:NAME` / `file:PATH`) the team's alerts are posted to.")
     slack_channel: str | None = Field(
         None, pattern=r"^[A-Z0-9]{2,30}$",
         description="The Slack channel ID (C0123ABCD) the team's alerts are posted to through alerts.slack_token; "
                     "later alerts about a ticket go in the thread of its first one. Takes the place of "
                     "slack_webhook, whose messages cannot be threaded.")
-    platforms: tuple[Literal[PLATFORMS], ...] = ()
-    topics: tuple[str, ...] = ()
-    private: bool = False
+    platforms: tuple[Literal[PLATFORMS], ...] = Field(
+        (),
+        description="Platforms whose tickets the team takes; with topics empty too, the first team takes what no other"
+                    " does.")
+    topics: tuple[str, ...] = Field((), description="Topics whose tickets the team takes.")
+    private: bool = Field(
+        False,
+        description="The team's tickets are seen only by its members (and managers and admins).")
 
     def takes(self, platform: str, topic: str | None) -> bool:
         """Whether this team's rule picks the ticket; a team without a rule picks nothing."""
@@ -177,26 +213,30 @@ class TeamSettings(Strict):
 
 
 class EscalationSettings(Strict):
-    # A breach escalates one level at a time: first to a senior, then a manager.
-    levels: tuple[Literal["senior", "manager"], ...] = Field(min_length=1)
-    reassign_if_away: bool
-    # Agents going offline hand their unanswered tickets back to the queue.
-    offline_hands_back: bool
+    levels: tuple[Literal["senior", "manager"], ...] = Field(
+        min_length=1,
+        description="A breach escalates one level at a time: to a senior, then a manager.")
+    reassign_if_away: bool = Field(
+        description="An escalated ticket whose agent is not online goes to the least loaded agent online at the new "
+                    "level.")
+    offline_hands_back: bool = Field(
+        description="Agents going offline hand their unanswered tickets back to the queue.")
 
 
 class AlertSettings(Strict):
-    interval_seconds: float = Field(gt=0)
-    max_attempts: int = Field(ge=1)
-    backoff_seconds: float = Field(ge=0)
-    timeout_seconds: float = Field(gt=0)
-    # Where links in alerts point: the address people use to reach the web app.
-    base_url: str = Field(pattern=r"^https?://")
-    smtp_host: str
-    smtp_port: int = Field(ge=1, le=65535)
-    smtp_from: str = Field(pattern=r"@")
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
+    interval_seconds: float = Field(gt=0, description="How often queued alerts are looked for.")
+    max_attempts: int = Field(ge=1, description="Tries before an alert is marked failed.")
+    backoff_seconds: float = Field(ge=0, description="Wait after a failed delivery, doubling each time.")
+    timeout_seconds: float = Field(gt=0, description="Seconds one delivery may take.")
+    base_url: str = Field(
+        pattern=r"^https?://",
+        description="Where links in alerts point: the address people use to reach the web app.")
+    smtp_host: str = Field(description="Mail server for email alerts.")
+    smtp_port: int = Field(ge=1, le=65535, description="Its port.")
+    smtp_from: str = Field(pattern=r"@", description="Sender address of email alerts.")
+    smtp_user: str | None = Field(None, description="User to sign in to the mail server as; unset: no sign-in.")
+    smtp_password: str | None = Field(None, description="Its password, a reference (`env:NAME` or `file:PATH`).")
+    smtp_starttls: bool = Field(False, description="Switch to TLS with STARTTLS before signing in.")
     slack_token: str | None = Field(
         None, description="The Slack app's bot token (xoxb-..., or env:NAME / file:PATH) that posts alerts to "
                           "teams' slack_channel and to people who gave their Slack member ID.")
@@ -251,10 +291,10 @@ class ThanksSettings(Strict):
     (customers who answered a follow-up satisfied, or with at least
     `promoter_followers` followers) the team's invitation instead."""
 
-    enabled: bool
-    template: str
-    promoter_followers: int = Field(ge=0)
-    promoter_template: str
+    enabled: bool = Field(description="Thank customers for praise that needs no answer.")
+    template: str = Field(description="The thank-you; same placeholders as the follow-ups.")
+    promoter_followers: int = Field(ge=0, description="A customer with at least this many followers is a promoter.")
+    promoter_template: str = Field(description="What promoters get instead: the team's invitation.")
 
     @field_validator("template", "promoter_template")
     @classmethod
@@ -265,27 +305,27 @@ class ThanksSettings(Strict):
 class FollowupSettings(Strict):
     """Checking back with customers after their ticket is resolved."""
 
-    enabled: bool
-    delay_minutes: float = Field(gt=0)
-    # No answer within this many hours closes the ticket as unconfirmed.
-    answer_window_hours: float = Field(gt=0)
-    # At most one follow-up per customer within this many days.
-    per_customer_days: int = Field(ge=0)
-    # Which resolved tickets get one; an empty list means any. `sentiments`
-    # is the sentiment of the ticket's first post.
-    sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = ()
-    priorities: tuple[Literal[PRIORITIES], ...] = ()
-    topics: tuple[str, ...] = ()
-    platforms: tuple[Literal[PLATFORMS], ...] = ()
-    check_seconds: float = Field(gt=0)
-    # The message by platform and language: "x.es", then "x", then "es",
-    # then "default"; a language is a two-letter code, used when the
-    # platform tells the customer's (X does).
-    templates: FrozenDict[str, str]
-    thanks: ThanksSettings
-    # Where the follow-up goes: "thread", or "direct_message" where the
-    # platform lets the brand message the customer (X); elsewhere the thread.
-    channel: Literal["thread", "direct_message"] = "thread"
+    enabled: bool = Field(description="Send follow-ups.")
+    delay_minutes: float = Field(gt=0, description="Minutes after resolution the follow-up goes out.")
+    answer_window_hours: float = Field(
+        gt=0,
+        description="No answer within this many hours closes the ticket as unconfirmed.")
+    per_customer_days: int = Field(ge=0, description="At most one follow-up per customer within this many days.")
+    sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = Field(
+        (),
+        description="Sentiments of a ticket's first post that get one; empty: any.")
+    priorities: tuple[Literal[PRIORITIES], ...] = Field((), description="Priorities that get one; empty: any.")
+    topics: tuple[str, ...] = Field((), description="Topics that get one; empty: any.")
+    platforms: tuple[Literal[PLATFORMS], ...] = Field((), description="Platforms that get one; empty: any.")
+    check_seconds: float = Field(gt=0, description="How often due follow-ups are looked for.")
+    templates: FrozenDict[str, str] = Field(
+        description="The message by platform and language: `x.es`, then `x`, then `es`, then `default`. Placeholders: "
+                    "{first_name} {topic} {agent_name} {ticket_ref} {brand}.")
+    thanks: ThanksSettings = Field(description="Thank-yous in reply to praise.")
+    channel: Literal["thread", "direct_message"] = Field(
+        "thread",
+        description="\"thread\", or \"direct_message\" where the platform lets the brand write to the customer (X); "
+                    "elsewhere the thread.")
 
     @field_validator("templates")
     @classmethod
@@ -314,26 +354,29 @@ class WebhookSettings(Strict):
     """An outgoing webhook: ticket events POSTed as JSON to `url`, signed
     with HMAC-SHA256 under `secret` (a reference: "env:NAME" or "file:PATH")."""
 
-    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    url: str = Field(pattern=r"^https?://")
-    secret: str = Field(min_length=1)
-    events: tuple[Literal["raised", "assigned", "replied", "resolved", "breached"], ...] = WEBHOOK_EVENTS
-    enabled: bool = True
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="The webhook's name.")
+    url: str = Field(pattern=r"^https?://", description="Where events are POSTed.")
+    secret: str = Field(min_length=1, description="HMAC-SHA256 signing key, a reference (`env:NAME` or `file:PATH`).")
+    events: tuple[Literal["raised", "assigned", "replied", "resolved", "breached"], ...] = Field(
+        WEBHOOK_EVENTS,
+        description="Ticket events sent.")
+    enabled: bool = Field(True, description="Send events.")
 
 
 class SpikeSettings(Strict):
     """Alerts when a topic's negative posts rise well above their usual level."""
 
-    enabled: bool
-    # The recent window compared with the same window at the same time of
-    # day over the past baseline_days.
-    window_minutes: int = Field(ge=1, le=1440)
-    baseline_days: int = Field(ge=1, le=90)
-    # How far above the usual level counts as a spike, in robust standard
-    # deviations, and the fewest posts that can ever be one.
-    sensitivity: float = Field(gt=0)
-    min_count: int = Field(ge=1)
-    check_seconds: float = Field(gt=0)
+    enabled: bool = Field(description="Send spike alerts.")
+    window_minutes: int = Field(
+        ge=1, le=1440,
+        description="The recent window, compared with the same window at the same time of day over the past "
+                    "baseline_days.")
+    baseline_days: int = Field(ge=1, le=90, description="Days of history the usual level is taken from.")
+    sensitivity: float = Field(
+        gt=0,
+        description="How far above the usual level counts as a spike, in robust standard deviations.")
+    min_count: int = Field(ge=1, description="The fewest posts that can ever be a spike.")
+    check_seconds: float = Field(gt=0, description="How often spikes are looked for.")
 
 
 def _phrases(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -355,10 +398,15 @@ class KeywordClass(Strict):
     ("no smoke", "not burning anymore") does not count. Phrases in
     `ignore` never count ("smoked salmon" beside "smoked")."""
 
-    kind: Literal["keyword", "safety"] = "keyword"
-    weight: float = Field(ge=0, le=1)
-    words: tuple[str, ...] = Field(min_length=1)
-    ignore: tuple[str, ...] = ()
+    kind: Literal["keyword", "safety"] = Field(
+        "keyword",
+        description="\"safety\" names a harm: the post reads as a complaint whatever its tone, and a mention the text "
+                    "denies does not count.")
+    weight: float = Field(ge=0, le=1, description="Urgency the class adds.")
+    words: tuple[str, ...] = Field(
+        min_length=1,
+        description="Its words and phrases; a trailing `*` lets the last word go on (`reimburse*`).")
+    ignore: tuple[str, ...] = Field((), description="Phrases that never count (\"smoked salmon\" beside \"smoked\").")
 
     @field_validator("words", "ignore")
     @classmethod
@@ -372,10 +420,12 @@ class Topic(Strict):
     near each other with `~`), and example posts the topic model learns
     from. `enabled = false` switches off a topic of the defaults."""
 
-    label: str = Field(default="", max_length=60)
-    phrases: tuple[str, ...]
-    examples: tuple[str, ...] = ()
-    enabled: bool = True
+    label: str = Field(default="", max_length=60, description="What people see; empty: the topic's name in words.")
+    phrases: tuple[str, ...] = Field(
+        description="Words in a row, or two sides joined by `~` found near each other, each side alternatives joined "
+                    "by `|` (`bag|luggage ~ lost|missing`).")
+    examples: tuple[str, ...] = Field((), description="Example posts the topic model learns from.")
+    enabled: bool = Field(True, description="false switches the topic off.")
 
     @field_validator("phrases")
     @classmethod
@@ -407,9 +457,9 @@ def _topic_phrase(phrase: str) -> str:
 
 
 class PriorityThresholds(Strict):
-    urgent: float = Field(ge=0, le=1)
-    high: float = Field(ge=0, le=1)
-    normal: float = Field(ge=0, le=1)
+    urgent: float = Field(ge=0, le=1, description="Urgency from which a post is urgent.")
+    high: float = Field(ge=0, le=1, description="Urgency from which a post is high priority.")
+    normal: float = Field(ge=0, le=1, description="Urgency from which a post is normal priority; below it, low.")
 
     @model_validator(mode="after")
     def ordered(self) -> PriorityThresholds:
@@ -422,13 +472,15 @@ class UrgencyWeights(Strict):
     """Urgency of a post that needs an answer: a base for why it needs one,
     plus what makes it more urgent."""
 
-    complaint: float = Field(ge=0, le=1)
-    question: float = Field(ge=0, le=1)
-    praise: float = Field(ge=0, le=1)
-    negative: float = Field(ge=0, le=1)
-    public: float = Field(ge=0, le=1)
-    repeat_complaint: float = Field(ge=0, le=1)
-    breached: float = Field(ge=0, le=1)
+    complaint: float = Field(ge=0, le=1, description="Base urgency of a complaint.")
+    question: float = Field(ge=0, le=1, description="Base urgency of a question or request.")
+    praise: float = Field(ge=0, le=1, description="Base urgency of praise.")
+    negative: float = Field(ge=0, le=1, description="Added times the strength of negative sentiment.")
+    public: float = Field(ge=0, le=1, description="Added for a public post (not a direct message).")
+    repeat_complaint: float = Field(
+        ge=0, le=1,
+        description="Added for a customer's second complaint within routing.repeat_complaint_days.")
+    breached: float = Field(ge=0, le=1, description="Added when the customer's open ticket breached its target.")
 
 
 # The polarity thresholds each scorer is read with unless the config sets
@@ -443,20 +495,40 @@ def _is_topic_name(name: str) -> bool:
 
 
 class ScoringSettings(Strict):
-    scorer: Literal["care", "vader", "textblob"]
-    model_path: str = ""
-    negative_below: float | None = Field(default=None, ge=-1, le=1)
-    positive_above: float | None = Field(default=None, ge=-1, le=1)
-    respond_to_questions: bool
-    respond_to_praise: bool
-    priority_thresholds: PriorityThresholds
-    reach_followers: int = Field(ge=0)
-    reach_weight: float = Field(ge=0, le=1)
-    urgency: UrgencyWeights
-    tier_weights: FrozenDict[str, float] = Field(default={}, validate_default=True)
-    keywords: FrozenDict[str, KeywordClass]
-    topics: FrozenDict[str, Topic]
-    spam: tuple[str, ...] = ()
+    scorer: Literal["care", "vader", "textblob"] = Field(
+        description="\"care\": the trained model with VADER and the customer-care rules; \"vader\" or "
+                    "\"textblob\": that lexicon's polarity alone.")
+    model_path: str = Field(
+        "",
+        description="The care model file; empty: the one `closeloop retrain` keeps beside the SQLite database when "
+                    "there is one, else the model shipped with closeloop.")
+    negative_below: float | None = Field(
+        default=None, ge=-1, le=1,
+        description="Polarity below this is negative; unset: the scorer's own (care -0.35, vader -0.05, textblob "
+                    "-0.1).")
+    positive_above: float | None = Field(
+        default=None, ge=-1, le=1,
+        description="Polarity above this is positive; unset: the scorer's own (care 0.4, vader 0.05, textblob 0.2).")
+    respond_to_questions: bool = Field(description="A question needs an answer.")
+    respond_to_praise: bool = Field(description="Praise needs an answer.")
+    priority_thresholds: PriorityThresholds = Field(
+        description="A post whose urgency reaches one of these gets that priority.")
+    reach_followers: int = Field(ge=0, description="Urgency is added for an author with at least this many followers.")
+    reach_weight: float = Field(
+        ge=0, le=1,
+        description="Urgency added for an author with reach_followers followers or more.")
+    urgency: UrgencyWeights = Field(
+        description="Urgency of a post that needs an answer: a base for why it needs one, plus what makes it more "
+                    "urgent.")
+    tier_weights: FrozenDict[str, float] = Field(
+        default={}, validate_default=True,
+        description="Urgency added for a customer of each tier.")
+    keywords: FrozenDict[str, KeywordClass] = Field(
+        description="Keyword classes: any of their words or phrases adds the class's weight to the urgency and makes "
+                    "the post need an answer.")
+    topics: FrozenDict[str, Topic] = Field(
+        description="The topic taxonomy: each topic's label, phrases and example posts.")
+    spam: tuple[str, ...] = Field((), description="Words and phrases that make a post spam: no response needed.")
 
     @field_validator("tier_weights")
     @classmethod
@@ -509,28 +581,36 @@ class ScoringSettings(Strict):
 
 
 class RoutingSettings(Strict):
-    previous_agent_days: int = Field(ge=0)
-    senior_priorities: tuple[Literal[PRIORITIES], ...]
-    senior_tiers: tuple[str, ...] = ()
-    # A second complaint within this many days goes to a senior (0: never).
-    repeat_complaint_days: int = Field(ge=0)
-    # So does a customer whose ticket breached its target within this many days.
-    recent_breach_days: int = Field(ge=0)
+    previous_agent_days: int = Field(
+        ge=0,
+        description="A customer's new ticket goes back to the agent of their last ticket within this many days, when "
+                    "that agent is online and has room.")
+    senior_priorities: tuple[Literal[PRIORITIES], ...] = Field(description="Priorities that go to a senior agent.")
+    senior_tiers: tuple[str, ...] = Field((), description="Customer tiers that go to a senior agent.")
+    repeat_complaint_days: int = Field(
+        ge=0,
+        description="A second complaint within this many days goes to a senior (0: never).")
+    recent_breach_days: int = Field(
+        ge=0,
+        description="A customer whose ticket breached its target within this many days goes to a senior.")
 
 
 class ListenerSettings(Strict):
-    default_poll_seconds: int = Field(ge=1)
-    tick_seconds: float = Field(gt=0)
-    max_backoff_seconds: int = Field(ge=1)
-    request_timeout_seconds: float = Field(gt=0, le=120)
+    default_poll_seconds: int = Field(ge=1, description="How often a source without poll_seconds is polled.")
+    tick_seconds: float = Field(gt=0, description="How often the scheduler looks for sources that are due.")
+    max_backoff_seconds: int = Field(ge=1, description="Longest wait before polling a failing source again.")
+    request_timeout_seconds: float = Field(gt=0, le=120, description="Seconds a platform API call may take.")
 
 
 class OutboxSettings(Strict):
-    interval_seconds: float = Field(gt=0)
-    max_attempts: int = Field(ge=1)
-    backoff_seconds: float = Field(ge=0)
-    max_backoff_seconds: float = Field(default=900, gt=0)
-    stale_send_seconds: float = Field(gt=0)
+    interval_seconds: float = Field(gt=0, description="How often queued replies are looked for.")
+    max_attempts: int = Field(ge=1, description="Tries before a reply is marked failed.")
+    backoff_seconds: float = Field(ge=0, description="Wait after a failed send, doubling each time.")
+    max_backoff_seconds: float = Field(default=900, gt=0, description="Longest wait between two tries.")
+    stale_send_seconds: float = Field(
+        gt=0,
+        description="A send not recorded after this long is checked against the platform before it is tried again; "
+                    "longer than listener.request_timeout_seconds.")
 
 
 ROLE_ORDER = ("agent", "senior", "manager", "admin")
@@ -543,19 +623,25 @@ class ModerationSettings(Strict):
     liking and unliking; `delete_role` deleting, which cannot be undone.
     A role allows its holders and every role above it."""
 
-    hide_role: Literal[ROLE_ORDER] = "agent"
-    delete_role: Literal[ROLE_ORDER] = "senior"
-    # Hide a comment under the brand's post by itself when the scorer took
-    # it for spam, or when it has one of these words or phrases.
-    auto_hide_spam: bool = False
-    auto_hide_words: tuple[str, ...] = ()
-    # How far back each pass of the rule looks for new comments, and how often it runs.
-    auto_hide_lookback_minutes: int = Field(default=60, ge=1, le=10080)
-    check_seconds: float = Field(default=15, gt=0)
-    # How a failed platform call is tried again (as the reply outbox's).
-    max_attempts: int = Field(default=6, ge=1)
-    backoff_seconds: float = Field(default=10, ge=0)
-    max_backoff_seconds: float = Field(default=900, gt=0)
+    hide_role: Literal[ROLE_ORDER] = Field(
+        "agent",
+        description="Lowest role that may hide, unhide, like and unlike comments.")
+    delete_role: Literal[ROLE_ORDER] = Field(
+        "senior",
+        description="Lowest role that may delete comments, which cannot be undone.")
+    auto_hide_spam: bool = Field(
+        False,
+        description="Hide a comment under the brand's post by itself when the scorer takes it for spam.")
+    auto_hide_words: tuple[str, ...] = Field(
+        (),
+        description="Hide a comment under the brand's post by itself when it has one of these words or phrases.")
+    auto_hide_lookback_minutes: int = Field(
+        default=60, ge=1, le=10080,
+        description="How far back each pass of the rule looks for new comments.")
+    check_seconds: float = Field(default=15, gt=0, description="How often the auto-hide rule runs.")
+    max_attempts: int = Field(default=6, ge=1, description="Tries before a moderation action is marked failed.")
+    backoff_seconds: float = Field(default=10, ge=0, description="Wait after a failed action, doubling each time.")
+    max_backoff_seconds: float = Field(default=900, gt=0, description="Longest wait between two tries.")
 
     @field_validator("auto_hide_words")
     @classmethod
@@ -578,15 +664,19 @@ class AccountSettings(BaseModel):
     is built."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
-    platform: Literal[PLATFORMS]
-    base_url: str | None = None
-    # Where people see one of this account's posts, "{id}" standing for its
-    # id (the demo's emulator pages); unset, the link the platform gave.
-    post_page: str | None = Field(default=None, pattern=r"^https?://[^ ]*\{id\}")
-    # At most this many requests with these credentials per window (polls
-    # and replies together); none when unset.
-    request_budget: int | None = Field(default=None, ge=1)
-    budget_window_seconds: int = Field(default=900, ge=1)
+    platform: Literal[PLATFORMS] = Field(
+        description="The account's platform. Its other keys are the platform's credentials, as references (`env:NAME`,"
+                    " `file:PATH`) or literals.")
+    base_url: str | None = Field(None, description="The platform's API address; unset: the real one.")
+    post_page: str | None = Field(
+        default=None, pattern=r"^https?://[^ ]*\{id\}",
+        description="Where people see one of this account's posts, `{id}` standing for its id; unset: the link the "
+                    "platform gave.")
+    request_budget: int | None = Field(
+        default=None, ge=1,
+        description="At most this many requests with these credentials per window (polls and replies together); unset:"
+                    " none.")
+    budget_window_seconds: int = Field(default=900, ge=1, description="The request budget's window.")
 
     def credential(self, key: str) -> str | None:
         value = (self.model_extra or {}).get(key)
@@ -601,22 +691,27 @@ class AccountSettings(BaseModel):
 
 
 class SourceSettings(Strict):
-    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
-    account: str
-    kind: str
-    target: str = ""
-    query: str = ""
-    poll_seconds: int | None = Field(default=None, ge=1)
-    enabled: bool = True
-    # At most this many requests for this source's polls per window.
-    request_budget: int | None = Field(default=None, ge=1)
-    budget_window_seconds: int = Field(default=900, ge=1)
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="The source's name.")
+    account: str = Field(description="The account it reads with.")
+    kind: str = Field(
+        description="What it reads: a kind the account's platform offers (mentions, search, page_posts, comments, "
+                    "...).")
+    target: str = Field("", description="What the kind reads from: a page, a subreddit, a search term, a feed.")
+    query: str = Field("", description="Words to look for, for kinds that search.")
+    poll_seconds: int | None = Field(
+        default=None, ge=1,
+        description="How often it is polled; unset: listener.default_poll_seconds.")
+    enabled: bool = Field(True, description="Poll it.")
+    request_budget: int | None = Field(
+        default=None, ge=1,
+        description="At most this many requests for this source's polls per window.")
+    budget_window_seconds: int = Field(default=900, ge=1, description="The request budget's window.")
 
 
 class LogSettings(Strict):
-    # "text": a readable line per message; "json": one JSON object per line,
-    # for log collectors.
-    format: Literal["text", "json"] = "text"
+    format: Literal["text", "json"] = Field(
+        "text",
+        description="\"text\": a readable line per message; \"json\": one JSON object per line, for log collectors.")
 
 
 class MetricsSettings(Strict):
@@ -627,8 +722,14 @@ class MetricsSettings(Strict):
     files in `multiprocess_dir`; empty gives `closeloop serve` a temporary
     one of its own."""
 
-    token: str = ""
-    multiprocess_dir: str = ""
+    token: str = Field(
+        "",
+        description="Bearer token GET /metrics answers to, a reference (`env:NAME` or `file:PATH`); empty: no metrics "
+                    "endpoint.")
+    multiprocess_dir: str = Field(
+        "",
+        description="Where the processes on one host add up their counts; empty gives `closeloop serve` a temporary "
+                    "folder of its own.")
 
 
 # The settings admins may change from the web (stored in the database,
@@ -637,25 +738,40 @@ WEB_EDITABLE = ("sla", "routing")
 
 
 class Settings(Strict):
-    database: DatabaseSettings
-    web: WebSettings
-    brand: BrandSettings
-    sla: SlaSettings
-    scoring: ScoringSettings
-    routing: RoutingSettings
-    listener: ListenerSettings
-    outbox: OutboxSettings
-    teams: FrozenDict[str, TeamSettings]
-    escalation: EscalationSettings
-    alerts: AlertSettings
-    followups: FollowupSettings
-    spikes: SpikeSettings
-    webhooks: tuple[WebhookSettings, ...] = ()
-    accounts: FrozenDict[str, AccountSettings] = Field(default={}, validate_default=True)
-    sources: tuple[SourceSettings, ...] = ()
-    log: LogSettings = LogSettings()
-    metrics: MetricsSettings = MetricsSettings()
-    moderation: ModerationSettings = ModerationSettings()
+    database: DatabaseSettings = Field(description="Where closeloop keeps its records.")
+    web: WebSettings = Field(
+        description="The web app: where it listens, sign-in sessions and API tokens, `closeloop serve`'s processes.")
+    brand: BrandSettings = Field(description="The brand closeloop answers for.")
+    sla: SlaSettings = Field(
+        description="Response-time targets per priority, and the policies that change them for some platforms or "
+                    "customer tiers.")
+    scoring: ScoringSettings = Field(
+        description="How each post is scored: sentiment, whether it needs a person, urgency, priority and topic.")
+    routing: RoutingSettings = Field(description="Which agent a new ticket goes to.")
+    listener: ListenerSettings = Field(description="Polling the sources.")
+    outbox: OutboxSettings = Field(description="Sending replies: how often, how many tries, how long between them.")
+    teams: FrozenDict[str, TeamSettings] = Field(
+        description="The care teams: their hours, who hears about their tickets and which tickets each takes.")
+    escalation: EscalationSettings = Field(description="What a breached target does.")
+    alerts: AlertSettings = Field(description="Staff alerts by email and Slack, and how their delivery is retried.")
+    followups: FollowupSettings = Field(
+        description="Checking back with customers after their ticket is resolved, and thanking them for praise.")
+    spikes: SpikeSettings = Field(description="Alerts when a topic's negative posts rise well above their usual level.")
+    webhooks: tuple[WebhookSettings, ...] = Field(
+        (),
+        description="Outgoing webhooks: ticket events POSTed as signed JSON.")
+    accounts: FrozenDict[str, AccountSettings] = Field(
+        default={}, validate_default=True,
+        description="Platform accounts, by name: the platform, its API address and the credentials' references.")
+    sources: tuple[SourceSettings, ...] = Field(
+        (),
+        description="What is polled: each source reads one kind of post from one account.")
+    log: LogSettings = Field(LogSettings(), description="The log's format.")
+    metrics: MetricsSettings = Field(MetricsSettings(), description="GET /metrics in Prometheus' text format.")
+    moderation: ModerationSettings = Field(
+        ModerationSettings(),
+        description="Who may hide, like and delete comments on the brand's own posts, and the rule that hides some by "
+                    "itself.")
 
     @model_validator(mode="after")
     def timeouts_fit(self) -> Settings:
