@@ -90,7 +90,8 @@ def queue_moderation(session: Session, mention: Mention, action: str, *, setting
                      moderation: Moderation, by: Agent | None, reason: str, now: datetime,
                      confirmed: bool = False, undoes: ModerationAction | None = None) -> ModerationAction:
     """Queue `action` on the comment `mention`, asked by `by` (None: the
-    rule). Refused when the person's role does not allow it, the platform
+    rule); an unhide or unlike takes back the hide or like in force.
+    Refused when the person's role does not allow it, the platform
     does not offer it, the post is not the brand's to moderate, the
     comment already shows it, or it is a delete that was not confirmed."""
     reason = " ".join(str(reason or "").split())
@@ -106,7 +107,10 @@ def queue_moderation(session: Session, mention: Mention, action: str, *, setting
         raise Refused(f"closeloop cannot {action} comments on {mention.platform} (it can: {offered})")
     if moderation.why_not:
         raise Refused(moderation.why_not)
-    _check_state(moderation_of(session, mention), action)
+    state = moderation_of(session, mention)
+    _check_state(state, action)
+    if undoes is None and action in ("unhide", "unlike"):
+        undoes = state.hidden if action == "unhide" else state.liked
     if action == "delete" and not confirmed:
         raise Refused("deleting a comment cannot be undone: confirm the delete", status=400, confirm=True)
     row = ModerationAction(mention=mention, action=action, requested_by=by.email if by else RULE, agent=by,

@@ -32,6 +32,7 @@ from web import (
     inbox,
     incidents,
     mentions,
+    moderation,
     openapi,
     tickets,
     webhooks,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     csrf.exempt(canned.api_bp)
     csrf.exempt(work_api.bp)
     csrf.exempt(mentions.api_bp)
+    csrf.exempt(moderation.api_bp)
     csrf.exempt(admin_settings.api_bp)
     csrf.exempt(admin.api_bp)
     csrf.exempt(webhooks.bp)
@@ -124,7 +126,8 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
                       alerts.bp, incidents.bp, incidents.api_bp, account.bp, admin_audit.bp, openapi.bp,
                       canned.bp, canned.api_bp, work_api.bp, admin_settings.bp, admin_settings.api_bp, admin.bp,
                       admin.api_bp, admin_quarantine.bp, mentions.bp, mentions.api_bp, alert_settings.bp,
-                      alert_settings.admin_bp):
+                      alert_settings.admin_bp,
+                      moderation.bp, moderation.api_bp):
         app.register_blueprint(blueprint)
     init_media(app)
     init_errors(app)

@@ -30,6 +30,8 @@ from web.formatting import local_moment
 from web.access import can_see, can_see_customer, hidden_teams
 from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, reply_channel_of, services
+from web.moderation_panel import LABELS as MODERATION_LABELS
+from web.moderation_panel import panels_for
 from web.workspace import list_context, not_modified, remembered_args
 
 bp = Blueprint("tickets", __name__)
@@ -141,6 +143,8 @@ def _ticket_context(ticket_id: int) -> dict:
         canned=[(c, fill_template(c.body, ticket, agent.name, settings.brand.name)) for c in all_canned(session)],
         here=_here(ticket.id),
         topics=tuple(settings.scoring.topics),
+        moderation=panels_for(list(ticket.mentions), agent, settings),
+        moderation_labels=MODERATION_LABELS,
     )
 
 
@@ -189,7 +193,7 @@ def next_ticket(ticket_id: int):
     hidden = hidden_teams(agent, services().settings)
     for flt in (TicketFilter(assignee_id=agent.id, now=now(), hidden_teams=hidden),
                 TicketFilter(unassigned=True, now=now(), hidden_teams=hidden)):
-        listed, _ = list_tickets(session, flt, limit=2)
+        listed = list_tickets(session, flt, limit=2).tickets
         following = next((t for t in listed if t.id != ticket_id), None)
         if following is not None:
             return redirect(url_for("tickets.show", ticket_id=following.id))
