@@ -56,19 +56,26 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-@files.get("/<name>")
-def media_file(name: str):
+def made(name: str) -> tuple[bytes, str] | None:
+    """The body and type of the file `name`, None for a name not served."""
     stem, _, extension = name.rpartition(".")
     if extension == "png":
-        body, mimetype = png(stem), "image/png"
-    elif extension == "gif":
-        body, mimetype = GIF, "image/gif"
-    elif extension == "mp4":
-        body, mimetype = MP4, "video/mp4"
-    elif extension == "html":
-        body, mimetype = b"<!doctype html><title>not a picture</title><p>Hello", "text/html"
-    else:
+        return png(stem), "image/png"
+    if extension == "gif":
+        return GIF, "image/gif"
+    if extension == "mp4":
+        return MP4, "video/mp4"
+    if extension == "html":
+        return b"<!doctype html><title>not a picture</title><p>Hello", "text/html"
+    return None
+
+
+@files.get("/<name>")
+def media_file(name: str):
+    found = made(name)
+    if found is None:
         abort(404)
+    body, mimetype = found
     pad = request.args.get("pad", "0")
     if not pad.isdigit() or int(pad) > 1_000_000_000:
         abort(400)

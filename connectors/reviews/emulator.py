@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
+from connectors.emulator.media import made, media_items, media_url
 
 PLATFORM = "reviews"
 REVIEW_NS = "https://example.com/ns/review/1.0"
@@ -50,6 +51,8 @@ class Review:
     title: str
     text: str
     created_at: datetime
+    # Photos and videos with the review (connectors/emulator/media.py's items).
+    media: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,12 @@ class ReviewsState:
         self._reviews: dict[str, Review] = {}
         self._replies: dict[str, Reply] = {}
 
-    def add_review(self, name: str, rating: int, title: str, text: str, created_at: datetime | None) -> Review:
+    def add_review(self, name: str, rating: int, title: str, text: str, created_at: datetime | None,
+                   media: tuple[dict, ...] = ()) -> Review:
         with self.lock:
             author_id = self._reviewers.setdefault(name.lower(), f"reviewer-{len(self._reviewers) + 1}")
-            review = Review(str(next(self._ids)), author_id, name, rating, title, text, created_at or utc_now())
+            review = Review(str(next(self._ids)), author_id, name, rating, title, text, created_at or utc_now(),
+                            media)
             self._reviews[review.id] = review
             self.changed_at = utc_now()
             return review
@@ -174,6 +179,17 @@ def conditional(body: str | bytes, mimetype: str, changed_at: datetime) -> Respo
     return Response(body, headers=headers, mimetype=mimetype)
 
 
+def enclosures(review: Review) -> list[dict]:
+    """The review's files as a feed encloses them: address, type, length."""
+    out = []
+    for item in review.media:
+        found = made(item["file"]) if item["file"] else None
+        if found is not None:
+            out.append({"url": media_url(item["file"]), "type": found[1], "length": str(len(found[0])),
+                        "title": item["alt_text"] or ""})
+    return out
+
+
 def review_link(review: Review) -> str:
     return f"{request.host_url}reviews/{review.id}"
 
@@ -199,6 +215,8 @@ def rss_feed():
         add(item, "description").text = review.text
         add(item, f"{{{REVIEW_NS}}}rating").text = str(review.rating)
         add(item, f"{{{REVIEW_NS}}}author_id").text = review.author_id
+        for enclosure in enclosures(review):
+            add(item, "enclosure", {"url": enclosure["url"], "type": enclosure["type"], "length": enclosure["length"]})
     body = ET.tostring(rss, encoding="utf-8", xml_declaration=True)
     return conditional(body, "application/rss+xml", changed_at)
 
@@ -227,6 +245,9 @@ def atom_feed():
         add(entry, "content", {"type": "text"}).text = review.text
         add(entry, f"{{{REVIEW_NS}}}rating").text = str(review.rating)
         add(entry, f"{{{REVIEW_NS}}}author_id").text = review.author_id
+        for enclosure in enclosures(review):
+            add(entry, "link", {"rel": "enclosure", "href": enclosure["url"], "type": enclosure["type"],
+                                "length": enclosure["length"], "title": enclosure["title"]})
     body = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return conditional(body, "application/atom+xml", changed_at)
 
@@ -241,6 +262,10 @@ def json_feed():
                 "_review": {"rating": review.rating, "author_id": review.author_id}}
         if review.title:
             item["title"] = review.title
+        attached = [{"url": e["url"], "mime_type": e["type"], "size_in_bytes": int(e["length"]),
+                     **({"title": e["title"]} if e["title"] else {})} for e in enclosures(review)]
+        if attached:
+            item["attachments"] = attached
         items.append(item)
     feed = {"version": JSON_FEED_VERSION, "title": f"Reviews of {reviews_state().brand_name}",
             "home_page_url": f"{request.host_url}reviews", "feed_url": request.base_url, "items": items}
@@ -315,7 +340,10 @@ def add_post():
         created_at = aware_time(created_at)
         if created_at is None:
             return control_error("created_at must be an ISO 8601 time with an offset, e.g. 2026-01-05T09:00:00Z")
-    review = reviews_state().add_review(name.strip(), rating, title.strip(), text, created_at)
+    media = media_items(body)
+    if isinstance(media, str):
+        return control_error(media)
+    review = reviews_state().add_review(name.strip(), rating, title.strip(), text, created_at, tuple(media))
     return jsonify({"id": review.id}), 201
 
 

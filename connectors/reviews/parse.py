@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from connectors.base import Author, Batch, InboundPost, MalformedPayload, SkippedItem
+from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media, SkippedItem
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,13 @@ def parse_feed_entry(entry: dict, prefixes: Iterable[str] = (), feed_url: str = 
                  if link.get("rel", "alternate") == "alternate" and link.get("href")), None)
     if link is None and entry.get("guidislink") and urlsplit(external_id).scheme in ("http", "https"):
         link = external_id
+    files = [(_string(e.get("href")), _string(e.get("type")), e.get("length"), _string(e.get("title")))
+             for e in entry.get("enclosures") or [] if isinstance(e, dict)]
+    files += [(_string(m.get("url")), _string(m.get("type")), m.get("fileSize"), "")
+              for m in entry.get("media_content") or [] if isinstance(m, dict)]
     return _review(external_id, title, body, rating, datetime(*published[:6], tzinfo=timezone.utc),
-                   author_id, name, urljoin(feed_url, link) if link else "", _plain(entry))
+                   author_id, name, urljoin(feed_url, link) if link else "", _plain(entry),
+                   attached_files([(urljoin(feed_url, url) if url else "", *rest) for url, *rest in files]))
 
 
 def _rating_keys(entry: dict, names: list[str]) -> list[str]:
@@ -183,11 +188,30 @@ def parse_json_review(item: Any) -> InboundPost:
     else:
         name = author_id = _string(author)
     author_id = _string(extension.get("author_id")) or author_id
-    return _review(external_id, _string(item.get("title")), body, rating, created_at, author_id, name, url, item)
+    files = [(_string(a.get("url")), _string(a.get("mime_type")), a.get("size_in_bytes"), _string(a.get("title")))
+             for a in item.get("attachments") or [] if isinstance(a, dict)]
+    image = _string(item.get("image"))
+    if image and image not in {url for url, *_ in files}:
+        files.insert(0, (image, "image/", None, ""))
+    return _review(external_id, _string(item.get("title")), body, rating, created_at, author_id, name, url, item,
+                   attached_files(files))
+
+
+def attached_files(files: list[tuple[str, str, Any, str]]) -> tuple[Media, ...]:
+    """The photos and videos among a review's enclosed files (address,
+    type, length, title): told by their type, each address once."""
+    found: dict[str, Media] = {}
+    for url, mime_type, length, title in files:
+        kind = "gif" if mime_type == "image/gif" else mime_type.partition("/")[0]
+        if kind not in ("image", "video", "gif") or not url or url in found:
+            continue
+        size = int(length) if isinstance(length, (int, str)) and str(length).isdigit() else None
+        found[url] = Media(url=url, kind=kind, alt_text=title, size_bytes=size)
+    return tuple(found.values())
 
 
 def _review(external_id: str, title: str, body: str, rating: int | None, created_at: datetime, author_id: str,
-            name: str, url: str, raw: dict) -> InboundPost:
+            name: str, url: str, raw: dict, media: tuple[Media, ...] = ()) -> InboundPost:
     if not title and not body and rating is None:
         raise MalformedPayload(f"review {external_id} has no text and no rating")
     name = name.strip()
@@ -201,6 +225,7 @@ def _review(external_id: str, title: str, body: str, rating: int | None, created
         created_at=created_at,
         url=url if len(url) <= MAX_URL_LENGTH else "",
         rating=rating,
+        media=media,
         raw=raw,
     )
 
