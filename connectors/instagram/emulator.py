@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, jsonify, request
 
 from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
-from connectors.facebook.emulator import (PAGE_ID, GraphError, Person, check_call, created_time, graph_error,
+from connectors.facebook.emulator import (GraphError, Person, check_call, created_time, graph_error,
                                           graph_time, make_cursor, read_cursor, whole_number)
 from connectors.facebook.emulator_messenger import Brand, messaging_part, signed_delivery
 
@@ -87,6 +87,8 @@ class InstagramState:
         self._ids_by_name: dict[str, str] = {brand_handle: IG_USER_ID}
         self.media: dict[str, Media] = {}
         self.comments: dict[str, Comment] = {}
+        # Comments the account hid (emulator_moderation).
+        self.hidden: set[str] = set()
 
     def person(self, username: str | None, person_id: str | None = None) -> Person:
         with self.lock:
@@ -222,7 +224,7 @@ def media_json(state: InstagramState, media: Media, fields: list[str]) -> dict:
 
 def comment_json(state: InstagramState, comment: Comment, fields: list[str]) -> dict:
     full = {"id": comment.id, "text": comment.text, "timestamp": graph_time(comment.created_at), "like_count": 0,
-            "media": {"id": comment.media_id}, "hidden": False}
+            "media": {"id": comment.media_id}, "hidden": comment.id in state.hidden}
     full["username"] = None if comment.restricted == "all" else comment.author.name
     if not comment.restricted:
         full["from"] = {"id": comment.author.id, "username": comment.author.name}
@@ -490,7 +492,7 @@ def list_posts():
                               "handle": "" if c.restricted == "all" else c.author.name},
                    "in_reply_to": c.parent_id or shown[c.media_id], "post_id": shown[c.media_id],
                    "created_at": iso_time(c.created_at), "by_brand": c.author.id == IG_USER_ID,
-                   "_at": (c.created_at, c.seq)} for c in state.comments.values()]
+                   "hidden": c.id in state.hidden, "_at": (c.created_at, c.seq)} for c in state.comments.values()]
     items.sort(key=lambda item: item.pop("_at"))
     return jsonify({"posts": items})
 
