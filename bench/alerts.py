@@ -3,9 +3,11 @@ traffic (its post feed, with a burst of 20 posts at minute three, and nobody
 answering) through the real poller, SLA watch and alert outbox, on a
 movable clock, then the manager's alerts counted as they read them: in the
 app (alerts of one kind within a minute read as one) and by email, and the
-team's Slack messages apart.
+team's Slack messages apart. With --digest the manager has chosen the
+daily digest instead of single emails: the day's digest is sent after the
+ten minutes and counted with the rest.
 
-    .venv/bin/python bench/alerts.py [--seconds 600] [--seed 14]
+    .venv/bin/python bench/alerts.py [--seconds 600] [--seed 14] [--digest]
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import random
 import sys
 import tempfile
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
@@ -31,9 +33,10 @@ from config.clock import FrozenClock  # noqa: E402
 from connectors.emulator.mail import MailCatcher  # noqa: E402
 from connectors.emulator.server import EmulatorServer  # noqa: E402
 from listener.polling import sync_sources  # noqa: E402
+from store.alert_preferences import Preferences, save_preferences  # noqa: E402
 from store.alerts import grouped  # noqa: E402
 from store.db import Database  # noqa: E402
-from store.models import Alert, Source  # noqa: E402
+from store.models import Agent, Alert, Source  # noqa: E402
 
 MANAGER = "manager@demo.local"
 POLL_EVERY = 5
@@ -41,7 +44,7 @@ SEND_EVERY = 2
 BURST_AT, BURST = 180, 20
 
 
-def run(seconds: int, seed: int) -> None:
+def run(seconds: int, seed: int, digest: bool) -> None:
     emulator = EmulatorServer(port=0, brand_handle="acme", brand_name="Acme")
     emulator.start()
     mails = []
@@ -56,7 +59,17 @@ def run(seconds: int, seed: int) -> None:
         seed_team(db, "pw")
         clock = FrozenClock(datetime.now(timezone.utc).replace(microsecond=0))
         runtime = Runtime(settings, clock=clock, db=db)
+        digest_at = (clock.now() + timedelta(seconds=seconds, hours=1)).replace(minute=0, second=0)
+        if digest:
+            with db.transaction() as session:
+                manager = session.scalar(select(Agent).where(Agent.email == MANAGER))
+                save_preferences(session, Preferences(channels=("web",), digest=True, digest_hour=digest_at.hour),
+                                 clock.now(), agent=manager)
         feed(runtime, db, clock, DemoFeeder(emulator.url, random.Random(seed)), random.Random(seed), seconds)
+        if digest:
+            clock.advance(seconds=(digest_at - clock.now()).total_seconds())
+            runtime.digests.run()
+            runtime.alerts.send_due()
         report(db, clock, mails, requests.get(f"{emulator.url}/_emulator/slack/messages", timeout=5).json())
     finally:
         mail.stop()
@@ -106,9 +119,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=600)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--digest", action="store_true", help="the manager takes the daily digest instead of emails")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
-    run(args.seconds, args.seed)
+    run(args.seconds, args.seed, args.digest)
 
 
 if __name__ == "__main__":
