@@ -17,6 +17,11 @@ from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
 
 
 def candidates(session: Session) -> list[Candidate]:
+    return [candidate for _agent, candidate in _active_agents(session)]
+
+
+def _active_agents(session: Session) -> list[tuple[Agent, Candidate]]:
+    """Each active agent with what routing needs to know of them."""
     open_counts = (
         select(Ticket.assignee_id, func.count().label("n"))
         .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
@@ -29,9 +34,9 @@ def candidates(session: Session) -> list[Candidate]:
         .where(Agent.active.is_(True))
     )
     return [
-        Candidate(id=agent.id, role=agent.role, online=agent.presence == "online",
-                  open_tickets=count, capacity=agent.capacity, last_assigned_at=agent.last_assigned_at,
-                  platforms=tuple(agent.platforms or ()), team=agent.team)
+        (agent, Candidate(id=agent.id, role=agent.role, online=agent.presence == "online",
+                          open_tickets=count, capacity=agent.capacity, last_assigned_at=agent.last_assigned_at,
+                          platforms=tuple(agent.platforms or ()), team=agent.team))
         for agent, count in rows
     ]
 
@@ -95,7 +100,9 @@ class Roster:
             # Assigners in other transactions wait here until this one
             # commits, so two of them never fill the same last slot.
             session.execute(select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update())
-        self.candidates = {c.id: c for c in candidates(session)}
+        active = _active_agents(session)
+        self.agents = {agent.id: agent for agent, _candidate in active}
+        self.candidates = {candidate.id: candidate for _agent, candidate in active}
 
     def anyone_free(self) -> bool:
         return any(c.online and c.open_tickets < c.capacity for c in self.candidates.values())
@@ -122,7 +129,7 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
         if record_queued:
             tickets.leave_queued(session, ticket, choice.reason, now)
         return None
-    agent = session.get(Agent, choice.agent_id)
+    agent = roster.agents[choice.agent_id]
     tickets.assign(session, ticket, agent, choice.reason, now)
     roster.took(agent.id, now)
     return agent

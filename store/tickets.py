@@ -7,6 +7,7 @@ passed in as values. The caller owns the transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from store.answers import overlooked, post_states
+from store.bulk import insert_records, take_ids, write_changes
 from store.corrections import record_correction
 from store.errors import Refused
 from store.events import record_event
@@ -46,6 +48,22 @@ def raise_ticket(session: Session, mention: Mention, team: str, sla: SlaClock, n
     """A new post needs an answer and the customer has no open ticket: a
     new ticket, at the post's priority, with its response-time targets."""
     return _raise(session, mention, team, mention.priority, sla, "system", now)
+
+
+def raise_unstored(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> Ticket:
+    """As raise_ticket, for a post taken in with the rest of its page: the
+    ticket is made in memory only, to be stored by write_raised with the
+    page's other new tickets, and its events are held (store.events)."""
+    return _new_ticket(session, mention, team, mention.priority, sla, "system", now)
+
+
+def write_raised(session: Session, raised: list[Ticket]) -> None:
+    """Store the tickets raise_unstored made, with their assignees, in one
+    INSERT; their ids are taken first, so their posts and events can name
+    them."""
+    for ticket, ticket_id in zip(raised, take_ids(session, Ticket, len(raised))):
+        ticket.id = ticket_id
+    insert_records(session, Ticket, raised)
 
 
 def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: bool, now: datetime) -> Ticket:
@@ -135,6 +153,12 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
     _topic_follows_posts(session, ticket, now)
     _clock_runs_again(ticket, sla, tier, now)
     return reason
+
+
+def write_changed(session: Session, changed: Iterable[Ticket]) -> None:
+    """Write the changes made to stored tickets (those a page of posts
+    joined) with one UPDATE, rather than one per set of changed fields."""
+    write_changes(session, changed)
 
 
 # Who works on it.
@@ -479,12 +503,20 @@ def _require_unticketed(mention: Mention) -> None:
 
 def _raise(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
            now: datetime) -> Ticket:
+    return _new_ticket(session, mention, team, priority, sla, actor, now, add=True)
+
+
+def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
+                now: datetime, add: bool = False) -> Ticket:
+    """The post's new ticket with its "raised" event; added to the session
+    when `add`, else made in memory only."""
     _require_unticketed(mention)
     customer = mention.identity.customer
     ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=priority,
                     topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
     sla.start(ticket, now, customer.tier or "standard")
-    session.add(ticket)
+    if add:
+        session.add(ticket)
     mention.ticket = ticket
     record_event(session, ticket, "raised", now, actor=actor, mention=mention, priority=priority,
                  urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
@@ -498,7 +530,8 @@ def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime) -> Non
     person set the topic: then it stays as they set it."""
     if any(e.kind == "topic_changed" and e.actor != "system" for e in ticket.events):
         return
-    session.flush()
+    if any(post.id is None for post in ticket.mentions):
+        session.flush()  # the posts just added need their ids
     waiting = [s.post for s in post_states(ticket) if s.needs_answer and not s.aside and s.post.topic]
     if not waiting:
         return

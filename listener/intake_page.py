@@ -1,0 +1,215 @@
+"""One page of posts being taken in: what its posts need to know, read in
+a few queries up front and kept current as the page is taken in, and the
+records it makes, written together at its end with one statement per
+table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from config.settings import RoutingSettings
+from connectors.base import Author, InboundPost
+from connectors.registry import can_message
+from listener.assignment import Roster, customer_histories
+from store import tickets
+from store.answers import ANSWER_EVENTS
+from store.bulk import insert_records, take_ids, write_changes
+from store.events import HeldEvent, write_held_events
+from store.incidents import open_incidents
+from store.media import add_media
+from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
+
+# The events of a ticket a new post's placing reads: who set its topic, and
+# what answered its posts (store.answers).
+EVENTS_READ = ("topic_changed", *ANSWER_EVENTS)
+
+
+PROFILE = ("handle", "name", "followers", "verified")
+
+
+class Page:
+    """New records (authors, posts, tickets) are made in memory, never
+    added to the session: their ids are taken up front, so they can point to
+    each other, and `write` inserts them. Records read from the database
+    change as usual and are flushed once, after the inserts."""
+
+    def __init__(self, session: Session, posts: list[InboundPost], now: datetime, routing: RoutingSettings):
+        self.session = session
+        self.now = now
+        platform = posts[0].platform
+        author_ids = {p.author.platform_user_id for p in posts}
+        self.identities: dict[str, Identity] = {
+            i.platform_user_id: i for i in session.scalars(
+                select(Identity).options(joinedload(Identity.customer))
+                .where(Identity.platform == platform, Identity.platform_user_id.in_(author_ids)))
+        }
+        customer_ids = [i.customer_id for i in self.identities.values()]
+        self.open_tickets: dict[Customer, Ticket] = {}
+        for ticket in session.scalars(
+                select(Ticket).where(Ticket.customer_id.in_(customer_ids), Ticket.platform == platform,
+                                     Ticket.status.in_(OPEN_STATUSES))
+                .order_by(Ticket.created_at, Ticket.id)):
+            self.open_tickets[ticket.customer] = ticket
+        self.histories = customer_histories(session, customer_ids, now, routing)
+        parents = {p.in_reply_to for p in posts if p.in_reply_to}
+        self.answered: dict[str, Ticket] = {
+            reply_id: ticket for reply_id, ticket in session.execute(
+                select(Reply.platform_reply_id, Ticket).join(Ticket)
+                .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents)))
+        } if parents else {}
+        conversations = {p.conversation_id for p in posts if p.conversation_id}
+        self.conversations: dict[tuple[str, int], Ticket] = {
+            (conversation, customer_id): ticket for conversation, customer_id, ticket in session.execute(
+                select(Mention.conversation_ref, Identity.customer_id, Ticket)
+                .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
+                .where(Mention.platform == platform, Mention.conversation_ref.in_(conversations))
+                .order_by(Ticket.created_at, Ticket.id))
+        } if conversations else {}
+        self.awaiting_by_conversation: dict[str, Ticket] = {}
+        self.awaiting_by_customer: dict[int, Ticket] = {}
+        messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
+        if messages:
+            self._awaiting_direct_answers(platform, messages, customer_ids)
+        self.known_tickets = self._locked_with_posts_and_answers(
+            {*self.open_tickets.values(), *self.answered.values(), *self.conversations.values(),
+             *self.awaiting_by_customer.values()})
+        self._lock_changed_profiles(posts)
+        self._new_authors = len({p.author.platform_user_id for p in posts} - self.identities.keys())
+        self._new_ids: Iterator[tuple[int, int]] | None = None
+        self.new_identities: list[Identity] = []
+        self.mentions: list[Mention] = []
+        self.raised: list[Ticket] = []
+        # The posts' media, written once the posts are.
+        self.media: list[tuple[Mention, tuple]] = []
+        self._roster: Roster | None = None
+        self._incidents: list[Incident] | None = None
+
+    def _awaiting_direct_answers(self, platform: str, conversations: set[str], customer_ids: list[int]) -> None:
+        """The tickets whose follow-up went by direct message and awaits the
+        customer's answer, by the conversation it went into and by customer."""
+        for conversation, ticket in self.session.execute(
+                select(Reply.conversation_ref, Ticket).join(Ticket, Reply.ticket_id == Ticket.id)
+                .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
+                       Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
+                       Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
+                .order_by(Ticket.id)):
+            if conversation is not None:
+                self.awaiting_by_conversation[conversation] = ticket
+            self.awaiting_by_customer[ticket.customer_id] = ticket
+
+    def _locked_with_posts_and_answers(self, known: set[Ticket]) -> list[Ticket]:
+        """The tickets posts may join, read again as they are now, with what
+        placing a post reads of them (their posts, replies and the events in
+        EVENTS_READ) loaded in a few queries rather than a few per post. On
+        PostgreSQL their rows stay locked until the transaction ends, taken
+        in the order of their ids before anything else is written: two
+        intakes joining posts to the same tickets wait for each other
+        instead of deadlocking or writing over each other."""
+        if not known:
+            return []
+        return list(self.session.scalars(
+            select(Ticket).where(Ticket.id.in_([t.id for t in known])).order_by(Ticket.id)
+            .with_for_update(key_share=True).execution_options(populate_existing=True)
+            .options(selectinload(Ticket.mentions).defer(Mention.raw),
+                     selectinload(Ticket.replies).selectinload(Reply.agent),
+                     selectinload(Ticket.events.and_(Event.kind.in_(EVENTS_READ))))))
+
+    def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
+        """On PostgreSQL, the rows of known authors whose profile changed are
+        locked now, in the order of their ids, for the same reason."""
+        changed = {self.identities[a.platform_user_id].id for a in (p.author for p in posts)
+                   if a.platform_user_id in self.identities and _profile_changed(self.identities[a.platform_user_id], a)}
+        if changed:
+            self.session.execute(select(Identity.id).where(Identity.id.in_(changed)).order_by(Identity.id)
+                                 .with_for_update(key_share=True))
+
+    def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
+        """The ticket a post belongs to: the one whose answer it replies to
+        (for a direct message, the one whose follow-up by direct message
+        awaits an answer in that conversation or from that customer), else
+        the customer's open ticket, else the customer's ticket from the same
+        conversation (even when resolved). Where the brand sends direct
+        messages itself (X), a direct-message conversation is the customer's
+        one conversation with the brand, whatever the subject, so it does not
+        tell which ticket a message is about."""
+        if post.kind == "direct_message":
+            awaiting = self.awaiting_by_conversation.get(post.conversation_id)
+            if awaiting is None or awaiting.customer_id != identity.customer_id:
+                awaiting = self.awaiting_by_customer.get(identity.customer_id)
+            if awaiting is not None:
+                return awaiting
+        answered = self.answered.get(post.in_reply_to)
+        if answered is not None and answered.customer_id == identity.customer_id:
+            return answered
+        ticket = self.open_tickets.get(identity.customer)
+        if ticket is not None:
+            return ticket
+        if post.kind == "direct_message" and can_message(post.platform):
+            return None
+        return self.conversations.get((post.conversation_id, identity.customer_id))
+
+    def identity_for(self, post: InboundPost) -> Identity:
+        """The author's identity, known or new. Its profile is written only
+        where it changed: a write locks the row until commit, and two intakes
+        of overlapping batches that each lock an author and wait for the
+        other's post deadlock on PostgreSQL."""
+        author = post.author
+        identity = self.identities.get(author.platform_user_id)
+        if identity is None:
+            if self._new_ids is None:
+                self._new_ids = zip(take_ids(self.session, Customer, self._new_authors),
+                                    take_ids(self.session, Identity, self._new_authors))
+            customer_id, identity_id = next(self._new_ids)
+            customer = Customer(id=customer_id, display_name=author.name or author.handle, created_at=self.now)
+            identity = Identity(id=identity_id, customer=customer, customer_id=customer.id,
+                                platform=post.platform, platform_user_id=author.platform_user_id)
+            self.identities[author.platform_user_id] = identity
+            self.new_identities.append(identity)
+        for name in PROFILE:
+            if getattr(identity, name) != getattr(author, name):
+                setattr(identity, name, getattr(author, name))
+        return identity
+
+    def incidents(self) -> list[Incident]:
+        """The open incidents with a rule, which new tickets may join."""
+        if self._incidents is None:
+            self._incidents = [i for i in open_incidents(self.session) if i.has_rule]
+        return self._incidents
+
+    def roster(self) -> Roster:
+        if self._roster is None:
+            self._roster = Roster(self.session)
+        return self._roster
+
+    def write(self, events: list[HeldEvent]) -> None:
+        """Insert the page's new records, parents first, each table's rows
+        in the order of its unique key (two intakes storing some of the
+        same posts or authors then wait for each other instead of
+        deadlocking), then flush the records that changed."""
+        session = self.session
+        # The lists of stored records that took in records made in memory
+        # are read afresh when next asked for, from the rows written here.
+        for ticket in self.known_tickets:
+            session.expire(ticket, ["mentions", "events"])
+        for incident in self._incidents or ():
+            session.expire(incident, ["tickets"])
+        with session.no_autoflush:
+            insert_records(session, Customer, [identity.customer for identity in self.new_identities])
+            insert_records(session, Identity, self.new_identities, order_by=("platform", "platform_user_id"))
+            tickets.write_raised(session, self.raised)
+            insert_records(session, Mention, self.mentions, order_by=("platform", "external_id"))
+            add_media(session, [(mention.id, media) for mention, media in self.media])
+            write_held_events(session, events)
+            tickets.write_changed(session, self.known_tickets)
+            write_changes(session, self.identities.values())
+            if self._roster is not None:
+                write_changes(session, self._roster.agents.values())
+        session.flush()
+
+
+def _profile_changed(identity: Identity, author: Author) -> bool:
+    return any(getattr(identity, name) != getattr(author, name) for name in PROFILE)
