@@ -4,11 +4,11 @@ from config.settings import AccountSettings
 from connectors.base import ConnectorError
 from connectors.registry import account_can_reply, can_message
 from connectors.reviews.connector import ReviewFeedConnector
-from responder.channels import ReplyChannel
+from responder.channels import ReplyChannel, has_message_window
 
 
 def test_social_platforms_can_always_reply():
-    for platform in ("x", "facebook", "reddit"):
+    for platform in ("x", "facebook", "reddit", "instagram"):
         assert account_can_reply(AccountSettings(platform=platform))
 
 
@@ -22,10 +22,18 @@ def test_a_channel_knows_its_platforms_length_limit():
     assert "no reply API" in ReplyChannel.of("reviews", can_reply=False).why_not
 
 
-def test_only_x_can_send_direct_messages_with_its_own_limit():
-    assert [p for p in ("x", "facebook", "reddit", "reviews") if can_message(p)] == ["x"]
+def test_x_facebook_and_instagram_send_direct_messages_each_with_its_own_limit():
+    assert [p for p in ("x", "facebook", "reddit", "reviews", "instagram") if can_message(p)] == [
+        "x", "facebook", "instagram"]
     direct = ReplyChannel.direct("x")
     assert (direct.kind, direct.limit, direct.allows) == ("direct_message", 10000, "x allows 10000 in a direct message")
+    assert ReplyChannel.direct("instagram").allows == "instagram allows 1000 in a direct message"
+    assert ReplyChannel.of("instagram").limit == 2200
+
+
+def test_only_metas_platforms_have_a_messaging_window():
+    assert [p for p in ("x", "facebook", "reddit", "reviews", "instagram") if has_message_window(p)] == [
+        "facebook", "instagram"]
 
 
 @pytest.mark.parametrize("method", ["send_message", "find_message"])
