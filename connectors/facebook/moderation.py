@@ -52,7 +52,8 @@ class GraphModeration:
         what, edge, method, form = self.moderation_calls[action]
         answer = self._call(what, GONE, f"{comment_id}{edge}", post=form, method=method)
         if not (isinstance(answer, dict) and answer.get("success") is True):
-            raise ConnectorError(f"{self.platform.capitalize()} answered {what} without success: {str(answer)[:200]}", status=200)
+            raise ConnectorError(f"{self.platform.capitalize()} answered {what} without success: "
+                                 f"{str(answer)[:200]}", status=200)
 
     def comment_state(self, comment_id: str) -> CommentState:
         hidden_field, liked_field = self.state_fields

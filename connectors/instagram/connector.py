@@ -18,6 +18,7 @@ from typing import Any
 
 from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
 from connectors.facebook.connector import FacebookConnector, _ObjectMissing
+from connectors.instagram.moderation import InstagramModeration
 from connectors.instagram.parse import (mention_target, parse_comment, parse_mentioned_comment, parse_tagged_media,
                                         instagram_batch, timestamp_unix)
 
@@ -34,7 +35,7 @@ PERMISSIONS_FIX = ("grant the app instagram_basic, instagram_manage_comments, in
 DELETED = "the comment or media was deleted or is not visible"
 
 
-class InstagramConnector(FacebookConnector):
+class InstagramConnector(InstagramModeration, FacebookConnector):
     """One Instagram professional account, read and answered with the
     access token of its linked page."""
 
