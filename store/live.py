@@ -11,7 +11,6 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import OPEN_STATUSES, Ticket
-from store.queries import due_at_column
 
 
 def live_by_team(session: Session, now: datetime, soon: timedelta,
@@ -19,23 +18,25 @@ def live_by_team(session: Session, now: datetime, soon: timedelta,
     """One dict per team with open tickets, by name: `open`, `breaching`
     (running target past due), `at_risk` (due within `soon`) and `oldest`
     (the ticket whose running target started longest ago, or None).
-    Snoozed tickets are left out, as the inbox leaves them out."""
-    due = due_at_column()
+    Snoozed tickets are left out, as the inbox leaves them out. The counts
+    read one index of the open tickets; the oldest one row per team."""
+    due = Ticket.next_due_at
     running = Ticket.paused_at.is_(None) & due.is_not(None)
     awake = or_(Ticket.snoozed_until.is_(None), Ticket.snoozed_until <= now)
     visible = (Ticket.status.in_(OPEN_STATUSES), awake, Ticket.team.not_in(hidden_teams))
     counts = session.execute(
-        select(Ticket.team, func.count(Ticket.id),
+        select(Ticket.team, func.count(),
                func.sum(case((running & (due < now), 1), else_=0)),
                func.sum(case((running & (due >= now) & (due < now + soon), 1), else_=0)))
-        .where(*visible).group_by(Ticket.team).order_by(Ticket.team))
-    waiting_since = func.coalesce(Ticket.sla_started_at, Ticket.created_at)
-    ranked = (
-        select(Ticket.team, Ticket.id, waiting_since.label("since"),
-               func.row_number().over(partition_by=Ticket.team, order_by=(waiting_since, Ticket.id)).label("rank"))
-        .where(*visible, running).subquery())
-    oldest = {team: {"ticket_id": ticket_id, "since": since}
-              for team, ticket_id, since in session.execute(
-                  select(ranked.c.team, ranked.c.id, ranked.c.since).where(ranked.c.rank == 1))}
+        .where(*visible).group_by(Ticket.team).order_by(Ticket.team)).all()
     return [{"team": team, "open": total, "breaching": int(breaching or 0), "at_risk": int(at_risk or 0),
-             "oldest": oldest.get(team)} for team, total, breaching, at_risk in counts]
+             "oldest": _oldest_wait(session, team, awake)} for team, total, breaching, at_risk in counts]
+
+
+def _oldest_wait(session: Session, team: str, awake) -> dict[str, Any] | None:
+    waiting_since = func.coalesce(Ticket.sla_started_at, Ticket.created_at)
+    found = session.execute(
+        select(Ticket.id, waiting_since)
+        .where(Ticket.team == team, Ticket.next_due_at.is_not(None), Ticket.paused_at.is_(None), awake)
+        .order_by(Ticket.sla_started_at.nulls_last(), Ticket.id).limit(1)).first()
+    return None if found is None else {"ticket_id": found[0], "since": found[1]}

@@ -17,8 +17,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from config.settings import PRIORITIES
@@ -53,6 +55,9 @@ MEDIA_KINDS = ("image", "video", "gif")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+OPEN_SQL = _in("status", OPEN_STATUSES)
 
 
 class Base(DeclarativeBase):
@@ -183,6 +188,9 @@ class Ticket(Base):
     # for the customer's answer.
     followup_due_at: Mapped[datetime | None]
     followup_answer: Mapped[str | None] = mapped_column(Text)
+    # The inbox's order, kept by `keep_next_due_at` at every write: the due
+    # time of the running response target (see `queue_due_at`), else None.
+    next_due_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -198,6 +206,23 @@ class Ticket(Base):
         CheckConstraint(_in("priority", PRIORITIES), name="ticket_priority"),
         Index("ix_tickets_status_due", "status", "first_response_due_at"),
         Index("ix_tickets_followup", "followup_state", "followup_due_at"),
+        # Pages that read the same however many tickets there are: the
+        # inbox in due order, then the open tickets nothing is due on; open
+        # tickets per agent and per team; the oldest wait per team; reports
+        # over a period.
+        Index("ix_tickets_due_order", "next_due_at", "id", postgresql_where=sql_text("next_due_at IS NOT NULL"),
+              sqlite_where=sql_text("next_due_at IS NOT NULL")),
+        Index("ix_tickets_open_undue", "id", postgresql_where=sql_text(f"next_due_at IS NULL AND {OPEN_SQL}"),
+              sqlite_where=sql_text(f"next_due_at IS NULL AND {OPEN_SQL}")),
+        Index("ix_tickets_open_assignee", "assignee_id", postgresql_where=sql_text(OPEN_SQL),
+              sqlite_where=sql_text(OPEN_SQL)),
+        Index("ix_tickets_open_team", "team", "next_due_at", "snoozed_until", "paused_at",
+              postgresql_where=sql_text(OPEN_SQL), sqlite_where=sql_text(OPEN_SQL)),
+        Index("ix_tickets_running_since", "team", "sla_started_at", "id",
+              postgresql_where=sql_text("next_due_at IS NOT NULL AND paused_at IS NULL"),
+              sqlite_where=sql_text("next_due_at IS NOT NULL AND paused_at IS NULL")),
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_updated_at", "updated_at"),
         CheckConstraint(f"followup_state IS NULL OR {_in('followup_state', FOLLOWUP_STATES)}",
                         name="ticket_followup_state"),
     )
@@ -205,6 +230,13 @@ class Ticket(Base):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def queue_due_at(self) -> datetime | None:
+        """Where the ticket sorts in the inbox: the running target's due
+        time while it is new or open (paused or not), else None."""
+        if self.status not in ("new", "open"):
+            return None
+        return self.first_response_due_at if self.first_response_at is None else self.next_response_due_at
 
     def due_at(self) -> datetime | None:
         """The next response-time target this ticket must meet, if any."""
@@ -221,6 +253,13 @@ class Ticket(Base):
     def is_breached(self, now: datetime) -> bool:
         due = self.due_at()
         return due is not None and now > due
+
+
+@event.listens_for(Ticket, "before_insert")
+@event.listens_for(Ticket, "before_update")
+def keep_next_due_at(mapper, connection, ticket: Ticket) -> None:
+    """Every write of a ticket through the ORM stores its inbox order."""
+    ticket.next_due_at = ticket.queue_due_at()
 
 
 class Mention(Base):

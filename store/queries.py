@@ -3,14 +3,16 @@ a ticket with its whole conversation, a customer's earlier tickets."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import Select, case, exists, func, null, or_, select
+from sqlalchemy import Select, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
+from store.types import UTCDateTime
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,6 @@ class TicketFilter:
     due_until: datetime | None = None
 
 
-def due_at_column():
-    """The SQL twin of `Ticket.due_at()`, so that listings sort in the database."""
-    return case(
-        (Ticket.status.not_in(("new", "open")), null()),
-        (Ticket.first_response_at.is_(None), Ticket.first_response_due_at),
-        else_=Ticket.next_response_due_at,
-    )
-
-
 def _filtered(query: Select, flt: TicketFilter) -> Select:
     if flt.statuses:
         query = query.where(Ticket.status.in_(flt.statuses))
@@ -65,7 +58,7 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
     if flt.teams:
         query = query.where(Ticket.team.in_(flt.teams))
     if flt.due_from is not None or flt.due_until is not None:
-        due = due_at_column()
+        due = Ticket.next_due_at
         query = query.where(Ticket.paused_at.is_(None), due.is_not(None))
         if flt.due_from is not None:
             query = query.where(due >= flt.due_from)
@@ -102,18 +95,97 @@ def _text_matches(text: str):
     return or_(in_posts, in_names)
 
 
-def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0) -> tuple[list[Ticket], int]:
-    """One page of tickets, soonest due first (nothing due last), and the total."""
-    due = due_at_column()
-    query = (
-        _filtered(select(Ticket), flt)
-        .options(selectinload(Ticket.customer), selectinload(Ticket.assignee))
-        .order_by(case((due.is_(None), 1), else_=0), due, Ticket.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    total = session.scalar(_filtered(select(func.count(Ticket.id)), flt))
-    return list(session.scalars(query)), total or 0
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page of `list_tickets` ended: the last ticket's inbox order
+    (its `next_due_at`, None once the tickets with nothing due are listed)
+    and id. Travels as an opaque string."""
+
+    due: datetime | None
+    ticket_id: int
+
+    def encode(self) -> str:
+        raw = f"{self.due.isoformat() if self.due else ''}|{self.ticket_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor `encode` wrote; ValueError for anything else."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            due, ticket_id = raw.split("|")
+            moment = datetime.fromisoformat(due) if due else None
+            moment = moment.astimezone(timezone.utc) if moment is not None and moment.tzinfo else moment
+            number = int(ticket_id)
+        except (ValueError, UnicodeDecodeError, OverflowError) as bad:
+            raise ValueError("not a cursor a page of tickets gave") from bad
+        if (moment is not None and moment.tzinfo is None) or not 0 < number < 2**31 or not ticket_id.isdigit():
+            raise ValueError("not a cursor a page of tickets gave")
+        return cls(moment, number)
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    """One page of tickets; `total` counts them up to COUNT_CAP (then
+    `total_exact` is False); `next_cursor` is None on the last page."""
+
+    tickets: list[Ticket]
+    total: int
+    total_exact: bool
+    next_cursor: str | None
+
+
+# Counting every matching ticket would read them all: counts stop here.
+COUNT_CAP = 1000
+
+
+def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0,
+                 after: Cursor | None = None) -> TicketPage:
+    """One page of tickets, soonest due first, then those with nothing due
+    (oldest first), from the start (skipping `offset`) or `after` a cursor.
+    Each page reads about as many rows as it shows: the order is the
+    indexed `next_due_at`, so keep `offset` small and page on by cursor."""
+    keys = _order_keys(session, flt, after, offset + limit + 1)[offset:]
+    shown = keys[:limit]
+    by_id = {ticket.id: ticket for ticket in session.scalars(
+        select(Ticket).where(Ticket.id.in_([ticket_id for _, ticket_id in shown]))
+        .options(selectinload(Ticket.customer), selectinload(Ticket.assignee)))}
+    total, exact = count_tickets(session, flt)
+    following = Cursor(*shown[-1]).encode() if len(keys) > limit else None
+    return TicketPage([by_id[ticket_id] for _, ticket_id in shown if ticket_id in by_id], total, exact, following)
+
+
+def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
+                count: int) -> list[tuple[datetime | None, int]]:
+    """The (next_due_at, id) of the first `count` tickets after `after`, in
+    the inbox's order: those with a due time by it (one range of an index),
+    then those without by id (another)."""
+    keys: list[tuple[datetime | None, int]] = []
+    if after is None or after.due is not None:
+        due = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_not(None))
+        if after is not None:
+            due = due.where(tuple_(Ticket.next_due_at, Ticket.id) > tuple_(
+                literal(after.due, UTCDateTime()), literal(after.ticket_id)))
+        keys += [tuple(row) for row in session.execute(due.order_by(Ticket.next_due_at, Ticket.id).limit(count))]
+    if len(keys) < count:
+        undue = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_(None))
+        if after is not None and after.due is None:
+            undue = undue.where(Ticket.id > after.ticket_id)
+        keys += [tuple(row) for row in session.execute(undue.order_by(Ticket.id).limit(count - len(keys)))]
+    return keys
+
+
+def count_tickets(session: Session, flt: TicketFilter) -> tuple[int, bool]:
+    """How many tickets `flt` lists, counted up to COUNT_CAP, and whether
+    that is all of them."""
+    counted = session.scalar(select(func.count()).select_from(
+        _filtered(select(Ticket.id), flt).limit(COUNT_CAP + 1).subquery()))
+    return min(counted, COUNT_CAP), counted <= COUNT_CAP
+
+
+def count_text(total: int, exact: bool) -> str:
+    """A capped count as people read it: "1,000+" when there are more."""
+    return f"{total:,}" if exact else f"{total:,}+"
 
 
 def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Iterator[Ticket]:
@@ -125,14 +197,19 @@ def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Itera
     yield from session.scalars(query)
 
 
-def list_version(session: Session, flt: TicketFilter) -> str:
-    """Changes whenever a page of `list_tickets` for `flt` may: a ticket comes,
-    goes or changes (its updated_at), or a post or reply is added to one."""
-    tickets = _filtered(select(Ticket.id), flt).subquery()
-    count, changed = session.execute(_filtered(select(func.count(Ticket.id), func.max(Ticket.updated_at)), flt)).one()
-    newest_post = session.scalar(select(func.max(Mention.id)).where(Mention.ticket_id.in_(select(tickets.c.id))))
-    newest_reply = session.scalar(select(func.max(Reply.id)).where(Reply.ticket_id.in_(select(tickets.c.id))))
-    return f"{count}.{changed}.{newest_post}.{newest_reply}"
+def list_version(session: Session, flt: TicketFilter, limit: int, after: Cursor | None = None) -> str:
+    """Changes whenever the page of `list_tickets` for `flt` (of `limit`,
+    `after` a cursor) may: a ticket comes, goes, moves or changes (its
+    updated_at), a post or reply is added to one of it, or the (capped)
+    count changes."""
+    keys = _order_keys(session, flt, after, limit)
+    ids = [ticket_id for _, ticket_id in keys]
+    changed = session.scalar(select(func.max(Ticket.updated_at)).where(Ticket.id.in_(ids)))
+    newest_post = session.scalar(select(func.max(Mention.id)).where(Mention.ticket_id.in_(ids)))
+    newest_reply = session.scalar(select(func.max(Reply.id)).where(Reply.ticket_id.in_(ids)))
+    total, exact = count_tickets(session, flt)
+    page = ",".join(f"{due.isoformat() if due else ''}/{ticket_id}" for due, ticket_id in keys)
+    return f"{total}{'' if exact else '+'}.{changed}.{newest_post}.{newest_reply}.{page}"
 
 
 def conversation_version(session: Session, ticket_id: int) -> str:

@@ -8,10 +8,11 @@ reads the same on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -25,29 +26,55 @@ from store.models import (
     Ticket,
 )
 from store.buckets import buckets_for
+from store.epoch import epoch_seconds
+from store.queries import COUNT_CAP
 from store.sla import SlaClock
+from store.types import UTCDateTime
 
-def at_risk_and_breached(session: Session, now: datetime, at_risk_share: float,
-                         sla_clock: SlaClock) -> list[dict[str, Any]]:
+# The at-risk list shows the most overdue first, this many at most; its
+# total is counted up to COUNT_CAP.
+AT_RISK_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    items: list[dict[str, Any]]
+    total: int
+    total_exact: bool
+
+
+def _at_risk_query(now: datetime, at_risk_share: float, hidden_teams: tuple[str, ...]):
+    """Open tickets whose running response target is past `at_risk_share`
+    of its time (so breached ones too): the moment it started plus that
+    share of its span, in seconds, is not after now."""
+    started = epoch_seconds(func.coalesce(Ticket.sla_started_at, Ticket.created_at))
+    at_risk_from = started + (epoch_seconds(Ticket.next_due_at) - started) * at_risk_share
+    return (select(Ticket.id)
+            .where(Ticket.next_due_at.is_not(None), Ticket.paused_at.is_(None), Ticket.team.not_in(hidden_teams))
+            .where(at_risk_from <= epoch_seconds(literal(now, UTCDateTime()))))
+
+
+def at_risk_and_breached(session: Session, now: datetime, at_risk_share: float, sla_clock: SlaClock, *,
+                         hidden_teams: tuple[str, ...] = (), limit: int = AT_RISK_SHOWN) -> AtRisk:
     """Open tickets whose running response target is breached now, or past
-    `at_risk_share` of its time, soonest due (so most overdue) first.
+    `at_risk_share` of its time, soonest due (so most overdue) first: the
+    first `limit`, and how many there are (up to COUNT_CAP).
 
     The rule is the SLA watch's: breached once `now` is past the due time,
-    at risk from `running.at_risk_at(share)`. Minutes are rounded."""
+    at risk from `running.at_risk_at(share)`. Minutes are rounded. The
+    order is the inbox's index, so the page reads `limit` rows."""
+    chosen = _at_risk_query(now, at_risk_share, hidden_teams)
     query = (
         select(Ticket, Customer.display_name, Agent.name)
         .join(Customer, Ticket.customer_id == Customer.id)
         .outerjoin(Agent, Ticket.assignee_id == Agent.id)
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.paused_at.is_(None))
-        .where(or_(
-            Ticket.first_response_at.is_(None) & Ticket.first_response_due_at.is_not(None),
-            Ticket.next_response_due_at.is_not(None),
-        ))
+        .where(Ticket.id.in_(chosen.order_by(Ticket.next_due_at, Ticket.id).limit(limit).scalar_subquery()))
+        .order_by(Ticket.next_due_at, Ticket.id)
     )
     found = []
     for ticket, customer, assignee in session.execute(query):
         running = sla_clock.running(ticket)
-        if running is None or now < running.at_risk_at(at_risk_share):
+        if running is None:
             continue
         breached = now > running.due_at
         minutes = max(0, round(abs((running.due_at - now).total_seconds()) / 60))
@@ -65,20 +92,28 @@ def at_risk_and_breached(session: Session, now: datetime, at_risk_share: float,
             "assignee_id": ticket.assignee_id,
             "assignee": assignee,
         })
-    return sorted(found, key=lambda item: (item["due_at"], item["ticket_id"]))
+    counted = session.scalar(select(func.count()).select_from(chosen.limit(COUNT_CAP + 1).subquery()))
+    return AtRisk(found, min(counted, COUNT_CAP), counted <= COUNT_CAP)
+
+
+def at_risk_counts(session: Session, now: datetime, at_risk_share: float) -> dict[str, int]:
+    """How many open tickets are breached and how many at risk now, all counted."""
+    chosen = _at_risk_query(now, at_risk_share, ()).add_columns(Ticket.next_due_at).subquery()
+    breached, total = session.execute(
+        select(func.sum(case((chosen.c.next_due_at < literal(now, UTCDateTime()), 1), else_=0)),
+               func.count())).one()
+    return {"breached": int(breached or 0), "at_risk": total - int(breached or 0)}
 
 
 def agent_load(session: Session) -> list[dict[str, Any]]:
     """Each active agent's open tickets (new, open or pending, as routing
-    counts them) against their capacity, by name."""
-    open_tickets = func.count(Ticket.id)
-    query = (
-        select(Agent, open_tickets)
-        .outerjoin(Ticket, and_(Ticket.assignee_id == Agent.id, Ticket.status.in_(OPEN_STATUSES)))
-        .where(Agent.active.is_(True))
-        .group_by(Agent.id)
-        .order_by(Agent.name, Agent.id)
-    )
+    counts them) against their capacity, by name. One grouped count over
+    the index of open tickets by assignee."""
+    counts = {assignee_id: count for assignee_id, count in session.execute(
+        select(Ticket.assignee_id, func.count())
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
+        .group_by(Ticket.assignee_id))}
+    agents = session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name, Agent.id))
     return [
         {
             "agent_id": agent.id,
@@ -86,11 +121,11 @@ def agent_load(session: Session) -> list[dict[str, Any]]:
             "team": agent.team,
             "role": agent.role,
             "presence": agent.presence,
-            "open": count,
+            "open": counts.get(agent.id, 0),
             "capacity": agent.capacity,
-            "over_capacity": count > agent.capacity,
+            "over_capacity": counts.get(agent.id, 0) > agent.capacity,
         }
-        for agent, count in session.execute(query)
+        for agent in agents
     ]
 
 

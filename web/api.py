@@ -26,7 +26,7 @@ from store.sla import SlaClock
 from web.access import can_see, can_see_customer, hidden_teams
 from web.context import db_session, now, services, token_lifetime
 from web.exports import csv_response
-from web.filters import MAX_ID, MIN_INT, bad_param, page_of, ticket_filter, unstorable
+from web.filters import MAX_ID, MIN_INT, bad_param, page_of, ticket_filter, ticket_page_of, unstorable
 from web.serialize import customer_json, iso, post_json, reply_json, ticket_detail_json, ticket_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -121,12 +121,15 @@ CHOICE_FILTERS = ("status", "priority", "platform", "topic")
 
 @bp.get("/tickets", endpoint="tickets")
 def ticket_list():
+    """Soonest due first; `total` is counted up to COUNT_CAP (then
+    `total_exact` is false); the next page is `cursor=<next_cursor>`."""
     flt = _ticket_filter()
-    limit, offset = page_of(request.args)
+    limit, offset, after = ticket_page_of(request.args)
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))
-    found, total = list_tickets(db_session(), flt, limit=limit, offset=offset)
+    page = list_tickets(db_session(), flt, limit=limit, offset=offset, after=after)
     current = now()
-    return jsonify(tickets=[ticket_json(t, current) for t in found], total=total)
+    return jsonify(tickets=[ticket_json(t, current) for t in page.tickets], total=page.total,
+                   total_exact=page.total_exact, next_cursor=page.next_cursor)
 
 
 def _ticket_filter():

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from store.reports import agent_load, agent_names, at_risk_and_breached, corrections_report, volume_by_platform
 from store.live import live_by_team
+from store.queries import count_text
 from store.sla_figures import GROUPINGS, TARGETS, sla_figures
 from store.errors import Refused
 from store.models import Agent
@@ -109,12 +110,14 @@ def _now_figures(current: datetime, reader: Agent) -> dict[str, Any]:
     session = db_session()
     settings = services().settings
     hidden = hidden_teams(reader, settings)
+    at_risk = at_risk_and_breached(session, current, settings.sla.at_risk_share, SlaClock(settings),
+                                   hidden_teams=hidden)
     return {
         "at": current,
         "teams": live_by_team(session, current, SOON, hidden),
-        "at_risk_and_breached": [
-            item for item in at_risk_and_breached(session, current, settings.sla.at_risk_share, SlaClock(settings))
-            if item["team"] not in hidden],
+        "at_risk_and_breached": at_risk.items,
+        "at_risk_and_breached_total": at_risk.total,
+        "at_risk_and_breached_total_exact": at_risk.total_exact,
         "agent_load": agent_load(session),
     }
 
@@ -141,6 +144,8 @@ def _now_json(figures: dict[str, Any]) -> dict[str, Any]:
             {**item, "due_at": iso(item["due_at"]), "url": url_for("tickets.show", ticket_id=item["ticket_id"])}
             for item in figures["at_risk_and_breached"]
         ],
+        "at_risk_and_breached_total": figures["at_risk_and_breached_total"],
+        "at_risk_and_breached_total_exact": figures["at_risk_and_breached_total_exact"],
         "agent_load": figures["agent_load"],
     }
 
@@ -237,6 +242,11 @@ def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target:
     }
 
 
+@bp.app_template_filter("count_text")
+def count_text_filter(total: int, exact: bool = True) -> str:
+    return count_text(total, exact)
+
+
 @bp.app_template_filter("minutes_text")
 def minutes_text(minutes: float) -> str:
     return duration_text(timedelta(minutes=minutes))
@@ -331,5 +341,6 @@ def corrections():
 @api_bp.get("/now")
 def now_report():
     """Per team: open, breaching and soon-due counts and the longest wait
-    with inbox links; the tickets at risk or breached now; each agent's load."""
+    with inbox links; the tickets at risk or breached now, the most overdue
+    first (AT_RISK_SHOWN at most, with their total); each agent's load."""
     return jsonify(_now_json(_now_figures(now(), token_agent())))

@@ -12,10 +12,13 @@ from flask import request
 from config.platforms import PLATFORMS
 from store.models import OPEN_STATUSES, PRIORITIES, TICKET_STATUSES
 from store.errors import Refused
-from store.queries import TicketFilter
+from store.queries import Cursor, TicketFilter
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# Tickets deeper than this are paged by cursor: an offset reads every
+# ticket it skips.
+MAX_TICKET_OFFSET = 1000
 MAX_TEXT = 200
 # The largest id and offset the database's integers hold.
 MAX_ID = 2**31 - 1
@@ -103,6 +106,31 @@ def page_of(args: Mapping[str, str]) -> tuple[int, int]:
     limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = whole_number(args, "offset", 0, 0, MAX_ID)
     return limit, offset
+
+
+def ticket_page_of(args: Mapping[str, str]) -> tuple[int, int, Cursor | None]:
+    """`limit` as in page_of, and where the page starts: `offset` (0 to
+    MAX_TICKET_OFFSET) or `cursor` (a page's `next_cursor`), not both."""
+    limit = whole_number(args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    raw_offset = (args.get("offset") or "").strip()
+    if raw_offset.isascii() and raw_offset.isdigit() and int(raw_offset) > MAX_TICKET_OFFSET:
+        raise bad_param("offset", f"at most {MAX_TICKET_OFFSET}; page on with the 'cursor' each page gives "
+                                  "as 'next_cursor'")
+    offset = whole_number(args, "offset", 0, 0, MAX_TICKET_OFFSET)
+    return limit, offset, cursor_of(args, offset)
+
+
+def cursor_of(args: Mapping[str, str], offset: int = 0) -> Cursor | None:
+    """`cursor`: where the page before ended, as that page gave it."""
+    raw = (args.get("cursor") or "").strip()
+    if not raw:
+        return None
+    if offset:
+        raise bad_param("cursor", "give 'cursor' or 'offset', not both")
+    try:
+        return Cursor.decode(raw)
+    except ValueError as bad:
+        raise bad_param("cursor", f"{bad}; use the 'next_cursor' of a page") from None
 
 
 def choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> tuple[str, ...]:

@@ -39,7 +39,8 @@ def rows():
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     listing_now = listing(request.args)
     html = render_template("_inbox_rows.html", **listing_now)
-    response = jsonify(total=listing_now["total"], ids=[t.id for t in listing_now["tickets"]], html=html)
+    response = jsonify(total=listing_now["total"], total_text=listing_now["total_text"],
+                       ids=[t.id for t in listing_now["tickets"]], html=html)
     response.set_etag(etag)
     return response
 

@@ -20,7 +20,11 @@ from config.platforms import PLATFORMS
 from config.settings import TEMPLATE_PLACEHOLDERS
 from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES,
                           ROLES, TICKET_STATUSES)
+from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
+from store.moderation import MAX_REASON
 from store.outcomes import OUTCOME_GROUPINGS
+from store.queries import COUNT_CAP
+from store.reports import AT_RISK_SHOWN
 from store.sla_figures import GROUPINGS
 from store.users import MAX_CAPACITY
 from store.trends import TREND_GROUPINGS
@@ -32,7 +36,7 @@ from store.users import NAME_LENGTH
 from store.views import MAX_NAME as VIEW_NAME, MAX_QUERY as VIEW_QUERY
 from listener.sentiment_model import LABELS
 from web.bulk import BULK_ACTIONS, MAX_BULK
-from web.filters import MAX_ID, MAX_LIMIT, MAX_TEXT, MIN_INT
+from web.filters import MAX_ID, MAX_LIMIT, MAX_TEXT, MAX_TICKET_OFFSET, MIN_INT
 from web.incidents import MAX_LINKED_AT_ONCE
 
 bp = Blueprint("openapi", __name__, url_prefix="/api/v1")
@@ -292,7 +296,8 @@ COMPONENTS["responses"]["TooManyRequests"]["headers"] = {
     "Retry-After": {"description": "Seconds until sign-ins for this email are accepted again", "schema": INTEGER}}
 
 LIMIT: Schema = {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}
-PAGE = (query("limit", "How many, 1 to 200 (default 50)", LIMIT),
+LIMIT_PARAM = query("limit", "How many, 1 to 200 (default 50)", LIMIT)
+PAGE = (LIMIT_PARAM,
         query("offset", "How many to skip (default 0)", {"type": "integer", "minimum": 0, "maximum": MAX_ID}))
 PERIOD = (query("from", "Start: an ISO 8601 date or date-time; no offset means the web's time zone; before `to`",
                 MOMENT),
@@ -388,9 +393,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     query("action", "Only this action (exact match)", text()), *PAGE),
         errors=(403,)),
     ("get", "/api/v1/tickets"): operation(
-        "Tickets", "Tickets, soonest due first", obj(("tickets", "total"), tickets=array(ref("Ticket")),
-                                                     total=INTEGER),
-        parameters=(*TICKET_FILTERS, *PAGE)),
+        "Tickets", "Tickets, soonest due first",
+        obj(("tickets", "total", "total_exact", "next_cursor"), tickets=array(ref("Ticket")),
+            total={**INTEGER, "description": f"How many match, counted up to {COUNT_CAP}"},
+            total_exact={**BOOLEAN, "description": f"False when more than {COUNT_CAP} match"},
+            next_cursor={**nullable(STRING), "description": "Pass as `cursor` for the next page; null on the last"}),
+        description=f"Pages after the first few are read by `cursor`: `offset` goes up to {MAX_TICKET_OFFSET}.",
+        parameters=(*TICKET_FILTERS, LIMIT_PARAM,
+                    query("offset", f"How many to skip, 0 to {MAX_TICKET_OFFSET} (default 0)",
+                          {"type": "integer", "minimum": 0, "maximum": MAX_TICKET_OFFSET}),
+                    query("cursor", "Where the page starts: the `next_cursor` of the page before", text()))),
     ("get", "/api/v1/tickets/{ticket_id}"): operation(
         "Tickets", "A ticket with its customer, posts, replies and events", ref("TicketDetail")),
     ("post", "/api/v1/tickets/{ticket_id}/replies"): operation(
@@ -567,7 +579,11 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         parameters=PERIOD, errors=(403,)),
     ("get", "/api/v1/reports/now"): operation(
         "Reports", "Tickets at risk or breached now, and each agent's load",
-        obj(("at", "at_risk_and_breached", "agent_load"), at=TIME, at_risk_and_breached=array(ANY_OBJECT),
+        obj(("at", "at_risk_and_breached", "at_risk_and_breached_total", "at_risk_and_breached_total_exact",
+             "agent_load"), at=TIME,
+            at_risk_and_breached={**array(ANY_OBJECT), "description": f"The {AT_RISK_SHOWN} most overdue at most"},
+            at_risk_and_breached_total={**INTEGER, "description": f"How many, counted up to {COUNT_CAP}"},
+            at_risk_and_breached_total_exact={**BOOLEAN, "description": f"False when more than {COUNT_CAP}"},
             agent_load=array(ANY_OBJECT)),
         errors=(403,)),
     ("get", "/api/v1/admin/users"): operation(

@@ -193,7 +193,7 @@ def next_ticket(ticket_id: int):
     hidden = hidden_teams(agent, services().settings)
     for flt in (TicketFilter(assignee_id=agent.id, now=now(), hidden_teams=hidden),
                 TicketFilter(unassigned=True, now=now(), hidden_teams=hidden)):
-        listed, _ = list_tickets(session, flt, limit=2)
+        listed = list_tickets(session, flt, limit=2).tickets
         following = next((t for t in listed if t.id != ticket_id), None)
         if following is not None:
             return redirect(url_for("tickets.show", ticket_id=following.id))

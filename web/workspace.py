@@ -18,12 +18,12 @@ from store.answers import answers_needed_by_ticket
 from store.errors import Refused
 from store.mentions import count_mentions
 from store.models import PRIORITIES, TICKET_STATUSES, Agent, SavedView
-from store.queries import TicketFilter, active_agents, latest_mentions, list_tickets, list_version
+from store.queries import Cursor, TicketFilter, active_agents, count_text, latest_mentions, list_tickets, list_version
 from store.views import VIEW_KEYS
 from web.access import hidden_teams
 from web.auth import signed_in_agent
 from web.context import db_session, now, services
-from web.filters import NO_TOPIC, ticket_filter
+from web.filters import NO_TOPIC, cursor_of, ticket_filter
 from web.mention_filters import left_without_ticket, mention_filter
 
 PAGE_SIZE = 200
@@ -76,29 +76,50 @@ def list_etag(args) -> str:
     """The list's version: what it holds, and the minute, since due times
     read "in 5 min" and change as the clock moves."""
     _, flt, _ = _filter(args)
-    version = f"{list_version(db_session(), flt)}.{now():%Y%m%d%H%M}.{signed_in_agent().id}"
+    version = f"{list_version(db_session(), flt, PAGE_SIZE, _cursor(args))}.{now():%Y%m%d%H%M}.{signed_in_agent().id}"
     return hashlib.sha1(version.encode()).hexdigest()[:20]
 
 
 def listing(args) -> dict:
-    """The rows: soonest due first, with each ticket's latest post and how
-    many of its posts wait for an answer."""
+    """The rows: soonest due first, a page of PAGE_SIZE (after `cursor`
+    when given), with each ticket's latest post and how many of its posts
+    wait for an answer; the total is counted up to COUNT_CAP."""
     view, flt, error = _filter(args)
+    after = _cursor(args)
+    if after is None and args.get("cursor"):
+        error = error or "That page of the list is gone; here is the first."
     session = db_session()
-    tickets, total = list_tickets(session, flt, limit=PAGE_SIZE)
-    ids = [t.id for t in tickets]
-    return {"view": view, "tickets": tickets, "total": total, "error": error,
+    page = list_tickets(session, flt, limit=PAGE_SIZE, after=after)
+    ids = [t.id for t in page.tickets]
+    return {"view": view, "tickets": page.tickets, "total": page.total, "total_text": count_text(page.total,
+            page.total_exact), "after": after, "next_cursor": page.next_cursor, "error": error,
             "latest": latest_mentions(session, ids), "waiting_by_ticket": answers_needed_by_ticket(session, ids)}
+
+
+def _cursor(args) -> Cursor | None:
+    """Where the page starts; a cursor that is not one starts from the top."""
+    try:
+        return cursor_of(args)
+    except Refused:
+        return None
 
 
 def list_context(args, open_id: int | None = None) -> dict:
     """Everything the list, its views, filters and bulk bar show."""
     session = db_session()
     query = query_string(args)
-    return {**listing(args), "views": VIEWS, "chosen": args, "statuses": TICKET_STATUSES, "priorities": PRIORITIES,
+    listed = listing(args)
+    pages = {"first_page_url": url_for("inbox.inbox") + "?" + query if listed["after"] else None,
+             "next_page_url": url_for("inbox.inbox") + "?" + _with_cursor(query, listed["next_cursor"])
+             if listed["next_cursor"] else None}
+    return {**listed, **pages, "views": VIEWS, "chosen": args, "statuses": TICKET_STATUSES, "priorities": PRIORITIES,
             "platforms": PLATFORMS, "filter_topics": tuple(services().settings.scoring.topics) + (NO_TOPIC,),
             "agents": active_agents(session), "saved": _saved_views(), "query": query, "sweep": _sweep(),
-            "open_id": open_id, "rows_url": url_for("inbox.rows") + "?" + query}
+            "open_id": open_id, "rows_url": url_for("inbox.rows") + "?" + _with_cursor(query, args.get("cursor"))}
+
+
+def _with_cursor(query: str, cursor: str | None) -> str:
+    return "&".join(part for part in (query, cursor and urlencode({"cursor": cursor})) if part)
 
 
 def _sweep() -> dict:

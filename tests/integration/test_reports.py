@@ -76,7 +76,7 @@ def test_it_lists_breached_and_at_risk_tickets_with_their_assignee_and_minutes(b
         ticket.next_response_due_at = book.now - timedelta(minutes=5)
 
     with book.db.sessions() as session:
-        found = at_risk_and_breached(session, book.now, settings.sla.at_risk_share, SlaClock(settings))
+        found = at_risk_and_breached(session, book.now, settings.sla.at_risk_share, SlaClock(settings)).items
 
     assert [(f["ticket_id"], f["state"], f["target"], f["minutes_over"], f["minutes_left"], f["assignee"])
             for f in found] == [
@@ -90,7 +90,7 @@ def test_a_ticket_is_not_at_risk_before_its_share_of_the_target_has_passed(book,
     book.ticket(minutes_ago=44, due_after=60, status="new")
 
     with book.db.sessions() as session:
-        assert at_risk_and_breached(session, book.now, 0.75, SlaClock(settings)) == []
+        assert at_risk_and_breached(session, book.now, 0.75, SlaClock(settings)).items == []
 
 
 def test_agent_load_counts_each_active_agents_open_tickets_against_capacity(book):

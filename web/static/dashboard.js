@@ -180,6 +180,10 @@ document.addEventListener("DOMContentLoaded", function () {
       .then(function (figures) {
         fill("strip-rows", "strip-empty", figures.teams, stripRow);
         fill("at-risk-rows", "at-risk-empty", figures.at_risk_and_breached, atRiskRow);
+        document.getElementById("at-risk-count").textContent = figures.at_risk_and_breached_total.toLocaleString("en-GB") +
+          (figures.at_risk_and_breached_total_exact ? "" : "+");
+        document.getElementById("at-risk-shown").hidden =
+          figures.at_risk_and_breached.length >= figures.at_risk_and_breached_total;
         fill("load-rows", "load-empty", figures.agent_load, loadRow);
         document.getElementById("now-at").textContent =
           new Date(figures.at).toLocaleTimeString("en-GB", { timeZone: panel.dataset.timezone });

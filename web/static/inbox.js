@@ -26,7 +26,7 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function showTitle(total, fresh) {
-    var base = document.title.replace(/^\(\d+( new)?\) /, "");
+    var base = document.title.replace(/^\([\d,+]+( new)?\) /, "");
     document.title = (fresh > 0 ? "(" + fresh + " new) " : "(" + total + ") ") + base;
   }
 
@@ -55,13 +55,13 @@ document.addEventListener("DOMContentLoaded", function () {
           if (box && checked.has(box.value)) { box.checked = true; }
         });
         data.ids.forEach(function (id) { known.add(String(id)); });
-        count.textContent = data.total;
+        count.textContent = data.total_text;
         table.hidden = data.total === 0;
         if (empty) { empty.hidden = data.total !== 0; }
         current = focused ? rowIds().indexOf(focused) : -1;
         if (focused && current < 0) { current = Math.min(place, rows().length) - 1; }
         mark();
-        showTitle(data.total, fresh);
+        showTitle(data.total_text, fresh);
       })
       .catch(function () { /* offline for a moment: the next refresh tries again */ });
   }
