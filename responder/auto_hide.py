@@ -84,7 +84,7 @@ class AutoHide:
                 if moderation.why_not or "hide" not in moderation.offered:
                     continue
                 queue_moderation(session, mention, "hide", settings=rule, moderation=moderation, by=None,
-                                 reason=f"hidden by the rule: {why}", now=now)
+                                 reason=why, now=now)
                 queued += 1
         if queued:
             log.info("the moderation rule queued %d hide(s)", queued)

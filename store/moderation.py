@@ -104,9 +104,9 @@ def queue_moderation(session: Session, mention: Mention, action: str, *, setting
                       status=403)
     if action not in moderation.offered:
         offered = ", ".join(a for a in MODERATION_ACTIONS if a in moderation.offered) or "nothing"
-        raise Refused(f"closeloop cannot {action} comments on {mention.platform} (it can: {offered})")
+        raise Refused(f"closeloop cannot {action} comments on {mention.platform} (it can: {offered})", status=409)
     if moderation.why_not:
-        raise Refused(moderation.why_not)
+        raise Refused(moderation.why_not, status=409)
     state = moderation_of(session, mention)
     _check_state(state, action)
     if undoes is None and action in ("unhide", "unlike"):
@@ -149,11 +149,14 @@ def undo_moderation(session: Session, done: ModerationAction, *, settings: Moder
 def record_moderation(session: Session, row: ModerationAction, kind: str, now: datetime, **detail) -> None:
     """An event on the ticket of the comment, when it has one: a
     moderation is not a change of the ticket's state, but part of its
-    story."""
+    story. The rule's actions are the system's, `by` the rule."""
     ticket = row.mention.ticket
-    if ticket is not None:
-        record_event(session, ticket, kind, now, actor=row.requested_by, mention=row.mention, action=row.action,
-                     reason=row.reason, moderation_id=row.id, **detail)
+    if ticket is None:
+        return
+    if row.requested_by == RULE:
+        detail["by"] = RULE
+    record_event(session, ticket, kind, now, actor="system" if row.requested_by == RULE else row.requested_by,
+                 mention=row.mention, action=row.action, reason=row.reason, moderation_id=row.id, **detail)
 
 
 def moderation_log(session: Session, *, by_rule: bool = False, limit: int = 100) -> list[ModerationAction]:

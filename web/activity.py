@@ -146,6 +146,26 @@ def _customer_linked(d, r, _kind):
     return _because(f"Customer #{d.get('was')} linked into customer #{d.get('into')}", d.get("why"))
 
 
+_DONE = {"hide": "hidden", "unhide": "unhidden", "like": "liked", "unlike": "unliked", "delete": "deleted"}
+
+
+def _by_rule(d) -> str:
+    return " by the rule" if d.get("by") == "rule" else ""
+
+
+def _moderation_requested(d, r, _kind):
+    return _because(f"Asked to {d.get('action', 'moderate')} a comment{_by_rule(d)}", d.get("reason") or None)
+
+
+def _moderated(d, r, _kind):
+    return _because(f"Comment {_DONE.get(d.get('action'), 'moderated')}{_by_rule(d)}", d.get("reason") or None)
+
+
+def _moderation_failed(d, r, _kind):
+    return _because(f"{str(d.get('action', 'moderation')).capitalize()} of a comment failed{_by_rule(d)}",
+                    d.get("error"))
+
+
 def _target(name: str | None) -> str:
     return (name or "response").replace("_", " ").capitalize()
 
@@ -182,6 +202,7 @@ SENTENCES = {
     "followup_unconfirmed": _said("Follow-up unanswered", "reason"), "followup_answered": _followup_answered,
     "customer_wrote": _customer_wrote, "reopened": _said("Reopened", "reason"), "thanked": _thanked,
     "at_risk": _at_risk, "breached": _breached, "escalated": _escalated, "customer_linked": _customer_linked,
+    "moderation_requested": _moderation_requested, "moderated": _moderated, "moderation_failed": _moderation_failed,
 }
 # Kinds whose actor the sentence does not name ("Assigned to X by Y" is
 # named in the reason "manual by Y").

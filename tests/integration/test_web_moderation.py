@@ -143,7 +143,7 @@ def test_a_comment_not_under_the_brands_post_is_refused_and_shows_no_buttons(wor
     assert f"/mentions/{post_id}/moderation" not in client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     refused = world.client().post(f"/api/v1/mentions/{post_id}/moderation", json={"action": "hide"}, headers=auth)
 
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.get_json()["error"]["message"] == "this comment is not on a post of the brand's Facebook page"
     assert actions(world) == []
 
