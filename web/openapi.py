@@ -22,6 +22,8 @@ from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES,
                           ROLES, TICKET_STATUSES)
 from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
 from store.moderation import MAX_REASON
+from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
+from store.moderation import MAX_REASON
 from store.outcomes import OUTCOME_GROUPINGS
 from store.queries import COUNT_CAP
 from store.reports import AT_RISK_SHOWN
@@ -214,6 +216,18 @@ SCHEMAS: dict[str, Schema] = {
         answers_needed={**INTEGER, "description": "The answers they need: one answer serves a conversation of "
                         "direct messages, or a thread the customer wrote in parts"},
         default_target={**nullable(INTEGER), "description": "The post a reply without in_reply_to answers"})]},
+    "ModerationAction": obj(
+        ("id", "mention_id", "action", "requested_by", "reason", "status", "attempts", "undoes", "last_error",
+         "created_at", "done_at"),
+        id=INTEGER, mention_id=INTEGER, action=enum_of(MODERATION_ACTIONS),
+        requested_by={**STRING, "description": "The email of who asked, or \"rule\" for the rule that hides by itself"},
+        reason=STRING, status=enum_of(MODERATION_STATUSES), attempts=INTEGER,
+        undoes={**nullable(INTEGER), "description": "The action this one takes back (an unhide of a hide)"},
+        last_error=nullable(STRING), created_at=TIME, done_at=nullable(TIME)),
+    "CommentModeration": obj(
+        ("mention_id", "hidden", "liked", "deleted", "actions"), mention_id=INTEGER,
+        hidden={**BOOLEAN, "description": "Hidden, or being hidden, by the brand"}, liked=BOOLEAN, deleted=BOOLEAN,
+        actions={**array(ref("ModerationAction")), "description": "Every action on the comment, oldest first"}),
     "Customer": obj(("id", "display_name", "identities"), id=INTEGER, display_name=STRING, tier=nullable(STRING),
                     email=nullable(STRING), crm_id=nullable(STRING), contact_opt_out=BOOLEAN,
                     identities=array(obj(platform=STRING, platform_user_id=STRING, handle=nullable(STRING),
@@ -474,6 +488,23 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     query("limit", "How many, 1 to 200 (default 50)", LIMIT),
                     query("cursor", "Where to go on from: `next_cursor` of the page before"))),
     ("post", "/api/v1/mentions/{mention_id}/ticket"): TAKE_INTO_TICKET,
+    ("get", "/api/v1/mentions/{mention_id}/moderation"): operation(
+        "Mentions", "A comment's moderation: hidden, liked or deleted by the brand, and every action on it",
+        ref("CommentModeration")),
+    ("post", "/api/v1/mentions/{mention_id}/moderation"): operation(
+        "Mentions", "Hide, unhide, like, unlike or delete a comment under the brand's own post",
+        ref("ModerationAction"), status=202,
+        description="The action is queued and sent to the platform once by the moderation outbox. Only comments "
+                    "under the brand's own posts or page can be moderated, on platforms that offer the action, "
+                    "and not with an action the comment already shows (409 otherwise); moderation.hide_role may "
+                    "hide, unhide, like and unlike, moderation.delete_role may delete (403 otherwise). A delete "
+                    "cannot be undone and needs `confirm: true`.",
+        body={"oneOf": [
+            obj(("action",), action=enum_of(tuple(a for a in MODERATION_ACTIONS if a != "delete")),
+                reason=text(MAX_REASON), confirm=BOOLEAN),
+            obj(("action", "confirm"), action={"const": "delete"}, reason=text(MAX_REASON), confirm={"const": True}),
+        ]},
+        errors=(403, 409)),
     ("get", "/api/v1/replies/{reply_id}"): operation(
         "Tickets", "A reply and whether it was sent", ref("Reply")),
     ("put", "/api/v1/agents/me/presence"): operation(
