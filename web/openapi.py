@@ -22,8 +22,6 @@ from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES,
                           ROLES, TICKET_STATUSES)
 from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
 from store.moderation import MAX_REASON
-from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
-from store.moderation import MAX_REASON
 from store.outcomes import OUTCOME_GROUPINGS
 from store.queries import COUNT_CAP
 from store.reports import AT_RISK_SHOWN
