@@ -70,11 +70,19 @@ class SourceLeases:
         return sorted(taken)
 
     def renew(self, ids: Iterable[int], now: datetime) -> None:
-        """Extend the leases this worker still holds among `ids`."""
+        """Extend the leases this worker still holds among `ids`. A row
+        locked by a poll writing its outcome is passed over (its lease is
+        being given back), so renewing never waits for a commit."""
         ids = list(ids)
-        if ids:
-            with self.db.transaction() as session:
-                session.execute(update(Source).where(Source.id.in_(ids), Source.leased_by == self.holder)
+        if not ids:
+            return
+        held = select(Source.id).where(Source.id.in_(ids), Source.leased_by == self.holder)
+        with self.db.transaction() as session:
+            if self.db.is_postgresql:
+                held = held.with_for_update(skip_locked=True)
+            renewable = list(session.scalars(held))
+            if renewable:
+                session.execute(update(Source).where(Source.id.in_(renewable))
                                 .values(lease_expires_at=now + self.length)
                                 .execution_options(synchronize_session=False))
 
