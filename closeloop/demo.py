@@ -148,6 +148,7 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
     from connectors.facebook import emulator as facebook
     from connectors.instagram import emulator as instagram
     from connectors.reddit import emulator as reddit
+    from connectors.x import emulator as x
 
     return load_settings(env={}, overrides={
         "database": {"url": database_url},
@@ -159,12 +160,14 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
         "followups": {"delay_minutes": 0.5, "answer_window_hours": 0.25, "check_seconds": 5,
                       "per_customer_days": 0},
         "spikes": {"window_minutes": 10, "min_count": 10, "check_seconds": 10},
+        "moderation": {"auto_hide_spam": True, "check_seconds": 5},
         "teams": {"care": {"leads": ["manager@demo.local"], "alert_emails": ["care-leads@demo.local"],
                            "slack_webhook": f"{emulator_url}/_emulator/slack/hooks/care"}},
         "alerts": {"interval_seconds": 2, "base_url": f"http://127.0.0.1:{port}", "smtp_host": "127.0.0.1",
                    "smtp_port": smtp_port, "smtp_from": "closeloop@demo.local"},
         "accounts": {
             "demo_x": {"platform": "x", "base_url": emulator_url, "post_page": _post_page(emulator_url, "x"),
+                       "user_id": str(x.FIRST_USER_ID),
                        "consumer_key": "demo-key", "consumer_secret": "demo-secret", "access_token": "demo-token",
                        "access_token_secret": "demo-token-secret"},
             "demo_facebook": {"platform": "facebook", "base_url": emulator_url,
@@ -310,6 +313,16 @@ class DemoFeeder:
         self._control("facebook", {"author": {"name": "Dave R."}, "text": "Is anyone there? Still no refund.",
                                    "created_time": int(time.time()) - 2 * 24 * 3600}, what="messages")
 
+    def seed_moderation(self) -> None:
+        """Comments under the brand's page post for moderation: an abusive
+        one an agent can hide (and unhide) from its ticket, and spam the
+        rule hides by itself (listed on /admin/moderation)."""
+        page_post = self._page_post()
+        self._control("facebook", {"kind": "comment", "author": {"name": "Rex Angry"}, "in_reply_to": page_post,
+                                   "text": "You are all thieves and idiots. Worst company ever, total scam!!"})
+        self._control("facebook", {"kind": "comment", "author": {"name": "Promo Bot"}, "in_reply_to": page_post,
+                                   "text": "f4f follow4follow, check my page for free followers"})
+
     def _brand_photo(self) -> str:
         """The brand's own Instagram photo that comments go under."""
         if self.brand_photo is None:
@@ -357,6 +370,7 @@ def feed_posts(emulator_url: str, every: float, spike_after: float, stop: thread
     seconds (when above 0), one burst of complaints about one problem."""
     feeder = DemoFeeder(emulator_url)
     feeder.seed_meta()
+    feeder.seed_moderation()
     rng = random.Random()
     spike_at = time.monotonic() + spike_after if spike_after > 0 else None
     while not stop.is_set():
