@@ -275,7 +275,17 @@ class DemoFeeder:
         getattr(self, f"_{platform}")(handle, name, followers, text)
 
     def _x(self, handle, name, followers, text):
-        self._control("x", {"author": {"handle": handle, "name": name, "followers": followers}, "text": text})
+        self._control("x", {"author": {"handle": handle, "name": name, "followers": followers}, "text": text,
+                            "media": self._attached(handle)})
+
+    def _attached(self, handle: str) -> list[dict]:
+        """A quarter of the posts carry a photo, a few of them a video's
+        still too: files the emulator makes (connectors/emulator/media.py)."""
+        if self.rng.random() >= 0.25:
+            return []
+        photo = {"type": "photo", "file": f"{handle}-{self.sent}.png", "alt_text": f"A photo from {handle}",
+                 "width": 96, "height": 64}
+        return [photo, {"type": "video", "preview": f"{handle}-clip.png"}] if self.rng.random() < 0.3 else [photo]
 
     def _facebook(self, handle, name, followers, text):
         kind = self.rng.choice(("post", "comment", "review"))
@@ -342,7 +352,8 @@ class DemoFeeder:
 
     def _reviews(self, handle, name, followers, text):
         rating = 5 if text in PRAISE else self.rng.choice((1, 2, 3))
-        self._control("reviews", {"author": {"name": name}, "rating": rating, "text": text})
+        self._control("reviews", {"author": {"name": name}, "rating": rating, "text": text,
+                                  "media": self._attached(handle)[:1]})
 
     def _page_post(self) -> str:
         """The brand's own page post that Facebook comments go under."""

@@ -74,4 +74,9 @@
     var image = event.target;
     if (image.tagName === "IMG" && image.closest(".media-open")) { replaceWithReason(image, image.src); }
   }, true);
+
+  // Thumbnails that failed before this script ran.
+  document.querySelectorAll(".media-open img").forEach(function (image) {
+    if (image.complete && image.naturalWidth === 0) { replaceWithReason(image, image.src); }
+  });
 })();
