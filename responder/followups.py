@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import FollowupSettings, Settings
 from responder.answers import followup_target
-from responder.channels import ReplyChannel, followup_channel, reply_channel
+from responder.channels import ReplyChannel, direct_message_refusal, followup_channel, reply_channel
 from responder.outbox import queue_system_reply
 from responder.templates import fill_template
 from store import tickets
@@ -67,9 +67,13 @@ def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: d
     for failed, reason in checks:
         if failed:
             return reason
-    channel = reply_channel(session, settings, ticket, followup_target(ticket))
+    target = followup_target(ticket)
+    channel = reply_channel(session, settings, ticket, target)
     if not channel.can_reply:
         return channel.why_not
+    closed = direct_message_refusal(session, channel, target, now) if target is not None else None
+    if closed is not None:
+        return closed
     if _followed_up_recently(session, ticket, policy, now):
         return f"the customer had a follow-up within {policy.per_customer_days} days"
     return None

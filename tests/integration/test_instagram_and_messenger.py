@@ -235,3 +235,22 @@ def test_a_messenger_conversation_older_than_24_hours_is_refused_and_nothing_cha
     with runtime.db.transaction() as session:
         assert session.scalar(select(Ticket).join(Mention).where(Mention.external_id == old["id"])).status != \
             "resolved"
+
+
+def test_a_follow_up_by_direct_message_is_not_planned_once_the_window_has_closed(runtime, emulator):
+    from datetime import timedelta
+
+    from responder.followups import why_no_followup
+
+    sent = control(emulator, "instagram/messages", {"author": {"username": "noor_a"},
+                                                    "text": "My order never arrived and nobody answers. Awful."})
+    poll(runtime, "ig-messages")
+    settings = runtime.live.settings.model_copy(update={
+        "followups": runtime.live.settings.followups.model_copy(update={"enabled": True})})
+    with runtime.db.transaction() as session:
+        ticket = session.scalar(select(Mention).where(Mention.external_id == sent["id"])).ticket
+        now = runtime.clock.now()
+
+        assert why_no_followup(session, ticket, settings, now) is None
+        assert why_no_followup(session, ticket, settings, now + timedelta(hours=25)).startswith(
+            f"Instagram {WINDOW_RULE}; the customer last wrote 25 hours ago")
