@@ -214,7 +214,8 @@ class XConnector(XModeration):
         brand = self.brand_user_id()
         pages = self._pages(self.client.get_direct_message_events, "pagination_token",
                             stop=partial(reaches, cursor=cursor), action="reading direct messages",
-                            dm_event_fields=MESSAGE_FIELDS, event_types="MessageCreate", expansions=["sender_id"],
+                            dm_event_fields=MESSAGE_FIELDS, event_types="MessageCreate",
+                            expansions=["sender_id", "attachments.media_keys"], media_fields=MEDIA_FIELDS,
                             user_fields=USER_FIELDS, max_results=_clamp(self.page_size, 1), user_auth=True)
         return messages_batch(list(pages), cursor, brand)
 

@@ -127,6 +127,8 @@ class DirectMessage:
     recipient_id: str
     text: str
     created_at: datetime
+    # Attached photos or videos, as a Tweet's `media`.
+    media: tuple[dict, ...] = ()
 
 
 def conversation_between(one: str, other: str) -> str:
@@ -190,11 +192,13 @@ class XState:
             self._tweets[tweet_id] = tweet
             return tweet
 
-    def add_message(self, sender: User, recipient: User, text: str) -> DirectMessage:
+    def add_message(self, sender: User, recipient: User, text: str, media: tuple[dict, ...] = ()) -> DirectMessage:
         """Ids come from the posts' sequence: X's ids are unique across both."""
         with self.lock:
-            message = DirectMessage(str(next(self._tweet_ids)), conversation_between(sender.id, recipient.id),
-                                    sender.id, recipient.id, text, utc_now())
+            message_id = str(next(self._tweet_ids))
+            media = tuple({**item, "media_key": f"3_{message_id}{n}"} for n, item in enumerate(media))
+            message = DirectMessage(message_id, conversation_between(sender.id, recipient.id),
+                                    sender.id, recipient.id, text, utc_now(), media)
             self._messages.append(message)
             return message
 

@@ -21,14 +21,17 @@ from connectors.x.emulator import (
     XState,
     add_rate_limit_headers,
     check_call,
+    MEDIA_FIELDS,
     check_params,
     customer_writes,
     invalid_request,
     listed,
     make_token,
+    media_of,
     numeric_id,
     page_token,
     problem,
+    render_media,
     render_user,
     whole_number,
     x_state,
@@ -69,6 +72,8 @@ def render_event(message: DirectMessage, fields: set[str]) -> dict:
         out["dm_conversation_id"] = message.conversation_id
     if "sender_id" in fields:
         out["sender_id"] = message.sender_id
+    if message.media and "attachments" in fields:
+        out["attachments"] = {"media_keys": [item["media_key"] for item in message.media]}
     return out
 
 
@@ -87,10 +92,16 @@ def events_page(state: XState, candidates: list[DirectMessage]) -> dict:
     page = selected[:size]
     if not page:
         return {"meta": {"result_count": 0}}
+    if "attachments.media_keys" in expansions:
+        fields = fields | {"attachments"}
     body: dict = {"data": [render_event(m, fields) for m in page]}
     if "sender_id" in expansions:
         senders = dict.fromkeys(m.sender_id for m in page)
         body["includes"] = {"users": [render_user(state, state.user(uid), user_fields) for uid in senders]}
+    if "attachments.media_keys" in expansions and any(m.media for m in page):
+        media_fields = listed("media.fields", MEDIA_FIELDS)
+        body.setdefault("includes", {})["media"] = [render_media(item, media_fields)
+                                                    for m in page for item in m.media]
     meta: dict = {"result_count": len(page)}
     if len(selected) > size:
         meta["next_token"] = make_token(page[-1].id)
@@ -163,11 +174,14 @@ def message_json(state: XState, message: DirectMessage) -> dict:
 def add_direct_message():
     """A customer's direct message to the brand."""
     state = x_state()
-    _, customer, text = customer_writes(state)
+    body, customer, text = customer_writes(state)
     if len(text) > MAX_MESSAGE_LENGTH:
         return control_error(f"text can have at most {MAX_MESSAGE_LENGTH} characters")
+    media = media_of(body)
+    if isinstance(media, str):
+        return control_error(media)
     with state.lock:
-        message = state.add_message(state.user_for(**customer), state.brand, text)
+        message = state.add_message(state.user_for(**customer), state.brand, text, media)
     return jsonify({"id": message.id, "conversation_id": message.conversation_id}), 201
 
 

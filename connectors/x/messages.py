@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from config.clock import parse_utc
 from connectors.base import Author, Batch, InboundPost, MalformedPayload, SkippedItem
-from connectors.x.parse import users_of
+from connectors.x.parse import attached_media, media_of, users_of
 
-MESSAGE_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id"]
+MESSAGE_FIELDS = ["id", "text", "event_type", "created_at", "dm_conversation_id", "sender_id", "attachments"]
 
 
 def message_url(conversation_id: str) -> str:
     return f"https://x.com/messages/{conversation_id}"
 
 
-def parse_message_event(raw: dict, users: dict[str, dict], brand_user_id: str | None) -> InboundPost:
+def parse_message_event(raw: dict, users: dict[str, dict], brand_user_id: str | None,
+                        media: dict[str, dict] | None = None) -> InboundPost:
     """An InboundPost of kind direct_message from one MessageCreate event
-    and the users of its `includes` (the expanded senders), by id."""
+    and the users (the expanded senders) and media of its `includes`."""
     if not isinstance(raw, dict):
         raise MalformedPayload(f"a direct message event must be an object, not {type(raw).__name__}")
     event_id = raw.get("id")
@@ -50,6 +51,7 @@ def parse_message_event(raw: dict, users: dict[str, dict], brand_user_id: str | 
         url=message_url(conversation_id),
         conversation_id=conversation_id,
         by_brand=brand_user_id is not None and sender_id == brand_user_id,
+        media=attached_media(raw, media or {}),
         raw={"event": raw, "user": user},
     )
 
@@ -74,13 +76,13 @@ def messages_batch(pages: list[dict], cursor: str | None, brand_user_id: str | N
     skipped: list[SkippedItem] = []
     newest = int(cursor) if cursor and cursor.isdigit() else 0
     for page in pages:
-        users = users_of(page)
+        users, media = users_of(page), media_of(page)
         for raw in page.get("data", []):
             event_id = raw.get("id") if isinstance(raw, dict) else None
             if is_older(event_id, cursor):
                 continue
             try:
-                post = parse_message_event(raw, users, brand_user_id)
+                post = parse_message_event(raw, users, brand_user_id, media)
             except MalformedPayload as error:
                 known = isinstance(event_id, str) and event_id.isdigit()
                 skipped.append(SkippedItem(raw=raw, reason=str(error), external_id=event_id if known else None))

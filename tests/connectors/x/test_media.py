@@ -44,3 +44,15 @@ def test_the_connector_asks_for_media_and_gets_the_emulators_files(emulator):
     )
     picture = requests.get(post.media[0].url, timeout=5)
     assert picture.headers["Content-Type"] == "image/png" and picture.content.startswith(b"\x89PNG")
+
+
+def test_a_direct_messages_photo_is_read_with_it(emulator):
+    requests.post(f"{emulator.url}/_emulator/x/direct_messages", timeout=5, json={
+        "author": {"handle": "maple_rider", "name": "Maple Rider"}, "text": "the label on my parcel",
+        "media": [{"type": "photo", "file": "label.png", "alt_text": "a torn label"}],
+    }).raise_for_status()
+
+    [message] = connector_for(emulator).fetch("direct_messages", "", None).posts
+
+    assert message.media == (Media(url=f"{emulator.url}/_emulator/media/label.png", kind="image",
+                                   alt_text="a torn label"),)
