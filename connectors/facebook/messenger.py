@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 from connectors.base import Batch, ConnectorError, PostedReply
@@ -87,7 +88,7 @@ class Messaging:
         return batch_from(self._messages_since(floor), cursor)
 
     def _messages_since(self, floor: int | None) -> Iterator[tuple[Any, Any]]:
-        parse = lambda raw: parse_message(raw, self.platform, self.brand_id)  # noqa: E731
+        parse = partial(parse_message, platform=self.platform, brand_id=self.brand_id)
         for conversation in self._conversations(floor=floor):
             yield from ((raw, parse) for raw in self._edge(conversation, "messages", floor, "reading messages",
                                                            self._gone, fields=MESSAGE_FIELDS))

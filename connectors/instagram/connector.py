@@ -123,7 +123,7 @@ class InstagramConnector(InstagramModeration, FacebookConnector):
         comment_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(comment_id, str) or not comment_id:
             raise ConnectorError("Instagram answered a reply without the new comment's id; it may have been posted")
-        return PostedReply(external_id=comment_id, url=self._url_of(in_reply_to))
+        return PostedReply(external_id=comment_id, url=self._profile_url)
 
     def find_reply(self, in_reply_to: str, text: str) -> PostedReply | None:
         """The account's reply with this text under the comment or, for a
@@ -147,14 +147,16 @@ class InstagramConnector(InstagramModeration, FacebookConnector):
         for raw in reversed(candidates):
             if (isinstance(raw, dict) and self._is_ours(raw) and isinstance(raw.get("id"), str)
                     and isinstance(raw.get("text"), str) and " ".join(raw["text"].split()) == wanted):
-                return PostedReply(external_id=raw["id"], url=self._url_of(in_reply_to))
+                return PostedReply(external_id=raw["id"], url=self._profile_url)
         return None
 
     def _is_ours(self, raw: dict) -> bool:
         sender = raw.get("from") if isinstance(raw.get("from"), dict) else {}
         return sender.get("id") == self.ig_user_id or bool(self.username and raw.get("username") == self.username)
 
-    def _url_of(self, in_reply_to: str) -> str:
+    @property
+    def _profile_url(self) -> str:
+        """Instagram gives comments no address of their own: the account's page."""
         return f"https://www.instagram.com/{self.username}/" if self.username else "https://www.instagram.com/"
 
     @property
