@@ -43,10 +43,12 @@ def _back_to_the_post(mention_id: int) -> str:
 @bp.post("/mentions/<int:mention_id>/moderation")
 @on_refusal("Nothing was done: {}.", back=_back_to_the_post)
 def moderate(mention_id: int):
-    """Form fields: action, reason, confirm (for a delete)."""
+    """Form fields: moderate (the action; a field named "action" would
+    hide the form's own action from scripts), reason, confirm (for a
+    delete)."""
     agent = signed_in_agent()
     mention = _mention_or_404(mention_id, agent)
-    action = request.form.get("action", "")
+    action = request.form.get("moderate", "")
     session = db_session()
     request_moderation(session, services().settings, mention, action, agent, request.form.get("reason", ""), now(),
                        confirmed=request.form.get("confirm") == "yes")

@@ -69,7 +69,7 @@ def test_an_agent_hides_a_comment_from_the_ticket_page_and_sees_who_and_why(worl
     assert re.search(r'value="hide" class="secondary">Hide<', page) and re.search(r'value="like"', page)
     assert "Delete…" not in page, "agents may not delete by default"
 
-    answer = client.post(f"/mentions/{post_id}/moderation", data={"action": "hide", "reason": "abusive"},
+    answer = client.post(f"/mentions/{post_id}/moderation", data={"moderate": "hide", "reason": "abusive"},
                          follow_redirects=True)
     assert "Hiding the comment on Facebook" in answer.get_data(as_text=True)
     assert "Being hidden</span>\nby Ada Lovelace at" in answer.get_data(as_text=True)
@@ -85,7 +85,7 @@ def test_an_agent_hides_a_comment_from_the_ticket_page_and_sees_who_and_why(worl
 def test_an_agent_cannot_delete_and_nothing_is_queued(world, client, emulator):
     ticket_id, post_id, _ = facebook_comment(world, emulator)
 
-    page = client.post(f"/mentions/{post_id}/moderation", data={"action": "delete", "confirm": "yes"},
+    page = client.post(f"/mentions/{post_id}/moderation", data={"moderate": "delete", "confirm": "yes"},
                        follow_redirects=True).get_data(as_text=True)
 
     assert "Nothing was done: only a senior or above may delete comments; your role is agent." in page
@@ -98,11 +98,11 @@ def test_a_senior_deletes_only_with_the_confirmation(world, emulator):
     page = senior.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     assert "Delete…" in page and 'name="confirm" value="yes" required' in page
 
-    refused = senior.post(f"/mentions/{post_id}/moderation", data={"action": "delete"}, follow_redirects=True)
+    refused = senior.post(f"/mentions/{post_id}/moderation", data={"moderate": "delete"}, follow_redirects=True)
     assert "cannot be undone: confirm the delete" in refused.get_data(as_text=True)
     assert actions(world) == []
 
-    senior.post(f"/mentions/{post_id}/moderation", data={"action": "delete", "confirm": "yes", "reason": "threat"})
+    senior.post(f"/mentions/{post_id}/moderation", data={"moderate": "delete", "confirm": "yes", "reason": "threat"})
     send_moderation(world, emulator)
     assert comment not in [p["id"] for p in listed(emulator, "facebook")]
     page = senior.get(f"/tickets/{ticket_id}").get_data(as_text=True)
@@ -150,7 +150,7 @@ def test_a_comment_not_under_the_brands_post_is_refused_and_shows_no_buttons(wor
 
 def test_the_log_lists_what_was_hidden_and_undoes_it(world, client, emulator):
     ticket_id, post_id, comment = facebook_comment(world, emulator, text=HOSTILE)
-    client.post(f"/mentions/{post_id}/moderation", data={"action": "hide", "reason": "abusive"})
+    client.post(f"/mentions/{post_id}/moderation", data={"moderate": "hide", "reason": "abusive"})
     send_moderation(world, emulator)
 
     log = client.get("/admin/moderation").get_data(as_text=True)
@@ -175,12 +175,12 @@ def test_a_post_that_does_not_exist_is_404(world, client):
     auth = {"Authorization": f"Bearer {world.token(world.client())}"}
     assert world.client().post("/api/v1/mentions/999/moderation", json={"action": "hide"},
                                headers=auth).status_code == 404
-    assert client.post("/mentions/999/moderation", data={"action": "hide"}).status_code == 404
+    assert client.post("/mentions/999/moderation", data={"moderate": "hide"}).status_code == 404
 
 
 def test_an_unknown_action_is_refused_and_nothing_is_queued(world, client, emulator):
     ticket_id, post_id, _ = facebook_comment(world, emulator)
-    client.post(f"/mentions/{post_id}/moderation", data={"action": "explode"})
+    client.post(f"/mentions/{post_id}/moderation", data={"moderate": "explode"})
     with world.db.sessions() as session:
         assert session.get(Mention, post_id).text == "You are all idiots"
     assert actions(world) == []
