@@ -43,7 +43,8 @@ def settings_for(db, emulator):
         "sources": [{"name": "ig-comments", "account": "acme_ig", "kind": "comments"},
                     {"name": "ig-mentions", "account": "acme_ig", "kind": "mentions"},
                     {"name": "ig-messages", "account": "acme_ig", "kind": "messages"},
-                    {"name": "fb-messages", "account": "acme_fb", "kind": "messages"}],
+                    {"name": "fb-messages", "account": "acme_fb", "kind": "messages"},
+                    {"name": "fb-comments", "account": "acme_fb", "kind": "comments", "target": PAGE_ID}],
     })
 
 
@@ -254,3 +255,19 @@ def test_a_follow_up_by_direct_message_is_not_planned_once_the_window_has_closed
         assert why_no_followup(session, ticket, settings, now) is None
         assert why_no_followup(session, ticket, settings, now + timedelta(hours=25)).startswith(
             f"Instagram {WINDOW_RULE}; the customer last wrote 25 hours ago")
+
+
+def test_a_customers_messenger_messages_and_page_comments_are_one_customer(runtime, emulator):
+    post = control(emulator, "facebook/posts", {"kind": "post", "author": {"id": PAGE_ID}, "text": "Sale!"})["id"]
+    said = control(emulator, "facebook/posts", {"kind": "comment", "author": {"name": "Marta Lindqvist"},
+                                                "in_reply_to": post, "text": "Mine never came. Terrible."})["id"]
+    wrote = control(emulator, "facebook/messages", {"author": {"name": "Marta Lindqvist"},
+                                                    "text": "Here is my order number, it never came."})["id"]
+    poll(runtime, "fb-comments")
+    poll(runtime, "fb-messages")
+
+    with runtime.db.transaction() as session:
+        comment, message = (session.scalar(select(Mention).where(Mention.external_id == external_id))
+                            for external_id in (said, wrote))
+        assert comment.identity_id == message.identity_id
+        assert comment.identity.customer.display_name == "Marta Lindqvist"
