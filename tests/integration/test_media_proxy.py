@@ -128,3 +128,14 @@ def test_the_api_gives_a_posts_media_at_proxied_addresses(world, client, emulato
                                  "preview_url": f"/media/{post}/0/thumbnail", "not_shown": None}]
     fetched = world.client().get(mention["media"][0]["url"], headers={"Authorization": f"Bearer {token}"})
     assert fetched.status_code == 200 and fetched.content_type == "image/png"
+
+
+def test_a_file_the_platform_says_is_too_large_is_refused_without_fetching_it(world, client, emulator, monkeypatch):
+    post = with_media(world, Media(url=f"{emulator.url}/_emulator/media/huge.png", kind="image",
+                                   size_bytes=3 * LIMIT))
+    monkeypatch.setattr("web.media.open_media", lambda *args, **kwargs: pytest.fail("the file was fetched"))
+
+    response = client.get(f"/media/{post}/0/file")
+
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        422, "not shown: larger than 20 kB (60 kB)")
