@@ -4,7 +4,7 @@ about day by day; and the same figures as JSON under /api/v1/reports."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +44,7 @@ BUCKET_NAMES = {"5min": "5 minutes", "hour": "hour", "day": "day"}
 TARGET_NAMES = {"first_response": "First response", "next_response": "Next response", "resolution": "Resolution"}
 SLA_CSV_FIGURES = ("due", "met", "missed", "achievement", "not_yet_due", "median_min", "median_at_least", "p90_min",
                    "p90_at_least", "waiting")
+TREND_CSV_FIGURES = ("mentions", "negative", "needed_response", "needed_response_share")
 MOMENT_FORMS = "an ISO 8601 date or date-time, such as 2026-01-05 or 2026-01-05T09:00:00Z"
 
 
@@ -314,6 +315,25 @@ def trends_report():
     start, end = period_of(request.args, now(), tz, API_PERIOD)
     report = trends(db_session(), start, end, group_by, tz)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "timezone": tz.key, **report})
+
+
+@api_bp.get("/trends.csv")
+def trends_csv():
+    """The trends of /trends as CSV, bucketed as the dashboard shows them:
+    one line per time bucket and group, streamed as it is written."""
+    tz = _zone()
+    group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
+    start, end = period_of(request.args, now(), tz, API_PERIOD)
+    report = trends(db_session(), start, end, group_by, tz)
+    return csv_response(f"trends-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}.csv",
+                        (f"{report['bucket']} ({tz.key})", group_by, *TREND_CSV_FIGURES), trend_rows(report))
+
+
+def trend_rows(report: dict) -> Iterator[tuple]:
+    """One row per bucket and group, in time order, made as they are written."""
+    for n, label in enumerate(report["buckets"]):
+        for group in report["groups"]:
+            yield (label, group["key"], *(group[figure][n] for figure in TREND_CSV_FIGURES))
 
 
 @api_bp.get("/outcomes")
