@@ -171,11 +171,11 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
                        "consumer_key": "demo-key", "consumer_secret": "demo-secret", "access_token": "demo-token",
                        "access_token_secret": "demo-token-secret"},
             "demo_facebook": {"platform": "facebook", "base_url": emulator_url,
-                              "post_page": _post_page(emulator_url, "facebook"), "page_id": facebook.PAGE_ID,
+                              "post_page": _post_page(emulator_url, "facebook", "view"), "page_id": facebook.PAGE_ID,
                               "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
                               "verify_token": "demo-verify"},
             "demo_instagram": {"platform": "instagram", "base_url": emulator_url + instagram.PREFIX,
-                               "post_page": _post_page(emulator_url, "instagram"),
+                               "post_page": _post_page(emulator_url, "instagram", "view"),
                                "ig_user_id": instagram.IG_USER_ID, "username": "acme", "page_id": facebook.PAGE_ID,
                                "page_access_token": "demo-page-token", "app_secret": facebook.DEFAULT_APP_SECRET,
                                "verify_token": "demo-verify"},
@@ -212,9 +212,10 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
     })
 
 
-def _post_page(emulator_url: str, platform: str) -> str:
-    """The emulator's page of a post: where "view on" links go in the demo."""
-    return f"{emulator_url}/_emulator/{platform}/posts/{{id}}"
+def _post_page(emulator_url: str, platform: str, page: str = "posts") -> str:
+    """The emulator's page of a post: where "view on" links go in the demo
+    (`view`: the page of a post, or of a direct message's conversation)."""
+    return f"{emulator_url}/_emulator/{platform}/{page}/{{id}}"
 
 
 def seed_team(db: Database, password: str) -> None:

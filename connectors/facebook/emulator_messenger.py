@@ -27,9 +27,9 @@ from typing import Callable
 from urllib.parse import urlencode
 
 import requests
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, render_template_string, request
 
-from connectors.emulator.app import control_error, emulator, iso_time, json_body, utc_now
+from connectors.emulator.app import control_error, iso_time, json_body, post_page, utc_now
 from connectors.facebook.emulator import (PAGE_ID, GraphError, Person, check_call, created_time, fb_state,
                                           graph_error, graph_time, read_cursor, whole_number)
 
@@ -248,6 +248,16 @@ def messaging_part(brand: Callable[[], Brand], name: str, prefix: str = "") -> t
                                       "attachments": [{"type": k, "url": u} for k, u in m.attachments]}
                                      for m in store().all()]})
 
+    @control.get("/view/<path:item_id>")
+    def view(item_id: str):
+        """A post's page with the replies under it, or for a direct message
+        its conversation: where the demo's "view on" links go."""
+        found = next((m for m in store().all() if m.id == item_id), None)
+        if found is None:
+            return post_page(name, item_id)
+        return render_template_string(CONVERSATION_PAGE, platform=name, brand=brand(), customer=found.customer,
+                                      messages=store().of(found.customer.id), shown=found.id)
+
     @control.post("/message-deliveries")
     def deliver_messages():
         """POST a signed `messaging` delivery of some messages to `url`."""
@@ -270,6 +280,24 @@ def messaging_part(brand: Callable[[], Brand], name: str, prefix: str = "") -> t
         return signed_delivery(url, delivery, body)
 
     return api, control
+
+
+CONVERSATION_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ platform }} conversation with {{ customer.name }} (emulator)</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+article{border:1px solid #ccd;border-radius:8px;padding:.6rem 1rem;margin:.5rem 0;max-width:80%}
+.brand{background:#eef3ff;margin-left:auto}.shown{outline:2px solid #c80}.meta{color:#556;font-size:.85rem;margin:0}
+.text{white-space:pre-wrap}</style></head>
+<body><p class="meta">The platform emulator: {{ platform }} direct messages</p>
+<h1>{{ customer.name }} and {{ brand.name }}</h1>
+{% for message in messages %}<article id="message-{{ message.id }}"
+ class="{{ 'brand' if message.by_brand }} {{ 'shown' if message.id == shown }}">
+<p class="meta"><strong>{{ brand.name if message.by_brand else customer.name }}</strong> ·
+<time>{{ message.created_at.isoformat() }}</time></p><p class="text">{{ message.text }}</p>
+{% for kind, url in message.attachments %}<p class="meta">{{ kind }}: <a href="{{ url }}">{{ url }}</a></p>{% endfor %}
+</article>{% endfor %}
+</body></html>"""
 
 
 def signed_delivery(url: str, delivery: dict, body: dict):

@@ -146,3 +146,18 @@ def test_it_delivers_messages_both_ways_and_signs_wrongly_when_asked(emulator, r
     [post], _ = parse_page_webhook(json.loads(delivered.body), "1010")
     assert (post.kind, post.author.platform_user_id, post.media[0].url) == (
         "direct_message", customer["user_id"], "https://c.example/a.jpg")
+
+
+def test_a_view_link_shows_a_post_with_its_replies_or_a_message_in_its_conversation(emulator):
+    said = control(emulator, "instagram/posts", {"author": {"username": "ana"}, "text": "<b>broken</b>"})["id"]
+    customer = control(emulator, "instagram/messages", {"author": {"username": "ana"}, "text": "<i>hello</i>"})
+    args = {"recipient": json.dumps({"id": customer["user_id"]}), "message": json.dumps({"text": "Hi Ana!"})}
+    graph(emulator, "POST", "1010/messages", data=args)
+
+    post = requests.get(f"{emulator.url}/_emulator/instagram/view/{said}", timeout=5)
+    conversation = requests.get(f"{emulator.url}/_emulator/instagram/view/{customer['id']}", timeout=5)
+
+    assert post.status_code == 200 and "&lt;b&gt;broken&lt;/b&gt;" in post.text
+    assert conversation.status_code == 200
+    assert "&lt;i&gt;hello&lt;/i&gt;" in conversation.text and "Hi Ana!" in conversation.text
+    assert requests.get(f"{emulator.url}/_emulator/instagram/view/nothing", timeout=5).status_code == 404
