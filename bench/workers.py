@@ -2,7 +2,7 @@
 subprocesses) on PostgreSQL poll X search sources on the emulator while
 customers post to them at a steady rate.
 
-    .venv/bin/python bench/workers.py [--workers 1,2,4] [--sources 40] [--rate 100] [--seconds 30]
+    .venv/bin/python bench/workers.py [--workers 1,2,4] [--sources 40] [--rate 60] [--seconds 30]
                                       [--warmup 10] [--latency-ms 100-300] [--code DIR] [--logs DIR] [--json]
 
 Each platform call on the emulator takes a random time in --latency-ms, as
@@ -129,15 +129,21 @@ class Cluster:
         self.url = self.admin.url.set(database=self.database).render_as_string(hide_password=False)
         self.engine = create_engine(self.url)
         self.processes: dict[str, subprocess.Popen] = {}
+        try:
+            self._set_up(sources, latency)
+        except BaseException:
+            self.close()
+            raise
+
+    def _set_up(self, sources: int, latency: tuple[float, float]) -> None:
         port = free_port()
         self.emulator_url = f"http://127.0.0.1:{port}"
         self._start("emulator", ["emulator", "--port", str(port)], cwd=HERE)
         self._wait_for_emulator()
         requests.put(f"{self.emulator_url}/_emulator/latency", timeout=5,
                      json={"min_seconds": latency[0], "max_seconds": latency[1]}).raise_for_status()
-        self.config = folder / "closeloop.toml"
-        self.config.write_text(config_text(self.url, self.emulator_url, sources))
-        migrated = subprocess.run([sys.executable, "-m", "closeloop", "migrate"], cwd=code, env=self.env,
+        (self.folder / "closeloop.toml").write_text(config_text(self.url, self.emulator_url, sources))
+        migrated = subprocess.run([sys.executable, "-m", "closeloop", "migrate"], cwd=self.code, env=self.env,
                                   capture_output=True, text=True, timeout=120)
         if migrated.returncode != 0:
             raise RuntimeError(f"closeloop migrate failed:\n{migrated.stdout}{migrated.stderr}")
@@ -189,7 +195,8 @@ class Cluster:
 
     def close(self) -> None:
         """Stop the workers, then the emulator they poll, and drop the database."""
-        for group in ([self.processes[name] for name in self.workers()], [self.processes["emulator"]]):
+        emulator = [self.processes["emulator"]] if "emulator" in self.processes else []
+        for group in ([self.processes[name] for name in self.workers()], emulator):
             for process in group:
                 if process.poll() is None:
                     process.terminate()
@@ -224,7 +231,7 @@ def measure(cluster: Cluster, feeder: Feeder, workers: int, warmup: float, secon
     elapsed = time.monotonic() - began
     posted, stored, searches = (feeder.sent - posted, cluster.scalar("SELECT count(*) FROM mentions") - stored,
                                 cluster.searches() - searches)
-    lags = sorted(row[0] for row in cluster.rows(
+    lags = sorted(float(row[0]) for row in cluster.rows(
         "SELECT extract(epoch FROM received_at - created_at) FROM mentions WHERE received_at >= :since",
         since=started_at))
     return Result(workers, round(posted / elapsed, 1), round(stored / elapsed, 1), round(searches / elapsed, 1),
@@ -328,7 +335,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=counts, default=[1, 2, 4])
     parser.add_argument("--sources", type=int, default=40)
-    parser.add_argument("--rate", type=float, default=100.0, help="customer posts per second, all sources")
+    parser.add_argument("--rate", type=float, default=60.0, help="customer posts per second, all sources")
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the measured window")
     parser.add_argument("--latency-ms", type=latency_range, default=(0.1, 0.3))
@@ -336,8 +343,13 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--logs", type=Path, default=None, help="keep the processes' logs in this folder")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    results = [run(args.code.resolve(), n, args.sources, args.rate, args.warmup, args.seconds, args.latency_ms,
-                   args.logs) for n in args.workers]
+    # Stopped with SIGTERM, the processes started here are stopped on the way out.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        results = [run(args.code.resolve(), n, args.sources, args.rate, args.warmup, args.seconds,
+                       args.latency_ms, args.logs) for n in args.workers]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if args.json:
         print(json.dumps([asdict(r) for r in results]))
     else:
