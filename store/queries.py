@@ -256,6 +256,7 @@ def ticket_with_conversation(session: Session, ticket_id: int) -> Ticket | None:
             selectinload(Ticket.customer).selectinload(Customer.identities),
             selectinload(Ticket.assignee),
             selectinload(Ticket.mentions).selectinload(Mention.identity),
+            selectinload(Ticket.mentions).selectinload(Mention.media),
             selectinload(Ticket.replies).selectinload(Reply.agent),
             selectinload(Ticket.events),
         )
