@@ -384,7 +384,11 @@ def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: in
 
     def in_app(path: str) -> Callable[[], tuple[int, int]]:
         def fetch():
-            answer = client.get(path, headers=headers if path.startswith("/api/") else {})
+            try:
+                answer = client.get(path, headers=headers if path.startswith("/api/") else {})
+            except Exception as error:  # noqa: BLE001 - a page that fails is reported as a 500
+                print(f"{path}: {error.__class__.__name__}: {str(error).splitlines()[0][:200]}", flush=True)
+                return 500, 0
             return answer.status_code, len(answer.get_data())
         return fetch
 

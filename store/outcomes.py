@@ -68,7 +68,8 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
         .where(Event.kind.in_(OUTCOME_EVENTS), Event.at >= start, Event.at < end)
         .order_by(Event.at, Event.id)
     ).all()
-    first_sentiment = _first_sentiments(session, {row.ticket_id for row in rows})
+    first_sentiment = _first_sentiments(session, {row.ticket_id for row in rows if row.kind == "followup_answered"
+                                                  and (row.detail or {}).get("outcome") == "satisfied"})
     groups: dict[str | None, _Outcomes] = defaultdict(_Outcomes)
     for row in rows:
         group = groups[getattr(row, group_by)]
@@ -91,10 +92,18 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
     return [group.as_dict(key) for key, group in ordered]
 
 
+# Ids sent in one query at most: a database takes a bounded number of parameters.
+ID_CHUNK = 1000
+
+
 def _first_sentiments(session: Session, ticket_ids: set[int]) -> dict[int, str]:
-    if not ticket_ids:
-        return {}
-    first = (select(Mention.ticket_id, func.min(Mention.id).label("first_id"))
-             .where(Mention.ticket_id.in_(ticket_ids)).group_by(Mention.ticket_id).subquery())
-    return dict(session.execute(
-        select(Mention.ticket_id, Mention.sentiment).join(first, Mention.id == first.c.first_id)).all())
+    """The sentiment of each ticket's first post, a chunk of tickets at a time."""
+    found: dict[int, str] = {}
+    ordered = sorted(ticket_ids)
+    for start in range(0, len(ordered), ID_CHUNK):
+        first = (select(Mention.ticket_id, func.min(Mention.id).label("first_id"))
+                 .where(Mention.ticket_id.in_(ordered[start:start + ID_CHUNK])).group_by(Mention.ticket_id)
+                 .subquery())
+        found.update({ticket_id: sentiment for ticket_id, sentiment in session.execute(
+            select(Mention.ticket_id, Mention.sentiment).join(first, Mention.id == first.c.first_id))})
+    return found
