@@ -23,11 +23,15 @@ from store.incidents import open_incidents
 from store.media import add_media
 from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
 
-# The events of a ticket a new post's placing reads: who set its topic, and
-# what answered its posts (store.answers).
-EVENTS_READ = ("topic_changed", *ANSWER_EVENTS)
+# The events of a ticket a new post's placing reads: a person set its topic,
+# or something answered its posts (store.answers).
+EVENTS_READ = Event.kind.in_(ANSWER_EVENTS) | ((Event.kind == "topic_changed") & (Event.actor != "system"))
 
 
+# What placing a post reads of the ticket's other posts (store.answers).
+POST_FIELDS_READ = (Mention.external_id, Mention.kind, Mention.conversation_ref, Mention.in_reply_to,
+                    Mention.identity_id, Mention.created_at, Mention.received_at, Mention.rating, Mention.sentiment,
+                    Mention.needs_response, Mention.priority, Mention.urgency, Mention.topic)
 PROFILE = ("handle", "name", "followers", "verified")
 
 
@@ -48,35 +52,45 @@ class Page:
                 .where(Identity.platform == platform, Identity.platform_user_id.in_(author_ids)))
         }
         customer_ids = [i.customer_id for i in self.identities.values()]
-        self.open_tickets: dict[Customer, Ticket] = {}
-        for ticket in session.scalars(
-                select(Ticket).where(Ticket.customer_id.in_(customer_ids), Ticket.platform == platform,
-                                     Ticket.status.in_(OPEN_STATUSES))
-                .order_by(Ticket.created_at, Ticket.id)):
-            self.open_tickets[ticket.customer] = ticket
         self.histories = customer_histories(session, customer_ids, now, routing)
+        # Which tickets the posts may join, by id; then those tickets, read once.
+        open_ticket_ids = {customer_id: ticket_id for customer_id, ticket_id in session.execute(
+            select(Ticket.customer_id, Ticket.id).where(Ticket.customer_id.in_(customer_ids),
+                                                        Ticket.platform == platform, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.created_at, Ticket.id))}
         parents = {p.in_reply_to for p in posts if p.in_reply_to}
-        self.answered: dict[str, Ticket] = {
-            reply_id: ticket for reply_id, ticket in session.execute(
-                select(Reply.platform_reply_id, Ticket).join(Ticket)
-                .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents)))
-        } if parents else {}
+        answered_ids = dict(session.execute(
+            select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
+            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents)))) if parents else {}
         conversations = {p.conversation_id for p in posts if p.conversation_id}
-        self.conversations: dict[tuple[str, int], Ticket] = {
-            (conversation, customer_id): ticket for conversation, customer_id, ticket in session.execute(
-                select(Mention.conversation_ref, Identity.customer_id, Ticket)
+        conversation_ids = {(conversation, customer_id): ticket_id for conversation, customer_id, ticket_id in (
+            session.execute(
+                select(Mention.conversation_ref, Identity.customer_id, Mention.ticket_id)
                 .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
                 .where(Mention.platform == platform, Mention.conversation_ref.in_(conversations))
-                .order_by(Ticket.created_at, Ticket.id))
-        } if conversations else {}
+                .order_by(Ticket.created_at, Ticket.id)) if conversations else ())}
+        messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
+        awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
+        self.known_tickets = self._locked_with_posts_and_answers(
+            {*open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
+             *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)})
+        tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
+        customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
+        self.open_tickets: dict[Customer, Ticket] = {
+            customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
+            if ticket_id in tickets_by_id}
+        self.answered: dict[str, Ticket] = {
+            reply_id: tickets_by_id[ticket_id] for reply_id, ticket_id in answered_ids.items()
+            if ticket_id in tickets_by_id}
+        self.conversations: dict[tuple[str, int], Ticket] = {
+            key: tickets_by_id[ticket_id] for key, ticket_id in conversation_ids.items() if ticket_id in tickets_by_id}
         self.awaiting_by_conversation: dict[str, Ticket] = {}
         self.awaiting_by_customer: dict[int, Ticket] = {}
-        messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
-        if messages:
-            self._awaiting_direct_answers(platform, messages, customer_ids)
-        self.known_tickets = self._locked_with_posts_and_answers(
-            {*self.open_tickets.values(), *self.answered.values(), *self.conversations.values(),
-             *self.awaiting_by_customer.values()})
+        for conversation, customer_id, ticket_id in awaiting_ids:
+            if ticket_id in tickets_by_id:
+                if conversation is not None:
+                    self.awaiting_by_conversation[conversation] = tickets_by_id[ticket_id]
+                self.awaiting_by_customer[customer_id] = tickets_by_id[ticket_id]
         self._lock_changed_profiles(posts)
         self._new_authors = len({p.author.platform_user_id for p in posts} - self.identities.keys())
         self._new_ids: Iterator[tuple[int, int]] | None = None
@@ -88,41 +102,41 @@ class Page:
         self._roster: Roster | None = None
         self._incidents: list[Incident] | None = None
 
-    def _awaiting_direct_answers(self, platform: str, conversations: set[str], customer_ids: list[int]) -> None:
+    def _awaiting_direct_answers(self, platform: str, conversations: set[str],
+                                 customer_ids: list[int]) -> list[tuple[str | None, int, int]]:
         """The tickets whose follow-up went by direct message and awaits the
-        customer's answer, by the conversation it went into and by customer."""
-        for conversation, ticket in self.session.execute(
-                select(Reply.conversation_ref, Ticket).join(Ticket, Reply.ticket_id == Ticket.id)
-                .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
-                       Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
-                       Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
-                .order_by(Ticket.id)):
-            if conversation is not None:
-                self.awaiting_by_conversation[conversation] = ticket
-            self.awaiting_by_customer[ticket.customer_id] = ticket
+        customer's answer: (the conversation it went into, customer id,
+        ticket id), oldest ticket first."""
+        return [tuple(row) for row in self.session.execute(
+            select(Reply.conversation_ref, Ticket.customer_id, Ticket.id).join(Ticket, Reply.ticket_id == Ticket.id)
+            .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
+                   Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
+                   Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
+            .order_by(Ticket.id))]
 
-    def _locked_with_posts_and_answers(self, known: set[Ticket]) -> list[Ticket]:
-        """The tickets posts may join, read again as they are now, with what
+    def _locked_with_posts_and_answers(self, ticket_ids: set[int]) -> list[Ticket]:
+        """The tickets posts may join, read as they are now, with what
         placing a post reads of them (their posts, replies and the events in
         EVENTS_READ) loaded in a few queries rather than a few per post. On
         PostgreSQL their rows stay locked until the transaction ends, taken
         in the order of their ids before anything else is written: two
         intakes joining posts to the same tickets wait for each other
         instead of deadlocking or writing over each other."""
-        if not known:
+        if not ticket_ids:
             return []
         return list(self.session.scalars(
-            select(Ticket).where(Ticket.id.in_([t.id for t in known])).order_by(Ticket.id)
+            select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
             .with_for_update(key_share=True).execution_options(populate_existing=True)
-            .options(selectinload(Ticket.mentions).defer(Mention.raw),
+            .options(selectinload(Ticket.mentions).load_only(*POST_FIELDS_READ),
                      selectinload(Ticket.replies).selectinload(Reply.agent),
-                     selectinload(Ticket.events.and_(Event.kind.in_(EVENTS_READ))))))
+                     selectinload(Ticket.events.and_(EVENTS_READ)))))
 
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
         """On PostgreSQL, the rows of known authors whose profile changed are
         locked now, in the order of their ids, for the same reason."""
-        changed = {self.identities[a.platform_user_id].id for a in (p.author for p in posts)
-                   if a.platform_user_id in self.identities and _profile_changed(self.identities[a.platform_user_id], a)}
+        known = [(self.identities.get(p.author.platform_user_id), p.author) for p in posts]
+        changed = {identity.id for identity, author in known
+                   if identity is not None and _profile_changed(identity, author)}
         if changed:
             self.session.execute(select(Identity.id).where(Identity.id.in_(changed)).order_by(Identity.id)
                                  .with_for_update(key_share=True))

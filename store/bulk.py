@@ -71,9 +71,9 @@ def write_changes(session: Session, records: Iterable[Base]) -> None:
     """Write what changed in stored records of one model with one UPDATE
     (executed for many rows): each row gets every column changed in any of
     them, so one statement serves all; rows go in the order of their ids, so
-    two transactions wait for each other rather than deadlock. The columns
-    written are then clean, as after a flush; anything else that changed
-    (a record pointed to) is left for the flush."""
+    two transactions wait for each other rather than deadlock. What is
+    written is then clean, as after a flush; anything else that changed (a
+    record pointed to) is left for the flush."""
     changed = [(record, inspect(record)) for record in records]
     changed = sorted(((record, state) for record, state in changed if state.persistent and state.modified),
                      key=lambda pair: pair[0].id)
@@ -89,9 +89,16 @@ def write_changes(session: Session, records: Iterable[Base]) -> None:
     session.execute(
         update(table).where(table.c.id == bindparam("_id")).values({key: bindparam(key) for key in keys}),
         [{"_id": record.id, **{key: getattr(record, key) for key in keys}} for record, _state in changed])
-    for record, _state in changed:
-        for key in keys:
-            set_committed_value(record, key, getattr(record, key))
+    written = set(keys)
+    every = set(mapper.attrs.keys())
+    for record, state in changed:
+        if not (every - state.unmodified) - written:
+            # All it changed is written: expiring it leaves nothing for the
+            # flush, and it is read afresh if asked for again.
+            session.expire(record)
+        else:
+            for key in keys:
+                set_committed_value(record, key, getattr(record, key))
 
 
 def _before(session: Session, hook: str, records: list[Base]) -> None:
