@@ -13,7 +13,8 @@ help. The rest is decided here, the same way for every outbox."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Literal, Protocol, TypeVar
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import Clock
 from connectors.backoff import Backoff
+from connectors.base import ConnectorError
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +187,15 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+@contextmanager
+def connector_errors() -> Iterator[None]:
+    """The one place where a connector's error becomes a DeliveryError. A
+    platform that answered with an error status did not do it; a call that
+    got no answer may have."""
+    try:
+        yield
+    except ConnectorError as error:
+        raise DeliveryError(error.message, permanent=error.permanent, retry_after=error.retry_after,
+                            may_have_arrived=error.status is None) from None

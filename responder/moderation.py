@@ -22,8 +22,7 @@ from connectors.backoff import Backoff
 from connectors.base import Connector
 from connectors.moderation import StoredPost
 from connectors.registry import moderation_actions, why_not_moderated
-from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, won
-from responder.outbox import _delivery_errors
+from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, connector_errors, won
 from store.db import Database
 from store.errors import Refused
 from store.models import Agent, Mention, ModerationAction
@@ -166,11 +165,11 @@ class ModerationSender(Sender[Claim, bool]):
         self.connector_for = connector_for
 
     def send(self, claim: Claim) -> bool:
-        with _delivery_errors():
+        with connector_errors():
             self.connector_for(claim.account, claim.platform).moderate(claim.action, claim.comment_id)
         return True
 
     def find(self, claim: Claim) -> bool | None:
-        with _delivery_errors():
+        with connector_errors():
             state = self.connector_for(claim.account, claim.platform).comment_state(claim.comment_id)
         return True if state is not None and state.shows_done(claim.action) else None

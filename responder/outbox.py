@@ -7,8 +7,7 @@ platform before it is tried again."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,9 +17,9 @@ from sqlalchemy.orm import Session
 from config.clock import Clock
 from config.settings import OutboxSettings
 from connectors.backoff import Backoff
-from connectors.base import Connector, ConnectorError, PostedReply
+from connectors.base import Connector, PostedReply
 from responder.channels import ReplyChannel
-from responder.delivery import Attempt, DeliveryError, DeliveryMachine, Outcome, Sender, won
+from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, connector_errors, won
 from store import tickets
 from store.answers import default_target, post_states
 from store.db import Database
@@ -229,7 +228,7 @@ class ReplySender(Sender[Claim, PostedReply]):
         self.connector_for = connector_for
 
     def send(self, claim: Claim) -> PostedReply:
-        with _delivery_errors():
+        with connector_errors():
             connector = self.connector_for(claim.account, claim.platform)
             if claim.channel == "direct_message":
                 return connector.send_message(claim.recipient, claim.body)
@@ -239,25 +238,13 @@ class ReplySender(Sender[Claim, PostedReply]):
         """A look-up finds the newest reply with this text; when that is
         another reply already recorded (the same words sent earlier), this
         one was not posted after it."""
-        with _delivery_errors():
+        with connector_errors():
             connector = self.connector_for(claim.account, claim.platform)
             if claim.channel == "direct_message":
                 found = connector.find_message(claim.recipient, claim.body, since_id=claim.in_reply_to)
             else:
                 found = connector.find_reply(claim.in_reply_to, claim.body)
         return None if found is None or found.external_id in claim.recorded else found
-
-
-@contextmanager
-def _delivery_errors() -> Iterator[None]:
-    """The one place where a connector's error becomes a DeliveryError. A
-    platform that answered with an error status did not post; a call that
-    got no answer may have."""
-    try:
-        yield
-    except ConnectorError as error:
-        raise DeliveryError(error.message, permanent=error.permanent, retry_after=error.retry_after,
-                            may_have_arrived=error.status is None) from None
 
 
 def retry_reply(session: Session, reply: Reply, agent: Agent | None, now: datetime,

@@ -2,6 +2,8 @@
 sent once through the Facebook connector against the emulator, recorded
 with who asked and why, and undone where the platform allows."""
 
+import threading
+
 import pytest
 from sqlalchemy import select
 
@@ -200,6 +202,28 @@ def test_a_hide_that_timed_out_before_arriving_is_checked_then_sent(db, clock, e
     assert action(db, hide).status == "done"
     assert calls == ["hide", "hide"]
     assert shown(emulator, comment)["hidden"] is True
+
+
+def test_two_senders_at_once_hide_a_comment_once(db, clock, emulator, settings, pool):
+    comment = on_page_post(emulator)
+    hide = ask(db, clock, settings, store_comment(db, clock, comment), "hide", agent(db, clock))
+    boxes = [outbox(db, clock, settings, pool.for_account) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    handled = []
+
+    def send(box):
+        barrier.wait()
+        handled.append(box.send_due())
+
+    threads = [threading.Thread(target=send, args=(box,)) for box in boxes]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(handled) == [0, 1]
+    assert action(db, hide).status == "done"
+    assert len(api_calls(emulator, "facebook", f"/{comment}", method="POST")) == 1
 
 
 def test_a_delete_needs_a_senior_and_a_confirmation_and_cannot_be_undone(db, clock, emulator, settings, pool):
