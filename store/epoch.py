@@ -1,10 +1,13 @@
-"""Seconds since 1970 of a stored UTC time, in SQL, so that arithmetic on
-due times (such as a share of a target's span) runs in the database the
-same way on SQLite and PostgreSQL."""
+"""Stored UTC times as numbers, in SQL, the same way on SQLite and
+PostgreSQL: seconds since 1970, so that arithmetic on due times (such as a
+share of a target's span) runs in the database, and quarter hours, so that
+reports count per time bucket in the database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Float
+from datetime import datetime, timezone
+
+from sqlalchemy import Float, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -22,3 +25,28 @@ def _postgresql(element, compiler, **kw) -> str:
 @compiles(epoch_seconds, "sqlite")
 def _sqlite(element, compiler, **kw) -> str:
     return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+class quarter_hour(FunctionElement):  # noqa: N801 - used as an SQL function
+    """The number of whole quarter hours from 1970 to a stored UTC time:
+    counts grouped by it fold exactly into local hours and days, since
+    every time zone's offset is a whole number of quarter hours."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(quarter_hour, "postgresql")
+def _quarter_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(floor(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) / 900) AS BIGINT)"
+
+
+@compiles(quarter_hour, "sqlite")
+def _quarter_sqlite(element, compiler, **kw) -> str:
+    # Whole seconds only: strftime would round a fraction up into the next quarter.
+    return f"(CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER) / 900)"
+
+
+def quarter_start(quarter: int) -> datetime:
+    """The UTC moment a `quarter_hour` number starts at."""
+    return datetime.fromtimestamp(quarter * 900, timezone.utc)

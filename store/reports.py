@@ -26,7 +26,7 @@ from store.models import (
     Ticket,
 )
 from store.buckets import buckets_for
-from store.epoch import epoch_seconds
+from store.epoch import epoch_seconds, quarter_hour, quarter_start
 from store.queries import COUNT_CAP
 from store.sla import SlaClock
 from store.types import UTCDateTime
@@ -142,16 +142,21 @@ def agent_names(session: Session) -> dict[str, str]:
 def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo) -> dict[str, Any]:
     """Tickets raised and mentions written in [start, end), per platform and
     time bucket (see store.buckets). A mention counts at the time the
-    customer posted it."""
+    customer posted it. Counted per quarter hour in the database, unless
+    the buckets are finer."""
     buckets = buckets_for(start, end, tz)
     size = len(buckets.starts)
     counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"tickets": [0] * size, "mentions": [0] * size})
     for what, model in (("tickets", Ticket), ("mentions", Mention)):
-        rows = session.execute(
-            select(model.platform, model.created_at).where(model.created_at >= start, model.created_at < end,
-                                                           *_not_thanks(model)))
-        for platform, at in rows:
-            counts[platform][what][buckets.index(at)] += 1
+        window = (model.created_at >= start, model.created_at < end, *_not_thanks(model))
+        if buckets.size == "5min":
+            rows = session.execute(select(model.platform, model.created_at, literal(1)).where(*window))
+        else:
+            quarter = quarter_hour(model.created_at)
+            rows = ((platform, quarter_start(number), count) for platform, number, count in session.execute(
+                select(model.platform, quarter, func.count()).where(*window).group_by(model.platform, quarter)))
+        for platform, at, count in rows:
+            counts[platform][what][buckets.index(at)] += count
     return {
         "bucket": buckets.size,
         "buckets": buckets.labels(),
@@ -162,26 +167,30 @@ def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzi
 def corrections_report(session: Session, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
     """How often agents overruled the scorer on the posts written in
     [start, end), per platform and per the topic the scorer gave: posts,
-    corrections per field, and the share of posts corrected at least once."""
-    posts = session.execute(select(Mention.id, Mention.platform, Mention.topic)
-                            .where(Mention.created_at >= start, Mention.created_at < end)).all()
-    corrected = defaultdict(set)
-    for mention_id, corrected_field in session.execute(
-            select(Correction.mention_id, Correction.field).join(Mention, Correction.mention_id == Mention.id)
-            .where(Mention.created_at >= start, Mention.created_at < end)):
-        corrected[mention_id].add(corrected_field)
-    return {"by_platform": _corrections_by(posts, corrected, lambda post: post.platform),
-            "by_topic": _corrections_by(posts, corrected, lambda post: post.topic)}
+    corrections per field, and the share of posts corrected at least once.
+    Posts are counted per group in the database; only corrected ones are read."""
+    window = (Mention.created_at >= start, Mention.created_at < end)
+    corrected: dict[int, tuple[str, str | None, set[str]]] = {}
+    for mention_id, platform, topic, corrected_field in session.execute(
+            select(Correction.mention_id, Mention.platform, Mention.topic, Correction.field)
+            .join(Mention, Correction.mention_id == Mention.id).where(*window)):
+        corrected.setdefault(mention_id, (platform, topic, set()))[2].add(corrected_field)
+    found = {}
+    for name, column, place in (("by_platform", Mention.platform, 0), ("by_topic", Mention.topic, 1)):
+        posts = {key: count for key, count in session.execute(
+            select(column, func.count()).where(*window).group_by(column))}
+        found[name] = _corrections_by(posts, [(post[place], post[2]) for post in corrected.values()])
+    return found
 
 
-def _corrections_by(posts, corrected: dict[int, set[str]], key_of) -> list[dict[str, Any]]:
-    groups: dict[str | None, dict[str, Any]] = {}
-    for post in posts:
-        group = groups.setdefault(key_of(post), {"posts": 0, "corrected": 0,
-                                                 "fields": dict.fromkeys(CORRECTABLE_FIELDS, 0)})
-        group["posts"] += 1
-        fields = corrected.get(post.id, set())
-        group["corrected"] += bool(fields)
+def _corrections_by(posts: dict[str | None, int], corrected: list[tuple[str | None, set[str]]]
+                    ) -> list[dict[str, Any]]:
+    """Per key: its posts, and the fields of its corrected posts."""
+    groups = {key: {"posts": count, "corrected": 0, "fields": dict.fromkeys(CORRECTABLE_FIELDS, 0)}
+              for key, count in posts.items()}
+    for key, fields in corrected:
+        group = groups[key]
+        group["corrected"] += 1
         for field_name in fields:
             group["fields"][field_name] += 1
     ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
