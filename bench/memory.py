@@ -1,20 +1,23 @@
-"""Memory over time: `closeloop demo` (the emulator, the service and its
-stream of customer posts, in one process) with an agent answering and
-resolving a ticket every few seconds through the JSON API, the process's
-resident set size sampled from /proc while it runs.
+"""Memory over time: the service as `closeloop run` wires it (web app,
+polling, outbox and the scheduled jobs in one process, with the demo's
+settings, team and sources) in one process, the platform emulator in
+another, the demo's stream of customer posts and an agent answering and
+resolving a ticket every few seconds through the JSON API. Each process's
+resident set size is read from /proc while it runs.
 
     .venv/bin/python bench/memory.py [--minutes 30] [--sample-seconds 60] [--posts-every 3] [--reply-every 5]
 
-Prints one row per sample (minutes since the service answered, RSS, change
-since the first sample, tickets and replies so far) and at the end the RSS at
-five minutes beside the last, the figure that should stay within a few MB
-once the caches are full.
+Prints one row per sample (minutes since the service answered, the
+service's RSS and its change since the first sample, the emulator's RSS,
+tickets and replies so far) and at the end the service's RSS at five minutes
+beside the last: the figure that should stay within a few MB once its
+caches are full. The emulator stands for the platforms, which keep every
+post; its memory is shown apart.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import subprocess
@@ -27,7 +30,6 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-CLOSELOOP = [sys.executable, "-m", "closeloop"]
 LOGIN = ("admin@demo.local", "demo")
 REPLY = "Sorry about this, we're on it and will update you here."
 
@@ -46,18 +48,40 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def wait_until_up(base: str, process: subprocess.Popen, seconds: float = 120) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the demo stopped with exit code {process.returncode} before it served")
+            raise SystemExit(f"{' '.join(process.args[1:4])} stopped with exit code {process.returncode}")
         try:
-            if requests.get(f"{base}/healthz", timeout=2).status_code < 500:
+            if requests.get(url, timeout=2).status_code < 500:
                 return
         except requests.RequestException:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"the demo did not answer on {base} within {seconds:g} s")
+    raise SystemExit(f"nothing answered on {url} within {seconds:g} s")
+
+
+def serve(folder: str, emulator_url: str, port: int, smtp_port: int) -> None:
+    """The service process: what `closeloop run` starts, on the demo's
+    settings and team."""
+    sys.path.insert(0, str(ROOT))
+    from closeloop.demo import demo_settings, seed_team
+    from closeloop.runtime import Runtime
+    from store.db import Database
+
+    settings = demo_settings(database_url=f"sqlite:///{folder}/memory.db", emulator_url=emulator_url, port=port,
+                             smtp_port=smtp_port)
+    db = Database(settings.database.url)
+    db.migrate()
+    seed_team(db, LOGIN[1])
+    runtime = Runtime(settings, db=db)
+    runtime.start_jobs()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        runtime.serve(host="127.0.0.1", port=port)
+    finally:
+        runtime.stop()
 
 
 class Agent:
@@ -94,54 +118,77 @@ class Agent:
                 print(f"  (agent: {error})", file=sys.stderr)
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run(minutes: float, sample_seconds: float, posts_every: float, reply_every: float) -> list[tuple]:
+    sys.path.insert(0, str(ROOT))
+    from closeloop.demo import feed_posts
+    from connectors.emulator.mail import MailCatcher
+
     folder = Path(tempfile.mkdtemp(prefix="closeloop-memory-"))
     port, emulator_port = free_port(), free_port()
-    log = (folder / "demo.log").open("w")
-    process = subprocess.Popen(
-        [*CLOSELOOP, "demo", "--port", str(port), "--emulator-port", str(emulator_port), "--data-dir",
-         str(folder / "data"), "--posts-every", str(posts_every), "--spike-after", "0"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    emulator_url, base = f"http://127.0.0.1:{emulator_port}", f"http://127.0.0.1:{port}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    log = (folder / "service.log").open("w")
+    mail = MailCatcher().start()
+    emulator = subprocess.Popen([sys.executable, "-m", "closeloop", "emulator", "--port", str(emulator_port)],
+                                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    service = None
     stop = threading.Event()
     rows = []
     try:
-        wait_until_up(base, process)
+        wait_until_up(f"{emulator_url}/_emulator/faults", emulator)
+        service = subprocess.Popen([sys.executable, __file__, "--serve", str(folder), emulator_url, str(port),
+                                    str(mail.port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        wait_until_up(f"{base}/healthz", service)
         agent = Agent(base)
+        threading.Thread(target=feed_posts, args=(emulator_url, posts_every, 0, stop), daemon=True).start()
         threading.Thread(target=agent.work, args=(reply_every, stop), daemon=True).start()
         started = time.monotonic()
         end = started + minutes * 60
-        print(f"demo pid {process.pid}, log {folder / 'demo.log'}")
-        print(f"{'minutes':>8} {'RSS MB':>8} {'change':>8} {'tickets':>8} {'replies':>8}")
+        print(f"service pid {service.pid}, emulator pid {emulator.pid}, log {folder / 'service.log'}")
+        print(f"{'minutes':>8} {'RSS MB':>8} {'change':>8} {'emulator':>9} {'tickets':>8} {'replies':>8}")
         first = None
         while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the demo stopped with exit code {process.returncode}; see {folder / 'demo.log'}")
+            for process in (service, emulator):
+                if process.poll() is not None:
+                    raise SystemExit(f"{' '.join(process.args[1:4])} stopped with exit code {process.returncode}; "
+                                     f"see {folder / 'service.log'}")
             elapsed = (time.monotonic() - started) / 60
-            rss = rss_mb(process.pid)
+            rss = rss_mb(service.pid)
             first = rss if first is None else first
             rows.append((elapsed, rss))
-            print(f"{elapsed:8.1f} {rss:8.1f} {rss - first:+8.1f} {agent.tickets:8d} {agent.replies:8d}", flush=True)
+            print(f"{elapsed:8.1f} {rss:8.1f} {rss - first:+8.1f} {rss_mb(emulator.pid):9.1f} {agent.tickets:8d} "
+                  f"{agent.replies:8d}", flush=True)
             if time.monotonic() >= end:
                 break
             time.sleep(min(sample_seconds, max(0.0, end - time.monotonic())))
     finally:
         stop.set()
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+        for process in (service, emulator):
+            if process is not None:
+                stop_process(process)
+        mail.stop()
         log.close()
     at_five = next((rss for elapsed, rss in rows if elapsed >= 5), None)
     if at_five is not None:
-        print(f"RSS at 5 min {at_five:.1f} MB, at {rows[-1][0]:.1f} min {rows[-1][1]:.1f} MB: "
+        print(f"service RSS at 5 min {at_five:.1f} MB, at {rows[-1][0]:.1f} min {rows[-1][1]:.1f} MB: "
               f"{rows[-1][1] - at_five:+.1f} MB")
     return rows
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--serve"]:
+        folder, emulator_url, port, smtp_port = sys.argv[2:6]
+        serve(folder, emulator_url, int(port), int(smtp_port))
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to run after the service answers")
     parser.add_argument("--sample-seconds", type=float, default=60.0, help="seconds between RSS samples")

@@ -19,6 +19,7 @@ import pkgutil
 import random
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,6 +27,10 @@ from typing import Any
 from flask import Blueprint, Flask, current_app, jsonify, render_template_string, request
 
 FAULT_STATUSES = (401, 403, 429, 500, 503, "timeout")
+# What the emulator received (API calls, Slack messages, webhook deliveries,
+# mails) is kept for tests and people to look at: the newest this many of
+# each, so that a demo left running does not grow without end.
+RECORDS_KEPT = 2000
 MAX_TIMEOUT_SECONDS = 120
 MAX_LATENCY_SECONDS = 10
 
@@ -59,7 +64,7 @@ class EmulatorState:
         self._faults: dict[str, list[list]] = {}
         self._fault_rates: dict[str, tuple[float, list[Fault]]] = {}
         self._random = random.Random()
-        self._requests: dict[str, list[dict]] = {}
+        self._requests: dict[str, deque[dict]] = {}
         self.latency = (0.0, 0.0)
 
     def set_latency(self, low: float, high: float) -> None:
@@ -121,11 +126,12 @@ class EmulatorState:
     def record_request(self, platform: str, method: str, path: str, params: dict) -> None:
         entry = {"method": method, "path": path, "params": params, "at": iso_time(utc_now())}
         with self.lock:
-            self._requests.setdefault(platform, []).append(entry)
+            self._requests.setdefault(platform, deque(maxlen=RECORDS_KEPT)).append(entry)
 
     def requests(self, platform: str) -> list[dict]:
+        """The newest RECORDS_KEPT calls, oldest first."""
         with self.lock:
-            return list(self._requests.get(platform, []))
+            return list(self._requests.get(platform, ()))
 
 
 def emulator() -> EmulatorState:

@@ -11,30 +11,31 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 
 from flask import Blueprint, Response, jsonify, request
 
-from .app import Fault, control_error, emulator, fault_timing, iso_time, json_body, utc_now
+from .app import RECORDS_KEPT, Fault, control_error, emulator, fault_timing, iso_time, json_body, utc_now
 
 PLATFORM = "hooks"
 
 
 class HooksState:
-    """Captured deliveries per hook, oldest first; handlers hold `lock`
-    while they read or write."""
+    """Captured deliveries per hook, oldest first (the newest RECORDS_KEPT);
+    handlers hold `lock` while they read or write."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._deliveries: dict[str, list[dict]] = {}
+        self._deliveries: dict[str, deque[dict]] = {}
 
     def capture(self, hook: str, headers: dict[str, str], body: str) -> None:
         with self.lock:
-            self._deliveries.setdefault(hook, []).append({"headers": headers, "body": body,
-                                                          "at": iso_time(utc_now())})
+            kept = self._deliveries.setdefault(hook, deque(maxlen=RECORDS_KEPT))
+            kept.append({"headers": headers, "body": body, "at": iso_time(utc_now())})
 
     def deliveries(self, hook: str) -> list[dict]:
         with self.lock:
-            return list(self._deliveries.get(hook, []))
+            return list(self._deliveries.get(hook, ()))
 
     def clear(self, hook: str) -> None:
         with self.lock:

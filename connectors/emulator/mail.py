@@ -8,12 +8,15 @@ import email
 import email.policy
 import socket
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from .app import RECORDS_KEPT
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class MailCatcher:
 
     With `credentials=(user, password)` it offers AUTH over plain text (it
     has no TLS), refuses other credentials and notes who logged in. `refuse_next(451)` refuses the next message at
-    DATA, or at RCPT with `at="rcpt"`."""
+    DATA, or at RCPT with `at="rcpt"`. It keeps the newest RECORDS_KEPT messages."""
 
     def __init__(self, host: str = "127.0.0.1", credentials: tuple[str, str] | None = None, port: int = 0,
                  on_message: Callable[[ReceivedMail], None] | None = None):
@@ -51,7 +54,7 @@ class MailCatcher:
         self.credentials = credentials
         self.on_message = on_message
         self._lock = threading.Lock()
-        self._messages: list[ReceivedMail] = []
+        self._messages: deque[ReceivedMail] = deque(maxlen=RECORDS_KEPT)
         self._refusals: list[tuple[str, str]] = []
         options = {}
         if credentials is not None:

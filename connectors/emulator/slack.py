@@ -17,10 +17,11 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+from collections import deque
 
 from flask import Blueprint, Response, jsonify, request
 
-from .app import emulator, iso_time, utc_now
+from .app import RECORDS_KEPT, emulator, iso_time, utc_now
 
 PLATFORM = "slack"
 # The plain-text answers Slack gives for these statuses.
@@ -29,11 +30,12 @@ FAULT_ANSWERS = {401: "invalid_auth", 403: "invalid_token", 429: "rate_limited",
 
 
 class SlackState:
-    """Captured messages, oldest first; handlers hold `lock` while they read or write."""
+    """Captured messages, oldest first (the newest RECORDS_KEPT); handlers
+    hold `lock` while they read or write."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self._messages: list[dict] = []
+        self._messages: deque[dict] = deque(maxlen=RECORDS_KEPT)
         self._sequence = itertools.count(1)
 
     def capture(self, hook: str, text: str | None, blocks: list | None) -> None:
