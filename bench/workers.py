@@ -7,7 +7,10 @@ customers post to them at a steady rate.
 
 Each platform call on the emulator takes a random time in --latency-ms, as
 on the real platforms, so that polling waits on the network rather than on
-this machine's two cores. For each number of workers, on a new database and
+this machine's two cores. The emulator and the customers posting stand in
+for the platforms, which run on other machines: run as root, they get a
+higher CPU priority than the workers (nice -10), so that a busy machine
+slows the workers rather than the platforms. For each number of workers, on a new database and
 a new emulator, it reports:
 
 - posts stored per second in the measured window, beside the rate posted;
@@ -47,6 +50,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "CLOSELOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 LEADER_LOG = "this process now polls the sources"  # what a worker says when the one global lease made it the poller
 SEARCH_PATH = "/2/tweets/search/recent"
+FEEDER_THREADS = 4
+# The emulator and the feeder stand in for the platforms and their
+# customers, on other machines in production: as root they run at this
+# priority, so that the load of this machine slows the workers, not them.
+PLATFORM_NICENESS = -10
 
 
 @dataclass
@@ -90,37 +98,53 @@ def topic(n: int) -> str:
     return f"acmebench{n:02d}"
 
 
-class Feeder(threading.Thread):
-    """Posts `rate` customer posts a second, one source's topic after another."""
+class Feeder:
+    """Posts `rate` customer posts a second, one source's topic after
+    another, from a few threads so that one slow answer does not hold the
+    others back."""
 
-    def __init__(self, emulator_url: str, sources: int, rate: float):
-        super().__init__(daemon=True)
+    def __init__(self, emulator_url: str, sources: int, rate: float, threads: int = FEEDER_THREADS):
         self.url = f"{emulator_url}/_emulator/x/posts"
         self.sources = sources
         self.rate = rate
         self.sent = 0
         self.stop = threading.Event()
+        self._next = 0
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._post, daemon=True) for _ in range(threads)]
 
-    def run(self) -> None:
+    def start(self) -> None:
+        self._started = time.monotonic()
+        for thread in self._threads:
+            thread.start()
+
+    def join(self, timeout: float) -> None:
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _post(self) -> None:
         session = requests.Session()
-        started = time.monotonic()
         while not self.stop.is_set():
-            wait = started + self.sent / self.rate - time.monotonic()
-            if wait > 0:
-                self.stop.wait(wait)
-                continue
-            n = self.sent
+            with self._lock:
+                n = self._next
+                self._next += 1
+            wait = self._started + n / self.rate - time.monotonic()
+            if wait > 0 and self.stop.wait(wait):
+                return
             session.post(self.url, timeout=10, json={
                 "author": {"handle": f"customer{n % 997}", "name": f"Customer {n % 997}", "followers": 10},
                 "text": f"{topic(n % self.sources)} my order {n} is late and nobody answers, awful"})
-            self.sent += 1
+            with self._lock:
+                self.sent += 1
 
 
 class Cluster:
     """A new database, an emulator and `closeloop worker` processes, each logging to a file."""
 
-    def __init__(self, code: Path, sources: int, latency: tuple[float, float], folder: Path):
+    def __init__(self, code: Path, sources: int, latency: tuple[float, float], folder: Path,
+                 worker_niceness: int | None = None):
         self.code = code
+        self.worker_niceness = worker_niceness
         self.folder = folder
         self.admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
         self.database = f"closeloop_bench_{uuid.uuid4().hex[:10]}"
@@ -153,10 +177,13 @@ class Cluster:
         return {**{k: v for k, v in os.environ.items() if not k.startswith("CLOSELOOP_")},
                 "CLOSELOOP_CONFIG": str(self.folder / "closeloop.toml")}
 
-    def _start(self, name: str, args: list[str], cwd: Path) -> None:
+    def _start(self, name: str, args: list[str], cwd: Path, niceness: int | None = None) -> None:
+        """Start a closeloop command; at `niceness`, else at this process's."""
+        at_niceness = None if niceness is None else (lambda: os.setpriority(os.PRIO_PROCESS, 0, niceness))
         with open(self.folder / f"{name}.log", "w") as log:
             self.processes[name] = subprocess.Popen([sys.executable, "-m", "closeloop", *args], cwd=cwd,
-                                                    env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                                                    env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                                    preexec_fn=at_niceness)
 
     def _wait_for_emulator(self) -> None:
         deadline = time.monotonic() + 30
@@ -170,7 +197,7 @@ class Cluster:
 
     def start_workers(self, count: int) -> None:
         for n in range(1, count + 1):
-            self._start(f"worker-{n}", ["worker"], cwd=self.code)
+            self._start(f"worker-{n}", ["worker"], cwd=self.code, niceness=self.worker_niceness)
 
     def workers(self) -> list[str]:
         return [name for name in self.processes if name.startswith("worker-")]
@@ -289,12 +316,12 @@ def takeover(cluster: Cluster, leases: bool, timeout: float = 60) -> tuple[float
 
 
 def run(code: Path, workers: int, sources: int, rate: float, warmup: float, seconds: float,
-        latency: tuple[float, float], logs: Path | None = None) -> Result:
+        latency: tuple[float, float], logs: Path | None = None, worker_niceness: int | None = None) -> Result:
     with tempfile.TemporaryDirectory(prefix="closeloop-bench-") as folder:
         if logs is not None:
             folder = logs / f"{workers}-workers"
             folder.mkdir(parents=True, exist_ok=True)
-        cluster = Cluster(code, sources, latency, Path(folder))
+        cluster = Cluster(code, sources, latency, Path(folder), worker_niceness)
         feeder = Feeder(cluster.emulator_url, sources, rate)
         try:
             cluster.start_workers(workers)
@@ -345,11 +372,17 @@ def main(argv: list[str] | None = None) -> list[Result]:
     args = parser.parse_args(argv)
     # Stopped with SIGTERM, the processes started here are stopped on the way out.
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    niceness = os.getpriority(os.PRIO_PROCESS, 0)
+    as_platform = os.geteuid() == 0
+    if as_platform:  # the emulator and the feeder's threads; the workers keep this process's niceness
+        os.setpriority(os.PRIO_PROCESS, 0, PLATFORM_NICENESS)
     try:
         results = [run(args.code.resolve(), n, args.sources, args.rate, args.warmup, args.seconds,
-                       args.latency_ms, args.logs) for n in args.workers]
+                       args.latency_ms, args.logs, niceness if as_platform else None) for n in args.workers]
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if as_platform:
+            os.setpriority(os.PRIO_PROCESS, 0, niceness)
     if args.json:
         print(json.dumps([asdict(r) for r in results]))
     else:
