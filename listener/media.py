@@ -6,6 +6,7 @@ settings allow. A refusal is logged with its reason."""
 from __future__ import annotations
 
 import logging
+from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 import requests
@@ -19,15 +20,27 @@ log = logging.getLogger(__name__)
 __all__ = ["MediaFile", "MediaRefused", "allowed_hosts", "open_media", "refusal_before_fetching"]
 
 
+# One connection pool for every fetch of this process; platforms' cookies are not kept.
+_session = requests.Session()
+_session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+# The hosts of each platform for the settings in force, worked out once per settings value.
+_hosts: dict[str, tuple[Settings, MediaHosts]] = {}
+
+
 def allowed_hosts(settings: Settings, platform: str) -> MediaHosts:
     """The platform's media hosts, its accounts' addresses, and for sources
     whose target is an address (review feeds), that address's origin."""
+    known = _hosts.get(platform)
+    if known is not None and known[0] is settings:
+        return known[1]
     hosts = media_hosts(platform, settings.accounts)
     targets = [s.target for s in settings.sources
                if s.account in settings.accounts and settings.accounts[s.account].platform == platform]
     origins = {(p.scheme, p.netloc.lower()) for p in map(urlsplit, targets)
                if p.scheme in ("http", "https") and p.netloc}
-    return MediaHosts(hosts.names, hosts.origins | origins)
+    hosts = MediaHosts(hosts.names, hosts.origins | origins)
+    _hosts[platform] = (settings, hosts)
+    return hosts
 
 
 def refusal_before_fetching(settings: Settings, platform: str, url: str, size_bytes: int | None) -> str | None:
@@ -47,7 +60,7 @@ def open_media(settings: Settings, platform: str, url: str, *, what: str,
     was asked for) when it is not passed on."""
     try:
         return fetch_media(url, allowed_hosts(settings, platform), max_bytes=settings.web.media_max_bytes,
-                           timeout=settings.web.media_timeout_seconds, session=session)
+                           timeout=settings.web.media_timeout_seconds, session=session or _session)
     except MediaRefused as refusal:
         log.warning("%s on %s not shown: %s", what, platform, refusal.reason)
         raise

@@ -47,7 +47,7 @@ def add_media(session: Session, attached: Iterable[tuple[int, Sequence[Any]]]) -
     pairs; how many rows were written."""
     rows = [row for mention_id, media in attached for row in media_rows(mention_id, media)]
     if rows:
-        session.execute(insert(MentionMedia), rows)
+        session.execute(insert(MentionMedia.__table__), rows)
     return len(rows)
 
 

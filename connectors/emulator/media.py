@@ -14,6 +14,7 @@ Posts on every emulated platform point here with `media_url(name)`."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 import zlib
@@ -37,6 +38,7 @@ def media_url(name: str) -> str:
     return f"{request.host_url}_emulator/media/{name}"
 
 
+@functools.lru_cache(maxsize=256)
 def png(stem: str) -> bytes:
     """A WIDTHxHEIGHT PNG: a diagonal blend of two colours chosen by `stem`."""
     digest = hashlib.sha256(stem.encode()).digest()
