@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.base import BaseScheduler
@@ -65,9 +66,10 @@ class DuePolls:
             with self._lock:
                 self._running.update(leased)
             for source_id in leased:
-                pool.submit(self._poll, source_id, now)
-        except RuntimeError:  # stopping: the sources leased here are given back, or their leases run out
-            log.info("not polling the sources just leased: this worker is stopping")
+                try:
+                    pool.submit(self._poll, source_id, now)
+                except RuntimeError:  # stopping: stop() gives the lease back, or it runs out
+                    log.info("not polling source %s: this worker is stopping", source_id)
         except Exception as error:
             log.warning("cannot reach the database to lease due sources: %s", error)
         finally:
@@ -79,7 +81,7 @@ class DuePolls:
         with self._lock:
             return len(self._running)
 
-    def _poll(self, source_id: int, leased_at) -> None:
+    def _poll(self, source_id: int, leased_at: datetime) -> None:
         started = time.perf_counter()
         try:
             outcome = self.poller.poll_leased(source_id, leased_at)
