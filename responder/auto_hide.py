@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
 
 from config.clock import Clock
 from config.live import Live
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # The reason the scorer gives a post it took for spam (listener.scoring).
 SPAM_REASON = "no response needed: spam"
+# Hides queued in one transaction.
+CHUNK = 50
 
 
 def why_hidden(text: str, reasons: list, rule: ModerationSettings) -> str | None:
@@ -67,25 +70,39 @@ class AutoHide:
         if not (rule.auto_hide_spam or rule.auto_hide_words) or not platforms:
             return 0
         now = self.clock.now()
-        queued = 0
         with self.db.transaction() as session:
-            never_moderated = ~exists().where(ModerationAction.mention_id == Mention.id)
             candidates = session.execute(
                 select(Mention.id, Mention.text, Mention.reasons)
                 .where(Mention.platform.in_(platforms), Mention.kind.in_(("comment", "reply")),
                        Mention.received_at >= now - timedelta(minutes=rule.auto_hide_lookback_minutes),
-                       never_moderated).order_by(Mention.id)).all()
-            for mention_id, text, reasons in candidates:
-                why = why_hidden(text, reasons or [], rule)
-                if why is None:
-                    continue
-                mention = session.get(Mention, mention_id)
-                moderation = platform_moderation(settings, mention)
-                if moderation.why_not or "hide" not in moderation.offered:
-                    continue
-                queue_moderation(session, mention, "hide", settings=rule, moderation=moderation, by=None,
-                                 reason=why, now=now)
-                queued += 1
+                       _never_moderated()).order_by(Mention.id)).all()
+        matched = [(mention_id, why) for mention_id, text, reasons in candidates
+                   if (why := why_hidden(text, reasons or [], rule)) is not None]
+        queued = sum(self._hide(matched[start:start + CHUNK], settings, now)
+                     for start in range(0, len(matched), CHUNK))
         if queued:
             log.info("the moderation rule queued %d hide(s)", queued)
         return queued
+
+    def _hide(self, matched: list[tuple[int, str]], settings, now) -> int:
+        """Queue the hides of one chunk in one short transaction, so that
+        a wave of spam does not hold the database for long. A comment
+        someone moderated meanwhile is left alone."""
+        why = dict(matched)
+        queued = 0
+        with self.db.transaction() as session:
+            mentions = session.scalars(select(Mention).where(Mention.id.in_(why), _never_moderated())
+                                       .options(joinedload(Mention.source), joinedload(Mention.ticket))
+                                       .order_by(Mention.id))
+            for mention in mentions:
+                moderation = platform_moderation(settings, mention)
+                if moderation.why_not or "hide" not in moderation.offered:
+                    continue
+                queue_moderation(session, mention, "hide", settings=settings.moderation, moderation=moderation,
+                                 by=None, reason=why[mention.id], now=now)
+                queued += 1
+        return queued
+
+
+def _never_moderated():
+    return ~exists().where(ModerationAction.mention_id == Mention.id)

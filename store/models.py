@@ -299,6 +299,8 @@ class Mention(Base):
         UniqueConstraint("platform", "external_id", name="mention_once_per_platform"),
         # The mentions stream, newest first, and its count of the last day.
         Index("ix_mentions_created_at_id", "created_at", "id"),
+        # The comments the moderation rule looks at: those that arrived lately.
+        Index("ix_mentions_received_at", "received_at"),
     )
 
 

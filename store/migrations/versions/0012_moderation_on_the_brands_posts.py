@@ -42,9 +42,13 @@ def upgrade() -> None:
     with op.batch_alter_table('moderation_actions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderation_actions_mention_id'), ['mention_id'], unique=False)
         batch_op.create_index('ix_moderation_actions_status_next', ['status', 'next_attempt_at'], unique=False)
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.create_index('ix_mentions_received_at', ['received_at'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('mentions', schema=None) as batch_op:
+        batch_op.drop_index('ix_mentions_received_at')
     with op.batch_alter_table('moderation_actions', schema=None) as batch_op:
         batch_op.drop_index('ix_moderation_actions_status_next')
         batch_op.drop_index(batch_op.f('ix_moderation_actions_mention_id'))
