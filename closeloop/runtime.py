@@ -9,6 +9,7 @@ from datetime import timezone
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from closeloop import heap
 from closeloop.in_force import Running
 from config.clock import Clock, SystemClock
 from config.errors import ConfigError
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None, db: Database | None = None,
                  config_path: str | None = None):
+        heap.limit_arenas()
         self.watcher = SettingsWatcher(config_path)
         self.clock = clock or SystemClock()
         self.db = db or Database(settings.database.url)
@@ -77,6 +79,9 @@ class Runtime:
         self.scheduler.add_job(self.alerts.send_due, IntervalTrigger(seconds=settings.alerts.interval_seconds),
                                id="alerts", name="deliver staff alerts", replace_existing=True,
                                max_instances=1, coalesce=True)
+        self.scheduler.add_job(heap.give_back_freed_memory, IntervalTrigger(seconds=heap.TRIM_SECONDS),
+                               id="give-back-memory", name="give freed memory back to the system",
+                               replace_existing=True, max_instances=1, coalesce=True)
         self.scheduler.start()
 
     def reload_config(self) -> None:
