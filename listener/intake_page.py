@@ -59,9 +59,9 @@ class Page:
                                                         Ticket.platform == platform, Ticket.status.in_(OPEN_STATUSES))
             .order_by(Ticket.created_at, Ticket.id))}
         parents = {p.in_reply_to for p in posts if p.in_reply_to}
-        answered_ids = dict(session.execute(
+        answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (session.execute(
             select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
-            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents)))) if parents else {}
+            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents))) if parents else ())}
         conversations = {p.conversation_id for p in posts if p.conversation_id}
         conversation_ids = {(conversation, customer_id): ticket_id for conversation, customer_id, ticket_id in (
             session.execute(
