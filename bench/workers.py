@@ -65,8 +65,9 @@ class Result:
     polls_per_second: float
     lag_p50: float | None
     lag_p95: float | None
-    takeover_leased: float | None = None
-    takeover_all: float | None = None
+    # Seconds, or ">60 (N sources)" when N sources were not polled again within the minute.
+    takeover_leased: float | str | None = None
+    takeover_all: float | str | None = None
     sources_of_killed: int | None = None
 
 
@@ -293,7 +294,7 @@ def holder_of(cluster: Cluster, worker: str) -> str:
     return f"{socket.gethostname()}:{cluster.processes[worker].pid}"
 
 
-def takeover(cluster: Cluster, leases: bool, timeout: float = 60) -> tuple[float, float, int]:
+def takeover(cluster: Cluster, leases: bool, timeout: float = 60) -> tuple[float | str, float | str, int]:
     """Kill a polling worker; seconds until the sources it was polling, and
     until every source, were polled again."""
     victim, its_sources = polling_worker(cluster, leases)
@@ -308,11 +309,9 @@ def takeover(cluster: Cluster, leases: bool, timeout: float = 60) -> tuple[float
             if source_id not in polled_again and last_polled_at is not None and last_polled_at > killed_at:
                 polled_again[source_id] = (last_polled_at - killed_at).total_seconds()
         time.sleep(0.05)
-    if len(polled_again) < len(every):
-        raise RuntimeError(f"{len(every) - len(polled_again)} source(s) were not polled within {timeout:.0f} s "
-                           "of the kill")
-    return (round(max(polled_again[s] for s in its_sources), 2), round(max(polled_again.values()), 2),
-            len(its_sources))
+    late = f">{timeout:.0f} ({len(every) - len(polled_again)} sources)"
+    return (round(max(polled_again[s] for s in its_sources), 2) if its_sources <= set(polled_again) else late,
+            round(max(polled_again.values()), 2) if len(polled_again) == len(every) else late, len(its_sources))
 
 
 def run(code: Path, workers: int, sources: int, rate: float, warmup: float, seconds: float,
