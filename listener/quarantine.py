@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connectors.base import Author, InboundPost, SkippedItem, storable
+from connectors.base import Author, InboundPost, Media, SkippedItem, storable
 from store.errors import Refused
 from store.quarantine import put_aside, quarantined_post, release
 
@@ -73,13 +73,15 @@ def plain_json(value: Any) -> Any:
 def _record(post: InboundPost) -> dict[str, Any]:
     record = {item.name: getattr(post, item.name) for item in fields(post) if item.name != "raw"}
     record["author"] = asdict(post.author)
+    record["media"] = [asdict(item) for item in post.media]
     return record
 
 
 def _post(record: dict[str, Any], raw: Any) -> InboundPost:
     try:
         values = {**record, "author": Author(**record["author"]),
-                  "created_at": datetime.fromisoformat(record["created_at"])}
+                  "created_at": datetime.fromisoformat(record["created_at"]),
+                  "media": tuple(Media(**item) for item in record.get("media", ()))}
         return InboundPost(**values, raw=raw if isinstance(raw, dict) else {"raw": raw})
     except (KeyError, TypeError, ValueError) as error:
         raise Refused(f"the quarantined post cannot be read back: {error}", 409) from None

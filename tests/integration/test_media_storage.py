@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from connectors.base import Media
 from listener.intake import Intake
-from store.models import Mention, MentionMedia
+from listener.quarantine import quarantine_post, retry_quarantined
+from store.models import Mention, MentionMedia, QuarantinedPost
 from tests.integration.loop_helpers import post
 
 PHOTO = Media(url="https://pbs.twimg.com/media/a.jpg", kind="image", alt_text="a broken box", width=1200,
@@ -53,3 +54,16 @@ def test_media_without_an_address_or_of_an_odd_kind_are_left_out_and_the_post_is
     with db.transaction() as session:
         [row] = session.scalars(select(MentionMedia)).all()
         assert (row.position, row.url, row.width, row.size_bytes) == (0, PHOTO.url, None, None)
+
+
+def test_a_quarantined_post_keeps_its_media_and_brings_them_when_taken_in_again(db, settings, clock):
+    photo_post = with_media("@acme look at the box", PHOTO, VIDEO)
+    with db.transaction() as session:
+        quarantine_post(session, photo_post, RuntimeError("the scorer failed"), None, clock.now())
+    with db.transaction() as session:
+        [row] = session.scalars(select(QuarantinedPost)).all()
+        retry_quarantined(session, Intake(settings), row.id, clock.now())
+    with db.transaction() as session:
+        mention = session.scalar(select(Mention).where(Mention.external_id == photo_post.external_id))
+        assert [(m.kind, m.url, m.alt_text, m.preview_url) for m in mention.media] == [
+            ("image", PHOTO.url, PHOTO.alt_text, ""), ("video", "", "", VIDEO.preview_url)]
