@@ -1,10 +1,12 @@
 """Rules for the language of customer care that lexicons miss: a customer
 "still waiting", "on hold for 2 hours", asking "where is my refund", a
 service that failed "again" or "for the second time", help that "never
-arrived" or has "not yet" come, sarcasm ("thanks for nothing", "great,
-another delay"), a list of woes ("no wifi, no food"), emoji, plain
-requests for help, and the everyday traffic of care: asking the brand to
-follow back or check its direct messages, an order number, a screenshot.
+arrived" or has "not yet" come, a state that has lasted days ("has said
+'soon' for a week", "stuck on processing since Monday"), sarcasm ("thanks
+for nothing", "great, another delay"), a list of woes ("no wifi, no
+food"), emoji, plain requests for help, and the everyday traffic of care:
+asking the brand to follow back or check its direct messages, an order
+number, a screenshot.
 
 Each rule that fires says what it saw, how far it moves the polarity and
 how much urgency it adds. The wording is general on purpose: no brand's or
@@ -83,6 +85,14 @@ RULES: tuple[_Rule, ...] = (
           r"on\s+hold|unresolved|broken|missing|down\b|delayed|late\b|wrong|pending|the\s+same\s+(?:problem|issue)|"
           r"being\s+charged|charging\s+me|getting\s+charged|sitting|stranded|nowhere|no\s+sign)", -0.3, 0.05,
           triggers=("still",)),
+    _rule("{said}", rf"(?:(?:has|have|had|'s|'ve)\s+(?:said|shown|showed|read)|(?:been\s+)?(?:saying|showing)|"
+          rf"(?:been\s+)?(?:stuck|pending|frozen)|hasn't\s+(?:changed|moved|updated)|"
+          rf"(?:has\s+|have\s+)?not\s+(?:changed|moved|updated)|(?:been|is|are|was|were|'s)\s+(?:down|offline)(?!\s+for\s+(?:planned\s+)?maintenance))\b"
+          rf"[^.!?\n]{{0,40}}?\s"
+          rf"(?:for\s+{_ABOUT}(?:{_COUNT}\s*{_SPAN}|(?:days|weeks|months|ages)\b)|"
+          rf"since\s+(?:mon|tues|wednes|thurs|fri|satur|sun|yester)day\b|since\s+last\s+(?:week|month|night)\b)",
+          -0.3, 0.05, triggers=("said", "saying", "shown", "showed", "showing", "stuck", "pending", "frozen",
+                                "changed", "moved", "updated", "down", "offline")),
     _rule("{said}", r"where(?:'s|\s+is|\s+are|\s+the\s+hell\s+is)\s+(?:my|our)\s+\w+", -0.3, 0.05,
           triggers=("where",)),
     _rule("{said}", r"(?:arrived|arrives|came|comes|delivered|turned\s+up|showed\s+up)\s+(?:\w+\s+)?(?:broken|"
@@ -143,7 +153,8 @@ RULES: tuple[_Rule, ...] = (
           triggers=("n't", "not", "cannot", "unable")),
     _rule("negation \"{said}\"", r"(?:can't|cannot)\s+wait\b|no\s+(?:problem|worries|complaints)\b|"
           r"not\s+(?:bad|too\s+bad|disappointed)\b|couldn't\s+be\s+(?:happier|better)\b|"
-          r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*", 0.3,
+          r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*|"
+          r"(?:never|not\s+once)\s+had\s+(?:a|an|any|one)\s+(?:single\s+)?(?:problem|issue|complaint|fault)s?\b", 0.3,
           triggers=("wait", "no ", "not", "couldn't", "never"), complaint=False),
     _rule("asks for help", r"(?:please|pls|plz)\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
           r"dm|contact|call|sort|get\s+back)\b|help\s+(?:me|us)\b|help\s*!|need\s+(?:help|assistance|"

@@ -6,7 +6,10 @@ A harm counts only where the text does not deny it: "no smoke at all",
 "nobody was hurt" and "not burning anymore" are not reports of harm. A
 denial is a negation just before the phrase in the same clause, with at
 most a few small words between ("there's no more smoke"), or a word after
-it saying the harm has gone ("smoke-free", "sparks stopped")."""
+it saying the harm has gone ("smoke-free", "sparks stopped"). A harm told
+as past and put right is no report either: a time long gone before it ("last
+year", "months ago") and, after it in the same sentence, a turn ("but",
+"now") to things working well ("the replacement works great")."""
 
 from __future__ import annotations
 
@@ -29,6 +32,15 @@ _SMALL = frozenset({
     "really", "there", "smell", "see", "seen",
 })
 _MOST_BETWEEN = 3
+# A harm told as past and resolved: "last year ... burnt my hand, but the replacement works great".
+_SENTENCE_ENDS = frozenset({".", "!", "?", "\n"})
+_LONG_AGO = frozenset({"ago", "last", "previously", "once", "used"})
+_LAST_WHAT = frozenset({"year", "month", "summer", "winter", "spring", "autumn", "fall", "christmas", "time"})
+_TURNS = frozenset({"but", "now", "since", "though", "although"})
+_PUT_RIGHT = frozenset({
+    "works", "working", "fine", "great", "perfect", "perfectly", "brilliant", "lovely", "sorted", "resolved", "fixed",
+    "good", "ok", "okay", "happy", "excellent", "flawless", "flawlessly",
+})
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,33 @@ class KeywordFinder:
 
 
 def _denied(tokens: list[str], start: int, end: int) -> bool:
-    return _negated_before(tokens, start) or _gone_after(tokens, end)
+    return _negated_before(tokens, start) or _gone_after(tokens, end) or _past_and_put_right(tokens, start, end)
+
+
+def _past_and_put_right(tokens: list[str], start: int, end: int) -> bool:
+    """Whether the harm's sentence places it long ago and then turns to
+    things working well, with no negation in that turn. A harm named in
+    the turn itself is read on its own, and counts."""
+    first = start
+    while first > 0 and tokens[first - 1] not in _SENTENCE_ENDS:
+        first -= 1
+    before = tokens[first:start]
+    long_ago = "ago" in before or "previously" in before or "once" in before or any(
+        word == "last" and following in _LAST_WHAT for word, following in zip(before, before[1:])) or any(
+        word == "used" and following == "to" for word, following in zip(before, before[1:]))
+    if not long_ago:
+        return False
+    at = end
+    while at < len(tokens) and tokens[at] not in _SENTENCE_ENDS and tokens[at] not in _TURNS:
+        at += 1
+    if at == len(tokens) or tokens[at] not in _TURNS:
+        return False
+    turn = []
+    for token in tokens[at + 1:]:
+        if token in _SENTENCE_ENDS:
+            break
+        turn.append(token)
+    return any(word in _PUT_RIGHT for word in turn) and not any(word in _NEGATIONS for word in turn)
 
 
 def _negated_before(tokens: list[str], start: int) -> bool:

@@ -67,7 +67,7 @@ HARMS = [
     ("was there a data breach? my card details leaked", "data_breach", "data breach"),
     ("my account was hacked and the email changed", "account_takeover", "hacked"),
     ("someone logged into my account from another country", "account_takeover", "someone logged into"),
-    ("there are unauthorised payments on my card from your shop", "account_takeover", "unauthorised"),
+    ("there was unauthorised access to my account from abroad", "account_takeover", "unauthorised access"),
     # hazards
     ("the charger overheats until it is too hot to hold", "hazard", "overheats"),
     ("those stairs in your car park are dangerous", "hazard", "dangerous"),

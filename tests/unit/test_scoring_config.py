@@ -123,8 +123,8 @@ def test_the_keyword_classes_cover_harms_and_care():
     assert {name for name, k in keywords.items() if k.kind == "safety"} == {
         "fire", "electric_shock", "injury", "child", "food_poisoning", "allergic_reaction", "self_harm", "violence",
         "data_breach", "account_takeover", "hazard"}
-    assert {name for name, k in keywords.items() if k.kind == "keyword"} == {"legal", "churn", "money", "outage",
-                                                                             "privacy"}
+    assert {name for name, k in keywords.items() if k.kind == "keyword"} == {"fraud", "conduct", "legal", "churn",
+                                                                             "money", "outage", "privacy"}
 
 
 def test_a_keyword_class_kind_is_keyword_or_safety():
