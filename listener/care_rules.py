@@ -147,10 +147,14 @@ RULES: tuple[_Rule, ...] = (
           r"(?:not|never)\s+(?:happy|impressed|acceptable|good\s+enough|helpful|working)\b|"
           r"unacceptable\b", -0.3, triggers=("not", "never", "unacceptable")),
     _rule("negation \"{said}\"", r"(?:doesn't|does\s+not|don't|do\s+not|won't|will\s+not|can't|cannot|"
-          r"couldn't|could\s+not|unable\s+to|wouldn't)\s+(?:even\s+)?(?:work|load|open|connect|log\s*in|"
+          r"couldn't|could\s+not|unable\s+to|wouldn't)\s+(?:even\s+)?(?:work|load|open|connect|log\s*(?:in|on)|"
           r"sign\s*in|get\s+through|reach|access|pay|book|check\s*in|find|track|cancel|get\s+a\s+refund|"
-          r"get\s+hold|get\s+an?\s+answer|speak\s+to|talk\s+to)\b", -0.3,
-          triggers=("n't", "not", "cannot", "unable")),
+          r"get\s+hold|get\s+an?\s+answer|speak\s+to|talk\s+to|start|boot|turn\s+on|switch\s+on|charge|update|"
+          r"download|install|upload|stream|sync|print|scan|redeem|activate|verify|reset|transfer|withdraw|"
+          r"top\s+up|send|receive|save)\b|"
+          r"keeps?\s+(?:on\s+)?(?:freezing|dropping|disconnecting|restarting|rebooting|failing|cutting\s+out|"
+          r"buffering|logging\s+me\s+out|declining|crashing|glitching|lagging)\b", -0.3,
+          triggers=("n't", "not", "cannot", "unable", "keep")),
     _rule("negation \"{said}\"", r"(?:can't|cannot)\s+wait\b|no\s+(?:problem|worries|complaints)\b|"
           r"not\s+(?:bad|too\s+bad|disappointed)\b|couldn't\s+be\s+(?:happier|better)\b|"
           r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*|"
@@ -159,9 +163,13 @@ RULES: tuple[_Rule, ...] = (
     _rule("asks for help", r"(?:please|pls|plz)\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
           r"dm|contact|call|sort|get\s+back)\b|help\s+(?:me|us)\b|help\s*!|need\s+(?:help|assistance|"
           r"support|an?\s+answer|someone)\b|can\s+(?:some|any)one\s+(?:help|tell|explain|look)\b|"
-          r"(?:dm|message|contact|call|email)\s+me\b|any\s+(?:update|news)\b|urgent(?:ly)?\b|asap\b",
+          r"(?:dm|message|contact|call|email)\s+me\b|any\s+(?:update|news)\b|urgent(?:ly)?\b|asap\b|"
+          r"as\s+soon\s+as\s+possible\b|kindly\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
+          r"resolve|sort|confirm|revert|refund|call|contact|dm)\b|tell\s+me\s+(?:how|why|what|when|where)\b|"
+          r"(?:could|can|would)\s+(?:you|u)\s+(?:please\s+|pls\s+|kindly\s+)?(?:help|check|look\s+into|fix|"
+          r"sort|advise|confirm|explain|refund|resolve)\b",
           0.0, triggers=("help", "please", "pls", "plz", "need", "someone", "anyone", " me", "any ", "urgent",
-                         "asap"), complaint=False, request=True),
+                         "asap", "possible", "kindly", "you", " u "), complaint=False, request=True),
     _rule("direct message \"{said}\"", r"follow\s+(?:me\s+|us\s+)?back\b|follow\s+me\s+so\b|"
           r"(?:check|see|read|look\s+at)\s+(?:your|ur|yr|the)\s+(?:dms?|pms?|inbox|messages|direct\s+messages?)\b|"
           r"(?:sent|send|sending|dropped)\s+(?:you|u)\s+(?:a\s+)?(?:dm|pm|message|direct\s+message)\b|"

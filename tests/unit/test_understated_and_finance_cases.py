@@ -133,3 +133,22 @@ def test_account_takeover_and_threats_to_hurt_stay_urgent(scorer, text, kind, ph
     score = scorer.score(text)
     assert score.priority == "urgent", score.reasons
     assert f"safety:{kind} ({phrase!r}) +1.00" in score.reasons
+
+
+@pytest.mark.parametrize("text, name", [
+    ("laptop shows a blue screen, unable to start. Kindly help", "negation \"unable to start\""),
+    ("my phone won't turn on since the update", "negation \"won't turn on\""),
+    ("the app keeps freezing at checkout", "negation \"keeps freezing\""),
+    ("Kindly assist, the card was declined twice", "asks for help"),
+    ("NEED THE SCANNER WORKING AGAIN, TELL ME HOW", "asks for help"),
+    ("your support as soon as possible please", "asks for help"),
+    ("could you please check my order", "asks for help"),
+])
+def test_requests_and_things_that_will_not_work_are_seen(scorer, text, name):
+    assert name in [h.name for h in rule_hits(text)]
+    assert scorer.score(text).needs_response
+
+
+@pytest.mark.parametrize("text", ["I can't wait to start my new job", "you can tell me anything, love you mum"])
+def test_eager_or_fond_words_are_no_request_or_failure(text):
+    assert not any(h.complaint or h.request for h in rule_hits(text))
