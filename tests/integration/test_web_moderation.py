@@ -184,3 +184,14 @@ def test_an_unknown_action_is_refused_and_nothing_is_queued(world, client, emula
     with world.db.sessions() as session:
         assert session.get(Mention, post_id).text == "You are all idiots"
     assert actions(world) == []
+
+
+def test_admins_reach_the_log_from_the_admin_pages_and_agents_see_it_without_them(world, client, emulator):
+    world.agent("Grace Hopper", "grace@example.com", role="admin")
+    admin = world.client()
+    admin.post("/login", data={"email": "grace@example.com", "password": PASSWORD})
+
+    assert '<a href="/admin/moderation">Moderation</a>' in admin.get("/admin/users").get_data(as_text=True)
+    assert 'href="/admin/moderation" aria-current="page"' in admin.get("/admin/moderation").get_data(as_text=True)
+    page = client.get("/admin/moderation")
+    assert page.status_code == 200 and "/admin/users" not in page.get_data(as_text=True)
