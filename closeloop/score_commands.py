@@ -1,12 +1,12 @@
 """`closeloop score` (score a file of posts, one JSON line out per row) and
-`closeloop retrain` (refit the sentiment model with the team's corrections)."""
+`closeloop retrain` (refit the sentiment model with the team's corrections).
+What only a command needs is imported inside it, so that `closeloop --help`
+starts quickly."""
 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +35,8 @@ class MissingColumn(click.ClickException):
 def score(ctx: click.Context, file: BinaryIO, text_column: str, rating_column: str | None, file_format: str) -> None:
     """Score each post in FILE (CSV, JSONL or one text a line, UTF-8; - for
     standard input) and write one JSON object a row to standard output."""
+    import json
+
     from listener.scoring import Scorer
     from listener.sentiment_model import trained_model_path
 
@@ -108,6 +110,8 @@ def read_rows(file: TextIO, file_format: str, text_column: str,
     """(text, rating) per row. A missing column is reported before the
     first row is given out, so nothing is written for a file that lacks it.
     A guessed format is said on standard error."""
+    import csv
+
     first = file.readline()
     kind = file_format
     if file_format == "auto":
@@ -127,6 +131,8 @@ def _guess_format(name: str, first: str, text_column: str) -> tuple[str, str]:
     """The format and why: by the file's name, else by the first line. A
     line is a CSV header only when it names the text column, so one text a
     line with a comma in it is still text."""
+    import csv
+
     suffix = Path(name).suffix.lower() if isinstance(name, str) and not name.startswith("<") else ""
     by_name = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".txt": "text"}
     if suffix in by_name:
@@ -160,6 +166,8 @@ def _jsonl_rows(lines: Iterator[str], text_column: str,
 
 
 def _json_record(n: int, line: str) -> dict:
+    import json
+
     try:
         record = json.loads(line)
     except json.JSONDecodeError as error:

@@ -3,7 +3,6 @@ past or expected posts, under the routing policy and under round-robin."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -76,6 +75,8 @@ def simulate(ctx: click.Context, arrivals_path: Path, agents: int, seniors: int 
         raise BadInput(f"cannot simulate: {error}") from None
     summaries = {policy: summarize(outcomes) for policy, outcomes in result.outcomes.items()}
     if as_json:
+        import json
+
         click.echo(json.dumps({"arrivals": result.arrivals, "tickets": result.tickets, "agents": agents,
                                "seniors": seniors, "capacity": capacity, "handle_minutes": handle_minutes,
                                "handle_distribution": handle_distribution, **summaries}, indent=2))
