@@ -51,25 +51,29 @@ class DuePolls:
         self.take_due()
 
     def take_due(self) -> None:
-        """Lease due sources for the free threads and start polling them.
-        One taker at a time; a poll that ends while another takes leaves
-        its room to the next tick."""
+        """Lease due sources for the free threads and start polling them,
+        until the threads are busy or nothing is due. One taker at a time:
+        the room a poll leaves while another takes is filled by that one."""
         if not self._taking.acquire(blocking=False):
             return
         try:
-            with self._lock:
-                free, pool = self.threads - len(self._running), self._pool
-            if free <= 0 or pool is None:
-                return
-            now = self.poller.clock.now()
-            leased = self.poller.leases.take_due(now, free)
-            with self._lock:
-                self._running.update(leased)
-            for source_id in leased:
-                try:
-                    pool.submit(self._poll, source_id, now)
-                except RuntimeError:  # stopping: stop() gives the lease back, or it runs out
-                    log.info("not polling source %s: this worker is stopping", source_id)
+            while True:
+                with self._lock:
+                    free, pool = self.threads - len(self._running), self._pool
+                if free <= 0 or pool is None:
+                    return
+                now = self.poller.clock.now()
+                leased = self.poller.leases.take_due(now, free)
+                if not leased:
+                    return
+                with self._lock:
+                    self._running.update(leased)
+                for source_id in leased:
+                    try:
+                        pool.submit(self._poll, source_id, now)
+                    except RuntimeError:  # stopping: stop() gives the lease back, or it runs out
+                        log.info("not polling source %s: this worker is stopping", source_id)
+                        return
         except Exception as error:
             log.warning("cannot reach the database to lease due sources: %s", error)
         finally:
