@@ -149,7 +149,7 @@ RULES: tuple[_Rule, ...] = (
     _rule("negation \"{said}\"", r"(?:doesn't|does\s+not|don't|do\s+not|won't|will\s+not|can't|cannot|"
           r"couldn't|could\s+not|unable\s+to|wouldn't)\s+(?:even\s+)?(?:work|load|open|connect|log\s*(?:in|on)|"
           r"sign\s*in|get\s+through|reach|access|pay|book|check\s*in|find|track|cancel|get\s+a\s+refund|"
-          r"get\s+hold|get\s+an?\s+answer|speak\s+to|talk\s+to|start|boot|turn\s+on|switch\s+on|charge|update|"
+          r"get\s+hold|get\s+an?\s+answer|speak\s+to|talk\s+to|start|boot|turn\s+on|switch\s+on|update|"
           r"download|install|upload|stream|sync|print|scan|redeem|activate|verify|reset|transfer|withdraw|"
           r"top\s+up|send|receive|save)\b|"
           r"keeps?\s+(?:on\s+)?(?:freezing|dropping|disconnecting|restarting|rebooting|failing|cutting\s+out|"

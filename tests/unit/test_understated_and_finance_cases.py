@@ -149,6 +149,7 @@ def test_requests_and_things_that_will_not_work_are_seen(scorer, text, name):
     assert scorer.score(text).needs_response
 
 
-@pytest.mark.parametrize("text", ["I can't wait to start my new job", "you can tell me anything, love you mum"])
+@pytest.mark.parametrize("text", ["I can't wait to start my new job", "you can tell me anything, love you mum",
+                                  "we're broke, don't charge us"])
 def test_eager_or_fond_words_are_no_request_or_failure(text):
     assert not any(h.complaint or h.request for h in rule_hits(text))
