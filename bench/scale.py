@@ -364,7 +364,8 @@ class Server:
         self.server.close()
 
 
-def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: int = SAMPLES) -> list[Timing]:
+def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: int = SAMPLES,
+            only: tuple[str, ...] = (), leave_out: tuple[str, ...] = ()) -> list[Timing]:
     clock = FrozenClock(NOW)
     db = Database(url)
     settings = load_settings(env={}, overrides={"database": {"url": url}, "web": {"secret_key": "bench"}})
@@ -380,6 +381,8 @@ def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: in
     deep = deep_cursor(client, headers, 5000)
     if deep:
         targets[f"api tickets cursor {deep[1]} in"] = "/api/v1/tickets?" + urlencode({"cursor": deep[0]})
+    targets = {name: path for name, path in targets.items()
+               if (not only or any(part in name for part in only)) and not any(part in name for part in leave_out)}
     results = []
 
     def in_app(path: str) -> Callable[[], tuple[int, int]]:
@@ -427,12 +430,20 @@ def main(argv: list[str] | None = None) -> list[Timing]:
     parser.add_argument("--no-http", action="store_true", help="time in the app only")
     parser.add_argument("--no-plans", action="store_true", help="leave out the query plans")
     parser.add_argument("--samples", type=int, default=SAMPLES, help="the most timings per page")
+    parser.add_argument("--only", default="", help="time only the pages whose names hold one of these words "
+                                                   "(comma-separated)")
+    parser.add_argument("--leave-out", default="", help="leave out the pages whose names hold one of these words")
     args = parser.parse_args(argv)
     if args.tickets < 1 or args.samples < 1:
         parser.error("--tickets and --samples must be 1 or more")
     url, done = prepare(args.admin_url, args.database, args.tickets)
     print(f"{args.database}: {done}", flush=True)
-    return measure(url, over_http=not args.no_http, plans=not args.no_plans, samples=args.samples)
+    return measure(url, over_http=not args.no_http, plans=not args.no_plans, samples=args.samples,
+                   only=_words(args.only), leave_out=_words(args.leave_out))
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in text.split(",") if word.strip())
 
 
 if __name__ == "__main__":

@@ -135,6 +135,8 @@ class TicketPage:
     next_cursor: str | None
 
 
+# Only these statuses have a due time in the inbox's order (Ticket.queue_due_at).
+DUE_STATUSES = ("new", "open")
 # Counting every matching ticket would read them all: counts stop here.
 COUNT_CAP = 1000
 
@@ -161,7 +163,8 @@ def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
     the inbox's order: those with a due time by it (one range of an index),
     then those without by id (another)."""
     keys: list[tuple[datetime | None, int]] = []
-    if after is None or after.due is not None:
+    may_be_due = not flt.statuses or any(status in DUE_STATUSES for status in flt.statuses)
+    if may_be_due and (after is None or after.due is not None):
         due = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_not(None))
         if after is not None:
             due = due.where(tuple_(Ticket.next_due_at, Ticket.id) > tuple_(
@@ -204,9 +207,11 @@ def list_version(session: Session, flt: TicketFilter, limit: int, after: Cursor 
     count changes."""
     keys = _order_keys(session, flt, after, limit)
     ids = [ticket_id for _, ticket_id in keys]
-    changed = session.scalar(select(func.max(Ticket.updated_at)).where(Ticket.id.in_(ids)))
-    newest_post = session.scalar(select(func.max(Mention.id)).where(Mention.ticket_id.in_(ids)))
-    newest_reply = session.scalar(select(func.max(Reply.id)).where(Reply.ticket_id.in_(ids)))
+    # The rows are read and their newest taken here: asked for max(), the
+    # planner may walk a whole index of the table backwards instead.
+    changed = max(session.scalars(select(Ticket.updated_at).where(Ticket.id.in_(ids))), default=None)
+    newest_post = max(session.scalars(select(Mention.id).where(Mention.ticket_id.in_(ids))), default=None)
+    newest_reply = max(session.scalars(select(Reply.id).where(Reply.ticket_id.in_(ids))), default=None)
     total, exact = count_tickets(session, flt)
     page = ",".join(f"{due.isoformat() if due else ''}/{ticket_id}" for due, ticket_id in keys)
     return f"{total}{'' if exact else '+'}.{changed}.{newest_post}.{newest_reply}.{page}"

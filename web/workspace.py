@@ -26,7 +26,7 @@ from web.context import db_session, now, services
 from web.filters import NO_TOPIC, cursor_of, ticket_filter
 from web.mention_filters import left_without_ticket, mention_filter
 
-PAGE_SIZE = 200
+PAGE_SIZE = 50
 # The inbox counts the posts of this long ago that were left without a ticket.
 SWEEP_PERIOD = timedelta(hours=24)
 VIEWS = {"mine": "My tickets", "queue": "Team queue", "all": "All open", "snoozed": "Snoozed"}
