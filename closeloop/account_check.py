@@ -1,6 +1,7 @@
-"""`closeloop check-accounts`: each enabled source read once through its
-connector with the configured credentials, before going live. Nothing is
-stored: no post, no cursor, and Reddit's inbox stays unread."""
+"""`closeloop check-accounts`: for each enabled source, the connector's
+`check_access`: who the credentials sign in as and whether the source's
+target is reachable with them, in one or two cheap calls. Nothing is
+polled or stored: no post, no cursor, and Reddit's inbox stays unread."""
 
 from __future__ import annotations
 
@@ -34,14 +35,12 @@ def check_accounts(settings: Settings) -> list[SourceCheck]:
             continue
         platform = settings.accounts[source.account].platform
         try:
-            batch = pool.for_account(source.account, platform).fetch(source.kind, source.target, None, source.query)
+            found = pool.for_account(source.account, platform).check_access(source.kind, source.target, source.query)
         except ConnectorError as error:
             hint = HINTS.get(error.status)
             checks.append(SourceCheck(source.name, source.account, False,
-                                      f"{error.message}" + (f"\n    {hint}" if hint else "")))
+                                      error.message + (f"\n    {hint}" if hint else "")))
             continue
-        found = f"{len(batch.posts)} post(s) readable"
-        if batch.errors:
-            found += f"; the platform also said: {'; '.join(batch.errors)}"
-        checks.append(SourceCheck(source.name, source.account, True, found))
+        signed_in = f"signed in as {found.identity}; " if found.identity else ""
+        checks.append(SourceCheck(source.name, source.account, found.ok, signed_in + found.detail))
     return checks

@@ -153,6 +153,18 @@ class PostedReply:
 
 
 @dataclass(frozen=True)
+class AccessCheck:
+    """What a connector's `check_access` found, without polling: who the
+    credentials sign in as (the platform's own name for the account, empty
+    when it would not say) and whether the source's target is reachable
+    with them; `detail` says what works, or what is wrong and what to add."""
+
+    identity: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
 class SourceKind:
     """One kind of source a platform can be listened to for: `target` says
     what its target is (None: the account's own, no target), and whether
@@ -212,6 +224,12 @@ class Connector(Protocol):
     def fetch(self, kind: str, target: str, cursor: str | None, query: str = "") -> Batch:
         """Posts newer than `cursor` for a source of this kind, target (an
         account, page, subreddit or feed) and keyword query."""
+
+    def check_access(self, kind: str, target: str, query: str = "") -> AccessCheck:
+        """Who the credentials are and whether a source of this kind and
+        target is reachable, in the fewest and cheapest calls that show it;
+        reads no posts unless only a read can show it, and stores nothing.
+        A failure to sign in at all raises ConnectorError."""
 
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
         """Publish `text` under the post `in_reply_to`."""

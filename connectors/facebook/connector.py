@@ -23,7 +23,7 @@ from typing import Any
 import facebook
 import requests
 
-from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
+from connectors.base import AccessCheck, Batch, ConnectorError, PostedReply, SourceKind
 from connectors.facebook.messenger import OUTSIDE_WINDOW_SUBCODE, Messaging, OutsideWindow, human_agent_allowed
 from connectors.facebook.moderation import GraphModeration
 from connectors.facebook.parse import (FACEBOOK_URL, batch_from, created_unix, parse_comment, parse_post, parse_rating,
@@ -48,6 +48,8 @@ PERMISSIONS_FIX = ("grant the app pages_read_engagement and pages_read_user_cont
                    "pages_manage_engagement (replying) and pages_messaging (Messenger), then generate a new page "
                    "access token")
 DELETED = "the post was deleted or is not visible"
+# A permission as Graph names it in an error: pages_messaging, instagram_basic, ...
+PERMISSION_NAME = re.compile(r"\b(?:pages|instagram|business|read|publish)_[a-z_]+\b")
 GONE_WORDS = ("does not exist", "error finding the requested")
 
 
@@ -182,6 +184,37 @@ class FacebookConnector(Messaging, GraphModeration):
             return self.fetch_messages(cursor, floor)
         raise ConnectorError(f"Facebook has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                              permanent=True)
+
+    def check_access(self, kind: str, target: str, query: str = "") -> AccessCheck:
+        """Who the token speaks for (`_identity`), then the source's target:
+        another page is looked up by id and name; a Messenger source reads
+        one conversation's id, the one call that shows the messaging
+        permission."""
+        if kind not in self.source_kinds:
+            raise ConnectorError(f"{self.label} has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
+                                 permanent=True)
+        identity = self._identity()
+        try:
+            if kind == "messages":
+                self._call(f"reading {self.messaging_label} conversations", self._gone,
+                           f"{self.page_id}/conversations",
+                           {"platform": self.messaging_platform, "fields": "id", "limit": 1})
+            elif (target or "").strip() not in ("", self.page_id):
+                page = target.strip()
+                self._call("looking up the source's page", f"page {page} does not exist or is not visible with this "
+                           "token: check the source's target", page, {"fields": "id,name"})
+        except ConnectorError as error:
+            if not error.permanent:
+                raise
+            return AccessCheck(identity, False, error.message)
+        return AccessCheck(identity, True, f"{kind.replace('_', ' ')} readable")
+
+    def _identity(self) -> str:
+        """The page the token speaks for: `GET /{page-id}?fields=id,name`."""
+        page = self._call("looking up the page", f"page {self.page_id} does not exist or is not visible with this "
+                          "token: check page_id", self.page_id, {"fields": "id,name"})
+        page = page if isinstance(page, dict) else {}
+        return f"page {page.get('name') or '?'} (id {page.get('id') or self.page_id})"
 
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
         if not text.strip():
@@ -327,7 +360,8 @@ def _connector_error(error: facebook.GraphAPIError, action: str, missing: str, s
                               "new page access token for the page and set page_access_token", permanent=True,
                               status=status)
     if code in PERMISSION_CODES:
-        return ConnectorError(f"{label} refused {action} ({detail}): the page access token lacks a permission; "
+        named = " and ".join(dict.fromkeys(PERMISSION_NAME.findall(message))) or "a permission"
+        return ConnectorError(f"{label} refused {action} ({detail}): the page access token lacks {named}; "
                               f"{permissions_fix}", permanent=True, status=status)
     if body.get("error_subcode") == 33 or any(words in message.lower() for words in GONE_WORDS):
         return _ObjectMissing(f"{label} refused {action}: {missing} ({detail})", permanent=True, status=status)

@@ -67,6 +67,9 @@ class Conversations:
         self.prefix = prefix
         self._seq = itertools.count(1)
         self._messages: list[Message] = []
+        # Whether the app was granted the messaging permission (pages_messaging,
+        # instagram_manage_messages); without it Graph refuses conversations.
+        self.permitted = True
 
     def add(self, customer: Person, by_brand: bool, text: str, created_at: datetime | None = None,
             attachments: tuple[tuple[str, str], ...] = ()) -> Message:
@@ -146,6 +149,9 @@ def messaging_part(brand: Callable[[], Brand], name: str, prefix: str = "") -> t
     def conversations(version: str, page_id: str):
         me = brand()
         _expect_page(page_id)
+        if not store().permitted:
+            permission = "instagram_manage_messages" if me.messaging_platform == "instagram" else "pages_messaging"
+            raise GraphError(403, f"(#200) Requires {permission} permission to manage the object", 200)
         asked = request.args.get("platform", "messenger")
         if asked not in ("messenger", "instagram"):
             raise GraphError(400, "(#100) platform must be one of the following values: messenger, instagram", 100)
@@ -240,6 +246,15 @@ def messaging_part(brand: Callable[[], Brand], name: str, prefix: str = "") -> t
         message = store().add(customer, False, text, moment, tuple(pairs))
         return jsonify({"id": message.id, "user_id": customer.id,
                         "conversation_id": store().conversation_id(customer.id)}), 201
+
+    @control.put("/messaging-permission")
+    def set_messaging_permission():
+        """Grant or take back the app's messaging permission: {"granted": bool}."""
+        body = json_body()
+        if body is None or not isinstance(body.get("granted"), bool):
+            return control_error("the body must be a JSON object with granted: true or false")
+        store().permitted = body["granted"]
+        return jsonify({"granted": store().permitted})
 
     @control.get("/messages")
     def list_messages():

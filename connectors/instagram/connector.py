@@ -90,6 +90,13 @@ class InstagramConnector(InstagramModeration, FacebookConnector):
         raise ConnectorError(f"Instagram has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
                              permanent=True)
 
+    def _identity(self) -> str:
+        """The account the token reaches: `GET /{ig-user-id}?fields=id,username`."""
+        account = self._call("looking up the account", self._missing_account, self.ig_user_id,
+                             {"fields": "id,username"})
+        account = account if isinstance(account, dict) else {}
+        return f"@{account.get('username') or self.username or '?'} (id {account.get('id') or self.ig_user_id})"
+
     def fetch_mentioned(self, media_id: str, comment_id: str | None) -> Batch:
         """The comment or media a `mentions` webhook names (it carries ids
         only), read through the account's mentioned_comment or

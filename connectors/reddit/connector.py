@@ -26,7 +26,7 @@ from praw.const import API_PATH
 from praw.exceptions import PRAWException, RedditAPIException
 from prawcore.const import ACCESS_TOKEN_PATH
 
-from connectors.base import (Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
+from connectors.base import (AccessCheck, Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
                              json_object)
 from connectors.reddit.parse import (REDDIT_URL, age_key, created_of, fullname_of, id_number, listing_children,
                                      matches_query, oldest_first, parse_children, rate_limit_wait,
@@ -48,6 +48,13 @@ LONGEST_PAUSE_SECONDS = 10.0
 # praw itself waits out a RATELIMIT answer to a post up to this long.
 RATELIMIT_WAIT_SECONDS = 5
 DEFAULT_RETRY_AFTER = 60.0
+# Why Reddit refuses a subreddit (the `reason` of its 403 or 404), and what to do.
+SUBREDDIT_REFUSALS = {
+    "private": "the subreddit is private; ask its moderators to add u/{user} as an approved user",
+    "banned": "the subreddit was banned by Reddit; remove it from the source's target",
+    "quarantined": "the subreddit is quarantined; sign in as u/{user} on reddit.com and opt in to view it",
+    "gold_only": "the subreddit is open to premium members only; u/{user} needs Reddit Premium",
+}
 
 
 class _Quota:
@@ -176,6 +183,33 @@ class RedditConnector(NoDirectMessages):
                 raise ConnectorError("a Reddit search source needs a query", permanent=True)
             return self._search(subreddits, query, cursor)
         return self._comments(subreddits, query, cursor)
+
+    def check_access(self, kind: str, target: str, query: str = "") -> AccessCheck:
+        """Who the script app signs in as (`reddit.user.me()`, which reads
+        `/api/v1/me`), then, for a subreddit source, each subreddit's about
+        page: a private, banned or missing one answers there. The inbox is
+        not read, so nothing in it is marked read."""
+        if kind not in self.source_kinds:
+            raise ConnectorError(f"Reddit has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
+                                 permanent=True)
+        me = self._call("looking up the signed-in user", lambda reddit: reddit.user.me())
+        data = vars(me) if me is not None else {}
+        identity = f"u/{data.get('name') or self.username} (id {data.get('id') or '?'})"
+        if kind == "mentions":
+            return AccessCheck(identity, True, "inbox readable")
+        subreddits = (target or "").strip().removeprefix("r/")
+        if not SUBREDDITS.match(subreddits):
+            return AccessCheck(identity, False, f"a Reddit {kind} source needs subreddit names as its target, "
+                                                f"joined with '+' (like 'acme+acmehelp'), not {target!r}")
+        try:
+            for name in subreddits.split("+"):
+                self._call(f"reading r/{name}'s about page",
+                           lambda reddit, name=name: reddit.request(method="GET", path=f"r/{name}/about"))
+        except ConnectorError as error:
+            if not error.permanent:
+                raise
+            return AccessCheck(identity, False, error.message)
+        return AccessCheck(identity, True, f"r/{subreddits.replace('+', ', r/')} readable")
 
     def _unread(self, cursor: str | None) -> Batch:
         """The unread inbox, all of it; the items are marked read only when
@@ -358,6 +392,10 @@ def _connector_error(error: Exception, action: str, connector: RedditConnector) 
                               permanent=True, status=status)
     if isinstance(error, prawcore.BadJSON):
         return ConnectorError(f"Reddit answered with something that is not JSON while {action}", status=status)
+    why = (json_object(response) or {}).get("reason")
+    if why in SUBREDDIT_REFUSALS:
+        return ConnectorError(f"Reddit refused {action} ({reason}): {SUBREDDIT_REFUSALS[why]}"
+                              .replace("{user}", connector.username), permanent=True, status=status)
     if status in (401, 403):
         return ConnectorError(f"Reddit refused {action} ({reason}): {detail}. The user may be suspended or "
                               "banned there, or the subreddit private", permanent=True, status=status)

@@ -108,6 +108,8 @@ class RedditState:
         self.things: dict[str, Thing] = {}
         self.unread: dict[str, str] = {}
         self.tokens: set[str] = set()
+        # Subreddits only their approved users can read; the brand is not one.
+        self.private: set[str] = set()
         self._window = (0.0, 0)
         self.brand = self.user_for(brand_handle)
 
@@ -466,11 +468,35 @@ def _in(subs: set[str] | None, thing: Thing) -> bool:
     return subs is None or (thing.subreddit or "").lower() in subs
 
 
+def private_error(subs: set[str] | None):
+    """Reddit's 403 for a listing or about page of a private subreddit."""
+    state = reddit_state()
+    with state.lock:
+        if subs and subs & state.private:
+            return jsonify({"reason": "private", "message": "Forbidden", "error": 403}), 403
+    return None
+
+
+@api.get("/r/<name>/about/", strict_slashes=False)
+def subreddit_about(name: str):
+    subs = subreddits(name)
+    if not subs:
+        return reddit_error(404)
+    refused = private_error(subs)
+    if refused is not None:
+        return refused
+    return jsonify({"kind": "t5", "data": {"display_name": name, "name": f"t5_{base36(sum(map(ord, name)))}",
+                                           "subreddit_type": "public", "title": name, "over18": False}})
+
+
 @api.get("/r/<names>/search/", strict_slashes=False)
 def search(names: str):
     subs = subreddits(names)
     if subs == set():
         return reddit_error(404)
+    refused = private_error(subs)
+    if refused is not None:
+        return refused
     sort, window = request.args.get("sort", "relevance"), request.args.get("t", "all")
     if sort not in SORTS or window not in TIME_FILTERS:
         return reddit_error(400)
@@ -489,6 +515,9 @@ def subreddit_comments(names: str):
     subs = subreddits(names)
     if subs == set():
         return reddit_error(404)
+    refused = private_error(subs)
+    if refused is not None:
+        return refused
     state = reddit_state()
     with state.lock:
         things = state.newest_first(lambda t: t.kind == "t1" and _in(subs, t))
@@ -644,6 +673,18 @@ def add_post():
         except BadPost as error:
             return control_error(str(error))
         return jsonify({"id": thing.fullname, "conversation_id": post_json(state, thing)["conversation_id"]}), 201
+
+
+@control.put("/subreddits/<name>")
+def set_subreddit(name: str):
+    """Make a subreddit private or public again: {"private": bool}."""
+    body = json_body()
+    if not SUBREDDIT.match(name) or body is None or not isinstance(body.get("private"), bool):
+        return control_error("give a subreddit name and a JSON body with private: true or false")
+    state = reddit_state()
+    with state.lock:
+        (state.private.add if body["private"] else state.private.discard)(name.lower())
+    return jsonify({"subreddit": name, "private": body["private"]})
 
 
 @control.get("/posts")

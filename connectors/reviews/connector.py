@@ -15,7 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from connectors.base import (Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
+from connectors.base import (AccessCheck, Batch, ConnectorError, MalformedPayload, NoDirectMessages, PostedReply, SourceKind,
                              json_object)
 from connectors.reviews.parse import batch_since, parse_document
 
@@ -110,6 +110,24 @@ class ReviewFeedConnector(NoDirectMessages):
                       (("ETag", "If-None-Match"), ("Last-Modified", "If-Modified-Since")) if header in response.headers}
         self._validators[url] = _Validators(validators, batch.cursor)
         return batch
+
+    def check_access(self, kind: str, target: str, query: str = "") -> AccessCheck:
+        """Whether the feed answers and reads as a feed of reviews: one GET.
+        A feed has no sign-in, so there is no identity to name."""
+        if kind != "feed":
+            raise ConnectorError(f"review feeds have no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
+                                 permanent=True)
+        url = self.feed_url(target)
+        try:
+            response = self._request("GET", url, "reading the feed", FEED_HINT, headers={"Accept": ACCEPT})
+            posts, _ = parse_document(response.content, response.url or url, response.headers.get("Content-Type", ""))
+        except MalformedPayload as error:
+            return AccessCheck("", False, f"the review feed at {url} sent {error}")
+        except ConnectorError as error:
+            if not error.permanent:
+                raise
+            return AccessCheck("", False, error.message)
+        return AccessCheck("", True, f"the feed at {url} answers with {len(posts)} review(s)")
 
     def feed_url(self, target: str) -> str:
         """The source's target, joined to the account's base_url when relative."""

@@ -17,7 +17,7 @@ import requests
 import tweepy
 from requests.adapters import HTTPAdapter
 
-from connectors.base import Batch, ConnectorError, PostedReply, SourceKind
+from connectors.base import AccessCheck, Batch, ConnectorError, PostedReply, SourceKind, json_object
 from connectors.x.messages import MESSAGE_FIELDS, is_older, message_url, messages_batch, reaches
 from connectors.x.moderation import XModeration
 from connectors.x.parse import batch_from_pages, by_id, missing_authors, replied_to
@@ -33,6 +33,16 @@ TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_
 USER_FIELDS = ["username", "name", "public_metrics", "verified"]
 MEDIA_FIELDS = ["url", "preview_image_url", "type", "alt_text", "width", "height"]
 DEFAULT_RETRY_AFTER = 60.0
+# What to do about X's 403 answers, by the problem they name (`reason`, or
+# the end of `type`, or `title`).
+FORBIDDEN_FIXES = {
+    "client-not-enrolled": "the X app's access tier does not include this endpoint: reading mentions and recent "
+                           "search need the Basic tier or above, with the app in a Project (developer portal, "
+                           "Products)",
+    "oauth1-permissions": "the app's permissions do not include this: set 'Read and write and Direct message' in "
+                          "the app's user authentication settings, then generate the access token and secret again",
+    "Unsupported Authentication": f"this call needs the account's OAuth 1.0a keys: {', '.join(OAUTH_KEYS)}",
+}
 
 
 class _ApiAdapter(HTTPAdapter):
@@ -128,6 +138,40 @@ class XConnector(XModeration):
                                  permanent=True)
         pages = list(pages)
         return batch_from_pages(pages, cursor, self.user_id, self._authors(missing_authors(pages)))
+
+    def check_access(self, kind: str, target: str, query: str = "") -> AccessCheck:
+        """Who the account is (`GET /2/users/me`, which every access tier
+        answers; by user_id with an app-only bearer token). Mentions need
+        nothing more. A search source makes one search of ten posts (X's
+        least) and a direct-message source reads one message: only such a
+        read shows the access tier or the app permission they need."""
+        if kind not in self.source_kinds:
+            raise ConnectorError(f"X has no source kind {kind!r} (known: {', '.join(self.source_kinds)})",
+                                 permanent=True)
+        if self.user_auth:
+            found = self._call("looking up the signed-in account", self.client.get_me, user_auth=True)
+        elif self.user_id:
+            found = self._call("looking up the account", self.client.get_user, id=self.user_id, user_auth=False)
+        else:
+            raise ConnectorError("an X account with only a bearer_token cannot say who it is: set its user_id, or "
+                                 f"the OAuth 1.0a keys {', '.join(OAUTH_KEYS)}", permanent=True, status=403)
+        user = found.get("data") or {}
+        self.user_id, self.handle = str(user.get("id") or self.user_id), user.get("username") or self.handle
+        identity = f"@{self.handle} (id {self.user_id})"
+        try:
+            if kind == "search":
+                self._call("searching recent posts", self.client.search_recent_tweets, query or target,
+                           max_results=10, user_auth=self.user_auth)
+            elif kind == "direct_messages":
+                self._needs_user_context("reading direct messages")
+                self._call("reading direct messages", self.client.get_direct_message_events, max_results=1,
+                           event_types="MessageCreate", user_auth=True)
+        except ConnectorError as error:
+            if error.status not in (401, 403):
+                raise
+            return AccessCheck(identity, False, error.message)
+        return AccessCheck(identity, True, {"mentions": "mentions readable", "search": "recent search readable",
+                                            "direct_messages": "direct messages readable"}[kind])
 
     def _authors(self, user_ids: list[str]) -> dict[str, dict]:
         """Authors a page's includes left out (X does, for some withheld or
@@ -291,10 +335,19 @@ def _connector_error(error: tweepy.TweepyException, action: str) -> ConnectorErr
         return ConnectorError(f"X rejected the credentials of this account ({reason}): check the tokens",
                               permanent=True, status=status)
     if isinstance(error, tweepy.Forbidden):
-        return ConnectorError(f"X refused {action} ({reason}): {detail}", permanent=True, status=status)
+        fix = _forbidden_fix(error.response)
+        said = f"X refused {action} ({reason}): {detail}"
+        return ConnectorError(f"{said.rstrip('.')}. Fix: {fix}" if fix else said, permanent=True, status=status)
     if isinstance(error, (tweepy.BadRequest, tweepy.NotFound)):
         return ConnectorError(f"X rejected {action} ({reason}): {detail}", permanent=True, status=status)
     return ConnectorError(f"X failed while {action} ({reason}): {detail}", status=status)
+
+
+def _forbidden_fix(response: requests.Response) -> str | None:
+    """What to change for a 403, where X's problem says which access it lacks."""
+    body = json_object(response) or {}
+    names = (body.get("reason"), str(body.get("type") or "").rpartition("/")[2], body.get("title"))
+    return next((FORBIDDEN_FIXES[name] for name in names if name in FORBIDDEN_FIXES), None)
 
 
 def _seconds_until_reset(headers) -> float:

@@ -81,8 +81,9 @@ APP_ONLY_FORBIDDEN = (
 )
 FAULT_PROBLEMS = {
     401: ("Unauthorized", "Unauthorized"),
-    403: ("Forbidden", "When authenticating requests to the Twitter API v2 endpoints, you must use "
-                       "keys and tokens from a Twitter developer App that is attached to a Project."),
+    403: ("Client Forbidden", "When authenticating requests to the Twitter API v2 endpoints, you must use "
+                              "keys and tokens from a Twitter developer App that is attached to a Project. You "
+                              "can create a project via the developer portal."),
     429: ("Too Many Requests", "Too Many Requests"),
     500: ("Internal Server Error", "Internal Server Error"),
     503: ("Service Unavailable", "Service Unavailable"),
@@ -252,8 +253,16 @@ class InvalidRequest(Exception):
         self.message, self.parameter, self.value = message, parameter, value
 
 
+# X's 403 for an app whose access tier lacks the endpoint names the missing enrolment.
+NOT_ENROLLED = {"reason": "client-not-enrolled", "required_enrollment": "Appropriate Level of API Access",
+                "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+                "type": "https://api.twitter.com/2/problems/client-forbidden"}
+
+
 def problem(status: int, title: str, detail: str, headers: dict | None = None):
     body = {"title": title, "detail": detail, "type": "about:blank", "status": status}
+    if title == "Client Forbidden":
+        body.update(NOT_ENROLLED)
     return jsonify(body), status, headers or {}
 
 
