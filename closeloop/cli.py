@@ -267,8 +267,9 @@ def poll(ctx: click.Context, source: str | None) -> None:
 @main.command("check-accounts")
 @click.pass_context
 def check_accounts(ctx: click.Context) -> None:
-    """Read each enabled source once with its account's credentials, and
-    say what works and what to fix, before going live. Stores nothing."""
+    """Ask each platform who each enabled source's credentials are and
+    whether its target is reachable, and say what works and what to fix,
+    before going live. Polls and stores nothing."""
     from closeloop.account_check import check_accounts as check
 
     settings = settings_of(ctx)
