@@ -59,11 +59,11 @@ class DuePolls:
         try:
             while True:
                 with self._lock:
-                    free, pool = self.threads - len(self._running), self._pool
+                    free, pool, polling = self.threads - len(self._running), self._pool, set(self._running)
                 if free <= 0 or pool is None:
                     return
                 now = self.poller.clock.now()
-                leased = self.poller.leases.take_due(now, free)
+                leased = self.poller.leases.take_due(now, free, polling)
                 if not leased:
                     return
                 with self._lock:

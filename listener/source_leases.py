@@ -43,12 +43,14 @@ class SourceLeases:
         """Not leased, or leased by a worker that stopped renewing it."""
         return or_(Source.leased_by.is_(None), Source.lease_expires_at.is_(None), Source.lease_expires_at <= now)
 
-    def take_due(self, now: datetime, limit: int) -> list[int]:
-        """Lease up to `limit` sources that are due and free, longest due first."""
+    def take_due(self, now: datetime, limit: int, polling: Iterable[int] = ()) -> list[int]:
+        """Lease up to `limit` sources that are due and free, longest due
+        first, but none of those this worker is `polling` still (a lease of
+        its own that ran out while a tick was late)."""
         if limit <= 0:
             return []
         due = (select(Source.id)
-               .where(Source.enabled.is_(True), Source.paused_at.is_(None),
+               .where(Source.enabled.is_(True), Source.paused_at.is_(None), Source.id.not_in(list(polling)),
                       or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now), self.free(now))
                .order_by(Source.next_poll_at.nulls_first(), Source.id).limit(limit))
         with self.db.transaction() as session:

@@ -106,6 +106,7 @@ def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(two_workers, cl
 
     clock.advance(seconds=2)
 
+    assert a.take_due(clock.now(), SOURCES, polling=held) == []
     assert b.take_due(clock.now(), SOURCES) == held[2:]
     assert sorted(holders(two_workers[0]).values()) == ["a:1", "a:1"] + ["b:2"] * (SOURCES - 2)
 
