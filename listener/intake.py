@@ -133,6 +133,8 @@ class Intake:
             outcomes = [self._take(session, post, mention_id, now, source_id, page)
                         for post, mention_id in zip(posts, take_ids(session, Mention, len(posts)))]
         page.write(events)
+        for alert in page.alerts:
+            queue_alerts(session, **alert)
         for outcome in outcomes:
             report.count(outcome)
         report.ticket_ids += [ticket.id for ticket in page.raised]
@@ -216,10 +218,11 @@ class Intake:
             return
         page.open_tickets[ticket.customer] = ticket
         if ticket.assignee is not None:
-            queue_alerts(session, key=f"reopened:{ticket.id}:{mention.external_id}", kind="reopened", ticket=ticket,
-                         recipients=[Recipient("web", ticket.assignee.email, ticket.assignee.id)],
-                         subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
-                         link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now)
+            page.alerts.append(dict(
+                key=f"reopened:{ticket.id}:{mention.external_id}", kind="reopened", ticket=ticket,
+                recipients=[Recipient("web", ticket.assignee.email, ticket.assignee.id)],
+                subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
+                link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now))
 
     def _raise(self, session: Session, mention: Mention, now: datetime, page: Page) -> Ticket:
         customer = mention.identity.customer

@@ -99,6 +99,9 @@ class Page:
         self.raised: list[Ticket] = []
         # The posts' media, written once the posts are.
         self.media: list[tuple[Mention, tuple]] = []
+        # Alerts to staff (store.alerts.queue_alerts arguments), queued once
+        # the page is written.
+        self.alerts: list[dict] = []
         self._roster: Roster | None = None
         self._incidents: list[Incident] | None = None
 
