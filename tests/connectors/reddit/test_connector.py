@@ -387,6 +387,18 @@ def test_it_reports_a_forbidden_call_as_permanent(emulator):
     assert "Forbidden" in caught.value.message
 
 
+def test_it_says_whom_a_private_subreddits_moderators_must_approve(emulator):
+    requests.put(f"{emulator.url}/_emulator/reddit/subreddits/acme", json={"private": True},
+                 timeout=5).raise_for_status()
+
+    with pytest.raises(ConnectorError) as caught:
+        warmed(emulator).fetch("comments", "acme", None)
+
+    assert caught.value.permanent is True
+    assert caught.value.status == 403
+    assert "the subreddit is private; ask its moderators to add u/acme as an approved user" in caught.value.message
+
+
 def test_it_reports_a_wrong_password_as_permanent(emulator):
     with pytest.raises(ConnectorError) as caught:
         connector_for(emulator, password="not-the-password").fetch("mentions", "", None)
