@@ -111,8 +111,10 @@ def report(db: Database, clock: FrozenClock, mails: list, slack: dict | list) ->
         print("manager's alert rows:", dict(Counter((a.channel, a.kind, a.status) for a in rows)))
         in_app = len(grouped([a for a in rows if a.channel == "web"], clock.now()))
     emails = sum(1 for m in mails if MANAGER in m.recipients)
-    slack_count = len(slack.get("messages", slack)) if isinstance(slack, dict) else len(slack)
-    print(f"manager: in the app {in_app}, by email {emails}, total {in_app + emails}; team Slack {slack_count}")
+    messages = slack.get("messages", slack) if isinstance(slack, dict) else slack
+    threaded = sum(1 for m in messages if m.get("thread_ts"))
+    print(f"manager: in the app {in_app}, by email {emails}, total {in_app + emails}; "
+          f"team Slack {len(messages)} ({threaded} in a ticket's thread)")
 
 
 def main() -> None:

@@ -162,9 +162,10 @@ def demo_settings(*, database_url: str, emulator_url: str, port: int, smtp_port:
         "spikes": {"window_minutes": 10, "min_count": 10, "check_seconds": 10},
         "moderation": {"auto_hide_spam": True, "check_seconds": 5},
         "teams": {"care": {"leads": ["manager@demo.local"], "alert_emails": ["care-leads@demo.local"],
-                           "slack_webhook": f"{emulator_url}/_emulator/slack/hooks/care"}},
+                           "slack_channel": "C0CARE"}},
         "alerts": {"interval_seconds": 2, "base_url": f"http://127.0.0.1:{port}", "smtp_host": "127.0.0.1",
-                   "smtp_port": smtp_port, "smtp_from": "closeloop@demo.local"},
+                   "smtp_port": smtp_port, "smtp_from": "closeloop@demo.local", "slack_token": "xoxb-demo",
+                   "slack_api_url": f"{emulator_url}/_emulator/slack/api/"},
         "accounts": {
             "demo_x": {"platform": "x", "base_url": emulator_url, "post_page": _post_page(emulator_url, "x"),
                        "user_id": str(x.FIRST_USER_ID),

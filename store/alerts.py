@@ -56,13 +56,13 @@ def web_and_email(people: Iterable[Agent]) -> list[Recipient]:
 
 
 def team_channels(teams: Mapping[str, TeamSettings], name: str | None) -> list[Recipient]:
-    """A team's shared channels: its alert_emails, and its Slack webhook
-    (addressed by the team's name; the outbox looks the URL up)."""
+    """A team's shared channels: its alert_emails, and its Slack channel or
+    webhook (addressed by the team's name; the outbox looks it up)."""
     team = teams.get(name) if name is not None else None
     if team is None:
         return []
     recipients = [Recipient("email", address) for address in team.alert_emails]
-    if team.slack_webhook:
+    if team.slack_channel or team.slack_webhook:
         recipients.append(Recipient("slack", name))
     return recipients
 
