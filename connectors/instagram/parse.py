@@ -11,6 +11,7 @@ call needs: "mention_<media id>" and "mention_<media id>_<comment id>"."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media, SkippedItem
@@ -21,6 +22,7 @@ MENTION_PREFIX = "mention_"
 # An author known by username only (no `from` id) is stored under this prefix.
 USERNAME_PREFIX = "username:"
 MEDIA_KINDS = {"IMAGE": "image", "VIDEO": "video", "REELS": "video"}
+ON_THE_POST = "the brand's post this comment is on"
 
 Parser = Callable[[Any], InboundPost]
 
@@ -38,6 +40,10 @@ def parse_comment(raw: Any, media: dict, brand_id: str, brand_username: str = ""
         raise MalformedPayload(f"{where} has an invalid parent_id: {parent_id!r}")
     media_id = _id(media, "id", f"the media of {where}")
     author = author_of(raw, where)
+    # Instagram comments are text only: a comment on the brand's post shows
+    # the photo it is about; a reply under it does not repeat it.
+    shown = () if parent_id else tuple(replace(item, alt_text=item.alt_text or ON_THE_POST)
+                                       for item in media_of(media))
     return InboundPost(
         platform="instagram",
         external_id=comment_id,
@@ -49,6 +55,7 @@ def parse_comment(raw: Any, media: dict, brand_id: str, brand_username: str = ""
         conversation_id=media_id,
         in_reply_to=parent_id or media_id,
         by_brand=is_brand(author, brand_id, brand_username),
+        media=shown,
         raw=raw,
     )
 

@@ -135,3 +135,16 @@ def test_a_webhook_entry_for_another_account_is_skipped_and_a_page_delivery_refu
     assert posts == [] and "not 17841400000000001" in skipped[0].reason
     with pytest.raises(MalformedPayload, match="not an Instagram webhook delivery"):
         parse_webhook({"object": "page", "entry": []}, IG_USER_ID)
+
+
+def test_a_comment_shows_the_photo_of_the_post_it_is_on_and_a_reply_does_not():
+    photo = {**MEDIA, "media_type": "IMAGE", "media_url": "https://scontent.cdninstagram.com/v/photo.jpg"}
+    raw = fixture("comments_page.json")["data"][0]
+
+    comment = parse_comment(raw, photo, IG_USER_ID, "acme")
+    reply = parse_comment(raw, photo, IG_USER_ID, "acme", parent_id="17870913679156999")
+
+    assert comment.media == (Media(url=photo["media_url"], kind="image",
+                                   alt_text="the brand's post this comment is on"),)
+    assert reply.media == ()
+    assert parse_comment(raw, MEDIA, IG_USER_ID, "acme").media == ()
