@@ -188,15 +188,18 @@ def _size(raw: dict, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
-def batch_from(items: Iterable[tuple[Any, Parser]], cursor: str | None) -> Batch:
+def batch_from(items: Iterable[tuple[Any, Parser]], cursor: str | None,
+               moment_of: Callable[[Any], int | None] | None = None) -> Batch:
     """Each item parsed once, oldest first; what cannot be parsed is
-    skipped. The cursor is the newest created_time seen (unix seconds),
-    skipped items included, and never moves back."""
+    skipped. The cursor is the newest time seen (unix seconds, by
+    `moment_of`: Facebook's created_time unless told), skipped items
+    included, and never moves back."""
+    moment_of = moment_of or created_unix
     posts: dict[str, InboundPost] = {}
     skipped: list[SkippedItem] = []
     newest = int(cursor) if cursor and cursor.isdigit() else 0
     for raw, parse in items:
-        moment = created_unix(raw)
+        moment = moment_of(raw)
         if moment is not None:
             newest = max(newest, moment)
         try:

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media, SkippedItem
-from connectors.facebook.parse import utc_time
+from connectors.base import Author, Batch, InboundPost, MalformedPayload, Media
+from connectors.facebook.parse import batch_from, utc_time
 
 INSTAGRAM_URL = "https://www.instagram.com/"
 MENTION_PREFIX = "mention_"
@@ -151,24 +151,8 @@ def timestamp_unix(raw: Any) -> int | None:
 
 
 def instagram_batch(items: Iterable[tuple[Any, Parser]], cursor: str | None) -> Batch:
-    """Each item parsed once, oldest first; what cannot be parsed is
-    skipped. The cursor is the newest timestamp seen (unix seconds),
-    skipped items included, and never moves back."""
-    posts: dict[str, InboundPost] = {}
-    skipped: list[SkippedItem] = []
-    newest = int(cursor) if cursor and cursor.isdigit() else 0
-    for raw, parse in items:
-        moment = timestamp_unix(raw)
-        if moment is not None:
-            newest = max(newest, moment)
-        try:
-            post = parse(raw)
-        except MalformedPayload as error:
-            skipped.append(SkippedItem(raw=raw, reason=str(error)))
-            continue
-        posts[post.external_id] = post
-    ordered = sorted(posts.values(), key=lambda p: (p.created_at, p.external_id))
-    return Batch(posts=ordered, cursor=str(newest) if newest else cursor, skipped=skipped)
+    """As Facebook's batches, by Instagram's `timestamp`."""
+    return batch_from(items, cursor, timestamp_unix)
 
 
 def _object(raw: Any, what: str) -> dict:
