@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Literal, Protocol, TypeVar
 
-from sqlalchemy import Update
+from sqlalchemy import ColumnElement, Update, select, update
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 W = TypeVar("W")
 R = TypeVar("R")
+T = TypeVar("T")
 
 class DeliveryError(Exception):
     """A send that did not happen, or may not have. `permanent`: trying
@@ -176,6 +177,25 @@ class DeliveryMachine(Generic[W, R]):
 def won(session: Session, compare_and_set: Update) -> bool:
     """Run a compare-and-set UPDATE of one row: True when this worker won it."""
     return session.execute(compare_and_set.execution_options(synchronize_session=False)).rowcount == 1
+
+
+def claim_row(session: Session, model: type[T], row_id: int, due: ColumnElement[bool], now: datetime
+              ) -> tuple[T, int, bool] | None:
+    """Mark an outbox row (a reply, a moderation action) as being sent, if
+    no other worker did first: the row, its attempts before this claim,
+    and whether its last attempt may have arrived (left `sending`, or
+    marked unknown), so that it is looked up before it is sent again.
+    None when another worker has it. On PostgreSQL the row stays locked
+    (others skip it) until the claim commits, and the compare-and-set on
+    the attempts decides in any case."""
+    row = session.scalar(select(model).where(model.id == row_id).with_for_update(skip_locked=True))
+    if row is None:
+        return None
+    attempts, unknown = row.attempts, row.status == "sending" or row.outcome_unknown
+    if not won(session, update(model).where(model.id == row_id, due, model.attempts == attempts)
+               .values(status="sending", claimed_at=now, attempts=model.attempts + 1)):
+        return None
+    return row, attempts, unknown
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from config.clock import Clock
@@ -22,7 +22,7 @@ from connectors.backoff import Backoff
 from connectors.base import Connector
 from connectors.moderation import StoredPost
 from connectors.registry import moderation_actions, why_not_moderated
-from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, connector_errors, won
+from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, claim_row, connector_errors
 from store.db import Database
 from store.errors import Refused
 from store.models import Agent, Mention, ModerationAction
@@ -118,15 +118,10 @@ class ModerationQueue:
         left `sending`, or whose last attempt may have arrived, is looked
         up on the platform first."""
         with self.db.transaction() as session:
-            row = session.scalar(select(ModerationAction).where(ModerationAction.id == action_id)
-                                 .with_for_update(skip_locked=True))
-            if row is None:
+            claimed = claim_row(session, ModerationAction, action_id, self._due(now), now)
+            if claimed is None:
                 return []
-            attempts, unknown = row.attempts, row.status == "sending" or row.outcome_unknown
-            if not won(session, update(ModerationAction)
-                       .where(ModerationAction.id == action_id, self._due(now), ModerationAction.attempts == attempts)
-                       .values(status="sending", claimed_at=now, attempts=ModerationAction.attempts + 1)):
-                return []
+            row, attempts, unknown = claimed
             mention = row.mention
             account = mention.source.credentials_ref if mention.source else None
             return [Attempt(Claim(row.id, row.action, mention.external_id, mention.platform, account),

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
@@ -19,7 +19,7 @@ from config.settings import OutboxSettings
 from connectors.backoff import Backoff
 from connectors.base import Connector, PostedReply
 from responder.channels import ReplyChannel
-from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, connector_errors, won
+from responder.delivery import Attempt, DeliveryMachine, Outcome, Sender, claim_row, connector_errors
 from store import tickets
 from store.answers import default_target, post_states
 from store.db import Database
@@ -146,20 +146,14 @@ class ReplyQueue:
             select(Reply.id).where(self._due(now)).order_by(Reply.next_attempt_at, Reply.id).limit(limit))
 
     def claim(self, reply_id: int, now: datetime, limit: int) -> list[Attempt[Claim]]:
-        """Mark the reply as being sent, if no other worker did first: on
-        PostgreSQL the row stays locked (others skip it) until the claim
-        commits, and the compare-and-set decides in any case. A reply left
-        `sending`, or whose last attempt may have arrived, is looked up
-        first; one that failed for certain is not."""
+        """Mark the reply as being sent, if no other worker did first
+        (`claim_row`). A reply left `sending`, or whose last attempt may
+        have arrived, is looked up first; one that failed for certain is not."""
         with self.db.transaction() as session:
-            reply = session.scalar(select(Reply).where(Reply.id == reply_id).with_for_update(skip_locked=True))
-            if reply is None:
+            claimed = claim_row(session, Reply, reply_id, self._due(now), now)
+            if claimed is None:
                 return []
-            attempts, outcome_unknown = reply.attempts, reply.status == "sending" or reply.outcome_unknown
-            if not won(session, update(Reply)
-                       .where(Reply.id == reply_id, self._due(now), Reply.attempts == attempts)
-                       .values(status="sending", claimed_at=now, attempts=Reply.attempts + 1)):
-                return []
+            reply, attempts, outcome_unknown = claimed
             mention = reply.mention
             account = mention.source.credentials_ref if mention.source else None
             claim = Claim(reply.id, reply.body, mention.external_id, mention.platform, account, reply.channel,
