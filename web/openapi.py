@@ -595,6 +595,10 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
                     "`buckets` are their local labels.",
         parameters=(*PERIOD, query("group_by", "How to group (default topic)", enum_of(TREND_GROUPINGS))),
         errors=(403,)),
+    ("get", "/api/v1/reports/trends.csv"): csv_download(
+        "The trends of /api/v1/reports/trends as CSV, bucketed as the dashboard shows them: one line per time "
+        "bucket and group, streamed",
+        parameters=(*PERIOD, query("group_by", "How to group (default topic)", enum_of(TREND_GROUPINGS)))),
     ("get", "/api/v1/reports/outcomes"): operation(
         "Reports", "Follow-up answers, satisfaction, reopen rate and turned-around customers per group",
         obj(("from", "to", "group_by", "groups"), **{"from": TIME}, to=TIME, group_by=enum_of(OUTCOME_GROUPINGS),

@@ -61,6 +61,8 @@ def address(rule, world) -> str:
     for name, converter in rule._converters.items():
         if type(converter).__name__ == "UnicodeConverter":
             values[name] = "acme"
+        elif type(converter).__name__ == "AnyConverter":
+            values[name] = min(converter.items)
         else:
             values[name] = BY_ARGUMENT.get(name, world.incident_id if name == "incident_id" else 999_999)
     return rule.build(values, append_unknown=False)[1]

@@ -101,7 +101,7 @@ def test_it_filters_tickets_by_status_priority_platform_and_assignee(world, clie
 @pytest.mark.parametrize("query, message", [
     ("status=bogus", "status: 'bogus' is not allowed; use one or more of new, open, pending, resolved, closed"),
     ("priority=asap", "priority: 'asap' is not allowed; use one or more of urgent, high, normal, low"),
-    ("platform=myspace", "platform: 'myspace' is not allowed; use one or more of x, facebook, reddit, reviews"),
+    ("platform=myspace", "platform: 'myspace' is not allowed; use one or more of x, facebook, reddit, reviews, instagram"),
     ("assignee=bob", "assignee: 'bob' is not allowed; use an agent id, 'me' or 'none'"),
     ("limit=500", "limit: 500 is not allowed; use a whole number from 1 to 200"),
     ("offset=-1", "offset: '-1' is not allowed; use a whole number from 0 to 1000"),
