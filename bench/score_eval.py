@@ -16,7 +16,9 @@ per target, and decides with no rules.
   complaint counts as negative; every consumer-finance narrative is one.
 - Needs a person: the share found of the posts that need one (a brand
   answered it, or it is a complaint) and the share taken of the posts a
-  brand left unanswered or praise.
+  brand left unanswered or praise; on the customer tweets also with the
+  scorer told which posts reply inside a conversation with the brand
+  (what intake tells it of an answer to our reply on an open ticket).
 - Topics (airline posts whose crowd reason maps to a topic): accuracy, and
   purity (of the posts given a topic, the share that has the topic most
   of that topic's posts have).
@@ -44,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from config import load_settings  # noqa: E402
 from listener import lexicons  # noqa: E402
-from listener.scoring import Scorer  # noqa: E402
+from listener.scoring import Scorer, ScoringContext  # noqa: E402
 from listener.sentiment_model import SHIPPED_MODEL  # noqa: E402
 from training import missing_libraries  # noqa: E402
 from training.datasets import CARE_FILE, Post  # noqa: E402
@@ -224,6 +226,21 @@ def report_held_out(deciders: dict[str, Callable], sets: dict[str, list[Post]], 
                         TOPIC_COLUMNS)
 
 
+def report_replies_to_us(scorer: Scorer, posts: list[Post]) -> None:
+    """Needs a person on the customer tweets, the care scorer told which
+    posts reply inside a conversation with the brand (`answers_us`), as
+    intake tells it of a post answering our reply on an open ticket."""
+    contexts = [ScoringContext(answers_us=bool(p.in_conversation)) for p in posts]
+    told = [s.needs_response for s in scorer.score_many([p.text for p in posts], contexts=contexts)]
+    alone = [s.needs_response for s in scorer.score_many([p.text for p in posts])]
+    rows = {}
+    for label, decided in (("text alone", alone), ("told replies", told)):
+        rows[label] = needs_row(posts, Decisions([], decided, []))
+    replies = [n for n, p in enumerate(posts) if p.in_conversation]
+    print_table(f"twcs, held-out brands: needs a person, care told which posts reply to the brand "
+                f"({len(replies)} of {len(posts)} do)", rows, NEEDS_COLUMNS)
+
+
 def _subset(decided: Decisions, at: list[int]) -> Decisions:
     return Decisions([decided.sentiment[n] for n in at], [decided.needs_response[n] for n in at],
                      [decided.topic[n] for n in at],
@@ -351,6 +368,7 @@ def main() -> None:
 
     sets = held_out_sets(data)
     report_held_out(deciders, sets, crowd_reasons(data_dir))
+    report_replies_to_us(scorers["care"], sets["twcs"])
     report_general(deciders, data_dir)
     texts = [p.text for name in ("airline", "twcs", "telecom") for p in sets[name]]
     report_speed(scorers, baseline, texts, args.speed_texts)

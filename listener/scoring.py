@@ -3,8 +3,8 @@ is, its priority and topic; every number comes with the reasons that moved it.
 
 Whether a person should answer is decided by rules where they are sure (a
 complaint, a question or request to us, a keyword class, spam, our own
-posts, praise by the config) and by the trained needs-a-person model
-(`needs_model.py`) for every other post.
+posts, praise by the config, an answer to our reply on an open ticket) and
+by the trained needs-a-person model (`needs_model.py`) for every other post.
 
 What the text says is read once (`_read`); what the post's author, rating
 and history add is decided per post (`_decide`). Nothing here raises on odd
@@ -67,7 +67,8 @@ class Score:
 class ScoringContext:
     """What the store knows about a post besides its text: whether others
     can see it, the customer's tier and recent history, whether the brand
-    wrote it, and whether the platform or a community's moderators did."""
+    wrote it, whether the platform or a community's moderators did, and
+    whether it answers our reply on a ticket still open."""
 
     is_public: bool = True
     tier: str = "standard"
@@ -75,6 +76,7 @@ class ScoringContext:
     breached_recently: bool = False
     by_brand: bool = False
     from_platform: bool = False
+    answers_us: bool = False
 
 
 DEFAULT_CONTEXT = ScoringContext()
@@ -284,6 +286,8 @@ class Scorer:
             if self.settings.respond_to_praise:
                 return "praise", weights.praise
             return "praise", None
+        if context.answers_us:
+            return "answers our reply", weights.question
         if reading.needs_person is not None:
             if reading.needs_person >= NEEDS_A_PERSON:
                 return f"needs a person: model {reading.needs_person:.2f}", weights.question

@@ -43,6 +43,9 @@ class Post:
     complaint: bool | None = None
     # The crowd's agreement on the sentiment label, where given.
     confidence: float | None = None
+    # The post replies inside a conversation with the brand rather than
+    # starting one (twcs), where known.
+    in_conversation: bool | None = None
 
 
 class DataMissing(Exception):
@@ -87,7 +90,8 @@ def apple_posts(data_dir: Path) -> list[Post]:
 def twcs_posts(data_dir: Path) -> list[Post]:
     """The customer tweets whose answer is known (the random sample of the
     full set; the other sample has the text alone)."""
-    return [Post(row["text"], "twcs", *brand_of(row["brand"]), needs_response=row["has_reply"] == "True")
+    return [Post(row["text"], "twcs", *brand_of(row["brand"]), needs_response=row["has_reply"] == "True",
+                 in_conversation={"True": False, "False": True}.get(row["is_conversation_start"]))
             for row in _rows(data_dir, TWCS_FILE) if row["has_reply"] in ("True", "False")]
 
 

@@ -182,3 +182,28 @@ def test_every_industry_keeps_brands_to_measure_on(shared_data):
     industries = {p.industry for p in data.sets["twcs"] if p.brand}
     assert industries == {p.industry for p in data.held_out("twcs")}
     assert {p.brand for p in data.sets["telecom"] if p.brand} <= data.held_out_brands
+
+
+def test_an_answer_to_our_reply_on_an_open_ticket_needs_a_person_whatever_the_model_says():
+    text = "@acme it is the branch by the station"
+    scorer = scorer_with_needs(constant(0.05))
+    told = scorer.score(text, context=ScoringContext(answers_us=True))
+    assert told.needs_response and "answers our reply +0.20" in told.reasons
+    assert not scorer.score(text).needs_response
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Thanks, the new app is great and delivery was fast!", "praise"),
+    ("Follow me for free followers!! click here", "spam ('free followers')"),
+])
+def test_thanks_and_spam_in_answer_to_our_reply_still_need_no_one(text, why):
+    score = scorer_with_needs(constant(0.99)).score(text, context=ScoringContext(answers_us=True))
+    assert not score.needs_response
+    assert f"no response needed: {why}" in score.reasons
+
+
+@pytest.mark.shared_data
+def test_the_customer_tweets_tell_a_reply_in_a_conversation_from_its_start(shared_data):
+    data = labelled_data(shared_data)
+    assert {p.in_conversation for p in data.sets["twcs"]} == {True, False}
+    assert {p.in_conversation for p in data.sets["airline"]} == {None}
