@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Float, Integer
+from sqlalchemy import BigInteger, Float, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -50,3 +50,24 @@ def _quarter_sqlite(element, compiler, **kw) -> str:
 def quarter_start(quarter: int) -> datetime:
     """The UTC moment a `quarter_hour` number starts at."""
     return datetime.fromtimestamp(quarter * 900, timezone.utc)
+
+
+class epoch_microseconds(FunctionElement):  # noqa: N801 - used as an SQL function
+    """Whole microseconds from 1970 to a stored UTC time, exactly: the
+    difference of two is the timedelta between them, to the microsecond."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_microseconds, "postgresql")
+def _microseconds_postgresql(element, compiler, **kw) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) * 1000000 AS BIGINT)"
+
+
+@compiles(epoch_microseconds, "sqlite")
+def _microseconds_sqlite(element, compiler, **kw) -> str:
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff': whole seconds, then the six digits.
+    moment = compiler.process(element.clauses, **kw)
+    return (f"(CAST(strftime('%s', substr({moment}, 1, 19)) AS INTEGER) * 1000000"
+            f" + CAST(substr({moment} || '.000000', 21, 6) AS INTEGER))")

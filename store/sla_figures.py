@@ -7,35 +7,32 @@ A target is settled once: met at the moment it was answered (or the ticket
 resolved) by its due time, missed at its due time when nothing had come by
 then. Due times are the tickets' own, so business hours and pauses count as
 the SLA clock counted them; a paused ticket's clock stopped when it paused.
-Rows are folded in Python so that the figures read the same on SQLite and
-PostgreSQL."""
+
+The first-response and resolution figures are counted per group in the
+database, and the percentiles of the waits picked there by rank, so that a
+period of a million tickets sends a few rows; waits are compared in whole
+microseconds, the same on SQLite and PostgreSQL. Next answers are cycles
+read from the events, only of the tickets where a customer wrote again."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
+from store.epoch import epoch_microseconds
 from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
+from store.types import UTCDateTime
 
 TARGETS = ("first_response", "next_response", "resolution")
 GROUPINGS = ("platform", "team", "agent", "priority", "topic")
 ANSWER_KINDS = ("replied", "answered_elsewhere")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """One target of one ticket: "met" or "missed" at `at`, or "not_yet_due"."""
-
-    target: str
-    state: str
-    at: datetime | None = None
+PERCENTILES = (("median", 50), ("p90", 90))
 
 
 @dataclass
@@ -53,39 +50,22 @@ class _Tally:
 @dataclass
 class _Group:
     tallies: dict[str, _Tally] = field(default_factory=lambda: {target: _Tally() for target in TARGETS})
-    waits: list[tuple[float, bool]] = field(default_factory=list)
+    waiting: int = 0
+    waits: dict[str, tuple[float, bool] | None] = field(
+        default_factory=lambda: {name: None for name, _ in PERCENTILES})
 
-    def add(self, outcome: Outcome, start: datetime, end: datetime) -> None:
-        tally = self.tallies[outcome.target]
-        if outcome.state == "not_yet_due":
-            tally.not_yet_due += 1
-        elif start <= outcome.at < end:
-            setattr(tally, outcome.state, getattr(tally, outcome.state) + 1)
+    def count(self, target: str, state: str, number: int) -> None:
+        tally = self.tallies[target]
+        setattr(tally, state, getattr(tally, state) + number)
 
     def as_dict(self, key: str | None) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
-        figures["first_response"].update(first_response_times(self.waits))
+        times: dict[str, Any] = {"waiting": self.waiting}
+        for name, value in self.waits.items():
+            times[f"{name}_min"] = None if value is None else round(value[0], 1)
+            times[f"{name}_at_least"] = bool(value and value[1])
+        figures["first_response"].update(times)
         return {"key": key, **figures}
-
-
-def percentile(waits: list[tuple[float, bool]], percent: int) -> tuple[float, bool] | None:
-    """Nearest rank over (minutes, still waiting) pairs: the smallest value
-    that `percent` per cent of the values are at or below, and whether it is
-    a wait still running (so at least that long)."""
-    if not waits:
-        return None
-    ordered = sorted(waits)
-    rank = -(-percent * len(ordered) // 100)
-    return ordered[max(rank, 1) - 1]
-
-
-def first_response_times(waits: list[tuple[float, bool]]) -> dict[str, Any]:
-    figures: dict[str, Any] = {"waiting": sum(1 for _, waiting in waits if waiting)}
-    for name, percent in (("median", 50), ("p90", 90)):
-        value = percentile(waits, percent)
-        figures[f"{name}_min"] = None if value is None else round(value[0], 1)
-        figures[f"{name}_at_least"] = bool(value and value[1])
-    return figures
 
 
 def sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
@@ -95,66 +75,125 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     Groups are the tickets' platform, team, priority or topic, or for
     "agent" their assignee's email (None: unassigned). First-response times
     are those of the tickets raised in the period, a ticket still waiting
-    counting the wait so far."""
+    counting the wait so far; the median and 90th percentile are by nearest
+    rank over (minutes, still waiting), a wait still running being at least
+    that long."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    rows = session.execute(_in_scope(start, end)).all()
-    cycles = _next_response_cycles(session, [row.Ticket.id for row in rows])
+    moments = _Moments(start, end, now)
+    key = (Agent.email if group_by == "agent" else getattr(Ticket, group_by)).label("key")
     groups: dict[str | None, _Group] = defaultdict(_Group)
     total = _Group()
-    for ticket, email in rows:
-        key = email if group_by == "agent" else getattr(ticket, group_by)
-        outcomes = [*ticket_outcomes(ticket, now), *next_response_outcomes(ticket, cycles.get(ticket.id, []), now)]
-        wait = first_response_wait(ticket, now) if start <= ticket.created_at < end else None
-        for group in (groups[key], total):
-            for outcome in outcomes:
-                if outcome.state != "not_yet_due" or ticket.created_at < end:
-                    group.add(outcome, start, end)
-            if wait is not None:
-                group.waits.append(wait)
+    _count_targets(session, moments, key, groups, total)
+    _count_next_responses(session, moments, key, groups, total)
+    _rank_waits(session, moments, key, groups, total)
     ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {"groups": [group.as_dict(key) for key, group in ordered], "total": total.as_dict(None)}
 
 
-def _in_scope(start: datetime, end: datetime):
+@dataclass(frozen=True)
+class _Moments:
+    start: datetime
+    end: datetime
+    now: datetime
+
+    def within(self, column) -> Any:
+        return and_(column >= self.start, column < self.end)
+
+
+def _in_scope(moments: _Moments, *columns):
     """Tickets raised before the end that were open, came due or changed
     since the start: a superset of those with a figure in the period."""
+    start = moments.start
     return (
-        select(Ticket, Agent.email)
+        select(*columns)
+        .select_from(Ticket)
         .outerjoin(Agent, Ticket.assignee_id == Agent.id)
-        .where(Ticket.created_at < end, Ticket.sla_policy != THANKS_POLICY)
+        .where(Ticket.created_at < moments.end, Ticket.sla_policy != THANKS_POLICY)
         .where(or_(Ticket.status.in_(OPEN_STATUSES), Ticket.updated_at >= start,
                    Ticket.first_response_due_at >= start, Ticket.resolution_due_at >= start))
-        .order_by(Ticket.id)
     )
 
 
-def _clock_stopped_at(ticket: Ticket, now: datetime) -> datetime:
-    """Where the ticket's SLA clock stands: at its pause, at its resolution, or now."""
-    if ticket.paused_at is not None:
-        return ticket.paused_at
-    if not ticket.is_open and ticket.resolved_at is not None:
-        return ticket.resolved_at
-    return now
+def _clock_stopped_at(now: datetime):
+    """Where a ticket's SLA clock stands: at its pause, at its resolution, or now."""
+    return case((Ticket.paused_at.is_not(None), Ticket.paused_at),
+                (and_(Ticket.status.not_in(OPEN_STATUSES), Ticket.resolved_at.is_not(None)), Ticket.resolved_at),
+                else_=literal(now, UTCDateTime()))
 
 
-def _judge(target: str, due: datetime | None, done_at: datetime | None, ticket: Ticket,
-           now: datetime) -> Outcome | None:
-    if due is None:
-        return None
-    if done_at is not None:
-        return Outcome(target, "met", done_at) if done_at <= due else Outcome(target, "missed", due)
-    if due < _clock_stopped_at(ticket, now):
-        return Outcome(target, "missed", due)
-    return Outcome(target, "not_yet_due") if ticket.is_open else None
+def _target_states(moments: _Moments) -> dict[tuple[str, str], Any]:
+    """For the first response and the resolution: the condition under
+    which a ticket counts as met or missed in the period, or not yet due."""
+    is_open = Ticket.status.in_(OPEN_STATUSES)
+    stopped = _clock_stopped_at(moments.now)
+    states = {}
+    for target, due, done in (
+            ("first_response", Ticket.first_response_due_at, Ticket.first_response_at),
+            ("resolution", Ticket.resolution_due_at, case((not_(is_open), Ticket.resolved_at)))):
+        never_done = and_(due.is_not(None), done.is_(None))
+        states[target, "met"] = and_(due.is_not(None), done.is_not(None), done <= due, moments.within(done))
+        states[target, "missed"] = and_(
+            due.is_not(None), moments.within(due),
+            or_(and_(done.is_not(None), done > due), and_(never_done, due < stopped)))
+        states[target, "not_yet_due"] = and_(never_done, is_open, not_(due < stopped))
+    return states
 
 
-def ticket_outcomes(ticket: Ticket, now: datetime) -> list[Outcome]:
-    """The first-response and resolution outcomes of one ticket."""
-    resolved = ticket.resolved_at if not ticket.is_open else None
-    found = (_judge("first_response", ticket.first_response_due_at, ticket.first_response_at, ticket, now),
-             _judge("resolution", ticket.resolution_due_at, resolved, ticket, now))
-    return [outcome for outcome in found if outcome is not None]
+def _count_targets(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
+    """One grouped count of the first-response and resolution figures; every
+    ticket in scope makes its group show, as a row with zeros if need be."""
+    states = _target_states(moments)
+    sums = [func.sum(case((condition, 1), else_=0)) for condition in states.values()]
+    for row in session.execute(_in_scope(moments, key, *sums).group_by(key)):
+        group = groups[row[0]]
+        for (target, state), number in zip(states, row[1:]):
+            group.count(target, state, int(number or 0))
+            total.count(target, state, int(number or 0))
+
+
+def _rank_waits(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
+    """The waits at the median's and the 90th percentile's nearest rank, per
+    group and over all, ranked in the database; a wait is to the first
+    answer, or (still waiting) to the pause or now."""
+    created = epoch_microseconds(Ticket.created_at)
+    waiting = Ticket.first_response_at.is_(None)
+    wait = case((waiting, epoch_microseconds(func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime())))),
+                else_=epoch_microseconds(Ticket.first_response_at)) - created
+    order = (wait, waiting)
+    waits = (
+        _in_scope(moments, key, wait.label("wait"), waiting.label("waiting"),
+                  func.row_number().over(partition_by=key, order_by=order).label("in_group"),
+                  func.count().over(partition_by=key).label("of_group"),
+                  func.row_number().over(order_by=order).label("in_all"),
+                  func.count().over().label("of_all"))
+        .where(moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
+               or_(Ticket.first_response_at.is_not(None), Ticket.status.in_(OPEN_STATUSES)))
+        .subquery())
+    ranks = {name: percent for name, percent in PERCENTILES}
+
+    def at_rank(place, size, percent: int):
+        return place == (size * percent + 99) // 100
+
+    rows = session.execute(
+        select(waits.c.key, waits.c.wait, waits.c.waiting,
+               *[at_rank(waits.c.in_group, waits.c.of_group, percent) for percent in ranks.values()],
+               *[at_rank(waits.c.in_all, waits.c.of_all, percent) for percent in ranks.values()])
+        .where(or_(*[at_rank(waits.c.in_group, waits.c.of_group, percent) for percent in ranks.values()],
+                   *[at_rank(waits.c.in_all, waits.c.of_all, percent) for percent in ranks.values()])))
+    for group_key, microseconds, still_waiting, *chosen in rows:
+        value = (timedelta(microseconds=microseconds).total_seconds() / 60, bool(still_waiting))
+        for name, in_group, in_all in zip(ranks, chosen[:len(ranks)], chosen[len(ranks):]):
+            if in_group:
+                groups[group_key].waits[name] = value
+            if in_all:
+                total.waits[name] = value
+    for group_key, count in session.execute(
+            _in_scope(moments, key, func.count()).where(moments.within(Ticket.created_at), waiting,
+                                                        Ticket.first_response_due_at.is_not(None),
+                                                        Ticket.status.in_(OPEN_STATUSES)).group_by(key)):
+        groups[group_key].waiting = count
+        total.waiting += count
 
 
 @dataclass
@@ -167,57 +206,77 @@ class _Cycle:
     breached_due: datetime | None = None
 
 
-def _next_response_cycles(session: Session, ticket_ids: list[int]) -> dict[int, list[_Cycle]]:
+@dataclass(frozen=True)
+class _Owing:
+    """What judging a ticket's running next answer needs of it."""
+
+    key: str | None
+    status: str
+    next_response_due_at: datetime | None
+    paused_at: datetime | None
+    resolved_at: datetime | None
+
+    def clock_stopped_at(self, now: datetime) -> datetime:
+        if self.paused_at is not None:
+            return self.paused_at
+        if self.status not in OPEN_STATUSES and self.resolved_at is not None:
+            return self.resolved_at
+        return now
+
+
+def _count_next_responses(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
+    """Next answers, cycle by cycle, of the tickets in scope where the
+    customer wrote again (no other ticket owes one)."""
+    wrote_again = select(Event.ticket_id).where(Event.kind == "customer_wrote")
+    owing = {row[0]: _Owing(*row[1:]) for row in session.execute(
+        _in_scope(moments, Ticket.id, key, Ticket.status, Ticket.next_response_due_at, Ticket.paused_at,
+                  Ticket.resolved_at).where(Ticket.id.in_(wrote_again)))}
+    events = session.execute(
+        select(Event.ticket_id, Event.kind, Event.at, Event.detail)
+        .where(Event.ticket_id.in_(_in_scope(moments, Ticket.id).where(Ticket.id.in_(wrote_again))),
+               Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached")))
+        .order_by(Event.ticket_id, Event.at, Event.id))
+    for ticket_id, cycles in _cycles(events).items():
+        ticket = owing[ticket_id]
+        for state, at in _next_response_outcomes(ticket, cycles, moments.now):
+            if state == "not_yet_due" or moments.start <= at < moments.end:
+                groups[ticket.key].count("next_response", state, 1)
+                total.count("next_response", state, 1)
+
+
+def _cycles(events) -> dict[int, list[_Cycle]]:
     cycles: dict[int, list[_Cycle]] = defaultdict(list)
     answered: set[int] = set()
-    for chunk in _chunks(ticket_ids, 500):
-        events = session.execute(
-            select(Event.ticket_id, Event.kind, Event.at, Event.detail)
-            .where(Event.ticket_id.in_(chunk), Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached")))
-            .order_by(Event.ticket_id, Event.at, Event.id))
-        for ticket_id, kind, at, detail in events:
-            running = cycles[ticket_id][-1] if cycles[ticket_id] and cycles[ticket_id][-1].answered_at is None \
-                else None
-            if kind in ANSWER_KINDS:
-                if running is not None:
-                    running.answered_at = at
-                answered.add(ticket_id)
-            elif kind == "customer_wrote" and (detail or {}).get("needs_response") and ticket_id in answered \
-                    and running is None:
-                cycles[ticket_id].append(_Cycle(at))
-            elif kind == "breached" and (detail or {}).get("target") == "next_response" and running is not None:
-                running.breached_due = parse_utc(detail.get("due_at"), naive_is_utc=True)
+    for ticket_id, kind, at, detail in events:
+        running = cycles[ticket_id][-1] if cycles[ticket_id] and cycles[ticket_id][-1].answered_at is None \
+            else None
+        if kind in ANSWER_KINDS:
+            if running is not None:
+                running.answered_at = at
+            answered.add(ticket_id)
+        elif kind == "customer_wrote" and (detail or {}).get("needs_response") and ticket_id in answered \
+                and running is None:
+            cycles[ticket_id].append(_Cycle(at))
+        elif kind == "breached" and (detail or {}).get("target") == "next_response" and running is not None:
+            running.breached_due = parse_utc(detail.get("due_at"), naive_is_utc=True)
     return cycles
 
 
-def next_response_outcomes(ticket: Ticket, cycles: list[_Cycle], now: datetime) -> list[Outcome]:
+def _next_response_outcomes(ticket: _Owing, cycles: list[_Cycle], now: datetime
+                            ) -> list[tuple[str, datetime | None]]:
     """A cycle is missed at the due time its breach recorded, met at its
     answer otherwise; the one still running is judged by the ticket's own
-    next due time."""
-    found = []
+    next due time: missed once its clock is past it, not yet due while the
+    ticket is open."""
+    found: list[tuple[str, datetime | None]] = []
     for cycle in cycles:
         if cycle.breached_due is not None:
-            found.append(Outcome("next_response", "missed", cycle.breached_due))
+            found.append(("missed", cycle.breached_due))
         elif cycle.answered_at is not None:
-            found.append(Outcome("next_response", "met", cycle.answered_at))
-        else:
-            outcome = _judge("next_response", ticket.next_response_due_at, None, ticket, now)
-            found += [outcome] if outcome is not None else []
+            found.append(("met", cycle.answered_at))
+        elif ticket.next_response_due_at is not None:
+            if ticket.next_response_due_at < ticket.clock_stopped_at(now):
+                found.append(("missed", ticket.next_response_due_at))
+            elif ticket.status in OPEN_STATUSES:
+                found.append(("not_yet_due", None))
     return found
-
-
-def first_response_wait(ticket: Ticket, now: datetime) -> tuple[float, bool] | None:
-    """Minutes from raised to first answer, or (still waiting) to now;
-    None for a ticket closed without an answer or with no target."""
-    if ticket.first_response_due_at is None:
-        return None
-    if ticket.first_response_at is not None:
-        return (ticket.first_response_at - ticket.created_at).total_seconds() / 60, False
-    if not ticket.is_open:
-        return None
-    return (_clock_stopped_at(ticket, now) - ticket.created_at).total_seconds() / 60, True
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for n in range(0, len(items), size):
-        yield items[n:n + size]

@@ -1,0 +1,95 @@
+"""The response-time figures counted in the database read the same as the
+same figures folded ticket by ticket (tests/integration/sla_reference.py),
+on a store of tickets in every state, for every grouping and several
+periods, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+import pytest
+
+from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Customer, Event, Ticket
+from store.sla_figures import GROUPINGS, sla_figures
+from tests.integration.sla_reference import reference_sla_figures
+
+STATUSES = ("new", "open", "pending", "resolved", "closed")
+
+
+def _moment(rng: random.Random, base: datetime, hours: float) -> datetime:
+    return base + timedelta(seconds=rng.uniform(-hours * 3600, hours * 3600), microseconds=rng.randrange(10 ** 6))
+
+
+def _ticket(rng: random.Random, now: datetime, agents: list[Agent]) -> tuple[Ticket, list[Event]]:
+    status = rng.choice(STATUSES)
+    created = now - timedelta(hours=rng.uniform(0, 72), microseconds=rng.randrange(10 ** 6))
+    if rng.random() < 0.1:
+        created = now - timedelta(hours=rng.choice((10, 20)))  # waits that tie
+    first_due = created + timedelta(minutes=rng.choice((15, 60, 240)))
+    answered = status != "new" and rng.random() < 0.8
+    first_at = min(created + timedelta(minutes=rng.uniform(1, 400)), now) if answered else None
+    if first_at and rng.random() < 0.1:
+        first_at = created + timedelta(hours=rng.choice((10, 20)))
+    resolved = None
+    if status in ("resolved", "closed") and rng.random() < 0.9:
+        resolved = min((first_at or created) + timedelta(hours=rng.uniform(0.1, 40)), now)
+    paused = _moment(rng, first_at or created, 5) if status == "pending" or rng.random() < 0.05 else None
+    agent = rng.choice(agents + [None])
+    ticket = Ticket(
+        customer=Customer(display_name="Maria", created_at=created), platform=rng.choice(("x", "reddit", "facebook")),
+        status=status, priority=rng.choice(("low", "normal", "high")), topic=rng.choice(("billing", "delivery", None)),
+        team=rng.choice(("care", "billing")), assignee=agent, created_at=created,
+        updated_at=max(m for m in (created, first_at, resolved, paused) if m is not None),
+        sla_policy=THANKS_POLICY if rng.random() < 0.05 else "default",
+        sla_started_at=created, first_response_due_at=None if rng.random() < 0.05 else first_due,
+        first_response_at=first_at, resolution_due_at=created + timedelta(hours=rng.choice((8, 24))),
+        resolved_at=resolved, paused_at=paused)
+    events = [Event(kind="raised", at=created, detail={})]
+    moment = first_at
+    if first_at is not None:
+        events.append(Event(kind=rng.choice(("replied", "answered_elsewhere")), at=first_at, detail={}))
+        for _ in range(rng.randrange(4)):
+            moment = moment + timedelta(minutes=rng.uniform(1, 120))
+            wrote = Event(kind="customer_wrote", at=moment, detail={"needs_response": rng.random() < 0.8})
+            events.append(wrote)
+            if rng.random() < 0.3:
+                due = moment + timedelta(minutes=60)
+                events.append(Event(kind="breached", at=due, detail={"target": "next_response",
+                                                                     "due_at": due.isoformat()}))
+            if rng.random() < 0.6:
+                moment = moment + timedelta(minutes=rng.uniform(1, 120))
+                events.append(Event(kind="replied", at=moment, detail={}))
+            elif status in OPEN_STATUSES:
+                ticket.next_response_due_at = moment + timedelta(minutes=60)
+    return ticket, events
+
+
+@pytest.fixture
+def store(db, clock):
+    rng = random.Random(15)
+    now = clock.now()
+    with db.transaction() as session:
+        agents = [Agent(name=name, email=f"{name}@example.com", password_hash="-", role="agent", created_at=now)
+                  for name in ("ada", "grace", "linus")]
+        for _ in range(300):
+            ticket, events = _ticket(rng, now, agents)
+            ticket.events = events
+            session.add(ticket)
+    return now
+
+
+def test_the_counted_figures_are_the_folded_ones(db, store):
+    """One store for every grouping and period: writing it is most of the
+    test's two or three seconds."""
+    now = store
+    periods = [(now - timedelta(hours=24), now), (now - timedelta(days=7), now),
+               (now - timedelta(hours=30, minutes=7), now - timedelta(hours=6, seconds=13))]
+    with db.sessions() as session:
+        for group_by in GROUPINGS:
+            for start, end in periods:
+                counted = sla_figures(session, start, end, now, group_by)
+                assert counted == reference_sla_figures(session, start, end, now, group_by), (group_by, start)
+    assert counted["total"]["first_response"]["due"] > 0
+    assert counted["total"]["next_response"]["due"] > 0
+    assert any(group["first_response"]["waiting"] for group in counted["groups"])
