@@ -23,7 +23,7 @@ from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store import tickets
 from store.customers import set_contact_opt_out
-from store.bulk import take_ids
+from store.bulk import made, take_ids
 from store.events import events_held
 from store.incidents import link_tickets, matches
 from store.models import Mention, Reply, Ticket
@@ -179,8 +179,8 @@ class Intake:
                                  breached_recently=history.recent_breach, by_brand=post.by_brand,
                                  from_platform=post.from_platform)
         score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
-        mention = Mention(
-            id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
+        mention = made(
+            Mention, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
             kind=post.kind, conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to, identity=identity,
             text=post.text, url=post.url, rating=post.rating, language=post.language, created_at=post.created_at,
             received_at=now,
@@ -193,11 +193,13 @@ class Intake:
             page.media.append((mention, post.media))
         ticket = page.ticket_for(post, identity)
         if ticket is not None:
+            posts = page.posts_of(ticket)
+            posts.append(mention)
             if tickets.awaits_followup_answer(session, ticket):
-                self._followup_answered(session, ticket, mention, score, now, page)
+                self._followup_answered(session, ticket, mention, score, now, page, posts)
             else:
                 was_open = ticket.is_open
-                tickets.customer_wrote(session, ticket, mention, self.sla, now)
+                tickets.customer_wrote(session, ticket, mention, self.sla, now, posts)
                 if ticket.is_open and not was_open:
                     page.open_tickets[identity.customer] = ticket
             return "threaded"
@@ -207,13 +209,13 @@ class Intake:
         return "stored"
 
     def _followup_answered(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime,
-                           page: Page) -> None:
+                           page: Page, posts: list) -> None:
         """The answer is read here and the ticket changes accordingly; a
         reopened ticket's agent is told."""
         if asks_not_to_be_contacted(mention.text):
             set_contact_opt_out(session, ticket.customer, True, "customer", now)
         outcome = read_answer(mention.text, score.sentiment)
-        reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now)
+        reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now, posts)
         if reason is None:
             return
         page.open_tickets[ticket.customer] = ticket
@@ -229,6 +231,7 @@ class Intake:
         ticket = tickets.raise_unstored(session, mention, self.settings.team_for(mention.platform, mention.topic),
                                         self.sla, now)
         page.open_tickets[customer] = ticket
+        page.posts_of(ticket).append(mention)
         route(session, ticket, self.settings.routing, now, roster=page.roster(),
               history=page.histories.get(customer.id, History()))
         incident = next((i for i in page.incidents() if matches(i, ticket, mention)), None)

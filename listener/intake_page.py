@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from config.settings import RoutingSettings
 from connectors.base import Author, InboundPost
@@ -17,7 +18,7 @@ from connectors.registry import can_message
 from listener.assignment import Roster, customer_histories
 from store import tickets
 from store.answers import ANSWER_EVENTS
-from store.bulk import insert_records, take_ids, write_changes
+from store.bulk import insert_records, made, take_ids, write_changes
 from store.events import HeldEvent, write_held_events
 from store.incidents import open_incidents
 from store.media import add_media
@@ -28,8 +29,10 @@ from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Men
 EVENTS_READ = Event.kind.in_(ANSWER_EVENTS) | ((Event.kind == "topic_changed") & (Event.actor != "system"))
 
 
-# What placing a post reads of the ticket's other posts (store.answers).
-POST_FIELDS_READ = (Mention.external_id, Mention.kind, Mention.conversation_ref, Mention.in_reply_to,
+# What placing a post reads of the ticket's other posts (store.answers),
+# read as rows: most of a page's work otherwise goes into making them
+# records.
+POST_FIELDS_READ = (Mention.id, Mention.ticket_id, Mention.external_id, Mention.kind, Mention.conversation_ref, Mention.in_reply_to,
                     Mention.identity_id, Mention.created_at, Mention.received_at, Mention.rating, Mention.sentiment,
                     Mention.needs_response, Mention.priority, Mention.urgency, Mention.topic)
 PROFILE = ("handle", "name", "followers", "verified")
@@ -71,11 +74,18 @@ class Page:
                 .order_by(Ticket.created_at, Ticket.id)) if conversations else ())}
         messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
         awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
-        self.known_tickets = self._locked_with_posts_and_answers(
+        self.known_tickets = self._locked_with_answers(
             {*open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
              *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)})
         tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
+        self._posts: dict[Ticket, list] = {ticket: [] for ticket in self.known_tickets}
+        if tickets_by_id:
+            for row in session.execute(select(*POST_FIELDS_READ).where(Mention.ticket_id.in_(tickets_by_id))):
+                self._posts[tickets_by_id[row.ticket_id]].append(row)
         customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
+        for ticket in self.known_tickets:
+            if ticket.customer_id in customers:
+                set_committed_value(ticket, "customer", customers[ticket.customer_id])
         self.open_tickets: dict[Customer, Ticket] = {
             customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
             if ticket_id in tickets_by_id}
@@ -117,9 +127,9 @@ class Page:
                    Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
             .order_by(Ticket.id))]
 
-    def _locked_with_posts_and_answers(self, ticket_ids: set[int]) -> list[Ticket]:
+    def _locked_with_answers(self, ticket_ids: set[int]) -> list[Ticket]:
         """The tickets posts may join, read as they are now, with what
-        placing a post reads of them (their posts, replies and the events in
+        placing a post reads of them (their replies and the events in
         EVENTS_READ) loaded in a few queries rather than a few per post. On
         PostgreSQL their rows stay locked until the transaction ends, taken
         in the order of their ids before anything else is written: two
@@ -130,8 +140,7 @@ class Page:
         return list(self.session.scalars(
             select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
             .with_for_update(key_share=True).execution_options(populate_existing=True)
-            .options(selectinload(Ticket.mentions).load_only(*POST_FIELDS_READ),
-                     selectinload(Ticket.replies).selectinload(Reply.agent),
+            .options(selectinload(Ticket.replies).selectinload(Reply.agent),
                      selectinload(Ticket.events.and_(EVENTS_READ)))))
 
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
@@ -143,6 +152,11 @@ class Page:
         if changed:
             self.session.execute(select(Identity.id).where(Identity.id.in_(changed)).order_by(Identity.id)
                                  .with_for_update(key_share=True))
+
+    def posts_of(self, ticket: Ticket) -> list:
+        """The ticket's posts (rows of POST_FIELDS_READ, and the page's
+        own posts on it), to which the caller adds a post joining it."""
+        return self._posts.setdefault(ticket, [])
 
     def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
         """The ticket a post belongs to: the one whose answer it replies to
@@ -181,11 +195,14 @@ class Page:
                 self._new_ids = zip(take_ids(self.session, Customer, self._new_authors),
                                     take_ids(self.session, Identity, self._new_authors))
             customer_id, identity_id = next(self._new_ids)
-            customer = Customer(id=customer_id, display_name=author.name or author.handle, created_at=self.now)
-            identity = Identity(id=identity_id, customer=customer, customer_id=customer.id,
-                                platform=post.platform, platform_user_id=author.platform_user_id)
+            customer = made(Customer, id=customer_id, display_name=author.name or author.handle,
+                            created_at=self.now)
+            identity = made(Identity, id=identity_id, customer=customer, customer_id=customer.id,
+                            platform=post.platform, platform_user_id=author.platform_user_id,
+                            **{name: getattr(author, name) for name in PROFILE})
             self.identities[author.platform_user_id] = identity
             self.new_identities.append(identity)
+            return identity
         for name in PROFILE:
             if getattr(identity, name) != getattr(author, name):
                 setattr(identity, name, getattr(author, name))

@@ -29,6 +29,17 @@ def take_ids(session: Session, model: type[Base], count: int) -> list[int]:
     return list(range(highest + 1, highest + count + 1))
 
 
+def made(model: type[Base], **values) -> Base:
+    """A record made in memory for insert_records, its attributes given
+    as they are, without the change events that setting them one by one
+    fires (they matter only to a session's flush, which never sees it).
+    A record pointed to is given by its relationship (`identity=...`), as
+    row_of reads it; nothing is added to that record's collections."""
+    record = model._sa_class_manager.new_instance()
+    record.__dict__.update(values)
+    return record
+
+
 def row_of(record: Base) -> dict:
     """A record made in memory (never added to a session) as a row: its
     columns, column defaults for those never set, and the ids of the records

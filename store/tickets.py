@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from store.answers import overlooked, post_states
+from store.answers import ANSWER_EVENTS, overlooked, post_states, states_of
 from store.bulk import insert_records, take_ids, write_changes
 from store.corrections import record_correction
 from store.errors import Refused
@@ -81,11 +81,14 @@ def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: 
     return ticket
 
 
-def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaClock, now: datetime) -> None:
+def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaClock, now: datetime,
+                   posts: list[Mention] | None = None) -> None:
     """The customer wrote again: the post joins the ticket, which reopens
     if it was done and the post needs an answer. A snoozed ticket wakes, a
     more urgent post raises its priority, the topic follows the posts
-    waiting for an answer, and our next answer is due."""
+    waiting for an answer, and our next answer is due. `posts`: the
+    ticket's posts with this one, where the caller read them itself (rows
+    with the columns store.answers reads), rather than ticket.mentions."""
     mention.ticket = ticket
     if not ticket.is_open and mention.needs_response:
         _reopen(ticket, now)
@@ -107,7 +110,7 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
         ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(now, targets.resolution, ticket.team))
         record_event(session, ticket, "reprioritized", now, before=before, after=mention.priority,
                      reason=f"a new post scored {mention.priority}", mention=mention)
-    _topic_follows_posts(session, ticket, now)
+    _topic_follows_posts(session, ticket, now, posts)
     _clock_runs_again(ticket, sla, tier, now)
 
 
@@ -119,11 +122,12 @@ def awaits_followup_answer(session: Session, ticket: Ticket) -> bool:
 
 
 def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcome: str | None, sla: SlaClock,
-                      now: datetime) -> str | None:
+                      now: datetime, posts: list[Mention] | None = None) -> str | None:
     """The customer answered the follow-up; `outcome` is how the listener
     read it: 'satisfied' closes the ticket, 'unsatisfied' reopens it at
     high priority or above, and an answer that says neither (None) reopens
-    it only when it needs a response. Returns why it reopened, if it did."""
+    it only when it needs a response. Returns why it reopened, if it did.
+    `posts` as for customer_wrote."""
     if not awaits_followup_answer(session, ticket):
         raise Refused(f"ticket {ticket.id} awaits no answer to a follow-up", 409)
     mention.ticket = ticket
@@ -150,7 +154,7 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
         sla.reprioritize(ticket, REOPENED_PRIORITY, tier)
         record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
                      after=REOPENED_PRIORITY, reason=reason)
-    _topic_follows_posts(session, ticket, now)
+    _topic_follows_posts(session, ticket, now, posts)
     _clock_runs_again(ticket, sla, tier, now)
     return reason
 
@@ -524,15 +528,21 @@ def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sl
     return ticket
 
 
-def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime) -> None:
+def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime,
+                         posts: list[Mention] | None = None) -> None:
     """The ticket takes the topic of its most severe post still waiting for
     an answer (by priority, then urgency; of equals, the earlier), unless a
-    person set the topic: then it stays as they set it."""
+    person set the topic: then it stays as they set it. `posts`: the
+    ticket's posts, when not ticket.mentions."""
     if any(e.kind == "topic_changed" and e.actor != "system" for e in ticket.events):
         return
-    if any(post.id is None for post in ticket.mentions):
-        session.flush()  # the posts just added need their ids
-    waiting = [s.post for s in post_states(ticket) if s.needs_answer and not s.aside and s.post.topic]
+    if posts is None:
+        if any(post.id is None for post in ticket.mentions):
+            session.flush()  # the posts just added need their ids
+        states = post_states(ticket)
+    else:
+        states = states_of(posts, ticket.replies, [e for e in ticket.events if e.kind in ANSWER_EVENTS])
+    waiting = [s.post for s in states if s.needs_answer and not s.aside and s.post.topic]
     if not waiting:
         return
     post = min(waiting, key=lambda p: (_severity(p.priority), -(p.urgency or 0.0)))
