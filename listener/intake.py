@@ -174,10 +174,12 @@ class Intake:
         new one, or "stored" alone."""
         identity = page.identity_for(post)
         history = page.histories.get(identity.customer_id, History()) if identity.customer_id else History()
+        ticket = page.ticket_for(post, identity)
         context = ScoringContext(is_public=post.kind != "direct_message", tier=identity.customer.tier or "standard",
                                  recent_complaints=history.recent_complaints,
                                  breached_recently=history.recent_breach, by_brand=post.by_brand,
-                                 from_platform=post.from_platform)
+                                 from_platform=post.from_platform, answers_us=ticket is not None and ticket.is_open
+                                 and page.answered.get(post.in_reply_to) is ticket)
         score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
         mention = made(
             Mention, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
@@ -185,13 +187,12 @@ class Intake:
             text=post.text, url=post.url, rating=post.rating, language=post.language, created_at=post.created_at,
             received_at=now,
             raw=post.raw, sentiment=score.sentiment, polarity=score.polarity, urgency=score.urgency,
-            needs_response=score.needs_response, priority=score.priority, topic=score.topic,
+            needs_response=score.needs_response, priority=score.priority, topic=score.topic, ticket=None,
             reasons=list(score.reasons),
         )
         page.mentions.append(mention)
         if post.media:
             page.media.append((mention, post.media))
-        ticket = page.ticket_for(post, identity)
         if ticket is not None:
             posts = page.posts_of(ticket)
             posts.append(mention)

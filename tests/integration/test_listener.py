@@ -387,8 +387,8 @@ def test_a_batch_is_acknowledged_only_after_its_posts_are_committed(db, configur
     assert seen_at_acknowledge == [1]
 
 
-def answered_and_resolved(w, db, clock, handle="tom"):
-    """A ticket for `handle`, answered on the platform as r1 and resolved."""
+def answered(w, db, clock):
+    """The first ticket, answered on the platform; the answer's id there."""
     from config.settings import OutboxSettings
     from responder.outbox import Outbox, queue_reply
 
@@ -399,10 +399,16 @@ def answered_and_resolved(w, db, clock, handle="tom"):
         queue_reply(session, ticket, "Sorry! A new one is on its way.", None, clock.now())
     Outbox(db, OutboxSettings(interval_seconds=1, max_attempts=3, backoff_seconds=1, stale_send_seconds=60),
            clock, lambda account, p: platform).send_due()
+    return platform.posted[0][0]
+
+
+def answered_and_resolved(w, db, clock, handle="tom"):
+    """A ticket for `handle`, answered on the platform as r1 and resolved."""
+    our_reply = answered(w, db, clock)
     with db.transaction() as session:
         resolve_now(session, session.scalar(select(Ticket)), clock)
     clock.advance(hours=3)
-    return platform.posted[0][0]
+    return our_reply
 
 
 def test_a_reply_to_our_answer_reopens_the_same_ticket(db, configured, clock):
@@ -426,6 +432,22 @@ def test_a_thank_you_to_our_answer_joins_the_ticket_without_reopening_it(db, con
     w.poll()
     assert [t.status for t in w.tickets()] == ["resolved"]
     assert w.count(Mention, Mention.ticket_id == w.tickets()[0].id) == 2
+
+
+def test_a_plain_answer_to_our_reply_on_an_open_ticket_needs_a_person(db, configured, clock):
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    our_reply = answered(w, db, clock)
+    connector.script.append(batch(post("it was the branch by the station", "tom", in_reply_to=our_reply),
+                                  post("it was the branch by the station", "jo")))
+    w.poll()
+    ticket_id = w.tickets()[0].id
+    with db.transaction() as session:
+        told, other = (session.scalar(select(Mention).where(Mention.text.like("it was%"), Mention.identity.has(
+            Identity.platform_user_id == f"u-{handle}"))) for handle in ("tom", "jo"))
+        assert told.needs_response and "answers our reply +0.20" in told.reasons
+        assert told.ticket_id == ticket_id
+        assert "answers our reply +0.20" not in other.reasons
 
 
 def test_someone_else_replying_to_our_answer_gets_their_own_ticket(db, configured, clock):
