@@ -35,7 +35,7 @@ def queue_answer(session: Session, ticket: Ticket, body: str, agent: Agent, now:
     state = chosen_post(ticket, in_reply_to)
     if state.answer is not None and not force:
         raise Refused(_answered_already(state), 409, answered_by=state.answer.reply.id if state.answer.reply else None)
-    channel = reply_channel(session, settings, ticket, state.post)
+    channel = reply_channel(settings, ticket, state.post)
     refusal = direct_message_refusal(session, channel, state.post, now)
     if refusal is not None:
         raise Refused(refusal, 409)

@@ -40,7 +40,7 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
     if not incident.tickets:
         raise Refused(f"incident {incident.id} has no linked tickets to update", status=409)
     targets = {ticket.id: update_target(ticket, incident) for ticket in incident.tickets}
-    channels = {ticket.id: reply_channel(session, settings, ticket, targets[ticket.id]) for ticket in incident.tickets}
+    channels = {ticket.id: reply_channel(settings, ticket, targets[ticket.id]) for ticket in incident.tickets}
     for channel in channels.values():
         if channel.can_reply and len(message) > channel.limit:
             raise Refused(f"the update has {len(message)} characters; {channel.allows}")

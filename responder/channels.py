@@ -63,14 +63,15 @@ class ReplyChannel:
                 "answered")
 
 
-def reply_channel(session: Session, settings: Settings, ticket: Ticket, post: Mention | None = None) -> ReplyChannel:
+def reply_channel(settings: Settings, ticket: Ticket, post: Mention | None = None) -> ReplyChannel:
     """The channel of an answer to `post` (by default the post
     store.answers' default_target picks), through the account it came in
-    by (else the account of the ticket's latest post that has one)."""
+    by (else the account of the ticket's latest post that has one). Reads
+    the ticket's posts, so a page asking for each post's channel reads
+    them once."""
     post = post or default_target(post_states(ticket))
-    account_name = post.source.credentials_ref if post is not None and post.source else session.scalar(
-        select(Source.credentials_ref).join(Mention, Mention.source_id == Source.id)
-        .where(Mention.ticket_id == ticket.id).order_by(Mention.created_at.desc(), Mention.id.desc()).limit(1))
+    came_by = post.source if post is not None and post.source else _latest_source(ticket)
+    account_name = came_by.credentials_ref if came_by else None
     account = settings.accounts.get(account_name) if account_name else next(
         (a for a in settings.accounts.values() if a.platform == ticket.platform), None)
     can_reply = account_can_reply(account) if account is not None else True
@@ -79,6 +80,11 @@ def reply_channel(session: Session, settings: Settings, ticket: Ticket, post: Me
     else:
         channel = ReplyChannel.answering(post, can_reply)
     return ReplyChannel(channel.platform, channel.limit, channel.can_reply, channel.kind, account)
+
+
+def _latest_source(ticket: Ticket) -> Source | None:
+    sourced = [m for m in ticket.mentions if m.source is not None]
+    return max(sourced, key=lambda m: (m.created_at, m.id)).source if sourced else None
 
 
 def direct_message_refusal(session: Session, channel: ReplyChannel, post: Mention, now: datetime) -> str | None:
@@ -93,11 +99,10 @@ def direct_message_refusal(session: Session, channel: ReplyChannel, post: Mentio
     return connector_class(channel.platform).window_refusal(channel.account, last, now)
 
 
-def followup_channel(session: Session, settings: Settings, ticket: Ticket,
-                     post: Mention | None) -> tuple[ReplyChannel, str | None]:
+def followup_channel(settings: Settings, ticket: Ticket, post: Mention | None) -> tuple[ReplyChannel, str | None]:
     """Where the ticket's follow-up to `post` goes, and why it goes in the
     thread when the policy asked for a direct message."""
-    channel = reply_channel(session, settings, ticket, post)
+    channel = reply_channel(settings, ticket, post)
     if settings.followups.channel != "direct_message" or channel.kind == "direct_message":
         return channel, None
     if can_message(ticket.platform) and not has_message_window(ticket.platform):

@@ -42,7 +42,7 @@ def followup_plan(session: Session, ticket: Ticket, settings: Settings, now: dat
     why_not = why_no_followup(session, ticket, settings, now)
     if why_not is not None:
         return FollowupPlan(why_not=why_not)
-    channel, why_thread = followup_channel(session, settings, ticket, followup_target(ticket))
+    channel, why_thread = followup_channel(settings, ticket, followup_target(ticket))
     return FollowupPlan(due_at=now + timedelta(minutes=settings.followups.delay_minutes), channel=channel.kind,
                         channel_reason=why_thread)
 
@@ -68,7 +68,7 @@ def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: d
         if failed:
             return reason
     target = followup_target(ticket)
-    channel = reply_channel(session, settings, ticket, target)
+    channel = reply_channel(settings, ticket, target)
     if not channel.can_reply:
         return channel.why_not
     closed = direct_message_refusal(session, channel, target, now) if target is not None else None
@@ -140,7 +140,7 @@ class FollowUps:
                 tickets.cancel_followup(session, ticket, why_not, now)
                 return "cancelled"
             target = followup_target(ticket)
-            channel, why_thread = followup_channel(session, self.settings, ticket, target)
+            channel, why_thread = followup_channel(self.settings, ticket, target)
             language = latest_language(ticket)
             body = fill_template(self.settings.followups.template_for(ticket.platform, language), ticket,
                                  ticket.assignee.name if ticket.assignee else None, self.settings.brand.name)

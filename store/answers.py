@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from store.models import Event, Mention, Reply, Ticket
 
@@ -154,15 +154,17 @@ def _answered_together(post: Mention, by_external: dict[str, Mention]) -> tuple[
     return "thread", thread[-1].external_id
 
 
-def answers_needed_by_ticket(session: Session, ticket_ids: list[int]) -> dict[int, int]:
-    """answers_needed for each ticket, in three queries (for a list of tickets)."""
-    if not ticket_ids:
+def answers_needed_by_ticket(session: Session, posts: dict[int, list[Mention]]) -> dict[int, int]:
+    """answers_needed for each ticket of `posts` (ticket id to its posts)
+    that has more than one post, in two queries: a list shows the count
+    only when it is more than one."""
+    shared = [ticket_id for ticket_id, listed in posts.items() if len(listed) > 1]
+    if not shared:
         return {}
-    posts = session.scalars(select(Mention).options(defer(Mention.raw)).where(Mention.ticket_id.in_(ticket_ids)))
-    replies = session.scalars(select(Reply).options(selectinload(Reply.agent)).where(Reply.ticket_id.in_(ticket_ids)))
-    events = session.scalars(select(Event).where(Event.ticket_id.in_(ticket_ids), Event.kind.in_(ANSWER_EVENTS)))
-    grouped: dict[int, tuple[list, list, list]] = {t: ([], [], []) for t in ticket_ids}
-    for index, rows in enumerate((posts, replies, events)):
+    replies = session.scalars(select(Reply).options(joinedload(Reply.agent)).where(Reply.ticket_id.in_(shared)))
+    events = session.scalars(select(Event).where(Event.ticket_id.in_(shared), Event.kind.in_(ANSWER_EVENTS)))
+    grouped: dict[int, tuple[list, list]] = {t: ([], []) for t in shared}
+    for index, rows in enumerate((replies, events)):
         for row in rows:
             grouped[row.ticket_id][index].append(row)
-    return {t: answers_needed(states_of(*lists)) for t, lists in grouped.items()}
+    return {t: answers_needed(states_of(posts[t], *lists)) for t, lists in grouped.items()}

@@ -58,6 +58,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 OPEN_SQL = _in("status", OPEN_STATUSES)
+# The ticket columns the inbox's and the API's filters read.
+LIST_FILTERED = ("status", "priority", "platform", "topic", "team", "assignee_id", "snoozed_until", "paused_at")
 
 
 class Base(DeclarativeBase):
@@ -210,10 +212,14 @@ class Ticket(Base):
         # inbox in due order, then the open tickets nothing is due on; open
         # tickets per agent and per team; the oldest wait per team; reports
         # over a period.
+        # The orders carry what the list filters read (PostgreSQL), so a
+        # filtered page and its count are read from the index alone.
         Index("ix_tickets_due_order", "next_due_at", "id", postgresql_where=sql_text("next_due_at IS NOT NULL"),
-              sqlite_where=sql_text("next_due_at IS NOT NULL")),
+              sqlite_where=sql_text("next_due_at IS NOT NULL"), postgresql_include=LIST_FILTERED),
+        Index("ix_tickets_undue_order", "id", postgresql_where=sql_text("next_due_at IS NULL"),
+              sqlite_where=sql_text("next_due_at IS NULL"), postgresql_include=LIST_FILTERED),
         Index("ix_tickets_open_undue", "id", postgresql_where=sql_text(f"next_due_at IS NULL AND {OPEN_SQL}"),
-              sqlite_where=sql_text(f"next_due_at IS NULL AND {OPEN_SQL}")),
+              sqlite_where=sql_text(f"next_due_at IS NULL AND {OPEN_SQL}"), postgresql_include=LIST_FILTERED),
         Index("ix_tickets_open_assignee", "assignee_id", postgresql_where=sql_text(OPEN_SQL),
               sqlite_where=sql_text(OPEN_SQL)),
         Index("ix_tickets_open_team", "team", "next_due_at", "snoozed_until", "paused_at",
@@ -407,7 +413,13 @@ class Event(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     mention: Mapped[Mention | None] = relationship()
 
-    __table_args__ = (Index("ix_events_kind_at", "kind", "at"),)
+    __table_args__ = (
+        Index("ix_events_kind_at", "kind", "at"),
+        # The events that bear on answers (store.answers.ANSWER_EVENTS), for a list's rows.
+        Index("ix_events_answer_kinds", "ticket_id",
+              postgresql_where=sql_text("kind IN ('answered_elsewhere', 'taken_into_ticket')"),
+              sqlite_where=sql_text("kind IN ('answered_elsewhere', 'taken_into_ticket')")),
+    )
 
 
 class Correction(Base):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import Select, exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
 from store.types import UTCDateTime
@@ -151,7 +151,7 @@ def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int
     shown = keys[:limit]
     by_id = {ticket.id: ticket for ticket in session.scalars(
         select(Ticket).where(Ticket.id.in_([ticket_id for _, ticket_id in shown]))
-        .options(selectinload(Ticket.customer), selectinload(Ticket.assignee)))}
+        .options(joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee)))}
     total, exact = count_tickets(session, flt)
     following = Cursor(*shown[-1]).encode() if len(keys) > limit else None
     return TicketPage([by_id[ticket_id] for _, ticket_id in shown if ticket_id in by_id], total, exact, following)
@@ -163,8 +163,7 @@ def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
     the inbox's order: those with a due time by it (one range of an index),
     then those without by id (another)."""
     keys: list[tuple[datetime | None, int]] = []
-    may_be_due = not flt.statuses or any(status in DUE_STATUSES for status in flt.statuses)
-    if may_be_due and (after is None or after.due is not None):
+    if _may_be_due(flt) and (after is None or after.due is not None):
         due = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_not(None))
         if after is not None:
             due = due.where(tuple_(Ticket.next_due_at, Ticket.id) > tuple_(
@@ -178,11 +177,24 @@ def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
     return keys
 
 
+def _may_be_due(flt: TicketFilter) -> bool:
+    """Whether `flt` lists tickets of a status that has a due time in the
+    inbox's order (the others all have next_due_at None)."""
+    return not flt.statuses or any(status in DUE_STATUSES for status in flt.statuses)
+
+
 def count_tickets(session: Session, flt: TicketFilter) -> tuple[int, bool]:
     """How many tickets `flt` lists, counted up to COUNT_CAP, and whether
-    that is all of them."""
-    counted = session.scalar(select(func.count()).select_from(
-        _filtered(select(Ticket.id), flt).limit(COUNT_CAP + 1).subquery()))
+    that is all of them. Counted as the page is read, in the inbox's two
+    orders (each an index holding what the filters read), the second
+    only when the first stays under the cap."""
+    ranges = [Ticket.next_due_at.is_not(None)] if _may_be_due(flt) else []
+    counted = 0
+    for in_range in ranges + [Ticket.next_due_at.is_(None)]:
+        counted += session.scalar(select(func.count()).select_from(
+            _filtered(select(Ticket.id), flt).where(in_range).limit(COUNT_CAP + 1 - counted).subquery()))
+        if counted > COUNT_CAP:
+            break
     return min(counted, COUNT_CAP), counted <= COUNT_CAP
 
 
@@ -229,27 +241,31 @@ def conversation_version(session: Session, ticket_id: int) -> str:
     return f"{ticket}.{tuple(posts)}.{tuple(events)}.{[tuple(r) for r in replies]}"
 
 
-def latest_mentions(session: Session, ticket_ids: list[int]) -> dict[int, Mention]:
-    """The newest customer post of each ticket, by ticket id."""
+def posts_by_ticket(session: Session, ticket_ids: list[int]) -> dict[int, list[Mention]]:
+    """Each ticket's customer posts, oldest first, with their authors, in
+    one query (a list's rows show the newest and count those waiting)."""
+    posts: dict[int, list[Mention]] = {ticket_id: [] for ticket_id in ticket_ids}
     if not ticket_ids:
-        return {}
-    ranked = (
-        select(
-            Mention.id,
-            func.row_number()
-            .over(partition_by=Mention.ticket_id, order_by=(Mention.created_at.desc(), Mention.id.desc()))
-            .label("rank"),
-        )
-        .where(Mention.ticket_id.in_(ticket_ids))
-        .subquery()
-    )
-    query = (
-        select(Mention)
-        .join(ranked, Mention.id == ranked.c.id)
-        .where(ranked.c.rank == 1)
-        .options(selectinload(Mention.identity))
-    )
-    return {mention.ticket_id: mention for mention in session.scalars(query)}
+        return posts
+    query = (select(Mention).options(defer(Mention.raw), joinedload(Mention.identity, innerjoin=True))
+             .where(Mention.ticket_id.in_(ticket_ids)).order_by(Mention.ticket_id, Mention.created_at, Mention.id))
+    for post in session.scalars(query):
+        posts[post.ticket_id].append(post)
+    return posts
+
+
+def loaded_conversation_version(ticket: Ticket) -> str:
+    """conversation_version of a ticket `ticket_with_conversation` loaded,
+    from what it holds."""
+    posts = (len(ticket.mentions), max((m.id for m in ticket.mentions), default=None))
+    events = (len(ticket.events), max((e.id for e in ticket.events), default=None))
+    replies = [(r.id, r.status, r.attempts) for r in sorted(ticket.replies, key=lambda r: r.id)]
+    return f"{ticket.updated_at}.{posts}.{events}.{replies}"
+
+
+def latest_posts(posts: dict[int, list[Mention]]) -> dict[int, Mention]:
+    """The newest post of each ticket that has one, from `posts_by_ticket`."""
+    return {ticket_id: listed[-1] for ticket_id, listed in posts.items() if listed}
 
 
 def ticket_with_conversation(session: Session, ticket_id: int) -> Ticket | None:
@@ -258,11 +274,12 @@ def ticket_with_conversation(session: Session, ticket_id: int) -> Ticket | None:
         select(Ticket)
         .where(Ticket.id == ticket_id)
         .options(
-            selectinload(Ticket.customer).selectinload(Customer.identities),
-            selectinload(Ticket.assignee),
-            selectinload(Ticket.mentions).selectinload(Mention.identity),
+            joinedload(Ticket.customer, innerjoin=True).selectinload(Customer.identities),
+            joinedload(Ticket.assignee),
+            selectinload(Ticket.mentions).joinedload(Mention.identity, innerjoin=True),
+            selectinload(Ticket.mentions).joinedload(Mention.source),
             selectinload(Ticket.mentions).selectinload(Mention.media),
-            selectinload(Ticket.replies).selectinload(Reply.agent),
+            selectinload(Ticket.replies).joinedload(Reply.agent),
             selectinload(Ticket.events),
         )
     )

@@ -48,7 +48,7 @@ def token_lifetime() -> timedelta:
 def reply_channel_of(ticket, post=None) -> ReplyChannel:
     """How the ticket's post (by default the one an answer goes to) can be
     answered, from the running settings."""
-    return reply_channel(db_session(), services().settings, ticket, post)
+    return reply_channel(services().settings, ticket, post)
 
 
 def db_session() -> Session:

@@ -21,7 +21,8 @@ from store.customers import link_customers, update_customer
 from store.errors import Refused
 from store.models import PRIORITIES, Customer, Event, Mention, Reply, Ticket
 from store.presence import is_composing, others_here, touch
-from store.queries import TicketFilter, conversation_version, list_tickets, previous_tickets, ticket_with_conversation
+from store.queries import (TicketFilter, conversation_version, list_tickets, loaded_conversation_version,
+                           previous_tickets, ticket_with_conversation)
 from store.sla import SlaClock
 from web.bulk import apply_bulk
 from web.errors import on_refusal
@@ -79,8 +80,8 @@ def show(ticket_id: int):
     offers to resolve anyway. Asked by the workspace (PANE_HEADER), the
     pane alone."""
     ticket_or_404(ticket_id)
-    pane_version = _pane_etag(ticket_id)
     context = _ticket_context(ticket_id)
+    pane_version = _etag_of(loaded_conversation_version(context["ticket"]))
     if request.headers.get(PANE_HEADER):
         return _pane_response(render_template("ticket.html", **context, pane_only=True, with_flashes=True),
                               pane_version)
@@ -111,7 +112,11 @@ def _pane_response(html: str, etag: str) -> Response:
 def _pane_etag(ticket_id: int) -> str:
     """The open ticket's version; the minute is in it as due times read
     "in 5 min"."""
-    version = f"{conversation_version(db_session(), ticket_id)}.{now():%Y%m%d%H%M}"
+    return _etag_of(conversation_version(db_session(), ticket_id))
+
+
+def _etag_of(conversation: str) -> str:
+    version = f"{conversation}.{now():%Y%m%d%H%M}"
     return hashlib.sha1(version.encode()).hexdigest()[:20]
 
 

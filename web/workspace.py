@@ -18,7 +18,8 @@ from store.answers import answers_needed_by_ticket
 from store.errors import Refused
 from store.mentions import count_mentions
 from store.models import PRIORITIES, TICKET_STATUSES, Agent, SavedView
-from store.queries import Cursor, TicketFilter, active_agents, count_text, latest_mentions, list_tickets, list_version
+from store.queries import (Cursor, TicketFilter, active_agents, count_text, latest_posts, list_tickets, list_version,
+                           posts_by_ticket)
 from store.views import VIEW_KEYS
 from web.access import hidden_teams
 from web.auth import signed_in_agent
@@ -90,10 +91,10 @@ def listing(args) -> dict:
         error = error or "That page of the list is gone; here is the first."
     session = db_session()
     page = list_tickets(session, flt, limit=PAGE_SIZE, after=after)
-    ids = [t.id for t in page.tickets]
+    posts = posts_by_ticket(session, [t.id for t in page.tickets])
     return {"view": view, "tickets": page.tickets, "total": page.total, "total_text": count_text(page.total,
             page.total_exact), "after": after, "next_cursor": page.next_cursor, "error": error,
-            "latest": latest_mentions(session, ids), "waiting_by_ticket": answers_needed_by_ticket(session, ids)}
+            "latest": latest_posts(posts), "waiting_by_ticket": answers_needed_by_ticket(session, posts)}
 
 
 def _cursor(args) -> Cursor | None:
