@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store.answers import ANSWER_EVENTS, overlooked, post_states, states_of
-from store.bulk import insert_records, take_ids, write_changes
+from store.bulk import insert_records, made, take_ids, write_changes
 from store.corrections import record_correction
 from store.errors import Refused
 from store.events import record_event
@@ -89,7 +90,7 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
     waiting for an answer, and our next answer is due. `posts`: the
     ticket's posts with this one, where the caller read them itself (rows
     with the columns store.answers reads), rather than ticket.mentions."""
-    mention.ticket = ticket
+    _join(mention, ticket, posts)
     if not ticket.is_open and mention.needs_response:
         _reopen(ticket, now)
         record_event(session, ticket, "reopened", now, mention=mention,
@@ -130,7 +131,7 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
     `posts` as for customer_wrote."""
     if not awaits_followup_answer(session, ticket):
         raise Refused(f"ticket {ticket.id} awaits no answer to a follow-up", 409)
-    mention.ticket = ticket
+    _join(mention, ticket, posts)
     ticket.followup_answer = mention.text
     record_event(session, ticket, "customer_wrote", now, mention=mention, needs_response=mention.needs_response,
                  reasons=list(mention.reasons))
@@ -513,19 +514,31 @@ def _raise(session: Session, mention: Mention, team: str, priority: str, sla: Sl
 def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
                 now: datetime, add: bool = False) -> Ticket:
     """The post's new ticket with its "raised" event; added to the session
-    when `add`, else made in memory only."""
+    when `add`, else made in memory only, and its posts are the caller's
+    to keep (ticket.mentions is left empty)."""
     _require_unticketed(mention)
     customer = mention.identity.customer
-    ticket = Ticket(customer=customer, platform=mention.platform, status="new", priority=priority,
-                    topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
+    values = dict(customer=customer, platform=mention.platform, status="new", priority=priority,
+                  topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
+    ticket = Ticket(**values) if add else made(Ticket, assignee=None, incident=None, **values)
     sla.start(ticket, now, customer.tier or "standard")
     if add:
         session.add(ticket)
-    mention.ticket = ticket
+    _join(mention, ticket, None if add else [mention])
     record_event(session, ticket, "raised", now, actor=actor, mention=mention, priority=priority,
                  urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
                  sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
     return ticket
+
+
+def _join(mention: Mention, ticket: Ticket, posts: list[Mention] | None) -> None:
+    """The post joins the ticket. Where the caller keeps the ticket's posts
+    (`posts`: those taken in a page, whose records are made in memory and
+    written as rows), ticket.mentions is left as it is, unread."""
+    if posts is None:
+        mention.ticket = ticket
+    else:
+        set_committed_value(mention, "ticket", ticket)
 
 
 def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime,
