@@ -21,6 +21,7 @@ import requests
 from flask import Flask
 from jinja2 import FileSystemBytecodeCache
 from sqlalchemy import create_engine, text
+from werkzeug.routing.rules import Rule
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -87,6 +88,31 @@ def templates_compiled_once(tmp_path_factory):
     cache = FileSystemBytecodeCache(str(tmp_path_factory.mktemp("templates")))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Flask, "jinja_options", {**Flask.jinja_options, "bytecode_cache": cache})
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def url_rules_compiled_once():
+    """Werkzeug compiles, for every URL rule of every new app, a function
+    that builds its URLs, with Python's compiler: about half of what building
+    the app costs, and tests build thousands of apps from the same rules. The
+    function depends only on the rule's parsed parts, so each is compiled once
+    and reused (bound to each new rule as werkzeug binds it)."""
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        yield
+        return
+    compiled = {}
+
+    def compiled_once(rule, append_unknown=True):
+        key = (rule.rule, rule.host, rule.subdomain, repr(sorted((rule.defaults or {}).items())),
+               tuple(rule._trace), append_unknown)
+        if key not in compiled:
+            compiled[key] = compile_builder(rule, append_unknown)
+        return compiled[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Rule, "_compile_builder", compiled_once)
         yield
 
 
