@@ -196,55 +196,103 @@ def _rank_waits(session: Session, moments: _Moments, key, groups: dict, total: _
         total.waiting += count
 
 
+def _count_next_responses(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
+    """Next answers, cycle by cycle, of the tickets in scope where the
+    customer wrote again (no other ticket owes one). The cycles are found
+    and counted in the database, but for those of tickets whose next answer
+    the watch announced breached: those are read and judged here."""
+    breached = select(Event.ticket_id).where(Event.kind == "breached",
+                                             Event.detail["target"].as_string() == "next_response")
+    cycles = _cycles(moments, key, breached).subquery()
+    states = _cycle_states(moments, cycles)
+    sums = [func.sum(case((condition, 1), else_=0)) for condition in states.values()]
+    for row in session.execute(select(cycles.c.key, *sums).group_by(cycles.c.key)):
+        for state, number in zip(states, row[1:]):
+            groups[row[0]].count("next_response", state, int(number or 0))
+            total.count("next_response", state, int(number or 0))
+    _judge_breached_cycles(session, moments, key, breached, groups, total)
+
+
+def _wrote_again(moments: _Moments):
+    """The tickets in scope where the customer wrote again."""
+    return _in_scope(moments, Ticket.id).where(
+        Ticket.id.in_(select(Event.ticket_id).where(Event.kind == "customer_wrote")))
+
+
+def _cycles(moments: _Moments, key, breached):
+    """One row per cycle of the tickets in scope with no breached next
+    answer: its group, when the answer that ended it came (None while it
+    runs), and what judging a running one needs of the ticket.
+
+    Of the answers and the customer's posts that need one, in order, a post
+    starts a cycle when the one before it is an answer; the cycle ends at
+    the next answer."""
+    is_answer = case((Event.kind.in_(ANSWER_KINDS), 1), else_=0)
+    order = (Event.at, Event.id)
+    marks = (
+        select(Event.ticket_id, is_answer.label("is_answer"),
+               func.lag(is_answer).over(partition_by=Event.ticket_id, order_by=order).label("after_answer"),
+               func.min(case((Event.kind.in_(ANSWER_KINDS), Event.at)))
+               .over(partition_by=Event.ticket_id, order_by=order, rows=(1, None)).label("answered_at"))
+        .where(Event.ticket_id.in_(_wrote_again(moments)), Event.ticket_id.not_in(breached))
+        .where(or_(Event.kind.in_(ANSWER_KINDS),
+                   and_(Event.kind == "customer_wrote", Event.detail["needs_response"].as_boolean())))
+        .subquery())
+    return (
+        select(key, marks.c.answered_at, Ticket.status, Ticket.next_response_due_at,
+               _clock_stopped_at(moments.now).label("stopped_at"))
+        .select_from(marks)
+        .join(Ticket, Ticket.id == marks.c.ticket_id)
+        .outerjoin(Agent, Ticket.assignee_id == Agent.id)
+        .where(marks.c.is_answer == 0, marks.c.after_answer == 1)
+    )
+
+
+def _cycle_states(moments: _Moments, cycles) -> dict[str, Any]:
+    """A cycle is met at its answer; the one still running is judged by
+    the ticket's own next due time: missed once its clock is past it, not
+    yet due while the ticket is open."""
+    due = cycles.c.next_response_due_at
+    running = and_(cycles.c.answered_at.is_(None), due.is_not(None))
+    return {
+        "met": moments.within(cycles.c.answered_at),
+        "missed": and_(running, due < cycles.c.stopped_at, moments.within(due)),
+        "not_yet_due": and_(running, not_(due < cycles.c.stopped_at), cycles.c.status.in_(OPEN_STATUSES)),
+    }
+
+
 @dataclass
 class _Cycle:
     """A next answer owed: from the customer's post after our first answer
     to our next answer; `breached_due` when the watch announced it missed."""
 
-    started_at: datetime
     answered_at: datetime | None = None
     breached_due: datetime | None = None
 
 
-@dataclass(frozen=True)
-class _Owing:
-    """What judging a ticket's running next answer needs of it."""
-
-    key: str | None
-    status: str
-    next_response_due_at: datetime | None
-    paused_at: datetime | None
-    resolved_at: datetime | None
-
-    def clock_stopped_at(self, now: datetime) -> datetime:
-        if self.paused_at is not None:
-            return self.paused_at
-        if self.status not in OPEN_STATUSES and self.resolved_at is not None:
-            return self.resolved_at
-        return now
-
-
-def _count_next_responses(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
-    """Next answers, cycle by cycle, of the tickets in scope where the
-    customer wrote again (no other ticket owes one)."""
-    wrote_again = select(Event.ticket_id).where(Event.kind == "customer_wrote")
-    owing = {row[0]: _Owing(*row[1:]) for row in session.execute(
-        _in_scope(moments, Ticket.id, key, Ticket.status, Ticket.next_response_due_at, Ticket.paused_at,
-                  Ticket.resolved_at).where(Ticket.id.in_(wrote_again)))}
+def _judge_breached_cycles(session: Session, moments: _Moments, key, breached, groups: dict,
+                           total: _Group) -> None:
+    """The cycles of the tickets in scope with a breached next answer, read
+    event by event: a cycle is missed at the due time its breach recorded,
+    else judged as in _cycle_states."""
+    tickets = {row.id: row for row in session.execute(
+        _in_scope(moments, Ticket.id, key, Ticket.status, Ticket.next_response_due_at,
+                  _clock_stopped_at(moments.now).label("stopped_at")).where(Ticket.id.in_(breached)))}
     events = session.execute(
         select(Event.ticket_id, Event.kind, Event.at, Event.detail)
-        .where(Event.ticket_id.in_(_in_scope(moments, Ticket.id).where(Ticket.id.in_(wrote_again))),
+        .where(Event.ticket_id.in_(_wrote_again(moments).where(Ticket.id.in_(breached))),
                Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached")))
         .order_by(Event.ticket_id, Event.at, Event.id))
-    for ticket_id, cycles in _cycles(events).items():
-        ticket = owing[ticket_id]
-        for state, at in _next_response_outcomes(ticket, cycles, moments.now):
-            if state == "not_yet_due" or moments.start <= at < moments.end:
+    for ticket_id, cycles in _folded_cycles(events).items():
+        ticket = tickets[ticket_id]
+        for cycle in cycles:
+            state, at = _cycle_outcome(ticket, cycle)
+            if state == "not_yet_due" or (state is not None and moments.start <= at < moments.end):
                 groups[ticket.key].count("next_response", state, 1)
                 total.count("next_response", state, 1)
 
 
-def _cycles(events) -> dict[int, list[_Cycle]]:
+def _folded_cycles(events) -> dict[int, list[_Cycle]]:
     cycles: dict[int, list[_Cycle]] = defaultdict(list)
     answered: set[int] = set()
     for ticket_id, kind, at, detail in events:
@@ -256,27 +304,20 @@ def _cycles(events) -> dict[int, list[_Cycle]]:
             answered.add(ticket_id)
         elif kind == "customer_wrote" and (detail or {}).get("needs_response") and ticket_id in answered \
                 and running is None:
-            cycles[ticket_id].append(_Cycle(at))
+            cycles[ticket_id].append(_Cycle())
         elif kind == "breached" and (detail or {}).get("target") == "next_response" and running is not None:
             running.breached_due = parse_utc(detail.get("due_at"), naive_is_utc=True)
     return cycles
 
 
-def _next_response_outcomes(ticket: _Owing, cycles: list[_Cycle], now: datetime
-                            ) -> list[tuple[str, datetime | None]]:
-    """A cycle is missed at the due time its breach recorded, met at its
-    answer otherwise; the one still running is judged by the ticket's own
-    next due time: missed once its clock is past it, not yet due while the
-    ticket is open."""
-    found: list[tuple[str, datetime | None]] = []
-    for cycle in cycles:
-        if cycle.breached_due is not None:
-            found.append(("missed", cycle.breached_due))
-        elif cycle.answered_at is not None:
-            found.append(("met", cycle.answered_at))
-        elif ticket.next_response_due_at is not None:
-            if ticket.next_response_due_at < ticket.clock_stopped_at(now):
-                found.append(("missed", ticket.next_response_due_at))
-            elif ticket.status in OPEN_STATUSES:
-                found.append(("not_yet_due", None))
-    return found
+def _cycle_outcome(ticket, cycle: _Cycle) -> tuple[str | None, datetime | None]:
+    if cycle.breached_due is not None:
+        return "missed", cycle.breached_due
+    if cycle.answered_at is not None:
+        return "met", cycle.answered_at
+    due = ticket.next_response_due_at
+    if due is None:
+        return None, None
+    if due < ticket.stopped_at:
+        return "missed", due
+    return ("not_yet_due", None) if ticket.status in OPEN_STATUSES else (None, None)
