@@ -141,20 +141,40 @@ DUE_STATUSES = ("new", "open")
 COUNT_CAP = 1000
 
 
+@dataclass(frozen=True)
+class PageOrder:
+    """Where a page of `list_tickets` stands: the (next_due_at, id) of its
+    tickets in the inbox's order, one more when a page follows, and the
+    capped count. A page and its version are both read from it."""
+
+    keys: list[tuple[datetime | None, int]]
+    total: int
+    total_exact: bool
+
+
+def page_order(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0,
+               after: Cursor | None = None) -> PageOrder:
+    """The order of the page of `limit` tickets from the start (skipping
+    `offset`) or `after` a cursor."""
+    total, exact = count_tickets(session, flt)
+    return PageOrder(_order_keys(session, flt, after, offset + limit + 1)[offset:], total, exact)
+
+
 def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0,
-                 after: Cursor | None = None) -> TicketPage:
+                 after: Cursor | None = None, order: PageOrder | None = None) -> TicketPage:
     """One page of tickets, soonest due first, then those with nothing due
-    (oldest first), from the start (skipping `offset`) or `after` a cursor.
-    Each page reads about as many rows as it shows: the order is the
-    indexed `next_due_at`, so keep `offset` small and page on by cursor."""
-    keys = _order_keys(session, flt, after, offset + limit + 1)[offset:]
-    shown = keys[:limit]
+    (oldest first), from the start (skipping `offset`) or `after` a cursor
+    (or where `order`, read for the same page, says). Each page reads about
+    as many rows as it shows: the order is the indexed `next_due_at`, so
+    keep `offset` small and page on by cursor."""
+    order = order or page_order(session, flt, limit=limit, offset=offset, after=after)
+    shown = order.keys[:limit]
     by_id = {ticket.id: ticket for ticket in session.scalars(
         select(Ticket).where(Ticket.id.in_([ticket_id for _, ticket_id in shown]))
         .options(joinedload(Ticket.customer, innerjoin=True), joinedload(Ticket.assignee)))}
-    total, exact = count_tickets(session, flt)
-    following = Cursor(*shown[-1]).encode() if len(keys) > limit else None
-    return TicketPage([by_id[ticket_id] for _, ticket_id in shown if ticket_id in by_id], total, exact, following)
+    following = Cursor(*shown[-1]).encode() if len(order.keys) > limit else None
+    return TicketPage([by_id[ticket_id] for _, ticket_id in shown if ticket_id in by_id], order.total,
+                      order.total_exact, following)
 
 
 def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
@@ -212,21 +232,19 @@ def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Itera
     yield from session.scalars(query)
 
 
-def list_version(session: Session, flt: TicketFilter, limit: int, after: Cursor | None = None) -> str:
-    """Changes whenever the page of `list_tickets` for `flt` (of `limit`,
-    `after` a cursor) may: a ticket comes, goes, moves or changes (its
-    updated_at), a post or reply is added to one of it, or the (capped)
-    count changes."""
-    keys = _order_keys(session, flt, after, limit)
+def list_version(session: Session, order: PageOrder, limit: int) -> str:
+    """Changes whenever the page of `limit` tickets at `order` may: a
+    ticket comes, goes, moves or changes (its updated_at), a post or reply
+    is added to one of it, or the (capped) count changes."""
+    keys = order.keys[:limit]
     ids = [ticket_id for _, ticket_id in keys]
     # The rows are read and their newest taken here: asked for max(), the
     # planner may walk a whole index of the table backwards instead.
     changed = max(session.scalars(select(Ticket.updated_at).where(Ticket.id.in_(ids))), default=None)
     newest_post = max(session.scalars(select(Mention.id).where(Mention.ticket_id.in_(ids))), default=None)
     newest_reply = max(session.scalars(select(Reply.id).where(Reply.ticket_id.in_(ids))), default=None)
-    total, exact = count_tickets(session, flt)
     page = ",".join(f"{due.isoformat() if due else ''}/{ticket_id}" for due, ticket_id in keys)
-    return f"{total}{'' if exact else '+'}.{changed}.{newest_post}.{newest_reply}.{page}"
+    return f"{order.total}{'' if order.total_exact else '+'}.{changed}.{newest_post}.{newest_reply}.{page}"
 
 
 def conversation_version(session: Session, ticket_id: int) -> str:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
-from flask import request, url_for
+from flask import g, request, url_for
 from flask import session as flask_session
 from sqlalchemy import select
 
@@ -18,8 +18,8 @@ from store.answers import answers_needed_by_ticket
 from store.errors import Refused
 from store.mentions import count_mentions
 from store.models import PRIORITIES, TICKET_STATUSES, Agent, SavedView
-from store.queries import (Cursor, TicketFilter, active_agents, count_text, latest_posts, list_tickets, list_version,
-                           posts_by_ticket)
+from store.queries import (Cursor, PageOrder, TicketFilter, active_agents, count_text, latest_posts, list_tickets,
+                           list_version, page_order, posts_by_ticket)
 from store.views import VIEW_KEYS
 from web.access import hidden_teams
 from web.auth import signed_in_agent
@@ -73,11 +73,24 @@ def _for_view(view: str, flt: TicketFilter, me: int) -> TicketFilter:
     return flt
 
 
+def _page(args) -> tuple[str, TicketFilter, str | None, Cursor | None, PageOrder]:
+    """The view, filters, error and cursor of `args` and where their page
+    stands, read once a request: the rows' version and the rows both need
+    them."""
+    pages = g.setdefault("workspace_pages", {})
+    key = tuple(sorted(args.items()))
+    if key not in pages:
+        view, flt, error = _filter(args)
+        after = _cursor(args)
+        pages[key] = view, flt, error, after, page_order(db_session(), flt, limit=PAGE_SIZE, after=after)
+    return pages[key]
+
+
 def list_etag(args) -> str:
     """The list's version: what it holds, and the minute, since due times
     read "in 5 min" and change as the clock moves."""
-    _, flt, _ = _filter(args)
-    version = f"{list_version(db_session(), flt, PAGE_SIZE, _cursor(args))}.{now():%Y%m%d%H%M}.{signed_in_agent().id}"
+    order = _page(args)[-1]
+    version = f"{list_version(db_session(), order, PAGE_SIZE)}.{now():%Y%m%d%H%M}.{signed_in_agent().id}"
     return hashlib.sha1(version.encode()).hexdigest()[:20]
 
 
@@ -85,12 +98,11 @@ def listing(args) -> dict:
     """The rows: soonest due first, a page of PAGE_SIZE (after `cursor`
     when given), with each ticket's latest post and how many of its posts
     wait for an answer; the total is counted up to COUNT_CAP."""
-    view, flt, error = _filter(args)
-    after = _cursor(args)
+    view, flt, error, after, order = _page(args)
     if after is None and args.get("cursor"):
         error = error or "That page of the list is gone; here is the first."
     session = db_session()
-    page = list_tickets(session, flt, limit=PAGE_SIZE, after=after)
+    page = list_tickets(session, flt, limit=PAGE_SIZE, after=after, order=order)
     posts = posts_by_ticket(session, [t.id for t in page.tickets])
     return {"view": view, "tickets": page.tickets, "total": page.total, "total_text": count_text(page.total,
             page.total_exact), "after": after, "next_cursor": page.next_cursor, "error": error,
