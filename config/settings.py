@@ -598,6 +598,10 @@ class RoutingSettings(Strict):
 class ListenerSettings(Strict):
     default_poll_seconds: int = Field(ge=1, description="How often a source without poll_seconds is polled.")
     tick_seconds: float = Field(gt=0, description="How often the scheduler looks for sources that are due.")
+    poll_threads: int = Field(
+        ge=1, le=64,
+        description="How many sources one worker polls at once; it leases no more than that, so more workers poll "
+                    "more.")
     max_backoff_seconds: int = Field(ge=1, description="Longest wait before polling a failing source again.")
     request_timeout_seconds: float = Field(gt=0, le=120, description="Seconds a platform API call may take.")
 

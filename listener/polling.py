@@ -24,7 +24,7 @@ from listener.assignment import route_waiting_tickets
 from listener.in_force import InForce
 from listener.intake import IngestReport
 from listener.quarantine import quarantine_item, reason_of
-from listener.source_leases import LEASE_TICKS, LeaseLost, SourceLeases
+from listener.source_leases import LEASE_TICKS, Leased, LeaseLost, SourceLeases
 from store.db import Database
 from store.models import Source
 
@@ -66,19 +66,18 @@ class Poller:
                 return PollOutcome(source.name, "not due", next_poll_at=source.next_poll_at)
             if not self.leases.take(session, source_id, now):
                 return PollOutcome(source.name, "polled elsewhere")
-        return self.poll_leased(source_id, now)
+            leased = Leased(source.id, source.name, source.platform, source.kind, source.target, source.query,
+                            source.credentials_ref, source.cursor)
+        return self.poll_leased(leased, now)
 
-    def poll_leased(self, source_id: int, leased_at: datetime) -> PollOutcome:
+    def poll_leased(self, source: Leased, leased_at: datetime) -> PollOutcome:
         """Poll a source this worker leased at `leased_at`; its next poll is
         due poll_seconds after that."""
-        with self.db.transaction() as session:
-            source = session.get(Source, source_id)
-            name, platform, kind, target, query = (source.name, source.platform, source.kind, source.target,
-                                                   source.query)
-            account, cursor = source.credentials_ref, source.cursor
+        source_id, name, cursor = source.id, source.name, source.cursor
         try:
             with spending(self._budget(name)):
-                batch = self.connector_for(account, platform).fetch(kind, target, cursor, query)
+                batch = self.connector_for(source.account, source.platform).fetch(
+                    source.kind, source.target, cursor, source.query)
         except ConnectorError as error:
             return self._record_failure(source_id, name, error)
         except (ConfigError, KeyError) as error:

@@ -1,6 +1,7 @@
 """APScheduler jobs for polling, in every worker: each tick, renew the
 leases of the polls running here and lease as many due sources as there
-are free poll threads. Beside them the once-only jobs, run only while this
+are free poll threads (`listener.poll_threads`); a finished poll leases
+the next at once. Beside them the once-only jobs, run only while this
 process holds the leader lease."""
 
 from __future__ import annotations
@@ -20,20 +21,18 @@ from config.live import Live
 from listener.in_force import InForce
 from listener.lease import LeaderLease
 from listener.polling import Poller, sync_sources
+from listener.source_leases import Leased
 from telemetry.metrics import POLL_SECONDS, POLLS
 
 log = logging.getLogger(__name__)
 
-# How many sources one worker polls at once: polls mostly wait on the
-# platforms, so a worker keeps several going; more workers poll more.
-POLLS_AT_ONCE = 10
-
-
 class DuePolls:
     """This worker's polls: due sources leased and polled in a pool of
-    POLLS_AT_ONCE threads; a finished poll makes room for the next."""
+    `threads` threads; a finished poll makes room for the next. Polls
+    mostly wait on the platforms, so a worker keeps several going, and it
+    never holds more leases than it has threads: more workers poll more."""
 
-    def __init__(self, poller: Poller, threads: int = POLLS_AT_ONCE):
+    def __init__(self, poller: Poller, threads: int):
         self.poller = poller
         self.threads = threads
         self._running: set[int] = set()
@@ -67,12 +66,12 @@ class DuePolls:
                 if not leased:
                     return
                 with self._lock:
-                    self._running.update(leased)
-                for source_id in leased:
+                    self._running.update(source.id for source in leased)
+                for source in leased:
                     try:
-                        pool.submit(self._poll, source_id, now)
+                        pool.submit(self._poll, source, now)
                     except RuntimeError:  # stopping: stop() gives the lease back, or it runs out
-                        log.info("not polling source %s: this worker is stopping", source_id)
+                        log.info("not polling source %s: this worker is stopping", source.name)
                         return
         except Exception as error:
             log.warning("cannot reach the database to lease due sources: %s", error)
@@ -85,17 +84,17 @@ class DuePolls:
         with self._lock:
             return len(self._running)
 
-    def _poll(self, source_id: int, leased_at: datetime) -> None:
+    def _poll(self, source: Leased, leased_at: datetime) -> None:
         started = time.perf_counter()
         try:
-            outcome = self.poller.poll_leased(source_id, leased_at)
+            outcome = self.poller.poll_leased(source, leased_at)
             POLL_SECONDS.labels(outcome.source).observe(time.perf_counter() - started)
             POLLS.labels(outcome.source, outcome.status).inc()
         except Exception:  # the poller records what it can; the lease runs out and the source is polled again
-            log.exception("polling source %s failed", source_id)
+            log.exception("polling source %s failed", source.name)
         finally:
             with self._lock:
-                self._running.discard(source_id)
+                self._running.discard(source.id)
         self.take_due()
 
     def start(self) -> None:
@@ -103,13 +102,13 @@ class DuePolls:
 
     def stop(self) -> None:
         """Finish the polls under way, then give back the leases of sources
-        leased but not yet polled."""
+        leased but not yet polled, and this worker's presence."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
             try:
-                self.poller.leases.give_back_all()
+                self.poller.leases.leave()
             except Exception as error:
                 log.warning("could not give back the sources' leases (they expire by themselves): %s", error)
 
@@ -127,7 +126,7 @@ class PollingJobs:
         self.live = live
         self.lease = lease
         self.singletons = list(singletons)
-        self.polls = DuePolls(poller)
+        self.polls = DuePolls(poller, live.settings.listener.poll_threads)
         self.job_ids: list[str] = []
         # Whether this process runs the once-only jobs.
         self.active = False

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from closeloop.runtime import Runtime
-from listener.lease import LeaderLease
+from listener.lease import AdvisoryLock, LeaderLease
 from store.db import Database
 
 
@@ -22,7 +22,7 @@ def two_processes(postgres_url):
     second.dispose()
 
 
-def kill_connection(lease: LeaderLease, db: Database) -> None:
+def kill_connection(lease: AdvisoryLock, db: Database) -> None:
     """End the lease's connection as a crash would, and wait until it is gone."""
     backend = lease._connection.execute(text("SELECT pg_backend_pid()")).scalar()
     with db.engine.connect() as admin:
@@ -56,6 +56,18 @@ def test_another_process_takes_over_when_the_leader_loses_its_connection(two_pro
     b.release()
 
 
+def test_the_lock_is_held_outside_any_transaction(two_processes):
+    """A connection idle in a transaction would hold back vacuum for as
+    long as the process runs."""
+    lease = LeaderLease(two_processes[0])
+    assert lease.hold() and lease.hold()
+    backend = lease._connection.execute(text("SELECT pg_backend_pid()")).scalar()
+    with two_processes[1].engine.connect() as other:
+        state = other.execute(text("SELECT state FROM pg_stat_activity WHERE pid = :pid"), {"pid": backend}).scalar()
+    lease.release()
+    assert state == "idle"
+
+
 def test_a_single_sqlite_process_always_leads(sqlite_db):
     assert LeaderLease(sqlite_db).hold() is True
 
@@ -68,6 +80,7 @@ def test_once_only_jobs_run_in_one_worker_and_move_to_another_while_both_poll(po
         leader.polling.install()
         standby.polling.install()
         assert leader.polling.active and not standby.polling.active
+        assert leader.polling.polls.threads == settings.listener.poll_threads
         assert standby.scheduler.get_job("route-waiting") is None
         assert leader.scheduler.get_job("poll-due") is not None and standby.scheduler.get_job("poll-due") is not None
         kill_connection(leader.lease, standby.db)

@@ -1,7 +1,8 @@
 """Sources are leased one by one: workers lease disjoint sources and poll
-them at once, a lease that is not renewed is taken over, a worker whose
-lease was taken writes nothing, and replies are sent by several workers
-at once. A single SQLite process polls as before."""
+them at once, each no more than it has poll threads; a lease that is not
+renewed is taken over, a dead worker's at once; a worker whose lease was
+taken writes nothing, and replies are sent by several workers at once. A
+single SQLite process polls as before."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from responder.outbox import Outbox
 from store.db import Database
 from store.models import Mention, Reply, Source
 from tests.integration.loop_helpers import ScriptedConnector, batch, post
+from tests.integration.test_leader_lease import kill_connection
 from tests.integration.test_outbox import queue, ticket_id  # noqa: F401
 
 LEASE_SECONDS = 15
@@ -48,8 +50,22 @@ def two_workers(postgres_db, configured):
     second.dispose()
 
 
-def leases(db, name):
-    return SourceLeases(db, LEASE_SECONDS, holder=name)
+@pytest.fixture
+def leases():
+    """A worker's leases under a name; each lets its presence go after the test."""
+    made = []
+
+    def leases(db, name):
+        made.append(SourceLeases(db, LEASE_SECONDS, holder=name))
+        return made[-1]
+
+    yield leases
+    for worker in made:
+        worker.presence.release()
+
+
+def ids(leased) -> list[int]:
+    return [source.id for source in leased]
 
 
 def run_until_idle(workers: list[DuePolls], done) -> None:
@@ -75,14 +91,14 @@ def holders(db) -> dict[str, str | None]:
 
 
 @pytest.mark.postgres
-def test_two_workers_lease_disjoint_sources(two_workers, clock):
+def test_two_workers_lease_disjoint_sources(two_workers, leases, clock):
     a, b = leases(two_workers[0], "a:1"), leases(two_workers[1], "b:2")
     taken = {}
     start = threading.Barrier(2)
 
     def take(worker):
         start.wait(timeout=10)
-        taken[worker.holder] = worker.take_due(clock.now(), SOURCES // 2)
+        taken[worker.holder] = ids(worker.take_due(clock.now(), SOURCES // 2))
 
     threads = [threading.Thread(target=take, args=(worker,)) for worker in (a, b)]
     for thread in threads:
@@ -97,9 +113,11 @@ def test_two_workers_lease_disjoint_sources(two_workers, clock):
 
 
 @pytest.mark.postgres
-def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(two_workers, clock):
+def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(two_workers, leases, clock):
+    """As the leases of a worker that hangs: it is still there, but it
+    stopped renewing them."""
     a, b = leases(two_workers[0], "a:1"), leases(two_workers[1], "b:2")
-    held = a.take_due(clock.now(), SOURCES)
+    held = ids(a.take_due(clock.now(), SOURCES))
     clock.advance(seconds=LEASE_SECONDS - 1)
     a.renew(held[:2], clock.now())
     assert b.take_due(clock.now(), SOURCES) == []
@@ -107,21 +125,65 @@ def test_an_expired_lease_is_taken_over_and_a_renewed_one_is_not(two_workers, cl
     clock.advance(seconds=2)
 
     assert a.take_due(clock.now(), SOURCES, polling=held) == []
-    assert b.take_due(clock.now(), SOURCES) == held[2:]
+    assert ids(b.take_due(clock.now(), SOURCES)) == held[2:]
     assert sorted(holders(two_workers[0]).values()) == ["a:1", "a:1"] + ["b:2"] * (SOURCES - 2)
 
 
 @pytest.mark.postgres
-def test_a_stale_holder_cannot_advance_the_cursor_nor_store_its_batch(two_workers, configured, clock):
+def test_a_dead_workers_leases_are_free_at_once(two_workers, leases, clock):
+    a, b = leases(two_workers[0], "a:1"), leases(two_workers[1], "b:2")
+    held = ids(a.take_due(clock.now(), SOURCES))
+    assert b.take_due(clock.now(), SOURCES) == []
+
+    kill_connection(a.presence, two_workers[1])
+
+    assert ids(b.take_due(clock.now(), SOURCES)) == held
+    assert set(holders(two_workers[0]).values()) == {"b:2"}
+
+
+@pytest.mark.postgres
+def test_each_worker_leases_no_more_sources_than_it_has_poll_threads(two_workers, configured, leases, clock):
+    """Polls that wait on the platform hold every thread: each worker
+    holds two leases, and the sources left wait for a free thread."""
+    release = threading.Event()
+
+    class WaitsForRelease(ScriptedConnector):
+        def fetch(self, kind, target, cursor, query=""):
+            self.fetches.append((kind, target, cursor))
+            release.wait(timeout=10)
+            return batch(cursor="1")
+
+    connector = WaitsForRelease()
+    workers = [DuePolls(Poller(db, hold(configured), clock, lambda account, platform: connector,
+                               leases=leases(db, f"worker-{n}:{n}")), threads=2)
+               for n, db in enumerate(two_workers)]
+    for worker in workers:
+        worker.start()
+    try:
+        for worker in workers:
+            worker.tick()
+        held = holders(two_workers[0])
+    finally:
+        release.set()
+        for worker in workers:
+            worker.stop()
+
+    assert sorted(filter(None, held.values())) == ["worker-0:0"] * 2 + ["worker-1:1"] * 2
+    assert [worker.busy for worker in workers] == [0, 0]
+
+
+@pytest.mark.postgres
+def test_a_stale_holder_cannot_advance_the_cursor_nor_store_its_batch(two_workers, configured, leases, clock):
     refund = post("Where is my refund? Awful.", external_id="701")
     connector = ScriptedConnector(batch(refund, cursor="701"))
     stale = Poller(two_workers[0], hold(configured), clock, lambda account, platform: connector,
                    leases=leases(two_workers[0], "a:1"))
-    [source_id] = stale.leases.take_due(clock.now(), 1)
+    [source] = stale.leases.take_due(clock.now(), 1)
+    source_id = source.id
     clock.advance(seconds=LEASE_SECONDS + 1)
-    assert leases(two_workers[1], "b:2").take_due(clock.now(), 1) == [source_id]
+    assert ids(leases(two_workers[1], "b:2").take_due(clock.now(), 1)) == [source_id]
 
-    outcome = stale.poll_leased(source_id, clock.now())
+    outcome = stale.poll_leased(source, clock.now())
 
     assert outcome.status == "taken over"
     with two_workers[1].transaction() as session:
@@ -131,13 +193,13 @@ def test_a_stale_holder_cannot_advance_the_cursor_nor_store_its_batch(two_worker
 
 
 @pytest.mark.postgres
-def test_a_lease_being_committed_is_neither_taken_nor_waited_for(two_workers, clock):
+def test_a_lease_being_committed_is_neither_taken_nor_waited_for(two_workers, leases, clock):
     a, b = leases(two_workers[0], "a:1"), leases(two_workers[1], "b:2")
-    [source_id] = a.take_due(clock.now(), 1)
+    [source_id] = ids(a.take_due(clock.now(), 1))
     clock.advance(seconds=LEASE_SECONDS + 1)
     with two_workers[0].transaction() as session:
         a.hold_for_commit(session, source_id)
-        assert source_id not in b.take_due(clock.now(), SOURCES)
+        assert source_id not in ids(b.take_due(clock.now(), SOURCES))
         leases(two_workers[1], "a:1").renew([source_id], clock.now())  # passes over the locked row, never waits
         a.give_back(session.get(Source, source_id))
     with pytest.raises(LeaseLost):
@@ -146,7 +208,7 @@ def test_a_lease_being_committed_is_neither_taken_nor_waited_for(two_workers, cl
 
 
 @pytest.mark.postgres
-def test_two_workers_poll_their_sources_at_once(two_workers, configured, clock):
+def test_two_workers_poll_their_sources_at_once(two_workers, configured, leases, clock):
     """Each worker polls one source at a time; both polls wait for each
     other inside the platform call, so they pass only if they overlap."""
     both_fetching = threading.Barrier(2)
