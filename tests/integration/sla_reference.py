@@ -78,7 +78,8 @@ def first_response_times(waits: list[tuple[float, bool]]) -> dict[str, Any]:
     return figures
 
 
-def reference_sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
+def reference_sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
+                          group_by: str) -> dict[str, Any]:
     """The figures of [start, end) per group, in key order (None last), and
     for all tickets together; see the module's docstring for the rules.
 

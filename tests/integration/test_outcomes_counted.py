@@ -1,0 +1,56 @@
+"""The follow-up outcomes counted in the database read the same as the
+same figures folded event by event (tests/integration/outcomes_reference.py),
+on a store of tickets with every order of outcome events, for every
+grouping and several periods, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from store.models import Agent, Customer, Event, Identity, Mention, Ticket
+from store.outcomes import OUTCOME_GROUPINGS, outcomes_report
+from tests.integration.outcomes_reference import reference_outcomes_report
+
+KINDS = ("resolved", "reopened", "followup_sent", "followup_answered", "replied")
+
+
+def test_the_counted_outcomes_are_the_folded_ones(db, clock):
+    rng = random.Random(15)
+    now = clock.now()
+    with db.transaction() as session:
+        agents = [Agent(name=name, email=f"{name}@example.com", password_hash="-", role="agent", created_at=now)
+                  for name in ("ada", "grace")]
+        customers = [Customer(display_name=f"Customer {n}", created_at=now) for n in range(40)]
+        identities = [Identity(customer=customer, platform="x", platform_user_id=f"u{n}")
+                      for n, customer in enumerate(customers)]
+        for number in range(150):
+            created = now - timedelta(hours=rng.uniform(0, 60))
+            identity = rng.choice(identities)
+            ticket = Ticket(customer=identity.customer, platform=rng.choice(("x", "reddit")), status="resolved",
+                            priority="normal", topic=rng.choice(("billing", None)),
+                            team=rng.choice(("care", "billing")), assignee=rng.choice(agents + [None]),
+                            created_at=created, updated_at=created)
+            ticket.mentions = [Mention(platform=ticket.platform, external_id=f"m{number}-{n}", kind="post",
+                                       identity=identity, text="Parcel lost", url="https://x.example/1",
+                                       created_at=created, received_at=created, sentiment=rng.choice(("negative", "positive")),
+                                       polarity=0.0, urgency=0.0, needs_response=True)
+                               for n in range(rng.randrange(1, 3))]
+            moment = created
+            for _ in range(rng.randrange(6)):
+                moment += timedelta(minutes=rng.choice((0, 0, 30, 300)))
+                kind = rng.choice(KINDS)
+                detail = {"outcome": rng.choice(("satisfied", "unsatisfied", "unconfirmed"))} \
+                    if kind == "followup_answered" else {}
+                ticket.events.append(Event(kind=kind, at=moment, detail=detail))
+            session.add(ticket)
+    periods = [(now - timedelta(hours=24), now), (now - timedelta(days=7), now),
+               (now - timedelta(hours=40, minutes=7), now - timedelta(hours=6, seconds=13))]
+    with db.sessions() as session:
+        for group_by in OUTCOME_GROUPINGS:
+            for start, end in periods:
+                counted = outcomes_report(session, start, end, group_by)
+                assert counted == reference_outcomes_report(session, start, end, group_by), (group_by, start)
+    assert sum(group["reopened"] for group in counted) > 0
+    assert sum(group["negative_to_positive_customers"] for group in counted) > 0
+    assert sum(group["unsatisfied"] for group in counted) > 0
