@@ -1,8 +1,8 @@
 """The inbox, the API's list and a ticket's page read a fixed number of
 statements however many rows, posts and replies they show (each row's
 customer, assignee, newest post and waiting posts come in a few queries
-for the whole page), and show what they showed before; on SQLite and
-PostgreSQL."""
+for the whole page), and show what they showed before; counts add the
+inbox's two orders up to the cap; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from datetime import timedelta
 from sqlalchemy import event
 
 from store.models import Event, Mention, Reply, Ticket
-from store.queries import conversation_version, loaded_conversation_version, ticket_with_conversation
+from store import queries
+from store.queries import (TicketFilter, conversation_version, count_tickets, loaded_conversation_version,
+                           ticket_with_conversation)
 
 
 @contextmanager
@@ -132,3 +134,18 @@ def test_the_version_of_a_loaded_ticket_is_the_one_its_pane_answers(world, clien
     version = re.search(r'data-version="([^"]+)"', page).group(1)
     assert client.get(f"/tickets/{ticket_id}/pane", headers={"If-None-Match": f'"{version}"'}).status_code == 304
 
+
+
+def test_a_count_adds_the_tickets_nothing_is_due_on_to_those_due_up_to_the_cap(world, monkeypatch):
+    for minutes in (5, 10):
+        world.ticket(due_in=minutes)
+    for status in ("pending", "pending", "resolved"):
+        world.ticket(status=status)
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+
+    with world.db.sessions() as session:
+        assert count_tickets(session, TicketFilter()) == (3, False)
+        assert count_tickets(session, TicketFilter(statuses=("resolved",))) == (1, True)
+        monkeypatch.setattr(queries, "COUNT_CAP", 4)
+        assert count_tickets(session, TicketFilter()) == (4, True)
+        assert count_tickets(session, TicketFilter(statuses=("new",))) == (2, True)
