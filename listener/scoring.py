@@ -183,6 +183,8 @@ class Scorer:
         """(polarity, strength of negative sentiment, reasons). The care
         model's polarity is the probability of the likelier of negative and
         positive, signed: thresholds on it are thresholds on a probability.
+        Beside a complaint found by a rule, a post the model reads as
+        neutral is read from its negative side.
         `lexicon`: VADER's reading of the text (None for TextBlob);
         `complaint`: a care rule found a complaint in the text."""
         if lexicon is None:
@@ -199,6 +201,8 @@ class Scorer:
             reasons = (f"model:neutral {neutral:.2f}{without}",)
         if abs(lexicon.polarity) >= 0.05:
             reasons += (f"vader:compound {lexicon.polarity:+.2f}",)
+        if complaint and positive <= neutral:
+            return -negative, negative, reasons
         return (positive if positive > negative else -negative), negative, reasons
 
     def _model_reading(self, text: str, lexicon: lexicons.LexiconScore,

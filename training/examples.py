@@ -139,7 +139,13 @@ def held_out_split(examples: Sequence[Example], seed: int = SPLIT_SEED,
 
 
 def _sentiment_examples(posts: Iterable[Post], source: str) -> list[Example]:
-    return [Example(p.text, p.sentiment, source=source) for p in posts if p.sentiment]
+    """The posts with a sentiment, each weighted by the crowd's agreement
+    on it where the set gives one: a label a third of the crowd doubted
+    teaches less. Chosen by cross-validation over the training brands
+    (fitted on one, measured on the other): mean macro-F1 0.663 against
+    0.657 unweighted."""
+    return [Example(p.text, p.sentiment, 1.0 if p.confidence is None else p.confidence, source)
+            for p in posts if p.sentiment]
 
 
 def shipped_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Example], list[Example]]:

@@ -7,6 +7,7 @@ from listener.lexicons import vader
 from listener.scoring import Scorer
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, load_model, save_model, trained_model_path
 from training.examples import (
+    GENERAL_WEIGHT,
     NEEDS,
     NO_NEED,
     Example,
@@ -14,6 +15,7 @@ from training.examples import (
     held_out_split,
     labelled_data,
     needs_correction_example,
+    shipped_examples,
 )
 from training.figures import evaluate, figures
 from training.fit import train
@@ -42,6 +44,23 @@ def test_a_small_model_learns_its_examples():
     predicted = [max(zip(model.probabilities(e.text, vader(e.text)), ("negative", "neutral", "positive")))[1]
                  for e in SAMPLE]
     assert figures([e.label for e in SAMPLE], predicted).accuracy >= 0.9
+
+
+def test_the_negative_offset_lowers_only_the_negative_intercept():
+    plain, offset = (train(SAMPLE, seed=2, bits=12, epochs=5, negative_offset=value) for value in (0.0, 0.5))
+    assert offset.bias[0] == pytest.approx(plain.bias[0] - 0.5)
+    assert offset.bias[1:] == plain.bias[1:] and offset.weights == plain.weights
+    assert offset.info["negative_offset"] == 0.5
+    text = "the kettle broke after two days"
+    assert offset.probabilities(text, vader(text))[0] < plain.probabilities(text, vader(text))[0]
+
+
+@pytest.mark.shared_data
+def test_a_crowd_label_counts_for_the_crowd_s_agreement_on_it(shared_data):
+    examples, _ = shipped_examples(shared_data)
+    care = [e for e in examples if e.source == "care"]
+    assert all(0 < e.weight <= 1 for e in care) and any(e.weight < 1 for e in care)
+    assert {e.weight for e in examples if e.source == "general"} == {GENERAL_WEIGHT}
 
 
 def test_training_needs_every_label():
