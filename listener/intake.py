@@ -23,7 +23,7 @@ from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store import tickets
 from store.customers import set_contact_opt_out
-from store.bulk import made, take_ids
+from store.bulk import made
 from store.events import events_held
 from store.incidents import link_tickets, matches
 from store.models import Mention, Reply, Ticket
@@ -131,7 +131,7 @@ class Intake:
         with session.no_autoflush, events_held(session) as events:
             page = Page(session, posts, now, self.settings.routing)
             outcomes = [self._take(session, post, mention_id, now, source_id, page)
-                        for post, mention_id in zip(posts, take_ids(session, Mention, len(posts)))]
+                        for post, mention_id in zip(posts, page.mention_ids)]
         page.write(events)
         for alert in page.alerts:
             queue_alerts(session, **alert)

@@ -18,7 +18,7 @@ from connectors.registry import can_message
 from listener.assignment import Roster, customer_histories
 from store import tickets
 from store.answers import ANSWER_EVENTS
-from store.bulk import insert_records, made, take_ids, write_changes
+from store.bulk import insert_records, made, take_ids_for, write_changes
 from store.events import HeldEvent, write_held_events
 from store.incidents import open_incidents
 from store.media import add_media
@@ -102,8 +102,11 @@ class Page:
                     self.awaiting_by_conversation[conversation] = tickets_by_id[ticket_id]
                 self.awaiting_by_customer[customer_id] = tickets_by_id[ticket_id]
         self._lock_changed_profiles(posts)
-        self._new_authors = len({p.author.platform_user_id for p in posts} - self.identities.keys())
-        self._new_ids: Iterator[tuple[int, int]] | None = None
+        new_authors = len({p.author.platform_user_id for p in posts} - self.identities.keys())
+        ids = take_ids_for(session, {Mention: len(posts), Customer: new_authors, Identity: new_authors})
+        # The ids of the page's posts, in their order, and of its new authors.
+        self.mention_ids = ids[Mention]
+        self._new_ids: Iterator[tuple[int, int]] = zip(ids[Customer], ids[Identity])
         self.new_identities: list[Identity] = []
         # The profiles that changed, by identity id: the records show them
         # at once, and they are written with one UPDATE.
@@ -149,6 +152,8 @@ class Page:
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
         """On PostgreSQL, the rows of known authors whose profile changed are
         locked now, in the order of their ids, for the same reason."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
         known = [(self.identities.get(p.author.platform_user_id), p.author) for p in posts]
         changed = {identity.id for identity, author in known
                    if identity is not None and _profile_changed(identity, author)}
@@ -194,9 +199,6 @@ class Page:
         author = post.author
         identity = self.identities.get(author.platform_user_id)
         if identity is None:
-            if self._new_ids is None:
-                self._new_ids = zip(take_ids(self.session, Customer, self._new_authors),
-                                    take_ids(self.session, Identity, self._new_authors))
             customer_id, identity_id = next(self._new_ids)
             customer = made(Customer, id=customer_id, display_name=author.name or author.handle,
                             created_at=self.now)

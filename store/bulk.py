@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, inspect, literal, select, union_all, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.interfaces import MANYTOONE
@@ -19,14 +19,27 @@ def take_ids(session: Session, model: type[Base], count: int) -> list[int]:
     transaction can take: from the table's sequence on PostgreSQL; on
     SQLite, which lets one transaction write at a time (BEGIN IMMEDIATE),
     those after the highest id stored."""
-    if count <= 0:
-        return []
-    table = model.__table__
+    return take_ids_for(session, {model: count})[model]
+
+
+def take_ids_for(session: Session, counts: dict[type[Base], int]) -> dict[type[Base], list[int]]:
+    """As take_ids, for several tables at once, with one statement."""
+    wanted = [(model, count) for model, count in counts.items() if count > 0]
+    ids: dict[type[Base], list[int]] = {model: [] for model in counts}
+    if not wanted:
+        return ids
     if session.get_bind().dialect.name == "postgresql":
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        return list(session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count))))
-    highest = session.scalar(select(func.max(table.c.id))) or 0
-    return list(range(highest + 1, highest + count + 1))
+        taken = union_all(*(
+            select(literal(n).label("n"), func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id")))
+            .select_from(func.generate_series(1, count)) for n, (model, count) in enumerate(wanted)))
+        for n, taken_id in session.execute(taken):
+            ids[wanted[n][0]].append(taken_id)
+        return ids
+    highest = session.execute(select(*(select(func.max(model.__table__.c.id)).scalar_subquery()
+                                       for model, _count in wanted))).one()
+    for (model, count), top in zip(wanted, highest):
+        ids[model] = list(range((top or 0) + 1, (top or 0) + count + 1))
+    return ids
 
 
 def made(model: type[Base], **values) -> Base:
