@@ -141,15 +141,21 @@ def _target_states(moments: _Moments) -> dict[tuple[str, str], Any]:
 
 
 def _count_targets(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
-    """One grouped count of the first-response and resolution figures; every
-    ticket in scope makes its group show, as a row with zeros if need be."""
+    """One grouped count of the first-response and resolution figures, and
+    of the tickets raised in the period still waiting for a first answer;
+    every ticket in scope makes its group show, as a row with zeros if need
+    be."""
     states = _target_states(moments)
-    sums = [func.sum(case((condition, 1), else_=0)) for condition in states.values()]
+    waiting = and_(moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
+                   Ticket.first_response_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
+    sums = [func.sum(case((condition, 1), else_=0)) for condition in (*states.values(), waiting)]
     for row in session.execute(_in_scope(moments, key, *sums).group_by(key)):
         group = groups[row[0]]
         for (target, state), number in zip(states, row[1:]):
             group.count(target, state, int(number or 0))
             total.count(target, state, int(number or 0))
+        group.waiting = int(row[-1] or 0)
+        total.waiting += group.waiting
 
 
 def _rank_waits(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
@@ -188,12 +194,6 @@ def _rank_waits(session: Session, moments: _Moments, key, groups: dict, total: _
                 groups[group_key].waits[name] = value
             if in_all:
                 total.waits[name] = value
-    for group_key, count in session.execute(
-            _in_scope(moments, key, func.count()).where(moments.within(Ticket.created_at), waiting,
-                                                        Ticket.first_response_due_at.is_not(None),
-                                                        Ticket.status.in_(OPEN_STATUSES)).group_by(key)):
-        groups[group_key].waiting = count
-        total.waiting += count
 
 
 def _count_next_responses(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
