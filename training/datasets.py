@@ -91,7 +91,7 @@ def twcs_posts(data_dir: Path) -> list[Post]:
     """The customer tweets whose answer is known (the random sample of the
     full set; the other sample has the text alone)."""
     return [Post(row["text"], "twcs", *brand_of(row["brand"]), needs_response=row["has_reply"] == "True",
-                 in_conversation={"True": False, "False": True}.get(row["is_conversation_start"]))
+                 in_conversation={"True": False, "False": True}.get(row.get("is_conversation_start", "")))
             for row in _rows(data_dir, TWCS_FILE) if row["has_reply"] in ("True", "False")]
 
 

@@ -159,7 +159,7 @@ def test_the_shipped_model_was_fitted_on_no_post_to_a_held_out_brand(shared_data
 @pytest.mark.shared_data
 def test_the_scorer_keeps_its_figures_on_the_airline_it_never_saw(shared_data):
     """Floors under the figures measured on the held-out airline (macro-F1
-    0.74, negative recall 0.91, precision 0.72): none may slip further."""
+    0.75, negative recall 0.91, precision 0.73): none may slip further."""
     held_out = [Example(p.text, p.sentiment) for p in labelled_data(shared_data).held_out("airline")]
     scorer = Scorer(load_settings(env={}).scoring)
     result = evaluate(lambda text: scorer.score(text).sentiment, held_out)
