@@ -138,18 +138,19 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
         hops = settings.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
     app.context_processor(lambda: {"brand": settings.brand.name})
-    app.context_processor(_unread_alerts)
+    app.add_template_global(_unread_alerts, "unread_alerts")
     app.after_request(_security_headers)
     if https:
         app.after_request(_strict_transport)
     return app
 
 
-def _unread_alerts() -> dict:
-    """The count of unread alerts shown beside the nav link."""
+def _unread_alerts() -> int:
+    """The count of unread alerts shown beside the nav link, read when a
+    page draws the nav (not for the parts of pages that refresh)."""
     if not getattr(current_user, "is_authenticated", False):
-        return {"unread_alerts": 0}
-    return {"unread_alerts": alerts.unread_count(current_user.agent.id)}
+        return 0
+    return alerts.unread_count(current_user.agent.id)
 
 
 def _security_headers(response: Response) -> Response:
