@@ -17,6 +17,7 @@ from tests.unit.test_sentiment_training import SAMPLE
 from training.datasets import EVALUATION_ONLY
 from training.examples import NEEDS, NO_NEED, Example, labelled_data, shipped_needs_examples
 from training.fit import train, train_needs_response
+from web.why import main_reason
 
 NEEDS_POSTS = [Example(text, NEEDS) for text in (
     "@shop my order number is 4411, nothing came", "@shop the card reader at the till took my money twice",
@@ -189,6 +190,7 @@ def test_an_answer_to_our_reply_on_an_open_ticket_needs_a_person_whatever_the_mo
     scorer = scorer_with_needs(constant(0.05))
     told = scorer.score(text, context=ScoringContext(answers_us=True))
     assert told.needs_response and "answers our reply +0.20" in told.reasons
+    assert main_reason(told.reasons) == "answers our reply"
     assert not scorer.score(text).needs_response
 
 
