@@ -18,8 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/closeloop demo
 
+# The suite is spread over every core (pytest-xdist): each worker has its
+# own PostgreSQL database, emulator server and browser.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -m soak

@@ -200,15 +200,17 @@ def test_run_serves_the_web_app_and_the_scheduler_in_one_process(tmp_path, emula
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         health = None
-        for _ in range(100):
+        # A generous deadline: on a loaded machine the process takes seconds to start.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and process.poll() is None:
             try:
-                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
                 if health.json()["sources"][0]["status"] == "ok":
                     break
             except requests.ConnectionError:
                 pass
             time.sleep(0.1)
-        assert health is not None and health.status_code == 200
+        assert health is not None and health.status_code == 200, f"exit code {process.poll()}"
         body = health.json()
         assert body["scheduler"]["running"] is True
         assert {job["id"] for job in body["scheduler"]["jobs"]} >= {"poll-due", "outbox", "route-waiting"}
