@@ -209,3 +209,11 @@ def test_the_customer_tweets_tell_a_reply_in_a_conversation_from_its_start(share
     data = labelled_data(shared_data)
     assert {p.in_conversation for p in data.sets["twcs"]} == {True, False}
     assert {p.in_conversation for p in data.sets["airline"]} == {None}
+
+
+@pytest.mark.parametrize("text", ["Love the new app! When does dark mode come out?",
+                                  "@acme great service today, can you send me the receipt too?"])
+def test_praise_that_asks_us_something_needs_a_person_whatever_the_model_says(text):
+    score = scorer_with_needs(constant(0.01)).score(text)
+    assert score.sentiment == "positive"
+    assert score.needs_response and "question +0.20" in score.reasons
