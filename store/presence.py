@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,8 +17,14 @@ PRESENT_FOR = timedelta(seconds=45)
 
 
 def touch(session: Session, ticket_id: int, agent_id: int, now: datetime, composing: bool) -> None:
-    """Record that the agent has the ticket open (and is writing, or not)."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    """Record that the agent has the ticket open (and is writing, or not).
+    Commit it in a transaction of its own: on PostgreSQL that commit does
+    not wait for the disk, since presence lost in a crash is simply taken
+    again by the next check-in."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    insert = postgresql_insert if postgresql else sqlite_insert
     values = {"ticket_id": ticket_id, "agent_id": agent_id, "seen_at": now, "composing_at": now if composing else None}
     session.execute(insert(TicketView).values(**values).on_conflict_do_update(
         index_elements=["ticket_id", "agent_id"], set_={"seen_at": now, "composing_at": values["composing_at"]}))

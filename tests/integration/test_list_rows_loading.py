@@ -2,7 +2,8 @@
 statements however many rows, posts and replies they show (each row's
 customer, assignee, newest post and waiting posts come in a few queries
 for the whole page), and show what they showed before; counts add the
-inbox's two orders up to the cap; on SQLite and PostgreSQL."""
+inbox's two orders up to the cap; the ticket page's presence is
+committed without waiting for the disk; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import re
 from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
 from store.models import Event, Mention, Reply, Ticket
+from store.presence import others_here, touch
 from store import queries
 from store.queries import (TicketFilter, conversation_version, count_tickets, loaded_conversation_version,
                            ticket_with_conversation)
@@ -149,3 +153,19 @@ def test_a_count_adds_the_tickets_nothing_is_due_on_to_those_due_up_to_the_cap(w
         monkeypatch.setattr(queries, "COUNT_CAP", 4)
         assert count_tickets(session, TicketFilter()) == (4, True)
         assert count_tickets(session, TicketFilter(statuses=("new",))) == (2, True)
+
+
+def test_presence_alone_is_committed_without_waiting_for_the_disk(world, ada):
+    ticket_id = world.ticket()
+    if not world.db.is_postgresql:
+        pytest.skip("SQLite has no asynchronous commit")
+    with world.db.engine.connect() as connection, Session(bind=connection) as session:
+        session.execute(text("SET synchronous_commit TO on"))
+        session.commit()
+        touch(session, ticket_id, ada, world.clock.now(), composing=False)
+        assert session.scalar(text("SHOW synchronous_commit")) == "off"
+        session.commit()
+        assert session.scalar(text("SHOW synchronous_commit")) == "on"
+        assert others_here(session, ticket_id, ada + 1, world.clock.now())[0].agent_id == ada
+        session.execute(text("RESET synchronous_commit"))
+        session.commit()
