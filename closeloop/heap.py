@@ -5,12 +5,14 @@ with the web server's and the scheduler's threads, a closeloop process grew
 by a megabyte or two a minute while the memory in use stayed level. Two
 arenas are enough for threads that take turns holding the interpreter's
 lock, and a regular trim gives freed pages back to the system. Elsewhere
-(musl, macOS) both do nothing."""
+(musl, macOS) both do nothing. A web process also leaves what it made
+at start-up out of later garbage collections."""
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import logging
 
 log = logging.getLogger(__name__)
@@ -48,3 +50,12 @@ def give_back_freed_memory() -> bool:
     if _LIBC is None:
         return False
     return bool(_LIBC.malloc_trim(0))
+
+
+def leave_start_up_out_of_collections() -> None:
+    """Keep what start-up made (modules, the app, its settings) out of
+    every later garbage collection: a full collection then walks only what
+    was made since, instead of stopping a request for a tenth of a second
+    once every few dozen pages. Call it once the app is built."""
+    gc.collect()
+    gc.freeze()

@@ -127,8 +127,9 @@ class Runtime:
         from waitress import serve
 
         web = self.live.settings.web
-        serve(self.web_app(), host=host or web.host, port=port or web.port,
-              threads=8, ident="closeloop")
+        app = self.web_app()
+        heap.leave_start_up_out_of_collections()
+        serve(app, host=host or web.host, port=port or web.port, threads=8, ident="closeloop")
 
     def stop(self) -> None:
         if self.scheduler.running:

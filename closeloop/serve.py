@@ -57,6 +57,9 @@ class WebServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        from closeloop.heap import leave_start_up_out_of_collections
         from web import create_app
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        leave_start_up_out_of_collections()
+        return app
