@@ -12,7 +12,9 @@ The first-response and resolution figures are counted per group in the
 database, and the percentiles of the waits picked there by rank, so that a
 period of a million tickets sends a few rows; waits are compared in whole
 microseconds, the same on SQLite and PostgreSQL. Next answers are cycles
-read from the events, only of the tickets where a customer wrote again."""
+found in the events of the tickets where a customer wrote again, and
+counted, in the database too; only the tickets whose next answer was
+announced breached are read event by event."""
 
 from __future__ import annotations
 
