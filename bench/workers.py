@@ -26,6 +26,11 @@ workers, on a new database and a new emulator, it reports:
   polled per tick, the ratio to one worker, the ceiling (workers x
   threads / mean latency) and each worker's own polls per second, which
   shows whether they share the sources;
+- how long a poll took on average (`closeloop_poll_seconds`, from the
+  platform call to the commit) and the share of the time the poll threads
+  spent polling: with them all busy, polls per second are threads / poll
+  time, and what keeps N workers from N times one worker's polls is a
+  poll taking longer, on a machine busier with them;
 - posts stored per second in the measured window, beside the rate posted,
   and the lag from a post's creation on the platform to its storing;
 - the CPU the workers and the emulator used (cores) and the machine's
@@ -89,6 +94,9 @@ class Result:
     ceiling_per_second: float | None
     # Each worker's polls a second, from its own counter, fewest first.
     polls_per_worker: list[float]
+    # How long a poll took on average, and the share of the time the poll threads were polling.
+    poll_seconds: float | None
+    threads_busy: float
     workers_cpu_cores: float
     emulator_cpu_cores: float
     load_average: tuple[float, float]  # 1-minute load average at the window's start and end
@@ -253,15 +261,22 @@ class Cluster:
         with self.engine.connect() as connection:
             return connection.execute(text(query), params).all()
 
-    def polls_by_worker(self) -> dict[str, float]:
-        """Each worker's polls so far, from the counter files it writes."""
-        polls = {}
+    def metric(self, kind: str, sample: str) -> dict[str, float]:
+        """Each worker's `sample` so far, from the `kind` files it writes (counter, histogram)."""
+        values = {}
         for name in self.workers():
-            path = self.metrics / f"counter_{self.processes[name].pid}.db"
-            polls[name] = sum(value for key, value, _, _ in
-                              (MmapedDict.read_all_values_from_file(str(path)) if path.exists() else ())
-                              if json.loads(key)[1] == "closeloop_polls_total")
-        return polls
+            path = self.metrics / f"{kind}_{self.processes[name].pid}.db"
+            values[name] = sum(value for key, value, _, _ in
+                               (MmapedDict.read_all_values_from_file(str(path)) if path.exists() else ())
+                               if json.loads(key)[1] == sample)
+        return values
+
+    def polls_by_worker(self) -> dict[str, float]:
+        return self.metric("counter", "closeloop_polls_total")
+
+    def poll_seconds(self) -> float:
+        """The time all polls so far took, from each worker's fetch to its commit."""
+        return sum(self.metric("histogram", "closeloop_poll_seconds_sum").values())
 
     def cpu_seconds(self, names: list[str]) -> float:
         """The CPU time these processes used so far."""
@@ -313,6 +328,7 @@ def measure(cluster: Cluster, feeder: Feeder, workers: int, threads: int, latenc
     started_at, posted, stored = utc_now(), feeder.sent, cluster.scalar("SELECT count(*) FROM mentions")
     polls, cpu, emulator_cpu = (cluster.polls_by_worker(), cluster.cpu_seconds(cluster.workers()),
                                 cluster.cpu_seconds(["emulator"]))
+    polling = cluster.poll_seconds()
     began = time.monotonic()
     time.sleep(seconds)
     elapsed = time.monotonic() - began
@@ -320,14 +336,16 @@ def measure(cluster: Cluster, feeder: Feeder, workers: int, threads: int, latenc
     polls = {name: count - polls.get(name, 0) for name, count in cluster.polls_by_worker().items()}
     cpu, emulator_cpu = (cluster.cpu_seconds(cluster.workers()) - cpu,
                          cluster.cpu_seconds(["emulator"]) - emulator_cpu)
-    polled = sum(polls.values())
+    polled, polling = sum(polls.values()), cluster.poll_seconds() - polling
     lags = sorted(float(row[0]) for row in cluster.rows(
         "SELECT extract(epoch FROM received_at - created_at) FROM mentions WHERE received_at >= :since",
         since=started_at))
     return Result(workers, threads, round(posted / elapsed, 1), round(stored / elapsed, 1),
                   round(polled / elapsed, 1), round(polled / elapsed * TICK_SECONDS, 1),
                   round(workers * threads / (sum(latency) / 2), 1) if sum(latency) else None,
-                  sorted(round(count / elapsed, 1) for count in polls.values()), round(cpu / elapsed, 2),
+                  sorted(round(count / elapsed, 1) for count in polls.values()),
+                  round(polling / polled, 3) if polled else None, round(polling / (elapsed * workers * threads), 2),
+                  round(cpu / elapsed, 2),
                   round(emulator_cpu / elapsed, 2),
                   (round(load_before, 1), round(os.getloadavg()[0], 1)),
                   round(statistics.median(lags), 2) if lags else None,
@@ -455,16 +473,17 @@ def with_ratios(results: list[Result]) -> list[Result]:
 
 def table(results: list[Result]) -> list[str]:
     lines = ["| workers | polls/s | x one worker | sources polled per tick | ceiling polls/s | each worker's polls/s "
-             "| posted/s | stored/s | lag p50 / p95 (s) | CPU of workers / emulator (cores) | load average | killed "
+             "| mean poll (s) | threads busy | posted/s | stored/s | lag p50 / p95 (s) | CPU of workers / emulator (cores) | load average | killed "
              "worker's sources leased / polled again (s) | all sources polled again (s) |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         killed = (f"{r.takeover_leased} / {r.takeover_polled} ({r.sources_of_killed} sources)"
                   if r.sources_of_killed is not None else "-")
         lines.append(
             f"| {r.workers} | {r.polls_per_second} | {r.ratio_to_one if r.ratio_to_one is not None else '-'} | "
             f"{r.polls_per_tick} | {r.ceiling_per_second if r.ceiling_per_second is not None else '-'} | "
-            f"{', '.join(str(p) for p in r.polls_per_worker)} | {r.posted_per_second} | {r.stored_per_second} | "
+            f"{', '.join(str(p) for p in r.polls_per_worker)} | {r.poll_seconds} | {r.threads_busy:.0%} | "
+            f"{r.posted_per_second} | {r.stored_per_second} | "
             f"{r.lag_p50} / {r.lag_p95} | {r.workers_cpu_cores} / {r.emulator_cpu_cores} | "
             f"{r.load_average[0]} to {r.load_average[1]} | "
             f"{killed} | {r.takeover_all if r.takeover_all is not None else '-'} |")
