@@ -2,16 +2,17 @@
 no source is polled by two. A worker takes due sources' leases in one
 UPDATE whose condition (due and free) is checked on each row it locks (on
 PostgreSQL the due rows other workers are taking are skipped with
-`FOR UPDATE SKIP LOCKED`), renews them while its polls last, and gives it back in the
-transaction that writes the poll's outcome. A lease that is not renewed
-expires, and the source is due to any worker again. On PostgreSQL a dead
-worker's sources are free at once: while a worker leases, it holds an
-advisory lock named after it on a connection of its own (its presence),
-which PostgreSQL drops with the connection when the worker dies, and a
-lease whose holder has no presence is free. A worker that hangs keeps its
-presence, and its leases run out. A worker whose lease was taken writes
-nothing: the outcome's transaction first locks the source's row on the
-condition that the lease is still this worker's (`hold_for_commit`)."""
+`FOR UPDATE SKIP LOCKED`), renews them while its polls last, and gives each
+back in the transaction that writes the poll's outcome. A lease that is
+not renewed expires, and the source is due to any worker again. On
+PostgreSQL a dead worker's sources are free at once: while a worker
+leases, it holds an advisory lock named after it on a connection of its
+own (its presence), which PostgreSQL drops with the connection when the
+worker dies, and a lease whose holder has no presence is free. A worker
+that hangs keeps its presence, and its leases run out. A worker whose
+lease was taken writes nothing: the outcome's transaction first locks the
+source's row on the condition that the lease is still this worker's
+(`hold_for_commit`)."""
 
 from __future__ import annotations
 
