@@ -107,6 +107,8 @@ class DuePolls:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+            with self._lock:  # the polls cancelled before they started
+                self._running.clear()
             try:
                 self.poller.leases.leave()
             except Exception as error:
