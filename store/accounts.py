@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from store.audit import record_audit
@@ -115,8 +115,9 @@ def issue_token(session: Session, agent: Agent, now: datetime, lifetime: timedel
 
 
 def agent_for_token(session: Session, token: str, now: datetime) -> Agent | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None),
-                                                ApiToken.expires_at > now))
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.agent, innerjoin=True))
+                         .where(ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None),
+                                ApiToken.expires_at > now))
     if row is None or not row.agent.active:
         return None
     row.last_used_at = now
