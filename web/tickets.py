@@ -57,9 +57,11 @@ def conversation(ticket: Ticket) -> list[Entry]:
     return sorted(entries, key=lambda e: (e.at, e.post is None))
 
 
-def ticket_or_404(ticket_id: int) -> Ticket:
-    """The ticket, when it exists and the signed-in agent may see it."""
-    ticket = db_session().get(Ticket, ticket_id)
+def ticket_or_404(ticket_id: int, *, with_conversation: bool = False) -> Ticket:
+    """The ticket, when it exists and the signed-in agent may see it; with
+    its customer, posts, replies and events loaded when asked."""
+    session = db_session()
+    ticket = ticket_with_conversation(session, ticket_id) if with_conversation else session.get(Ticket, ticket_id)
     if ticket is None or not can_see(signed_in_agent(), ticket, services().settings):
         abort(404, description=f"Ticket {ticket_id} does not exist.")
     return ticket
@@ -79,8 +81,7 @@ def show(ticket_id: int):
     a refused resolve, `resolve=confirm` lists the posts still waiting and
     offers to resolve anyway. Asked by the workspace (PANE_HEADER), the
     pane alone."""
-    ticket_or_404(ticket_id)
-    context = _ticket_context(ticket_id)
+    context = _ticket_context(ticket_or_404(ticket_id, with_conversation=True))
     pane_version = _etag_of(loaded_conversation_version(context["ticket"]))
     if request.headers.get(PANE_HEADER):
         return _pane_response(render_template("ticket.html", **context, pane_only=True, with_flashes=True),
@@ -98,7 +99,8 @@ def pane(ticket_id: int):
     etag = _pane_etag(ticket_id)
     if not_modified(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    return _pane_response(render_template("ticket.html", **_ticket_context(ticket_id), pane_only=True), etag)
+    context = _ticket_context(ticket_with_conversation(db_session(), ticket_id))
+    return _pane_response(render_template("ticket.html", **context, pane_only=True), etag)
 
 
 def _pane_response(html: str, etag: str) -> Response:
@@ -120,9 +122,9 @@ def _etag_of(conversation: str) -> str:
     return hashlib.sha1(version.encode()).hexdigest()[:20]
 
 
-def _ticket_context(ticket_id: int) -> dict:
+def _ticket_context(ticket: Ticket) -> dict:
+    """What the ticket's pane shows, for a ticket loaded with its conversation."""
     session = db_session()
-    ticket = ticket_with_conversation(session, ticket_id)
     agent, current = signed_in_agent(), now()
     touch(session, ticket.id, agent.id, current, composing=False)
     session.commit()
