@@ -112,13 +112,18 @@ class Run:
     flushes: float  # per page
 
 
-def bench_pipeline(settings, db: Database, pages: list[dict]) -> Run:
-    clock = FrozenClock()
-    db.migrate()
+def add_agents(db: Database, clock: FrozenClock) -> None:
+    """Five agents online with room for every ticket, the first a senior."""
     with db.transaction() as session:
         for n in range(5):
             create_agent(session, name=f"Agent {n}", email=f"agent{n}@bench.local", password="x",
                          role="senior" if n == 0 else "agent", presence="online", capacity=10**6, now=clock.now())
+
+
+def bench_pipeline(settings, db: Database, pages: list[dict]) -> Run:
+    clock = FrozenClock()
+    db.migrate()
+    add_agents(db, clock)
     intake = Intake(settings)
     counts = Counts(db)
     start, cpu = time.perf_counter(), time.process_time()

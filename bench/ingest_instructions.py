@@ -33,7 +33,7 @@ def run(what: str, mentions: int) -> None:
     from listener.scoring import Scorer
     from store.db import Database
 
-    from ingest import BRAND_USER_ID, generate_pages
+    from ingest import BRAND_USER_ID, add_agents, generate_pages
 
     # Password hashing is made slow on purpose and is no part of intake.
     store.accounts.generate_password_hash = lambda password: "not a hash"
@@ -43,11 +43,7 @@ def run(what: str, mentions: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/bench.db")
         db.migrate()
-        with db.transaction() as session:
-            for n in range(5):
-                store.accounts.create_agent(session, name=f"Agent {n}", email=f"agent{n}@bench.local",
-                                            password="x", role="agent", presence="online", capacity=10**6,
-                                            now=clock.now())
+        add_agents(db, clock)
         intake, scorer = Intake(settings), Scorer(settings.scoring)
         if what == "scorer":
             for page in pages:

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.ingest import BRAND_USER_ID, generate_pages  # noqa: E402
+from bench.ingest import BRAND_USER_ID, add_agents, generate_pages  # noqa: E402
 from config import FrozenClock, load_settings  # noqa: E402
 from connectors.base import Media  # noqa: E402
 from connectors.emulator import EmulatorServer  # noqa: E402
@@ -59,10 +59,7 @@ def pipeline_rate(settings, pages: list[dict]) -> float:
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/bench.db")
         db.migrate()
-        with db.transaction() as session:
-            for n in range(5):
-                create_agent(session, name=f"Agent {n}", email=f"agent{n}@bench.local", password="x", role="agent",
-                             presence="online", capacity=10**6, now=clock.now())
+        add_agents(db, clock)
         intake = Intake(settings)
         start = time.perf_counter()
         for page in pages:

@@ -1,0 +1,32 @@
+"""bench/ingest.py and bench/startup.py run end to end at a small size, as
+their full runs do (the ingest bench on both databases; it checks itself
+that every post was stored). No timings are checked here."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+@pytest.mark.postgres
+def test_the_ingest_bench_stores_every_post_on_both_databases(postgres_url):
+    done = subprocess.run([sys.executable, str(BENCH / "ingest.py"), "--mentions", "200", "--customers", "50"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for database in ("SQLite", "PostgreSQL"):
+        row = re.search(rf"pipeline, {database}\s+[\d,]+\s+[\d.]+%\s+(\d+)\s+([\d.]+)\s+0\.0\s", done.stdout)
+        assert row, done.stdout
+        tickets, statements = int(row.group(1)), float(row.group(2))
+        assert 0 < tickets < 200 and statements > 0
+
+
+def test_the_startup_bench_compares_each_command_with_bare_python():
+    done = subprocess.run([sys.executable, str(BENCH / "startup.py"), "--runs", "1"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for command in ("python -c pass", "closeloop --help", "closeloop score"):
+        assert re.search(rf"^{re.escape(command)}.*\s[\d.]+\s+[\d.]+$", done.stdout, re.MULTILINE), done.stdout
