@@ -4,14 +4,14 @@ are read from the index alone; the events that bear on answers indexed
 apart
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0015'
-down_revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
