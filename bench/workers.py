@@ -406,9 +406,11 @@ def takeover(cluster: Cluster, leases: bool, timeout: float = 60) -> TakeOver:
             if source_id not in polled and last_polled_at is not None and last_polled_at > killed_at:
                 polled[source_id] = (last_polled_at - killed_at).total_seconds()
             if source_id not in leased and (source_id in polled or holder not in (None, dead) and leases):
-                leased[source_id] = min(now, polled.get(source_id, now))
+                leased[source_id] = now
         time.sleep(0.02)
     cluster.processes[victim].wait(timeout=10)
+    # A lease is seen when the table is read (every 20 ms or so); a poll carries its own time.
+    leased = {source_id: min(seconds, polled.get(source_id, seconds)) for source_id, seconds in leased.items()}
 
     def until(done: dict[int, float], sources: set[int]) -> float | str:
         missing = len(sources - set(done))
