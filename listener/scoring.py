@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 from config.settings import ScoringSettings
@@ -348,6 +349,14 @@ def _load_model(path: str | None) -> SentimentModel:
             return load_model(path)
         except ModelFileError as error:
             log.warning("%s; using the shipped sentiment model", error)
+    return _shipped_model()
+
+
+@cache
+def _shipped_model() -> SentimentModel:
+    """The model installed with the package, read once per process: it
+    never changes while the process runs, and every scorer built after a
+    settings change (and every web app) would otherwise unpack it again."""
     return load_model(SHIPPED_MODEL)
 
 

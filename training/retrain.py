@@ -12,6 +12,7 @@ and a post taken into a ticket teach the needs-a-person model, each way."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -169,7 +170,8 @@ def retrain_model(session: Session, scoring: ScoringSettings, target: Path, data
     topics_replaced = topics_after.no_worse_than(topics_before)
     needs_replaced = needs_after is not None and needs_after.balanced_accuracy >= needs_before.balanced_accuracy
     if sentiment_replaced or topics_replaced or needs_replaced:
-        kept = model if sentiment_replaced else current.model
+        # A copy: the model in use may be the shipped one, shared by every scorer of this process.
+        kept = model if sentiment_replaced else copy.copy(current.model)
         kept.topics = model.topics if topics_replaced else current.model.topics
         kept.needs_response = model.needs_response if needs_replaced else current.model.needs_response
         save_model(kept, target)

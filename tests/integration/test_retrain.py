@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from closeloop.cli import main
 from config import load_settings
 from listener.lexicons import vader
+from listener.scoring import Scorer
 from listener.needs_model import NeedsResponseModel
 from listener.sentiment_model import LABELS, SentimentModel, load_model, save_model
 from store.models import Correction, Customer, Identity, Mention
@@ -271,3 +272,5 @@ def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, dat
     saved = load_model(tmp_path / "sentiment-model.json")
     assert saved.to_dict()["weights"] == load_model().to_dict()["weights"]
     assert set(saved.topics.labels) == set(load_settings(env={}).scoring.topics)
+    # The shipped model this process reads once and shares is left as it was.
+    assert Scorer(load_settings(env={}).scoring).model.to_dict() == load_model().to_dict()
