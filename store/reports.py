@@ -107,25 +107,29 @@ def at_risk_counts(session: Session, now: datetime, at_risk_share: float) -> dic
 
 def agent_load(session: Session) -> list[dict[str, Any]]:
     """Each active agent's open tickets (new, open or pending, as routing
-    counts them) against their capacity, by name. One grouped count over
-    the index of open tickets by assignee."""
-    counts = {assignee_id: count for assignee_id, count in session.execute(
-        select(Ticket.assignee_id, func.count())
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
-        .group_by(Ticket.assignee_id))}
-    agents = session.scalars(select(Agent).where(Agent.active.is_(True)).order_by(Agent.name, Agent.id))
+    counts them) against their capacity, by name. One statement: the
+    agents joined to one grouped count over the index of open tickets by
+    assignee."""
+    open_counts = (select(Ticket.assignee_id, func.count().label("open"))
+                   .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
+                   .group_by(Ticket.assignee_id).subquery())
+    rows = session.execute(
+        select(Agent.id, Agent.name, Agent.team, Agent.role, Agent.presence, Agent.capacity,
+               func.coalesce(open_counts.c.open, 0))
+        .outerjoin(open_counts, open_counts.c.assignee_id == Agent.id)
+        .where(Agent.active.is_(True)).order_by(Agent.name, Agent.id))
     return [
         {
-            "agent_id": agent.id,
-            "name": agent.name,
-            "team": agent.team,
-            "role": agent.role,
-            "presence": agent.presence,
-            "open": counts.get(agent.id, 0),
-            "capacity": agent.capacity,
-            "over_capacity": counts.get(agent.id, 0) > agent.capacity,
+            "agent_id": agent_id,
+            "name": name,
+            "team": team,
+            "role": role,
+            "presence": presence,
+            "open": count,
+            "capacity": capacity,
+            "over_capacity": count > capacity,
         }
-        for agent in agents
+        for agent_id, name, team, role, presence, capacity, count in rows
     ]
 
 
