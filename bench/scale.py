@@ -4,7 +4,8 @@ replies and events, a few teams and agents) are written straight into a
 database of their own with COPY, then each page is timed, p50 and p95, in
 the app (Flask's test client) and over HTTP (waitress on a local port):
 the inbox, its rows, the API list (first page, a filtered page and a page
-deep in), a ticket's page, the dashboard and every report for 30 days.
+deep in), both searched for text, a ticket's page, the dashboard and every
+report for 30 days.
 The query plans (EXPLAIN ANALYZE) of the slowest statements of the inbox
 and of the at-risk list are printed, and every response's size.
 
@@ -57,6 +58,9 @@ TOPICS = ("delivery", "billing_or_refund", "website_or_app", "lost_or_damaged", 
 TEXTS = ("My order still hasn't arrived", "Charged twice for one box", "The app logs me out every hour",
          "Box arrived crushed, glass broken", "Refund promised two weeks ago, nothing", "Any news? Still waiting.")
 AGENTS = 40
+# Text searched for in the lists: a word in a sixth of the posts, text in
+# one ticket's posts, part of about a hundred handles, and a word in none.
+SEARCHES = {"common word": "refund", "rare text": "order 123457", "handle": "customer_4242", "no match": "zebra"}
 DAYS = 90
 # Time each page at least this often, and until this many seconds passed or
 # SAMPLES were taken.
@@ -300,6 +304,8 @@ def pages(session_factory) -> dict[str, str]:
         "api tickets x high": "/api/v1/tickets?platform=x&priority=high",
         "api tickets resolved": "/api/v1/tickets?status=resolved",
         "api tickets offset 1000": "/api/v1/tickets?offset=1000",
+        **{f"api tickets search {what}": f"/api/v1/tickets?{urlencode({'q': q})}" for what, q in SEARCHES.items()},
+        **{f"inbox search {what}": f"/inbox?view=all&{urlencode({'q': q})}" for what, q in SEARCHES.items()},
         "dashboard 30 days": "/dashboard?period=30d",
         "report now": "/api/v1/reports/now",
         **{f"report {name} 30 days": f"/api/v1/reports/{name}?{urlencode(window)}"

@@ -19,7 +19,9 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    func,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -55,6 +57,15 @@ MEDIA_KINDS = ("image", "video", "gif")
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def trigram_index(name: str, column: str) -> Index:
+    """A trigram index on the lowered `column`, which `LIKE '%text%'` reads
+    (PostgreSQL only; migration 0016 leaves it out where pg_trgm may not
+    be created)."""
+    lowered = func.lower(sql_column(column)).label(f"{column}_lowered")
+    return Index(name, lowered, postgresql_using="gin",
+                 postgresql_ops={lowered.name: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
 
 
 OPEN_SQL = _in("status", OPEN_STATUSES)
@@ -124,7 +135,11 @@ class Identity(Base):
 
     customer: Mapped[Customer] = relationship(back_populates="identities")
 
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="identity_per_platform_user"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="identity_per_platform_user"),
+        # Text search finds a customer by part of a handle or name (PostgreSQL, with pg_trgm).
+        *(trigram_index(f"ix_identities_{column}_trigrams", column) for column in ("handle", "name")),
+    )
 
 
 class Agent(Base):
@@ -307,6 +322,8 @@ class Mention(Base):
         Index("ix_mentions_created_at_id", "created_at", "id"),
         # The comments the moderation rule looks at: those that arrived lately.
         Index("ix_mentions_received_at", "received_at"),
+        # Text search finds posts by part of their text (PostgreSQL, with pg_trgm).
+        trigram_index("ix_mentions_text_trigrams", "text"),
     )
 
 

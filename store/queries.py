@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Select, exists, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
@@ -38,7 +38,9 @@ class TicketFilter:
     due_until: datetime | None = None
 
 
-def _filtered(query: Select, flt: TicketFilter) -> Select:
+def _filtered(query: Select, flt: TicketFilter, text_match: ColumnElement[bool] | None) -> Select:
+    """`query` narrowed to the tickets `flt` lists; `text_match` is
+    `_text_condition`'s for `flt`, read once for all of a page's queries."""
     if flt.statuses:
         query = query.where(Ticket.status.in_(flt.statuses))
     if flt.priorities:
@@ -51,8 +53,8 @@ def _filtered(query: Select, flt: TicketFilter) -> Select:
         query = query.where(Ticket.assignee_id.is_(None))
     elif flt.assignee_id is not None:
         query = query.where(Ticket.assignee_id == flt.assignee_id)
-    if flt.text.strip():
-        query = query.where(_text_matches(flt.text.strip()))
+    if text_match is not None:
+        query = query.where(text_match)
     if flt.hidden_teams:
         query = query.where(Ticket.team.not_in(flt.hidden_teams))
     if flt.teams:
@@ -88,10 +90,46 @@ def contains_pattern(text: str) -> str:
     return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _text_matches(text: str):
+# Text in this many posts, or identities, or more is looked for ticket by
+# ticket in the list's order, where a page and its capped count soon find
+# theirs; rarer text is found first (in the trigram indexes of migration
+# 0016, on PostgreSQL) and its tickets read by id and by customer.
+COMMON_TEXT = 2000
+
+
+def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] | None:
+    """The tickets whose posts, or whose customer's handles or names, hold
+    `flt.text` (any case); None when it is empty. Both forms find the same
+    tickets; which one is read faster depends on how often the text is
+    found."""
+    text = flt.text.strip()
+    if not text:
+        return None
     pattern = contains_pattern(text)
-    in_posts = exists().where(Mention.ticket_id == Ticket.id, func.lower(Mention.text).like(pattern, escape="\\"))
-    in_names = exists().where(Identity.customer_id == Ticket.customer_id, name_matches(pattern))
+    in_post = func.lower(Mention.text).like(pattern, escape="\\")
+    tickets = _few(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
+    if tickets is None:
+        return _probed_in_order(in_post, pattern)
+    customers = _few(session, select(Identity.customer_id).where(name_matches(pattern)))
+    if customers is None:
+        return _probed_in_order(in_post, pattern)
+    return or_(Ticket.id.in_(tickets), Ticket.customer_id.in_(customers))
+
+
+def _few(session: Session, ids: Select) -> list[int] | None:
+    """The distinct ids `ids` reads, or None when it reads COMMON_TEXT or
+    more (it reads no further)."""
+    found = list(session.scalars(ids.limit(COMMON_TEXT)))
+    return None if len(found) >= COMMON_TEXT else sorted(set(found))
+
+
+def _probed_in_order(in_post: ColumnElement[bool], pattern: str) -> ColumnElement[bool]:
+    """Each ticket's posts and identities looked at as the list is read.
+    The empty OFFSET keeps PostgreSQL from reading every match into a hash
+    first, which it otherwise prefers (it cannot count on the LIMIT)."""
+    in_posts = exists(select(Mention.id).where(Mention.ticket_id == Ticket.id, in_post).offset(0))
+    in_names = exists(select(Identity.id).where(Identity.customer_id == Ticket.customer_id,
+                                                name_matches(pattern)).offset(0))
     return or_(in_posts, in_names)
 
 
@@ -156,8 +194,9 @@ def page_order(session: Session, flt: TicketFilter, *, limit: int, offset: int =
                after: Cursor | None = None) -> PageOrder:
     """The order of the page of `limit` tickets from the start (skipping
     `offset`) or `after` a cursor."""
-    total, exact = count_tickets(session, flt)
-    return PageOrder(_order_keys(session, flt, after, offset + limit + 1)[offset:], total, exact)
+    text_match = _text_condition(session, flt)
+    total, exact = _count(session, flt, text_match)
+    return PageOrder(_order_keys(session, flt, text_match, after, offset + limit + 1)[offset:], total, exact)
 
 
 def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0,
@@ -177,20 +216,20 @@ def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int
                       order.total_exact, following)
 
 
-def _order_keys(session: Session, flt: TicketFilter, after: Cursor | None,
+def _order_keys(session: Session, flt: TicketFilter, text_match: ColumnElement[bool] | None, after: Cursor | None,
                 count: int) -> list[tuple[datetime | None, int]]:
     """The (next_due_at, id) of the first `count` tickets after `after`, in
     the inbox's order: those with a due time by it (one range of an index),
     then those without by id (another)."""
     keys: list[tuple[datetime | None, int]] = []
     if _may_be_due(flt) and (after is None or after.due is not None):
-        due = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_not(None))
+        due = _filtered(select(Ticket.next_due_at, Ticket.id), flt, text_match).where(Ticket.next_due_at.is_not(None))
         if after is not None:
             due = due.where(tuple_(Ticket.next_due_at, Ticket.id) > tuple_(
                 literal(after.due, UTCDateTime()), literal(after.ticket_id)))
         keys += [tuple(row) for row in session.execute(due.order_by(Ticket.next_due_at, Ticket.id).limit(count))]
     if len(keys) < count:
-        undue = _filtered(select(Ticket.next_due_at, Ticket.id), flt).where(Ticket.next_due_at.is_(None))
+        undue = _filtered(select(Ticket.next_due_at, Ticket.id), flt, text_match).where(Ticket.next_due_at.is_(None))
         if after is not None and after.due is None:
             undue = undue.where(Ticket.id > after.ticket_id)
         keys += [tuple(row) for row in session.execute(undue.order_by(Ticket.id).limit(count - len(keys)))]
@@ -208,11 +247,15 @@ def count_tickets(session: Session, flt: TicketFilter) -> tuple[int, bool]:
     that is all of them. Counted as the page is read, in the inbox's two
     orders (each an index holding what the filters read), the second
     only when the first stays under the cap."""
+    return _count(session, flt, _text_condition(session, flt))
+
+
+def _count(session: Session, flt: TicketFilter, text_match: ColumnElement[bool] | None) -> tuple[int, bool]:
     ranges = [Ticket.next_due_at.is_not(None)] if _may_be_due(flt) else []
     counted = 0
     for in_range in ranges + [Ticket.next_due_at.is_(None)]:
         counted += session.scalar(select(func.count()).select_from(
-            _filtered(select(Ticket.id), flt).where(in_range).limit(COUNT_CAP + 1 - counted).subquery()))
+            _filtered(select(Ticket.id), flt, text_match).where(in_range).limit(COUNT_CAP + 1 - counted).subquery()))
         if counted > COUNT_CAP:
             break
     return min(counted, COUNT_CAP), counted <= COUNT_CAP
@@ -226,7 +269,7 @@ def count_text(total: int, exact: bool) -> str:
 def all_tickets(session: Session, flt: TicketFilter, chunk: int = 1000) -> Iterator[Ticket]:
     """Every ticket `flt` lists, oldest first, fetched from the database
     `chunk` rows at a time, so that an export of any size holds one chunk."""
-    query = (_filtered(select(Ticket), flt)
+    query = (_filtered(select(Ticket), flt, _text_condition(session, flt))
              .options(joinedload(Ticket.customer), joinedload(Ticket.assignee))
              .order_by(Ticket.id).execution_options(yield_per=chunk))
     yield from session.scalars(query)
