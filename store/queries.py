@@ -93,27 +93,29 @@ def contains_pattern(text: str) -> str:
 # Text in this many posts, or identities, or more is looked for ticket by
 # ticket in the list's order, where a page and its capped count soon find
 # theirs; rarer text is found first (in the trigram indexes of migration
-# 0016, on PostgreSQL) and its tickets read by id and by customer.
+# 0016, on PostgreSQL) and its tickets read by id or by customer.
 COMMON_TEXT = 2000
 
 
 def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] | None:
     """The tickets whose posts, or whose customer's handles or names, hold
-    `flt.text` (any case); None when it is empty. Both forms find the same
-    tickets; which one is read faster depends on how often the text is
-    found."""
+    `flt.text` (any case); None when it is empty. Each half is found one
+    way or the other, with the same tickets; which is read faster depends
+    on how often the text is found."""
     text = flt.text.strip()
     if not text:
         return None
     pattern = contains_pattern(text)
     in_post = func.lower(Mention.text).like(pattern, escape="\\")
     tickets = _few(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
-    if tickets is None:
-        return _probed_in_order(in_post, pattern)
     customers = _few(session, select(Identity.customer_id).where(name_matches(pattern)))
-    if customers is None:
-        return _probed_in_order(in_post, pattern)
-    return or_(Ticket.id.in_(tickets), Ticket.customer_id.in_(customers))
+    # The empty OFFSETs keep PostgreSQL from reading every match into a hash
+    # before the first ticket, which it prefers as it cannot count on the LIMIT.
+    in_posts = Ticket.id.in_(tickets) if tickets is not None else exists(
+        select(Mention.id).where(Mention.ticket_id == Ticket.id, in_post).offset(0))
+    in_names = Ticket.customer_id.in_(customers) if customers is not None else exists(
+        select(Identity.id).where(Identity.customer_id == Ticket.customer_id, name_matches(pattern)).offset(0))
+    return or_(in_posts, in_names)
 
 
 def _few(session: Session, ids: Select) -> list[int] | None:
@@ -121,16 +123,6 @@ def _few(session: Session, ids: Select) -> list[int] | None:
     more (it reads no further)."""
     found = list(session.scalars(ids.limit(COMMON_TEXT)))
     return None if len(found) >= COMMON_TEXT else sorted(set(found))
-
-
-def _probed_in_order(in_post: ColumnElement[bool], pattern: str) -> ColumnElement[bool]:
-    """Each ticket's posts and identities looked at as the list is read.
-    The empty OFFSET keeps PostgreSQL from reading every match into a hash
-    first, which it otherwise prefers (it cannot count on the LIMIT)."""
-    in_posts = exists(select(Mention.id).where(Mention.ticket_id == Ticket.id, in_post).offset(0))
-    in_names = exists(select(Identity.id).where(Identity.customer_id == Ticket.customer_id,
-                                                name_matches(pattern)).offset(0))
-    return or_(in_posts, in_names)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,126 @@
+"""Text search in the ticket lists finds the same tickets whichever way it
+reads them: rare text looked up first (in the trigram indexes on
+PostgreSQL), common text probed ticket by ticket in the list's order; on
+SQLite and PostgreSQL. And the migration that adds the indexes."""
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from store import queries
+from store.db import Database
+from store.queries import TicketFilter, all_tickets, count_tickets, list_tickets
+from tests.conftest import POSTGRES_ADMIN_URL
+
+# What each ticket's customer wrote, and the customer's handle (the name is
+# the handle, titled, with " Jones").
+POSTS = {
+    "twice": ("Charged twice for ONE box", "sam"),
+    "refund": ("Refund promised, 100% sure", "pat_rick"),
+    "path": ("Look in C:\\orders\\late", "lee"),
+    "named": ("all good", "zed"),
+    "resolved": ("refund please", "ann"),
+    "percent": ("50%_off was a lie", "bo"),
+}
+SEARCHES = ["refund", "REFUND", "twice for one", "pat_", "pat_r", "t_r", "%", "100%", "_", "\\", "c:\\orders",
+            "o", "ed", "zed jones", "nowhere", "a%b", "50%_", "%_o"]
+
+
+@pytest.fixture
+def tickets(world):
+    return {key: world.ticket(post, handle=handle, status="resolved" if key == "resolved" else "new")
+            for key, (post, handle) in POSTS.items()}
+
+
+def expected(tickets: dict[str, int], search: str) -> set[int]:
+    """The tickets whose post, handle or name holds `search`, found in Python."""
+    wanted = search.lower()
+    return {tickets[key] for key, (post, handle) in POSTS.items()
+            if any(wanted in held.lower() for held in (post, handle, f"{handle.title()} Jones"))}
+
+
+@pytest.mark.parametrize("common_text", [1, 10_000], ids=["probed", "looked-up"])
+def test_every_search_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text):
+    monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+    with world.db.sessions() as session:
+        for search in SEARCHES:
+            flt = TicketFilter(statuses=(), text=search)
+            page = list_tickets(session, flt, limit=50)
+            assert {t.id for t in page.tickets} == expected(tickets, search), search
+            assert (page.total, page.total_exact) == (len(expected(tickets, search)), True), search
+            assert {t.id for t in all_tickets(session, flt)} == expected(tickets, search), search
+
+
+@pytest.mark.parametrize("common_text", [1, 10_000], ids=["probed", "looked-up"])
+def test_a_search_keeps_the_other_filters_and_the_count_cap(world, tickets, monkeypatch, common_text):
+    monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    with world.db.sessions() as session:
+        assert count_tickets(session, TicketFilter(text="refund")) == (1, True)
+        assert count_tickets(session, TicketFilter(statuses=(), text="refund")) == (1, False)
+        page = list_tickets(session, TicketFilter(text="o"), limit=1)
+        assert page.tickets[0].id == tickets["twice"] and page.next_cursor is not None
+
+
+def test_a_customer_found_by_name_brings_all_their_tickets(world, tickets, monkeypatch):
+    other = world.ticket("hello again", customer_id=world.customer_of(tickets["named"]))
+    for common_text in (1, 10_000):
+        monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+        with world.db.sessions() as session:
+            found = list_tickets(session, TicketFilter(text="ZED"), limit=10).tickets
+        assert {t.id for t in found} == {tickets["named"], other}
+
+
+def test_the_api_and_the_inbox_search_as_before(world, tickets, ada):
+    client = world.client()
+    auth = {"Authorization": f"Bearer {world.token(client)}"}
+    body = client.get("/api/v1/tickets", query_string={"q": "pat_"}, headers=auth).get_json()
+    assert [t["id"] for t in body["tickets"]] == [tickets["refund"]]
+    world.sign_in(client)
+    page = client.get("/inbox", query_string={"view": "all", "q": "50%_"}).get_data(as_text=True)
+    assert "50%_off was a lie" in page and "Refund promised" not in page
+
+
+@pytest.mark.postgres
+def test_postgresql_holds_trigram_indexes_on_the_searched_text(postgres_db):
+    with postgres_db.engine.connect() as connection:
+        found = connection.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE "
+                                        "'%trigrams' ORDER BY indexname")).all()
+    assert [name for name, _ in found] == ["ix_identities_handle_trigrams", "ix_identities_name_trigrams",
+                                           "ix_mentions_text_trigrams"]
+    assert all("gin" in definition and "gin_trgm_ops" in definition for _, definition in found)
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_create_the_extension_still_migrates(postgres_url, capsys):
+    """Migrates a database of its own from scratch (about a second), as a role
+    without the CREATE privilege that trusted extensions need."""
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name, role = f"closeloop_test_{uuid.uuid4().hex[:10]}", f"closeloop_role_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        connection.execute(text(f'REVOKE CREATE ON DATABASE "{name}" FROM PUBLIC'))
+    owner = create_engine(make_url(POSTGRES_ADMIN_URL).set(database=name), isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:
+        connection.execute(text(f'GRANT CREATE ON SCHEMA public TO "{role}"'))
+    owner.dispose()
+    database = Database(make_url(POSTGRES_ADMIN_URL).set(database=name, username=role)
+                        .render_as_string(hide_password=False))
+    try:
+        database.migrate()
+        assert database.schema_is_current()
+        with database.engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%trigrams'")) == 0
+            assert connection.scalar(text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")) == 0
+        with database.sessions() as session:
+            assert list_tickets(session, TicketFilter(text="refund"), limit=5).tickets == []
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+    said = [line for line in capsys.readouterr().out.splitlines() if "text search stays unindexed" in line]
+    assert len(said) == 1 and "permission denied" in said[0]
