@@ -20,6 +20,7 @@ from store.presence import others_here, touch
 from store import queries
 from store.queries import (TicketFilter, conversation_version, count_tickets, loaded_conversation_version,
                            ticket_with_conversation)
+from tests.integration.web_helpers import make_world
 
 
 @contextmanager
@@ -155,10 +156,12 @@ def test_a_count_adds_the_tickets_nothing_is_due_on_to_those_due_up_to_the_cap(w
         assert count_tickets(session, TicketFilter(statuses=("new",))) == (2, True)
 
 
-def test_presence_alone_is_committed_without_waiting_for_the_disk(world, ada):
+@pytest.mark.postgres
+def test_presence_alone_is_committed_without_waiting_for_the_disk(postgres_db, clock):
+    """PostgreSQL only: SQLite has no asynchronous commit."""
+    world = make_world(postgres_db, clock)
+    ada = world.agent()
     ticket_id = world.ticket()
-    if not world.db.is_postgresql:
-        pytest.skip("SQLite has no asynchronous commit")
     with world.db.engine.connect() as connection, Session(bind=connection) as session:
         session.execute(text("SET synchronous_commit TO on"))
         session.commit()
