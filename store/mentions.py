@@ -11,7 +11,7 @@ from sqlalchemy import Select, String, cast, exists, func, literal, not_, or_, s
 from sqlalchemy.orm import Session, selectinload
 
 from store.models import Identity, Mention, Ticket
-from store.queries import contains_pattern, name_matches, topic_in
+from store.queries import contains_pattern, few_ids, name_matches, topic_in
 
 # The scorer's reason on a post it takes for spam begins so.
 SPAM_REASON = "no response needed: spam"
@@ -48,7 +48,7 @@ def list_mentions(session: Session, flt: MentionFilter, *, limit: int,
                   after: Position | None = None) -> tuple[list[Mention], Position | None]:
     """One page of posts, newest first, after `after`; and where the next
     page starts (None when this is the last)."""
-    query = _filtered(select(Mention), flt)
+    query = _filtered(session, select(Mention), flt)
     if after is not None:
         last = tuple_(literal(after.created_at, Mention.created_at.type), literal(after.id, Mention.id.type))
         query = query.where(tuple_(Mention.created_at, Mention.id) < last)
@@ -63,7 +63,7 @@ def list_mentions(session: Session, flt: MentionFilter, *, limit: int,
 
 
 def count_mentions(session: Session, flt: MentionFilter) -> int:
-    return session.scalar(_filtered(select(func.count(Mention.id)), flt)) or 0
+    return session.scalar(_filtered(session, select(func.count(Mention.id)), flt)) or 0
 
 
 def visible_mention(session: Session, mention_id: int, hidden_teams: tuple[str, ...], *,
@@ -76,7 +76,7 @@ def visible_mention(session: Session, mention_id: int, hidden_teams: tuple[str, 
     return mention
 
 
-def _filtered(query: Select, flt: MentionFilter) -> Select:
+def _filtered(session: Session, query: Select, flt: MentionFilter) -> Select:
     if flt.platforms:
         query = query.where(Mention.platform.in_(flt.platforms))
     if flt.source_ids:
@@ -93,7 +93,7 @@ def _filtered(query: Select, flt: MentionFilter) -> Select:
         spam = cast(Mention.reasons, String).like(f'%"{SPAM_REASON}%')
         query = query.where(spam if flt.spam else not_(spam))
     if flt.text.strip():
-        query = query.where(_text_matches(flt.text.strip()))
+        query = query.where(_text_matches(session, flt.text.strip()))
     if flt.since is not None:
         query = query.where(Mention.created_at >= flt.since)
     if flt.until is not None:
@@ -104,7 +104,13 @@ def _filtered(query: Select, flt: MentionFilter) -> Select:
     return query
 
 
-def _text_matches(text: str):
+def _text_matches(session: Session, text: str):
+    """The post or its author's handle or name holds `text` (any case). The
+    authors found, when few, are named by id: then PostgreSQL can read the
+    trigram index on the posts' text and the index on their authors
+    together."""
     pattern = contains_pattern(text)
-    in_names = exists().where(Identity.id == Mention.identity_id, name_matches(pattern))
+    authors = few_ids(session, select(Identity.id).where(name_matches(pattern)))
+    in_names = exists().where(Identity.id == Mention.identity_id, name_matches(pattern)) if authors is None \
+        else Mention.identity_id.in_(authors)
     return or_(func.lower(Mention.text).like(pattern, escape="\\"), in_names)

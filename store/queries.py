@@ -107,8 +107,8 @@ def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] 
         return None
     pattern = contains_pattern(text)
     in_post = func.lower(Mention.text).like(pattern, escape="\\")
-    tickets = _few(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
-    customers = _few(session, select(Identity.customer_id).where(name_matches(pattern)))
+    tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
+    customers = few_ids(session, select(Identity.customer_id).where(name_matches(pattern)))
     # The empty OFFSETs keep PostgreSQL from reading every match into a hash
     # before the first ticket, which it prefers as it cannot count on the LIMIT.
     in_posts = Ticket.id.in_(tickets) if tickets is not None else exists(
@@ -118,7 +118,7 @@ def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] 
     return or_(in_posts, in_names)
 
 
-def _few(session: Session, ids: Select) -> list[int] | None:
+def few_ids(session: Session, ids: Select) -> list[int] | None:
     """The distinct ids `ids` reads, or None when it reads COMMON_TEXT or
     more (it reads no further)."""
     found = list(session.scalars(ids.limit(COMMON_TEXT)))

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from store import queries
 from store.db import Database
+from store.mentions import MentionFilter, count_mentions, list_mentions
 from store.queries import TicketFilter, all_tickets, count_tickets, list_tickets
 from tests.conftest import POSTGRES_ADMIN_URL
 
@@ -70,6 +71,18 @@ def test_a_customer_found_by_name_brings_all_their_tickets(world, tickets, monke
         with world.db.sessions() as session:
             found = list_tickets(session, TicketFilter(text="ZED"), limit=10).tickets
         assert {t.id for t in found} == {tickets["named"], other}
+
+
+@pytest.mark.parametrize("common_text", [1, 10_000], ids=["authors-probed", "authors-by-id"])
+def test_the_mentions_stream_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text):
+    monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+    texts = {ticket_id: POSTS[key][0] for key, ticket_id in tickets.items()}
+    with world.db.sessions() as session:
+        for search in SEARCHES:
+            posts, _ = list_mentions(session, MentionFilter(text=search), limit=50)
+            assert {post.ticket_id for post in posts} == expected(tickets, search), search
+            assert all(post.text == texts[post.ticket_id] for post in posts)
+            assert count_mentions(session, MentionFilter(text=search)) == len(expected(tickets, search)), search
 
 
 def test_the_api_and_the_inbox_search_as_before(world, tickets, ada):
