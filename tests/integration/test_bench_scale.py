@@ -46,7 +46,8 @@ def test_the_scale_bench_fills_its_database_and_times_every_page(bench, database
     assert f"{database_name}: wrote 300 tickets with COPY" in first
     assert f"{database_name}: reused 300 tickets" in again
     assert {t.where for t in timings} == {"app", "http"}
-    assert {t.page for t in timings} >= {"inbox (all open)", "ticket page", "dashboard 30 days", "report now"}
+    assert {t.page for t in timings} >= {"inbox (all open)", "ticket page", "dashboard 30 days", "report now",
+                                         "api tickets search common word", "inbox search no match"}
     assert any(t.page.startswith("api tickets cursor") for t in timings)
     assert [t.page for t in timings if t.status != 200] == []
     assert "== inbox (all open)" in first and "Execution Time" in first
