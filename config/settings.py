@@ -77,7 +77,8 @@ class WebSettings(Strict):
                     "HSTS.")
     session_hours: float = Field(
         default=12, gt=0, le=720,
-        description="A signed-in session ends after this many hours without a request.")
+        description="A signed-in session ends after this many hours without a request of the person's "
+                    "(the page's background refreshes do not count).")
     token_days: int = Field(
         default=90, ge=1, le=3650,
         description="API tokens stop working this many days after they are created.")

@@ -47,6 +47,7 @@ from web.formatting import register_template_helpers
 from web.media import init_media
 from web.metrics import init_metrics
 from web.request_ids import init_request_ids
+from web.sessions import ForegroundRefreshedSessions
 from web.settings_check import SettingsCheck
 
 HSTS_SECONDS = 365 * 24 * 3600
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    app.session_interface = ForegroundRefreshedSessions()
     db = db or Database(settings.database.url)
     clock = clock or SystemClock()
     app.extensions["closeloop"] = Services(live=live, db=db, clock=clock, scheduler_status=scheduler_status)

@@ -122,6 +122,13 @@ def _etag_of(conversation: str) -> str:
     return hashlib.sha1(version.encode()).hexdigest()[:20]
 
 
+def _kept_draft(ticket_id: int) -> str:
+    """The reply kept when it was refused, once; the session is changed
+    (and its cookie sent again) only when there is one."""
+    key = f"draft:{ticket_id}"
+    return flask_session.pop(key) if key in flask_session else ""
+
+
 def _ticket_context(ticket: Ticket) -> dict:
     """What the ticket's pane shows, for a ticket loaded with its conversation."""
     session = db_session()
@@ -146,7 +153,7 @@ def _ticket_context(ticket: Ticket) -> dict:
         current_agent=agent,
         priorities=PRIORITIES,
         idempotency_key=uuid.uuid4().hex,
-        draft=flask_session.pop(f"draft:{ticket.id}", ""),
+        draft=_kept_draft(ticket.id),
         canned=[(c, fill_template(c.body, ticket, agent.name, settings.brand.name)) for c in all_canned(session)],
         here=_here(ticket.id),
         topics=tuple(settings.scoring.topics),

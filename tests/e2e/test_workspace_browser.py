@@ -96,10 +96,14 @@ def test_a_new_post_and_the_replys_delivery_show_live_in_the_open_conversation(p
     page.locator("#inbox-rows tr", has_text="still hasn't arrived").locator("td.post a").click()
     page.wait_for_url(re.compile(r"/tickets/\d+$"))
     mark_the_window(page)
+    refreshes = []
+    page.on("request", lambda request: refreshes.append(request) if "/pane" in request.url else None)
 
     customer_posts(emulator, "Hello?? Still nothing and the tracking page is blank.", handle="maria_k")
     expect(page.locator("ol.conversation")).to_contain_text("tracking page is blank", timeout=20_000)
     assert still_the_same_page(page)
+    # The refreshes say they are the page's own, so they leave the sign-in cookie alone.
+    assert refreshes and all(request.headers.get("x-background") == "1" for request in refreshes)
 
     requests.post(f"{emulator.url}/_emulator/faults", timeout=5,
                   json={"platform": "x", "status": 429, "count": 3, "retry_after": 3}).raise_for_status()

@@ -172,7 +172,7 @@ document.addEventListener("DOMContentLoaded", function () {
   function refresh(panel) {
     var note = document.getElementById("now-note");
     if (document.hidden) { return; }
-    fetch(panel.dataset.refreshUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    fetch(panel.dataset.refreshUrl, { credentials: "same-origin", headers: { "Accept": "application/json", "X-Background": "1" } })
       .then(function (response) {
         if (!response.ok) { throw new Error(response.status === 401 ? "sign in again to refresh" : "could not refresh"); }
         return response.json();

@@ -32,7 +32,7 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function refresh() {
     if (document.hidden) { return; }
-    var headers = {"Accept": "application/json"};
+    var headers = {"Accept": "application/json", "X-Background": "1"};
     if (version) { headers["If-None-Match"] = version; }
     fetch(table.dataset.live, {headers: headers, credentials: "same-origin", cache: "no-store"})
       .then(function (response) {

@@ -36,7 +36,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var form = new FormData();
     form.append("csrf_token", csrf ? csrf.value : "");
     form.append("composing", Date.now() - lastTyped < 30000 ? "1" : "0");
-    fetch(viewers.dataset.presence, {method: "POST", body: form, credentials: "same-origin"})
+    fetch(viewers.dataset.presence, {method: "POST", body: form, credentials: "same-origin",
+                                     headers: {"X-Background": "1"}})
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !viewers.isConnected) { return; }

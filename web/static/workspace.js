@@ -178,7 +178,7 @@ document.addEventListener("DOMContentLoaded", function () {
     if (document.hidden || !pane.dataset.live) { return; }
     var source = pane.dataset.live;
     fetch(source, {credentials: "same-origin", cache: "no-store",
-                   headers: {"If-None-Match": '"' + pane.dataset.version + '"'}})
+                   headers: {"If-None-Match": '"' + pane.dataset.version + '"', "X-Background": "1"}})
       .then(function (response) {
         if (response.status !== 200 || pane.dataset.live !== source) { return; }
         var next = version(response);
