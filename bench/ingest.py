@@ -2,7 +2,7 @@
 route, on SQLite and on PostgreSQL, beside the scorer alone on the same
 texts in the same run.
 
-    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres]
+    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres] [--default-gc]
 
 Posts are generated X API payloads with a mix of complaints, questions and
 praise; a customer who writes again while their ticket is open has the post
@@ -13,7 +13,9 @@ also given per second of this process's CPU time, which a busy machine
 moves least (on PostgreSQL it leaves out the server's own work).
 Statements and flushes are counted per page (one transaction). Peak memory
 is the process's maximum resident set size (it includes the Python
-interpreter and libraries).
+interpreter and libraries). Garbage collection is tuned as a worker tunes
+it once started (`closeloop.heap.tune_collections`); `--default-gc` keeps
+Python's defaults.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from closeloop.heap import tune_collections  # noqa: E402
 from config import FrozenClock, load_settings  # noqa: E402
 from connectors.x.parse import batch_from_pages  # noqa: E402
 from listener.intake import Intake  # noqa: E402
@@ -160,11 +163,15 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=100, help="posts per page and transaction")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="keep Python's garbage collection as it is, not tuned as a worker tunes it")
     args = parser.parse_args()
 
     settings = load_settings(env={})
     pages = generate_pages(args.mentions, args.batch, args.customers)
     texts = [t["text"] for page in pages for t in page["data"]]
+    if not args.default_gc:
+        tune_collections()
     print(f"{args.mentions} mentions from {args.customers} customers in pages of {args.batch}, "
           f"Python {sys.version.split()[0]}")
     print(f"{'what':<24}{'mentions/s':>12}{'of scorer':>11}{'tickets':>9}{'statements':>13}{'flushes':>10}"

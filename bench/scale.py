@@ -40,7 +40,7 @@ from sqlalchemy import create_engine, event, make_url, select, text  # noqa: E40
 from waitress.server import create_server  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from closeloop.heap import leave_start_up_out_of_collections  # noqa: E402
+from closeloop.heap import tune_collections  # noqa: E402
 from config import FrozenClock, load_settings  # noqa: E402
 from store.accounts import issue_token  # noqa: E402
 from store.db import Database  # noqa: E402
@@ -382,7 +382,7 @@ def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: in
     app = create_app(settings, db=db, clock=clock)
     app.config.update(WTF_CSRF_ENABLED=False)
     # As `closeloop serve` and `closeloop run` do once the app is built.
-    leave_start_up_out_of_collections()
+    tune_collections()
     with db.transaction() as session:
         manager = session.scalar(select(Agent).where(Agent.email == MANAGER))
         token = issue_token(session, manager, NOW, timedelta(days=1))

@@ -147,8 +147,11 @@ def worker(ctx: click.Context) -> None:
     if metrics_dir:
         os.makedirs(metrics_dir, exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    from closeloop.heap import tune_collections
+
     runtime = _runtime(ctx)
     runtime.start_jobs()
+    tune_collections()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

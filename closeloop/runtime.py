@@ -128,7 +128,7 @@ class Runtime:
 
         web = self.live.settings.web
         app = self.web_app()
-        heap.leave_start_up_out_of_collections()
+        heap.tune_collections()
         serve(app, host=host or web.host, port=port or web.port, threads=8, ident="closeloop")
 
     def stop(self) -> None:

@@ -57,9 +57,9 @@ class WebServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from closeloop.heap import leave_start_up_out_of_collections
+        from closeloop.heap import tune_collections
         from web import create_app
 
         app = create_app(self.settings)
-        leave_start_up_out_of_collections()
+        tune_collections()
         return app
