@@ -110,7 +110,8 @@ def test_a_new_post_and_the_replys_delivery_show_live_in_the_open_conversation(p
     page.fill("#reply-body", "Sorry Maria! Your parcel is on its way and will be with you tomorrow.")
     page.get_by_role("button", name="Send reply").click()
     expect(page.locator("#pane .notice.success")).to_contain_text("Reply queued")
-    expect(page.locator(".message.reply .delivery")).to_have_text("queued")
+    # The 429s usually hold the reply as queued for a few seconds; the poller may meet them first.
+    expect(page.locator(".message.reply .delivery")).to_have_text(re.compile("queued|sending|sent"))
     expect(page.locator(".message.reply .delivery")).to_have_text("sent", timeout=30_000)
     expect(page.locator(".message.reply").get_by_role("link", name=re.compile("view on"))).to_be_visible()
     assert still_the_same_page(page)
