@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,7 +18,7 @@ from connectors.registry import can_message
 from listener.assignment import Roster, customer_histories
 from store import tickets
 from store.answers import ANSWER_EVENTS
-from store.bulk import insert_records, made, take_ids_for, write_changes
+from store.bulk import insert_records, made, take_ids_for, update_rows, write_changes
 from store.events import HeldEvent, write_held_events
 from store.incidents import open_incidents
 from store.media import add_media
@@ -255,11 +255,8 @@ class Page:
 def write_profiles(session: Session, profiles: dict[int, dict]) -> None:
     """The authors' changed profiles, by identity id, in the order of the
     ids (so two intakes wait for each other rather than deadlock)."""
-    if profiles:
-        table = Identity.__table__
-        session.execute(update(table).where(table.c.id == bindparam("_id")).values(
-                            {name: bindparam(name) for name in PROFILE}),
-                        [{"_id": identity_id, **profiles[identity_id]} for identity_id in sorted(profiles)])
+    update_rows(session, Identity.__table__, PROFILE,
+                [(*(profiles[identity_id][name] for name in PROFILE), identity_id) for identity_id in sorted(profiles)])
 
 
 def _profile_changed(identity: Identity, author: Author) -> bool:

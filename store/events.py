@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from store.bulk import insert_rows
 from store.models import Event, Mention, Ticket
 
 _HELD = "closeloop.held_events"
@@ -58,7 +58,6 @@ def events_held(session: Session) -> Iterator[list[HeldEvent]]:
 def write_held_events(session: Session, held: list[HeldEvent]) -> None:
     """Write held events in the order they were recorded; their tickets and
     posts must have their ids by now."""
-    if held:
-        session.execute(insert(Event.__table__), [
-            {"ticket_id": e.ticket.id, "mention_id": e.mention.id if e.mention is not None else None,
-             "kind": e.kind, "actor": e.actor, "detail": e.detail, "at": e.at} for e in held])
+    insert_rows(session, Event.__table__, ("ticket_id", "mention_id", "kind", "actor", "detail", "at"), [
+        (e.ticket.id, e.mention.id if e.mention is not None else None, e.kind, e.actor, e.detail, e.at)
+        for e in held])

@@ -40,6 +40,10 @@ class Statements:
     def starting(self, prefix: str) -> list[str]:
         return [s for s in self.sent if s.startswith(prefix)]
 
+    def inserting(self, table: str) -> list[str]:
+        """The statements inserting into `table`: INSERTs, or on PostgreSQL COPYs."""
+        return self.starting(f"INSERT INTO {table} ") + self.starting(f"COPY {table} ")
+
 
 def page(size: int, authors: int, start: int = 0) -> list:
     return [post(f"{COMPLAINT} (order {n})", f"customer{n % authors}", external_id=f"p{n}")
@@ -77,10 +81,10 @@ def test_new_tickets_are_inserted_once_with_their_assignee_and_their_events(db, 
         report = Intake(settings).ingest(session, page(6, authors=3), clock.now())
 
     assert (report.stored, report.tickets_raised, report.threaded) == (6, 3, 3)
-    assert len(statements.starting("INSERT INTO tickets")) == 1
+    assert len(statements.inserting("tickets")) == 1
     assert statements.starting("UPDATE tickets") == []
-    assert len(statements.starting("INSERT INTO mentions")) == 1
-    assert len(statements.starting("INSERT INTO events")) == 1
+    assert len(statements.inserting("mentions")) == 1
+    assert len(statements.inserting("events")) == 1
     with db.transaction() as session:
         tickets = session.scalars(select(Ticket).order_by(Ticket.id)).all()
         assert [t.id for t in tickets] == report.ticket_ids
