@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from config.settings import RoutingSettings
@@ -20,6 +20,7 @@ from store import tickets
 from store.answers import ANSWER_EVENTS
 from store.bulk import insert_records, made, take_ids_for, update_rows, write_changes
 from store.events import HeldEvent, write_held_events
+from store.held_tickets import HeldTicket, hold, write_held
 from store.incidents import open_incidents
 from store.media import add_media
 from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
@@ -74,28 +75,32 @@ class Page:
                 .order_by(Ticket.created_at, Ticket.id)) if conversations else ())}
         messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
         awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
-        self.known_tickets = self._locked_with_answers(
-            {*open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
-             *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)})
+        # The tickets posts may join, as they are now, with what placing a
+        # post reads of them. On PostgreSQL their rows stay locked until the
+        # transaction ends, taken in the order of their ids before anything
+        # else is written: two intakes joining posts to the same tickets
+        # wait for each other instead of deadlocking or writing over each
+        # other.
+        self.known_tickets = hold(session, {
+            *open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
+            *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)}, EVENTS_READ)
         tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
-        self._posts: dict[Ticket, list] = {ticket: [] for ticket in self.known_tickets}
+        self._posts: dict[Ticket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
         if tickets_by_id:
-            for row in session.execute(select(*POST_FIELDS_READ).where(Mention.ticket_id.in_(tickets_by_id))):
+            for row in session.connection().execute(
+                    select(*POST_FIELDS_READ).where(Mention.ticket_id.in_(tickets_by_id))):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
         customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
-        for ticket in self.known_tickets:
-            if ticket.customer_id in customers:
-                set_committed_value(ticket, "customer", customers[ticket.customer_id])
-        self.open_tickets: dict[Customer, Ticket] = {
+        self.open_tickets: dict[Customer, Ticket | HeldTicket] = {
             customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
             if ticket_id in tickets_by_id}
-        self.answered: dict[str, Ticket] = {
+        self.answered: dict[str, HeldTicket] = {
             reply_id: tickets_by_id[ticket_id] for reply_id, ticket_id in answered_ids.items()
             if ticket_id in tickets_by_id}
-        self.conversations: dict[tuple[str, int], Ticket] = {
+        self.conversations: dict[tuple[str, int], HeldTicket] = {
             key: tickets_by_id[ticket_id] for key, ticket_id in conversation_ids.items() if ticket_id in tickets_by_id}
-        self.awaiting_by_conversation: dict[str, Ticket] = {}
-        self.awaiting_by_customer: dict[int, Ticket] = {}
+        self.awaiting_by_conversation: dict[str, HeldTicket] = {}
+        self.awaiting_by_customer: dict[int, HeldTicket] = {}
         for conversation, customer_id, ticket_id in awaiting_ids:
             if ticket_id in tickets_by_id:
                 if conversation is not None:
@@ -133,22 +138,6 @@ class Page:
                    Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
             .order_by(Ticket.id))]
 
-    def _locked_with_answers(self, ticket_ids: set[int]) -> list[Ticket]:
-        """The tickets posts may join, read as they are now, with what
-        placing a post reads of them (their replies and the events in
-        EVENTS_READ) loaded in a few queries rather than a few per post. On
-        PostgreSQL their rows stay locked until the transaction ends, taken
-        in the order of their ids before anything else is written: two
-        intakes joining posts to the same tickets wait for each other
-        instead of deadlocking or writing over each other."""
-        if not ticket_ids:
-            return []
-        return list(self.session.scalars(
-            select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)
-            .with_for_update(key_share=True).execution_options(populate_existing=True)
-            .options(selectinload(Ticket.replies).selectinload(Reply.agent),
-                     selectinload(Ticket.events.and_(EVENTS_READ)))))
-
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
         """On PostgreSQL, the rows of known authors whose profile changed are
         locked now, in the order of their ids, for the same reason."""
@@ -161,12 +150,12 @@ class Page:
             self.session.execute(select(Identity.id).where(Identity.id.in_(changed)).order_by(Identity.id)
                                  .with_for_update(key_share=True))
 
-    def posts_of(self, ticket: Ticket) -> list:
+    def posts_of(self, ticket: Ticket | HeldTicket) -> list:
         """The ticket's posts (rows of POST_FIELDS_READ, and the page's
         own posts on it), to which the caller adds a post joining it."""
         return self._posts.setdefault(ticket, [])
 
-    def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | None:
+    def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | HeldTicket | None:
         """The ticket a post belongs to: the one whose answer it replies to
         (for a direct message, the one whose follow-up by direct message
         awaits an answer in that conversation or from that customer), else
@@ -234,8 +223,6 @@ class Page:
         session = self.session
         # The lists of stored records that took in records made in memory
         # are read afresh when next asked for, from the rows written here.
-        for ticket in self.known_tickets:
-            session.expire(ticket, ["mentions", "events"])
         for incident in self._incidents or ():
             session.expire(incident, ["tickets"])
         with session.no_autoflush:
@@ -245,7 +232,7 @@ class Page:
             insert_records(session, Mention, self.mentions, order_by=("platform", "external_id"))
             add_media(session, [(mention.id, media) for mention, media in self.media])
             write_held_events(session, events)
-            tickets.write_changed(session, self.known_tickets)
+            write_held(session, self.known_tickets)
             write_profiles(session, self._profiles)
             if self._roster is not None:
                 write_changes(session, self._roster.agents.values())

@@ -7,7 +7,6 @@ passed in as values. The caller owns the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from store.answers import ANSWER_EVENTS, overlooked, post_states, states_of
-from store.bulk import insert_records, made, take_ids, write_changes
+from store.bulk import insert_records, made, take_ids
 from store.corrections import record_correction
 from store.errors import Refused
 from store.events import record_event
@@ -158,12 +157,6 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
     _topic_follows_posts(session, ticket, now, posts)
     _clock_runs_again(ticket, sla, tier, now)
     return reason
-
-
-def write_changed(session: Session, changed: Iterable[Ticket]) -> None:
-    """Write the changes made to stored tickets (those a page of posts
-    joined) with one UPDATE, rather than one per set of changed fields."""
-    write_changes(session, changed)
 
 
 # Who works on it.

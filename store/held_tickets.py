@@ -1,0 +1,101 @@
+"""Stored tickets that a page of posts joins, held as plain objects rather
+than ORM records: read with a query each for the tickets, their replies and
+the events placing a post reads, changed by the ticket rules
+(store.tickets) as any ticket is, and written with one UPDATE of the
+columns whose values changed. Loading, tracking and flushing them as
+records took more of a page's time than any other part of intake besides
+scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session, joinedload
+
+from store.bulk import update_rows
+from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
+
+TICKETS = Ticket.__table__
+COLUMNS = tuple(column.name for column in TICKETS.columns)
+EVENT_FIELDS = (Event.id, Event.ticket_id, Event.mention_id, Event.kind, Event.actor, Event.detail, Event.at)
+
+
+class HeldTicket:
+    """A stored ticket as a plain object: its columns as attributes, its
+    replies (records, with their agents), the events it was read with
+    (rows) and its customer and assignee (records, looked up when first
+    asked for). The ticket rules read and change it as they do a Ticket;
+    what a Ticket tells of itself is the Ticket's own code."""
+
+    is_open = Ticket.is_open
+    queue_due_at = Ticket.queue_due_at
+    due_at = Ticket.due_at
+    time_left = Ticket.time_left
+    is_breached = Ticket.is_breached
+
+    def __init__(self, session: Session, values: dict[str, Any], replies: list[Reply], events: list):
+        self.__dict__.update(values)
+        self._session = session
+        self._read = values
+        self.replies = replies
+        self.events = events
+
+    @property
+    def customer(self) -> Customer:
+        return self._session.get(Customer, self.customer_id)
+
+    @property
+    def assignee(self) -> Agent | None:
+        return None if self.assignee_id is None else self._session.get(Agent, self.assignee_id)
+
+    @assignee.setter
+    def assignee(self, agent: Agent | None) -> None:
+        self.assignee_id = agent.id if agent is not None else None
+
+    def changes(self) -> dict[str, Any]:
+        """The columns whose values differ from those read, with the inbox
+        order kept as every write of a ticket keeps it."""
+        keep_next_due_at(None, None, self)
+        return {name: value for name in COLUMNS if (value := self.__dict__[name]) != self._read[name]}
+
+
+def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement[bool]) -> list[HeldTicket]:
+    """The tickets, in the order of their ids, with their replies and their
+    events that match `events_read`. On PostgreSQL their rows stay locked
+    until the transaction ends, taken in the order of their ids."""
+    ids = sorted(set(ticket_ids))
+    if not ids:
+        return []
+    connection = session.connection()
+    rows = connection.execute(select(TICKETS).where(TICKETS.c.id.in_(ids)).order_by(TICKETS.c.id)
+                              .with_for_update(key_share=True)).mappings().all()
+    replies: dict[int, list[Reply]] = {row["id"]: [] for row in rows}
+    for reply in session.scalars(select(Reply).options(joinedload(Reply.agent))
+                                 .where(Reply.ticket_id.in_(replies)).order_by(Reply.id)):
+        replies[reply.ticket_id].append(reply)
+    events: dict[int, list] = {ticket_id: [] for ticket_id in replies}
+    for event in connection.execute(select(*EVENT_FIELDS).where(Event.ticket_id.in_(events), events_read)
+                                    .order_by(Event.id)):
+        events[event.ticket_id].append(event)
+    return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]]) for row in rows]
+
+
+def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
+    """Write what changed in the tickets with one UPDATE (executed for
+    each changed ticket, in the order of their ids): every column changed in
+    any of them. A record of the same ticket the session holds is expired,
+    to be read afresh with the posts and events written beside it."""
+    tickets = list(tickets)
+    changed = sorted(((ticket, ticket.changes()) for ticket in tickets), key=lambda pair: pair[0].id)
+    changed = [(ticket, changes) for ticket, changes in changed if changes]
+    names = sorted(set().union(*(changes for _ticket, changes in changed)))
+    update_rows(session, TICKETS, names,
+                [(*(ticket.__dict__[name] for name in names), ticket.id) for ticket, _changes in changed])
+    for ticket, _changes in changed:
+        ticket._read = {name: ticket.__dict__[name] for name in COLUMNS}
+    for ticket in tickets:
+        record = session.identity_map.get(session.identity_key(Ticket, ticket.id))
+        if record is not None:
+            session.expire(record)
