@@ -62,11 +62,10 @@ from training.examples import (  # noqa: E402
     shipped_topic_examples,
     taxonomy_examples,
 )
-from training.figures import figures, needs_figures  # noqa: E402
+from training.figures import NEGATIVE_TARGET, figures, needs_figures, negative_tradeoff  # noqa: E402
 
 SCORERS = ("care", "vader", "textblob")
 NAMES = {"care": "care", "vader": "VADER", "textblob": "TextBlob", "tfidf": "TF-IDF"}
-NEGATIVE_TARGET = 0.88
 TARGETS = ("targets: macro-F1 >= 0.75 and >= TF-IDF + 0.05; negative precision >= 0.88 at recall >= 0.88; "
            "needs a person: recall >= 0.85 on posts brands answered; topic purity >= 0.65; "
            "throughput >= 0.5x VADER")
@@ -146,23 +145,6 @@ def topic_row(gold: list[str], predicted: list[str | None]) -> dict:
     return {"count": len(gold), "topic_accuracy": sum(1 for g, p in zip(gold, predicted) if g == p) / len(gold),
             "given": len(given) / len(gold),
             "purity": sum(c.most_common(1)[0][1] for c in by_topic.values()) / len(given) if given else None}
-
-
-def negative_tradeoff(posts: list[Post], polarity: list[float], target: float = NEGATIVE_TARGET) -> tuple[float, float]:
-    """Moving the negative threshold alone: the best precision with recall
-    at least `target`, and the best recall with precision at least `target`."""
-    scored = sorted((value, p.sentiment == "negative" if p.sentiment else bool(p.complaint))
-                    for value, p in zip(polarity, posts))
-    negatives = sum(1 for _, negative in scored if negative)
-    best_precision = best_recall = hits = 0.0
-    for taken, (_, negative) in enumerate(scored, start=1):
-        hits += negative
-        precision, recall = hits / taken, hits / negatives
-        if recall >= target:
-            best_precision = max(best_precision, precision)
-        if precision >= target:
-            best_recall = max(best_recall, recall)
-    return best_precision, best_recall
 
 
 def print_table(title: str, rows: dict[str, dict], columns: list[tuple[str, str]]) -> None:

@@ -138,7 +138,7 @@ def held_out_split(examples: Sequence[Example], seed: int = SPLIT_SEED,
     return tuning, held_out
 
 
-def _sentiment_examples(posts: Iterable[Post], source: str) -> list[Example]:
+def sentiment_examples(posts: Iterable[Post], source: str) -> list[Example]:
     """The posts with a sentiment, each weighted by the crowd's agreement
     on it where the set gives one: a label a third of the crowd doubted
     teaches less. Chosen by cross-validation over the training brands
@@ -154,9 +154,9 @@ def shipped_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Example], 
     (airlines, Apple) and the general tweets; the posts to the held-out
     airline."""
     data = labelled_data(data_dir)
-    training = _sentiment_examples(data.training("airline"), "care") + _sentiment_examples(data.training("apple"),
+    training = sentiment_examples(data.training("airline"), "care") + sentiment_examples(data.training("apple"),
                                                                                              "apple")
-    return training + general_examples(data_dir), _sentiment_examples(data.held_out("airline"), "care")
+    return training + general_examples(data_dir), sentiment_examples(data.held_out("airline"), "care")
 
 
 def needs_examples(posts: Iterable[Post], weight: float, source: str) -> list[Example]:
@@ -182,8 +182,8 @@ def shipped_topic_examples(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list[Exam
     """(training examples, held-out posts) for the shipped topic model:
     the same split of the care posts as the sentiment model's."""
     data = labelled_data(data_dir)
-    return (topic_examples(_sentiment_examples(data.training("airline"), "care"), data_dir),
-            topic_examples(_sentiment_examples(data.held_out("airline"), "care"), data_dir))
+    return (topic_examples(sentiment_examples(data.training("airline"), "care"), data_dir),
+            topic_examples(sentiment_examples(data.held_out("airline"), "care"), data_dir))
 
 
 def correction_example(text: str, field: str, corrected: str) -> Example | None:

@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from listener.sentiment_model import LABELS
+from training.datasets import Post
 from training.examples import NEEDS, Example
+
+# The negative precision and recall asked of the scorer together.
+NEGATIVE_TARGET = 0.88
 
 
 @dataclass(frozen=True)
@@ -84,3 +88,21 @@ def needs_figures(gold: Sequence[bool], predicted: Sequence[bool]) -> NeedsFigur
 def evaluate_needs(predict: Callable[[str], bool], examples: Iterable[Example]) -> NeedsFigures:
     examples = list(examples)
     return needs_figures([e.label == NEEDS for e in examples], [predict(e.text) for e in examples])
+
+
+def negative_tradeoff(posts: Sequence[Post], polarity: Sequence[float],
+                      target: float = NEGATIVE_TARGET) -> tuple[float, float]:
+    """Moving the negative threshold alone: the best precision with recall
+    at least `target`, and the best recall with precision at least `target`."""
+    scored = sorted((value, p.sentiment == "negative" if p.sentiment else bool(p.complaint))
+                    for value, p in zip(polarity, posts))
+    negatives = sum(1 for _, negative in scored if negative)
+    best_precision = best_recall = hits = 0.0
+    for taken, (_, negative) in enumerate(scored, start=1):
+        hits += negative
+        precision, recall = hits / taken, hits / negatives
+        if recall >= target:
+            best_precision = max(best_precision, precision)
+        if precision >= target:
+            best_recall = max(best_recall, recall)
+    return best_precision, best_recall
