@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -104,13 +104,14 @@ class Intake:
             return [], report
         platform = posts[0].platform
         ids = [p.external_id for p in posts]
-        known = set(session.scalars(
-            select(Mention.external_id).where(Mention.platform == platform, Mention.external_id.in_(ids))
-        ))
-        ours = set(session.scalars(
-            select(Reply.platform_reply_id).join(Ticket)
-            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(ids))
-        ))
+        # The posts stored already and our own replies, with one query.
+        known, ours = set(), set()
+        for external_id, is_ours in session.connection().execute(union_all(
+                select(Mention.external_id, literal(False))
+                .where(Mention.platform == platform, Mention.external_id.in_(ids)),
+                select(Reply.platform_reply_id, literal(True)).join(Ticket)
+                .where(Ticket.platform == platform, Reply.platform_reply_id.in_(ids)))):
+            (ours if is_ours else known).add(external_id)
         fresh = []
         for post in posts:
             if post.by_brand or post.external_id in ours:

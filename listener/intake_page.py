@@ -81,16 +81,16 @@ class Page:
         # else is written: two intakes joining posts to the same tickets
         # wait for each other instead of deadlocking or writing over each
         # other.
+        customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
         self.known_tickets = hold(session, {
             *open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
-            *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)}, EVENTS_READ)
+            *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)}, EVENTS_READ, customers)
         tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
         self._posts: dict[Ticket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
         if tickets_by_id:
             for row in session.connection().execute(
                     select(*POST_FIELDS_READ).where(Mention.ticket_id.in_(tickets_by_id))):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
-        customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
         self.open_tickets: dict[Customer, Ticket | HeldTicket] = {
             customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
             if ticket_id in tickets_by_id}

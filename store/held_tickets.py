@@ -25,9 +25,10 @@ EVENT_FIELDS = (Event.id, Event.ticket_id, Event.mention_id, Event.kind, Event.a
 class HeldTicket:
     """A stored ticket as a plain object: its columns as attributes, its
     replies (records, with their agents), the events it was read with
-    (rows) and its customer and assignee (records, looked up when first
-    asked for). The ticket rules read and change it as they do a Ticket;
-    what a Ticket tells of itself is the Ticket's own code."""
+    (rows) and its customer and assignee (records: the customer given
+    when read, else looked up, as the assignee is, when asked for). The
+    ticket rules read and change it as they do a Ticket; what a Ticket
+    tells of itself is the Ticket's own code."""
 
     is_open = Ticket.is_open
     queue_due_at = Ticket.queue_due_at
@@ -35,16 +36,20 @@ class HeldTicket:
     time_left = Ticket.time_left
     is_breached = Ticket.is_breached
 
-    def __init__(self, session: Session, values: dict[str, Any], replies: list[Reply], events: list):
+    def __init__(self, session: Session, values: dict[str, Any], replies: list[Reply], events: list,
+                 customer: Customer | None):
         self.__dict__.update(values)
         self._session = session
         self._read = values
+        self._customer = customer
         self.replies = replies
         self.events = events
 
     @property
     def customer(self) -> Customer:
-        return self._session.get(Customer, self.customer_id)
+        if self._customer is None or self._customer.id != self.customer_id:
+            self._customer = self._session.get(Customer, self.customer_id)
+        return self._customer
 
     @property
     def assignee(self) -> Agent | None:
@@ -61,10 +66,12 @@ class HeldTicket:
         return {name: value for name in COLUMNS if (value := self.__dict__[name]) != self._read[name]}
 
 
-def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement[bool]) -> list[HeldTicket]:
-    """The tickets, in the order of their ids, with their replies and their
-    events that match `events_read`. On PostgreSQL their rows stay locked
-    until the transaction ends, taken in the order of their ids."""
+def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement[bool],
+         customers: dict[int, Customer]) -> list[HeldTicket]:
+    """The tickets, in the order of their ids, with their replies, their
+    events that match `events_read` and their customers where `customers`
+    (by id) has them. On PostgreSQL their rows stay locked until the
+    transaction ends, taken in the order of their ids."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return []
@@ -79,7 +86,8 @@ def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement
     for event in connection.execute(select(*EVENT_FIELDS).where(Event.ticket_id.in_(events), events_read)
                                     .order_by(Event.id)):
         events[event.ticket_id].append(event)
-    return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]]) for row in rows]
+    return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]], customers.get(row["customer_id"]))
+            for row in rows]
 
 
 def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
