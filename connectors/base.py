@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import cache
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -42,10 +43,18 @@ class _Storable:
     The raw payload keeps the original (JSON columns store it escaped)."""
 
     def __post_init__(self):
-        for item in fields(self):
-            value = getattr(self, item.name)
-            if item.name != "raw" and isinstance(value, str):
-                object.__setattr__(self, item.name, storable(value))
+        for name in _text_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                kept = storable(value)
+                if kept is not value:
+                    object.__setattr__(self, name, kept)
+
+
+@cache
+def _text_fields(record: type) -> tuple[str, ...]:
+    """The fields of a record that may hold text: all but the raw payload."""
+    return tuple(item.name for item in fields(record) if item.name != "raw")
 
 
 class ConnectorError(Exception):

@@ -91,18 +91,17 @@ def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement
 
 
 def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
-    """Write what changed in the tickets with one UPDATE (executed for
-    each changed ticket, in the order of their ids): every column changed in
-    any of them. A record of the same ticket the session holds is expired,
-    to be read afresh with the posts and events written beside it."""
+    """Write what changed in the tickets since they were read, once, as the
+    page ends, with one UPDATE (executed for each changed ticket, in the
+    order of their ids): every column changed in any of them. A record of
+    the same ticket the session holds is expired, to be read afresh with
+    the posts and events written beside it."""
     tickets = list(tickets)
     changed = sorted(((ticket, ticket.changes()) for ticket in tickets), key=lambda pair: pair[0].id)
     changed = [(ticket, changes) for ticket, changes in changed if changes]
     names = sorted(set().union(*(changes for _ticket, changes in changed)))
     update_rows(session, TICKETS, names,
                 [(*(ticket.__dict__[name] for name in names), ticket.id) for ticket, _changes in changed])
-    for ticket, _changes in changed:
-        ticket._read = {name: ticket.__dict__[name] for name in COLUMNS}
     for ticket in tickets:
         record = session.identity_map.get(session.identity_key(Ticket, ticket.id))
         if record is not None:
