@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from config.settings import RoutingSettings
 from listener.routing import Candidate, Choice, choose_agent
 from store import tickets
+from store.among import among
 from store.errors import Refused
 from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
 
@@ -58,7 +59,7 @@ def customer_histories(session: Session, customer_ids: list[int], now: datetime,
     query = (
         select(Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
                Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
-        .where(Ticket.customer_id.in_(customer_ids), Ticket.created_at >= now - timedelta(days=days))
+        .where(among(Ticket.customer_id, customer_ids), Ticket.created_at >= now - timedelta(days=days))
         .order_by(Ticket.created_at, Ticket.id)
     )
     if excluding is not None:

@@ -22,6 +22,7 @@ from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store import tickets
+from store.among import among
 from store.customers import set_contact_opt_out
 from store.bulk import made
 from store.events import events_held
@@ -108,9 +109,9 @@ class Intake:
         known, ours = set(), set()
         for external_id, is_ours in session.connection().execute(union_all(
                 select(Mention.external_id, literal(False))
-                .where(Mention.platform == platform, Mention.external_id.in_(ids)),
+                .where(Mention.platform == platform, among(Mention.external_id, ids)),
                 select(Reply.platform_reply_id, literal(True)).join(Ticket)
-                .where(Ticket.platform == platform, Reply.platform_reply_id.in_(ids)))):
+                .where(Ticket.platform == platform, among(Reply.platform_reply_id, ids)))):
             (ours if is_ours else known).add(external_id)
         fresh = []
         for post in posts:

@@ -17,6 +17,7 @@ from connectors.base import Author, InboundPost
 from connectors.registry import can_message
 from listener.assignment import Roster, customer_histories
 from store import tickets
+from store.among import among
 from store.answers import ANSWER_EVENTS
 from store.bulk import insert_records, made, take_ids_for, update_rows, write_changes
 from store.events import HeldEvent, write_held_events
@@ -53,25 +54,25 @@ class Page:
         self.identities: dict[str, Identity] = {
             i.platform_user_id: i for i in session.scalars(
                 select(Identity).options(joinedload(Identity.customer))
-                .where(Identity.platform == platform, Identity.platform_user_id.in_(author_ids)))
+                .where(Identity.platform == platform, among(Identity.platform_user_id, author_ids)))
         }
         customer_ids = [i.customer_id for i in self.identities.values()]
         self.histories = customer_histories(session, customer_ids, now, routing)
         # Which tickets the posts may join, by id; then those tickets, read once.
         open_ticket_ids = {customer_id: ticket_id for customer_id, ticket_id in session.execute(
-            select(Ticket.customer_id, Ticket.id).where(Ticket.customer_id.in_(customer_ids),
+            select(Ticket.customer_id, Ticket.id).where(among(Ticket.customer_id, customer_ids),
                                                         Ticket.platform == platform, Ticket.status.in_(OPEN_STATUSES))
             .order_by(Ticket.created_at, Ticket.id))}
         parents = {p.in_reply_to for p in posts if p.in_reply_to}
         answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (session.execute(
             select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
-            .where(Ticket.platform == platform, Reply.platform_reply_id.in_(parents))) if parents else ())}
+            .where(Ticket.platform == platform, among(Reply.platform_reply_id, parents))) if parents else ())}
         conversations = {p.conversation_id for p in posts if p.conversation_id}
         conversation_ids = {(conversation, customer_id): ticket_id for conversation, customer_id, ticket_id in (
             session.execute(
                 select(Mention.conversation_ref, Identity.customer_id, Mention.ticket_id)
                 .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
-                .where(Mention.platform == platform, Mention.conversation_ref.in_(conversations))
+                .where(Mention.platform == platform, among(Mention.conversation_ref, conversations))
                 .order_by(Ticket.created_at, Ticket.id)) if conversations else ())}
         messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
         awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
@@ -89,7 +90,7 @@ class Page:
         self._posts: dict[Ticket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
         if tickets_by_id:
             for row in session.connection().execute(
-                    select(*POST_FIELDS_READ).where(Mention.ticket_id.in_(tickets_by_id))):
+                    select(*POST_FIELDS_READ).where(among(Mention.ticket_id, tickets_by_id))):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
         self.open_tickets: dict[Customer, Ticket | HeldTicket] = {
             customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
@@ -135,7 +136,7 @@ class Page:
             select(Reply.conversation_ref, Ticket.customer_id, Ticket.id).join(Ticket, Reply.ticket_id == Ticket.id)
             .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
                    Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
-                   Reply.conversation_ref.in_(conversations) | Ticket.customer_id.in_(customer_ids))
+                   among(Reply.conversation_ref, conversations) | among(Ticket.customer_id, customer_ids))
             .order_by(Ticket.id))]
 
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
@@ -147,7 +148,7 @@ class Page:
         changed = {identity.id for identity, author in known
                    if identity is not None and _profile_changed(identity, author)}
         if changed:
-            self.session.execute(select(Identity.id).where(Identity.id.in_(changed)).order_by(Identity.id)
+            self.session.execute(select(Identity.id).where(among(Identity.id, changed)).order_by(Identity.id)
                                  .with_for_update(key_share=True))
 
     def posts_of(self, ticket: Ticket | HeldTicket) -> list:

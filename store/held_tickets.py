@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, joinedload
 
+from store.among import among
 from store.bulk import update_rows
 from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
 
@@ -76,14 +77,14 @@ def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement
     if not ids:
         return []
     connection = session.connection()
-    rows = connection.execute(select(TICKETS).where(TICKETS.c.id.in_(ids)).order_by(TICKETS.c.id)
+    rows = connection.execute(select(TICKETS).where(among(TICKETS.c.id, ids)).order_by(TICKETS.c.id)
                               .with_for_update(key_share=True)).mappings().all()
     replies: dict[int, list[Reply]] = {row["id"]: [] for row in rows}
     for reply in session.scalars(select(Reply).options(joinedload(Reply.agent))
-                                 .where(Reply.ticket_id.in_(replies)).order_by(Reply.id)):
+                                 .where(among(Reply.ticket_id, replies)).order_by(Reply.id)):
         replies[reply.ticket_id].append(reply)
     events: dict[int, list] = {ticket_id: [] for ticket_id in replies}
-    for event in connection.execute(select(*EVENT_FIELDS).where(Event.ticket_id.in_(events), events_read)
+    for event in connection.execute(select(*EVENT_FIELDS).where(among(Event.ticket_id, events), events_read)
                                     .order_by(Event.id)):
         events[event.ticket_id].append(event)
     return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]], customers.get(row["customer_id"]))

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.among import among
 from store.audit import record_audit
 from store.errors import Refused
 from store.models import Mention, QuarantinedPost
@@ -55,7 +56,7 @@ def release(session: Session, platform: str, external_ids: list[str]) -> None:
     """These posts are stored now: they leave the quarantine."""
     if external_ids:
         session.execute(delete(QuarantinedPost).where(QuarantinedPost.platform == platform,
-                                                      QuarantinedPost.external_id.in_(external_ids)))
+                                                      among(QuarantinedPost.external_id, external_ids)))
 
 
 def quarantined(session: Session, limit: int = 200) -> list[QuarantinedPost]:
