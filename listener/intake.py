@@ -107,7 +107,7 @@ class Intake:
         ids = [p.external_id for p in posts]
         # The posts stored already and our own replies, with one query.
         known, ours = set(), set()
-        for external_id, is_ours in session.connection().execute(union_all(
+        for external_id, is_ours in session.execute(union_all(
                 select(Mention.external_id, literal(False))
                 .where(Mention.platform == platform, among(Mention.external_id, ids)),
                 select(Reply.platform_reply_id, literal(True)).join(Ticket)
