@@ -38,6 +38,9 @@ ALERT_CHANNELS = ("web", "email", "slack", "digest")
 # The kinds of alert a person can choose to hear of, and how widely.
 ALERT_KINDS = ("at_risk", "breached", "escalated", "reopened", "spike")
 ALERT_SCOPES = ("all", "team", "mine")
+# The moments a response target is met or missed at, each indexed.
+SLA_MOMENTS = ("first_response_at", "first_response_due_at", "resolved_at", "resolution_due_at",
+               "next_response_due_at")
 # Why a reply is sent: an agent's answer, a follow-up after resolution, an
 # incident's status update, a thank-you for praise.
 REPLY_PURPOSES = ("answer", "followup", "broadcast", "thanks")
@@ -244,6 +247,8 @@ class Ticket(Base):
               sqlite_where=sql_text("next_due_at IS NOT NULL AND paused_at IS NULL")),
         Index("ix_tickets_created_at", "created_at"),
         Index("ix_tickets_updated_at", "updated_at"),
+        *(Index(f"ix_tickets_{moment}", moment, postgresql_where=sql_text(f"{moment} IS NOT NULL"),
+                sqlite_where=sql_text(f"{moment} IS NOT NULL")) for moment in SLA_MOMENTS),
         CheckConstraint(f"followup_state IS NULL OR {_in('followup_state', FOLLOWUP_STATES)}",
                         name="ticket_followup_state"),
     )
@@ -741,3 +746,29 @@ class ModerationAction(Base):
         CheckConstraint(_in("status", MODERATION_STATUSES), name="moderation_status"),
         Index("ix_moderation_actions_status_next", "status", "next_attempt_at"),
     )
+
+
+class KeptFigures(Base):
+    """A report's figures of one whole past UTC day or hour, kept once
+    counted (store.kept_figures). `computed_at` is the database's clock,
+    in seconds since 1970, when the counting began."""
+
+    __tablename__ = "kept_figures"
+
+    report: Mapped[str] = mapped_column(String(40), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    hours: Mapped[int] = mapped_column(primary_key=True)
+    computed_at: Mapped[float]
+    figures: Mapped[Any] = mapped_column(JSON)
+
+
+class FigureMark(Base):
+    """Written by the database's triggers on every write to a ticket or an
+    event: the kept figures from `since` on may have changed at `marked_at`
+    (the database's clock, seconds since 1970)."""
+
+    __tablename__ = "figure_marks"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    since: Mapped[datetime]
+    marked_at: Mapped[float] = mapped_column(index=True)

@@ -27,6 +27,7 @@ from store.models import (
 )
 from store.buckets import buckets_for
 from store.epoch import epoch_seconds, quarter_hour, quarter_start
+from store.kept_figures import over_period
 from store.queries import COUNT_CAP
 from store.sla import SlaClock
 from store.types import UTCDateTime
@@ -143,24 +144,25 @@ def agent_names(session: Session) -> dict[str, str]:
     return {email: name for email, name in session.execute(select(Agent.email, Agent.name))}
 
 
-def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo) -> dict[str, Any]:
+def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo, *,
+                       now: datetime) -> dict[str, Any]:
     """Tickets raised and mentions written in [start, end), per platform and
     time bucket (see store.buckets). A mention counts at the time the
-    customer posted it. Counted per quarter hour in the database, unless
-    the buckets are finer."""
+    customer posted it. Counted per quarter hour in the database (the
+    counts of whole past days and hours kept), unless the buckets are finer."""
     buckets = buckets_for(start, end, tz)
     size = len(buckets.starts)
     counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"tickets": [0] * size, "mentions": [0] * size})
-    for what, model in (("tickets", Ticket), ("mentions", Mention)):
-        window = (model.created_at >= start, model.created_at < end, *_not_thanks(model))
-        if buckets.size == "5min":
-            rows = session.execute(select(model.platform, model.created_at, literal(1)).where(*window))
-        else:
-            quarter = quarter_hour(model.created_at)
-            rows = ((platform, quarter_start(number), count) for platform, number, count in session.execute(
-                select(model.platform, quarter, func.count()).where(*window).group_by(model.platform, quarter)))
-        for platform, at, count in rows:
-            counts[platform][what][buckets.index(at)] += count
+    if buckets.size == "5min":
+        for what, model in (("tickets", Ticket), ("mentions", Mention)):
+            for platform, at in session.execute(select(model.platform, model.created_at).where(
+                    model.created_at >= start, model.created_at < end, *_not_thanks(model))):
+                counts[platform][what][buckets.index(at)] += 1
+    else:
+        for part in over_period(session, "volume", start, end, now,
+                                lambda part_start, part_end: _volume_quarters(session, part_start, part_end)):
+            for what, platform, number, count in part:
+                counts[platform][what][buckets.index(quarter_start(number))] += count
     return {
         "bucket": buckets.size,
         "buckets": buckets.labels(),
@@ -168,23 +170,48 @@ def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzi
     }
 
 
-def corrections_report(session: Session, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+def _volume_quarters(session: Session, start: datetime, end: datetime) -> list[list]:
+    """["tickets" or "mentions", platform, quarter hour, how many] raised
+    or written in [start, end), counted in the database."""
+    rows = []
+    for what, model in (("tickets", Ticket), ("mentions", Mention)):
+        quarter = quarter_hour(model.created_at)
+        rows += [[what, platform, number, count] for platform, number, count in session.execute(
+            select(model.platform, quarter, func.count())
+            .where(model.created_at >= start, model.created_at < end, *_not_thanks(model))
+            .group_by(model.platform, quarter))]
+    return rows
+
+
+def corrections_report(session: Session, start: datetime, end: datetime, now: datetime
+                       ) -> dict[str, list[dict[str, Any]]]:
     """How often agents overruled the scorer on the posts written in
     [start, end), per platform and per the topic the scorer gave: posts,
     corrections per field, and the share of posts corrected at least once.
-    Posts are counted per group in the database; only corrected ones are read."""
-    window = (Mention.created_at >= start, Mention.created_at < end)
+    Posts are counted per group in the database (the counts of whole past
+    days and hours kept); only corrected ones are read."""
+    posts: dict[str, dict[str | None, int]] = {"by_platform": defaultdict(int), "by_topic": defaultdict(int)}
     corrected: dict[int, tuple[str, str | None, set[str]]] = {}
-    for mention_id, platform, topic, corrected_field in session.execute(
-            select(Correction.mention_id, Mention.platform, Mention.topic, Correction.field)
-            .join(Mention, Correction.mention_id == Mention.id).where(*window)):
-        corrected.setdefault(mention_id, (platform, topic, set()))[2].add(corrected_field)
-    found = {}
-    for name, column, place in (("by_platform", Mention.platform, 0), ("by_topic", Mention.topic, 1)):
-        posts = {key: count for key, count in session.execute(
-            select(column, func.count()).where(*window).group_by(column))}
-        found[name] = _corrections_by(posts, [(post[place], post[2]) for post in corrected.values()])
-    return found
+    for part in over_period(session, "corrections", start, end, now,
+                            lambda part_start, part_end: _corrections_of(session, part_start, part_end)):
+        for name, key, count in part["posts"]:
+            posts[name][key] += count
+        for mention_id, platform, topic, corrected_field in part["corrected"]:
+            corrected.setdefault(mention_id, (platform, topic, set()))[2].add(corrected_field)
+    return {name: _corrections_by(posts[name], [(post[place], post[2]) for post in corrected.values()])
+            for name, place in (("by_platform", 0), ("by_topic", 1))}
+
+
+def _corrections_of(session: Session, start: datetime, end: datetime) -> dict[str, list[list]]:
+    """The posts written in [start, end) counted per platform and per
+    topic, and their corrections, [post, platform, topic, field]."""
+    window = (Mention.created_at >= start, Mention.created_at < end)
+    corrected = [[mention_id, platform, topic, field_name] for mention_id, platform, topic, field_name in session.execute(
+        select(Correction.mention_id, Mention.platform, Mention.topic, Correction.field)
+        .join(Mention, Correction.mention_id == Mention.id).where(*window))]
+    posts = [[name, key, count] for name, column in (("by_platform", Mention.platform), ("by_topic", Mention.topic))
+             for key, count in session.execute(select(column, func.count()).where(*window).group_by(column))]
+    return {"posts": posts, "corrected": corrected}
 
 
 def _corrections_by(posts: dict[str | None, int], corrected: list[tuple[str | None, set[str]]]

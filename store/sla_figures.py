@@ -8,17 +8,23 @@ resolved) by its due time, missed at its due time when nothing had come by
 then. Due times are the tickets' own, so business hours and pauses count as
 the SLA clock counted them; a paused ticket's clock stopped when it paused.
 
-The first-response and resolution figures are counted per group in the
-database, and the percentiles of the waits picked there by rank, so that a
-period of a million tickets sends a few rows; waits are compared in whole
-microseconds, the same on SQLite and PostgreSQL. Next answers are cycles
-found in the events of the tickets where a customer wrote again, and
-counted, in the database too; only the tickets whose next answer was
-announced breached are read event by event."""
+What settled in a window of time is counted per group in the database,
+from the tickets with a moment in that window (every such moment is
+indexed): the first-response and resolution figures, the next answers
+(cycles found in the events of the tickets where a customer wrote again;
+only the tickets whose next answer was announced breached are read event
+by event), and the first-response waits of the tickets raised in it that
+were answered, as counts per tenth of a minute (the precision shown). What
+settled in a whole past day or hour stays as it is until a ticket of it
+changes, so those figures are kept once counted (store.kept_figures) and a
+period of a month counts only the part hours at its ends. What still runs (targets not yet due, tickets still waiting and
+their waits so far) moves with the clock and is counted over the open
+tickets every time. The median and 90th percentile are the nearest rank
+over (tenths of a minute, still waiting)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
 from store.epoch import epoch_microseconds
+from store.kept_figures import over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
 from store.types import UTCDateTime
 
@@ -35,6 +42,8 @@ TARGETS = ("first_response", "next_response", "resolution")
 GROUPINGS = ("platform", "team", "agent", "priority", "topic")
 ANSWER_KINDS = ("replied", "answered_elsewhere")
 PERCENTILES = (("median", 50), ("p90", 90))
+# A wait in microseconds, rounded half up to tenths of a minute.
+TENTH_OF_A_MINUTE = 6_000_000
 
 
 @dataclass
@@ -53,44 +62,90 @@ class _Tally:
 class _Group:
     tallies: dict[str, _Tally] = field(default_factory=lambda: {target: _Tally() for target in TARGETS})
     waiting: int = 0
-    waits: dict[str, tuple[float, bool] | None] = field(
-        default_factory=lambda: {name: None for name, _ in PERCENTILES})
+    # (tenths of a minute, still waiting) -> tickets
+    waits: Counter = field(default_factory=Counter)
 
     def count(self, target: str, state: str, number: int) -> None:
         tally = self.tallies[target]
         setattr(tally, state, getattr(tally, state) + number)
 
+    def has_figures(self) -> bool:
+        return bool(self.waiting or self.waits or any(
+            tally.met or tally.missed or tally.not_yet_due for tally in self.tallies.values()))
+
     def as_dict(self, key: str | None) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
         times: dict[str, Any] = {"waiting": self.waiting}
-        for name, value in self.waits.items():
-            times[f"{name}_min"] = None if value is None else round(value[0], 1)
+        ordered = sorted(self.waits.items())
+        size = sum(self.waits.values())
+        for name, percent in PERCENTILES:
+            value = _at_rank(ordered, (size * percent + 99) // 100) if size else None
+            times[f"{name}_min"] = None if value is None else value[0] / 10
             times[f"{name}_at_least"] = bool(value and value[1])
         figures["first_response"].update(times)
         return {"key": key, **figures}
 
 
+def _at_rank(ordered: list[tuple[tuple[int, bool], int]], rank: int) -> tuple[int, bool]:
+    seen = 0
+    for value, number in ordered:
+        seen += number
+        if seen >= rank:
+            return value
+    return ordered[-1][0]
+
+
+class _Figures:
+    """The groups' figures, folded from the counted parts."""
+
+    def __init__(self) -> None:
+        self.groups: dict[Any, _Group] = defaultdict(_Group)
+        self.total = _Group()
+
+    def count(self, key, target: str, state: str, number: int) -> None:
+        if number:
+            self.groups[key].count(target, state, number)
+            self.total.count(target, state, number)
+
+    def wait(self, key, tenths: int, waiting: bool, number: int) -> None:
+        self.groups[key].waits[tenths, waiting] += number
+        self.total.waits[tenths, waiting] += number
+
+    def add_settled(self, part: dict[str, list]) -> None:
+        for key, target, state, number in part["counts"]:
+            self.count(key, target, state, number)
+        for key, tenths, number in part["waits"]:
+            self.wait(key, tenths, False, number)
+
+
 def sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
-    """The figures of [start, end) per group, in key order (None last), and
-    for all tickets together; see the module's docstring for the rules.
+    """The figures of [start, end) per group with a figure, in key order
+    (None last), and for all tickets together; see the module's docstring
+    for the rules.
 
     Groups are the tickets' platform, team, priority or topic, or for
     "agent" their assignee's email (None: unassigned). First-response times
     are those of the tickets raised in the period, a ticket still waiting
     counting the wait so far; the median and 90th percentile are by nearest
-    rank over (minutes, still waiting), a wait still running being at least
-    that long."""
+    rank over (tenths of a minute, still waiting), a wait still running
+    being at least that long."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    moments = _Moments(start, end, now)
-    key = (Agent.email if group_by == "agent" else getattr(Ticket, group_by)).label("key")
-    groups: dict[str | None, _Group] = defaultdict(_Group)
-    total = _Group()
-    _count_targets(session, moments, key, groups, total)
-    _count_next_responses(session, moments, key, groups, total)
-    _rank_waits(session, moments, key, groups, total)
-    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return {"groups": [group.as_dict(key) for key, group in ordered], "total": total.as_dict(None)}
+    key = (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
+    figures = _Figures()
+    for part in over_period(session, f"sla:{group_by}", start, end, now,
+                            lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now), key)):
+        figures.add_settled(part)
+    _count_running(session, _Moments(start, end, now), key, figures)
+    names = _emails(session) if group_by == "agent" else {}
+    shown = {names.get(group_key, group_key) if group_by == "agent" else group_key: group
+             for group_key, group in figures.groups.items() if group.has_figures()}
+    ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    return {"groups": [group.as_dict(group_key) for group_key, group in ordered], "total": figures.total.as_dict(None)}
+
+
+def _emails(session: Session) -> dict[int, str]:
+    return {agent_id: email for agent_id, email in session.execute(select(Agent.id, Agent.email))}
 
 
 @dataclass(frozen=True)
@@ -101,20 +156,6 @@ class _Moments:
 
     def within(self, column) -> Any:
         return and_(column >= self.start, column < self.end)
-
-
-def _in_scope(moments: _Moments, *columns):
-    """Tickets raised before the end that were open, came due or changed
-    since the start: a superset of those with a figure in the period."""
-    start = moments.start
-    return (
-        select(*columns)
-        .select_from(Ticket)
-        .outerjoin(Agent, Ticket.assignee_id == Agent.id)
-        .where(Ticket.created_at < moments.end, Ticket.sla_policy != THANKS_POLICY)
-        .where(or_(Ticket.status.in_(OPEN_STATUSES), Ticket.updated_at >= start,
-                   Ticket.first_response_due_at >= start, Ticket.resolution_due_at >= start))
-    )
 
 
 def _clock_stopped_at(now: datetime):
@@ -142,89 +183,106 @@ def _target_states(moments: _Moments) -> dict[tuple[str, str], Any]:
     return states
 
 
-def _count_targets(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
-    """One grouped count of the first-response and resolution figures, and
-    of the tickets raised in the period still waiting for a first answer;
-    every ticket in scope makes its group show, as a row with zeros if need
-    be."""
-    states = _target_states(moments)
-    waiting = and_(moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
-                   Ticket.first_response_at.is_(None), Ticket.status.in_(OPEN_STATUSES))
-    sums = [func.sum(case((condition, 1), else_=0)) for condition in (*states.values(), waiting)]
-    for row in session.execute(_in_scope(moments, key, *sums).group_by(key)):
-        group = groups[row[0]]
-        for (target, state), number in zip(states, row[1:]):
-            group.count(target, state, int(number or 0))
-            total.count(target, state, int(number or 0))
-        group.waiting = int(row[-1] or 0)
-        total.waiting += group.waiting
+def _settled(session: Session, moments: _Moments, key) -> dict[str, list]:
+    """What settled in the window, as rows that keep as JSON: (group,
+    target, state, tickets) and the answered first-response waits of the
+    tickets raised in it, (group, tenths of a minute, tickets)."""
+    counts = _count_settled_targets(session, moments, key) + _count_settled_cycles(session, moments, key)
+    return {"counts": counts, "waits": _answered_waits(session, moments, key)}
 
 
-def _rank_waits(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
-    """The waits at the median's and the 90th percentile's nearest rank, per
-    group and over all, ranked in the database; a wait is to the first
-    answer, or (still waiting) to the pause or now."""
-    created = epoch_microseconds(Ticket.created_at)
-    waiting = Ticket.first_response_at.is_(None)
-    wait = case((waiting, epoch_microseconds(func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime())))),
-                else_=epoch_microseconds(Ticket.first_response_at)) - created
-    order = (wait, waiting)
-    waits = (
-        _in_scope(moments, key, wait.label("wait"), waiting.label("waiting"),
-                  func.row_number().over(partition_by=key, order_by=order).label("in_group"),
-                  func.count().over(partition_by=key).label("of_group"),
-                  func.row_number().over(order_by=order).label("in_all"),
-                  func.count().over().label("of_all"))
-        .where(moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
-               or_(Ticket.first_response_at.is_not(None), Ticket.status.in_(OPEN_STATUSES)))
-        .subquery())
-    ranks = {name: percent for name, percent in PERCENTILES}
+def _counted(session: Session, key, conditions: dict[tuple[str, str], Any], scope) -> list[list]:
+    """One grouped count of each condition over the tickets `scope` chooses."""
+    sums = [func.sum(case((condition, 1), else_=0)) for condition in conditions.values()]
+    rows = session.execute(select(key, *sums).select_from(Ticket).where(scope).group_by(key))
+    return [[row[0], target, state, int(number or 0)]
+            for row in rows for (target, state), number in zip(conditions, row[1:]) if number]
 
-    def at_rank(place, size, percent: int):
-        return place == (size * percent + 99) // 100
 
+def _count_settled_targets(session: Session, moments: _Moments, key) -> list[list]:
+    """First responses and resolutions met or missed in the window, from
+    the tickets with one of those moments in it."""
+    states = {name: condition for name, condition in _target_states(moments).items() if name[1] != "not_yet_due"}
+    moment_in_window = or_(*(moments.within(column) for column in (
+        Ticket.first_response_at, Ticket.first_response_due_at, Ticket.resolved_at, Ticket.resolution_due_at)))
+    return _counted(session, key, states, and_(Ticket.sla_policy != THANKS_POLICY, moment_in_window))
+
+
+def _answered_waits(session: Session, moments: _Moments, key) -> list[list]:
+    """The waits to a first answer of the tickets raised in the window, in
+    tenths of a minute, counted per group."""
+    wait = epoch_microseconds(Ticket.first_response_at) - epoch_microseconds(Ticket.created_at)
+    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
     rows = session.execute(
-        select(waits.c.key, waits.c.wait, waits.c.waiting,
-               *[at_rank(waits.c.in_group, waits.c.of_group, percent) for percent in ranks.values()],
-               *[at_rank(waits.c.in_all, waits.c.of_all, percent) for percent in ranks.values()])
-        .where(or_(*[at_rank(waits.c.in_group, waits.c.of_group, percent) for percent in ranks.values()],
-                   *[at_rank(waits.c.in_all, waits.c.of_all, percent) for percent in ranks.values()])))
-    for group_key, microseconds, still_waiting, *chosen in rows:
-        value = (timedelta(microseconds=microseconds).total_seconds() / 60, bool(still_waiting))
-        for name, in_group, in_all in zip(ranks, chosen[:len(ranks)], chosen[len(ranks):]):
-            if in_group:
-                groups[group_key].waits[name] = value
-            if in_all:
-                total.waits[name] = value
+        select(key, tenths, func.count()).select_from(Ticket)
+        .where(moments.within(Ticket.created_at), Ticket.sla_policy != THANKS_POLICY,
+               Ticket.first_response_due_at.is_not(None), Ticket.first_response_at.is_not(None))
+        .group_by(key, tenths))
+    return [[group, int(number), count] for group, number, count in rows]
 
 
-def _count_next_responses(session: Session, moments: _Moments, key, groups: dict, total: _Group) -> None:
-    """Next answers, cycle by cycle, of the tickets in scope where the
-    customer wrote again (no other ticket owes one). The cycles are found
-    and counted in the database, but for those of tickets whose next answer
-    the watch announced breached: those are read and judged here."""
-    breached = select(Event.ticket_id).where(Event.kind == "breached",
-                                             Event.detail["target"].as_string() == "next_response")
-    cycles = _cycles(moments, key, breached).subquery()
+def _count_running(session: Session, moments: _Moments, key, figures: _Figures) -> None:
+    """What moves with the clock, over the open tickets raised before the
+    end: targets not yet due, and the tickets raised in the period still
+    waiting for a first answer with their waits so far. A next answer is
+    owed while the SLA clock has its due time (store.sla), so one not yet
+    due is read from the ticket alone."""
+    states = _target_states(moments)
+    running = {name: condition for name, condition in states.items() if name[1] == "not_yet_due"}
+    owed = Ticket.next_response_due_at
+    running["next_response", "not_yet_due"] = and_(owed.is_not(None), not_(owed < _clock_stopped_at(moments.now)))
+    open_before_end = and_(Ticket.status.in_(OPEN_STATUSES), Ticket.created_at < moments.end,
+                           Ticket.sla_policy != THANKS_POLICY)
+    for group, target, state, number in _counted(session, key, running, open_before_end):
+        figures.count(group, target, state, number)
+    stopped = func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime()))
+    wait = epoch_microseconds(stopped) - epoch_microseconds(Ticket.created_at)
+    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
+    for group, number, count in session.execute(
+            select(key, tenths, func.count()).select_from(Ticket)
+            .where(open_before_end, moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
+                   Ticket.first_response_at.is_(None))
+            .group_by(key, tenths)):
+        figures.wait(group, int(number), True, count)
+        figures.groups[group].waiting += count
+        figures.total.waiting += count
+
+
+def _breached_next_answers():
+    return select(Event.ticket_id).where(Event.kind == "breached",
+                                         Event.detail["target"].as_string() == "next_response")
+
+
+def _wrote_again():
+    return select(Event.ticket_id).where(Event.kind == "customer_wrote")
+
+
+def _count_settled_cycles(session: Session, moments: _Moments, key) -> list[list]:
+    """Next answers met or missed in the window: cycles answered in it, or
+    running ones whose due time fell in it; the tickets whose next answer
+    was announced breached are judged event by event."""
+    answered_in_window = select(Event.ticket_id).where(Event.kind.in_(ANSWER_KINDS), moments.within(Event.at))
+    in_window = or_(Ticket.id.in_(answered_in_window), moments.within(Ticket.next_response_due_at))
+    chosen = select(Ticket.id).where(in_window, Ticket.id.in_(_wrote_again()),
+                                     Ticket.id.not_in(_breached_next_answers()))
+    cycles = _cycles(moments, key, chosen).subquery()
     states = _cycle_states(moments, cycles)
     sums = [func.sum(case((condition, 1), else_=0)) for condition in states.values()]
-    for row in session.execute(select(cycles.c.key, *sums).group_by(cycles.c.key)):
-        for state, number in zip(states, row[1:]):
-            groups[row[0]].count("next_response", state, int(number or 0))
-            total.count("next_response", state, int(number or 0))
-    _judge_breached_cycles(session, moments, key, breached, groups, total)
+    counts = [[row[0], "next_response", state, int(number or 0)]
+              for row in session.execute(select(cycles.c.key, *sums).group_by(cycles.c.key))
+              for state, number in zip(states, row[1:]) if number]
+    breached_since = select(Event.ticket_id).where(
+        Event.kind == "breached", Event.at >= moments.start, Event.detail["target"].as_string() == "next_response")
+    judged = _judged_cycles(session, moments, key, and_(
+        Ticket.id.in_(_breached_next_answers()), or_(in_window, Ticket.id.in_(breached_since))))
+    counts += [[group, "next_response", state, 1] for group, state, at in judged if moments.start <= at < moments.end]
+    return counts
 
 
-def _wrote_again(moments: _Moments):
-    """The tickets in scope where the customer wrote again."""
-    return _in_scope(moments, Ticket.id).where(
-        Ticket.id.in_(select(Event.ticket_id).where(Event.kind == "customer_wrote")))
-
-
-def _cycles(moments: _Moments, key, breached):
-    """One row per cycle of the tickets in scope with no breached next
-    answer: its group, when the answer that ended it came (None while it
-    runs), and what judging a running one needs of the ticket.
+def _cycles(moments: _Moments, key, chosen):
+    """One row per cycle of the tickets `chosen`: its group, when the
+    answer that ended it came (None while it runs), and what judging a
+    running one needs of the ticket.
 
     Of the answers and the customer's posts that need one, in order, a post
     starts a cycle when the one before it is an answer; the cycle ends at
@@ -236,7 +294,7 @@ def _cycles(moments: _Moments, key, breached):
                func.lag(is_answer).over(partition_by=Event.ticket_id, order_by=order).label("after_answer"),
                func.min(case((Event.kind.in_(ANSWER_KINDS), Event.at)))
                .over(partition_by=Event.ticket_id, order_by=order, rows=(1, None)).label("answered_at"))
-        .where(Event.ticket_id.in_(_wrote_again(moments)), Event.ticket_id.not_in(breached))
+        .where(Event.ticket_id.in_(chosen))
         .where(or_(Event.kind.in_(ANSWER_KINDS),
                    and_(Event.kind == "customer_wrote", Event.detail["needs_response"].as_boolean())))
         .subquery())
@@ -245,21 +303,18 @@ def _cycles(moments: _Moments, key, breached):
                _clock_stopped_at(moments.now).label("stopped_at"))
         .select_from(marks)
         .join(Ticket, Ticket.id == marks.c.ticket_id)
-        .outerjoin(Agent, Ticket.assignee_id == Agent.id)
-        .where(marks.c.is_answer == 0, marks.c.after_answer == 1)
+        .where(Ticket.sla_policy != THANKS_POLICY, marks.c.is_answer == 0, marks.c.after_answer == 1)
     )
 
 
 def _cycle_states(moments: _Moments, cycles) -> dict[str, Any]:
-    """A cycle is met at its answer; the one still running is judged by
-    the ticket's own next due time: missed once its clock is past it, not
-    yet due while the ticket is open."""
+    """A cycle is met at its answer; the one still running is missed once
+    its clock is past the ticket's own next due time."""
     due = cycles.c.next_response_due_at
     running = and_(cycles.c.answered_at.is_(None), due.is_not(None))
     return {
         "met": moments.within(cycles.c.answered_at),
         "missed": and_(running, due < cycles.c.stopped_at, moments.within(due)),
-        "not_yet_due": and_(running, not_(due < cycles.c.stopped_at), cycles.c.status.in_(OPEN_STATUSES)),
     }
 
 
@@ -272,26 +327,29 @@ class _Cycle:
     breached_due: datetime | None = None
 
 
-def _judge_breached_cycles(session: Session, moments: _Moments, key, breached, groups: dict,
-                           total: _Group) -> None:
-    """The cycles of the tickets in scope with a breached next answer, read
-    event by event: a cycle is missed at the due time its breach recorded,
-    else judged as in _cycle_states."""
+def _judged_cycles(session: Session, moments: _Moments, key, scope) -> list[tuple[Any, str, datetime | None]]:
+    """(group, state, moment) of each cycle of the tickets `scope` chooses,
+    read event by event: a cycle is missed at the due time its breach
+    recorded, else judged as in _cycle_states."""
     tickets = {row.id: row for row in session.execute(
-        _in_scope(moments, Ticket.id, key, Ticket.status, Ticket.next_response_due_at,
-                  _clock_stopped_at(moments.now).label("stopped_at")).where(Ticket.id.in_(breached)))}
+        select(Ticket.id, key, Ticket.status, Ticket.next_response_due_at,
+               _clock_stopped_at(moments.now).label("stopped_at"))
+        .where(scope, Ticket.sla_policy != THANKS_POLICY))}
+    if not tickets:
+        return []
     events = session.execute(
         select(Event.ticket_id, Event.kind, Event.at, Event.detail)
-        .where(Event.ticket_id.in_(_wrote_again(moments).where(Ticket.id.in_(breached))),
+        .where(Event.ticket_id.in_(select(Ticket.id).where(scope, Ticket.sla_policy != THANKS_POLICY)),
                Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached")))
         .order_by(Event.ticket_id, Event.at, Event.id))
+    judged = []
     for ticket_id, cycles in _folded_cycles(events).items():
         ticket = tickets[ticket_id]
         for cycle in cycles:
             state, at = _cycle_outcome(ticket, cycle)
-            if state == "not_yet_due" or (state is not None and moments.start <= at < moments.end):
-                groups[ticket.key].count("next_response", state, 1)
-                total.count("next_response", state, 1)
+            if state is not None:
+                judged.append((ticket.key, state, at))
+    return judged
 
 
 def _folded_cycles(events) -> dict[int, list[_Cycle]]:
@@ -322,4 +380,4 @@ def _cycle_outcome(ticket, cycle: _Cycle) -> tuple[str | None, datetime | None]:
         return None, None
     if due < ticket.stopped_at:
         return "missed", due
-    return ("not_yet_due", None) if ticket.status in OPEN_STATUSES else (None, None)
+    return None, None

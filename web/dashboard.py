@@ -171,8 +171,8 @@ def dashboard():
     outcomes_by = request.args.get("outcomes_by") if request.args.get("outcomes_by") in OUTCOME_GROUPINGS else "agent"
     names = agent_names(session) if "agent" in (group_by, outcomes_by) else {}
     labels = {group["key"]: _label(group["key"], group_by, names) for group in groups}
-    volume = volume_by_platform(session, start, end, tz)
-    by_topic = trends(session, start, end, "topic", tz)
+    volume = volume_by_platform(session, start, end, tz, now=current)
+    by_topic = trends(session, start, end, "topic", tz, now=current)
     page = render_template(
         "dashboard.html",
         error=error,
@@ -194,7 +194,7 @@ def dashboard():
         volume=volume,
         trends=by_topic,
         outcomes=outcomes_report(session, start, end, outcomes_by),
-        corrections=corrections_report(session, start, end),
+        corrections=corrections_report(session, start, end, current),
         outcomes_by=outcomes_by,
         outcome_groupings=OUTCOME_GROUPINGS,
         names=names,
@@ -296,8 +296,9 @@ def sla_csv():
 def volume_csv():
     """Tickets raised and mentions written per platform and time bucket, as CSV."""
     tz = _zone()
-    start, end = period_of(request.args, now(), tz, API_PERIOD)
-    volume = volume_by_platform(db_session(), start, end, tz)
+    current = now()
+    start, end = period_of(request.args, current, tz, API_PERIOD)
+    volume = volume_by_platform(db_session(), start, end, tz, now=current)
     rows = ((label, row["platform"], row["tickets"][n], row["mentions"][n])
             for n, label in enumerate(volume["buckets"]) for row in volume["platforms"])
     return csv_response(f"volume-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}.csv",
@@ -312,8 +313,9 @@ def trends_report():
     platform."""
     tz = _zone()
     group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
-    start, end = period_of(request.args, now(), tz, API_PERIOD)
-    report = trends(db_session(), start, end, group_by, tz)
+    current = now()
+    start, end = period_of(request.args, current, tz, API_PERIOD)
+    report = trends(db_session(), start, end, group_by, tz, now=current)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "timezone": tz.key, **report})
 
 
@@ -323,8 +325,9 @@ def trends_csv():
     one line per time bucket and group, streamed as it is written."""
     tz = _zone()
     group_by = grouping_of(request.args, TREND_GROUPINGS, "topic")
-    start, end = period_of(request.args, now(), tz, API_PERIOD)
-    report = trends(db_session(), start, end, group_by, tz)
+    current = now()
+    start, end = period_of(request.args, current, tz, API_PERIOD)
+    report = trends(db_session(), start, end, group_by, tz, now=current)
     return csv_response(f"trends-{start:%Y%m%d%H%M}-{end:%Y%m%d%H%M}.csv",
                         (f"{report['bucket']} ({tz.key})", group_by, *TREND_CSV_FIGURES), trend_rows(report))
 
@@ -354,8 +357,9 @@ def corrections():
     """How often agents overruled the scorer, per platform and per topic;
     see store.reports.corrections_report. `from` and `to` as in period_of
     (default: the last 7 days)."""
-    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    return jsonify({"from": iso(start), "to": iso(end), **corrections_report(db_session(), start, end)})
+    current = now()
+    start, end = period_of(request.args, current, _zone(), API_PERIOD)
+    return jsonify({"from": iso(start), "to": iso(end), **corrections_report(db_session(), start, end, current)})
 
 
 @api_bp.get("/now")

@@ -1,13 +1,14 @@
 """The response-time figures folded ticket by ticket in Python, as
 store.sla_figures computed them before it counted in the database: the
-reference its figures must match, read on a small store."""
+reference its figures must match, read on a small store. Waits are in
+tenths of a minute and a group shows when it has a figure, as there."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -43,7 +44,7 @@ class _Tally:
 @dataclass
 class _Group:
     tallies: dict[str, _Tally] = field(default_factory=lambda: {target: _Tally() for target in TARGETS})
-    waits: list[tuple[float, bool]] = field(default_factory=list)
+    waits: list[tuple[int, bool]] = field(default_factory=list)
 
     def add(self, outcome: Outcome, start: datetime, end: datetime) -> None:
         tally = self.tallies[outcome.target]
@@ -52,14 +53,18 @@ class _Group:
         elif start <= outcome.at < end:
             setattr(tally, outcome.state, getattr(tally, outcome.state) + 1)
 
+    def has_figures(self) -> bool:
+        return bool(self.waits) or any(tally.met or tally.missed or tally.not_yet_due
+                                       for tally in self.tallies.values())
+
     def as_dict(self, key: str | None) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
         figures["first_response"].update(first_response_times(self.waits))
         return {"key": key, **figures}
 
 
-def percentile(waits: list[tuple[float, bool]], percent: int) -> tuple[float, bool] | None:
-    """Nearest rank over (minutes, still waiting) pairs: the smallest value
+def percentile(waits: list[tuple[int, bool]], percent: int) -> tuple[int, bool] | None:
+    """Nearest rank over (tenths of a minute, still waiting) pairs: the smallest value
     that `percent` per cent of the values are at or below, and whether it is
     a wait still running (so at least that long)."""
     if not waits:
@@ -69,11 +74,11 @@ def percentile(waits: list[tuple[float, bool]], percent: int) -> tuple[float, bo
     return ordered[max(rank, 1) - 1]
 
 
-def first_response_times(waits: list[tuple[float, bool]]) -> dict[str, Any]:
+def first_response_times(waits: list[tuple[int, bool]]) -> dict[str, Any]:
     figures: dict[str, Any] = {"waiting": sum(1 for _, waiting in waits if waiting)}
     for name, percent in (("median", 50), ("p90", 90)):
         value = percentile(waits, percent)
-        figures[f"{name}_min"] = None if value is None else round(value[0], 1)
+        figures[f"{name}_min"] = None if value is None else value[0] / 10
         figures[f"{name}_at_least"] = bool(value and value[1])
     return figures
 
@@ -103,7 +108,8 @@ def reference_sla_figures(session: Session, start: datetime, end: datetime, now:
                     group.add(outcome, start, end)
             if wait is not None:
                 group.waits.append(wait)
-    ordered = sorted(groups.items(), key=lambda item: (item[0] is None, item[0] or ""))
+    shown = {key: group for key, group in groups.items() if group.has_figures()}
+    ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {"groups": [group.as_dict(key) for key, group in ordered], "total": total.as_dict(None)}
 
 
@@ -183,8 +189,9 @@ def _next_response_cycles(session: Session, ticket_ids: list[int]) -> dict[int, 
 
 def next_response_outcomes(ticket: Ticket, cycles: list[_Cycle], now: datetime) -> list[Outcome]:
     """A cycle is missed at the due time its breach recorded, met at its
-    answer otherwise; the one still running is judged by the ticket's own
-    next due time."""
+    answer otherwise; the one still running is missed once the ticket's
+    own next due time is past. A next answer not yet due is the SLA clock's:
+    an open ticket whose next due time is set and not yet past."""
     found = []
     for cycle in cycles:
         if cycle.breached_due is not None:
@@ -193,20 +200,28 @@ def next_response_outcomes(ticket: Ticket, cycles: list[_Cycle], now: datetime) 
             found.append(Outcome("next_response", "met", cycle.answered_at))
         else:
             outcome = _judge("next_response", ticket.next_response_due_at, None, ticket, now)
-            found += [outcome] if outcome is not None else []
+            found += [outcome] if outcome is not None and outcome.state == "missed" else []
+    owed = ticket.next_response_due_at
+    if ticket.is_open and owed is not None and not owed < _clock_stopped_at(ticket, now):
+        found.append(Outcome("next_response", "not_yet_due"))
     return found
 
 
-def first_response_wait(ticket: Ticket, now: datetime) -> tuple[float, bool] | None:
-    """Minutes from raised to first answer, or (still waiting) to now;
-    None for a ticket closed without an answer or with no target."""
+def first_response_wait(ticket: Ticket, now: datetime) -> tuple[int, bool] | None:
+    """Tenths of a minute (rounded half up) from raised to first answer, or
+    (still waiting) to now; None for a ticket closed without an answer or
+    with no target."""
     if ticket.first_response_due_at is None:
         return None
     if ticket.first_response_at is not None:
-        return (ticket.first_response_at - ticket.created_at).total_seconds() / 60, False
+        return _tenths(ticket.first_response_at - ticket.created_at), False
     if not ticket.is_open:
         return None
-    return (_clock_stopped_at(ticket, now) - ticket.created_at).total_seconds() / 60, True
+    return _tenths(_clock_stopped_at(ticket, now) - ticket.created_at), True
+
+
+def _tenths(wait: timedelta) -> int:
+    return (wait // timedelta(microseconds=1) + 3_000_000) // 6_000_000
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

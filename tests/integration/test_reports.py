@@ -126,7 +126,7 @@ def test_volume_counts_tickets_and_mentions_per_platform_and_local_hour_over_a_d
                                 needs_response=True))
 
     with book.db.sessions() as session:
-        volume = volume_by_platform(session, now - timedelta(hours=24), now, paris)
+        volume = volume_by_platform(session, now - timedelta(hours=24), now, paris, now=now)
 
     by_platform = {row["platform"]: row for row in volume["platforms"]}
     assert volume["bucket"] == "hour" and len(volume["buckets"]) == 24

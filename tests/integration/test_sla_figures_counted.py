@@ -9,8 +9,11 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import func, insert, select, update
 
-from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Customer, Event, Ticket
+import store.sla_figures as sla_figures_module
+from store import kept_figures
+from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Customer, Event, KeptFigures, Ticket
 from store.sla_figures import GROUPINGS, sla_figures
 from tests.integration.sla_reference import reference_sla_figures
 
@@ -67,6 +70,10 @@ def _ticket(rng: random.Random, now: datetime, agents: list[Agent]) -> tuple[Tic
 
 @pytest.fixture
 def store(db, clock):
+    return _filled(db, clock)
+
+
+def _filled(db, clock) -> datetime:
     rng = random.Random(15)
     now = clock.now()
     with db.transaction() as session:
@@ -93,3 +100,45 @@ def test_the_counted_figures_are_the_folded_ones(db, store):
     assert counted["total"]["first_response"]["due"] > 0
     assert counted["total"]["next_response"]["due"] > 0
     assert any(group["first_response"]["waiting"] for group in counted["groups"])
+
+
+def test_whole_past_days_and_hours_are_kept_and_counted_again_after_any_write(postgres_db, clock, monkeypatch):
+    """On PostgreSQL a kept span is read back while nothing changed; a
+    write the ORM never sees (straight SQL) marks it through the database's
+    triggers, and the figures read after it are the folded ones again."""
+    db = postgres_db
+    monkeypatch.setattr(kept_figures, "GRACE_SECONDS", 0.0)
+    counted_windows = []
+    settled = sla_figures_module._settled
+    monkeypatch.setattr(sla_figures_module, "_settled",
+                        lambda session, moments, key: counted_windows.append(moments) or settled(session, moments, key))
+    now = _filled(db, clock)
+    start, end = now - timedelta(days=7), now
+    with db.transaction() as session:
+        first = sla_figures(session, start, end, now, "agent")
+    spans, windows = kept_figures.split_period(start, end, now)
+    assert [span.hours for span in spans].count(24) == 6 and len(counted_windows) == len(spans) + len(windows)
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(KeptFigures)) == len(spans)
+        counted_windows.clear()
+        assert sla_figures(session, start, end, now, "agent") == first
+    assert len(counted_windows) == len(windows)
+
+    with db.transaction() as session:
+        two_days_ago = session.scalars(
+            select(Ticket).where(Ticket.created_at < now - timedelta(days=2), Ticket.first_response_at.is_not(None),
+                                 Ticket.assignee_id.is_not(None)).order_by(Ticket.id).limit(20)).all()
+        moved = {ticket.id: ticket.created_at + timedelta(minutes=500) for ticket in two_days_ago[10:]}
+        session.execute(update(Ticket).where(Ticket.id.in_([ticket.id for ticket in two_days_ago[:10]]))
+                        .values(assignee_id=None))
+        for ticket_id, answered_at in moved.items():
+            session.execute(update(Ticket).where(Ticket.id == ticket_id).values(first_response_at=answered_at))
+        wrote_again = session.scalar(select(Event.ticket_id).where(Event.kind == "customer_wrote").limit(1))
+        session.execute(insert(Event).values(ticket_id=wrote_again, kind="replied", actor="system", detail={},
+                                             at=now - timedelta(days=2)))
+    with db.transaction() as session:
+        counted_windows.clear()
+        again = sla_figures(session, start, end, now, "agent")
+        assert again == reference_sla_figures(session, start, end, now, "agent")
+        assert again != first
+    assert len(counted_windows) > len(windows)

@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import func, select, update
 
-from store.models import Customer, Identity, Mention
+from store import kept_figures
+from store.models import Customer, Identity, KeptFigures, Mention
 from store.trends import trends
 
 UTC = timezone.utc
@@ -36,6 +38,10 @@ def write(db, *posts: tuple[datetime, str | None, str, str, bool]) -> None:
 
 @pytest.fixture
 def written(db):
+    write_the_posts(db)
+
+
+def write_the_posts(db) -> None:
     """Around midnight in Paris (UTC+1), three topics, two platforms."""
     write(db,
           (at(3, 22, 30), "delivery", "x", "negative", True),       # 3 January, 23:30 in Paris
@@ -49,7 +55,7 @@ def written(db):
 
 def report(db, group_by: str = "topic") -> dict:
     with db.sessions() as session:
-        return trends(session, at(3, 12), at(5, 9), group_by, PARIS)
+        return trends(session, at(3, 12), at(5, 9), group_by, PARIS, now=at(5, 9))
 
 
 def test_it_counts_mentions_per_local_day_and_topic_with_no_topic_last(db, written):
@@ -179,3 +185,24 @@ def test_topic_names_are_escaped_on_the_dashboard(world, mia, db):
     assert "<img src=x" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+
+
+def test_kept_days_take_a_late_post_and_a_changed_topic(postgres_db, monkeypatch):
+    """On PostgreSQL whole past days are kept once counted; a post written
+    on one of them but stored later, and a topic changed with straight SQL,
+    mark them through the database's triggers and are counted."""
+    db = postgres_db
+    write_the_posts(db)
+    monkeypatch.setattr(kept_figures, "GRACE_SECONDS", 0.0)
+    with db.transaction() as session:
+        before = trends(session, at(1, 0), at(5, 9), "topic", UTC, now=at(6, 0))
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(KeptFigures)) == 4 + 9  # days, then hours
+    write(db, (at(4, 10, 30), "delivery", "x", "negative", True))
+    with db.transaction() as session:
+        session.execute(update(Mention).where(Mention.topic == "billing_or_refund").values(topic="delivery"))
+    with db.transaction() as session:
+        after = trends(session, at(1, 0), at(5, 9), "topic", UTC, now=at(6, 0))
+    assert [group["key"] for group in before["groups"]] == ["billing_or_refund", "delivery", None]
+    assert [group["key"] for group in after["groups"]] == ["delivery", None]
+    assert after["groups"][0]["total"]["mentions"] == before["groups"][1]["total"]["mentions"] + 2

@@ -1,0 +1,168 @@
+"""Figures of whole past days and hours, counted once and kept, so that a
+report over a month reads a few kept rows and counts live only what has
+not settled.
+
+A report splits its period into the whole UTC days that ended by now, the
+whole hours that ended around them, and the windows left over (less than
+an hour at either end). Spans are kept on PostgreSQL. A kept span is good while no
+write could have changed it: the database's triggers leave a mark on every write to a
+ticket, an event, a post or a correction, naming the first moment it can
+change (the creation of its ticket or post: every moment their figures
+count at comes after it). A span
+is counted again when a mark of a moment before its end was made after it
+was counted, less a grace for transactions still open then, or when it
+was counted longer ago than the marks are kept."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Float, delete, func, literal, select, tuple_
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
+
+from store.db import Database
+from store.epoch import quarter_hour
+from store.models import FigureMark, KeptFigures
+
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# A write's mark carries the moment of its statement, not of its commit: a
+# span counted up to this long after a mark may have missed its write.
+GRACE_SECONDS = 120.0
+# Marks are dropped after this long, so a span counted longer ago is counted again.
+KEPT_SECONDS = 6 * 3600.0
+
+
+class database_clock(FunctionElement):  # noqa: N801 - used as an SQL function
+    """The database's own clock, in seconds since 1970: the clock the
+    triggers' marks are made by (a test's frozen clock moves neither)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(database_clock, "postgresql")
+def _clock_postgresql(element, compiler, **kw) -> str:
+    return "extract(epoch FROM clock_timestamp())"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A whole UTC day or hour."""
+
+    start: datetime
+    hours: int
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(hours=self.hours)
+
+
+def split_period(start: datetime, end: datetime, now: datetime) -> tuple[list[Span], list[tuple[datetime, datetime]]]:
+    """The whole UTC days, then hours, inside [start, end) that ended by
+    `now`, and the windows of [start, end) outside them."""
+    spans: list[Span] = []
+    windows = [(start, end)] if start < end else []
+    for size in (DAY, HOUR):
+        left = []
+        for window_start, window_end in windows:
+            found, rest = _whole(window_start, window_end, min(window_end, now), size)
+            spans += found
+            left += rest
+        windows = left
+    return sorted(spans, key=lambda span: span.start), windows
+
+
+def _whole(start: datetime, end: datetime, limit: datetime, size: timedelta):
+    """The spans of `size` inside [start, limit), and what of [start, end) is left."""
+    first = EPOCH + -(-(start - EPOCH) // size) * size
+    spans, moment = [], first
+    while moment + size <= limit:
+        spans.append(Span(moment, size // HOUR))
+        moment += size
+    if not spans:
+        return [], [(start, end)]
+    rest = [(start, first)] if start < first else []
+    return spans, rest + ([(moment, end)] if moment < end else [])
+
+
+def over_period(session: Session, report: str, start: datetime, end: datetime, now: datetime,
+                count: Callable[[datetime, datetime], Any]) -> list[Any]:
+    """What `count(window_start, window_end)` gives for each part of
+    [start, end): kept for its whole past days and hours, counted for the
+    rest. SQLite, for small stores, keeps nothing and counts the period
+    at once."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [count(start, end)] if start < end else []
+    spans, windows = split_period(start, end, now)
+    return kept_figures(session, report, spans, count) + [count(*window) for window in windows]
+
+
+def kept_figures(session: Session, report: str, spans: list[Span],
+                 count: Callable[[datetime, datetime], Any]) -> list[Any]:
+    """The figures of each span, in order: kept ones while still good, the
+    others counted with `count(span_start, span_end)` and kept."""
+    if not spans:
+        return []
+    clock = session.scalar(select(database_clock()))
+    kept = {(row.starts_at, row.hours): row for row in session.scalars(
+        select(KeptFigures).where(KeptFigures.report == report, tuple_(KeptFigures.starts_at, KeptFigures.hours)
+                                  .in_([(span.start, span.hours) for span in spans])))}
+    changed = _last_changes(session, min((row.computed_at for row in kept.values()), default=clock))
+    figures, fresh = [], []
+    for span in spans:
+        row = kept.get((span.start, span.hours))
+        if row is not None and _still_good(row, span, changed, clock):
+            figures.append(row.figures)
+            continue
+        counted = count(span.start, span.end)
+        figures.append(counted)
+        fresh.append({"report": report, "starts_at": span.start, "hours": span.hours, "computed_at": clock,
+                      "figures": counted})
+    if fresh:
+        _keep(session, fresh)
+    return figures
+
+
+def _last_changes(session: Session, since: float) -> list[tuple[int, float]]:
+    """(UTC hour number, latest mark) for each hour marked since `since`
+    less the grace."""
+    hour = quarter_hour(FigureMark.since) // literal(4)
+    rows = session.execute(select(hour, func.max(FigureMark.marked_at))
+                           .where(FigureMark.marked_at >= since - GRACE_SECONDS).group_by(hour))
+    return [(int(number), marked_at) for number, marked_at in rows]
+
+
+def _still_good(row: KeptFigures, span: Span, changed: list[tuple[int, float]], clock: float) -> bool:
+    if row.computed_at < clock - KEPT_SECONDS:
+        return False
+    ends = (span.end - EPOCH) // HOUR
+    return all(marked_at < row.computed_at - GRACE_SECONDS for hour, marked_at in changed if hour < ends)
+
+
+def _keep(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Keeps the counted spans in a transaction of their own: reports are
+    read in requests that write nothing."""
+    upsert = postgresql.insert(KeptFigures)
+    statement = upsert.on_conflict_do_update(
+        index_elements=[KeptFigures.report, KeptFigures.starts_at, KeptFigures.hours],
+        set_={"computed_at": upsert.excluded.computed_at, "figures": upsert.excluded.figures})
+    with Session(session.get_bind()) as writer, writer.begin():
+        writer.execute(statement, rows)
+
+
+def drop_old_marks(db: Database) -> int:
+    """Drops the marks no kept span needs any more; how many. A job of the
+    worker's, so that marks do not pile up while no report is read."""
+    if not db.is_postgresql:
+        return 0
+    with db.transaction() as session:
+        clock = session.scalar(select(database_clock()))
+        return session.execute(
+            delete(FigureMark).where(FigureMark.marked_at < clock - KEPT_SECONDS - GRACE_SECONDS)).rowcount

@@ -1,0 +1,29 @@
+"""The marks the database's triggers leave on PostgreSQL: every write to a
+ticket, an event, a post or a correction leaves one, and the worker drops
+those no kept figures need any more."""
+
+from datetime import timedelta
+
+from sqlalchemy import func, insert, select, update
+
+from store.kept_figures import GRACE_SECONDS, KEPT_SECONDS, database_clock, drop_old_marks
+from store.models import FigureMark, Ticket
+from tests.integration.web_helpers import make_world
+
+
+def test_a_write_leaves_a_mark_from_its_tickets_creation_and_old_marks_are_dropped(postgres_db, clock):
+    world = make_world(postgres_db, clock)
+    ticket_id = world.ticket("my parcel never came", opened_minutes_ago=90)
+    with postgres_db.transaction() as session:
+        session.execute(FigureMark.__table__.delete())
+        session.execute(update(Ticket).where(Ticket.id == ticket_id).values(priority="high"))
+    with postgres_db.transaction() as session:
+        since = session.scalars(select(FigureMark.since)).all()
+        assert since == [world.clock.now() - timedelta(minutes=90)]
+        clock = session.scalar(select(database_clock()))
+        session.execute(insert(FigureMark), [
+            {"since": world.clock.now(), "marked_at": clock - KEPT_SECONDS - GRACE_SECONDS - 60},
+            {"since": world.clock.now(), "marked_at": clock - KEPT_SECONDS + 60}])
+    assert drop_old_marks(postgres_db) == 1
+    with postgres_db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(FigureMark)) == 2
