@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
+from functools import lru_cache
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
@@ -19,15 +21,18 @@ CHAR_NGRAMS = (3, 5)
 START, END = "<s>", "</s>"
 
 
-def tokens(text: str) -> list[str]:
+@lru_cache(maxsize=8)
+def tokens(text: str) -> tuple[str, ...]:
     """Lower-case tokens with links, handles and digits made alike: a
-    complaint about order 1234 reads like one about order 5678."""
+    complaint about order 1234 reads like one about order 5678. The last
+    few texts' tokens are kept: the sentiment, needs-a-person and topic
+    models each read the same post."""
     if "http" in text or "www." in text:
         text = _URL.sub(" <url> ", text)
     if "@" in text:
         text = _HANDLE.sub(" <user> ", text)
     text = _DIGIT.sub("0", text)
-    return [t if t.isalnum() else _squeeze(t) for t in _TOKEN.findall(text.lower())]
+    return tuple(t if t.isalnum() else _squeeze(t) for t in _TOKEN.findall(text.lower()))
 
 
 def _squeeze(token: str) -> str:
@@ -49,7 +54,7 @@ def token_features(token: str) -> list[str]:
     return features
 
 
-def pair_features(words: list[str]) -> list[str]:
+def pair_features(words: Sequence[str]) -> list[str]:
     padded = [START, *words, END]
     return ["b:" + a + " " + b for a, b in zip(padded, padded[1:])]
 
