@@ -26,12 +26,12 @@ from responder.auto_hide import AutoHide
 from responder.moderation import ModerationOutbox
 from responder.outbox import Outbox
 from store.db import Database
-from store.kept_figures import drop_old_marks
+from store.kept_reports import keep_recent_figures
 from store.overrides import stored_overrides
 
 log = logging.getLogger(__name__)
-# The marks of writes that kept report figures no longer need go this often.
-MARKS_DROPPED_EVERY_SECONDS = 600
+# How often the worker counts ahead what the reports keep (store.kept_reports).
+KEPT_FIGURES_EVERY_SECONDS = 300
 
 
 class Runtime:
@@ -62,7 +62,7 @@ class Runtime:
             ("webhooks", lambda: self.live.now.webhooks.send_due(), settings.alerts.interval_seconds),
             ("digests", self.digests.run, settings.alerts.digest_check_seconds),
             ("auto-hide", AutoHide(self.db, self.live, self.clock).run, settings.moderation.check_seconds),
-            ("figure-marks", lambda: drop_old_marks(self.db), MARKS_DROPPED_EVERY_SECONDS),
+            ("kept-figures", lambda: keep_recent_figures(self.db, self.clock.now()), KEPT_FIGURES_EVERY_SECONDS),
         ])
 
     def start_jobs(self) -> None:

@@ -115,7 +115,7 @@ def kept_figures(session: Session, report: str, spans: list[Span],
         select(KeptFigures).where(KeptFigures.report == report, tuple_(KeptFigures.starts_at, KeptFigures.hours)
                                   .in_([(span.start, span.hours) for span in spans])))}
     changed = _last_changes(session, min((row.computed_at for row in kept.values()), default=clock))
-    figures, fresh = [], []
+    figures = []
     for span in spans:
         row = kept.get((span.start, span.hours))
         if row is not None and _still_good(row, span, changed, clock):
@@ -123,10 +123,8 @@ def kept_figures(session: Session, report: str, spans: list[Span],
             continue
         counted = count(span.start, span.end)
         figures.append(counted)
-        fresh.append({"report": report, "starts_at": span.start, "hours": span.hours, "computed_at": clock,
-                      "figures": counted})
-    if fresh:
-        _keep(session, fresh)
+        _keep(session, {"report": report, "starts_at": span.start, "hours": span.hours, "computed_at": clock,
+                        "figures": counted})
     return figures
 
 
@@ -146,15 +144,16 @@ def _still_good(row: KeptFigures, span: Span, changed: list[tuple[int, float]], 
     return all(marked_at < row.computed_at - GRACE_SECONDS for hour, marked_at in changed if hour < ends)
 
 
-def _keep(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Keeps the counted spans in a transaction of their own: reports are
-    read in requests that write nothing."""
+def _keep(session: Session, row: dict[str, Any]) -> None:
+    """Keeps a counted span at once, in a transaction of its own: reports
+    are read in requests that write nothing, and a request cut short keeps
+    what it counted."""
     upsert = postgresql.insert(KeptFigures)
     statement = upsert.on_conflict_do_update(
         index_elements=[KeptFigures.report, KeptFigures.starts_at, KeptFigures.hours],
         set_={"computed_at": upsert.excluded.computed_at, "figures": upsert.excluded.figures})
     with Session(session.get_bind()) as writer, writer.begin():
-        writer.execute(statement, rows)
+        writer.execute(statement, [row])
 
 
 def drop_old_marks(db: Database) -> int:

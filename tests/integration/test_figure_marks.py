@@ -1,13 +1,16 @@
 """The marks the database's triggers leave on PostgreSQL: every write to a
 ticket, an event, a post or a correction leaves one, and the worker drops
-those no kept figures need any more."""
+those no kept figures need any more; it also keeps each report's last
+month ahead of the dashboard."""
 
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
 
 from store.kept_figures import GRACE_SECONDS, KEPT_SECONDS, database_clock, drop_old_marks
-from store.models import FigureMark, Ticket
+from store.kept_reports import keep_recent_figures
+from store.models import FigureMark, KeptFigures, Ticket
+from store.sla_figures import GROUPINGS
 from tests.integration.web_helpers import make_world
 
 
@@ -27,3 +30,13 @@ def test_a_write_leaves_a_mark_from_its_tickets_creation_and_old_marks_are_dropp
     assert drop_old_marks(postgres_db) == 1
     with postgres_db.sessions() as session:
         assert session.scalar(select(func.count()).select_from(FigureMark)) == 2
+
+
+def test_the_worker_keeps_the_last_month_of_every_report_ahead_of_the_dashboard(postgres_db, clock):
+    world = make_world(postgres_db, clock)
+    world.ticket("my parcel never came", opened_minutes_ago=3 * 24 * 60)
+    keep_recent_figures(postgres_db, clock.now())
+    with postgres_db.sessions() as session:
+        kept = {report for report, hours in session.execute(select(KeptFigures.report, KeptFigures.hours))}
+    assert kept == {*(f"sla:{group_by}" for group_by in GROUPINGS), "trends:topic", "trends:platform", "volume",
+                    "corrections"}
