@@ -61,22 +61,15 @@ def _postgresql_triggers() -> None:
             SELECT min(created_at), extract(epoch FROM clock_timestamp()) FROM changed HAVING count(*) > 0;
             RETURN NULL;
         END $$""")
-    op.execute("""
-        CREATE FUNCTION figures_marked_by_events() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO figure_marks (since, marked_at)
-            SELECT min(tickets.created_at), extract(epoch FROM clock_timestamp())
-            FROM changed JOIN tickets ON tickets.id = changed.ticket_id HAVING count(*) > 0;
-            RETURN NULL;
-        END $$""")
-    op.execute("""
-        CREATE FUNCTION figures_marked_by_corrections() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            INSERT INTO figure_marks (since, marked_at)
-            SELECT min(mentions.created_at), extract(epoch FROM clock_timestamp())
-            FROM changed JOIN mentions ON mentions.id = changed.mention_id HAVING count(*) > 0;
-            RETURN NULL;
-        END $$""")
+    for table, parent, key in (('events', 'tickets', 'ticket_id'), ('corrections', 'mentions', 'mention_id')):
+        op.execute(f"""
+            CREATE FUNCTION figures_marked_by_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO figure_marks (since, marked_at)
+                SELECT min({parent}.created_at), extract(epoch FROM clock_timestamp())
+                FROM changed JOIN {parent} ON {parent}.id = changed.{key} HAVING count(*) > 0;
+                RETURN NULL;
+            END $$""")
     for table, function in MARKED.items():
         for operation, rows in OPERATIONS.items():
             op.execute(f"CREATE TRIGGER {table}_marked_{operation.lower()} AFTER {operation} ON {table} "
