@@ -1,6 +1,8 @@
 import pytest
 
 from training.cross_validation import brand_folds
+from training.datasets import Post
+from training.figures import negative_tradeoff
 
 
 def test_a_brand_s_posts_are_all_in_one_fold():
@@ -30,3 +32,11 @@ def test_every_post_is_measured_once(folds):
     found = brand_folds(brands, folds)
     assert len(found) == folds
     assert sorted(at for fold in found for at in fold) == list(range(len(brands)))
+
+
+def test_the_negative_trade_off_moves_the_threshold_alone():
+    labels = ["negative", "negative", "positive", "negative", "negative", "neutral", "positive", "neutral"]
+    polarity = [-0.9, -0.8, -0.7, -0.6, -0.1, 0.2, 0.5, 0.6]
+    posts = [Post(f"post {n}", "test", "acme", "retail", label) for n, label in enumerate(labels)]
+    assert negative_tradeoff(posts, polarity, target=0.75) == (0.8, 1.0)
+    assert negative_tradeoff(posts, polarity, target=0.9) == (0.8, 0.5)
