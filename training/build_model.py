@@ -17,10 +17,24 @@ import sys
 from pathlib import Path
 
 from config import load_settings
-from listener.sentiment_model import SHIPPED_MODEL, save_model
+from listener.sentiment_model import SHIPPED_MODEL, SentimentModel, save_model
 from training import missing_libraries
 from training.examples import (DEFAULT_DATA_DIR, DataMissing, shipped_examples, shipped_needs_examples,
                                shipped_topic_examples, taxonomy_examples)
+
+
+def build(data_dir: Path = DEFAULT_DATA_DIR, seed: int = 0) -> SentimentModel:
+    """The shipped model, topics and needs-a-person model inside, fitted on
+    the training brands of the labelled data in `data_dir`."""
+    from training.fit import train, train_needs_response, train_topics  # only now: it imports those libraries
+
+    examples, _ = shipped_examples(data_dir)
+    topic_examples, _ = shipped_topic_examples(data_dir)
+    needs_examples, _ = shipped_needs_examples(data_dir)
+    model = train(examples, seed=seed)
+    model.topics = train_topics(topic_examples + taxonomy_examples(load_settings(env={}).scoring.topics), seed=seed)
+    model.needs_response = train_needs_response(needs_examples, seed=seed)
+    return model
 
 
 def main() -> None:
@@ -30,18 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     if problem := missing_libraries():
         sys.exit(problem)
-    from training.fit import train, train_needs_response, train_topics  # only now: it imports those libraries
-
     try:
-        examples, _ = shipped_examples(args.data_dir)
-        topic_examples, _ = shipped_topic_examples(args.data_dir)
-        needs_examples, _ = shipped_needs_examples(args.data_dir)
+        model = build(args.data_dir, args.seed)
     except DataMissing as error:
         sys.exit(f"{error}; pass --data-dir")
-    model = train(examples, seed=args.seed)
-    model.topics = train_topics(topic_examples + taxonomy_examples(load_settings(env={}).scoring.topics),
-                                seed=args.seed)
-    model.needs_response = train_needs_response(needs_examples, seed=args.seed)
     save_model(model, SHIPPED_MODEL)
     print(f"wrote {SHIPPED_MODEL} ({SHIPPED_MODEL.stat().st_size / 1024:,.0f} KiB) from {model.info['examples']}, "
           f"topics from {model.topics.info['examples']}, needs a person from {model.needs_response.info['examples']}")

@@ -49,13 +49,14 @@ def train(examples: Sequence[Example], seed: int = 0, *, bits: int = BITS, alpha
     if missing:
         raise ValueError(f"training needs examples of every label; none for: {', '.join(sorted(missing))}")
     coef, intercept = _fit(feature_matrix([e.text for e in examples], bits), examples, LABELS, seed, alpha, epochs)
-    intercept[LABELS.index("negative")] -= negative_offset
+    negative = LABELS.index("negative")
+    intercept[negative] = _stable(intercept[negative] - negative_offset)
     width = 1 << bits
     weights, scale = _quantize(coef[:, :width])
     info = {"seed": seed, "bits": bits, "alpha": alpha, "epochs": epochs, "negative_offset": negative_offset,
             "examples": dict(Counter(e.source or "other" for e in examples))}
     return SentimentModel(weights, bits, scale, tuple(intercept),
-                          tuple(tuple(float(x) for x in row) for row in coef[:, width:]), info)
+                          tuple(tuple(_stable(x) for x in row) for row in coef[:, width:]), info)
 
 
 def train_topics(examples: Sequence[Example], seed: int = 0, *, bits: int = TOPIC_BITS,
@@ -85,7 +86,7 @@ def train_needs_response(examples: Sequence[Example], seed: int = 0, *, bits: in
     weights, scale = _quantize(coef[1:, :width])
     info = {"seed": seed, "bits": bits, "alpha": alpha, "epochs": epochs,
             "examples": dict(Counter(e.source or "other" for e in examples))}
-    return NeedsResponseModel(weights, bits, scale, intercept[1], tuple(float(x) for x in coef[1, width:]), info)
+    return NeedsResponseModel(weights, bits, scale, intercept[1], tuple(_stable(x) for x in coef[1, width:]), info)
 
 
 def _fit(matrix, examples: Sequence[Example], labels: Sequence[str], seed: int, alpha: float, epochs: int):
@@ -99,15 +100,22 @@ def _fit(matrix, examples: Sequence[Example], labels: Sequence[str], seed: int, 
     if len(classifier.classes_) == 2:  # one row, for the second label: the first's is its negation
         coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
     order = [list(classifier.classes_).index(label) for label in labels]
-    return coef[order], [float(b) for b in intercept[order]]
+    return coef[order], [_stable(b) for b in intercept[order]]
 
 
 def _quantize(hashed) -> tuple[array, float]:
     """Weights as 16-bit integers, bucket by bucket, and their one scale."""
-    scale = float(np.abs(hashed).max()) / 32767 or 1.0
+    scale = _stable(float(np.abs(hashed).max()) / 32767) or 1.0
     weights = array("h")
     weights.frombytes(np.rint(hashed.T / scale).astype(np.int16).ravel().tobytes())
     return weights, scale
+
+
+def _stable(value: float) -> float:
+    """`value` to 12 significant digits: the last bits of a fit differ
+    between machines' numerical libraries, and the shipped model file is
+    rebuilt byte for byte."""
+    return float(f"{float(value):.12g}")
 
 
 def feature_matrix(texts: Sequence[str], bits: int = BITS, *, lexicon: bool = True):
