@@ -62,7 +62,8 @@ class _Tally:
 class _Group:
     tallies: dict[str, _Tally] = field(default_factory=lambda: {target: _Tally() for target in TARGETS})
     waiting: int = 0
-    # (tenths of a minute, still waiting) -> tickets
+    # tenths of a minute * 2 (+ 1 while still waiting) -> tickets: plain
+    # numbers sort fast, and in the order of (tenths, still waiting)
     waits: Counter = field(default_factory=Counter)
 
     def count(self, target: str, state: str, number: int) -> None:
@@ -76,23 +77,28 @@ class _Group:
     def as_dict(self, key: str | None) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
         times: dict[str, Any] = {"waiting": self.waiting}
-        ordered = sorted(self.waits.items())
-        size = sum(self.waits.values())
-        for name, percent in PERCENTILES:
-            value = _at_rank(ordered, (size * percent + 99) // 100) if size else None
-            times[f"{name}_min"] = None if value is None else value[0] / 10
-            times[f"{name}_at_least"] = bool(value and value[1])
+        ranked = _at_ranks(self.waits, [percent for _, percent in PERCENTILES])
+        for (name, _), value in zip(PERCENTILES, ranked):
+            times[f"{name}_min"] = None if value is None else (value >> 1) / 10
+            times[f"{name}_at_least"] = bool(value is not None and value & 1)
         figures["first_response"].update(times)
         return {"key": key, **figures}
 
 
-def _at_rank(ordered: list[tuple[tuple[int, bool], int]], rank: int) -> tuple[int, bool]:
-    seen = 0
-    for value, number in ordered:
-        seen += number
-        if seen >= rank:
-            return value
-    return ordered[-1][0]
+def _at_ranks(waits: Counter, percents: list[int]) -> list[int | None]:
+    """The value at each percent's nearest rank, by one walk in order."""
+    size = sum(waits.values())
+    ranks = [(size * percent + 99) // 100 for percent in percents]
+    found: list[int | None] = [None] * len(ranks)
+    seen, place = 0, 0
+    for value in sorted(waits):
+        seen += waits[value]
+        while place < len(ranks) and seen >= ranks[place]:
+            found[place] = value
+            place += 1
+        if place == len(ranks):
+            break
+    return found
 
 
 class _Figures:
@@ -107,15 +113,21 @@ class _Figures:
             self.groups[key].count(target, state, number)
             self.total.count(target, state, number)
 
-    def wait(self, key, tenths: int, waiting: bool, number: int) -> None:
-        self.groups[key].waits[tenths, waiting] += number
-        self.total.waits[tenths, waiting] += number
+    def add_waits(self, rows, waiting: bool) -> None:
+        """(group, tenths of a minute, tickets) rows; the total's waits are
+        added up from the groups' at the end."""
+        groups, still = self.groups, int(waiting)
+        for key, tenths, number in rows:
+            groups[key].waits[tenths * 2 + still] += number
 
     def add_settled(self, part: dict[str, list]) -> None:
         for key, target, state, number in part["counts"]:
             self.count(key, target, state, number)
-        for key, tenths, number in part["waits"]:
-            self.wait(key, tenths, False, number)
+        self.add_waits(part["waits"], False)
+
+    def close(self) -> None:
+        for group in self.groups.values():
+            self.total.waits.update(group.waits)
 
 
 def sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
@@ -137,6 +149,7 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
                             lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now), key)):
         figures.add_settled(part)
     _count_running(session, _Moments(start, end, now), key, figures)
+    figures.close()
     names = _emails(session) if group_by == "agent" else {}
     shown = {names.get(group_key, group_key) if group_by == "agent" else group_key: group
              for group_key, group in figures.groups.items() if group.has_figures()}
@@ -238,12 +251,13 @@ def _count_running(session: Session, moments: _Moments, key, figures: _Figures) 
     stopped = func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime()))
     wait = epoch_microseconds(stopped) - epoch_microseconds(Ticket.created_at)
     tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
-    for group, number, count in session.execute(
-            select(key, tenths, func.count()).select_from(Ticket)
-            .where(open_before_end, moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
-                   Ticket.first_response_at.is_(None))
-            .group_by(key, tenths)):
-        figures.wait(group, int(number), True, count)
+    still_waiting = session.execute(
+        select(key, tenths, func.count()).select_from(Ticket)
+        .where(open_before_end, moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
+               Ticket.first_response_at.is_(None))
+        .group_by(key, tenths)).all()
+    figures.add_waits(still_waiting, True)
+    for group, _, count in still_waiting:
         figures.groups[group].waiting += count
         figures.total.waiting += count
 
