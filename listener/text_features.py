@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Sequence
 from functools import lru_cache
 
 _URL = re.compile(r"https?://\S+|www\.\S+", re.I)
@@ -54,9 +53,12 @@ def token_features(token: str) -> list[str]:
     return features
 
 
-def pair_features(words: Sequence[str]) -> list[str]:
-    padded = [START, *words, END]
-    return ["b:" + a + " " + b for a, b in zip(padded, padded[1:])]
+@lru_cache(maxsize=8)
+def pair_features(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Each word pair, the text's start and end included; the last few
+    texts' pairs are kept, like their tokens."""
+    padded = (START, *words, END)
+    return tuple("b:" + a + " " + b for a, b in zip(padded, padded[1:]))
 
 
 def features(text: str) -> list[str]:
