@@ -58,22 +58,33 @@ class Page:
         }
         customer_ids = [i.customer_id for i in self.identities.values()]
         self.histories = customer_histories(session, customer_ids, now, routing)
-        # Which tickets the posts may join, by id; then those tickets, read once.
-        open_ticket_ids = {customer_id: ticket_id for customer_id, ticket_id in session.execute(
-            select(Ticket.customer_id, Ticket.id).where(among(Ticket.customer_id, customer_ids),
-                                                        Ticket.platform == platform, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.created_at, Ticket.id))}
+        # Which tickets the posts may join, by id; then those tickets, read
+        # once. Whether a ticket is open on this platform is checked here, not
+        # in the query: SQLite, which keeps no statistics, would read every
+        # open ticket through the index on status rather than the customers'
+        # tickets through theirs.
+        open_ticket_ids = {
+            customer_id: ticket_id for customer_id, ticket_id, ticket_platform, status in session.execute(
+                select(Ticket.customer_id, Ticket.id, Ticket.platform, Ticket.status)
+                .where(among(Ticket.customer_id, customer_ids)).order_by(Ticket.created_at, Ticket.id))
+            if ticket_platform == platform and status in OPEN_STATUSES}
         parents = {p.in_reply_to for p in posts if p.in_reply_to}
         answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (session.execute(
             select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
             .where(Ticket.platform == platform, among(Reply.platform_reply_id, parents))) if parents else ())}
         conversations = {p.conversation_id for p in posts if p.conversation_id}
-        conversation_ids = {(conversation, customer_id): ticket_id for conversation, customer_id, ticket_id in (
-            session.execute(
-                select(Mention.conversation_ref, Identity.customer_id, Mention.ticket_id)
+        # The posts' platform is checked here, not in the query: SQLite,
+        # which keeps no statistics, would read the posts through the index
+        # that starts with the platform, every post of the platform, rather
+        # than through the conversations' own index.
+        conversation_ids = {
+            (conversation, customer_id): ticket_id
+            for conversation, post_platform, customer_id, ticket_id in (session.execute(
+                select(Mention.conversation_ref, Mention.platform, Identity.customer_id, Mention.ticket_id)
                 .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
-                .where(Mention.platform == platform, among(Mention.conversation_ref, conversations))
-                .order_by(Ticket.created_at, Ticket.id)) if conversations else ())}
+                .where(among(Mention.conversation_ref, conversations))
+                .order_by(Ticket.created_at, Ticket.id)) if conversations else ())
+            if post_platform == platform}
         messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
         awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
         # The tickets posts may join, as they are now, with what placing a

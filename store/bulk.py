@@ -167,8 +167,8 @@ def _sql(table: Table, verb: str, columns: tuple[str, ...], dialect: Dialect) ->
     quote = dialect.identifier_preparer
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
     if verb == "update":
-        return (f"UPDATE {quote.format_table(table)} SET {', '.join(f'{quote.quote(name)} = {marker}' for name in columns)} "
-                f"WHERE {quote.quote('id')} = {marker}")
+        settings = ", ".join(f"{quote.quote(name)} = {marker}" for name in columns)
+        return f"UPDATE {quote.format_table(table)} SET {settings} WHERE {quote.quote('id')} = {marker}"
     return (f"INSERT INTO {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)}) "
             f"VALUES ({', '.join([marker] * len(columns))})")
 
