@@ -37,6 +37,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 GRACE_SECONDS = 120.0
 # Marks are dropped after this long, so a span counted longer ago is counted again.
 KEPT_SECONDS = 6 * 3600.0
+# The most spans one report counts and keeps; the rest wait for the next.
+SPANS_COUNTED_AT_ONCE = 48
+# Days further back are counted with the rest of a period, not kept.
+KEPT_DAYS = timedelta(days=400)
 
 
 class database_clock(FunctionElement):  # noqa: N801 - used as an SQL function
@@ -66,17 +70,22 @@ class Span:
 
 def split_period(start: datetime, end: datetime, now: datetime) -> tuple[list[Span], list[tuple[datetime, datetime]]]:
     """The whole UTC days, then hours, inside [start, end) that ended by
-    `now`, and the windows of [start, end) outside them."""
+    `now` (of the last KEPT_DAYS only), and the windows of [start, end)
+    outside them."""
+    windows, recent = [], start
+    if start < now - KEPT_DAYS:
+        recent = min(end, now - KEPT_DAYS)
+        windows.append((start, recent))
     spans: list[Span] = []
-    windows = [(start, end)] if start < end else []
+    rest = [(recent, end)] if recent < end else []
     for size in (DAY, HOUR):
         left = []
-        for window_start, window_end in windows:
-            found, rest = _whole(window_start, window_end, min(window_end, now), size)
+        for window_start, window_end in rest:
+            found, parts = _whole(window_start, window_end, min(window_end, now), size)
             spans += found
-            left += rest
-        windows = left
-    return sorted(spans, key=lambda span: span.start), windows
+            left += parts
+        rest = left
+    return sorted(spans, key=lambda span: span.start), sorted(windows + rest)
 
 
 def _whole(start: datetime, end: datetime, limit: datetime, size: timedelta):
@@ -106,8 +115,10 @@ def over_period(session: Session, report: str, start: datetime, end: datetime, n
 
 def kept_figures(session: Session, report: str, spans: list[Span],
                  count: Callable[[datetime, datetime], Any]) -> list[Any]:
-    """The figures of each span, in order: kept ones while still good, the
-    others counted with `count(span_start, span_end)` and kept."""
+    """The figures of the spans: kept ones while still good; of the others
+    the first SPANS_COUNTED_AT_ONCE are counted with `count(span_start,
+    span_end)` and kept, and the rest counted in runs of neighbouring spans,
+    so that a long period is not a thousand counts at once."""
     if not spans:
         return []
     clock = session.scalar(select(database_clock()))
@@ -115,17 +126,21 @@ def kept_figures(session: Session, report: str, spans: list[Span],
         select(KeptFigures).where(KeptFigures.report == report, tuple_(KeptFigures.starts_at, KeptFigures.hours)
                                   .in_([(span.start, span.hours) for span in spans])))}
     changed = _last_changes(session, min((row.computed_at for row in kept.values()), default=clock))
-    figures = []
+    figures, runs, budget = [], [], SPANS_COUNTED_AT_ONCE
     for span in spans:
         row = kept.get((span.start, span.hours))
         if row is not None and _still_good(row, span, changed, clock):
             figures.append(row.figures)
-            continue
-        counted = count(span.start, span.end)
-        figures.append(counted)
-        _keep(session, {"report": report, "starts_at": span.start, "hours": span.hours, "computed_at": clock,
-                        "figures": counted})
-    return figures
+        elif budget:
+            budget -= 1
+            figures.append(count(span.start, span.end))
+            _keep(session, {"report": report, "starts_at": span.start, "hours": span.hours, "computed_at": clock,
+                            "figures": figures[-1]})
+        elif runs and runs[-1][1] == span.start:
+            runs[-1][1] = span.end
+        else:
+            runs.append([span.start, span.end])
+    return figures + [count(run_start, run_end) for run_start, run_end in runs]
 
 
 def _last_changes(session: Session, since: float) -> list[tuple[int, float]]:

@@ -142,3 +142,20 @@ def test_whole_past_days_and_hours_are_kept_and_counted_again_after_any_write(po
         assert again == reference_sla_figures(session, start, end, now, "agent")
         assert again != first
     assert len(counted_windows) > len(windows)
+
+
+def test_a_long_period_counts_a_few_spans_at_a_time_and_the_rest_in_runs(postgres_db, clock, monkeypatch):
+    """A year asked for at once counts SPANS_COUNTED_AT_ONCE spans and
+    keeps them, the rest in runs of neighbouring spans; the figures are the
+    folded ones each time."""
+    db = postgres_db
+    monkeypatch.setattr(kept_figures, "SPANS_COUNTED_AT_ONCE", 3)
+    monkeypatch.setattr(kept_figures, "GRACE_SECONDS", 0.0)
+    now = _filled(db, clock)
+    start = now - timedelta(days=365)
+    for kept_after in (3, 6):
+        with db.transaction() as session:
+            assert sla_figures(session, start, now, now, "team") == reference_sla_figures(session, start, now, now,
+                                                                                          "team")
+        with db.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(KeptFigures)) == kept_after

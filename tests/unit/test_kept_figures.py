@@ -3,7 +3,7 @@ counted, and the windows counted live."""
 
 from datetime import datetime, timedelta, timezone
 
-from store.kept_figures import Span, split_period
+from store.kept_figures import KEPT_DAYS, Span, split_period
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -34,3 +34,10 @@ def test_a_short_period_is_one_window():
     now = at(10, 9, 30)
     assert split_period(at(10, 8, 10), at(10, 8, 50), now) == ([], [(at(10, 8, 10), at(10, 8, 50))])
     assert split_period(now, now, now) == ([], [])
+
+
+def test_only_the_last_days_are_split_and_what_is_older_is_one_window():
+    now = at(31, 12)
+    spans, windows = split_period(now - timedelta(days=3650), now, now)
+    assert windows[0] == (now - timedelta(days=3650), now - KEPT_DAYS)
+    assert spans[0] == Span(now - KEPT_DAYS, 1) and len(spans) == 12 + (KEPT_DAYS.days - 1) + 12
