@@ -4,14 +4,14 @@ not settled.
 
 A report splits its period into the whole UTC days that ended by now, the
 whole hours that ended around them, and the windows left over (less than
-an hour at either end). Spans are kept on PostgreSQL. A kept span is good while no
-write could have changed it: the database's triggers leave a mark on every write to a
-ticket, an event, a post or a correction, naming the first moment it can
-change (the creation of its ticket or post: every moment their figures
-count at comes after it). A span
-is counted again when a mark of a moment before its end was made after it
-was counted, less a grace for transactions still open then, or when it
-was counted longer ago than the marks are kept."""
+an hour at either end). Spans are kept on PostgreSQL. A kept span is good
+while no write could have changed it: the database's triggers leave a
+mark on every write to a ticket, an event, a post or a correction, naming
+the first moment it can change (the creation of its ticket or post: every
+moment their figures count at comes after it). A span is counted again
+when a mark of a moment before its end was made after it was counted, less
+a grace for transactions still open then, or when it was counted longer
+ago than the marks are kept."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Float, delete, func, literal, select, tuple_
+from sqlalchemy import Float, delete, func, insert, literal, select, tuple_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -171,12 +171,22 @@ def _keep(session: Session, row: dict[str, Any]) -> None:
         writer.execute(statement, [row])
 
 
-def drop_old_marks(db: Database) -> int:
-    """Drops the marks no kept span needs any more; how many. A job of the
-    worker's, so that marks do not pile up while no report is read."""
+def tidy_marks(db: Database) -> int:
+    """Drops the marks no kept span needs any more and folds the rest into
+    one a UTC hour (its start, and the latest moment it was marked at),
+    which is all that judging a kept span reads of them; how many marks
+    there are left. A job of the worker's, so that marks do not pile up
+    under a stream of writes, nor while no report is read."""
     if not db.is_postgresql:
         return 0
     with db.transaction() as session:
         clock = session.scalar(select(database_clock()))
-        return session.execute(
-            delete(FigureMark).where(FigureMark.marked_at < clock - KEPT_SECONDS - GRACE_SECONDS)).rowcount
+        session.execute(delete(FigureMark).where(FigureMark.marked_at < clock - KEPT_SECONDS - GRACE_SECONDS))
+        last = session.scalar(select(func.max(FigureMark.id)))
+        if last is None:
+            return 0
+        folded = delete(FigureMark).where(FigureMark.id <= last).returning(FigureMark.since, FigureMark.marked_at).cte()
+        hour = func.date_trunc("hour", folded.c.since)
+        session.execute(insert(FigureMark).from_select(
+            ["since", "marked_at"], select(hour, func.max(folded.c.marked_at)).group_by(hour)))
+        return session.scalar(select(func.count()).select_from(FigureMark))

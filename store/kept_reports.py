@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from store.db import Database
-from store.kept_figures import drop_old_marks
+from store.kept_figures import tidy_marks
 from store.reports import corrections_report, volume_by_platform
 from store.sla_figures import GROUPINGS, sla_figures
 from store.trends import TREND_GROUPINGS, trends
@@ -19,8 +19,8 @@ KEPT_AHEAD = timedelta(days=30)
 
 def keep_recent_figures(db: Database, now: datetime) -> None:
     """Counts and keeps the figures of the last KEPT_AHEAD that are not
-    kept or no longer hold, for every report and grouping, then drops the
-    marks no kept figure needs."""
+    kept or no longer hold, for every report and grouping, then tidies the
+    marks (store.kept_figures.tidy_marks)."""
     if not db.is_postgresql:
         return
     start = now - KEPT_AHEAD
@@ -31,4 +31,4 @@ def keep_recent_figures(db: Database, now: datetime) -> None:
             trends(session, start, now, group_by, timezone.utc, now=now)
         volume_by_platform(session, start, now, timezone.utc, now=now)
         corrections_report(session, start, now, now)
-    drop_old_marks(db)
+    tidy_marks(db)

@@ -1,35 +1,43 @@
 """The marks the database's triggers leave on PostgreSQL: every write to a
 ticket, an event, a post or a correction leaves one, and the worker drops
-those no kept figures need any more; it also keeps each report's last
-month ahead of the dashboard."""
+those no kept figures need any more and folds the rest into one an hour;
+it also keeps each report's last month ahead of the dashboard."""
 
 from datetime import timedelta
 
 from sqlalchemy import func, insert, select, update
 
-from store.kept_figures import GRACE_SECONDS, KEPT_SECONDS, database_clock, drop_old_marks
+from store.kept_figures import GRACE_SECONDS, KEPT_SECONDS, database_clock, tidy_marks
 from store.kept_reports import keep_recent_figures
 from store.models import FigureMark, KeptFigures, Ticket
 from store.sla_figures import GROUPINGS
 from tests.integration.web_helpers import make_world
 
 
-def test_a_write_leaves_a_mark_from_its_tickets_creation_and_old_marks_are_dropped(postgres_db, clock):
+def test_a_write_leaves_a_mark_from_its_tickets_creation_and_the_marks_are_tidied(postgres_db, clock):
     world = make_world(postgres_db, clock)
+    raised_at = world.clock.now() - timedelta(minutes=90)
     ticket_id = world.ticket("my parcel never came", opened_minutes_ago=90)
     with postgres_db.transaction() as session:
         session.execute(FigureMark.__table__.delete())
         session.execute(update(Ticket).where(Ticket.id == ticket_id).values(priority="high"))
     with postgres_db.transaction() as session:
-        since = session.scalars(select(FigureMark.since)).all()
-        assert since == [world.clock.now() - timedelta(minutes=90)]
+        assert session.scalars(select(FigureMark.since)).all() == [raised_at]
         clock = session.scalar(select(database_clock()))
         session.execute(insert(FigureMark), [
-            {"since": world.clock.now(), "marked_at": clock - KEPT_SECONDS - GRACE_SECONDS - 60},
-            {"since": world.clock.now(), "marked_at": clock - KEPT_SECONDS + 60}])
-    assert drop_old_marks(postgres_db) == 1
+            {"since": raised_at + timedelta(seconds=1), "marked_at": clock - 30},
+            {"since": world.clock.now(), "marked_at": clock + 5},
+            {"since": world.clock.now(), "marked_at": clock - KEPT_SECONDS - GRACE_SECONDS - 60}])
+        latest = session.scalar(select(func.max(FigureMark.marked_at)).where(FigureMark.since < world.clock.now()))
+
+    assert tidy_marks(postgres_db) == 2
     with postgres_db.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(FigureMark)) == 2
+        left = set(session.execute(select(FigureMark.since, FigureMark.marked_at)))
+    assert left == {(_hour(raised_at), latest), (_hour(world.clock.now()), clock + 5)}
+
+
+def _hour(moment):
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def test_the_worker_keeps_the_last_month_of_every_report_ahead_of_the_dashboard(postgres_db, clock):
