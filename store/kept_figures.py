@@ -35,8 +35,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A write's mark carries the moment of its statement, not of its commit: a
 # span counted up to this long after a mark may have missed its write.
 GRACE_SECONDS = 120.0
-# Marks are dropped after this long, so a span counted longer ago is counted again.
-KEPT_SECONDS = 6 * 3600.0
+# Marks are dropped after this long, so a span counted longer ago is counted
+# again. Folded into one an hour (tidy_marks), a month of them stays small.
+KEPT_SECONDS = 30 * 86400.0
 # The most spans one report counts and keeps; the rest wait for the next.
 SPANS_COUNTED_AT_ONCE = 48
 # Days further back are counted with the rest of a period, not kept.
