@@ -206,7 +206,7 @@ def _corrections_of(session: Session, start: datetime, end: datetime) -> dict[st
     """The posts written in [start, end) counted per platform and per
     topic, and their corrections, [post, platform, topic, field]."""
     window = (Mention.created_at >= start, Mention.created_at < end)
-    corrected = [[mention_id, platform, topic, field_name] for mention_id, platform, topic, field_name in session.execute(
+    corrected = [list(row) for row in session.execute(
         select(Correction.mention_id, Mention.platform, Mention.topic, Correction.field)
         .join(Mention, Correction.mention_id == Mention.id).where(*window))]
     posts = [[name, key, count] for name, column in (("by_platform", Mention.platform), ("by_topic", Mention.topic))

@@ -17,16 +17,16 @@ by event), and the first-response waits of the tickets raised in it that
 were answered, as counts per tenth of a minute (the precision shown). What
 settled in a whole past day or hour stays as it is until a ticket of it
 changes, so those figures are kept once counted (store.kept_figures) and a
-period of a month counts only the part hours at its ends. What still runs (targets not yet due, tickets still waiting and
-their waits so far) moves with the clock and is counted over the open
-tickets every time. The median and 90th percentile are the nearest rank
+period of a month counts only the part hours at its ends. What still runs
+(targets not yet due, tickets still waiting and their waits so far) moves
+with the clock and is counted over the open tickets every time. The median and 90th percentile are the nearest rank
 over (tenths of a minute, still waiting)."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, literal, not_, or_, select
@@ -42,7 +42,7 @@ TARGETS = ("first_response", "next_response", "resolution")
 GROUPINGS = ("platform", "team", "agent", "priority", "topic")
 ANSWER_KINDS = ("replied", "answered_elsewhere")
 PERCENTILES = (("median", 50), ("p90", 90))
-# A wait in microseconds, rounded half up to tenths of a minute.
+# Microseconds in a tenth of a minute, the precision waits are counted in.
 TENTH_OF_A_MINUTE = 6_000_000
 
 
@@ -151,8 +151,8 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     _count_running(session, _Moments(start, end, now), key, figures)
     figures.close()
     names = _emails(session) if group_by == "agent" else {}
-    shown = {names.get(group_key, group_key) if group_by == "agent" else group_key: group
-             for group_key, group in figures.groups.items() if group.has_figures()}
+    shown = {names.get(group_key, group_key): group for group_key, group in figures.groups.items()
+             if group.has_figures()}
     ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {"groups": [group.as_dict(group_key) for group_key, group in ordered], "total": figures.total.as_dict(None)}
 
@@ -224,14 +224,19 @@ def _count_settled_targets(session: Session, moments: _Moments, key) -> list[lis
 def _answered_waits(session: Session, moments: _Moments, key) -> list[list]:
     """The waits to a first answer of the tickets raised in the window, in
     tenths of a minute, counted per group."""
-    wait = epoch_microseconds(Ticket.first_response_at) - epoch_microseconds(Ticket.created_at)
-    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
+    tenths = _tenths_waited_to(Ticket.first_response_at)
     rows = session.execute(
         select(key, tenths, func.count()).select_from(Ticket)
         .where(moments.within(Ticket.created_at), Ticket.sla_policy != THANKS_POLICY,
                Ticket.first_response_due_at.is_not(None), Ticket.first_response_at.is_not(None))
         .group_by(key, tenths))
     return [[group, int(number), count] for group, number, count in rows]
+
+
+def _tenths_waited_to(moment):
+    """Tenths of a minute from the ticket's raising to `moment`, rounded half up."""
+    wait = epoch_microseconds(moment) - epoch_microseconds(Ticket.created_at)
+    return ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
 
 
 def _count_running(session: Session, moments: _Moments, key, figures: _Figures) -> None:
@@ -248,9 +253,7 @@ def _count_running(session: Session, moments: _Moments, key, figures: _Figures) 
                            Ticket.sla_policy != THANKS_POLICY)
     for group, target, state, number in _counted(session, key, running, open_before_end):
         figures.count(group, target, state, number)
-    stopped = func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime()))
-    wait = epoch_microseconds(stopped) - epoch_microseconds(Ticket.created_at)
-    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
+    tenths = _tenths_waited_to(func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime())))
     still_waiting = session.execute(
         select(key, tenths, func.count()).select_from(Ticket)
         .where(open_before_end, moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),

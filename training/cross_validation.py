@@ -29,7 +29,7 @@ from config.settings import ScoringSettings
 from listener.scoring import Scorer
 from listener.sentiment_model import load_model
 from training import missing_libraries
-from training.datasets import EVALUATION_ONLY, READERS, DataMissing, Post
+from training.datasets import EVALUATION_ONLY, READERS, DataMissing
 from training.examples import (
     DEFAULT_DATA_DIR,
     NEEDS_WEIGHTS,
