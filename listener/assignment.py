@@ -6,15 +6,32 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from config.settings import RoutingSettings
 from listener.routing import Candidate, Choice, choose_agent
 from store import tickets
-from store.among import among
+from store.among import among_bound
 from store.errors import Refused
 from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
+
+
+# Each active agent with their open tickets; the active agents' rows
+# locked, in the order of their ids. Built once: building them took longer
+# than running them.
+_OPEN_COUNTS = (select(Ticket.assignee_id, func.count().label("n"))
+                .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
+                .group_by(Ticket.assignee_id).subquery())
+ACTIVE_AGENTS = (select(Agent, func.coalesce(_OPEN_COUNTS.c.n, 0))
+                 .outerjoin(_OPEN_COUNTS, _OPEN_COUNTS.c.assignee_id == Agent.id).where(Agent.active.is_(True)))
+LOCK_ACTIVE_AGENTS = select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update()
+# The tickets of some customers since a time, with or without one.
+_HISTORIES = (select(Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
+                     Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
+              .where(among_bound(Ticket.customer_id, "customers"), Ticket.created_at >= bindparam("since"))
+              .order_by(Ticket.created_at, Ticket.id))
+HISTORIES = {False: _HISTORIES, True: _HISTORIES.where(Ticket.id != bindparam("excluding"))}
 
 
 def candidates(session: Session) -> list[Candidate]:
@@ -23,17 +40,7 @@ def candidates(session: Session) -> list[Candidate]:
 
 def _active_agents(session: Session) -> list[tuple[Agent, Candidate]]:
     """Each active agent with what routing needs to know of them."""
-    open_counts = (
-        select(Ticket.assignee_id, func.count().label("n"))
-        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
-        .group_by(Ticket.assignee_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Agent, func.coalesce(open_counts.c.n, 0))
-        .outerjoin(open_counts, open_counts.c.assignee_id == Agent.id)
-        .where(Agent.active.is_(True))
-    )
+    rows = session.execute(ACTIVE_AGENTS)
     return [
         (agent, Candidate(id=agent.id, role=agent.role, online=agent.presence == "online",
                           open_tickets=count, capacity=agent.capacity, last_assigned_at=agent.last_assigned_at,
@@ -56,15 +63,8 @@ def customer_histories(session: Session, customer_ids: list[int], now: datetime,
     """Each customer's history, read in one query for a batch; `excluding`
     leaves out the ticket being routed."""
     days = max(settings.previous_agent_days, settings.repeat_complaint_days, settings.recent_breach_days)
-    query = (
-        select(Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
-               Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
-        .where(among(Ticket.customer_id, customer_ids), Ticket.created_at >= now - timedelta(days=days))
-        .order_by(Ticket.created_at, Ticket.id)
-    )
-    if excluding is not None:
-        query = query.where(Ticket.id != excluding)
-    rows = session.execute(query)
+    rows = session.execute(HISTORIES[excluding is not None], {
+        "customers": list(customer_ids), "since": now - timedelta(days=days), "excluding": excluding})
     histories: dict[int, History] = {}
     for customer_id, assignee_id, created_at, breached in rows:
         age = now - created_at
@@ -100,7 +100,7 @@ class Roster:
         if session.get_bind().dialect.name == "postgresql":
             # Assigners in other transactions wait here until this one
             # commits, so two of them never fill the same last slot.
-            session.execute(select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update())
+            session.execute(LOCK_ACTIVE_AGENTS)
         active = _active_agents(session)
         self.agents = {agent.id: agent for agent, _candidate in active}
         self.candidates = {candidate.id: candidate for _agent, candidate in active}

@@ -8,7 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store import tickets
-from store.among import among
+from store.among import among_bound
 from store.customers import set_contact_opt_out
 from store.bulk import made
 from store.events import events_held
@@ -37,6 +37,14 @@ log = logging.getLogger(__name__)
 # The database's own trouble (a lost connection, a lock not granted) is no
 # post's fault: the batch fails whole and is fetched again.
 DATABASE_TROUBLE = (OperationalError, InterfaceError)
+
+# The posts of a platform stored already (False) and our own replies
+# (True) among a list of external ids, with one query.
+KNOWN_POSTS = union_all(
+    select(Mention.external_id, literal(False))
+    .where(Mention.platform == bindparam("platform"), among_bound(Mention.external_id, "ids")),
+    select(Reply.platform_reply_id, literal(True)).join(Ticket)
+    .where(Ticket.platform == bindparam("platform"), among_bound(Reply.platform_reply_id, "ids")))
 
 
 @dataclass
@@ -103,15 +111,9 @@ class Intake:
         report = IngestReport()
         if not posts:
             return [], report
-        platform = posts[0].platform
         ids = [p.external_id for p in posts]
-        # The posts stored already and our own replies, with one query.
         known, ours = set(), set()
-        for external_id, is_ours in session.execute(union_all(
-                select(Mention.external_id, literal(False))
-                .where(Mention.platform == platform, among(Mention.external_id, ids)),
-                select(Reply.platform_reply_id, literal(True)).join(Ticket)
-                .where(Ticket.platform == platform, among(Reply.platform_reply_id, ids)))):
+        for external_id, is_ours in session.execute(KNOWN_POSTS, {"platform": posts[0].platform, "ids": ids}):
             (ours if is_ours else known).add(external_id)
         fresh = []
         for post in posts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,18 +17,19 @@ from connectors.base import Author, InboundPost
 from connectors.registry import can_message
 from listener.assignment import Roster, customer_histories
 from store import tickets
-from store.among import among
+from store.among import among_bound
 from store.answers import ANSWER_EVENTS
 from store.bulk import insert_records, made, take_ids_for, update_rows, write_changes
 from store.events import HeldEvent, write_held_events
-from store.held_tickets import HeldTicket, hold, write_held
+from store.held_tickets import HeldTicket, events_reading, hold, write_held
 from store.incidents import open_incidents
 from store.media import add_media
 from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
 
 # The events of a ticket a new post's placing reads: a person set its topic,
 # or something answered its posts (store.answers).
-EVENTS_READ = Event.kind.in_(ANSWER_EVENTS) | ((Event.kind == "topic_changed") & (Event.actor != "system"))
+EVENTS_READ = events_reading(
+    Event.kind.in_(ANSWER_EVENTS) | ((Event.kind == "topic_changed") & (Event.actor != "system")))
 
 
 # What placing a post reads of the ticket's other posts (store.answers),
@@ -38,6 +39,31 @@ POST_FIELDS_READ = (Mention.id, Mention.ticket_id, Mention.external_id, Mention.
                     Mention.identity_id, Mention.created_at, Mention.received_at, Mention.rating, Mention.sentiment,
                     Mention.needs_response, Mention.priority, Mention.urgency, Mention.topic)
 PROFILE = ("handle", "name", "followers", "verified")
+
+# What a page reads, built once (store.among): the authors known, with their
+# customers; the tickets of the authors' customers; the tickets whose answers
+# posts reply to; the tickets of the posts' conversations, with the
+# customers who wrote in them; and the posts of the tickets the page holds.
+KNOWN_AUTHORS = (select(Identity).options(joinedload(Identity.customer))
+                 .where(Identity.platform == bindparam("platform"), among_bound(Identity.platform_user_id, "ids")))
+CUSTOMERS_TICKETS = (select(Ticket.customer_id, Ticket.id, Ticket.platform, Ticket.status)
+                     .where(among_bound(Ticket.customer_id, "customers")).order_by(Ticket.created_at, Ticket.id))
+ANSWERED_TICKETS = (select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
+                    .where(Ticket.platform == bindparam("platform"), among_bound(Reply.platform_reply_id, "ids")))
+CONVERSATIONS_TICKETS = (select(Mention.conversation_ref, Mention.platform, Identity.customer_id, Mention.ticket_id)
+                         .join(Identity, Mention.identity_id == Identity.id)
+                         .join(Ticket, Mention.ticket_id == Ticket.id)
+                         .where(among_bound(Mention.conversation_ref, "conversations"))
+                         .order_by(Ticket.created_at, Ticket.id))
+AWAITING_DIRECT_ANSWERS = (
+    select(Reply.conversation_ref, Ticket.customer_id, Ticket.id).join(Ticket, Reply.ticket_id == Ticket.id)
+    .where(Ticket.platform == bindparam("platform"), Ticket.status == "resolved", Ticket.followup_state == "sent",
+           Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
+           among_bound(Reply.conversation_ref, "conversations") | among_bound(Ticket.customer_id, "customers"))
+    .order_by(Ticket.id))
+TICKETS_POSTS = select(*POST_FIELDS_READ).where(among_bound(Mention.ticket_id, "tickets"))
+LOCK_AUTHORS = (select(Identity.id).where(among_bound(Identity.id, "ids")).order_by(Identity.id)
+                .with_for_update(key_share=True))
 
 
 class Page:
@@ -50,12 +76,9 @@ class Page:
         self.session = session
         self.now = now
         platform = posts[0].platform
-        author_ids = {p.author.platform_user_id for p in posts}
+        author_ids = list({p.author.platform_user_id for p in posts})
         self.identities: dict[str, Identity] = {
-            i.platform_user_id: i for i in session.scalars(
-                select(Identity).options(joinedload(Identity.customer))
-                .where(Identity.platform == platform, among(Identity.platform_user_id, author_ids)))
-        }
+            i.platform_user_id: i for i in session.scalars(KNOWN_AUTHORS, {"platform": platform, "ids": author_ids})}
         customer_ids = [i.customer_id for i in self.identities.values()]
         self.histories = customer_histories(session, customer_ids, now, routing)
         # Which tickets the posts may join, by id; then those tickets, read
@@ -63,29 +86,25 @@ class Page:
         # in the query: SQLite, which keeps no statistics, would read every
         # open ticket through the index on status rather than the customers'
         # tickets through theirs.
+        connection = session.connection()
         open_ticket_ids = {
-            customer_id: ticket_id for customer_id, ticket_id, ticket_platform, status in session.execute(
-                select(Ticket.customer_id, Ticket.id, Ticket.platform, Ticket.status)
-                .where(among(Ticket.customer_id, customer_ids)).order_by(Ticket.created_at, Ticket.id))
+            customer_id: ticket_id for customer_id, ticket_id, ticket_platform, status in connection.execute(
+                CUSTOMERS_TICKETS, {"customers": customer_ids})
             if ticket_platform == platform and status in OPEN_STATUSES}
-        parents = {p.in_reply_to for p in posts if p.in_reply_to}
-        answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (session.execute(
-            select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
-            .where(Ticket.platform == platform, among(Reply.platform_reply_id, parents))) if parents else ())}
-        conversations = {p.conversation_id for p in posts if p.conversation_id}
+        parents = list({p.in_reply_to for p in posts if p.in_reply_to})
+        answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (connection.execute(
+            ANSWERED_TICKETS, {"platform": platform, "ids": parents}) if parents else ())}
+        conversations = list({p.conversation_id for p in posts if p.conversation_id})
         # The posts' platform is checked here, not in the query: SQLite,
         # which keeps no statistics, would read the posts through the index
         # that starts with the platform, every post of the platform, rather
         # than through the conversations' own index.
         conversation_ids = {
             (conversation, customer_id): ticket_id
-            for conversation, post_platform, customer_id, ticket_id in (session.execute(
-                select(Mention.conversation_ref, Mention.platform, Identity.customer_id, Mention.ticket_id)
-                .join(Identity, Mention.identity_id == Identity.id).join(Ticket, Mention.ticket_id == Ticket.id)
-                .where(among(Mention.conversation_ref, conversations))
-                .order_by(Ticket.created_at, Ticket.id)) if conversations else ())
+            for conversation, post_platform, customer_id, ticket_id in (connection.execute(
+                CONVERSATIONS_TICKETS, {"conversations": conversations}) if conversations else ())
             if post_platform == platform}
-        messages = {p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id}
+        messages = list({p.conversation_id for p in posts if p.kind == "direct_message" and p.conversation_id})
         awaiting_ids = self._awaiting_direct_answers(platform, messages, customer_ids) if messages else []
         # The tickets posts may join, as they are now, with what placing a
         # post reads of them. On PostgreSQL their rows stay locked until the
@@ -100,8 +119,7 @@ class Page:
         tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
         self._posts: dict[Ticket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
         if tickets_by_id:
-            for row in session.connection().execute(
-                    select(*POST_FIELDS_READ).where(among(Mention.ticket_id, tickets_by_id))):
+            for row in connection.execute(TICKETS_POSTS, {"tickets": list(tickets_by_id)}):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
         self.open_tickets: dict[Customer, Ticket | HeldTicket] = {
             customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
@@ -138,17 +156,13 @@ class Page:
         self._roster: Roster | None = None
         self._incidents: list[Incident] | None = None
 
-    def _awaiting_direct_answers(self, platform: str, conversations: set[str],
+    def _awaiting_direct_answers(self, platform: str, conversations: list[str],
                                  customer_ids: list[int]) -> list[tuple[str | None, int, int]]:
         """The tickets whose follow-up went by direct message and awaits the
         customer's answer: (the conversation it went into, customer id,
         ticket id), oldest ticket first."""
-        return [tuple(row) for row in self.session.execute(
-            select(Reply.conversation_ref, Ticket.customer_id, Ticket.id).join(Ticket, Reply.ticket_id == Ticket.id)
-            .where(Ticket.platform == platform, Ticket.status == "resolved", Ticket.followup_state == "sent",
-                   Reply.purpose == "followup", Reply.channel == "direct_message", Reply.status == "sent",
-                   among(Reply.conversation_ref, conversations) | among(Ticket.customer_id, customer_ids))
-            .order_by(Ticket.id))]
+        return [tuple(row) for row in self.session.connection().execute(AWAITING_DIRECT_ANSWERS, {
+            "platform": platform, "conversations": conversations, "customers": customer_ids})]
 
     def _lock_changed_profiles(self, posts: list[InboundPost]) -> None:
         """On PostgreSQL, the rows of known authors whose profile changed are
@@ -159,8 +173,7 @@ class Page:
         changed = {identity.id for identity, author in known
                    if identity is not None and _profile_changed(identity, author)}
         if changed:
-            self.session.execute(select(Identity.id).where(among(Identity.id, changed)).order_by(Identity.id)
-                                 .with_for_update(key_share=True))
+            self.session.connection().execute(LOCK_AUTHORS, {"ids": list(changed)})
 
     def posts_of(self, ticket: Ticket | HeldTicket) -> list:
         """The ticket's posts (rows of POST_FIELDS_READ, and the page's

@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, inspect, literal, select, union_all
+from sqlalchemy import Integer, Select, Table, bindparam, func, inspect, literal, select, union_all
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session
@@ -33,18 +33,32 @@ def take_ids_for(session: Session, counts: dict[type[Base], int]) -> dict[type[B
     ids: dict[type[Base], list[int]] = {model: [] for model in counts}
     if not wanted:
         return ids
-    if session.get_bind().dialect.name == "postgresql":
-        taken = union_all(*(
-            select(literal(n).label("n"), func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id")))
-            .select_from(func.generate_series(1, count)) for n, (model, count) in enumerate(wanted)))
-        for n, taken_id in session.execute(taken):
+    models = tuple(model for model, _count in wanted)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        counted = {f"n{n}": count for n, (_model, count) in enumerate(wanted)}
+        for n, taken_id in connection.execute(_sequences_taking(models), counted):
             ids[wanted[n][0]].append(taken_id)
         return ids
-    highest = session.execute(select(*(select(func.max(model.__table__.c.id)).scalar_subquery()
-                                       for model, _count in wanted))).one()
+    highest = connection.execute(_highest_ids(models)).one()
     for (model, count), top in zip(wanted, highest):
         ids[model] = list(range((top or 0) + 1, (top or 0) + count + 1))
     return ids
+
+
+@cache
+def _sequences_taking(models: tuple[type[Base], ...]) -> Select:
+    """Ids from the tables' sequences, as many as the parameters n0, n1, ...
+    say, each labelled with its table's place in `models`; built once."""
+    return union_all(*(
+        select(literal(n).label("n"), func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id")))
+        .select_from(func.generate_series(1, bindparam(f"n{n}", type_=Integer))) for n, model in enumerate(models)))
+
+
+@cache
+def _highest_ids(models: tuple[type[Base], ...]) -> Select:
+    """The tables' highest ids, in one row; built once."""
+    return select(*(select(func.max(model.__table__.c.id)).scalar_subquery() for model in models))
 
 
 def made(model: type[Base], **values) -> Base:

@@ -11,16 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from store.among import among
+from store.among import among_bound
 from store.bulk import update_rows
 from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
 
 TICKETS = Ticket.__table__
 COLUMNS = tuple(column.name for column in TICKETS.columns)
 EVENT_FIELDS = (Event.id, Event.ticket_id, Event.mention_id, Event.kind, Event.actor, Event.detail, Event.at)
+# Built once (store.among): the tickets, locked on PostgreSQL, and their
+# replies with their agents.
+HELD_ROWS = (select(TICKETS).where(among_bound(TICKETS.c.id, "ids")).order_by(TICKETS.c.id)
+             .with_for_update(key_share=True))
+HELD_REPLIES = (select(Reply).options(joinedload(Reply.agent)).where(among_bound(Reply.ticket_id, "ids"))
+                .order_by(Reply.id))
+
+
+def events_reading(condition: ColumnElement[bool]) -> Select:
+    """The query of held tickets' events that match `condition`, for hold:
+    built once, by the caller, as its other queries are."""
+    return select(*EVENT_FIELDS).where(among_bound(Event.ticket_id, "ids"), condition).order_by(Event.id)
 
 
 class HeldTicket:
@@ -67,25 +79,23 @@ class HeldTicket:
         return {name: value for name in COLUMNS if (value := self.__dict__[name]) != self._read[name]}
 
 
-def hold(session: Session, ticket_ids: Iterable[int], events_read: ColumnElement[bool],
+def hold(session: Session, ticket_ids: Iterable[int], events_read: Select,
          customers: dict[int, Customer]) -> list[HeldTicket]:
     """The tickets, in the order of their ids, with their replies, their
-    events that match `events_read` and their customers where `customers`
-    (by id) has them. On PostgreSQL their rows stay locked until the
-    transaction ends, taken in the order of their ids."""
+    events that `events_read` reads (made by events_reading) and their
+    customers where `customers` (by id) has them. On PostgreSQL their rows
+    stay locked until the transaction ends, taken in the order of their
+    ids."""
     ids = sorted(set(ticket_ids))
     if not ids:
         return []
     connection = session.connection()
-    rows = connection.execute(select(TICKETS).where(among(TICKETS.c.id, ids)).order_by(TICKETS.c.id)
-                              .with_for_update(key_share=True)).mappings().all()
+    rows = connection.execute(HELD_ROWS, {"ids": ids}).mappings().all()
     replies: dict[int, list[Reply]] = {row["id"]: [] for row in rows}
-    for reply in session.scalars(select(Reply).options(joinedload(Reply.agent))
-                                 .where(among(Reply.ticket_id, replies)).order_by(Reply.id)):
+    for reply in session.scalars(HELD_REPLIES, {"ids": list(replies)}):
         replies[reply.ticket_id].append(reply)
     events: dict[int, list] = {ticket_id: [] for ticket_id in replies}
-    for event in connection.execute(select(*EVENT_FIELDS).where(among(Event.ticket_id, events), events_read)
-                                    .order_by(Event.id)):
+    for event in connection.execute(events_read, {"ids": list(events)}):
         events[event.ticket_id].append(event)
     return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]], customers.get(row["customer_id"]))
             for row in rows]

@@ -77,8 +77,12 @@ def _has_keyword(text: str, keywords: list[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", lowered) for keyword in keywords)
 
 
+# Built once: intake reads the open incidents at every page that raises a ticket.
+OPEN_INCIDENTS = select(Incident).where(Incident.status == "open").order_by(Incident.id)
+
+
 def open_incidents(session: Session) -> list[Incident]:
-    return list(session.scalars(select(Incident).where(Incident.status == "open").order_by(Incident.id)))
+    return list(session.scalars(OPEN_INCIDENTS))
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.among import among
+from store.among import among_bound
 from store.audit import record_audit
 from store.errors import Refused
 from store.models import Mention, QuarantinedPost
@@ -52,11 +52,15 @@ def _failed_again(row: QuarantinedPost, reason: str, raw: Any, post: dict[str, A
     row.last_failed_at = now
 
 
+# Built once: intake releases the posts of every page it stores.
+RELEASE = delete(QuarantinedPost).where(QuarantinedPost.platform == bindparam("platform"),
+                                        among_bound(QuarantinedPost.external_id, "ids"))
+
+
 def release(session: Session, platform: str, external_ids: list[str]) -> None:
     """These posts are stored now: they leave the quarantine."""
     if external_ids:
-        session.execute(delete(QuarantinedPost).where(QuarantinedPost.platform == platform,
-                                                      among(QuarantinedPost.external_id, external_ids)))
+        session.execute(RELEASE, {"platform": platform, "ids": list(external_ids)})
 
 
 def quarantined(session: Session, limit: int = 200) -> list[QuarantinedPost]:
