@@ -14,36 +14,42 @@ indexed): the first-response and resolution figures, the next answers
 (cycles found in the events of the tickets where a customer wrote again;
 only the tickets whose next answer was announced breached are read event
 by event), and the first-response waits of the tickets raised in it that
-were answered, as counts per tenth of a minute (the precision shown). What
-settled in a whole past day or hour stays as it is until a ticket of it
-changes, so those figures are kept once counted (store.kept_figures) and a
-period of a month counts only the part hours at its ends. What still runs
-(targets not yet due, tickets still waiting and their waits so far) moves
-with the clock and is counted over the open tickets every time. The median and 90th percentile are the nearest rank
-over (tenths of a minute, still waiting)."""
+were answered, in tenths of a minute (the precision shown). What still
+runs is read per window of the open tickets' raising: their due times and,
+for those still waiting, when they were raised, judged against the clock
+when the figures are asked for (a paused ticket's, which stopped, judged
+at once). Neither changes until a ticket of the window changes, so the
+figures of whole past days and hours are kept once counted
+(store.kept_figures) and a period of a month counts only the part hours at
+its ends. The median and 90th percentile are the nearest rank over (tenths
+of a minute, still waiting), found in the kept runs (store.first_waits)."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from itertools import accumulate, groupby
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, not_, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
 from store.epoch import epoch_microseconds
-from store.kept_figures import over_period
+from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths_waited
+from store.kept_figures import EPOCH, over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
+from store.packed_numbers import pack, unpack
 from store.types import UTCDateTime
 
 TARGETS = ("first_response", "next_response", "resolution")
 GROUPINGS = ("platform", "team", "agent", "priority", "topic")
 ANSWER_KINDS = ("replied", "answered_elsewhere")
 PERCENTILES = (("median", 50), ("p90", 90))
-# Microseconds in a tenth of a minute, the precision waits are counted in.
-TENTH_OF_A_MINUTE = 6_000_000
+# Each target's due time, read for the open tickets.
+DUE_TIMES = {"first_response": Ticket.first_response_due_at, "next_response": Ticket.next_response_due_at,
+             "resolution": Ticket.resolution_due_at}
 
 
 @dataclass
@@ -60,24 +66,21 @@ class _Tally:
 
 @dataclass
 class _Group:
+    waits: FirstWaits
     tallies: dict[str, _Tally] = field(default_factory=lambda: {target: _Tally() for target in TARGETS})
-    waiting: int = 0
-    # tenths of a minute * 2 (+ 1 while still waiting) -> tickets: plain
-    # numbers sort fast, and in the order of (tenths, still waiting)
-    waits: Counter = field(default_factory=Counter)
 
     def count(self, target: str, state: str, number: int) -> None:
         tally = self.tallies[target]
         setattr(tally, state, getattr(tally, state) + number)
 
     def has_figures(self) -> bool:
-        return bool(self.waiting or self.waits or any(
+        return bool(self.waits.size() or any(
             tally.met or tally.missed or tally.not_yet_due for tally in self.tallies.values()))
 
     def as_dict(self, key: str | None) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
-        times: dict[str, Any] = {"waiting": self.waiting}
-        ranked = _at_ranks(self.waits, [percent for _, percent in PERCENTILES])
+        times: dict[str, Any] = {"waiting": self.waits.waiting()}
+        ranked = self.waits.at_ranks([percent for _, percent in PERCENTILES])
         for (name, _), value in zip(PERCENTILES, ranked):
             times[f"{name}_min"] = None if value is None else (value >> 1) / 10
             times[f"{name}_at_least"] = bool(value is not None and value & 1)
@@ -85,49 +88,52 @@ class _Group:
         return {"key": key, **figures}
 
 
-def _at_ranks(waits: Counter, percents: list[int]) -> list[int | None]:
-    """The value at each percent's nearest rank, by one walk in order."""
-    size = sum(waits.values())
-    ranks = [(size * percent + 99) // 100 for percent in percents]
-    found: list[int | None] = [None] * len(ranks)
-    seen, place = 0, 0
-    for value in sorted(waits):
-        seen += waits[value]
-        while place < len(ranks) and seen >= ranks[place]:
-            found[place] = value
-            place += 1
-        if place == len(ranks):
-            break
-    return found
-
-
 class _Figures:
     """The groups' figures, folded from the counted parts."""
 
-    def __init__(self) -> None:
-        self.groups: dict[Any, _Group] = defaultdict(_Group)
-        self.total = _Group()
+    def __init__(self, now: datetime) -> None:
+        self.now_us = _microseconds(now)
+        self.groups: dict[Any, _Group] = {}
+        self.total = _Group(FirstWaits(self.now_us))
+
+    def group(self, key) -> _Group:
+        if key not in self.groups:
+            self.groups[key] = _Group(FirstWaits(self.now_us))
+        return self.groups[key]
 
     def count(self, key, target: str, state: str, number: int) -> None:
         if number:
-            self.groups[key].count(target, state, number)
+            self.group(key).count(target, state, number)
             self.total.count(target, state, number)
-
-    def add_waits(self, rows, waiting: bool) -> None:
-        """(group, tenths of a minute, tickets) rows; the total's waits are
-        added up from the groups' at the end."""
-        groups, still = self.groups, int(waiting)
-        for key, tenths, number in rows:
-            groups[key].waits[tenths * 2 + still] += number
 
     def add_settled(self, part: dict[str, list]) -> None:
         for key, target, state, number in part["counts"]:
             self.count(key, target, state, number)
-        self.add_waits(part["waits"], False)
+        for key, tenths, counts in part["waits"]:
+            self.group(key).waits.answered.append((unpack(tenths, "i"), unpack(counts, "i")))
+
+    def add_running(self, part: dict[str, list], with_waits: bool) -> None:
+        """A window's open tickets: their targets not yet due, and, for the
+        tickets raised in the period (`with_waits`), those still waiting."""
+        for key, target, due_times, stopped in part["due"]:
+            self.count(key, target, "not_yet_due", not_yet_due([unpack(due_times)], self.now_us) + stopped)
+        if with_waits:
+            for key, paused, raised in part["waiting"]:
+                waits = self.group(key).waits
+                if paused:
+                    waits.paused.append(unpack(paused, "i"))
+                if raised:
+                    waits.raised.append(unpack(raised))
 
     def close(self) -> None:
-        for group in self.groups.values():
-            self.total.waits.update(group.waits)
+        self.total.waits = FirstWaits.together(self.now_us, [group.waits for group in self.groups.values()])
+
+
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - EPOCH) // _ONE_MICROSECOND
 
 
 def sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
@@ -140,15 +146,23 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     are those of the tickets raised in the period, a ticket still waiting
     counting the wait so far; the median and 90th percentile are by nearest
     rank over (tenths of a minute, still waiting), a wait still running
-    being at least that long."""
+    being at least that long. Targets not yet due are those of the open
+    tickets raised before the end."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
     key = (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
-    figures = _Figures()
+    figures = _Figures(now)
     for part in over_period(session, f"sla:{group_by}", start, end, now,
                             lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now), key)):
         figures.add_settled(part)
-    _count_running(session, _Moments(start, end, now), key, figures)
+
+    def running(part_start: datetime, part_end: datetime) -> dict[str, list]:
+        return _running(session, part_start, part_end, key)
+
+    for part in over_period(session, f"running:{group_by}", min(EPOCH, start), start, now, running):
+        figures.add_running(part, with_waits=False)
+    for part in over_period(session, f"running:{group_by}", start, end, now, running):
+        figures.add_running(part, with_waits=True)
     figures.close()
     names = _emails(session) if group_by == "agent" else {}
     shown = {names.get(group_key, group_key): group for group_key, group in figures.groups.items()
@@ -180,26 +194,24 @@ def _clock_stopped_at(now: datetime):
 
 def _target_states(moments: _Moments) -> dict[tuple[str, str], Any]:
     """For the first response and the resolution: the condition under
-    which a ticket counts as met or missed in the period, or not yet due."""
-    is_open = Ticket.status.in_(OPEN_STATUSES)
+    which a ticket counts as met or missed in the period."""
     stopped = _clock_stopped_at(moments.now)
     states = {}
     for target, due, done in (
             ("first_response", Ticket.first_response_due_at, Ticket.first_response_at),
-            ("resolution", Ticket.resolution_due_at, case((not_(is_open), Ticket.resolved_at)))):
+            ("resolution", Ticket.resolution_due_at, case((Ticket.status.not_in(OPEN_STATUSES), Ticket.resolved_at)))):
         never_done = and_(due.is_not(None), done.is_(None))
         states[target, "met"] = and_(due.is_not(None), done.is_not(None), done <= due, moments.within(done))
         states[target, "missed"] = and_(
             due.is_not(None), moments.within(due),
             or_(and_(done.is_not(None), done > due), and_(never_done, due < stopped)))
-        states[target, "not_yet_due"] = and_(never_done, is_open, not_(due < stopped))
     return states
 
 
 def _settled(session: Session, moments: _Moments, key) -> dict[str, list]:
     """What settled in the window, as rows that keep as JSON: (group,
     target, state, tickets) and the answered first-response waits of the
-    tickets raised in it, (group, tenths of a minute, tickets)."""
+    tickets raised in it (_answered_waits)."""
     counts = _count_settled_targets(session, moments, key) + _count_settled_cycles(session, moments, key)
     return {"counts": counts, "waits": _answered_waits(session, moments, key)}
 
@@ -215,7 +227,7 @@ def _counted(session: Session, key, conditions: dict[tuple[str, str], Any], scop
 def _count_settled_targets(session: Session, moments: _Moments, key) -> list[list]:
     """First responses and resolutions met or missed in the window, from
     the tickets with one of those moments in it."""
-    states = {name: condition for name, condition in _target_states(moments).items() if name[1] != "not_yet_due"}
+    states = _target_states(moments)
     moment_in_window = or_(*(moments.within(column) for column in (
         Ticket.first_response_at, Ticket.first_response_due_at, Ticket.resolved_at, Ticket.resolution_due_at)))
     return _counted(session, key, states, and_(Ticket.sla_policy != THANKS_POLICY, moment_in_window))
@@ -223,46 +235,56 @@ def _count_settled_targets(session: Session, moments: _Moments, key) -> list[lis
 
 def _answered_waits(session: Session, moments: _Moments, key) -> list[list]:
     """The waits to a first answer of the tickets raised in the window, in
-    tenths of a minute, counted per group."""
-    tenths = _tenths_waited_to(Ticket.first_response_at)
+    tenths of a minute, per group: the distinct tenths in order and how
+    many waits there are up to each."""
+    wait = epoch_microseconds(Ticket.first_response_at) - epoch_microseconds(Ticket.created_at)
+    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
     rows = session.execute(
         select(key, tenths, func.count()).select_from(Ticket)
         .where(moments.within(Ticket.created_at), Ticket.sla_policy != THANKS_POLICY,
                Ticket.first_response_due_at.is_not(None), Ticket.first_response_at.is_not(None))
-        .group_by(key, tenths))
-    return [[group, int(number), count] for group, number, count in rows]
+        .group_by(key, tenths).order_by(key, tenths))
+    runs = []
+    for group, counted in groupby(rows, key=lambda row: row[0]):
+        tenths, counts = zip(*((number, count) for _, number, count in counted))
+        runs.append([group, pack(tenths, "i"), pack(accumulate(counts), "i")])
+    return runs
 
 
-def _tenths_waited_to(moment):
-    """Tenths of a minute from the ticket's raising to `moment`, rounded half up."""
-    wait = epoch_microseconds(moment) - epoch_microseconds(Ticket.created_at)
-    return ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
-
-
-def _count_running(session: Session, moments: _Moments, key, figures: _Figures) -> None:
-    """What moves with the clock, over the open tickets raised before the
-    end: targets not yet due, and the tickets raised in the period still
-    waiting for a first answer with their waits so far. A next answer is
-    owed while the SLA clock has its due time (store.sla), so one not yet
-    due is read from the ticket alone."""
-    states = _target_states(moments)
-    running = {name: condition for name, condition in states.items() if name[1] == "not_yet_due"}
-    owed = Ticket.next_response_due_at
-    running["next_response", "not_yet_due"] = and_(owed.is_not(None), not_(owed < _clock_stopped_at(moments.now)))
-    open_before_end = and_(Ticket.status.in_(OPEN_STATUSES), Ticket.created_at < moments.end,
-                           Ticket.sla_policy != THANKS_POLICY)
-    for group, target, state, number in _counted(session, key, running, open_before_end):
-        figures.count(group, target, state, number)
-    tenths = _tenths_waited_to(func.coalesce(Ticket.paused_at, literal(moments.now, UTCDateTime())))
-    still_waiting = session.execute(
-        select(key, tenths, func.count()).select_from(Ticket)
-        .where(open_before_end, moments.within(Ticket.created_at), Ticket.first_response_due_at.is_not(None),
-               Ticket.first_response_at.is_(None))
-        .group_by(key, tenths)).all()
-    figures.add_waits(still_waiting, True)
-    for group, _, count in still_waiting:
-        figures.groups[group].waiting += count
-        figures.total.waiting += count
+def _running(session: Session, start: datetime, end: datetime, key) -> dict[str, list]:
+    """What of the open tickets raised in [start, end) moves with the
+    clock, per group: for each target, its due times on a running clock
+    (a sorted run of microseconds) and how many paused tickets' targets
+    were not yet due when their clock stopped; for the tickets still
+    waiting for a first answer, the paused ones' waits in tenths of a
+    minute and when the others were raised. A next answer is owed while
+    the SLA clock has its due time (store.sla), so it is read from the
+    ticket alone."""
+    due: dict[tuple[Any, str], tuple[list[int], list[int]]] = defaultdict(lambda: ([], [0]))
+    waiting: dict[Any, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+    rows = session.execute(
+        select(key, epoch_microseconds(Ticket.created_at), epoch_microseconds(Ticket.paused_at),
+               Ticket.first_response_at.is_(None), *(epoch_microseconds(column) for column in DUE_TIMES.values()))
+        .where(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_policy != THANKS_POLICY,
+               Ticket.created_at >= start, Ticket.created_at < end))
+    for group, raised, paused, unanswered, *due_times in rows:
+        for target, due_at in zip(DUE_TIMES, due_times):
+            if due_at is None or (target == "first_response" and not unanswered):
+                continue
+            running, stopped = due[group, target]
+            if paused is None:
+                running.append(due_at)
+            elif due_at >= paused:
+                stopped[0] += 1
+        if unanswered and due_times[0] is not None:
+            if paused is None:
+                waiting[group][1].append(raised)
+            else:
+                waiting[group][0].append(tenths_waited(raised, paused))
+    return {"due": [[group, target, pack(sorted(running)), stopped[0]]
+                    for (group, target), (running, stopped) in due.items()],
+            "waiting": [[group, pack(sorted(paused), "i"), pack(sorted(raised))]
+                        for group, (paused, raised) in waiting.items()]}
 
 
 def _breached_next_answers():

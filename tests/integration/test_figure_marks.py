@@ -46,5 +46,6 @@ def test_the_worker_keeps_the_last_month_of_every_report_ahead_of_the_dashboard(
     keep_recent_figures(postgres_db, clock.now())
     with postgres_db.sessions() as session:
         kept = {report for report, hours in session.execute(select(KeptFigures.report, KeptFigures.hours))}
-    assert kept == {*(f"sla:{group_by}" for group_by in GROUPINGS), "trends:topic", "trends:platform", "volume",
+    assert kept == {*(f"{report}:{group_by}" for report in ("sla", "running") for group_by in GROUPINGS),
+                    "trends:topic", "trends:platform", "volume",
                     "corrections"}
