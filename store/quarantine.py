@@ -58,9 +58,18 @@ RELEASE = delete(QuarantinedPost).where(QuarantinedPost.platform == bindparam("p
 
 
 def release(session: Session, platform: str, external_ids: list[str]) -> None:
-    """These posts are stored now: they leave the quarantine."""
-    if external_ids:
-        session.execute(RELEASE, {"platform": platform, "ids": list(external_ids)})
+    """These posts are stored now: they leave the quarantine. The session's
+    own records of quarantined posts, where it holds any, leave it with
+    their rows (the ORM's delete); else the rows are deleted as they are,
+    which takes less than half the time."""
+    if not external_ids:
+        return
+    values = {"platform": platform, "ids": list(external_ids)}
+    if any(key[0] is QuarantinedPost for key in session.identity_map.keys()):
+        session.execute(RELEASE, values)
+        return
+    session.flush()
+    session.connection().execute(RELEASE, values)
 
 
 def quarantined(session: Session, limit: int = 200) -> list[QuarantinedPost]:
