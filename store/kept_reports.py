@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from store.db import Database
 from store.kept_figures import tidy_marks
+from store.outcomes import OUTCOME_GROUPINGS, outcomes_report
 from store.reports import corrections_report, volume_by_platform
 from store.sla_figures import GROUPINGS, sla_figures
 from store.trends import TREND_GROUPINGS, trends
@@ -29,6 +30,8 @@ def keep_recent_figures(db: Database, now: datetime) -> None:
             sla_figures(session, start, now, now, group_by)
         for group_by in TREND_GROUPINGS:
             trends(session, start, now, group_by, timezone.utc, now=now)
+        for group_by in OUTCOME_GROUPINGS:
+            outcomes_report(session, start, now, group_by, now=now)
         volume_by_platform(session, start, now, timezone.utc, now=now)
         corrections_report(session, start, now, now)
     tidy_marks(db)

@@ -1,18 +1,29 @@
 """What checking back with customers achieved, read from the ticket events:
 how many follow-ups were answered, satisfied against unsatisfied, how often
 resolved tickets were reopened, and how many customers went from a negative
-first post to a positive answer."""
+first post to a positive answer.
+
+The tickets resolved in a period are counted from kept spans
+(store.kept_figures): each span keeps, per group, how many of its
+resolutions were a ticket's first, and when each of the others' ticket was
+resolved before. A ticket resolved in the period is counted once, at its
+first resolution there: the one whose previous resolution came before the
+period began."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
+from store.epoch import epoch_microseconds
+from store.kept_figures import EPOCH, over_period
 from store.models import Agent, Event, Mention, Ticket
+from store.packed_numbers import pack, unpack
 
 OUTCOME_GROUPINGS = ("agent", "team", "platform", "topic")
 OUTCOME_EVENTS = ("resolved", "reopened", "followup_sent", "followup_answered")
@@ -39,7 +50,8 @@ def _as_dict(key: str | None, counts: dict[str, int], turned_around: int) -> dic
     }
 
 
-def outcomes_report(session: Session, start: datetime, end: datetime, group_by: str) -> list[dict[str, Any]]:
+def outcomes_report(session: Session, start: datetime, end: datetime, group_by: str, *,
+                    now: datetime) -> list[dict[str, Any]]:
     """One dict per group, in key order, for what happened in [start, end).
 
     A follow-up counts when it was sent in the period, and is answered when
@@ -48,18 +60,17 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
     customer moved from negative to positive when their ticket started with
     a negative post and they answered its follow-up satisfied. Groups are
     the ticket's agent (its assignee's email), team, platform or topic;
-    tickets without one share the key None. Each ticket's figures are
-    worked out from its events in the database, and counted per group
-    there; only the tickets answered satisfied are read."""
+    tickets without one share the key None. Each ticket's follow-up
+    figures are worked out from its events in the database, and counted
+    per group there; only the tickets answered satisfied are read. The
+    resolutions are kept per day and hour (see the module's docstring)."""
     if group_by not in OUTCOME_GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(OUTCOME_GROUPINGS)}, not {group_by!r}")
     key = (Agent.email if group_by == "agent" else getattr(Ticket, group_by)).label("key")
     counted: dict[str | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*FOLLOWED, "resolved"), 0))
-    for group, resolved in session.execute(
-            select(key, func.count(Event.ticket_id.distinct())).select_from(Event)
-            .join(Ticket, Ticket.id == Event.ticket_id).outerjoin(Agent, Ticket.assignee_id == Agent.id)
-            .where(Event.kind == "resolved", Event.at >= start, Event.at < end).group_by(key)):
-        counted[group]["resolved"] = resolved
+    for group, resolved in _tickets_resolved(session, start, end, now, group_by).items():
+        if resolved:
+            counted[group]["resolved"] = resolved
     per_ticket = _per_ticket(start, end).subquery()
     for row in session.execute(
             select(key, *[func.sum(per_ticket.c[figure]).label(figure) for figure in FOLLOWED])
@@ -110,6 +121,45 @@ def _per_ticket(start: datetime, end: datetime):
                ever(and_(events.c.kind == "reopened", events.c.resolved_before > 0)).label("reopened"))
         .group_by(events.c.ticket_id)
     )
+
+
+def _tickets_resolved(session: Session, start: datetime, end: datetime, now: datetime,
+                      group_by: str) -> dict[str | None, int]:
+    """How many tickets were resolved in [start, end), per group."""
+    key = (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
+    start_us = (start - EPOCH) // timedelta(microseconds=1)
+    resolved: dict = defaultdict(int)
+    for part in over_period(session, f"resolved:{group_by}", start, end, now,
+                            lambda part_start, part_end: _resolutions(session, part_start, part_end, key)):
+        for group, first, before in part:
+            resolved[group] += first + bisect_left(unpack(before), start_us)
+    if group_by != "agent":
+        return resolved
+    emails = dict(session.execute(select(Agent.id, Agent.email)).all())
+    return {emails.get(group): number for group, number in resolved.items()}
+
+
+def _resolutions(session: Session, start: datetime, end: datetime, key) -> list[list]:
+    """The resolutions in [start, end), per group: how many were their
+    ticket's first, and when the ticket was last resolved before each of
+    the others (a sorted run of microseconds since 1970)."""
+    earlier = aliased(Event)
+    resolved_before = (
+        select(func.max(epoch_microseconds(earlier.at)))
+        .where(earlier.ticket_id == Event.ticket_id, earlier.kind == "resolved",
+               tuple_(earlier.at, earlier.id) < tuple_(Event.at, Event.id))
+        .scalar_subquery())
+    rows = session.execute(
+        select(key, resolved_before).select_from(Event).join(Ticket, Ticket.id == Event.ticket_id)
+        .where(Event.kind == "resolved", Event.at >= start, Event.at < end))
+    first: dict = defaultdict(int)
+    before: dict = defaultdict(list)
+    for group, moment in rows:
+        if moment is None:
+            first[group] += 1
+        else:
+            before[group].append(moment)
+    return [[group, first[group], pack(sorted(before[group]))] for group in first.keys() | before.keys()]
 
 
 # Ids sent in one query at most: a database takes a bounded number of parameters.

@@ -193,7 +193,7 @@ def dashboard():
         labels=labels,
         volume=volume,
         trends=by_topic,
-        outcomes=outcomes_report(session, start, end, outcomes_by),
+        outcomes=outcomes_report(session, start, end, outcomes_by, now=current),
         corrections=corrections_report(session, start, end, current),
         outcomes_by=outcomes_by,
         outcome_groupings=OUTCOME_GROUPINGS,
@@ -347,8 +347,9 @@ def outcomes():
     (default: the last 7 days), `group_by` agent (the default), team,
     platform or topic."""
     group_by = grouping_of(request.args, OUTCOME_GROUPINGS, "agent")
-    start, end = period_of(request.args, now(), _zone(), API_PERIOD)
-    groups = outcomes_report(db_session(), start, end, group_by)
+    current = now()
+    start, end = period_of(request.args, current, _zone(), API_PERIOD)
+    groups = outcomes_report(db_session(), start, end, group_by, now=current)
     return jsonify({"from": iso(start), "to": iso(end), "group_by": group_by, "groups": groups})
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from store.kept_figures import GRACE_SECONDS, KEPT_SECONDS, database_clock, tidy_marks
 from store.kept_reports import keep_recent_figures
 from store.models import FigureMark, KeptFigures, Ticket
+from store.outcomes import OUTCOME_GROUPINGS
 from store.sla_figures import GROUPINGS
 from tests.integration.web_helpers import make_world
 
@@ -47,5 +48,5 @@ def test_the_worker_keeps_the_last_month_of_every_report_ahead_of_the_dashboard(
     with postgres_db.sessions() as session:
         kept = {report for report, hours in session.execute(select(KeptFigures.report, KeptFigures.hours))}
     assert kept == {*(f"{report}:{group_by}" for report in ("sla", "running") for group_by in GROUPINGS),
-                    "trends:topic", "trends:platform", "volume",
-                    "corrections"}
+                    *(f"resolved:{group_by}" for group_by in OUTCOME_GROUPINGS),
+                    "trends:topic", "trends:platform", "volume", "corrections"}

@@ -237,7 +237,8 @@ def test_outcomes_count_answers_satisfaction_reopens_and_customers_turned_around
 
 def outcomes_report_for(loop, start, group_by):
     with loop.db.transaction() as session:
-        return outcomes_report(session, start, loop.clock.now() + timedelta(seconds=1), group_by)
+        now = loop.clock.now()
+        return outcomes_report(session, start, now + timedelta(seconds=1), group_by, now=now)
 
 
 def test_the_follow_up_speaks_the_language_of_the_customers_post(db, settings, clock):
