@@ -3,6 +3,7 @@ choice, which store.tickets records with why."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -26,9 +27,11 @@ _OPEN_COUNTS = (select(Ticket.assignee_id, func.count().label("n"))
 ACTIVE_AGENTS = (select(Agent, func.coalesce(_OPEN_COUNTS.c.n, 0))
                  .outerjoin(_OPEN_COUNTS, _OPEN_COUNTS.c.assignee_id == Agent.id).where(Agent.active.is_(True)))
 LOCK_ACTIVE_AGENTS = select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update()
-# The tickets of some customers since a time, with or without one.
-_HISTORIES = (select(Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
-                     Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
+# What a customer's history reads of a ticket (histories_of), and the
+# tickets of some customers since a time, with or without one.
+HISTORY_FIELDS = (Ticket.customer_id, Ticket.assignee_id, Ticket.created_at,
+                  Ticket.first_response_breached | Ticket.next_response_breached | Ticket.resolution_breached)
+_HISTORIES = (select(*HISTORY_FIELDS)
               .where(among_bound(Ticket.customer_id, "customers"), Ticket.created_at >= bindparam("since"))
               .order_by(Ticket.created_at, Ticket.id))
 HISTORIES = {False: _HISTORIES, True: _HISTORIES.where(Ticket.id != bindparam("excluding"))}
@@ -62,11 +65,24 @@ def customer_histories(session: Session, customer_ids: list[int], now: datetime,
                        settings: RoutingSettings, excluding: int | None = None) -> dict[int, History]:
     """Each customer's history, read in one query for a batch; `excluding`
     leaves out the ticket being routed."""
-    days = max(settings.previous_agent_days, settings.repeat_complaint_days, settings.recent_breach_days)
-    rows = session.execute(HISTORIES[excluding is not None], {
-        "customers": list(customer_ids), "since": now - timedelta(days=days), "excluding": excluding})
+    return histories_of(session.execute(HISTORIES[excluding is not None], {
+        "customers": list(customer_ids), "since": now - looked_back(settings), "excluding": excluding}), now, settings)
+
+
+def looked_back(settings: RoutingSettings) -> timedelta:
+    """How far back a customer's history goes."""
+    return timedelta(days=max(settings.previous_agent_days, settings.repeat_complaint_days,
+                              settings.recent_breach_days))
+
+
+def histories_of(rows: Iterable[tuple], now: datetime, settings: RoutingSettings) -> dict[int, History]:
+    """Each customer's history from their tickets' rows of HISTORY_FIELDS,
+    oldest first; the tickets raised before it looks back are passed over."""
+    since = now - looked_back(settings)
     histories: dict[int, History] = {}
     for customer_id, assignee_id, created_at, breached in rows:
+        if created_at < since:
+            continue
         age = now - created_at
         before = histories.get(customer_id, History())
         histories[customer_id] = History(

@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from config.settings import RoutingSettings
 from connectors.base import Author, InboundPost
 from connectors.registry import can_message
-from listener.assignment import Roster, customer_histories
+from listener.assignment import HISTORY_FIELDS, Roster, histories_of
 from store import tickets
 from store.among import among_bound
 from store.answers import ANSWER_EVENTS
@@ -46,7 +46,7 @@ PROFILE = ("handle", "name", "followers", "verified")
 # customers who wrote in them; and the posts of the tickets the page holds.
 KNOWN_AUTHORS = (select(Identity).options(joinedload(Identity.customer))
                  .where(Identity.platform == bindparam("platform"), among_bound(Identity.platform_user_id, "ids")))
-CUSTOMERS_TICKETS = (select(Ticket.customer_id, Ticket.id, Ticket.platform, Ticket.status)
+CUSTOMERS_TICKETS = (select(Ticket.id, Ticket.platform, Ticket.status, *HISTORY_FIELDS)
                      .where(among_bound(Ticket.customer_id, "customers")).order_by(Ticket.created_at, Ticket.id))
 ANSWERED_TICKETS = (select(Reply.platform_reply_id, Reply.ticket_id).join(Ticket)
                     .where(Ticket.platform == bindparam("platform"), among_bound(Reply.platform_reply_id, "ids")))
@@ -80,16 +80,17 @@ class Page:
         self.identities: dict[str, Identity] = {
             i.platform_user_id: i for i in session.scalars(KNOWN_AUTHORS, {"platform": platform, "ids": author_ids})}
         customer_ids = [i.customer_id for i in self.identities.values()]
-        self.histories = customer_histories(session, customer_ids, now, routing)
-        # Which tickets the posts may join, by id; then those tickets, read
-        # once. Whether a ticket is open on this platform is checked here, not
-        # in the query: SQLite, which keeps no statistics, would read every
-        # open ticket through the index on status rather than the customers'
-        # tickets through theirs.
+        # The authors' customers' tickets, read once for their histories and
+        # for which tickets the posts may join, by id; then those tickets,
+        # read once. Whether a ticket is open on this platform is checked
+        # here, not in the query: SQLite, which keeps no statistics, would
+        # read every open ticket through the index on status rather than the
+        # customers' tickets through theirs.
         connection = session.connection()
+        customers_tickets = connection.execute(CUSTOMERS_TICKETS, {"customers": customer_ids}).all()
+        self.histories = histories_of([row[3:] for row in customers_tickets], now, routing)
         open_ticket_ids = {
-            customer_id: ticket_id for customer_id, ticket_id, ticket_platform, status in connection.execute(
-                CUSTOMERS_TICKETS, {"customers": customer_ids})
+            customer_id: ticket_id for ticket_id, ticket_platform, status, customer_id, *_history in customers_tickets
             if ticket_platform == platform and status in OPEN_STATUSES}
         parents = list({p.in_reply_to for p in posts if p.in_reply_to})
         answered_ids = {reply_id: ticket_id for reply_id, ticket_id in (connection.execute(
