@@ -87,6 +87,22 @@ def states_of(posts: Iterable[Mention], replies: Iterable[Reply], events: Iterab
             for p in posts]
 
 
+def waiting_for_answer(posts: Iterable[Mention], replies: list[Reply], events: list[Event]) -> list[Mention]:
+    """The posts that need an answer and are not aside, oldest first, as
+    states_of tells; `events` as for states_of. Where no reply and no event
+    bears on answers (most tickets a page of posts joins), a post waits when
+    the scorer said it needs a response: the rest of states_of's work is
+    left out."""
+    if replies or events:
+        return [s.post for s in states_of(posts, replies, events) if s.needs_answer and not s.aside]
+    posts = sorted(posts, key=lambda p: (p.created_at, p.id))
+    wanted = [p for p in posts if p.needs_response]
+    if not wanted:
+        return []
+    by_external = {p.external_id: p for p in posts}
+    return [p for p in wanted if not _is_aside(p, by_external, {})]
+
+
 def _answered_by(reply: Reply, target: Mention, posts: list[Mention], by_external: dict[str, Mention]) -> list[Mention]:
     answered = [target]
     if target.kind == "direct_message":

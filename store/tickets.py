@@ -14,7 +14,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from store.answers import ANSWER_EVENTS, overlooked, post_states, states_of
+from store.answers import ANSWER_EVENTS, overlooked, post_states, waiting_for_answer
 from store.bulk import insert_records, made, take_ids
 from store.corrections import record_correction
 from store.errors import Refused
@@ -545,10 +545,10 @@ def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime,
     if posts is None:
         if any(post.id is None for post in ticket.mentions):
             session.flush()  # the posts just added need their ids
-        states = post_states(ticket)
-    else:
-        states = states_of(posts, ticket.replies, [e for e in ticket.events if e.kind in ANSWER_EVENTS])
-    waiting = [s.post for s in states if s.needs_answer and not s.aside and s.post.topic]
+        posts = ticket.mentions
+    waiting = [post for post in waiting_for_answer(posts, ticket.replies,
+                                                   [e for e in ticket.events if e.kind in ANSWER_EVENTS])
+               if post.topic]
     if not waiting:
         return
     post = min(waiting, key=lambda p: (_severity(p.priority), -(p.urgency or 0.0)))
