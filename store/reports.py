@@ -159,10 +159,13 @@ def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzi
                     model.created_at >= start, model.created_at < end, *_not_thanks(model))):
                 counts[platform][what][buckets.index(at)] += 1
     else:
+        bucket_of: dict[int, int] = {}
         for part in over_period(session, "volume", start, end, now,
                                 lambda part_start, part_end: _volume_quarters(session, part_start, part_end)):
             for what, platform, number, count in part:
-                counts[platform][what][buckets.index(quarter_start(number))] += count
+                if number not in bucket_of:
+                    bucket_of[number] = buckets.index(quarter_start(number))
+                counts[platform][what][bucket_of[number]] += count
     return {
         "bucket": buckets.size,
         "buckets": buckets.labels(),
