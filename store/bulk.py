@@ -193,13 +193,18 @@ def _converters(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tup
 
 
 def _converted(rows: list[tuple], converters: tuple[Callable | None, ...]) -> list[tuple]:
+    """The rows with their values converted; a None that its column's
+    converter keeps as None (every type's but JSON's) is left as it is, as
+    are most of a ticket's times."""
     times: dict[datetime, Any] = {}
-    at = [(n, convert) for n, convert in enumerate(converters) if convert is not None]
+    at = [(n, convert, convert(None) is None) for n, convert in enumerate(converters) if convert is not None]
     converted = []
     for row in rows:
         row = list(row)
-        for n, convert in at:
+        for n, convert, keeps_none in at:
             value = row[n]
+            if value is None and keeps_none:
+                continue
             if type(value) is datetime:
                 if value not in times:
                     times[value] = convert(value)
