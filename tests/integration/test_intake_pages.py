@@ -160,3 +160,28 @@ def test_a_page_racing_another_intake_of_the_same_posts_is_stored_once(postgres_
         written = session.execute(select(Event.mention_id, func.count()).where(Event.kind.in_(
             ("raised", "customer_wrote"))).group_by(Event.mention_id)).all()
     assert len(written) == 4 + 30 and all(n == 1 for _mention, n in written)
+
+
+def test_sqlite_reads_the_events_of_the_tickets_a_page_joins_through_the_tickets_index(sqlite_db, settings, clock):
+    """Not through the index on the events' kinds, which would read every
+    event of those kinds, however many tickets there are."""
+    agent(sqlite_db, clock)
+    intake = Intake(settings)
+    with sqlite_db.transaction() as session:
+        intake.ingest(session, page(10, authors=5), clock.now())
+    read = []
+
+    def reading_events(_conn, _cursor, statement, parameters, *_args):
+        if statement.startswith("SELECT events."):
+            read.append((statement, parameters))
+
+    event.listen(sqlite_db.engine, "before_cursor_execute", reading_events)
+    try:
+        with sqlite_db.transaction() as session:
+            intake.ingest(session, page(10, authors=5, start=100), clock.now())
+    finally:
+        event.remove(sqlite_db.engine, "before_cursor_execute", reading_events)
+    [(statement, parameters)] = read
+    with sqlite_db.engine.connect() as connection:
+        plan = " ".join(row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "ix_events_ticket_id" in plan and "ix_events_kind_at" not in plan, plan
