@@ -18,14 +18,16 @@ from store.errors import Refused
 from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
 
 
-# Each active agent with their open tickets; the active agents' rows
-# locked, in the order of their ids. Built once: building them took longer
-# than running them.
-_OPEN_COUNTS = (select(Ticket.assignee_id, func.count().label("n"))
-                .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_not(None))
-                .group_by(Ticket.assignee_id).subquery())
-ACTIVE_AGENTS = (select(Agent, func.coalesce(_OPEN_COUNTS.c.n, 0))
-                 .outerjoin(_OPEN_COUNTS, _OPEN_COUNTS.c.assignee_id == Agent.id).where(Agent.active.is_(True)))
+# Each active agent with their open tickets, counted on the index of open
+# tickets by assignee (the statuses written out, so that SQLite sees the
+# index serves them; grouping every open ticket took three times as long);
+# the active agents' rows locked, in the order of their ids. Built once:
+# building them took longer than running them.
+_OPEN_TICKETS = (select(func.count())
+                 .where(Ticket.assignee_id == Agent.id,
+                        Ticket.status.in_(bindparam("open", OPEN_STATUSES, expanding=True, literal_execute=True)))
+                 .scalar_subquery())
+ACTIVE_AGENTS = select(Agent, _OPEN_TICKETS).where(Agent.active.is_(True))
 LOCK_ACTIVE_AGENTS = select(Agent.id).where(Agent.active.is_(True)).order_by(Agent.id).with_for_update()
 # What a customer's history reads of a ticket (histories_of), and the
 # tickets of some customers since a time, with or without one.
