@@ -1,19 +1,22 @@
-"""The first-response waits of a group of tickets, kept as sorted runs, and
-the wait at a percentile's nearest rank, found by bisecting the runs rather
-than by merging every wait into one list (a month's runs hold hundreds of
-thousands of waits; the search reads a few dozen of them per run).
+"""The first-response waits of a group of tickets, kept as sorted runs
+(store.packed_numbers), and the wait at a percentile's nearest rank, found
+by bisecting the runs rather than by merging every wait into one list: a
+month's runs hold hundreds of thousands of waits, and the search unpacks
+only the runs the rank falls inside.
 
 Waits are ordered by (tenths of a minute, still waiting): as the number
 tenths * 2, plus 1 while the customer still waits, since a wait that still
 runs is at least that long. Answered waits and those of paused tickets are
-kept in tenths of a minute. A ticket still waiting on a running clock is
-kept as the moment it was raised (microseconds since 1970), so that its
-wait is counted against the moment the figures are asked for."""
+kept in tenths of a minute, the answered ones as distinct values with the
+running count of waits up to each. A ticket still waiting on a running
+clock is kept as the moment it was raised (microseconds since 1970), so
+that its wait is counted against the moment the figures are asked for."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+
+from store.packed_numbers import Run
 
 # Microseconds in a tenth of a minute, the precision waits are counted in.
 TENTH_OF_A_MINUTE = 6_000_000
@@ -27,18 +30,18 @@ def tenths_waited(since_us: int, until_us: int) -> int:
 @dataclass
 class FirstWaits:
     now_us: int
-    # (sorted distinct tenths, how many waits up to each) pairs
-    answered: list = field(default_factory=list)
-    # sorted tenths
-    paused: list = field(default_factory=list)
-    # sorted moments raised, microseconds
-    raised: list = field(default_factory=list)
+    # (distinct tenths, how many waits up to each) run pairs
+    answered: list[tuple[Run, Run]] = field(default_factory=list)
+    # tenths
+    paused: list[Run] = field(default_factory=list)
+    # moments raised, microseconds
+    raised: list[Run] = field(default_factory=list)
 
     def waiting(self) -> int:
         return sum(map(len, self.paused)) + sum(map(len, self.raised))
 
     def size(self) -> int:
-        return sum(counts[-1] for _, counts in self.answered if counts) + self.waiting()
+        return sum(counts.last for _, counts in self.answered) + self.waiting()
 
     @classmethod
     def together(cls, now_us: int, groups: list[FirstWaits]) -> FirstWaits:
@@ -70,19 +73,19 @@ class FirstWaits:
         raised_after = self.now_us + TENTH_OF_A_MINUTE // 2 - (waiting_tenths + 1) * TENTH_OF_A_MINUTE
         answered = 0
         for values, counts in self.answered:
-            found = bisect_right(values, tenths)
-            answered += counts[found - 1] if found else 0
-        return (answered
-                + sum(bisect_right(run, waiting_tenths) for run in self.paused)
-                + sum(len(run) - bisect_right(run, raised_after) for run in self.raised))
+            found = values.at_most(tenths)
+            answered += counts.last if found == values.size else counts.numbers[found - 1] if found else 0
+        return (answered + sum(run.at_most(waiting_tenths) for run in self.paused)
+                + sum(run.size - run.at_most(raised_after) for run in self.raised))
 
     def _bounds(self) -> tuple[int, int]:
-        ends = [value * 2 for values, _ in self.answered if values for value in (values[0], values[-1])]
-        ends += [value * 2 + 1 for run in self.paused if run for value in (run[0], run[-1])]
-        ends += [tenths_waited(value, self.now_us) * 2 + 1 for run in self.raised if run for value in (run[0], run[-1])]
+        ends = [value * 2 for values, _ in self.answered if values.size for value in (values.first, values.last)]
+        ends += [value * 2 + 1 for run in self.paused if run.size for value in (run.first, run.last)]
+        ends += [tenths_waited(value, self.now_us) * 2 + 1 for run in self.raised if run.size
+                 for value in (run.first, run.last)]
         return min(ends), max(ends)
 
 
-def not_yet_due(due_runs: list, now_us: int) -> int:
-    """How many of the sorted due times are not before now."""
-    return sum(len(run) - bisect_left(run, now_us) for run in due_runs)
+def not_yet_due(due_times: Run, now_us: int) -> int:
+    """How many of the due times are not before now."""
+    return due_times.size - due_times.below(now_us)

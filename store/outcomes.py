@@ -12,7 +12,6 @@ period began."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 from store.epoch import epoch_microseconds
 from store.kept_figures import EPOCH, over_period
 from store.models import Agent, Event, Mention, Ticket
-from store.packed_numbers import pack, unpack
+from store.packed_numbers import Run, pack
 
 OUTCOME_GROUPINGS = ("agent", "team", "platform", "topic")
 OUTCOME_EVENTS = ("resolved", "reopened", "followup_sent", "followup_answered")
@@ -132,7 +131,7 @@ def _tickets_resolved(session: Session, start: datetime, end: datetime, now: dat
     for part in over_period(session, f"resolved:{group_by}", start, end, now,
                             lambda part_start, part_end: _resolutions(session, part_start, part_end, key)):
         for group, first, before in part:
-            resolved[group] += first + bisect_left(unpack(before), start_us)
+            resolved[group] += first + Run(before).below(start_us)
     if group_by != "agent":
         return resolved
     emails = dict(session.execute(select(Agent.id, Agent.email)).all())

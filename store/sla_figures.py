@@ -40,7 +40,7 @@ from store.epoch import epoch_microseconds
 from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths_waited
 from store.kept_figures import EPOCH, over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
-from store.packed_numbers import pack, unpack
+from store.packed_numbers import Run, pack
 from store.types import UTCDateTime
 
 TARGETS = ("first_response", "next_response", "resolution")
@@ -110,20 +110,18 @@ class _Figures:
         for key, target, state, number in part["counts"]:
             self.count(key, target, state, number)
         for key, tenths, counts in part["waits"]:
-            self.group(key).waits.answered.append((unpack(tenths, "i"), unpack(counts, "i")))
+            self.group(key).waits.answered.append((Run(tenths, "i"), Run(counts, "i")))
 
     def add_running(self, part: dict[str, list], with_waits: bool) -> None:
         """A window's open tickets: their targets not yet due, and, for the
         tickets raised in the period (`with_waits`), those still waiting."""
         for key, target, due_times, stopped in part["due"]:
-            self.count(key, target, "not_yet_due", not_yet_due([unpack(due_times)], self.now_us) + stopped)
+            self.count(key, target, "not_yet_due", not_yet_due(Run(due_times), self.now_us) + stopped)
         if with_waits:
             for key, paused, raised in part["waiting"]:
                 waits = self.group(key).waits
-                if paused:
-                    waits.paused.append(unpack(paused, "i"))
-                if raised:
-                    waits.raised.append(unpack(raised))
+                waits.paused.append(Run(paused, "i"))
+                waits.raised.append(Run(raised))
 
     def close(self) -> None:
         self.total.waits = FirstWaits.together(self.now_us, [group.waits for group in self.groups.values()])
