@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Float, delete, func, insert, literal, select, tuple_
+from sqlalchemy import Float, Text, cast, delete, func, insert, literal, select, tuple_
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -28,6 +28,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from store.db import Database
 from store.epoch import quarter_hour
+from store.kept_copies import copies
 from store.models import FigureMark, KeptFigures
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -123,15 +124,18 @@ def kept_figures(session: Session, report: str, spans: list[Span],
     if not spans:
         return []
     clock = session.scalar(select(database_clock()))
-    kept = {(row.starts_at, row.hours): row for row in session.scalars(
-        select(KeptFigures).where(KeptFigures.report == report, tuple_(KeptFigures.starts_at, KeptFigures.hours)
-                                  .in_([(span.start, span.hours) for span in spans])))}
-    changed = _last_changes(session, min((row.computed_at for row in kept.values()), default=clock))
+    chosen = (KeptFigures.report == report,
+              tuple_(KeptFigures.starts_at, KeptFigures.hours).in_([(span.start, span.hours) for span in spans]))
+    kept = {(row.starts_at, row.hours): row.computed_at for row in session.execute(
+        select(KeptFigures.starts_at, KeptFigures.hours, KeptFigures.computed_at).where(*chosen))}
+    changed = _last_changes(session, min(kept.values(), default=clock))
+    good = {(span.start, span.hours) for span in spans
+            if (span.start, span.hours) in kept and _still_good(kept[span.start, span.hours], span, changed, clock)}
+    found = _read_kept(session, report, {place: kept[place] for place in good})
     figures, runs, budget = [], [], SPANS_COUNTED_AT_ONCE
     for span in spans:
-        row = kept.get((span.start, span.hours))
-        if row is not None and _still_good(row, span, changed, clock):
-            figures.append(row.figures)
+        if (span.start, span.hours) in found:
+            figures.append(found[span.start, span.hours])
         elif budget:
             budget -= 1
             figures.append(count(span.start, span.end))
@@ -144,6 +148,26 @@ def kept_figures(session: Session, report: str, spans: list[Span],
     return figures + [count(run_start, run_end) for run_start, run_end in runs]
 
 
+def _read_kept(session: Session, report: str, good: dict[tuple[datetime, int], float]
+               ) -> dict[tuple[datetime, int], Any]:
+    """The figures of the good kept spans, from this process's copies where
+    they hold, else read and copied (store.kept_copies)."""
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    found = {}
+    for (start, hours), computed_at in good.items():
+        copy = copies.get((database, report, start, hours), computed_at)
+        if copy is not None:
+            found[start, hours] = copy
+    missing = [place for place in good if place not in found]
+    if missing:
+        for start, hours, computed_at, text in session.execute(
+                select(KeptFigures.starts_at, KeptFigures.hours, KeptFigures.computed_at,
+                       cast(KeptFigures.figures, Text))
+                .where(KeptFigures.report == report, tuple_(KeptFigures.starts_at, KeptFigures.hours).in_(missing))):
+            found[start, hours] = copies.put((database, report, start, hours), computed_at, text)
+    return found
+
+
 def _last_changes(session: Session, since: float) -> list[tuple[int, float]]:
     """(UTC hour number, latest mark) for each hour marked since `since`
     less the grace."""
@@ -153,11 +177,11 @@ def _last_changes(session: Session, since: float) -> list[tuple[int, float]]:
     return [(int(number), marked_at) for number, marked_at in rows]
 
 
-def _still_good(row: KeptFigures, span: Span, changed: list[tuple[int, float]], clock: float) -> bool:
-    if row.computed_at < clock - KEPT_SECONDS:
+def _still_good(computed_at: float, span: Span, changed: list[tuple[int, float]], clock: float) -> bool:
+    if computed_at < clock - KEPT_SECONDS:
         return False
     ends = (span.end - EPOCH) // HOUR
-    return all(marked_at < row.computed_at - GRACE_SECONDS for hour, marked_at in changed if hour < ends)
+    return all(marked_at < computed_at - GRACE_SECONDS for hour, marked_at in changed if hour < ends)
 
 
 def _keep(session: Session, row: dict[str, Any]) -> None:
