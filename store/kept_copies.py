@@ -14,7 +14,7 @@ from collections import OrderedDict
 from typing import Any
 
 # The figures' text kept in copies per process at most, in characters.
-COPIED_CHARACTERS = 64_000_000
+COPIED_CHARACTERS = 24_000_000
 
 Key = tuple[str, str, Any, int]
 

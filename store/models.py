@@ -416,6 +416,9 @@ class Reply(Base):
         CheckConstraint(_in("purpose", REPLY_PURPOSES), name="reply_purpose"),
         CheckConstraint(_in("channel", REPLY_CHANNELS), name="reply_channel"),
         Index("ix_replies_status_next", "status", "next_attempt_at"),
+        Index("ix_replies_platform_reply_id", "platform_reply_id",
+              postgresql_where=sql_text("platform_reply_id IS NOT NULL"),
+              sqlite_where=sql_text("platform_reply_id IS NOT NULL")),
     )
 
 
