@@ -5,11 +5,14 @@ reports count per time bucket in the database."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import BigInteger, Float, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 class epoch_seconds(FunctionElement):  # noqa: N801 - used as an SQL function
@@ -50,6 +53,12 @@ def _quarter_sqlite(element, compiler, **kw) -> str:
 def quarter_start(quarter: int) -> datetime:
     """The UTC moment a `quarter_hour` number starts at."""
     return datetime.fromtimestamp(quarter * 900, timezone.utc)
+
+
+def microseconds_since_epoch(moment: datetime) -> int:
+    """Whole microseconds from 1970 to a UTC moment, as `epoch_microseconds`
+    counts a stored one."""
+    return (moment - EPOCH) // _ONE_MICROSECOND
 
 
 class epoch_microseconds(FunctionElement):  # noqa: N801 - used as an SQL function

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, Text, cast, delete, func, insert, literal, select, tuple_
@@ -27,12 +27,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 from store.db import Database
-from store.epoch import quarter_hour
+from store.epoch import EPOCH, quarter_hour
 from store.kept_copies import copies
 from store.models import FigureMark, KeptFigures
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # A write's mark carries the moment of its statement, not of its commit: a
 # span counted up to this long after a mark may have missed its write.
 GRACE_SECONDS = 120.0

@@ -13,16 +13,17 @@ period began."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from store.epoch import epoch_microseconds
-from store.kept_figures import EPOCH, over_period
+from store.epoch import epoch_microseconds, microseconds_since_epoch
+from store.kept_figures import over_period
 from store.models import Agent, Event, Mention, Ticket
 from store.packed_numbers import Run, pack
+from store.reports import agent_emails, ticket_group
 
 OUTCOME_GROUPINGS = ("agent", "team", "platform", "topic")
 OUTCOME_EVENTS = ("resolved", "reopened", "followup_sent", "followup_answered")
@@ -125,8 +126,8 @@ def _per_ticket(start: datetime, end: datetime):
 def _tickets_resolved(session: Session, start: datetime, end: datetime, now: datetime,
                       group_by: str) -> dict[str | None, int]:
     """How many tickets were resolved in [start, end), per group."""
-    key = (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
-    start_us = (start - EPOCH) // timedelta(microseconds=1)
+    key = ticket_group(group_by)
+    start_us = microseconds_since_epoch(start)
     resolved: dict = defaultdict(int)
     for part in over_period(session, f"resolved:{group_by}", start, end, now,
                             lambda part_start, part_end: _resolutions(session, part_start, part_end, key)):
@@ -134,7 +135,7 @@ def _tickets_resolved(session: Session, start: datetime, end: datetime, now: dat
             resolved[group] += first + Run(before).below(start_us)
     if group_by != "agent":
         return resolved
-    emails = dict(session.execute(select(Agent.id, Agent.email)).all())
+    emails = agent_emails(session)
     return {emails.get(group): number for group, number in resolved.items()}
 
 

@@ -144,6 +144,16 @@ def agent_names(session: Session) -> dict[str, str]:
     return {email: name for email, name in session.execute(select(Agent.email, Agent.name))}
 
 
+def agent_emails(session: Session) -> dict[int, str]:
+    """Emails by agent id: kept figures group by assignee, reports show the email."""
+    return {agent_id: email for agent_id, email in session.execute(select(Agent.id, Agent.email))}
+
+
+def ticket_group(group_by: str):
+    """The ticket column a report groups by: the assignee for "agent"."""
+    return (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
+
+
 def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo, *,
                        now: datetime) -> dict[str, Any]:
     """Tickets raised and mentions written in [start, end), per platform and

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import accumulate, groupby
 from typing import Any
 
@@ -36,11 +36,12 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
-from store.epoch import epoch_microseconds
+from store.epoch import EPOCH, epoch_microseconds, microseconds_since_epoch
 from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths_waited
-from store.kept_figures import EPOCH, over_period
-from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
+from store.kept_figures import over_period
+from store.models import OPEN_STATUSES, THANKS_POLICY, Event, Ticket
 from store.packed_numbers import Run, pack
+from store.reports import agent_emails, ticket_group
 from store.types import UTCDateTime
 
 TARGETS = ("first_response", "next_response", "resolution")
@@ -92,7 +93,7 @@ class _Figures:
     """The groups' figures, folded from the counted parts."""
 
     def __init__(self, now: datetime) -> None:
-        self.now_us = _microseconds(now)
+        self.now_us = microseconds_since_epoch(now)
         self.groups: dict[Any, _Group] = {}
         self.total = _Group(FirstWaits(self.now_us))
 
@@ -127,13 +128,6 @@ class _Figures:
         self.total.waits = FirstWaits.together(self.now_us, [group.waits for group in self.groups.values()])
 
 
-_ONE_MICROSECOND = timedelta(microseconds=1)
-
-
-def _microseconds(moment: datetime) -> int:
-    return (moment - EPOCH) // _ONE_MICROSECOND
-
-
 def sla_figures(session: Session, start: datetime, end: datetime, now: datetime, group_by: str) -> dict[str, Any]:
     """The figures of [start, end) per group with a figure, in key order
     (None last), and for all tickets together; see the module's docstring
@@ -148,7 +142,7 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     tickets raised before the end."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    key = (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
+    key = ticket_group(group_by)
     figures = _Figures(now)
     for part in over_period(session, f"sla:{group_by}", start, end, now,
                             lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now), key)):
@@ -162,15 +156,11 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     for part in over_period(session, f"running:{group_by}", start, end, now, running):
         figures.add_running(part, with_waits=True)
     figures.close()
-    names = _emails(session) if group_by == "agent" else {}
+    names = agent_emails(session) if group_by == "agent" else {}
     shown = {names.get(group_key, group_key): group for group_key, group in figures.groups.items()
              if group.has_figures()}
     ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {"groups": [group.as_dict(group_key) for group_key, group in ordered], "total": figures.total.as_dict(None)}
-
-
-def _emails(session: Session) -> dict[int, str]:
-    return {agent_id: email for agent_id, email in session.execute(select(Agent.id, Agent.email))}
 
 
 @dataclass(frozen=True)
