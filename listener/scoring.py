@@ -24,7 +24,7 @@ from listener import lexicons
 from listener.care_rules import RuleHit, rule_hits
 from listener.courtesy import without_closing_courtesy
 from listener.keywords import KeywordFinder, KeywordHit
-from listener.needs_model import NEEDS_A_PERSON
+from listener.needs_model import NEEDS_A_PERSON, NEEDS_A_PERSON_TO_US
 from listener.phrases import PhraseIndex, words_of
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, SentimentModel, load_model
 from listener.topics import TopicChoice, TopicChooser
@@ -112,11 +112,14 @@ class _Reading:
 
 class Scorer:
     def __init__(self, settings: ScoringSettings, *, model: SentimentModel | None = None,
-                 model_path: str | Path | None = None):
+                 model_path: str | Path | None = None, needs_threshold: float = NEEDS_A_PERSON_TO_US):
         """`model_path` is where a retrained model may be (see
         `sentiment_model.trained_model_path`); scoring.model_path, when set,
-        is used otherwise; failing both, the shipped model."""
+        is used otherwise; failing both, the shipped model. A post put to
+        the brand that the needs-a-person model decides needs one from
+        `needs_threshold` up (listener.needs_model)."""
         self.settings = settings
+        self.needs_threshold = needs_threshold
         self.negative_below, self.positive_above = settings.sentiment_thresholds
         self.model = model
         if settings.scorer == "care" and model is None:
@@ -294,7 +297,7 @@ class Scorer:
         if context.answers_us:
             return "answers our reply", weights.question
         if reading.needs_person is not None:
-            if reading.needs_person >= NEEDS_A_PERSON:
+            if reading.needs_person >= (self.needs_threshold if reading.addressed else NEEDS_A_PERSON):
                 return f"needs a person: model {reading.needs_person:.2f}", weights.question
             return f"no complaint, question or request; model {reading.needs_person:.2f}", None
         return "no complaint, question or request", None

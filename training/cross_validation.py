@@ -11,7 +11,11 @@ to the scorer's models or weights is chosen, never by the held-out figures.
   needed one, in folds of whole brands; the model is refitted without each
   fold and measured, the whole scorer deciding, on that fold's customer
   tweets (the share found of those brands answered and taken of those they
-  left) and on its other posts (complaints found, praise and chatter taken).
+  left) and on its other posts (complaints found, praise and chatter taken),
+  at each of a few thresholds of the model's probability for a post put to
+  the brand, with the worst fold's share found: the shipped threshold is
+  the highest at which every fold finds 0.85 or more of the posts brands
+  answered.
 
 The held-out brands and the evaluation-only sets take no part."""
 
@@ -26,6 +30,7 @@ from pathlib import Path
 
 from config import load_settings
 from config.settings import ScoringSettings
+from listener.needs_model import NEEDS_A_PERSON_TO_US
 from listener.scoring import Scorer
 from listener.sentiment_model import load_model
 from training import missing_libraries
@@ -44,6 +49,11 @@ from training.examples import (
 from training.figures import NEGATIVE_TARGET, figures, needs_figures, negative_tradeoff
 
 SENTIMENT_BRANDS = {"airline": "care", "apple": "apple"}
+# The set of customer tweets whose label is whether a brand answered them,
+# and the thresholds of the needs-a-person model tried on it for a post put
+# to the brand.
+ANSWERED = "twcs"
+NEEDS_THRESHOLDS = (0.5, 0.4, 0.35, 0.3, 0.25, 0.2)
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ class SentimentFold:
 class NeedsResult:
     found: float | None
     taken: float | None
+    # The share found in each fold of brands with posts that needed a person.
+    found_by_fold: tuple[float, ...] = ()
 
 
 def brand_folds(brands: Sequence[str], folds: int) -> list[list[int]]:
@@ -96,17 +108,20 @@ def sentiment_cv(data: LabelledData, general: list[Example], settings: ScoringSe
 
 
 def needs_cv(data: LabelledData, general: list[Example], settings: ScoringSettings, folds: int = 5,
-             weights: dict[str, float] = NEEDS_WEIGHTS, **fit_options) -> dict[str, NeedsResult]:
+             weights: dict[str, float] = NEEDS_WEIGHTS, thresholds: Sequence[float] = (NEEDS_A_PERSON_TO_US,),
+             **fit_options) -> dict[float, dict[str, NeedsResult]]:
     """Each set's posts of every fold, scored with the needs-a-person model
-    fitted without that fold's brands: the share found of those that
-    needed a person and taken of those that did not."""
+    fitted without that fold's brands and deciding at each of `thresholds`:
+    the share found of those that needed a person, overall and in each
+    fold, and taken of those that did not."""
     from training.fit import train_needs_response
 
     posts = [(name, p) for name in READERS if name not in EVALUATION_ONLY for p in data.training(name)
              if p.needs_response is not None]
     chatter = [Example(e.text, NO_NEED, weights["general"], "general") for e in general]
     gold: dict[str, list[bool]] = {}
-    decided: dict[str, list[bool]] = {}
+    decided: dict[tuple[float, str], list[bool]] = {}
+    by_fold: dict[tuple[float, str], list[float]] = {}
     for fold in brand_folds([p.brand for _, p in posts], folds):
         left_out = set(fold)
         examples = [e for n, (name, p) in enumerate(posts) if n not in left_out
@@ -114,14 +129,23 @@ def needs_cv(data: LabelledData, general: list[Example], settings: ScoringSettin
         model = load_model()
         model.needs_response = train_needs_response(examples + chatter, **fit_options)
         measured = [posts[n] for n in fold]
-        scores = Scorer(settings, model=model).score_many([p.text for _, p in measured])
-        for (name, post), score in zip(measured, scores):
+        for name, post in measured:
             gold.setdefault(name, []).append(bool(post.needs_response))
-            decided.setdefault(name, []).append(score.needs_response)
-    results = {}
-    for name in gold:
-        found = needs_figures(gold[name], decided[name])
-        results[name] = NeedsResult(found.recall, found.rate_not_needed)
+        for threshold in thresholds:
+            scores = Scorer(settings, model=model, needs_threshold=threshold).score_many([p.text for _, p in measured])
+            in_fold: dict[str, list[bool]] = {}
+            for (name, post), score in zip(measured, scores):
+                decided.setdefault((threshold, name), []).append(score.needs_response)
+                if post.needs_response:
+                    in_fold.setdefault(name, []).append(score.needs_response)
+            for name, found in in_fold.items():
+                by_fold.setdefault((threshold, name), []).append(sum(found) / len(found))
+    results: dict[float, dict[str, NeedsResult]] = {}
+    for threshold in thresholds:
+        for name in gold:
+            found = needs_figures(gold[name], decided[threshold, name])
+            results.setdefault(threshold, {})[name] = NeedsResult(
+                found.recall, found.rate_not_needed, tuple(by_fold.get((threshold, name), ())))
     return results
 
 
@@ -140,9 +164,19 @@ def report(data_dir: Path, folds: int) -> list[str]:
         lines.append(f"  {fold.measured_on:<10}{_cell(fold.macro_f1)}{_cell(fold.negative_precision)}")
     lines.append(f"  {'mean':<10}{_cell(sum(f.macro_f1 for f in sentiment) / len(sentiment))}"
                  f"{_cell(sum(f.negative_precision for f in sentiment) / len(sentiment))}")
-    lines.append(f"needs a person, {folds} folds of training brands (found of those needing one, taken of the rest):")
-    for name, result in needs_cv(data, general, settings, folds).items():
+    results = needs_cv(data, general, settings, folds, thresholds=sorted({NEEDS_A_PERSON_TO_US, *NEEDS_THRESHOLDS}))
+    lines.append(f"needs a person at the shipped threshold {NEEDS_A_PERSON_TO_US}, {folds} folds of training brands "
+                 f"(found of those needing one, taken of the rest):")
+    for name, result in results[NEEDS_A_PERSON_TO_US].items():
         lines.append(f"  {name:<10}{_cell(result.found)}{_cell(result.taken)}")
+    lines.append(f"needs a person by threshold: the customer tweets brands answered found (the worst fold), "
+                 f"taken of those they left, and taken of the other sets' posts needing none:")
+    for threshold, by_set in sorted(results.items(), reverse=True):
+        tweets = by_set[ANSWERED]
+        others = "".join(f"  {name} {_cell(result.taken).strip()}" for name, result in by_set.items()
+                         if name != ANSWERED and result.taken is not None)
+        lines.append(f"  {threshold:<6.2f}{_cell(tweets.found)} ({min(tweets.found_by_fold):.3f})"
+                     f"{_cell(tweets.taken)}{others}")
     return lines
 
 

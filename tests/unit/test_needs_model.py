@@ -9,7 +9,7 @@ import pytest
 
 from config import load_settings
 from listener.lexicons import vader
-from listener.needs_model import NeedsResponseModel
+from listener.needs_model import NEEDS_A_PERSON, NEEDS_A_PERSON_TO_US, NeedsResponseModel
 from listener.scoring import Scorer, ScoringContext
 from listener.sentiment_model import load_model, save_model
 from listener.weights import ModelFileError
@@ -124,6 +124,17 @@ def test_the_model_decides_the_ordinary_post_not_the_lexicon():
     assert taken.priority == "low"
     assert not left.needs_response
     assert "no response needed: no complaint, question or request; model 0.10" in left.reasons
+
+
+def test_a_post_put_to_the_brand_needs_a_person_at_lower_odds_than_talk_about_it():
+    shipped = load_model()
+    shipped.needs_response = constant(0.4)
+    settings = load_settings(env={}).scoring
+    assert NEEDS_A_PERSON_TO_US < 0.4 < NEEDS_A_PERSON
+    put_to_us, about_us = "@acme it is the branch by the station", "it is the acme branch by the station"
+    assert Scorer(settings, model=shipped).score(put_to_us).needs_response
+    assert not Scorer(settings, model=shipped).score(about_us).needs_response
+    assert not Scorer(settings, model=shipped, needs_threshold=0.5).score(put_to_us).needs_response
 
 
 def test_without_the_model_an_ordinary_post_needs_no_one():
