@@ -27,7 +27,7 @@ from store.customers import set_contact_opt_out
 from store.bulk import made
 from store.events import events_held
 from store.incidents import link_tickets, matches
-from store.models import Mention, Reply, Ticket
+from store.models import Customer, Mention, Reply, Ticket
 from store.quarantine import release
 from store.sla import SlaClock
 
@@ -206,7 +206,7 @@ class Intake:
                 was_open = ticket.is_open
                 tickets.customer_wrote(session, ticket, mention, self.sla, now, posts)
                 if ticket.is_open and not was_open:
-                    page.open_tickets[identity.customer] = ticket
+                    page.open_tickets[identity.customer_id] = ticket
             return "threaded"
         if score.needs_response:
             page.raised.append(self._raise(session, mention, now, page))
@@ -218,12 +218,12 @@ class Intake:
         """The answer is read here and the ticket changes accordingly; a
         reopened ticket's agent is told."""
         if asks_not_to_be_contacted(mention.text):
-            set_contact_opt_out(session, ticket.customer, True, "customer", now)
+            set_contact_opt_out(session, session.get(Customer, ticket.customer_id), True, "customer", now)
         outcome = read_answer(mention.text, score.sentiment)
         reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now, posts)
         if reason is None:
             return
-        page.open_tickets[ticket.customer] = ticket
+        page.open_tickets[ticket.customer_id] = ticket
         if ticket.assignee is not None:
             page.alerts.append(dict(
                 key=f"reopened:{ticket.id}:{mention.external_id}", kind="reopened", ticket=ticket,
@@ -235,7 +235,7 @@ class Intake:
         customer = mention.identity.customer
         ticket = tickets.raise_unstored(session, mention, self.settings.team_for(mention.platform, mention.topic),
                                         self.sla, now)
-        page.open_tickets[customer] = ticket
+        page.open_tickets[customer.id] = ticket
         page.posts_of(ticket).append(mention)
         route(session, ticket, self.settings.routing, now, roster=page.roster(),
               history=page.histories.get(customer.id, History()))

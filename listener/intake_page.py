@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from config.settings import RoutingSettings
 from connectors.base import Author, InboundPost
@@ -43,11 +42,41 @@ POST_FIELDS_READ = (Mention.id, Mention.ticket_id, Mention.external_id, Mention.
                     Mention.needs_response, Mention.priority, Mention.urgency, Mention.topic)
 PROFILE = ("handle", "name", "followers", "verified")
 
+
+class KnownCustomer:
+    """A stored customer as intake reads it: its id and tier, all that
+    placing, scoring and routing a post read of it."""
+
+    __slots__ = ("id", "tier")
+
+    def __init__(self, customer_id: int, tier: str | None):
+        self.id = customer_id
+        self.tier = tier
+
+
+class KnownAuthor:
+    """A stored identity as intake reads it, with its customer: a plain
+    object, since a page only reads it and writes its changed profile with
+    an UPDATE of its own (write_profiles)."""
+
+    __slots__ = ("id", "customer_id", "customer", "platform_user_id", *PROFILE)
+
+    def __init__(self, row: tuple, customers: dict[int, KnownCustomer]):
+        self.id, self.customer_id, self.platform_user_id, self.handle, self.name, self.followers, \
+            self.verified, tier = row
+        customer = customers.get(self.customer_id)
+        if customer is None:
+            customer = customers[self.customer_id] = KnownCustomer(self.customer_id, tier)
+        self.customer = customer
+
+
 # What a page reads, built once (store.among): the authors known, with their
 # customers; the tickets of the authors' customers; the tickets whose answers
 # posts reply to; the tickets of the posts' conversations, with the
 # customers who wrote in them; and the posts of the tickets the page holds.
-KNOWN_AUTHORS = (select(Identity).options(joinedload(Identity.customer))
+KNOWN_AUTHORS = (select(Identity.id, Identity.customer_id, Identity.platform_user_id,
+                        *(getattr(Identity, name) for name in PROFILE), Customer.tier)
+                 .join(Customer, Identity.customer_id == Customer.id)
                  .where(Identity.platform == bindparam("platform"), among_bound(Identity.platform_user_id, "ids")))
 CUSTOMERS_TICKETS = (select(Ticket.id, Ticket.platform, Ticket.status, *HISTORY_FIELDS)
                      .where(among_bound(Ticket.customer_id, "customers")).order_by(Ticket.created_at, Ticket.id))
@@ -80,16 +109,20 @@ class Page:
         self.now = now
         platform = posts[0].platform
         author_ids = list({p.author.platform_user_id for p in posts})
-        self.identities: dict[str, Identity] = {
-            i.platform_user_id: i for i in session.scalars(KNOWN_AUTHORS, {"platform": platform, "ids": author_ids})}
-        customer_ids = [i.customer_id for i in self.identities.values()]
+        connection = session.connection()
+        # The known authors and their customers, as plain objects (loading
+        # them as records took more time than any query of the page).
+        customers: dict[int, KnownCustomer] = {}
+        self.identities: dict[str, KnownAuthor | Identity] = {
+            row[2]: KnownAuthor(row, customers)
+            for row in connection.execute(KNOWN_AUTHORS, {"platform": platform, "ids": author_ids})}
+        customer_ids = list(customers)
         # The authors' customers' tickets, read once for their histories and
         # for which tickets the posts may join, by id; then those tickets,
         # read once. Whether a ticket is open on this platform is checked
         # here, not in the query: SQLite, which keeps no statistics, would
         # read every open ticket through the index on status rather than the
         # customers' tickets through theirs.
-        connection = session.connection()
         customers_tickets = connection.execute(CUSTOMERS_TICKETS, {"customers": customer_ids}).all()
         self.histories = histories_of([row[3:] for row in customers_tickets], now, routing)
         open_ticket_ids = {
@@ -116,7 +149,6 @@ class Page:
         # else is written: two intakes joining posts to the same tickets
         # wait for each other instead of deadlocking or writing over each
         # other.
-        customers = {identity.customer_id: identity.customer for identity in self.identities.values()}
         self.known_tickets = hold(session, {
             *open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
             *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)}, EVENTS_READ, customers)
@@ -125,8 +157,9 @@ class Page:
         if tickets_by_id:
             for row in connection.execute(TICKETS_POSTS, {"tickets": list(tickets_by_id)}):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
-        self.open_tickets: dict[Customer, Ticket | HeldTicket] = {
-            customers[customer_id]: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
+        # Each customer's open ticket, by customer id.
+        self.open_tickets: dict[int, Ticket | HeldTicket] = {
+            customer_id: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
             if ticket_id in tickets_by_id}
         self.answered: dict[str, HeldTicket] = {
             reply_id: tickets_by_id[ticket_id] for reply_id, ticket_id in answered_ids.items()
@@ -184,7 +217,7 @@ class Page:
         own posts on it), to which the caller adds a post joining it."""
         return self._posts.setdefault(ticket, [])
 
-    def ticket_for(self, post: InboundPost, identity: Identity) -> Ticket | HeldTicket | None:
+    def ticket_for(self, post: InboundPost, identity: KnownAuthor | Identity) -> Ticket | HeldTicket | None:
         """The ticket a post belongs to: the one whose answer it replies to
         (for a direct message, the one whose follow-up by direct message
         awaits an answer in that conversation or from that customer), else
@@ -202,15 +235,16 @@ class Page:
         answered = self.answered.get(post.in_reply_to)
         if answered is not None and answered.customer_id == identity.customer_id:
             return answered
-        ticket = self.open_tickets.get(identity.customer)
+        ticket = self.open_tickets.get(identity.customer_id)
         if ticket is not None:
             return ticket
         if post.kind == "direct_message" and can_message(post.platform):
             return None
         return self.conversations.get((post.conversation_id, identity.customer_id))
 
-    def identity_for(self, post: InboundPost) -> Identity:
-        """The author's identity, known or new. Its profile is written only
+    def identity_for(self, post: InboundPost) -> KnownAuthor | Identity:
+        """The author's identity, known (a KnownAuthor) or new (a record
+        made in memory, written by `write`). Its profile is written only
         where it changed: a write locks the row until commit, and two intakes
         of overlapping batches that each lock an author and wait for the
         other's post deadlock on PostgreSQL."""
@@ -230,7 +264,7 @@ class Page:
             profile = {name: getattr(author, name) for name in PROFILE}
             self._profiles[identity.id] = profile
             for name, value in profile.items():
-                set_committed_value(identity, name, value)
+                setattr(identity, name, value)
         return identity
 
     def incidents(self) -> list[Incident]:
@@ -275,5 +309,5 @@ def write_profiles(session: Session, profiles: dict[int, dict]) -> None:
                 [(*(profiles[identity_id][name] for name in PROFILE), identity_id) for identity_id in sorted(profiles)])
 
 
-def _profile_changed(identity: Identity, author: Author) -> bool:
+def _profile_changed(identity: KnownAuthor, author: Author) -> bool:
     return any(getattr(identity, name) != getattr(author, name) for name in PROFILE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.among import among_bound
@@ -21,10 +21,12 @@ from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
 TICKETS = Ticket.__table__
 COLUMNS = tuple(column.name for column in TICKETS.columns)
 EVENT_FIELDS = (Event.id, Event.ticket_id, Event.mention_id, Event.kind, Event.actor, Event.detail, Event.at)
-# Built once (store.among): the tickets, locked on PostgreSQL, and their
-# replies with their agents.
-HELD_ROWS = (select(TICKETS).where(among_bound(TICKETS.c.id, "ids")).order_by(TICKETS.c.id)
-             .with_for_update(key_share=True))
+# Built once (store.among): the tickets, locked on PostgreSQL, each with
+# whether it has replies; and the replies, with their agents, of those
+# that have (most tickets a page joins have none, and loading records
+# cost more than the query).
+HELD_ROWS = (select(TICKETS, exists().where(Reply.ticket_id == TICKETS.c.id).label("has_replies"))
+             .where(among_bound(TICKETS.c.id, "ids")).order_by(TICKETS.c.id).with_for_update(key_share=True))
 HELD_REPLIES = (select(Reply).options(joinedload(Reply.agent)).where(among_bound(Reply.ticket_id, "ids"))
                 .order_by(Reply.id))
 
@@ -38,8 +40,9 @@ def events_reading(condition: ColumnElement[bool]) -> Select:
 class HeldTicket:
     """A stored ticket as a plain object: its columns as attributes, its
     replies (records, with their agents), the events it was read with
-    (rows) and its customer and assignee (records: the customer given
-    when read, else looked up, as the assignee is, when asked for). The
+    (rows), its customer (the one given when read, whatever holds its id
+    and tier, else the record looked up when asked for) and its assignee
+    (the record, looked up when asked for). The
     ticket rules read and change it as they do a Ticket; what a Ticket
     tells of itself is the Ticket's own code."""
 
@@ -50,7 +53,7 @@ class HeldTicket:
     is_breached = Ticket.is_breached
 
     def __init__(self, session: Session, values: dict[str, Any], replies: list[Reply], events: list,
-                 customer: Customer | None):
+                 customer: Any):
         self.__dict__.update(values)
         self._session = session
         self._read = values
@@ -59,7 +62,7 @@ class HeldTicket:
         self.events = events
 
     @property
-    def customer(self) -> Customer:
+    def customer(self) -> Any:
         if self._customer is None or self._customer.id != self.customer_id:
             self._customer = self._session.get(Customer, self.customer_id)
         return self._customer
@@ -80,7 +83,7 @@ class HeldTicket:
 
 
 def hold(session: Session, ticket_ids: Iterable[int], events_read: Select,
-         customers: dict[int, Customer]) -> list[HeldTicket]:
+         customers: dict[int, Any]) -> list[HeldTicket]:
     """The tickets, in the order of their ids, with their replies, their
     events that `events_read` reads (made by events_reading) and their
     customers where `customers` (by id) has them. On PostgreSQL their rows
@@ -90,15 +93,18 @@ def hold(session: Session, ticket_ids: Iterable[int], events_read: Select,
     if not ids:
         return []
     connection = session.connection()
-    rows = connection.execute(HELD_ROWS, {"ids": ids}).mappings().all()
-    replies: dict[int, list[Reply]] = {row["id"]: [] for row in rows}
-    for reply in session.scalars(HELD_REPLIES, {"ids": list(replies)}):
-        replies[reply.ticket_id].append(reply)
+    rows = connection.execute(HELD_ROWS, {"ids": ids}).all()
+    values = [dict(zip(COLUMNS, row)) for row in rows]
+    replies: dict[int, list[Reply]] = {row["id"]: [] for row in values}
+    answered = [row.id for row in rows if row.has_replies]
+    if answered:
+        for reply in session.scalars(HELD_REPLIES, {"ids": answered}):
+            replies[reply.ticket_id].append(reply)
     events: dict[int, list] = {ticket_id: [] for ticket_id in replies}
     for event in connection.execute(events_read, {"ids": list(events)}):
         events[event.ticket_id].append(event)
-    return [HeldTicket(session, dict(row), replies[row["id"]], events[row["id"]], customers.get(row["customer_id"]))
-            for row in rows]
+    return [HeldTicket(session, row, replies[row["id"]], events[row["id"]], customers.get(row["customer_id"]))
+            for row in values]
 
 
 def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
