@@ -14,12 +14,16 @@ from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.json_text import json_text
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     """SQLite gets WAL, foreign keys and a busy timeout; PostgreSQL checks
-    connections before use."""
+    connections before use. JSON is written as json.dumps writes it, by
+    store.json_text."""
+    kwargs.setdefault("json_serializer", json_text)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_connect)
