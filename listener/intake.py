@@ -24,10 +24,10 @@ from store.alerts import Recipient, queue_alerts
 from store import tickets
 from store.among import among_bound
 from store.customers import set_contact_opt_out
-from store.bulk import made
 from store.events import events_held
 from store.incidents import link_tickets, matches
 from store.models import Customer, Mention, Reply, Ticket
+from store.new_posts import NewPost
 from store.quarantine import release
 from store.sla import SlaClock
 
@@ -185,13 +185,13 @@ class Intake:
                                  from_platform=post.from_platform, answers_us=ticket is not None and ticket.is_open
                                  and page.answered.get(post.in_reply_to) is ticket)
         score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
-        mention = made(
-            Mention, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
-            kind=post.kind, conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to, identity=identity,
+        mention = NewPost(
+            identity, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
+            kind=post.kind, conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to,
             text=post.text, url=post.url, rating=post.rating, language=post.language, created_at=post.created_at,
             received_at=now,
             raw=post.raw, sentiment=score.sentiment, polarity=score.polarity, urgency=score.urgency,
-            needs_response=score.needs_response, priority=score.priority, topic=score.topic, ticket=None,
+            needs_response=score.needs_response, priority=score.priority, topic=score.topic,
             reasons=list(score.reasons),
         )
         page.mentions.append(mention)
@@ -213,7 +213,7 @@ class Intake:
             return "raised"
         return "stored"
 
-    def _followup_answered(self, session: Session, ticket: Ticket, mention: Mention, score: Score, now: datetime,
+    def _followup_answered(self, session: Session, ticket: Ticket, mention: NewPost, score: Score, now: datetime,
                            page: Page, posts: list) -> None:
         """The answer is read here and the ticket changes accordingly; a
         reopened ticket's agent is told."""
@@ -231,7 +231,7 @@ class Intake:
                 subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
                 link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now))
 
-    def _raise(self, session: Session, mention: Mention, now: datetime, page: Page) -> Ticket:
+    def _raise(self, session: Session, mention: NewPost, now: datetime, page: Page) -> Ticket:
         customer = mention.identity.customer
         ticket = tickets.raise_unstored(session, mention, self.settings.team_for(mention.platform, mention.topic),
                                         self.sla, now)

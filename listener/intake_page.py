@@ -23,6 +23,7 @@ from store.events import HeldEvent, write_held_events
 from store.held_tickets import HeldTicket, events_reading, hold, write_held
 from store.incidents import open_incidents
 from store.media import add_media
+from store.new_posts import NewPost, insert_posts
 from store.unindexed import unindexed
 from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
 
@@ -183,10 +184,10 @@ class Page:
         # The profiles that changed, by identity id: the records show them
         # at once, and they are written with one UPDATE.
         self._profiles: dict[int, dict] = {}
-        self.mentions: list[Mention] = []
+        self.mentions: list[NewPost] = []
         self.raised: list[Ticket] = []
         # The posts' media, written once the posts are.
-        self.media: list[tuple[Mention, tuple]] = []
+        self.media: list[tuple[NewPost, tuple]] = []
         # Alerts to staff (store.alerts.queue_alerts arguments), queued once
         # the page is written.
         self.alerts: list[dict] = []
@@ -292,7 +293,7 @@ class Page:
             insert_records(session, Customer, [identity.customer for identity in self.new_identities])
             insert_records(session, Identity, self.new_identities, order_by=("platform", "platform_user_id"))
             tickets.write_raised(session, self.raised)
-            insert_records(session, Mention, self.mentions, order_by=("platform", "external_id"))
+            insert_posts(session, self.mentions)
             add_media(session, [(mention.id, media) for mention, media in self.media])
             write_held_events(session, events)
             write_held(session, self.known_tickets)

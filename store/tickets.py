@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from store.answers import ANSWER_EVENTS, overlooked, post_states, waiting_for_answer
 from store.bulk import insert_records, made, take_ids
@@ -87,9 +86,10 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
     if it was done and the post needs an answer. A snoozed ticket wakes, a
     more urgent post raises its priority, the topic follows the posts
     waiting for an answer, and our next answer is due. `posts`: the
-    ticket's posts with this one, where the caller read them itself (rows
-    with the columns store.answers reads), rather than ticket.mentions."""
-    _join(mention, ticket, posts)
+    ticket's posts with this one, where the caller keeps them itself (rows
+    with the columns store.answers reads, and a page's new posts,
+    store.new_posts), rather than ticket.mentions."""
+    mention.ticket = ticket
     if not ticket.is_open and mention.needs_response:
         _reopen(ticket, now)
         record_event(session, ticket, "reopened", now, mention=mention,
@@ -130,7 +130,7 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
     `posts` as for customer_wrote."""
     if not awaits_followup_answer(session, ticket):
         raise Refused(f"ticket {ticket.id} awaits no answer to a follow-up", 409)
-    _join(mention, ticket, posts)
+    mention.ticket = ticket
     ticket.followup_answer = mention.text
     record_event(session, ticket, "customer_wrote", now, mention=mention, needs_response=mention.needs_response,
                  reasons=list(mention.reasons))
@@ -517,21 +517,11 @@ def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sl
     sla.start(ticket, now, customer.tier or "standard")
     if add:
         session.add(ticket)
-    _join(mention, ticket, None if add else [mention])
+    mention.ticket = ticket
     record_event(session, ticket, "raised", now, actor=actor, mention=mention, priority=priority,
                  urgency=mention.urgency, sentiment=mention.sentiment, reasons=list(mention.reasons),
                  sla_policy=ticket.sla_policy, first_response_due_at=ticket.first_response_due_at.isoformat())
     return ticket
-
-
-def _join(mention: Mention, ticket: Ticket, posts: list[Mention] | None) -> None:
-    """The post joins the ticket. Where the caller keeps the ticket's posts
-    (`posts`: those taken in a page, whose records are made in memory and
-    written as rows), ticket.mentions is left as it is, unread."""
-    if posts is None:
-        mention.ticket = ticket
-    else:
-        set_committed_value(mention, "ticket", ticket)
 
 
 def _topic_follows_posts(session: Session, ticket: Ticket, now: datetime,
