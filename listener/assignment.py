@@ -4,7 +4,7 @@ choice, which store.tickets records with why."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select
@@ -133,7 +133,9 @@ class Roster:
 
     def took(self, agent_id: int, now: datetime) -> None:
         c = self.candidates[agent_id]
-        self.candidates[agent_id] = replace(c, open_tickets=c.open_tickets + 1, last_assigned_at=now)
+        self.candidates[agent_id] = Candidate(
+            id=c.id, role=c.role, online=c.online, open_tickets=c.open_tickets + 1, capacity=c.capacity,
+            last_assigned_at=now, platforms=c.platforms, team=c.team)
 
 
 def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime, *,

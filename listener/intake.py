@@ -113,7 +113,10 @@ class Intake:
             return [], report
         ids = [p.external_id for p in posts]
         known, ours = set(), set()
-        for external_id, is_ours in session.execute(KNOWN_POSTS, {"platform": posts[0].platform, "ids": ids}):
+        if session.autoflush:
+            session.flush()  # as the session's own execute would, on the connection's shorter way
+        for external_id, is_ours in session.connection().execute(KNOWN_POSTS, {"platform": posts[0].platform,
+                                                                               "ids": ids}):
             (ours if is_ours else known).add(external_id)
         fresh = []
         for post in posts:

@@ -311,4 +311,6 @@ def write_profiles(session: Session, profiles: dict[int, dict]) -> None:
 
 
 def _profile_changed(identity: KnownAuthor, author: Author) -> bool:
-    return any(getattr(identity, name) != getattr(author, name) for name in PROFILE)
+    """Whether any of PROFILE differs."""
+    return ((identity.handle, identity.name, identity.followers, identity.verified)
+            != (author.handle, author.name, author.followers, author.verified))

@@ -36,8 +36,19 @@ class SlaClock:
         self.sla = settings.sla
         self.hours = {name: BusinessHours.from_spec(team.hours) if team.hours else None
                       for name, team in settings.teams.items()}
+        # The targets worked out so far, by priority, platform and tier: the
+        # settings do not change (a reload makes a new clock), and intake
+        # asks for the same few at every ticket.
+        self._targets: dict[tuple[str, str, str], Targets] = {}
 
     def targets(self, priority: str, platform: str, tier: str) -> Targets:
+        key = (priority, platform, tier)
+        targets = self._targets.get(key)
+        if targets is None:
+            targets = self._targets[key] = self._work_out_targets(priority, platform, tier)
+        return targets
+
+    def _work_out_targets(self, priority: str, platform: str, tier: str) -> Targets:
         policy = next((p for p in self.sla.policies if p.applies_to(platform, tier)), None)
 
         def minutes(name: str) -> timedelta:
