@@ -25,9 +25,11 @@ from store import tickets
 from store.among import among_bound
 from store.customers import set_contact_opt_out
 from store.events import events_held
+from store.held_tickets import HeldTicket
 from store.incidents import link_tickets, matches
 from store.models import Customer, Mention, Reply, Ticket
 from store.new_posts import NewPost
+from store.new_tickets import NewTicket
 from store.quarantine import release
 from store.sla import SlaClock
 
@@ -216,7 +218,7 @@ class Intake:
             return "raised"
         return "stored"
 
-    def _followup_answered(self, session: Session, ticket: Ticket, mention: NewPost, score: Score, now: datetime,
+    def _followup_answered(self, session: Session, ticket: HeldTicket, mention: NewPost, score: Score, now: datetime,
                            page: Page, posts: list) -> None:
         """The answer is read here and the ticket changes accordingly; a
         reopened ticket's agent is told."""
@@ -234,7 +236,7 @@ class Intake:
                 subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
                 link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now))
 
-    def _raise(self, session: Session, mention: NewPost, now: datetime, page: Page) -> Ticket:
+    def _raise(self, session: Session, mention: NewPost, now: datetime, page: Page) -> NewTicket:
         customer = mention.identity.customer
         ticket = tickets.raise_unstored(session, mention, self.settings.team_for(mention.platform, mention.topic),
                                         self.sla, now)

@@ -24,6 +24,7 @@ from store.held_tickets import HeldTicket, events_reading, hold, write_held
 from store.incidents import open_incidents
 from store.media import add_media
 from store.new_posts import NewPost, insert_posts
+from store.new_tickets import NewTicket
 from store.unindexed import unindexed
 from store.models import OPEN_STATUSES, Customer, Event, Identity, Incident, Mention, Reply, Ticket
 
@@ -154,12 +155,12 @@ class Page:
             *open_ticket_ids.values(), *answered_ids.values(), *conversation_ids.values(),
             *(ticket_id for _conversation, _customer_id, ticket_id in awaiting_ids)}, EVENTS_READ, customers)
         tickets_by_id = {ticket.id: ticket for ticket in self.known_tickets}
-        self._posts: dict[Ticket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
+        self._posts: dict[NewTicket | HeldTicket, list] = {ticket: [] for ticket in self.known_tickets}
         if tickets_by_id:
             for row in connection.execute(TICKETS_POSTS, {"tickets": list(tickets_by_id)}):
                 self._posts[tickets_by_id[row.ticket_id]].append(row)
         # Each customer's open ticket, by customer id.
-        self.open_tickets: dict[int, Ticket | HeldTicket] = {
+        self.open_tickets: dict[int, NewTicket | HeldTicket] = {
             customer_id: tickets_by_id[ticket_id] for customer_id, ticket_id in open_ticket_ids.items()
             if ticket_id in tickets_by_id}
         self.answered: dict[str, HeldTicket] = {
@@ -185,7 +186,7 @@ class Page:
         # at once, and they are written with one UPDATE.
         self._profiles: dict[int, dict] = {}
         self.mentions: list[NewPost] = []
-        self.raised: list[Ticket] = []
+        self.raised: list[NewTicket] = []
         # The posts' media, written once the posts are.
         self.media: list[tuple[NewPost, tuple]] = []
         # Alerts to staff (store.alerts.queue_alerts arguments), queued once
@@ -213,12 +214,12 @@ class Page:
         if changed:
             self.session.connection().execute(LOCK_AUTHORS, {"ids": list(changed)})
 
-    def posts_of(self, ticket: Ticket | HeldTicket) -> list:
+    def posts_of(self, ticket: NewTicket | HeldTicket) -> list:
         """The ticket's posts (rows of POST_FIELDS_READ, and the page's
         own posts on it), to which the caller adds a post joining it."""
         return self._posts.setdefault(ticket, [])
 
-    def ticket_for(self, post: InboundPost, identity: KnownAuthor | Identity) -> Ticket | HeldTicket | None:
+    def ticket_for(self, post: InboundPost, identity: KnownAuthor | Identity) -> NewTicket | HeldTicket | None:
         """The ticket a post belongs to: the one whose answer it replies to
         (for a direct message, the one whose follow-up by direct message
         awaits an answer in that conversation or from that customer), else

@@ -89,13 +89,14 @@ def _layout(mapper: Mapper) -> tuple[tuple[str, ...], tuple[tuple[str, Any, tupl
     return tuple(key for key, _default, _pointers in sources), tuple(sources)
 
 
-def row_of(record: Base) -> tuple:
+def row_of(record: Base, mapper: Mapper | None = None) -> tuple:
     """A record made in memory (never added to a session) as a row, in the
     order of _layout's keys: its columns, column defaults for those never
-    set, and the ids of the records it points to."""
+    set, and the ids of the records it points to. `mapper`: the model's,
+    for a plain object holding a record's attributes the same way."""
     values = record.__dict__
     row = []
-    for key, default, pointers in _layout(record.__mapper__)[1]:
+    for key, default, pointers in _layout(mapper or record.__mapper__)[1]:
         value = values[key] if key in values else (
             None if default is None else default.arg(None) if default.is_callable else default.arg)
         for relationship, remote in pointers:
@@ -104,6 +105,12 @@ def row_of(record: Base) -> tuple:
                 value = None if target is None else getattr(target, remote)
         row.append(value)
     return tuple(row)
+
+
+def column_names(model: type[Base]) -> list[str]:
+    """The names of the columns of row_of's rows, in their order."""
+    mapper = model.__mapper__
+    return [mapper.columns[key].name for key in _layout(mapper)[0]]
 
 
 def insert_records(session: Session, model: type[Base], records: Iterable[Base],
@@ -121,7 +128,7 @@ def insert_records(session: Session, model: type[Base], records: Iterable[Base],
     if order_by:
         at = [keys.index(key) for key in order_by]
         rows.sort(key=lambda row: tuple(row[n] for n in at))
-    insert_rows(session, model.__table__, [model.__mapper__.columns[key].name for key in keys], rows)
+    insert_rows(session, model.__table__, column_names(model), rows)
 
 
 def insert_rows(session: Session, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:

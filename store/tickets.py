@@ -14,11 +14,12 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from store.answers import ANSWER_EVENTS, overlooked, post_states, waiting_for_answer
-from store.bulk import insert_records, made, take_ids
+from store.bulk import column_names, insert_rows, row_of, take_ids
 from store.corrections import record_correction
 from store.errors import Refused
 from store.events import record_event
-from store.models import PRIORITIES, THANKS_POLICY, Agent, Incident, Mention, Reply, Ticket
+from store.models import PRIORITIES, THANKS_POLICY, Agent, Incident, Mention, Reply, Ticket, keep_next_due_at
+from store.new_tickets import NewTicket
 from store.sla import RunningTarget, SlaClock
 
 # A customer who says the fix did not work is answered at least this fast.
@@ -49,20 +50,25 @@ def raise_ticket(session: Session, mention: Mention, team: str, sla: SlaClock, n
     return _raise(session, mention, team, mention.priority, sla, "system", now)
 
 
-def raise_unstored(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> Ticket:
+def raise_unstored(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> NewTicket:
     """As raise_ticket, for a post taken in with the rest of its page: the
-    ticket is made in memory only, to be stored by write_raised with the
-    page's other new tickets, and its events are held (store.events)."""
+    ticket is made in memory only (store.new_tickets), to be stored by
+    write_raised with the page's other new tickets, and its events are held
+    (store.events)."""
     return _new_ticket(session, mention, team, mention.priority, sla, "system", now)
 
 
-def write_raised(session: Session, raised: list[Ticket]) -> None:
+def write_raised(session: Session, raised: list[NewTicket]) -> None:
     """Store the tickets raise_unstored made, with their assignees, in one
-    INSERT; their ids are taken first, so their posts and events can name
-    them."""
+    INSERT, keeping their inbox order as every write of a ticket keeps it;
+    their ids are taken first, so their posts and events can name them."""
+    if not raised:
+        return
     for ticket, ticket_id in zip(raised, take_ids(session, Ticket, len(raised))):
         ticket.id = ticket_id
-    insert_records(session, Ticket, raised)
+        keep_next_due_at(None, None, ticket)
+    insert_rows(session, Ticket.__table__, column_names(Ticket),
+                [row_of(ticket, Ticket.__mapper__) for ticket in raised])
 
 
 def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: bool, now: datetime) -> Ticket:
@@ -505,15 +511,15 @@ def _raise(session: Session, mention: Mention, team: str, priority: str, sla: Sl
 
 
 def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
-                now: datetime, add: bool = False) -> Ticket:
+                now: datetime, add: bool = False) -> Ticket | NewTicket:
     """The post's new ticket with its "raised" event; added to the session
-    when `add`, else made in memory only, and its posts are the caller's
-    to keep (ticket.mentions is left empty)."""
+    when `add`, else made in memory only (a NewTicket), whose posts are the
+    caller's to keep."""
     _require_unticketed(mention)
     customer = mention.identity.customer
     values = dict(customer=customer, platform=mention.platform, status="new", priority=priority,
                   topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
-    ticket = Ticket(**values) if add else made(Ticket, assignee=None, incident=None, **values)
+    ticket = Ticket(**values) if add else NewTicket(assignee=None, incident=None, **values)
     sla.start(ticket, now, customer.tier or "standard")
     if add:
         session.add(ticket)
