@@ -63,6 +63,10 @@ class History:
     recent_breach: bool = False
 
 
+# A customer with no recent tickets (a History, which never changes, shared).
+NO_HISTORY = History()
+
+
 def customer_histories(session: Session, customer_ids: list[int], now: datetime,
                        settings: RoutingSettings, excluding: int | None = None) -> dict[int, History]:
     """Each customer's history, read in one query for a batch; `excluding`

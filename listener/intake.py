@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.base import InboundPost
-from listener.assignment import History, route
+from listener.assignment import NO_HISTORY, route
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
 from listener.quarantine import quarantine_post
@@ -182,7 +182,7 @@ class Intake:
         """Score and place one post: "threaded" into a ticket, "raised" a
         new one, or "stored" alone."""
         identity = page.identity_for(post)
-        history = page.histories.get(identity.customer_id, History()) if identity.customer_id else History()
+        history = page.histories.get(identity.customer_id, NO_HISTORY)
         ticket = page.ticket_for(post, identity)
         context = ScoringContext(is_public=post.kind != "direct_message", tier=identity.customer.tier or "standard",
                                  recent_complaints=history.recent_complaints,
@@ -243,7 +243,7 @@ class Intake:
         page.open_tickets[customer.id] = ticket
         page.posts_of(ticket).append(mention)
         route(session, ticket, self.settings.routing, now, roster=page.roster(),
-              history=page.histories.get(customer.id, History()))
+              history=page.histories.get(customer.id, NO_HISTORY))
         incident = next((i for i in page.incidents() if matches(i, ticket, mention)), None)
         if incident is not None:
             link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")

@@ -9,6 +9,7 @@ scoring."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, select
@@ -20,6 +21,7 @@ from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
 
 TICKETS = Ticket.__table__
 COLUMNS = tuple(column.name for column in TICKETS.columns)
+_VALUES = itemgetter(*COLUMNS)
 EVENT_FIELDS = (Event.id, Event.ticket_id, Event.mention_id, Event.kind, Event.actor, Event.detail, Event.at)
 # Built once (store.among): the tickets, locked on PostgreSQL, each with
 # whether it has replies; and the replies, with their agents, of those
@@ -79,7 +81,10 @@ class HeldTicket:
         """The columns whose values differ from those read, with the inbox
         order kept as every write of a ticket keeps it."""
         keep_next_due_at(None, None, self)
-        return {name: value for name in COLUMNS if (value := self.__dict__[name]) != self._read[name]}
+        now, read = _VALUES(self.__dict__), _VALUES(self._read)
+        if now == read:
+            return {}
+        return {name: value for name, value, before in zip(COLUMNS, now, read) if value != before}
 
 
 def hold(session: Session, ticket_ids: Iterable[int], events_read: Select,
@@ -130,7 +135,7 @@ def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
     for names, group in groups.items():
         update_rows(session, TICKETS, names, [(*(ticket.__dict__[name] for name in names), ticket.id)
                                               for ticket in group])
-    for ticket in tickets:
-        record = session.identity_map.get(session.identity_key(Ticket, ticket.id))
-        if record is not None:
+    held = {ticket.id for ticket in tickets}
+    for key, record in list(session.identity_map.items()):
+        if key[0] is Ticket and key[1][0] in held:
             session.expire(record)
