@@ -4,7 +4,8 @@ per table for all of them. The caller owns the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -156,26 +157,33 @@ def _execute_many(session: Session, table: Table, verb: str, columns: tuple[str,
     if any(converters):
         rows = _converted(rows, converters)
     if verb == "insert" and dialect.name == "postgresql":
-        _copy(connection, table, columns, rows)
+        quote = dialect.identifier_preparer
+        sql = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)}) FROM STDIN"
+        with _driver_cursor(connection, sql, rows) as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif dialect.name == "sqlite":
+        sql = _sql(table, verb, columns, dialect)
+        with _driver_cursor(connection, sql, rows) as cursor:
+            cursor.executemany(sql, rows)
     else:
         connection.exec_driver_sql(_sql(table, verb, columns, dialect), rows)
 
 
-def _copy(connection: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """PostgreSQL's COPY, which takes rows in far less of this process's
-    time than an INSERT executed for each. It reaches the driver directly:
-    listeners of the engine's statements hear of it as of any other, and
-    the driver's errors are raised as the Core raises them (a row already
-    there is an IntegrityError)."""
+@contextmanager
+def _driver_cursor(connection: Connection, sql: str, rows: list[tuple]) -> Iterator[Any]:
+    """A cursor of the driver's own, for a statement handed to it directly:
+    PostgreSQL's COPY, which takes rows in far less of this process's time
+    than an INSERT executed for each, and on SQLite any statement executed
+    for many rows, without the Core's work around each execution. Listeners
+    of the engine's statements hear of it as of any other, and the driver's
+    errors are raised as the Core raises them (a row already there is an
+    IntegrityError)."""
     dialect = connection.dialect
-    quote = dialect.identifier_preparer
-    sql = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in columns)}) FROM STDIN"
     cursor = connection.connection.driver_connection.cursor()
     connection.dispatch.before_cursor_execute(connection, cursor, sql, rows, None, True)
     try:
-        with cursor.copy(sql) as copy:
-            for row in rows:
-                copy.write_row(row)
+        yield cursor
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
     finally:
