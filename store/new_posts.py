@@ -6,6 +6,7 @@ they do a stored post."""
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from store.models import Mention
 # page is written: a ticket the page raised has its id only then.
 _OWN = tuple(column.name for column in Mention.__table__.columns if column.name != "ticket_id")
 COLUMNS = (*_OWN, "ticket_id")
+_OWN_VALUES = attrgetter(*_OWN)
 
 
 class NewPost:
@@ -24,18 +26,15 @@ class NewPost:
     its author (`identity`) and the ticket it joined (`ticket`, None until
     it joins one)."""
 
-    __slots__ = (*_OWN, "identity", "ticket")
-
     def __init__(self, identity: Any, **values: Any):
-        for name, value in values.items():
-            setattr(self, name, value)
+        self.__dict__.update(values)
         self.identity = identity
         self.identity_id = identity.id
         self.ticket = None
 
     def row(self) -> tuple:
         """Its row, in the order of COLUMNS."""
-        return (*(getattr(self, name) for name in _OWN), None if self.ticket is None else self.ticket.id)
+        return (*_OWN_VALUES(self), None if self.ticket is None else self.ticket.id)
 
 
 def insert_posts(session: Session, posts: list[NewPost]) -> None:
