@@ -22,3 +22,13 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect):
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+    def result_processor(self, dialect, coltype):
+        """What TypeDecorator's gives, process_result_value after the
+        DateTime's own reading, as one function rather than three calls
+        for each value: a page of posts reads thousands."""
+        read = self.impl_instance.result_processor(dialect, coltype)
+        utc = timezone.utc
+        if read is None:
+            return lambda value: None if value is None else value.replace(tzinfo=utc)
+        return lambda value: None if value is None else read(value).replace(tzinfo=utc)
