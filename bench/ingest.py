@@ -2,13 +2,22 @@
 route, on SQLite and on PostgreSQL, beside the scorer alone on the same
 texts in the same run.
 
-    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres] [--default-gc]
+    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres]
+                                     [--default-gc] [--texts both|generated|customers] [--data-dir ../shared/data]
 
-Posts are generated X API payloads with a mix of complaints, questions and
-praise; a customer who writes again while their ticket is open has the post
-threaded into it. Five agents are online. The scorer alone is measured just
-before each database's run, and each pipeline's rate is given as a share of
-it: the machine's speed moves between runs, the share much less. Rates are
+Posts are generated X API payloads; a customer who writes again while their
+ticket is open has the post threaded into it. Five agents are online. Their
+texts are of two kinds, each run on its own databases: generated (a mix of
+complaints, questions and praise from 84 texts in all, whose every word the
+scorer has met after the first page) and customers' own (the tweets to
+brands' support accounts in the shared data, taken in turn: words the
+scorer meets for the first time, as in real traffic). The scorer keeps
+what it worked out for each word it met, for the life of the process, so
+it reads the texts once, untimed, before each measurement: the scorer
+alone and the pipeline then meet them as warm as each other. The scorer
+alone is measured just before each database's run, and each pipeline's
+rate is given as a share of it: the machine's speed moves between runs,
+the share much less. Rates are
 also given per second of this process's CPU time, which a busy machine
 moves least (on PostgreSQL it leaves out the server's own work).
 Statements and flushes are counted per page (one transaction). Peak memory
@@ -21,6 +30,7 @@ Python's defaults.
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import random
 import resource
@@ -28,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +56,8 @@ from store.accounts import create_agent  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Mention, Ticket  # noqa: E402
 
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+CUSTOMER_TWEETS = Path("customer-care-extra") / "twcs_inbound_extra.csv"
 BRAND_USER_ID = "9" * 12  # no generated customer has this id
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLOSELOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -57,8 +70,10 @@ QUESTIONS = ["how do I change the address?", "can I get an invoice for it?", "wh
 PRAISE = ["arrived early, great service!", "works perfectly, thank you!", "is lovely, well done team"]
 
 
-def generate_pages(count: int, page_size: int, customers: int, seed: int = 7) -> list[dict]:
-    """X API v2 mention pages with `count` tweets from `customers` authors."""
+def generate_pages(count: int, page_size: int, customers: int, seed: int = 7,
+                   texts: Sequence[str] = ()) -> list[dict]:
+    """X API v2 mention pages with `count` tweets from `customers` authors,
+    their texts generated, or `texts` taken in turn."""
     rng = random.Random(seed)
     pages = []
     for start in range(0, count, page_size):
@@ -70,7 +85,8 @@ def generate_pages(count: int, page_size: int, customers: int, seed: int = 7) ->
             kind = rng.random()
             tail = (rng.choice(COMPLAINTS) if kind < 0.6 else
                     rng.choice(QUESTIONS) if kind < 0.8 else rng.choice(PRAISE))
-            tweets.append({"id": str(10**15 + n), "text": f"@acme {rng.choice(OPENINGS)} {tail}",
+            text = texts[n % len(texts)] if texts else f"@acme {rng.choice(OPENINGS)} {tail}"
+            tweets.append({"id": str(10**15 + n), "text": text,
                            "author_id": user_id, "conversation_id": str(10**15 + n),
                            "created_at": "2026-01-05T09:00:00.000Z", "edit_history_tweet_ids": [str(10**15 + n)]})
         pages.append({"data": tweets, "includes": {"users": list(users.values())},
@@ -78,9 +94,18 @@ def generate_pages(count: int, page_size: int, customers: int, seed: int = 7) ->
     return pages
 
 
+def customer_texts(data_dir: Path) -> list[str]:
+    """The customers' tweets to brands in the shared data, in file order."""
+    with open(data_dir / CUSTOMER_TWEETS, newline="", encoding="utf-8") as f:
+        return [row["text"] for row in csv.DictReader(f) if row["text"].strip()]
+
+
 def bench_scorer(settings, texts: list[str]) -> tuple[float, float]:
-    """Texts per second of wall time and of this process's CPU time."""
+    """Texts per second of wall time and of this process's CPU time, the
+    texts read once before, untimed (see the module's docstring)."""
     scorer = Scorer(settings.scoring)
+    for t in texts:
+        scorer.score(t)
     start, cpu = time.perf_counter(), time.process_time()
     for t in texts:
         scorer.score(t)
@@ -157,6 +182,33 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def run_databases(label: str, settings, pages: list[dict], expected: int, skip_postgres: bool) -> None:
+    """The scorer alone and the pipeline on SQLite, then on PostgreSQL,
+    each on a database of its own."""
+    texts = [t["text"] for page in pages for t in page["data"]]
+    print(f"{label}: {len(set(texts)):,} distinct texts")
+    print(f"{'what':<24}{'mentions/s':>12}{'of scorer':>11}{'tickets':>9}{'statements':>13}{'flushes':>10}"
+          f"{'per CPU s':>12}{'of scorer':>11}")
+    with tempfile.TemporaryDirectory() as folder:
+        db = Database(f"sqlite:///{folder}/bench.db")
+        report("pipeline, SQLite", settings, texts, db, pages, expected)
+        db.dispose()
+    if skip_postgres:
+        return
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"closeloop_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
+        report("pipeline, PostgreSQL", settings, texts, db, pages, expected)
+        db.dispose()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=20_000)
@@ -165,35 +217,30 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep Python's garbage collection as it is, not tuned as a worker tunes it")
+    parser.add_argument("--texts", choices=("both", "generated", "customers"), default="both",
+                        help="the posts' texts: generated, customers' own from the shared data, or both in turn")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="the shared labelled data, for the customers' own texts")
     args = parser.parse_args()
 
     settings = load_settings(env={})
-    pages = generate_pages(args.mentions, args.batch, args.customers)
-    texts = [t["text"] for page in pages for t in page["data"]]
+    kinds: list[tuple[str, Sequence[str]]] = []
+    if args.texts in ("both", "generated"):
+        kinds.append(("generated posts", ()))
+    if args.texts in ("both", "customers"):
+        if (args.data_dir / CUSTOMER_TWEETS).exists():
+            kinds.append(("customers' own posts", customer_texts(args.data_dir)))
+        else:
+            print(f"no customers' posts at {args.data_dir / CUSTOMER_TWEETS} (pass --data-dir): generated posts only")
+            if not kinds:
+                sys.exit(2)
     if not args.default_gc:
         tune_collections()
     print(f"{args.mentions} mentions from {args.customers} customers in pages of {args.batch}, "
           f"Python {sys.version.split()[0]}")
-    print(f"{'what':<24}{'mentions/s':>12}{'of scorer':>11}{'tickets':>9}{'statements':>13}{'flushes':>10}"
-          f"{'per CPU s':>12}{'of scorer':>11}")
-
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite:///{folder}/bench.db")
-        report("pipeline, SQLite", settings, texts, db, pages, args.mentions)
-        db.dispose()
-
-    if not args.skip_postgres:
-        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        name = f"closeloop_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
-            report("pipeline, PostgreSQL", settings, texts, db, pages, args.mentions)
-            db.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for label, texts in kinds:
+        pages = generate_pages(args.mentions, args.batch, args.customers, texts=texts)
+        run_databases(label, settings, pages, args.mentions, args.skip_postgres)
     print(f"peak memory: {peak_memory_mb():.0f} MB")
 
 
