@@ -41,6 +41,7 @@ def test_sqlite_times_as_written_read_as_before():
         assert read(sqlite.dialect(), text, fast=True).endswith("tzinfo=datetime.timezone.utc)")
 
 
-@pytest.mark.parametrize("value", [None, datetime(2026, 1, 5, 9, 0, 0, 5)], ids=repr)
+@pytest.mark.parametrize("value", [None, datetime(2026, 1, 5, 9, 0, 0, 5), datetime(2026, 1, 5),
+                                   datetime(2026, 10, 25, 1, 30, fold=1), datetime.min, datetime.max], ids=repr)
 def test_postgresql_times_read_as_before(value):
     assert read(psycopg.dialect(), value, fast=True) == read(psycopg.dialect(), value, fast=False)
