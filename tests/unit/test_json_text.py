@@ -22,7 +22,11 @@ def test_the_text_is_json_dumps_text(value):
     assert json_text(value) == json.dumps(value)
 
 
-@pytest.mark.parametrize("value", [{"a": object()}, {(1, 2): 1}, {1, 2}], ids=repr)
+@pytest.mark.parametrize(
+    "value",
+    [{"a": object()}, {(1, 2): 1}, {1, 2}],
+    ids=["an-object", "a-tuple-key", "a-set"],
+)
 def test_what_json_dumps_refuses_is_refused_alike(value):
     with pytest.raises(TypeError) as dumps_error:
         json.dumps(value)
