@@ -42,7 +42,9 @@ def choose_agent(platform: str, candidates: list[Candidate], *, previous_agent_i
     """The previous agent of this customer when they can take it (and are
     senior, when the ticket needs one); a senior when `senior_reason` says
     why one is needed; else the least loaded agent, the one idle longest on
-    a tie; else nobody, and the ticket waits in the queue."""
+    a tie, a senior only when no one else has room, so that seniors keep
+    room for the tickets that need them; else nobody, and the ticket waits
+    in the queue."""
     available = [c for c in candidates if c.can_take(platform)]
     previous = next((c for c in available if c.id == previous_agent_id), None)
     if previous is not None and (previous.is_senior or senior_reason is None):
@@ -51,12 +53,21 @@ def choose_agent(platform: str, candidates: list[Candidate], *, previous_agent_i
         seniors = [c for c in available if c.is_senior]
         if seniors:
             return Choice(_least_loaded(seniors).id, f"senior: {senior_reason}")
-    if previous is not None:
-        return Choice(previous.id, "previous agent (no senior online)")
-    if available:
-        reason = "least loaded (no senior online)" if senior_reason else "least loaded"
-        return Choice(_least_loaded(available).id, reason)
+        missing = _why_no_senior(candidates)
+        if previous is not None:
+            return Choice(previous.id, f"previous agent ({missing})")
+        if available:
+            return Choice(_least_loaded(available).id, f"least loaded ({missing})")
+    elif available:
+        others = [c for c in available if not c.is_senior]
+        return Choice(_least_loaded(others or available).id, "least loaded")
     return Choice(None, "nobody online with capacity: waiting in the team queue")
+
+
+def _why_no_senior(candidates: list[Candidate]) -> str:
+    if any(c.is_senior and c.online for c in candidates):
+        return "no senior free"
+    return "no senior online"
 
 
 def _least_loaded(candidates: list[Candidate]) -> Candidate:

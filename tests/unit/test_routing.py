@@ -64,3 +64,27 @@ def test_nobody_is_chosen_when_nobody_can_take_it():
                           previous_agent_id=None, senior_reason=None)
     assert choice.agent_id is None
     assert "team queue" in choice.reason
+
+
+def test_an_ordinary_ticket_leaves_a_less_loaded_senior_free():
+    choice = choose_agent("x", [agent(1, senior=True), agent(2, load=3)], previous_agent_id=None,
+                          senior_reason=None)
+    assert (choice.agent_id, choice.reason) == (2, "least loaded")
+
+
+def test_an_ordinary_ticket_goes_to_a_senior_when_nobody_else_has_room():
+    choice = choose_agent("x", [agent(1, senior=True, load=4), agent(2, load=5, capacity=5)],
+                          previous_agent_id=None, senior_reason=None)
+    assert (choice.agent_id, choice.reason) == (1, "least loaded")
+
+
+def test_an_urgent_ticket_says_when_the_seniors_online_are_full():
+    choice = choose_agent("x", [agent(1, senior=True, load=5, capacity=5), agent(2, load=1)],
+                          previous_agent_id=None, senior_reason="urgent")
+    assert (choice.agent_id, choice.reason) == (2, "least loaded (no senior free)")
+
+
+def test_an_urgent_ticket_stays_with_a_junior_previous_agent_when_no_senior_is_free():
+    choice = choose_agent("x", [agent(1, senior=True, load=5, capacity=5), agent(2, load=3)],
+                          previous_agent_id=2, senior_reason="urgent")
+    assert (choice.agent_id, choice.reason) == (2, "previous agent (no senior free)")
