@@ -160,6 +160,26 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
     return agent
 
 
+def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime,
+                     roster: Roster) -> Agent | None:
+    """A ticket a later post raised to a priority that needs a senior goes
+    to a senior of its team who can take it; it stays where it is when its
+    agent is a senior already or no senior is free."""
+    if not ticket.is_open or ticket.priority not in settings.senior_priorities:
+        return None
+    assignee = roster.candidates.get(ticket.assignee_id)
+    if assignee is not None and assignee.is_senior:
+        return None
+    seniors = [c for c in roster.candidates.values() if c.is_senior and c.team == ticket.team]
+    choice = choose_agent(ticket.platform, seniors, previous_agent_id=None, senior_reason=ticket.priority)
+    if choice.agent_id is None:
+        return None
+    agent = roster.agents[choice.agent_id]
+    tickets.assign(session, ticket, agent, choice.reason, now)
+    roster.took(agent.id, now)
+    return agent
+
+
 def route_waiting_tickets(session: Session, settings: RoutingSettings, now: datetime) -> int:
     """Give queued tickets, soonest due first, to agents who can now take them."""
     roster = Roster(session)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import Settings
 from connectors.base import InboundPost
-from listener.assignment import NO_HISTORY, route
+from listener.assignment import NO_HISTORY, give_to_a_senior, route
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
 from listener.quarantine import quarantine_post
@@ -208,10 +208,12 @@ class Intake:
             if tickets.awaits_followup_answer(session, ticket):
                 self._followup_answered(session, ticket, mention, score, now, page, posts)
             else:
-                was_open = ticket.is_open
+                was_open, priority = ticket.is_open, ticket.priority
                 tickets.customer_wrote(session, ticket, mention, self.sla, now, posts)
                 if ticket.is_open and not was_open:
                     page.open_tickets[identity.customer_id] = ticket
+                if ticket.priority != priority:
+                    give_to_a_senior(session, ticket, self.settings.routing, now, page.roster())
             return "threaded"
         if score.needs_response:
             page.raised.append(self._raise(session, mention, now, page))

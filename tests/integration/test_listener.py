@@ -187,6 +187,39 @@ def test_a_more_urgent_follow_up_raises_the_priority_and_brings_the_due_time_for
     assert w.count(Event, Event.kind == "reprioritized") == 1
 
 
+def heater_catches_fire(db, configured, clock):
+    return world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("How do I update my address?", "ann")),
+        batch(post("Update: the heater you sold me caught fire!", "ann")))})
+
+
+def test_a_ticket_a_follow_up_makes_urgent_goes_from_its_agent_to_a_senior(db, configured, clock):
+    w = heater_catches_fire(db, configured, clock)
+    junior = w.agent("junior@example.com")
+    w.poll()
+    senior = w.agent("senior@example.com", role="senior")
+    assert w.tickets()[0].assignee_id == junior
+    clock.advance(minutes=10)
+    w.poll()
+    ticket = w.tickets()[0]
+    assert (ticket.assignee_id, ticket.assignment_reason) == (senior, "senior: urgent")
+    with db.transaction() as session:
+        assigned = session.scalars(select(Event).where(Event.kind == "assigned").order_by(Event.id)).all()
+        assert [e.detail["agent"] for e in assigned] == ["junior@example.com", "senior@example.com"]
+
+
+def test_a_ticket_made_urgent_stays_with_its_agent_when_no_senior_is_free(db, configured, clock):
+    w = heater_catches_fire(db, configured, clock)
+    junior = w.agent("junior@example.com")
+    w.agent("away@example.com", role="senior", presence="away")
+    w.poll()
+    w.agent("full@example.com", role="senior", capacity=0)
+    clock.advance(minutes=10)
+    w.poll()
+    ticket = w.tickets()[0]
+    assert (ticket.priority, ticket.assignee_id, ticket.assignment_reason) == ("urgent", junior, "least loaded")
+
+
 def test_praise_is_stored_without_a_ticket(db, configured, clock):
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(post("Love the new app, great job!")))})
     w.poll()
