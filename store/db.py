@@ -41,6 +41,11 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # The journals of savepoints and statements, which only roll back within
+    # a transaction, kept in memory rather than in files of their own: a
+    # page of intake wrote each page of the store it changed to one as well
+    # as to the WAL.
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 
