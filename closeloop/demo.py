@@ -24,12 +24,14 @@ from store.db import Database
 
 log = logging.getLogger(__name__)
 
+# Name, login, role, presence and capacity. The senior, who takes every
+# urgent ticket and nobody answers in the demo, has room for more of them.
 TEAM = [
-    ("Ada Admin", "admin@demo.local", "admin", "offline"),
-    ("Morgan Manager", "manager@demo.local", "manager", "offline"),
-    ("Sasha Senior", "senior@demo.local", "senior", "online"),
-    ("Alex Agent", "agent@demo.local", "agent", "online"),
-    ("Robin Agent", "agent2@demo.local", "agent", "online"),
+    ("Ada Admin", "admin@demo.local", "admin", "offline", 8),
+    ("Morgan Manager", "manager@demo.local", "manager", "offline", 8),
+    ("Sasha Senior", "senior@demo.local", "senior", "online", 20),
+    ("Alex Agent", "agent@demo.local", "agent", "online", 8),
+    ("Robin Agent", "agent2@demo.local", "agent", "online", 8),
 ]
 
 CUSTOMERS = [
@@ -117,7 +119,7 @@ closeloop demo
              (direct messages: {emulator.url}/_emulator/x/direct_messages, .../<facebook|instagram>/messages)
   alerts:    Slack at {emulator.url}/_emulator/slack/messages, email to 127.0.0.1:{mail.port} (logged here)
   database:  {database_file}
-  logins (password "{password}"): {", ".join(email for _, email, _, _ in TEAM)}
+  logins (password "{password}"): {", ".join(email for _, email, *_ in TEAM)}
 Customer posts arrive every few seconds on X, Facebook, Instagram, Reddit and
 a review feed; reply from a ticket and watch the reply appear on the emulator
 under the customer's post. Messenger and Instagram direct messages are
@@ -225,9 +227,9 @@ def seed_team(db: Database, password: str) -> None:
 
     now = SystemClock().now()
     with db.transaction() as session:
-        for name, email, role, presence in TEAM:
+        for name, email, role, presence, capacity in TEAM:
             create_agent(session, name=name, email=email, password=password, role=role, now=now,
-                         presence=presence, capacity=8)
+                         presence=presence, capacity=capacity)
         for title, body in CANNED:
             save_canned(session, title=title, body=body, actor="manager@demo.local", now=now)
 

@@ -10,7 +10,7 @@ def test_the_demo_seeds_its_team_and_canned_responses(sqlite_db):
     seed_team(sqlite_db, "demo")
 
     with sqlite_db.sessions() as session:
-        assert {agent.email for agent in all_users(session)} == {email for _, email, _, _ in TEAM}
+        assert {agent.email for agent in all_users(session)} == {email for _, email, *_ in TEAM}
         canned = {item.title: item for item in all_canned(session)}
     assert set(canned) == {title for title, _ in CANNED}
     assert "Delivery delay apology" in canned
