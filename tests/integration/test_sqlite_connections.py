@@ -1,8 +1,8 @@
 """What every SQLite connection is set to: commits as durable as before
-(WAL, synchronous NORMAL, foreign keys checked), and the journals that
-only roll back within a transaction kept in memory."""
+(WAL, synchronous NORMAL, foreign keys checked), the journals that only
+roll back within a transaction kept in memory, and a page cache of 16 MB."""
 
-PRAGMAS = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "temp_store": 2}
+PRAGMAS = {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1, "temp_store": 2, "cache_size": -16384}
 
 
 def test_each_connection_keeps_commits_durable_and_rollback_journals_in_memory(sqlite_db):
