@@ -237,6 +237,11 @@ def seed_team(db: Database, password: str) -> None:
 PRAISE = {"Thanks for the fast delivery, the AcmeBox arrived a day early and works great!",
           "Loving the new AcmeBox colours, nice work team",
           "Customer support sorted my issue in 5 minutes. Brilliant, thank you Alex!"}
+# Plain questions, which a reviewer posts with a fair rating rather than one star.
+QUESTIONS = {"How do I change the delivery address on an order I already placed?",
+             "Can I get an invoice with my company's VAT number on it?",
+             "Does the AcmeBox mini work with 110V outlets?",
+             "Quick question: when does the winter sale end?"}
 
 
 SPIKE_SIZE = 20
@@ -297,7 +302,7 @@ class DemoFeeder:
         if kind == "comment":
             body["in_reply_to"] = self._page_post()
         if kind == "review":
-            body["rating"] = 5 if text in PRAISE else 1
+            body["rating"] = 5 if text in PRAISE or text in QUESTIONS else 1
         self._control("facebook", body)
 
     def _instagram(self, handle, name, followers, text):
@@ -355,7 +360,7 @@ class DemoFeeder:
         self._control("reddit", body)
 
     def _reviews(self, handle, name, followers, text):
-        rating = 5 if text in PRAISE else self.rng.choice((1, 2, 3))
+        rating = 5 if text in PRAISE else 4 if text in QUESTIONS else self.rng.choice((1, 2, 3))
         self._control("reviews", {"author": {"name": name}, "rating": rating, "text": text,
                                   "media": self._attached(handle)[:1]})
 
