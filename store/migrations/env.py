@@ -1,7 +1,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from store.models import Base
+from store.models import Base, built_on
 
 
 def run() -> None:
@@ -20,6 +20,7 @@ def _migrate(connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=lambda item, _name, _type, _reflected, _compared: built_on(connection.dialect.name, item),
     )
     with context.begin_transaction():
         context.run_migrations()

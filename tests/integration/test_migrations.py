@@ -1,20 +1,29 @@
 """The migrations and the models describe the same schema."""
 
 from datetime import datetime, timezone
+from functools import partial
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from store.db import Database, alembic_config
-from store.models import Base
+from store.models import Base, built_on
 
 
 def test_the_migrations_build_the_schema_the_models_describe(db):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        built_here = partial(built_on, connection.dialect.name)
+        context = MigrationContext.configure(connection, opts={
+            "compare_type": True, "include_object": lambda item, *_: built_here(item)})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_tickets_are_indexed_by_their_last_change_on_postgresql_only(db):
+    with db.engine.connect() as connection:
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
+    assert ("ix_tickets_updated_at" in indexes) == db.is_postgresql
 
 
 OLD_ROWS = [
