@@ -54,6 +54,7 @@ def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: d
     checks = (
         (not policy.enabled, "follow-ups are off"),
         (first is None, "the ticket has no customer post"),
+        (not _was_answered(session, ticket), "nobody answered the customer"),
         (bool(policy.sentiments) and first is not None and first.sentiment not in policy.sentiments,
          f"it started {first.sentiment if first else ''}; the policy follows up {', '.join(policy.sentiments)}"),
         (bool(policy.priorities) and ticket.priority not in policy.priorities,
@@ -77,6 +78,15 @@ def why_no_followup(session: Session, ticket: Ticket, settings: Settings, now: d
     if _followed_up_recently(session, ticket, policy, now):
         return f"the customer had a follow-up within {policy.per_customer_days} days"
     return None
+
+
+def _was_answered(session: Session, ticket: Ticket) -> bool:
+    """An answer reached the customer or is on its way: an agent's, one
+    given outside closeloop, or an incident's update. A follow-up asks
+    whether our fix worked, which means nothing to a customer nobody
+    answered."""
+    return ticket.first_response_at is not None or session.scalar(select(exists().where(
+        Reply.ticket_id == ticket.id, Reply.purpose.in_(("answer", "broadcast")), Reply.status != "failed"))) or False
 
 
 def _followed_up_recently(session: Session, ticket: Ticket, policy: FollowupSettings, now: datetime) -> bool:

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors.base import ConnectorError
+from responder.answers import queue_answer
+from responder.followups import resolve_ticket
 from responder.outbox import retry_reply
 from store.customers import set_contact_opt_out
 from store.models import Alert, Event, Reply, Ticket
@@ -43,6 +45,26 @@ def test_a_resolved_complaint_gets_a_follow_up_in_its_thread_after_the_delay(loo
     assert (ticket.status, ticket.followup_state) == ("resolved", "sent")
     assert ticket.followup_due_at == loop.clock.now() + timedelta(hours=loop.settings.followups.answer_window_hours)
     assert loop.events(ticket_id, "followup_sent")
+
+
+def test_a_ticket_resolved_without_an_answer_gets_no_follow_up(loop):
+    ticket_id = loop.customer_posts(COMPLAINT)
+    with loop.db.transaction() as session:
+        resolve_ticket(session, session.get(Ticket, ticket_id), "alex@example.com", loop.settings, loop.clock.now())
+    assert loop.ticket(ticket_id).followup_state is None
+    assert loop.events(ticket_id, "followup_skipped")[0]["reason"] == "nobody answered the customer"
+    loop.clock.advance(minutes=61)
+    assert loop.followups.run().queued == []
+
+
+def test_a_ticket_resolved_while_its_answer_waits_in_the_outbox_gets_its_follow_up(loop):
+    ticket_id = loop.customer_posts(COMPLAINT)
+    with loop.db.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        queue_answer(session, ticket, "Sorry Maria, a new one is on its way.", ticket.assignee, loop.clock.now(),
+                     loop.settings)
+        resolve_ticket(session, ticket, "alex@example.com", loop.settings, loop.clock.now())
+    assert loop.ticket(ticket_id).followup_state == "scheduled"
 
 
 def test_no_still_broken_reopens_the_ticket_to_the_same_agent_at_high_priority(loop):

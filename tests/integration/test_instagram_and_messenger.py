@@ -251,6 +251,7 @@ def test_a_follow_up_by_direct_message_is_not_planned_once_the_window_has_closed
     with runtime.db.transaction() as session:
         ticket = session.scalar(select(Mention).where(Mention.external_id == sent["id"])).ticket
         now = runtime.clock.now()
+        ticket.first_response_at = now
 
         assert why_no_followup(session, ticket, settings, now) is None
         assert why_no_followup(session, ticket, settings, now + timedelta(hours=25)).startswith(
