@@ -120,11 +120,16 @@ class BrandSettings(Strict):
     name: str = Field(min_length=1, description="The brand's name, as `{brand}` in messages.")
 
 
+# A year: no care target is longer, and a due time past the calendar's end
+# would leave every post at that priority unstorable.
+MAX_TARGET_MINUTES = 525_600
+
+
 class MinutesPerPriority(Strict):
-    urgent: int = Field(gt=0, description="Minutes for an urgent ticket.")
-    high: int = Field(gt=0, description="Minutes for a high-priority ticket.")
-    normal: int = Field(gt=0, description="Minutes for a normal-priority ticket.")
-    low: int = Field(gt=0, description="Minutes for a low-priority ticket.")
+    urgent: int = Field(gt=0, le=MAX_TARGET_MINUTES, description="Minutes for an urgent ticket.")
+    high: int = Field(gt=0, le=MAX_TARGET_MINUTES, description="Minutes for a high-priority ticket.")
+    normal: int = Field(gt=0, le=MAX_TARGET_MINUTES, description="Minutes for a normal-priority ticket.")
+    low: int = Field(gt=0, le=MAX_TARGET_MINUTES, description="Minutes for a low-priority ticket.")
 
     def for_priority(self, priority: str) -> int:
         return getattr(self, priority)
@@ -307,11 +312,13 @@ class FollowupSettings(Strict):
     """Checking back with customers after their ticket is resolved."""
 
     enabled: bool = Field(description="Send follow-ups.")
-    delay_minutes: float = Field(gt=0, description="Minutes after resolution the follow-up goes out.")
+    delay_minutes: float = Field(gt=0, le=MAX_TARGET_MINUTES,
+                                 description="Minutes after resolution the follow-up goes out.")
     answer_window_hours: float = Field(
-        gt=0,
+        gt=0, le=MAX_TARGET_MINUTES / 60,
         description="No answer within this many hours closes the ticket as unconfirmed.")
-    per_customer_days: int = Field(ge=0, description="At most one follow-up per customer within this many days.")
+    per_customer_days: int = Field(ge=0, le=3650,
+                                   description="At most one follow-up per customer within this many days.")
     sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = Field(
         (),
         description="Sentiments of a ticket's first post that get one; empty: any.")
@@ -583,16 +590,16 @@ class ScoringSettings(Strict):
 
 class RoutingSettings(Strict):
     previous_agent_days: int = Field(
-        ge=0,
+        ge=0, le=3650,
         description="A customer's new ticket goes back to the agent of their last ticket within this many days, when "
                     "that agent is online and has room.")
     senior_priorities: tuple[Literal[PRIORITIES], ...] = Field(description="Priorities that go to a senior agent.")
     senior_tiers: tuple[str, ...] = Field((), description="Customer tiers that go to a senior agent.")
     repeat_complaint_days: int = Field(
-        ge=0,
+        ge=0, le=3650,
         description="A second complaint within this many days goes to a senior (0: never).")
     recent_breach_days: int = Field(
-        ge=0,
+        ge=0, le=3650,
         description="A customer whose ticket breached its target within this many days goes to a senior.")
 
 

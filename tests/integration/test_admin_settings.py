@@ -57,6 +57,9 @@ def test_an_admin_changes_targets_and_routing_and_the_web_takes_them_up(world, a
     ("first_response_minutes.urgent", "-5", "sla.first_response_minutes.urgent = &#39;-5&#39;"),
     ("resolution_minutes.low", "soon", "sla.resolution_minutes.low = &#39;soon&#39;"),
     ("at_risk_share", "2", "sla.at_risk_share = &#39;2&#39;"),
+    ("first_response_minutes.urgent", "100000000000",
+     "sla.first_response_minutes.urgent = &#39;100000000000&#39;: Input should be less than or equal to 525600"),
+    ("previous_agent_days", "99999999", "routing.previous_agent_days = &#39;99999999&#39;"),
 ])
 def test_a_bad_value_is_refused_naming_it_and_nothing_changes(world, admin_client, field, value, message):
     page = admin_client.post("/admin/settings", data={**TARGETS, **ROUTING, field: value},
