@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from config.settings import Settings
+from config.settings import Settings, template_placeholders
 from responder.answers import update_target
 from responder.channels import reply_channel
 from responder.followups import resolve_ticket
 from responder.outbox import queue_system_reply, retry_reply
+from responder.templates import fill_template
 from store.errors import Refused
 from store.models import Incident, Reply
 
@@ -28,29 +29,37 @@ class BroadcastReport:
 
 
 def broadcast_fix(session: Session, incident: Incident, message: str, actor: str, settings: Settings,
-                  now: datetime) -> BroadcastReport:
-    """Queue the update for every linked ticket and resolve the open ones.
-    A message too long for any linked platform is refused before anything
-    is queued."""
+                  now: datetime, agent_name: str | None = None) -> BroadcastReport:
+    """Queue the update for every linked ticket, its placeholders filled in
+    for each customer (`agent_name` is who sends it), and resolve the open
+    ones. An unknown placeholder, or an update too long for any linked
+    platform, is refused before anything is queued."""
     if incident.status != "open":
         raise Refused(f"incident {incident.id} is already {incident.status}", status=409)
     message = (message or "").strip()
     if not message:
         raise Refused("write the update the customers will get")
+    try:
+        template_placeholders(message)
+    except ValueError as error:
+        raise Refused(f"the update {error}") from None
     if not incident.tickets:
         raise Refused(f"incident {incident.id} has no linked tickets to update", status=409)
     targets = {ticket.id: update_target(ticket, incident) for ticket in incident.tickets}
     channels = {ticket.id: reply_channel(settings, ticket, targets[ticket.id]) for ticket in incident.tickets}
-    for channel in channels.values():
-        if channel.can_reply and len(message) > channel.limit:
-            raise Refused(f"the update has {len(message)} characters; {channel.allows}")
+    bodies = {ticket.id: fill_template(message, ticket, agent_name, settings.brand.name)
+              for ticket in incident.tickets}
+    for ticket_id, channel in channels.items():
+        if channel.can_reply and len(bodies[ticket_id]) > channel.limit:
+            raise Refused(f"the update has {len(bodies[ticket_id])} characters for ticket {ticket_id}; "
+                          f"{channel.allows}")
     report = BroadcastReport()
     for ticket in incident.tickets:
         channel = channels[ticket.id]
         if not channel.can_reply:
             report.unreachable[ticket.id] = channel.why_not
             continue
-        queue_system_reply(session, ticket, targets[ticket.id], message, "broadcast",
+        queue_system_reply(session, ticket, targets[ticket.id], bodies[ticket.id], "broadcast",
                            f"incident:{incident.id}:{ticket.id}", now, channel)
         report.queued.append(ticket.id)
     for ticket in incident.tickets:

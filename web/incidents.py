@@ -78,7 +78,8 @@ def link(incident_id: int):
 @on_refusal("{}", back="incidents.show")
 def fix(incident_id: int):
     return _on_page(incident_id, lambda incident, agent: broadcast_fix(
-        db_session(), incident, request.form.get("message", ""), agent.email, services().settings, now()).queued,
+        db_session(), incident, request.form.get("message", ""), agent.email, services().settings, now(),
+        agent.name).queued,
         "Update queued for {} customer(s); the linked tickets are resolved.")
 
 
@@ -154,7 +155,7 @@ def api_fix(incident_id: int):
         abort(400, description="send {'message': the update for the customers}")
     incident = _incident_or_404(incident_id)
     report = _api_change(lambda: broadcast_fix(db_session(), incident, message, agent.email, services().settings,
-                                               now()))
+                                               now(), agent.name))
     return jsonify(queued=report.queued, resolved=report.resolved,
                    unreachable=[{"ticket_id": t, "why": why} for t, why in report.unreachable.items()],
                    incident=incident_json(incident, agent))

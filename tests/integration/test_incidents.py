@@ -163,6 +163,31 @@ def test_a_partial_failure_says_who_and_a_retry_resends_to_them_alone(desk):
             retry_failed_updates(session, session.get(Incident, incident_id), desk.clock.now())
 
 
+def test_the_update_is_filled_in_for_each_customer(desk):
+    desk.customer_posts(PAYMENT, "maria")
+    desk.customer_posts(PAYMENT, "tom")
+    incident_id = desk.open(keywords=["payment"])
+    with desk.db.transaction() as session:
+        broadcast_fix(session, session.get(Incident, incident_id), "Hi {first_name}, payments work again. {agent_name}",
+                      "manager@example.com", desk.settings, desk.clock.now(), agent_name="Morgan Manager")
+    while desk.outbox.send_due():
+        pass
+    bodies = sorted(body for _, _, body in desk.platform.posted)
+    assert len(bodies) == 2 and len(set(bodies)) == 2
+    assert all(body.startswith("Hi ") and body.endswith("payments work again. Morgan") for body in bodies)
+    assert not any("{" in body for body in bodies)
+
+
+def test_an_update_with_an_unknown_placeholder_is_refused_and_nothing_changes(desk):
+    desk.customer_posts(PAYMENT, "payer")
+    incident_id = desk.open(keywords=["payment"])
+    with pytest.raises(Refused, match=r"unknown placeholder \{name\}"):
+        desk.fix(incident_id, message="Hi {name}, it works again")
+    with desk.db.transaction() as session:
+        assert session.get(Incident, incident_id).status == "open"
+        assert session.scalars(select(Reply)).all() == []
+
+
 def test_an_update_too_long_for_a_platform_is_refused_and_nothing_changes(desk):
     desk.customer_posts(PAYMENT, "payer")
     incident_id = desk.open(keywords=["payment"])
