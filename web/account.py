@@ -1,13 +1,14 @@
-"""The signed-in agent's own account: their password, and their API
-tokens, created (shown once) and revoked."""
+"""The signed-in agent's own account: their presence, their password, and
+their API tokens, created (shown once) and revoked."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from listener.assignment import set_presence
 from store.accounts import change_password, issue_token, revoke_token, tokens_of
-from web.auth import require_login, signed_in_agent
-from web.context import db_session, now, token_lifetime
+from web.auth import require_login, safe_next, signed_in_agent
+from web.context import db_session, now, services, token_lifetime
 from web.errors import on_refusal
 
 bp = Blueprint("account", __name__)
@@ -17,6 +18,26 @@ bp.before_request(require_login)
 @bp.get("/account")
 def show():
     return _page()
+
+
+PRESENCE_SAID = {"online": "You are online: new tickets come to you.",
+                 "away": "You are away: no new tickets come to you.",
+                 "offline": "You are offline: no new tickets come to you."}
+
+
+@bp.post("/account/presence")
+@on_refusal("Not changed: {}.", back="account.show")
+def presence():
+    """Only agents online are given tickets; going offline may hand the
+    unanswered ones back to the team queue."""
+    handed_back = set_presence(db_session(), signed_in_agent(), request.form.get("presence", ""), now(),
+                               services().settings.escalation.offline_hands_back)
+    db_session().commit()
+    said = PRESENCE_SAID[signed_in_agent().presence]
+    if handed_back:
+        said += f" {len(handed_back)} unanswered ticket(s) went back to the team queue."
+    flash(said, "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("inbox.inbox"))
 
 
 @bp.post("/account/tokens")

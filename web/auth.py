@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
+from listener.assignment import set_presence
 from store.accounts import SignInThrottled, sign_in
 from store.audit import record_audit
 from store.models import Agent
-from web.context import db_session, now
+from web.context import db_session, now, services
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -68,7 +69,7 @@ def require_admin():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("inbox.inbox"))
     if request.method != "POST":
@@ -94,8 +95,13 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    """Signing out takes the agent offline, so no new tickets wait on them
+    (their unanswered ones go back to the queue when the team's settings
+    say so)."""
     if current_user.is_authenticated:
-        record_audit(db_session(), current_user.agent.email, "signed_out", now=now())
+        agent = current_user.agent
+        set_presence(db_session(), agent, "offline", now(), services().settings.escalation.offline_hands_back)
+        record_audit(db_session(), agent.email, "signed_out", now=now())
         db_session().commit()
     logout_user()
     session.clear()
@@ -103,7 +109,7 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
     """Only a path on this site: never send a freshly signed-in agent elsewhere."""
     if not target:
         return None
