@@ -123,6 +123,8 @@ class BrandSettings(Strict):
 # A year: no care target is longer, and a due time past the calendar's end
 # would leave every post at that priority unstorable.
 MAX_TARGET_MINUTES = 525_600
+# Ten years: the longest a rule looks back over a customer's history.
+MAX_LOOK_BACK_DAYS = 3650
 
 
 class MinutesPerPriority(Strict):
@@ -317,7 +319,7 @@ class FollowupSettings(Strict):
     answer_window_hours: float = Field(
         gt=0, le=MAX_TARGET_MINUTES / 60,
         description="No answer within this many hours closes the ticket as unconfirmed.")
-    per_customer_days: int = Field(ge=0, le=3650,
+    per_customer_days: int = Field(ge=0, le=MAX_LOOK_BACK_DAYS,
                                    description="At most one follow-up per customer within this many days.")
     sentiments: tuple[Literal["negative", "neutral", "positive"], ...] = Field(
         (),
@@ -590,16 +592,16 @@ class ScoringSettings(Strict):
 
 class RoutingSettings(Strict):
     previous_agent_days: int = Field(
-        ge=0, le=3650,
+        ge=0, le=MAX_LOOK_BACK_DAYS,
         description="A customer's new ticket goes back to the agent of their last ticket within this many days, when "
                     "that agent is online and has room.")
     senior_priorities: tuple[Literal[PRIORITIES], ...] = Field(description="Priorities that go to a senior agent.")
     senior_tiers: tuple[str, ...] = Field((), description="Customer tiers that go to a senior agent.")
     repeat_complaint_days: int = Field(
-        ge=0, le=3650,
+        ge=0, le=MAX_LOOK_BACK_DAYS,
         description="A second complaint within this many days goes to a senior (0: never).")
     recent_breach_days: int = Field(
-        ge=0, le=3650,
+        ge=0, le=MAX_LOOK_BACK_DAYS,
         description="A customer whose ticket breached its target within this many days goes to a senior.")
 
 

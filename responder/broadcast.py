@@ -1,8 +1,9 @@
 """An incident is fixed: one status update to every linked customer, each
 in their own thread through the outbox (at most once, within the
 platform's rate limits, as any reply), and the linked tickets resolve
-together, each then getting its follow-up (the fix answers them all, so
-posts still waiting do not hold a ticket open)."""
+together, each then getting its follow-up. The fix answers the posts the
+incident's rule speaks of; a ticket with other posts waiting for an
+answer (an unrelated complaint of the same customer) stays open."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from responder.channels import reply_channel
 from responder.followups import resolve_ticket
 from responder.outbox import queue_system_reply, retry_reply
 from responder.templates import fill_template
+from store.answers import overlooked, post_states
 from store.errors import Refused
+from store.incidents import covers
 from store.models import Incident, Reply
 
 
@@ -26,6 +29,8 @@ class BroadcastReport:
     queued: list[int] = field(default_factory=list)
     unreachable: dict[int, str] = field(default_factory=dict)
     resolved: list[int] = field(default_factory=list)
+    # Tickets kept open, with their posts waiting for an answer the update does not give.
+    left_open: dict[int, list[int]] = field(default_factory=dict)
 
 
 def broadcast_fix(session: Session, incident: Incident, message: str, actor: str, settings: Settings,
@@ -63,9 +68,14 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
                            f"incident:{incident.id}:{ticket.id}", now, channel)
         report.queued.append(ticket.id)
     for ticket in incident.tickets:
-        if ticket.is_open:
-            resolve_ticket(session, ticket, actor, settings, now, force=True)
-            report.resolved.append(ticket.id)
+        if not ticket.is_open:
+            continue
+        waiting = [post.id for post in overlooked(post_states(ticket)) if not covers(incident, post)]
+        if waiting:
+            report.left_open[ticket.id] = waiting
+            continue
+        resolve_ticket(session, ticket, actor, settings, now, force=True)
+        report.resolved.append(ticket.id)
     incident.status = "fixed"
     incident.fixed_at = now
     incident.fixed_by = actor

@@ -72,6 +72,17 @@ def matches(incident: Incident, ticket: Ticket, mention: Mention | None = None) 
     return bool(posts)
 
 
+def covers(incident: Incident, post: Mention) -> bool:
+    """Whether the incident's rule speaks of this post of a linked ticket:
+    posted since its time, with one of its keywords, or, with a topic
+    alone, about that topic. Without a rule, every post is taken as its."""
+    if incident.since is not None and post.created_at < incident.since:
+        return False
+    if incident.keywords:
+        return _has_keyword(post.text, incident.keywords)
+    return not incident.topic or post.topic == incident.topic
+
+
 def _has_keyword(text: str, keywords: list[str]) -> bool:
     lowered = text.lower()
     return any(re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", lowered) for keyword in keywords)

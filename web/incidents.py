@@ -77,10 +77,16 @@ def link(incident_id: int):
 @bp.post("/incidents/<int:incident_id>/fix")
 @on_refusal("{}", back="incidents.show")
 def fix(incident_id: int):
-    return _on_page(incident_id, lambda incident, agent: broadcast_fix(
-        db_session(), incident, request.form.get("message", ""), agent.email, services().settings, now(),
-        agent.name).queued,
-        "Update queued for {} customer(s); the linked tickets are resolved.")
+    agent = _manager(signed_in_agent())
+    report = broadcast_fix(db_session(), _incident_or_404(incident_id), request.form.get("message", ""),
+                           agent.email, services().settings, now(), agent.name)
+    db_session().commit()
+    said = f"Update queued for {len(report.queued)} customer(s); {len(report.resolved)} linked ticket(s) resolved."
+    if report.left_open:
+        said += (" Left open, with other posts waiting for an answer: "
+                 + ", ".join(f"#{ticket_id}" for ticket_id in report.left_open) + ".")
+    flash(said, "success")
+    return redirect(url_for("incidents.show", incident_id=incident_id))
 
 
 @bp.post("/incidents/<int:incident_id>/retry")
@@ -158,6 +164,7 @@ def api_fix(incident_id: int):
                                                now(), agent.name))
     return jsonify(queued=report.queued, resolved=report.resolved,
                    unreachable=[{"ticket_id": t, "why": why} for t, why in report.unreachable.items()],
+                   left_open=[{"ticket_id": t, "waiting": posts} for t, posts in report.left_open.items()],
                    incident=incident_json(incident, agent))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from config.platforms import PLATFORMS
-from config.settings import TEMPLATE_PLACEHOLDERS
+from config.settings import MAX_LOOK_BACK_DAYS, MAX_TARGET_MINUTES, TEMPLATE_PLACEHOLDERS
 from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES, REPLY_CHANNELS, REPLY_STATUSES,
                           ROLES, TICKET_STATUSES)
 from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
@@ -342,8 +342,9 @@ TAKE_INTO_TICKET["responses"]["200"] = {"description": "The post joined the cust
 
 
 def minutes_per_priority(required: tuple[str, ...] = PRIORITIES) -> Schema:
-    """Minutes for each priority, whole and above 0."""
-    return obj(required, **{priority: {**INTEGER, "minimum": 1} for priority in PRIORITIES})
+    """Minutes for each priority, whole, above 0 and at most a year."""
+    return obj(required, **{priority: {**INTEGER, "minimum": 1, "maximum": MAX_TARGET_MINUTES}
+                            for priority in PRIORITIES})
 
 
 def sla_shape(required: tuple[str, ...], *, change: bool) -> Schema:
@@ -361,7 +362,7 @@ def sla_shape(required: tuple[str, ...], *, change: bool) -> Schema:
 
 def routing_shape(required: tuple[str, ...]) -> Schema:
     """config/settings.py's RoutingSettings."""
-    days = {**INTEGER, "minimum": 0}
+    days = {**INTEGER, "minimum": 0, "maximum": MAX_LOOK_BACK_DAYS}
     return obj(required, previous_agent_days=days, senior_priorities=array(enum_of(PRIORITIES)),
                senior_tiers=array(text()), repeat_complaint_days=days, recent_breach_days=days)
 
@@ -558,8 +559,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         errors=(403, 409, 422)),
     ("post", "/api/v1/incidents/{incident_id}/fix"): operation(
         "Incidents", "Send the fix's update to every linked customer and resolve the tickets",
-        obj(("queued", "resolved", "unreachable", "incident"), queued=array(INTEGER), resolved=array(INTEGER),
-            unreachable=array(obj(ticket_id=INTEGER, why=STRING)), incident=ref("Incident")),
+        obj(("queued", "resolved", "unreachable", "left_open", "incident"), queued=array(INTEGER),
+            resolved=array(INTEGER), unreachable=array(obj(ticket_id=INTEGER, why=STRING)),
+            left_open=array(obj(ticket_id=INTEGER, waiting=array(INTEGER))), incident=ref("Incident")),
         body=obj(("message",), message=text(blank=False)), errors=(403, 409, 422)),
     ("post", "/api/v1/incidents/{incident_id}/retry"): operation(
         "Incidents", "Queue again the updates that failed", obj(("retried",), retried=array(INTEGER)),

@@ -14,7 +14,7 @@ from responder.outbox import Outbox
 from store.accounts import create_agent
 from store.errors import Refused
 from store.incidents import link_tickets, open_incident
-from store.models import Incident, Reply, Ticket
+from store.models import Incident, Mention, Reply, Ticket
 from tests.integration.loop_helpers import ProcessDied, ScriptedConnector, post
 
 PAYMENT = "My card payment failed three times at checkout, what is going on?"
@@ -32,9 +32,12 @@ class Desk:
                          presence="online", now=clock.now(), capacity=50)
 
     def customer_posts(self, text, handle):
+        return self.customer_writes(text, handle).ticket_ids[0]
+
+    def customer_writes(self, text, handle):
         posted = replace(post(text, handle), created_at=self.clock.now())
         with self.db.transaction() as session:
-            return self.intake.ingest(session, [posted], self.clock.now()).ticket_ids[0]
+            return self.intake.ingest(session, [posted], self.clock.now())
 
     def open(self, **rule):
         with self.db.transaction() as session:
@@ -186,6 +189,22 @@ def test_an_update_with_an_unknown_placeholder_is_refused_and_nothing_changes(de
     with desk.db.transaction() as session:
         assert session.get(Incident, incident_id).status == "open"
         assert session.scalars(select(Reply)).all() == []
+
+
+def test_a_ticket_with_another_complaint_waiting_stays_open_after_the_fix(desk):
+    payer = desk.customer_posts(PAYMENT, "payer")
+    both = desk.customer_posts(PAYMENT, "unlucky")
+    assert desk.customer_writes("Also my parcel never arrived and nobody answers. Terrible.", "unlucky").threaded == 1
+    incident_id = desk.open(keywords=["payment"])
+
+    report = desk.fix(incident_id)
+
+    with desk.db.transaction() as session:
+        parcel = session.scalar(select(Mention.id).where(Mention.text.startswith("Also my parcel")))
+        statuses = {t: session.get(Ticket, t).status for t in (payer, both)}
+    assert report.queued == [payer, both]
+    assert (report.resolved, report.left_open) == ([payer], {both: [parcel]})
+    assert statuses == {payer: "resolved", both: "new"}
 
 
 def test_an_update_too_long_for_a_platform_is_refused_and_nothing_changes(desk):
