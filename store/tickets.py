@@ -213,11 +213,11 @@ def reply_queued(session: Session, reply: Reply, now: datetime, **detail) -> Non
 
 
 def reply_sent(session: Session, reply: Reply, now: datetime) -> None:
-    """The platform took the reply; an agent's answer meets the running
-    response target."""
+    """The platform took the reply; an agent's answer, or an incident's
+    update to the customer, meets the running response target."""
     if reply.status != "sent":
         raise Refused(f"reply {reply.id} is {reply.status}", 409)
-    if reply.purpose == "answer":
+    if reply.purpose in ("answer", "broadcast"):
         _answered(reply.ticket, now)
     record_event(session, reply.ticket, "replied" if reply.purpose == "answer" else f"{reply.purpose}_sent", now,
                  actor=_actor(reply.agent), reply_id=reply.id, platform_reply_id=reply.platform_reply_id,

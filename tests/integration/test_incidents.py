@@ -191,6 +191,18 @@ def test_an_update_with_an_unknown_placeholder_is_refused_and_nothing_changes(de
         assert session.scalars(select(Reply)).all() == []
 
 
+def test_the_update_is_the_customers_first_response(desk, clock):
+    ticket_id = desk.customer_posts(PAYMENT, "payer")
+    incident_id = desk.open(keywords=["payment"])
+    clock.advance(minutes=10)
+    desk.fix(incident_id)
+    while desk.outbox.send_due():
+        pass
+    with desk.db.transaction() as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert (ticket.first_response_at, ticket.first_response_breached) == (clock.now(), False)
+
+
 def test_a_ticket_with_another_complaint_waiting_stays_open_after_the_fix(desk):
     payer = desk.customer_posts(PAYMENT, "payer")
     both = desk.customer_posts(PAYMENT, "unlucky")
