@@ -199,13 +199,14 @@ def route_waiting_tickets(session: Session, settings: RoutingSettings, now: date
     return assigned
 
 
-def hand_back(session: Session, agent: Agent, now: datetime) -> list[Ticket]:
+def hand_back(session: Session, agent: Agent, now: datetime, *, every_open: bool = False) -> list[Ticket]:
     """The agent went offline: their unanswered tickets go back to the queue
-    (and on to whoever is free at the next routing round)."""
-    unanswered = session.scalars(
-        select(Ticket).where(Ticket.assignee_id == agent.id, Ticket.status.in_(("new", "open")),
-                             (Ticket.first_response_at.is_(None)) | (Ticket.next_response_due_at.is_not(None)))
-    ).all()
+    (and on to whoever is free at the next routing round); with
+    `every_open`, for an agent who will not come back, all their open ones."""
+    waiting = (Ticket.status.in_(OPEN_STATUSES) if every_open else
+               Ticket.status.in_(("new", "open"))
+               & ((Ticket.first_response_at.is_(None)) | (Ticket.next_response_due_at.is_not(None))))
+    unanswered = session.scalars(select(Ticket).where(Ticket.assignee_id == agent.id, waiting)).all()
     for ticket in unanswered:
         tickets.hand_back(session, ticket, agent, now)
     return list(unanswered)

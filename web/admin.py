@@ -187,17 +187,17 @@ def _page_change(agent_id: int, changes: dict[str, Any], done: str) -> Response:
     handed_back = _change_user(agent, changes, signed_in_agent())
     flash(done.format(name=agent.name), "success")
     if handed_back:
-        flash(f"{len(handed_back)} unanswered ticket(s) went back to the queue.", "info")
+        flash(f"{len(handed_back)} open ticket(s) went back to the queue.", "info")
     return redirect(url_for("admin.users"))
 
 
 def _change_user(agent: Agent, changes: dict[str, Any], by: Agent) -> list[Ticket]:
-    """Apply and commit an admin's changes; a deactivated agent's unanswered
+    """Apply and commit an admin's changes; a deactivated agent's open
     tickets go back to the queue. The answer is those tickets."""
     session = db_session()
     at = now()
     changed = update_user(session, agent, changes, teams=_teams(), by=by, now=at)
-    handed_back = hand_back(session, agent, at) if changed.get("active") == [True, False] else []
+    handed_back = hand_back(session, agent, at, every_open=True) if changed.get("active") == [True, False] else []
     if handed_back:
         record_audit(session, by.email, "tickets_handed_back", agent.email, now=at,
                      tickets=[t.id for t in handed_back])

@@ -228,22 +228,27 @@ def test_a_deactivated_agent_cannot_sign_in_or_use_a_token_and_their_tickets_go_
     world.sign_in(ada_browser)
     ada_token = bearer(world, "ada@example.com")
     unanswered = world.ticket("still waiting", assignee_id=ada)
+    answered = world.ticket("thanks, let me know", status="open", assignee_id=ada)
+    resolved = world.ticket("all sorted", status="resolved", assignee_id=ada)
+    with world.db.transaction() as session:
+        session.get(Ticket, answered).first_response_at = world.clock.now()
 
     page = admin_client.post(f"/admin/users/{ada}/deactivate", follow_redirects=True)
 
     html = page.get_data(as_text=True)
-    assert "Ada Lovelace is deactivated" in html and "1 unanswered ticket(s) went back to the queue." in html
+    assert "Ada Lovelace is deactivated" in html and "2 open ticket(s) went back to the queue." in html
     assert world.sign_in(world.client()).status_code == 401
     assert world.client().get("/api/v1/tickets", headers=ada_token).status_code == 401
     assert ada_browser.get("/inbox").status_code == 302
     with world.db.sessions() as session:
-        assert session.get(Ticket, unanswered).assignee_id is None
+        assignees = [session.get(Ticket, t).assignee_id for t in (unanswered, answered, resolved)]
+        assert assignees == [None, None, ada]
         assert session.get(Agent, ada).presence == "offline"
     assert len(world.events(unanswered, "unassigned")) == 1
     [deactivated] = audit_rows(world, "user_deactivated")
     [handed] = audit_rows(world, "tickets_handed_back")
     assert (deactivated.actor, deactivated.target) == ("grace@example.com", "ada@example.com")
-    assert handed.detail == {"tickets": [unanswered]}
+    assert sorted(handed.detail["tickets"]) == [unanswered, answered]
 
     admin_client.post(f"/admin/users/{ada}/reactivate")
     assert world.sign_in(world.client()).status_code == 302
