@@ -103,12 +103,15 @@ class SlaWatch:
                         f"{described} target {ago(now - due_at)}", body, level_people, now)
 
     def _escalate(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
-        """One level up; when the assignee is away, the ticket goes to the
-        least loaded agent online at the new level, else to anyone online.
-        Returns who took it."""
+        """One level up, and past the levels its assignee is at already (a
+        senior's ticket goes to the managers); when the assignee is away,
+        the ticket goes to the least loaded agent online at the new level,
+        else to anyone online. Returns who took it."""
         levels = self.settings.escalation.levels
-        tickets.escalate(session, ticket, levels, now)
         assignee = ticket.assignee
+        while (tickets.escalate(session, ticket, levels, now) and assignee is not None
+               and assignee.role in LEVEL_ROLES[levels[ticket.escalation_level - 1]]):
+            pass
         if (assignee is not None and assignee.presence == "online") or not self.settings.escalation.reassign_if_away:
             return None
         roster = Roster(session)

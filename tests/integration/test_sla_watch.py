@@ -148,6 +148,17 @@ def test_a_second_breach_escalates_to_a_manager(desk):
     assert [e.detail["target"] for e in desk.events("breached")] == ["first_response", "resolution"]
 
 
+def test_a_seniors_breached_ticket_escalates_past_the_seniors_to_a_manager(desk):
+    sam = desk.agent("sam@example.com", role="senior")
+    desk.agent("max@example.com", role="manager")
+    ticket_id = desk.ticket(priority="urgent", assignee=sam)
+    desk.clock.advance(minutes=31)
+    desk.watch.check()
+    assert desk.get(ticket_id).escalation_level == 2
+    assert [e.detail["to"] for e in desk.events("escalated")] == ["senior", "manager"]
+    assert [(a.channel, a.recipient) for a in desk.alerts("escalated")] == [("web", "max@example.com")]
+
+
 def test_a_paused_ticket_is_not_at_risk_and_its_clock_moves_on_when_resumed(desk):
     ticket_id = desk.ticket(assignee=desk.agent("alex@example.com"))
     with desk.db.transaction() as session:
