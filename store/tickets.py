@@ -356,11 +356,12 @@ def resolve(session: Session, ticket: Ticket, actor: str, followup: FollowupPlan
 
 def no_response_needed(session: Session, ticket: Ticket, by: Agent, now: datetime) -> None:
     """The scorer raised a ticket nobody needs to answer: it is resolved
-    without a follow-up, and the correction is kept for retraining."""
+    without a follow-up, and the correction is kept for retraining, unless
+    someone answered it (then the post did need a person)."""
     _resolve(ticket, now)
     record_event(session, ticket, "no_response_needed", now, actor=by.email)
     record_event(session, ticket, "followup_skipped", now, reason="no response was needed")
-    if ticket.mentions:
+    if ticket.mentions and ticket.first_response_at is None:
         record_correction(session, ticket.mentions[0], "needs_response", "False", by, now)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from store import tickets
 from store.accounts import create_agent
 from store.errors import Refused
-from store.models import Customer, Event, Identity, Incident, Mention, Reply, Ticket
+from store.models import Correction, Customer, Event, Identity, Incident, Mention, Reply, Ticket
 from store.sla import SlaClock
 from store.tickets import FollowupPlan
 
@@ -176,6 +176,16 @@ def test_an_answer_sent_meets_the_first_response_target(desk):
     ticket = desk.ticket()
     tickets.reply_sent(desk.session, desk.reply(ticket, status="sent"), desk.now)
     assert (ticket.status, ticket.first_response_at, ticket.due_at()) == ("open", desk.now, None)
+
+
+@pytest.mark.parametrize("answered, corrections", [(False, 1), (True, 0)])
+def test_no_response_needed_corrects_the_scorer_only_when_nobody_answered(desk, answered, corrections):
+    ticket = desk.ticket()
+    if answered:
+        tickets.reply_sent(desk.session, desk.reply(ticket, status="sent"), desk.now)
+    tickets.no_response_needed(desk.session, ticket, desk.agent, desk.now)
+    desk.session.flush()
+    assert desk.session.scalar(select(func.count()).select_from(Correction)) == corrections
 
 
 def test_a_follow_up_goes_out_once_and_closes_the_ticket_unanswered(desk):
