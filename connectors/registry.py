@@ -34,6 +34,14 @@ def reply_limit(platform: str) -> int:
     return connector_class(platform).max_reply_length
 
 
+def reply_length(platform: str, text: str) -> int:
+    """A reply's length as the platform counts it against its limit: a
+    connector class that weighs characters says how (`reply_length`); the
+    others count them."""
+    counter = getattr(connector_class(platform), "reply_length", None)
+    return counter(text) if counter is not None else len(text)
+
+
 def can_message(platform: str) -> bool:
     """Whether the brand can write to a customer by direct message there."""
     return connector_class(platform).can_message

@@ -55,9 +55,9 @@ def broadcast_fix(session: Session, incident: Incident, message: str, actor: str
     bodies = {ticket.id: fill_template(message, ticket, agent_name, settings.brand.name)
               for ticket in incident.tickets}
     for ticket_id, channel in channels.items():
-        if channel.can_reply and len(bodies[ticket_id]) > channel.limit:
-            raise Refused(f"the update has {len(bodies[ticket_id])} characters for ticket {ticket_id}; "
-                          f"{channel.allows}")
+        too_long = channel.too_long(bodies[ticket_id], f"the update to ticket {ticket_id}")
+        if channel.can_reply and too_long:
+            raise Refused(too_long)
     report = BroadcastReport()
     for ticket in incident.tickets:
         channel = channels[ticket.id]

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from config.settings import AccountSettings, Settings
-from connectors.registry import account_can_reply, can_message, connector_class, message_limit, reply_limit
+from connectors.registry import (account_can_reply, can_message, connector_class, message_limit, reply_length,
+                                 reply_limit)
 from store.answers import default_target, post_states
 from store.models import Mention, Source, Ticket
 
@@ -50,6 +51,21 @@ class ReplyChannel:
         if mention.kind == "direct_message" and can_message(mention.platform):
             return cls.direct(mention.platform)
         return cls.of(mention.platform, can_reply)
+
+    @property
+    def weighs_characters(self) -> bool:
+        """Whether the platform counts some characters as more than one (X's posts)."""
+        return self.kind == "thread" and hasattr(connector_class(self.platform), "reply_length")
+
+    def length(self, text: str) -> int:
+        """The text's length as the platform counts it against `limit`: X
+        weighs a post's characters, a direct message's it counts."""
+        return reply_length(self.platform, text) if self.kind == "thread" else len(text)
+
+    def too_long(self, text: str, what: str) -> str | None:
+        """Why `what` (the reply, the update) is too long here, if it is."""
+        length = self.length(text)
+        return f"{what} counts {length} characters; {self.allows}" if length > self.limit else None
 
     @property
     def allows(self) -> str:

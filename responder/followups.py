@@ -184,9 +184,7 @@ def latest_language(ticket: Ticket) -> str | None:
 
 
 def _too_long(body: str, channel: ReplyChannel) -> str | None:
-    if len(body) > channel.limit:
-        return f"the follow-up has {len(body)} characters; {channel.allows}"
-    return None
+    return channel.too_long(body, "the follow-up")
 
 
 def _channel_reason(why_thread: str | None) -> dict[str, str]:

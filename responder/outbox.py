@@ -46,8 +46,9 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
         raise Refused("the reply is empty", status=400)
     if not channel.can_reply:
         raise Refused(channel.why_not)
-    if len(body) > channel.limit:
-        raise Refused(f"the reply has {len(body)} characters; {channel.allows}")
+    too_long = channel.too_long(body, "the reply")
+    if too_long:
+        raise Refused(too_long)
     if not ticket.is_open:
         raise Refused(f"ticket {ticket.id} is {ticket.status}; reopen it to reply", status=409)
     if mention is None:

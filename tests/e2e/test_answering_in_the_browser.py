@@ -81,3 +81,15 @@ def test_the_reply_goes_to_the_complaint_not_the_praise_after_it(page, service, 
 
     wait_until_sent(page, ticket_url)
     assert brand_replies(emulator) == [(complaint, reply)]
+
+
+def test_the_counter_weighs_characters_as_x_counts_them(page, service, emulator):
+    customer_posts(emulator, LATE, handle="noor_a")
+    sign_in(page, service)
+    open_ticket_with_posts(page, service, "noor_a", 1)
+
+    page.fill("#reply-body", "\u65e5\u672c" * 100)
+    expect(page.locator("#reply-counter")).to_have_text("400 / 280")
+    expect(page.locator("#reply-counter")).to_have_class("counter over")
+    page.fill("#reply-body", "Read more at https://status.example.com/incidents/" + "a" * 300)
+    expect(page.locator("#reply-counter")).to_have_text("36 / 280")

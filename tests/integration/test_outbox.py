@@ -210,13 +210,22 @@ def test_the_same_idempotency_key_queues_one_reply(db, clock, ticket_id):
 @pytest.mark.parametrize("body, message", [
     ("", "the reply is empty"),
     ("   ", "the reply is empty"),
-    ("x" * 281, "the reply has 281 characters; x allows 280"),
+    ("x" * 281, "the reply counts 281 characters; x allows 280"),
+    ("\N{GRINNING FACE}" * 141, "the reply counts 282 characters; x allows 280"),
+    ("\u65e5\u672c" * 71, "the reply counts 284 characters; x allows 280"),
 ])
 def test_a_bad_reply_is_refused_and_nothing_is_queued(db, clock, ticket_id, body, message):
     with pytest.raises(Refused, match=message):
         queue(db, clock, ticket_id, body=body)
     with db.transaction() as session:
         assert session.scalars(select(Reply)).all() == []
+
+
+def test_a_link_counts_as_x_counts_it_however_long(db, clock, ticket_id):
+    body = "Our status page: https://status.example.com/incidents/" + "a" * 300
+    queue(db, clock, ticket_id, body=body)
+    with db.transaction() as session:
+        assert session.scalar(select(Reply.body)) == body
 
 
 def test_a_reply_to_a_resolved_ticket_is_refused(db, clock, ticket_id):

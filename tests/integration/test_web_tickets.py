@@ -145,7 +145,7 @@ def test_it_queues_one_reply_when_the_form_is_sent_twice(world, client):
 
 @pytest.mark.parametrize("body, message", [
     ("   ", "the reply is empty"),
-    ("x" * 281, "the reply has 281 characters; x allows 280"),
+    ("x" * 281, "the reply counts 281 characters; x allows 280"),
 ])
 def test_it_refuses_an_empty_or_overlong_reply_with_a_message(world, client, body, message):
     ticket_id = world.ticket(platform="x")

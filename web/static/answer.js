@@ -39,6 +39,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var label = document.querySelector("label[for=reply-body]");
     if (box && label) {
       box.maxLength = Number(post.dataset.limit);
+      box.dataset.weighted = post.dataset.weighted;
       label.textContent = "Your reply on " + box.form.dataset.platform + (post.dataset.direct ? " by direct message" : "") +
         " (up to " + post.dataset.limit + " characters; r to focus)";
       box.dispatchEvent(new Event("input"));

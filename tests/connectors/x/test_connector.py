@@ -209,14 +209,33 @@ def test_it_cannot_reply_with_only_a_bearer_token(emulator):
     assert [p["id"] for p in listed(emulator, "x")] == [question]
 
 
-def test_it_refuses_a_reply_longer_than_x_allows_without_calling_x(emulator):
+@pytest.mark.parametrize("text, counted", [("x" * 281, 281), ("\N{GRINNING FACE}" * 141, 282)])
+def test_it_refuses_a_reply_longer_than_x_allows_without_calling_x(emulator, text, counted):
     question = add_post(emulator, "tell me everything")
 
     with pytest.raises(ConnectorError) as caught:
-        connector_for(emulator).post_reply(question, "x" * 281)
+        connector_for(emulator).post_reply(question, text)
 
     assert caught.value.permanent is True
+    assert f"this one counts {counted}" in caught.value.message
     assert api_calls(emulator, "x", "/2/tweets") == []
+
+
+def test_a_reply_is_as_long_as_x_counts_it(emulator):
+    question = add_post(emulator, "where can I read more?")
+    long_link = "Details: https://status.example.com/incidents/" + "a" * 300
+
+    reply = connector_for(emulator).post_reply(question, long_link)
+
+    assert [p["text"] for p in listed(emulator, "x") if p["id"] == reply.external_id] == [long_link]
+
+
+def test_the_emulator_refuses_a_post_x_would_count_too_long(emulator):
+    response = requests.post(f"{emulator.url}/2/tweets", json={"text": "\u65e5\u672c" * 71},
+                             headers={"Authorization": "OAuth oauth_consumer_key=\"k\""}, timeout=5)
+
+    assert response.status_code == 400
+    assert "this one counts 284" in response.text
 
 
 def test_it_refuses_an_unknown_source_kind(emulator):
