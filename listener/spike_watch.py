@@ -125,11 +125,12 @@ class SpikeWatch:
         session.add(spike)
         session.flush()
         minutes = self.settings.spikes.window_minutes
-        subject = (f"Spike: {verdict.count} negative posts about {topic} in the last {minutes} min "
+        about = self.settings.scoring.topic_label(topic)
+        subject = (f"Spike in {about}: {verdict.count} negative posts in the last {minutes} min "
                    f"(usually {_figure(verdict.usual)})")
         link = f"{self.settings.alerts.base_url.rstrip('/')}/dashboard#trends"
         body = "\n".join([
-            f"{verdict.count} negative posts about {topic} in the {minutes} min up to {now:%Y-%m-%d %H:%M} UTC.",
+            f"{about}: {verdict.count} negative posts in the {minutes} min up to {now:%Y-%m-%d %H:%M} UTC.",
             f"Usually {_figure(verdict.usual)} at this time of day; {math.ceil(verdict.threshold)} or more "
             "is a spike.",
             *_examples(session, example_ids),

@@ -110,7 +110,7 @@ def _text_matches(session: Session, text: str):
     trigram index on the posts' text and the index on their authors
     together."""
     pattern = contains_pattern(text)
-    authors = few_ids(session, select(Identity.id).where(name_matches(pattern)))
-    in_names = exists().where(Identity.id == Mention.identity_id, name_matches(pattern)) if authors is None \
+    authors = few_ids(session, select(Identity.id).where(name_matches(text)))
+    in_names = exists().where(Identity.id == Mention.identity_id, name_matches(text)) if authors is None \
         else Mention.identity_id.in_(authors)
     return or_(func.lower(Mention.text).like(pattern, escape="\\"), in_names)

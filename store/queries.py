@@ -79,8 +79,10 @@ def topic_in(column, topics: tuple[str | None, ...]):
     return or_(column.in_(named), column.is_(None)) if None in topics else column.in_(named)
 
 
-def name_matches(pattern: str):
-    """An Identity's handle or name matches the LIKE `pattern` of `contains_pattern`."""
+def name_matches(text: str):
+    """An Identity's handle or name holds `text` (any case); "@maria" finds
+    the handle maria, as people write handles."""
+    pattern = contains_pattern(text.removeprefix("@"))
     return or_(func.lower(Identity.handle).like(pattern, escape="\\"),
                func.lower(Identity.name).like(pattern, escape="\\"))
 
@@ -108,13 +110,13 @@ def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] 
     pattern = contains_pattern(text)
     in_post = func.lower(Mention.text).like(pattern, escape="\\")
     tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
-    customers = few_ids(session, select(Identity.customer_id).where(name_matches(pattern)))
+    customers = few_ids(session, select(Identity.customer_id).where(name_matches(text)))
     # The empty OFFSETs keep PostgreSQL from reading every match into a hash
     # before the first ticket, which it prefers as it cannot count on the LIMIT.
     in_posts = Ticket.id.in_(tickets) if tickets is not None else exists(
         select(Mention.id).where(Mention.ticket_id == Ticket.id, in_post).offset(0))
     in_names = Ticket.customer_id.in_(customers) if customers is not None else exists(
-        select(Identity.id).where(Identity.customer_id == Ticket.customer_id, name_matches(pattern)).offset(0))
+        select(Identity.id).where(Identity.customer_id == Ticket.customer_id, name_matches(text)).offset(0))
     return or_(in_posts, in_names)
 
 

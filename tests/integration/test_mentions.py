@@ -145,6 +145,7 @@ def test_it_filters_by_each_field(world, client, headers):
     assert "win a phone" not in only("?spam=no")
     assert only("?q=ANGRY") == ["angry but let pass"]
     assert only("?q=fabray") == ["a question for you"]
+    assert only("?q=%40fabray") == ["a question for you"]
     assert only("?q=50%25") == []
     assert only("?until=2026-01-04T10:00:00Z") == ["old post"]
     assert only("?since=2026-01-05T08:57:30Z&has_ticket=no") == ["reddit chatter", "angry but let pass"]

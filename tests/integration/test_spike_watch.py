@@ -119,11 +119,11 @@ def test_twenty_negative_posts_in_a_few_minutes_raise_one_alert_per_recipient_an
     assert spike.ended_at is None
     assert spike.example_mention_ids[:2] == newest[::-1]
     alert = alerts[0]
-    assert alert.subject == "Spike: 20 negative posts about delivery in the last 60 min (usually 2)"
+    assert alert.subject == "Spike in Delivery: 20 negative posts in the last 60 min (usually 2)"
     assert alert.link == DASHBOARD
     lines = alert.body.splitlines()
     assert lines[:3] == [
-        "20 negative posts about delivery in the 60 min up to 2026-01-05 09:00 UTC.",
+        "Delivery: 20 negative posts in the 60 min up to 2026-01-05 09:00 UTC.",
         "Usually 2 at this time of day; 10 or more is a spike.",
         "For example:",
     ]
@@ -179,7 +179,7 @@ def test_after_a_spike_ends_a_new_one_on_the_same_topic_alerts_again(feed):
     alerts = feed.alerts()
     assert len(alerts) == 2 * first
     assert {(a.channel, a.recipient) for a in alerts if a.key == f"spike:{new.id}"} == EVERYONE
-    assert alerts[-1].subject == "Spike: 15 negative posts about delivery in the last 60 min (usually 0)"
+    assert alerts[-1].subject == "Spike in Delivery: 15 negative posts in the last 60 min (usually 0)"
 
 
 def test_a_usual_level_does_not_alert(db, spike_settings, clock):

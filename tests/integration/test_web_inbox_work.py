@@ -47,6 +47,7 @@ def test_the_inbox_filters_by_topic_and_finds_text_names_and_handles(world, clie
     assert rows(client.get("/inbox?view=all&topic=none").get_data(as_text=True)) == ["Parcel never came"]
     assert rows(client.get("/inbox?view=all&q=TWICE").get_data(as_text=True)) == ["Charged twice for one box"]
     assert rows(client.get("/inbox?view=all&q=pat").get_data(as_text=True)) == ["Parcel never came"]
+    assert rows(client.get("/inbox?view=all&q=%40pat").get_data(as_text=True)) == ["Parcel never came"]
     assert rows(client.get("/inbox?view=all&q=100%25").get_data(as_text=True)) == []
     bad = client.get("/inbox?view=all&topic=weather")
     assert bad.status_code == 400 and "topic: &#39;weather&#39; is not allowed" in bad.get_data(as_text=True)
