@@ -67,16 +67,24 @@ def trigram_index(name: str, column: str) -> Index:
     (PostgreSQL only; migration 0016 leaves it out where pg_trgm may not
     be created)."""
     lowered = func.lower(sql_column(column)).label(f"{column}_lowered")
-    return Index(name, lowered, postgresql_using="gin",
-                 postgresql_ops={lowered.name: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+    return postgresql_only(Index(name, lowered, postgresql_using="gin", postgresql_ops={lowered.name: "gin_trgm_ops"}))
+
+
+# The names of the indexes built on PostgreSQL alone.
+POSTGRESQL_ONLY_INDEXES: set[str] = set()
+
+
+def postgresql_only(index: Index) -> Index:
+    """An index built on PostgreSQL alone, known by name to `built_on`."""
+    POSTGRESQL_ONLY_INDEXES.add(index.name)
+    return index.ddl_if(dialect="postgresql")
 
 
 def built_on(dialect_name: str, schema_item: Any) -> bool:
     """Whether the schema has `schema_item` on that database: not an index
-    the models declare for another database only (`ddl_if`). Alembic's
-    comparison of the models with a database does not ask (include_object)."""
-    condition = getattr(schema_item, "_ddl_if", None)
-    return condition is None or condition.dialect in (None, dialect_name)
+    built on PostgreSQL alone, elsewhere. Alembic's comparison of the
+    models with a database does not ask (include_object)."""
+    return dialect_name == "postgresql" or getattr(schema_item, "name", None) not in POSTGRESQL_ONLY_INDEXES
 
 
 OPEN_SQL = _in("status", OPEN_STATUSES)
@@ -256,7 +264,7 @@ class Ticket(Base):
         Index("ix_tickets_created_at", "created_at"),
         # No query orders or filters tickets by updated_at; on SQLite the
         # index only cost intake its writes (migration 0020).
-        Index("ix_tickets_updated_at", "updated_at").ddl_if(dialect="postgresql"),
+        postgresql_only(Index("ix_tickets_updated_at", "updated_at")),
         *(Index(f"ix_tickets_{moment}", moment, postgresql_where=sql_text(f"{moment} IS NOT NULL"),
                 sqlite_where=sql_text(f"{moment} IS NOT NULL")) for moment in SLA_MOMENTS),
         CheckConstraint(f"followup_state IS NULL OR {_in('followup_state', FOLLOWUP_STATES)}",
