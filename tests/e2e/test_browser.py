@@ -147,3 +147,15 @@ def test_an_agent_is_refused_an_admin_page(page, service):
     assert response.status == 403
     expect(page.locator("main")).to_contain_text("admin")
     assert page.get_by_role("link", name="Audit").count() == 0
+
+
+def test_the_pages_break_no_rule_of_their_content_security_policy(page, service):
+    broken = []
+    page.on("console", lambda message: broken.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    failed = []
+    page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
+    sign_in(page, service)
+    for path in ("/inbox", "/mentions", "/incidents", "/account"):
+        page.goto(f"{service}{path}")
+    assert (broken, failed) == ([], [])
