@@ -105,8 +105,8 @@ class SlaWatch:
     def _escalate(self, session: Session, ticket: Ticket, now: datetime) -> str | None:
         """One level up, and past the levels its assignee is at already (a
         senior's ticket goes to the managers); when the assignee is away,
-        the ticket goes to the least loaded agent online at the new level,
-        else to anyone online. Returns who took it."""
+        the ticket goes to the least loaded agent of its team online at the
+        new level, else to anyone of its team online. Returns who took it."""
         levels = self.settings.escalation.levels
         assignee = ticket.assignee
         while (tickets.escalate(session, ticket, levels, now) and assignee is not None
@@ -116,7 +116,7 @@ class SlaWatch:
             return None
         roster = Roster(session)
         available = [c for c in roster.candidates.values()
-                     if c.id != ticket.assignee_id and c.can_take(ticket.platform)]
+                     if c.id != ticket.assignee_id and c.team == ticket.team and c.can_take(ticket.platform)]
         at_level = [c for c in available if c.role in LEVEL_ROLES[levels[ticket.escalation_level - 1]]]
         if not (at_level or available):
             return None

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from config.settings import Settings
+from store.errors import Refused
 from store.models import Agent, Customer, Ticket
 
 SEE_ALL_TEAMS = ("manager", "admin")
@@ -24,6 +25,13 @@ def hidden_teams(agent: Agent, settings: Settings) -> tuple[str, ...]:
 
 def can_see(agent: Agent, ticket: Ticket, settings: Settings) -> bool:
     return ticket.team not in hidden_teams(agent, settings)
+
+
+def check_assignee(agent: Agent | None, ticket: Ticket, settings: Settings) -> None:
+    """A ticket goes only to someone who may see it: a private team's
+    ticket to no one outside the team but managers and admins."""
+    if agent is not None and not can_see(agent, ticket, settings):
+        raise Refused(f"{agent.name} is not in team {ticket.team}, whose tickets are private to it", 422)
 
 
 def visible(agent: Agent, tickets: Iterable[Ticket], settings: Settings) -> list[Ticket]:

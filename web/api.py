@@ -23,7 +23,7 @@ from store.customers import link_customers, update_customer
 from store.models import Agent, ApiToken, AuditEntry, Customer, Reply, Ticket
 from store.queries import all_tickets, list_tickets, ticket_with_conversation
 from store.sla import SlaClock
-from web.access import can_see, can_see_customer, hidden_teams
+from web.access import can_see, can_see_customer, check_assignee, hidden_teams
 from web.context import db_session, now, services, token_lifetime
 from web.exports import csv_response
 from web.filters import MAX_ID, MIN_INT, bad_param, page_of, ticket_filter, ticket_page_of, unstorable
@@ -229,8 +229,11 @@ def assign(ticket_id: int):
         target = db_session().get(Agent, wanted) or abort(404, description=f"agent {wanted} does not exist")
     else:
         abort(400, description="send {'agent': an agent id, 'me' or null}")
-    return _apply(ticket_id, lambda session, ticket, at: tickets.assign_by_hand(
-        session, ticket, target, token_agent(), at))
+    def assign(session: Session, ticket: Ticket, at: datetime) -> None:
+        check_assignee(target, ticket, services().settings)
+        tickets.assign_by_hand(session, ticket, target, token_agent(), at)
+
+    return _apply(ticket_id, assign)
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")

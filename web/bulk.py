@@ -16,7 +16,7 @@ from store import tickets
 from store.errors import Refused
 from store.models import PRIORITIES, Agent, Ticket
 from store.sla import SlaClock
-from web.access import hidden_teams
+from web.access import check_assignee, hidden_teams
 
 BULK_ACTIONS = ("assign_me", "assign", "resolve", "no_response", "priority")
 MAX_BULK = 200
@@ -64,7 +64,11 @@ def _change(session: Session, action: str, by: Agent, now: datetime, settings: S
         agent = session.get(Agent, agent_id) if agent_id is not None else None
         if agent is None or not agent.active:
             raise Refused("choose an active agent to assign the tickets to")
-        return lambda ticket: tickets.assign_by_hand(session, ticket, agent, by, now)
+        def assign(ticket: Ticket) -> None:
+            check_assignee(agent, ticket, settings)
+            tickets.assign_by_hand(session, ticket, agent, by, now)
+
+        return assign
     if action == "resolve":
         return lambda ticket: resolve_ticket(session, ticket, by.email, settings, now, force)
     if action == "no_response":

@@ -149,3 +149,21 @@ def test_a_customer_seen_only_on_private_tickets_cannot_be_changed_or_linked(wor
         assert {i.customer_id for i in session.get(Customer, shown).identities} == {shown}
     bella, bella_auth = api_of(world, "billing", "Bella", "bella@example.com")
     assert bella.patch(f"/api/v1/customers/{hidden}", headers=bella_auth, json={"tier": "vip"}).status_code == 200
+
+
+def test_a_private_teams_ticket_is_never_assigned_to_someone_who_cannot_see_it(world, tickets):
+    care, billing = tickets
+    admin, auth = api_of(world, "care", "Ann Admin", "ann@example.com", role="admin")
+    _, _ = api_of(world, "care", "Carl", "carl@example.com")
+    _, _ = api_of(world, "billing", "Bella", "bella@example.com")
+    with world.db.sessions() as session:
+        carl, bella = (session.query(Agent.id).filter(Agent.email == email).scalar()
+                       for email in ("carl@example.com", "bella@example.com"))
+
+    refused = admin.post(f"/api/v1/tickets/{billing}/assign", headers=auth, json={"agent": carl})
+    assert refused.status_code == 422
+    assert "Carl is not in team billing, whose tickets are private to it" in refused.get_json()["error"]["message"]
+    assert admin.post(f"/api/v1/tickets/{billing}/assign", headers=auth, json={"agent": bella}).status_code == 200
+    assert admin.post(f"/api/v1/tickets/{care}/assign", headers=auth, json={"agent": bella}).status_code == 200
+    with world.db.sessions() as session:
+        assert session.get(Ticket, billing).assignee_id == bella

@@ -26,10 +26,10 @@ class Desk:
         self.sla = SlaClock(settings)
         self.watch = SlaWatch(db, settings, clock, self.sla)
 
-    def agent(self, email, role="agent", presence="online"):
+    def agent(self, email, role="agent", presence="online", team="care"):
         with self.db.transaction() as session:
             return create_agent(session, name=email.split("@")[0].title(), email=email, password="pw", role=role,
-                                presence=presence, now=self.clock.now()).id
+                                presence=presence, team=team, now=self.clock.now()).id
 
     def ticket(self, priority="high", assignee=None):
         now = self.clock.now()
@@ -134,6 +134,17 @@ def test_a_breached_ticket_of_an_away_agent_goes_to_an_online_senior(desk):
     desk.watch.check()
     ticket = desk.get(ticket_id)
     assert (ticket.assignee_id, ticket.assignment_reason) == (senior, "escalation: Alex is away")
+
+
+def test_a_breached_ticket_of_an_away_agent_stays_within_its_team(desk):
+    away = desk.agent("alex@example.com", presence="away")
+    desk.agent("other-senior@example.com", role="senior", team="billing")
+    teammate = desk.agent("junior@example.com")
+    ticket_id = desk.ticket(assignee=away)
+    desk.clock.advance(minutes=61)
+    desk.watch.check()
+    ticket = desk.get(ticket_id)
+    assert (ticket.assignee_id, ticket.assignment_reason) == (teammate, "escalation: Alex is away")
 
 
 def test_a_second_breach_escalates_to_a_manager(desk):
