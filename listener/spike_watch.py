@@ -136,17 +136,22 @@ class SpikeWatch:
             *_examples(session, example_ids),
             link,
         ])
-        recipients = self._recipients(session)
+        recipients = self._recipients(session, topic)
         queue_alerts(session, key=f"spike:{spike.id}", kind="spike", ticket=None, recipients=recipients,
                      subject=subject, body=body, link=link, now=now)
         log.info("%s (%d recipient(s))", subject, len(recipients))
 
-    def _recipients(self, session: Session) -> list[Recipient]:
+    def _recipients(self, session: Session, topic: str) -> list[Recipient]:
+        """Managers and admins, and every team's channels; only the private
+        team's own when it takes the topic, as the alert quotes its
+        customers' posts."""
         people = session.scalars(select(Agent).where(Agent.role.in_(ANNOUNCED_TO), Agent.active.is_(True))
                                  .order_by(Agent.id))
         recipients = web_and_email(people)
-        for team in self.settings.teams:
-            recipients += team_channels(self.settings.teams, team)
+        teams = self.settings.teams
+        private = [name for name in self.settings.private_teams() if topic in teams[name].topics]
+        for team in private or teams:
+            recipients += team_channels(teams, team)
         return recipients
 
 

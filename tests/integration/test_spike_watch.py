@@ -132,6 +132,19 @@ def test_twenty_negative_posts_in_a_few_minutes_raise_one_alert_per_recipient_an
     assert lines[6:] == [DASHBOARD]
 
 
+def test_a_spike_in_a_private_teams_topic_reaches_its_own_channels_alone(db, spike_settings, clock):
+    teams = dict(spike_settings.teams)
+    teams["billing"] = teams["billing"].model_copy(update={"topics": ("billing_or_refund",), "private": True})
+    feed = Feed(db, spike_settings.model_copy(update={"teams": teams}), clock)
+    feed.agent("mia@example.com", "manager")
+    feed.history([2] * 14)
+    feed.posts(20, "billing_or_refund")
+
+    assert feed.watch.check().started == ["billing_or_refund"]
+    assert sorted((a.channel, a.recipient) for a in feed.alerts()) == [
+        ("email", "mia@example.com"), ("slack", "billing"), ("web", "mia@example.com")]
+
+
 def test_a_second_check_or_a_restart_does_not_alert_again_but_follows_the_spike(feed, db, spike_settings):
     feed.posts(20)
     feed.watch.check()
