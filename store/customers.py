@@ -3,6 +3,7 @@ the same person, by hand or by a shared email or CRM id."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -43,9 +44,12 @@ def link_customers(session: Session, keep: Customer, other: Customer, actor: str
 
 def update_customer(session: Session, customer: Customer, actor: str, now: datetime, *,
                     email: str | None = None, crm_id: str | None = None, tier: str | None = None,
-                    contact_opt_out: bool | None = None) -> Customer:
+                    contact_opt_out: bool | None = None,
+                    may_link: Callable[[Customer], bool] = lambda other: True) -> Customer:
     """Set details; a customer with the same email or CRM id is the same
-    person, and the older record is kept. Returns the customer kept."""
+    person, and the older record is kept. Returns the customer kept. A
+    match the person changing it may not see (`may_link`) is refused
+    without naming it."""
     if contact_opt_out is not None:
         set_contact_opt_out(session, customer, contact_opt_out, actor, now)
     if tier is not None:
@@ -67,8 +71,12 @@ def update_customer(session: Session, customer: Customer, actor: str, now: datet
     if not same_person:
         return customer
     session.flush()
-    for other in session.scalars(select(Customer).where(Customer.id != customer.id, or_(*same_person))
-                                 .order_by(Customer.id)).all():
+    others = session.scalars(select(Customer).where(Customer.id != customer.id, or_(*same_person))
+                             .order_by(Customer.id)).all()
+    if not all(may_link(other) for other in others):
+        raise Refused("another customer has this email or CRM id on tickets you may not see; "
+                      "a manager can link the two", 409)
+    for other in others:
         keep, gone = (other, customer) if other.id < customer.id else (customer, other)
         why = "the same email" if customer.email and other.email == customer.email else "the same CRM id"
         customer = link_customers(session, keep, gone, actor, now, why)

@@ -277,7 +277,8 @@ def update_customer_details(customer_id: int):
         abort(400, description="send any of 'email', 'crm_id', 'tier' as strings and 'contact_opt_out' as true "
                                "or false")
     return _change_customer(customer_id, lambda session, customer, at: update_customer(
-        session, customer, token_agent().email, at, **fields))
+        session, customer, token_agent().email, at, **fields,
+        may_link=lambda other: can_see_customer(session, token_agent(), other, services().settings)))
 
 
 @bp.post("/customers/<int:customer_id>/link")

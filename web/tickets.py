@@ -336,7 +336,8 @@ def customer(ticket_id: int):
         agent = signed_in_agent()
         kept = update_customer(session, ticket.customer, agent.email, at, email=form.get("email", ""),
                                crm_id=form.get("crm_id", ""), tier=form.get("tier") or None,
-                               contact_opt_out=form.get("contact_opt_out") == "on")
+                               contact_opt_out=form.get("contact_opt_out") == "on",
+                               may_link=lambda other: can_see_customer(session, agent, other, services().settings))
         if form.get("link", "").strip():
             wanted = form["link"].strip()
             known = wanted.isascii() and wanted.isdigit() and int(wanted) <= MAX_ID

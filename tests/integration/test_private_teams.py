@@ -167,3 +167,22 @@ def test_a_private_teams_ticket_is_never_assigned_to_someone_who_cannot_see_it(w
     assert admin.post(f"/api/v1/tickets/{care}/assign", headers=auth, json={"agent": bella}).status_code == 200
     with world.db.sessions() as session:
         assert session.get(Ticket, billing).assignee_id == bella
+
+
+def test_a_customer_is_not_merged_by_email_into_one_on_tickets_the_agent_may_not_see(world, tickets):
+    care, billing = tickets
+    hidden, shown = world.customer_of(billing), world.customer_of(care)
+    manager, manager_auth = api_of(world, "care", "Max", "max@example.com", role="manager")
+    assert manager.patch(f"/api/v1/customers/{hidden}", headers=manager_auth,
+                         json={"email": "bill@example.com", "crm_id": "CRM-BILL"}).status_code == 200
+    ada, auth = api_of(world, "care", "Ada", "ada@example.com")
+
+    for field, value in (("email", "Bill@example.com"), ("crm_id", "CRM-BILL")):
+        refused = ada.patch(f"/api/v1/customers/{shown}", headers=auth, json={field: value})
+        assert refused.status_code == 409 and "CRM-BILL" not in refused.get_data(as_text=True)
+        assert "a manager can link the two" in refused.get_json()["error"]["message"]
+    with world.db.sessions() as session:
+        assert (session.get(Customer, shown).email, session.get(Customer, shown).crm_id) == (None, None)
+        assert {i.customer_id for i in session.get(Customer, shown).identities} == {shown}
+    assert manager.patch(f"/api/v1/customers/{shown}", headers=manager_auth,
+                         json={"email": "bill@example.com"}).get_json()["id"] == min(hidden, shown)
