@@ -815,6 +815,16 @@ class Settings(Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def teams_take_known_topics(self) -> Settings:
+        """A misspelt topic would leave a team, private ones too, without the tickets meant for it."""
+        for name, team in self.teams.items():
+            unknown = [topic for topic in team.topics if topic not in self.scoring.topics]
+            if unknown:
+                known = ", ".join(self.scoring.topics)
+                raise ValueError(f"team {name!r} takes topic {unknown[0]!r}, which is not a topic (topics: {known})")
+        return self
+
     def poll_seconds(self, source: SourceSettings) -> int:
         return source.poll_seconds or self.listener.default_poll_seconds
 

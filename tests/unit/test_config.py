@@ -149,3 +149,9 @@ def test_an_unknown_follow_up_channel_names_the_key_the_value_and_what_is_allowe
     path = write(tmp_path, '[followups]\nchannel = "sms"\n')
     with pytest.raises(ConfigError, match=r"followups.channel = 'sms': Input should be 'thread' or 'direct_message'"):
         load_settings(path, env={})
+
+
+def test_a_team_taking_a_topic_that_does_not_exist_is_refused_naming_it():
+    with pytest.raises(ConfigError, match="team 'billing' takes topic 'refunds_typo', which is not a topic"):
+        load_settings(env={}, overrides={"teams": {"care": {}, "billing": {"topics": ["refunds_typo"],
+                                                                            "private": True}}})
