@@ -3,7 +3,7 @@ choice, which store.tickets records with why."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -199,13 +199,17 @@ def route_waiting_tickets(session: Session, settings: RoutingSettings, now: date
     return assigned
 
 
-def hand_back(session: Session, agent: Agent, now: datetime, *, every_open: bool = False) -> list[Ticket]:
+def hand_back(session: Session, agent: Agent, now: datetime, *, every_open: bool = False,
+              of_teams: Collection[str] | None = None) -> list[Ticket]:
     """The agent went offline: their unanswered tickets go back to the queue
     (and on to whoever is free at the next routing round); with
-    `every_open`, for an agent who will not come back, all their open ones."""
+    `every_open`, for an agent who will not come back, all their open ones;
+    `of_teams` keeps to those teams' tickets."""
     waiting = (Ticket.status.in_(OPEN_STATUSES) if every_open else
                Ticket.status.in_(("new", "open"))
                & ((Ticket.first_response_at.is_(None)) | (Ticket.next_response_due_at.is_not(None))))
+    if of_teams is not None:
+        waiting = waiting & Ticket.team.in_(list(of_teams))
     unanswered = session.scalars(select(Ticket).where(Ticket.assignee_id == agent.id, waiting)).all()
     for ticket in unanswered:
         tickets.hand_back(session, ticket, agent, now)

@@ -23,6 +23,7 @@ from store.users import (
     last_sign_ins,
     update_user,
 )
+from web.access import hidden_teams
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_admin, signed_in_agent
 from web.context import db_session, now, services
@@ -193,11 +194,18 @@ def _page_change(agent_id: int, changes: dict[str, Any], done: str) -> Response:
 
 def _change_user(agent: Agent, changes: dict[str, Any], by: Agent) -> list[Ticket]:
     """Apply and commit an admin's changes; a deactivated agent's open
-    tickets go back to the queue. The answer is those tickets."""
+    tickets go back to the queue, and so do those of private teams an agent
+    moved to another team (or role) may no longer see. The answer is those
+    tickets."""
     session = db_session()
     at = now()
     changed = update_user(session, agent, changes, teams=_teams(), by=by, now=at)
-    handed_back = hand_back(session, agent, at, every_open=True) if changed.get("active") == [True, False] else []
+    if changed.get("active") == [True, False]:
+        handed_back = hand_back(session, agent, at, every_open=True)
+    elif {"team", "role"} & set(changed) and hidden_teams(agent, services().settings):
+        handed_back = hand_back(session, agent, at, every_open=True, of_teams=hidden_teams(agent, services().settings))
+    else:
+        handed_back = []
     if handed_back:
         record_audit(session, by.email, "tickets_handed_back", agent.email, now=at,
                      tickets=[t.id for t in handed_back])

@@ -186,3 +186,19 @@ def test_a_customer_is_not_merged_by_email_into_one_on_tickets_the_agent_may_not
         assert {i.customer_id for i in session.get(Customer, shown).identities} == {shown}
     assert manager.patch(f"/api/v1/customers/{shown}", headers=manager_auth,
                          json={"email": "bill@example.com"}).get_json()["id"] == min(hidden, shown)
+
+
+def test_an_agent_moved_out_of_a_private_team_hands_its_tickets_back(world, tickets):
+    care, billing = tickets
+    admin, auth = api_of(world, "care", "Ann Admin", "ann@example.com", role="admin")
+    api_of(world, "billing", "Bella", "bella@example.com")
+    with world.db.sessions() as session:
+        bella = session.query(Agent.id).filter(Agent.email == "bella@example.com").scalar()
+    for ticket in (billing, care):
+        assert admin.post(f"/api/v1/tickets/{ticket}/assign", headers=auth, json={"agent": bella}).status_code == 200
+
+    moved = admin.patch(f"/api/v1/admin/users/{bella}", headers=auth, json={"team": "care"})
+
+    assert moved.status_code == 200 and moved.get_json()["handed_back"] == [billing]
+    with world.db.sessions() as session:
+        assert [session.get(Ticket, t).assignee_id for t in (billing, care)] == [None, bella]
