@@ -110,6 +110,21 @@ def database_problem(url: str, error: Exception) -> str:
             "`pg_isready -h HOST -p PORT` tells whether it answers.")
 
 
+def require_webhook_secrets(settings: Settings) -> None:
+    """A webhook's secret that refers to a missing variable or file stops
+    start-up here rather than failing every delivery later."""
+    from config.errors import ConfigError
+    from config.secrets import resolve_secret
+
+    for hook in settings.webhooks:
+        if not hook.enabled:
+            continue
+        try:
+            resolve_secret(hook.secret, key=f"webhooks.{hook.name}.secret")
+        except ConfigError as error:
+            raise StartupError(f"{error}.\nSet it, or set enabled = false on the webhook {hook.name!r}.") from None
+
+
 def require_metrics_token(settings: Settings) -> None:
     """A metrics token that refers to a missing variable or file stops
     start-up here rather than in every web process."""

@@ -113,3 +113,14 @@ def test_verbose_shows_the_traceback_behind_a_start_up_failure(tmp_path, verbose
     assert ("Traceback" in result.stderr) is verbose
     assert "sqlalchemy" in result.stderr.lower() if verbose else len(result.stderr.strip().splitlines()) <= 2
     assert result.stderr.rstrip().endswith("or set database.url (CLOSELOOP_DATABASE_URL).")
+
+
+@pytest.mark.parametrize("command", ["run", "worker"])
+def test_a_webhook_secret_whose_variable_is_not_set_stops_start_up(tmp_path, command):
+    config = tmp_path / "closeloop.toml"
+    config.write_text('[[webhooks]]\nname = "crm"\nurl = "https://crm.example/hook"\nsecret = "env:UNSET_CRM_SECRET"\n')
+    env = {"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    message = refused(closeloop("--config", str(config), command, env=env, cwd=tmp_path))
+    assert "webhooks.crm.secret: environment variable UNSET_CRM_SECRET is not set" in message
+    assert "set enabled = false on the webhook 'crm'" in message
+    assert len(message.strip().splitlines()) <= 2
