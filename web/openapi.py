@@ -200,11 +200,13 @@ SCHEMAS: dict[str, Schema] = {
     "AgentRef": nullable(obj(("id", "email", "name"), id=INTEGER, email=STRING, name=STRING)),
     "Ticket": obj(
         ("id", "status", "priority", "platform", "customer", "assignee", "created_at", "breached"),
-        id=INTEGER, status=enum_of(TICKET_STATUSES), priority=enum_of(PRIORITIES), platform=STRING,
+        id=INTEGER, status=enum_of(TICKET_STATUSES), priority=enum_of(PRIORITIES), topic=nullable(STRING),
+        team=STRING, platform=STRING,
         customer=obj(("id", "display_name"), id=INTEGER, display_name=STRING), assignee=ref("AgentRef"),
         assignment_reason=nullable(STRING), created_at=TIME, first_response_due_at=nullable(TIME),
         first_response_at=nullable(TIME), next_response_due_at=nullable(TIME), resolution_due_at=nullable(TIME),
-        resolved_at=nullable(TIME), followup_state=nullable(STRING), followup_due_at=nullable(TIME),
+        resolved_at=nullable(TIME), snoozed_until=nullable(TIME), incident_id=nullable(INTEGER),
+        followup_state=nullable(STRING), followup_due_at=nullable(TIME),
         followup_answer=nullable(STRING), breached=BOOLEAN, time_left_seconds=nullable(INTEGER)),
     "TicketDetail": {"allOf": [ref("Ticket"), obj(
         ("customer", "mentions", "replies", "events", "posts_needing_answer", "answers_needed", "default_target"),

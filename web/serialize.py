@@ -25,6 +25,7 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "status": ticket.status,
         "priority": ticket.priority,
         "topic": ticket.topic,
+        "team": ticket.team,
         "platform": ticket.platform,
         "customer": {"id": ticket.customer.id, "display_name": ticket.customer.display_name},
         "assignee": agent_json(ticket.assignee),

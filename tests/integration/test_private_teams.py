@@ -202,3 +202,11 @@ def test_an_agent_moved_out_of_a_private_team_hands_its_tickets_back(world, tick
     assert moved.status_code == 200 and moved.get_json()["handed_back"] == [billing]
     with world.db.sessions() as session:
         assert [session.get(Ticket, t).assignee_id for t in (billing, care)] == [None, bella]
+
+
+def test_a_ticket_says_which_team_it_belongs_to(world, tickets):
+    care, billing = tickets
+    manager, auth = api_of(world, "care", "Max", "max@example.com", role="manager")
+    listed_teams = {t["id"]: t["team"] for t in manager.get("/api/v1/tickets", headers=auth).get_json()["tickets"]}
+    assert listed_teams == {care: "care", billing: "billing"}
+    assert manager.get(f"/api/v1/tickets/{billing}", headers=auth).get_json()["team"] == "billing"
