@@ -264,7 +264,7 @@ def payload(event: Event) -> bytes:
         "event": event.kind,
         "at": iso_utc(event.at),
         "ticket": {"id": ticket.id, "status": ticket.status, "priority": ticket.priority,
-                   "platform": ticket.platform, "topic": ticket.topic,
+                   "platform": ticket.platform, "topic": ticket.topic, "team": ticket.team,
                    "assignee": ticket.assignee.email if ticket.assignee else None,
                    "customer_id": ticket.customer_id},
         "detail": event.detail,

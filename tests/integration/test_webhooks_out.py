@@ -114,7 +114,7 @@ def test_it_delivers_events_in_order_signed_so_a_receiver_can_verify_them(db, cl
         customer_id = session.get(Ticket, ticket_id).customer_id
     assert json.loads(got[1]["body"]) == {
         "id": ids[1], "event": "assigned", "at": "2026-01-05T09:00:00.000Z",
-        "ticket": {"id": ticket_id, "status": "open", "priority": "high", "platform": "x", "topic": "billing",
+        "ticket": {"id": ticket_id, "status": "open", "priority": "high", "platform": "x", "topic": "billing", "team": "care",
                    "assignee": "ada@example.com", "customer_id": customer_id},
         "detail": {"step": 1},
     }
