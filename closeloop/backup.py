@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 PG_DUMP = ("PostgreSQL databases are backed up with pg_dump: "
-           "pg_dump --format=custom --file=closeloop.dump DATABASE, restored with pg_restore --clean "
-           "(see docs/production.md)")
+           "pg_dump --format=custom --file=closeloop.dump DATABASE, restored into an empty database with "
+           "createdb and pg_restore --dbname=DATABASE --no-owner (see docs/production.md)")
 
 
 class BackupRefused(Exception):
