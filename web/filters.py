@@ -134,8 +134,9 @@ def cursor_of(args: Mapping[str, str], offset: int = 0) -> Cursor | None:
 
 
 def choices(args: Mapping[str, str], param: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-    """`param`'s comma-separated values, each one of `allowed`; empty means any."""
-    raw = args.get(param) or ""
+    """`param`'s comma-separated values, each one of `allowed`, the
+    parameter given once or repeated; empty means any."""
+    raw = ",".join(args.getlist(param)) if hasattr(args, "getlist") else args.get(param) or ""
     values = tuple(dict.fromkeys(v.strip().lower() for v in raw.split(",") if v.strip()))
     for value in values:
         if value not in allowed:

@@ -95,6 +95,7 @@ def test_it_filters_tickets_by_status_priority_platform_and_assignee(world, clie
     assert ids("assignee=none&priority=urgent") == [unassigned]
     assert ids("platform=reddit") == [on_reddit]
     assert ids("status=resolved,open") == sorted([on_reddit, resolved])
+    assert ids("status=resolved&status=open") == sorted([on_reddit, resolved])
     assert ids("status=resolved&priority=urgent") == []
 
 
