@@ -29,7 +29,7 @@ def queue_answer(session: Session, ticket: Ticket, body: str, agent: Agent, now:
     when two submits race: the loser's insert hits the unique key."""
     if idempotency_key and len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise Refused(f"the idempotency key is longer than {MAX_IDEMPOTENCY_KEY} characters", 400)
-    existing = queued_before(session, ticket, idempotency_key)
+    existing = queued_before(session, ticket, idempotency_key, body)
     if existing is not None:
         return existing
     state = chosen_post(ticket, in_reply_to)

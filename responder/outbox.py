@@ -38,7 +38,7 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     reply queued the first time."""
     mention = post or default_target(post_states(ticket))
     channel = channel or _answering(ticket, mention)
-    existing = queued_before(session, ticket, idempotency_key)
+    existing = queued_before(session, ticket, idempotency_key, body)
     if existing is not None:
         return existing
     body = (body or "").strip()
@@ -62,14 +62,17 @@ def queue_reply(session: Session, ticket: Ticket, body: str, agent: Agent | None
     return reply
 
 
-def queued_before(session: Session, ticket: Ticket, idempotency_key: str | None) -> Reply | None:
+def queued_before(session: Session, ticket: Ticket, idempotency_key: str | None, body: str) -> Reply | None:
     """The reply queued earlier with this idempotency key, if any; refused
-    when it was for another ticket."""
+    when it was for another ticket or another text (a client's mistake
+    that answering with the first reply would hide)."""
     if not idempotency_key:
         return None
     existing = session.scalar(select(Reply).where(Reply.idempotency_key == idempotency_key))
     if existing is not None and existing.ticket_id != ticket.id:
         raise Refused("this idempotency key was used for another ticket", status=409)
+    if existing is not None and existing.body != (body or "").strip():
+        raise Refused(f"this idempotency key was used for another reply (reply {existing.id})", status=409)
     return existing
 
 

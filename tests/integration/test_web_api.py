@@ -187,6 +187,12 @@ def test_it_queues_once_per_idempotency_key(world, client, auth):
     assert first.get_json()["id"] == second.get_json()["id"]
     assert len(world.replies()) == 1
 
+    other = client.post(f"/api/v1/tickets/{ticket_id}/replies", json={"body": "Something else"}, headers=headers)
+    assert other.status_code == 409
+    assert other.get_json()["error"]["message"] == (
+        f"this idempotency key was used for another reply (reply {first.get_json()['id']})")
+    assert [r.body for r in world.replies()] == ["Hi"]
+
 
 @pytest.mark.parametrize("status, payload, expected", [
     ("new", {"body": "x" * 281}, (422, "the reply counts 281 characters; x allows 280")),
