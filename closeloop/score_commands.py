@@ -188,14 +188,18 @@ def _check_columns(found: list[str], text_column: str, rating_column: str | None
             raise MissingColumn(f"column {wanted!r} not found; columns: {', '.join(found) or 'none'}")
 
 
-def _rating(value) -> int | None:
-    if value is None or isinstance(value, bool):
+def _rating(value):
+    """A whole number as an int; an empty cell as no rating; anything else
+    as it came, which the scorer names in its reasons as ignored."""
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
+    if isinstance(value, bool):
+        return value
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return None
-    return int(number) if number.is_integer() else None
+        return value.strip() if isinstance(value, str) else value
+    return int(number) if number.is_integer() else value
 
 
 def _chain(first: str, rest: TextIO) -> Iterator[str]:
