@@ -36,10 +36,7 @@ def test_it_scores_each_csv_row_with_its_rating(tmp_path):
 
 def test_a_rating_that_is_no_whole_number_is_named_as_ignored(tmp_path):
     path = tmp_path / "reviews.csv"
-    path.write_text("body,stars
-My order never came,five
-Meh,4.5
-", encoding="utf-8")
+    path.write_text("body,stars\nMy order never came,five\nMeh,4.5\n", encoding="utf-8")
     rows = lines_of(score(tmp_path, "--text-column", "body", "--rating-column", "stars", str(path)))
     assert "rating:'five' ignored (not 1-5)" in rows[0]["reasons"]
     assert "rating:'4.5' ignored (not 1-5)" in rows[1]["reasons"]
