@@ -34,12 +34,15 @@ def reply_limit(platform: str) -> int:
     return connector_class(platform).max_reply_length
 
 
+def weighs_characters(platform: str) -> bool:
+    """Whether the platform counts some characters of a reply as more than
+    one: its connector class says how (`reply_length`)."""
+    return hasattr(connector_class(platform), "reply_length")
+
+
 def reply_length(platform: str, text: str) -> int:
-    """A reply's length as the platform counts it against its limit: a
-    connector class that weighs characters says how (`reply_length`); the
-    others count them."""
-    counter = getattr(connector_class(platform), "reply_length", None)
-    return counter(text) if counter is not None else len(text)
+    """A reply's length as the platform counts it against its limit."""
+    return connector_class(platform).reply_length(text) if weighs_characters(platform) else len(text)
 
 
 def can_message(platform: str) -> bool:

@@ -3,7 +3,7 @@ choice, which store.tickets records with why."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -161,12 +161,14 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
 
 
 def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime,
-                     roster: Roster) -> Agent | None:
+                     roster_of: Callable[[], Roster]) -> Agent | None:
     """A ticket a later post raised to a priority that needs a senior goes
     to a senior of its team who can take it; it stays where it is when its
-    agent is a senior already or no senior is free."""
+    agent is a senior already or no senior is free. The roster, which locks
+    the agents on PostgreSQL, is asked for only then."""
     if not ticket.is_open or ticket.priority not in settings.senior_priorities:
         return None
+    roster = roster_of()
     assignee = roster.candidates.get(ticket.assignee_id)
     if assignee is not None and assignee.is_senior:
         return None

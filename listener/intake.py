@@ -213,7 +213,7 @@ class Intake:
                 if ticket.is_open and not was_open:
                     page.open_tickets[identity.customer_id] = ticket
                 if ticket.priority != priority:
-                    give_to_a_senior(session, ticket, self.settings.routing, now, page.roster())
+                    give_to_a_senior(session, ticket, self.settings.routing, now, page.roster)
             return "threaded"
         if score.needs_response:
             page.raised.append(self._raise(session, mention, now, page))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from config.settings import AccountSettings, Settings
 from connectors.registry import (account_can_reply, can_message, connector_class, message_limit, reply_length,
-                                 reply_limit)
+                                 reply_limit, weighs_characters)
 from store.answers import default_target, post_states
 from store.models import Mention, Source, Ticket
 
@@ -55,7 +55,7 @@ class ReplyChannel:
     @property
     def weighs_characters(self) -> bool:
         """Whether the platform counts some characters as more than one (X's posts)."""
-        return self.kind == "thread" and hasattr(connector_class(self.platform), "reply_length")
+        return self.kind == "thread" and weighs_characters(self.platform)
 
     def length(self, text: str) -> int:
         """The text's length as the platform counts it against `limit`: X

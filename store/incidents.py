@@ -65,22 +65,23 @@ def matches(incident: Incident, ticket: Ticket, mention: Mention | None = None) 
     if incident.topic and ticket.topic != incident.topic:
         return False
     posts = [mention] if mention is not None else ticket.mentions
-    if incident.since is not None:
-        posts = [p for p in posts if p.created_at >= incident.since]
-    if incident.keywords:
-        posts = [p for p in posts if _has_keyword(p.text, incident.keywords)]
-    return bool(posts)
+    return any(_in_window_with_keyword(incident, post) for post in posts)
 
 
 def covers(incident: Incident, post: Mention) -> bool:
     """Whether the incident's rule speaks of this post of a linked ticket:
     posted since its time, with one of its keywords, or, with a topic
     alone, about that topic. Without a rule, every post is taken as its."""
+    if not _in_window_with_keyword(incident, post):
+        return False
+    return bool(incident.keywords) or not incident.topic or post.topic == incident.topic
+
+
+def _in_window_with_keyword(incident: Incident, post: Mention) -> bool:
+    """Posted since the rule's time, with one of its keywords (each where the rule has one)."""
     if incident.since is not None and post.created_at < incident.since:
         return False
-    if incident.keywords:
-        return _has_keyword(post.text, incident.keywords)
-    return not incident.topic or post.topic == incident.topic
+    return not incident.keywords or _has_keyword(post.text, incident.keywords)
 
 
 def _has_keyword(text: str, keywords: list[str]) -> bool:

@@ -200,10 +200,11 @@ def _change_user(agent: Agent, changes: dict[str, Any], by: Agent) -> list[Ticke
     session = db_session()
     at = now()
     changed = update_user(session, agent, changes, teams=_teams(), by=by, now=at)
+    hidden = hidden_teams(agent, services().settings)
     if changed.get("active") == [True, False]:
         handed_back = hand_back(session, agent, at, every_open=True)
-    elif {"team", "role"} & set(changed) and hidden_teams(agent, services().settings):
-        handed_back = hand_back(session, agent, at, every_open=True, of_teams=hidden_teams(agent, services().settings))
+    elif {"team", "role"} & set(changed) and hidden:
+        handed_back = hand_back(session, agent, at, every_open=True, of_teams=hidden)
     else:
         handed_back = []
     if handed_back:

@@ -229,6 +229,7 @@ def assign(ticket_id: int):
         target = db_session().get(Agent, wanted) or abort(404, description=f"agent {wanted} does not exist")
     else:
         abort(400, description="send {'agent': an agent id, 'me' or null}")
+
     def assign(session: Session, ticket: Ticket, at: datetime) -> None:
         check_assignee(target, ticket, services().settings)
         tickets.assign_by_hand(session, ticket, target, token_agent(), at)

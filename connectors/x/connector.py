@@ -68,6 +68,12 @@ class XConnector(XModeration):
 
     platform = "x"
     max_reply_length = 280
+    max_message_length = 10000
+    can_reply = True
+    can_message = True
+    media_hosts = ("pbs.twimg.com", "video.twimg.com")
+    source_kinds = {"mentions": SourceKind(), "search": SourceKind("the search query"),
+                    "direct_messages": SourceKind()}
 
     @staticmethod
     def reply_length(text: str) -> int:
@@ -78,12 +84,6 @@ class XConnector(XModeration):
         from twitter_text import parse_tweet
 
         return parse_tweet(text).weightedLength
-    max_message_length = 10000
-    can_reply = True
-    can_message = True
-    media_hosts = ("pbs.twimg.com", "video.twimg.com")
-    source_kinds = {"mentions": SourceKind(), "search": SourceKind("the search query"),
-                    "direct_messages": SourceKind()}
 
     def __init__(self, bearer_token: str | None = None, consumer_key: str | None = None,
                  consumer_secret: str | None = None, access_token: str | None = None,
@@ -197,9 +197,10 @@ class XConnector(XModeration):
     def post_reply(self, in_reply_to: str, text: str) -> PostedReply:
         if not text.strip():
             raise ConnectorError("an empty reply cannot be posted on X", permanent=True)
-        if self.reply_length(text) > self.max_reply_length:
+        length = self.reply_length(text)
+        if length > self.max_reply_length:
             raise ConnectorError(f"a reply on X can have at most {self.max_reply_length} characters; "
-                                 f"this one counts {self.reply_length(text)}", permanent=True)
+                                 f"this one counts {length}", permanent=True)
         try:
             response = self._call("posting a reply", self.client.create_tweet, text=text,
                                   in_reply_to_tweet_id=in_reply_to, user_auth=self.user_auth)
