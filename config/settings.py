@@ -63,13 +63,17 @@ class DatabaseSettings(Strict):
         return url
 
 
+# Characters of web.secret_key at least: `closeloop init` writes 64.
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class WebSettings(Strict):
     host: str = Field(description="Address the web app listens on.")
     port: int = Field(ge=0, le=65535, description="Port the web app listens on.")
     secret_key: str = Field(
         description="Signs session cookies and CSRF tokens. Empty: a random key per start (everyone is signed out at "
                     "restart), which `closeloop serve` refuses with more than one web process; `closeloop init` writes"
-                    " one.")
+                    " one. Set by hand: at least 32 random characters.")
     timezone: str = Field(description="IANA time zone the web shows times in, such as `Europe/Paris`.")
     secure_cookies: bool = Field(
         False,
@@ -103,6 +107,17 @@ class WebSettings(Strict):
     media_timeout_seconds: float = Field(
         default=10, gt=0, le=60,
         description="Seconds to fetch a post's photo or video from the platform.")
+
+    @field_validator("secret_key")
+    @classmethod
+    def long_enough_to_keep_secret(cls, value: str) -> str:
+        """A short key can be guessed, and with it anyone can sign a session
+        cookie as any agent."""
+        if value and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"is {len(value)} characters long; a key that short can be guessed, and with it anyone "
+                             f"can forge a sign-in. Use {MIN_SECRET_KEY_LENGTH} or more random characters, or leave "
+                             "it empty and run `closeloop init`, which writes one")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 from config import FrozenClock, load_settings
 from store.db import Database
 from store.models import Base
+from tests import TEST_SECRET_KEY
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CLOSELOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -123,7 +124,7 @@ def clock():
 
 @pytest.fixture
 def settings():
-    return load_settings(env={}, overrides={"web": {"secret_key": "test"}})
+    return load_settings(env={}, overrides={"web": {"secret_key": TEST_SECRET_KEY}})
 
 
 @pytest.fixture(scope="session")

@@ -97,11 +97,11 @@ def test_init_adds_the_web_table_when_the_config_file_has_none(tmp_path):
 
 
 def test_init_keeps_a_secret_key_that_is_set(tmp_path):
-    path = config_file(tmp_path, '\n[web]\nsecret_key = "kept-as-it-is"\n')
+    path = config_file(tmp_path, '\n[web]\nsecret_key = "kept-as-it-is-a-key-of-forty-characters!"\n')
     result = run_cli("--config", str(path), "init", "--admin-email", "a@example.com", "--admin-password", "a long passphrase")
     assert result.exit_code == 0, result.output
     assert "secret_key written" not in result.output
-    assert load_settings(path).web.secret_key == "kept-as-it-is"
+    assert load_settings(path).web.secret_key == "kept-as-it-is-a-key-of-forty-characters!"
 
 
 def test_init_without_a_config_file_or_a_secret_key_refuses_and_creates_no_admin(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from connectors.facebook.emulator import DEFAULT_APP_SECRET, PAGE_ID
 from listener.intake import Intake
 from listener.polling import sync_sources
 from store.models import Identity, Mention, QuarantinedPost
+from tests import TEST_SECRET_KEY
 from tests.integration.test_facebook_webhooks import signed
 from web import create_app
 
@@ -60,7 +61,7 @@ def delivery(*comments: tuple[str, str, str]) -> dict:
 
 def test_identical_webhook_deliveries_at_once_all_answer_2xx_and_store_each_post_once(postgres_db, clock):
     settings = load_settings(env={}, overrides={
-        "database": {"url": postgres_db.url}, "web": {"secret_key": "test"},
+        "database": {"url": postgres_db.url}, "web": {"secret_key": TEST_SECRET_KEY},
         "accounts": {"acme_fb": {"platform": "facebook", "page_id": PAGE_ID, "page_access_token": "t",
                                  "app_secret": DEFAULT_APP_SECRET}},
         "sources": [{"name": "fb-comments", "account": "acme_fb", "kind": "comments", "target": PAGE_ID}],

@@ -16,6 +16,7 @@ from config import load_settings
 from connectors.facebook.emulator import DEFAULT_APP_SECRET, PAGE_ID
 from listener.polling import sync_sources
 from store.models import Mention, QuarantinedPost, Ticket
+from tests import TEST_SECRET_KEY
 from web import create_app
 
 VERIFY_TOKEN = "let-me-in"
@@ -25,7 +26,7 @@ VERIFY_TOKEN = "let-me-in"
 def app(db, clock, emulator):
     settings = load_settings(env={}, overrides={
         "database": {"url": db.url},
-        "web": {"secret_key": "test"},
+        "web": {"secret_key": TEST_SECRET_KEY},
         "accounts": {"acme_fb": {"platform": "facebook", "base_url": emulator.url, "page_id": PAGE_ID,
                                  "page_access_token": "page-token", "app_secret": DEFAULT_APP_SECRET,
                                  "verify_token": VERIFY_TOKEN}},

@@ -24,6 +24,7 @@ from responder.answers import queue_answer
 from store.accounts import create_agent
 from store.errors import Refused
 from store.models import Event, Identity, Mention, Reply, Source, Ticket
+from tests import TEST_SECRET_KEY
 from web import create_app
 
 VERIFY_TOKEN = "let-me-in"
@@ -35,7 +36,7 @@ def settings_for(db, emulator):
             "verify_token": VERIFY_TOKEN}
     return load_settings(env={}, overrides={
         "database": {"url": db.url},
-        "web": {"secret_key": "test"},
+        "web": {"secret_key": TEST_SECRET_KEY},
         "accounts": {
             "acme_ig": {"platform": "instagram", "base_url": emulator.url + PREFIX, "ig_user_id": IG_USER_ID,
                         "username": "acme", **meta},

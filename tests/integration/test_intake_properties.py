@@ -25,6 +25,7 @@ from connectors.x.parse import ID, batch_from_pages
 from listener.intake import Intake
 from listener.quarantine import quarantine_item
 from store.models import Mention, QuarantinedPost
+from tests import TEST_SECRET_KEY
 
 BRAND = "1600000000000000001"
 PAGE_ID = "1029384756"
@@ -176,7 +177,7 @@ def test_the_reviews_parser_reads_or_skips_every_review(feed):
 
 @cache
 def intake() -> Intake:
-    return Intake(load_settings(env={}, overrides={"web": {"secret_key": "test"}}))
+    return Intake(load_settings(env={}, overrides={"web": {"secret_key": TEST_SECRET_KEY}}))
 
 
 def check_intake(db, platform: str, payload) -> None:

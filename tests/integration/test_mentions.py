@@ -367,3 +367,18 @@ def test_the_stream_knows_spam_by_the_scorers_reason():
     scorer = Scorer(load_settings(env={}).scoring)
 
     assert any(r.startswith(SPAM_REASON) for r in scorer.score("Giveaway: win a phone, details on my page").reasons)
+
+
+def test_taking_a_post_of_a_customer_whose_open_ticket_is_a_private_teams_never_joins_it(teams_world):
+    world = teams_world
+    billing = world.ticket("charged twice", handle="bill")
+    with world.db.transaction() as session:
+        session.execute(update(Ticket).where(Ticket.id == billing).values(team="billing"))
+    loose = post(world, "and still no refund", customer_id=world.customer_of(billing))
+    ada, ada_api = agent_in(world, "care", "Ada", "ada@example.com")
+
+    response = ada.post(f"/api/v1/mentions/{loose}/ticket", headers=ada_api)
+
+    print(response.status_code, response.get_json())
+    with world.db.sessions() as session:
+        assert session.get(Mention, loose).ticket_id != billing

@@ -6,13 +6,15 @@ from __future__ import annotations
 import pytest
 
 from config import load_settings
+from tests import TEST_SECRET_KEY
 from web import create_app
 
 
 @pytest.fixture
 def scrape(world, monkeypatch):
     monkeypatch.setenv("METRICS_TOKEN_FOR_TEST", "s3cret")
-    settings = load_settings(env={}, overrides={"database": {"url": world.db.url}, "web": {"secret_key": "test"},
+    settings = load_settings(env={}, overrides={"database": {"url": world.db.url},
+                                                "web": {"secret_key": TEST_SECRET_KEY},
                                                 "metrics": {"token": "env:METRICS_TOKEN_FOR_TEST"}})
     client = create_app(settings, db=world.db, clock=world.clock).test_client()
 

@@ -12,6 +12,7 @@ from config import load_settings
 from store.alert_preferences import preferences_for
 from store.alerts import Recipient, queue_alerts
 from store.models import Agent, AuditEntry, Ticket
+from tests import TEST_SECRET_KEY
 from web import create_app
 from web.dashboard import trend_rows
 
@@ -112,7 +113,8 @@ def test_the_dashboard_links_the_trends_csv(world):
 
 def test_metrics_give_the_achievement_per_platform_and_target_read_once_a_minute(world, monkeypatch):
     monkeypatch.setenv("METRICS_TOKEN_FOR_TEST", "s3cret")
-    settings = load_settings(env={}, overrides={"database": {"url": world.db.url}, "web": {"secret_key": "test"},
+    settings = load_settings(env={}, overrides={"database": {"url": world.db.url},
+                                                "web": {"secret_key": TEST_SECRET_KEY},
                                                 "metrics": {"token": "env:METRICS_TOKEN_FOR_TEST"}})
     client = create_app(settings, db=world.db, clock=world.clock).test_client()
 

@@ -16,6 +16,7 @@ from config import FrozenClock, load_settings
 from store.accounts import create_agent
 from store.db import Database
 from store.models import Customer, Event, Identity, Mention, Reply, Ticket
+from tests import TEST_SECRET_KEY
 from web import create_app
 
 PASSWORD = "correct horse battery"
@@ -106,7 +107,7 @@ def make_world(db: Database, clock: FrozenClock, *, csrf: bool = False, timezone
     """The app over a migrated database; CSRF checks are off unless asked for."""
     settings = load_settings(env={}, overrides={
         "database": {"url": db.url},
-        "web": {"secret_key": "test", "timezone": timezone, **(web or {})},
+        "web": {"secret_key": TEST_SECRET_KEY, "timezone": timezone, **(web or {})},
         "accounts": accounts or {},
         **({"alerts": alerts} if alerts else {}),
         **({"teams": teams} if teams else {}),

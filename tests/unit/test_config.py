@@ -47,6 +47,20 @@ def test_a_negative_target_is_refused():
         load_settings(env={"CLOSELOOP_SLA__FIRST_RESPONSE_MINUTES__HIGH": "-5"})
 
 
+def test_a_short_secret_key_is_refused_without_showing_it():
+    with pytest.raises(ConfigError) as error:
+        load_settings(env={"CLOSELOOP_WEB__SECRET_KEY": "change-me"})
+    message = str(error.value)
+    assert "web.secret_key: is 9 characters long" in message
+    assert "closeloop init" in message
+    assert "change-me" not in message
+
+
+def test_a_secret_key_of_32_characters_or_none_is_taken():
+    assert load_settings(env={"CLOSELOOP_WEB__SECRET_KEY": "k" * 32}).web.secret_key == "k" * 32
+    assert load_settings(env={}).web.secret_key == ""
+
+
 def test_an_unknown_key_is_refused(tmp_path):
     path = write(tmp_path, "[sla.first_response_minutes]\nurgnet = 10\n")
     with pytest.raises(ConfigError, match="urgnet: unknown setting"):
