@@ -105,10 +105,11 @@ def _page(agent: Agent, sources: dict[str, int]) -> tuple[MentionFilter, list[Me
 def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool]:
     """Take the post, locked until the transaction ends, when the agent may see it."""
     session, in_force = db_session(), services().live.now
-    mention = visible_mention(session, mention_id, hidden_teams(agent, in_force.settings), for_update=True)
+    hidden = hidden_teams(agent, in_force.settings)
+    mention = visible_mention(session, mention_id, hidden, for_update=True)
     if mention is None:
         raise Refused(f"post {mention_id} does not exist", 404)
-    ticket, raised = take_into_ticket(session, in_force.intake, mention, agent, reason, now())
+    ticket, raised = take_into_ticket(session, in_force.intake, mention, agent, reason, now(), hidden)
     session.commit()
     return ticket, raised
 

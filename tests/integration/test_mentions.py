@@ -369,16 +369,27 @@ def test_the_stream_knows_spam_by_the_scorers_reason():
     assert any(r.startswith(SPAM_REASON) for r in scorer.score("Giveaway: win a phone, details on my page").reasons)
 
 
-def test_taking_a_post_of_a_customer_whose_open_ticket_is_a_private_teams_never_joins_it(teams_world):
+def test_a_post_whose_customer_has_a_private_teams_open_ticket_is_neither_joined_to_it_nor_named(teams_world):
     world = teams_world
     billing = world.ticket("charged twice", handle="bill")
     with world.db.transaction() as session:
         session.execute(update(Ticket).where(Ticket.id == billing).values(team="billing"))
     loose = post(world, "and still no refund", customer_id=world.customer_of(billing))
     ada, ada_api = agent_in(world, "care", "Ada", "ada@example.com")
+    grace, grace_api = agent_in(world, "care", "Grace", "grace@example.com", role="manager")
 
-    response = ada.post(f"/api/v1/mentions/{loose}/ticket", headers=ada_api)
+    refused = ada.post(f"/api/v1/mentions/{loose}/ticket", headers=ada_api)
+    page = ada.post("/mentions/ticket", data={"mention": str(loose)}, follow_redirects=True).get_data(as_text=True)
 
-    print(response.status_code, response.get_json())
+    assert refused.status_code == 409
+    assert refused.get_json()["error"] == {
+        "status": 409, "message": "the customer has an open ticket with a private team you do not see; "
+                                  "ask that team or a manager to take the post"}
+    assert "Not taken into a ticket: the customer has an open ticket with a private team" in page
+    assert str(billing) not in str(refused.get_json())
     with world.db.sessions() as session:
-        assert session.get(Mention, loose).ticket_id != billing
+        assert session.get(Mention, loose).ticket_id is None
+        assert session.scalars(select(Correction)).all() == []
+    assert world.events(billing, "taken_into_ticket") == []
+    joined = grace.post(f"/api/v1/mentions/{loose}/ticket", headers=grace_api)
+    assert joined.status_code == 200 and joined.get_json()["ticket"]["id"] == billing
