@@ -57,6 +57,9 @@ def score(ctx: click.Context, file: BinaryIO, text_column: str, rating_column: s
         if done >= BATCH:
             rate = done / max(time.monotonic() - started, 1e-9)
             click.echo(f"scored {done:,} rows ({rate:,.0f}/s)", err=True)
+    if not done:
+        raise click.ClickException(f"{_display_name(file)} holds no posts, only a header or blank lines: "
+                                   "nothing to score")
 
 
 def open_text(file: BinaryIO) -> TextIO:
@@ -68,7 +71,7 @@ def open_text(file: BinaryIO) -> TextIO:
     if not head:
         head = file.read(SNIFF_BYTES)
         file = io.BufferedReader(_Prepend(head, file))
-    if not head.strip():
+    if not head.removeprefix(codecs.BOM_UTF8).strip():
         raise click.ClickException(f"{name} is empty: nothing to score")
     if b"\0" in head or not _is_utf8_start(head):
         raise click.ClickException(f"{name} is not UTF-8 text; give a CSV, JSONL or text file")

@@ -129,6 +129,24 @@ def test_an_empty_file_says_it_is_empty(tmp_path):
     assert "is empty" in result.output and result.stdout.count("{") == 0
 
 
+def test_a_file_of_a_byte_order_mark_alone_says_it_is_empty(tmp_path):
+    path = tmp_path / "exported.csv"
+    path.write_bytes(b"\xef\xbb\xbf\r\n")
+    result = score(tmp_path, str(path))
+    assert result.exit_code == 1
+    assert "'exported.csv' is empty: nothing to score" in result.output.replace(str(tmp_path) + "/", "")
+
+
+def test_a_csv_of_a_header_alone_says_there_is_nothing_to_score(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("text,rating\n", encoding="utf-8")
+    for args, stdin in (([str(path)], None), (["-"], "text,rating\n")):
+        result = score(tmp_path, *args, input=stdin)
+        assert result.exit_code == 1, result.output
+        assert "holds no posts, only a header or blank lines: nothing to score" in result.stderr
+        assert result.stdout == ""
+
+
 def test_a_binary_file_is_refused_without_printing_its_bytes(tmp_path):
     path = tmp_path / "photo.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4)
