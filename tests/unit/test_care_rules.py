@@ -190,6 +190,9 @@ def test_order_numbers_and_screenshots_are_not_spam(scorer, text):
     "use my code SAVE20 for 20% off everything, link in bio",
     "Deals #shoes #bags #sale #style #fashion #today",
     "win big http://a.example http://b.example http://c.example",
+    "@acme DM me for cheap followers and likes, 1000 for $5",
+    "Join my trading group, 300% returns guaranteed, DM me",
+    "Passive income from home, message me to learn how",
 ])
 def test_promotions_crypto_and_follow_trains_stay_spam(scorer, text):
     score = scorer.score(text)
