@@ -121,6 +121,9 @@ RULES: tuple[_Rule, ...] = (
           r"so\s+much\s+for\b(?<!thanks\sso\smuch\sfor)(?<!thank\syou\sso\smuch\sfor)", -0.2,
           triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go"), flips=True),
     _rule("sarcasm \"{said}\"", r"(?:good|nice)\s+try\b", -0.2, triggers=("try",), flips=True),
+    _rule("sarcasm \"{said}\" with an eye-roll", r"(?:thanks?|thank\s+(?:you|u)|cheers|great|helpful|brilliant|"
+          r"lovely|wonderful|perfect|love|loving|nice|awesome|fantastic|amazing|excellent|impressive)\b"
+          r"(?=[^🙄😒.!?\n]{0,60}?[.!?…\s]*[🙄😒])", -0.2, triggers=("🙄", "😒"), flips=True),
     _rule("sarcasm \"{said}\"", r"(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|nice|excellent|"
           r"super)\s*[,.!…]+\s*(?:just\s+|yet\s+)?(?:another|more)\s+(?:delay|cancel\w*|outage|problem|issue|error|"
           r"crash|bug|glitch|fee|charge|price\s+(?:rise|increase|hike)|hour|day|week|excuse|automated|email|form|bot|"

@@ -72,6 +72,12 @@ def test_sarcasm_turns_praise_into_a_complaint(scorer):
     assert "rule:sarcasm \"thanks for nothing\" -0.20" in score.reasons
 
 
+def test_praise_before_an_eye_roll_is_sarcasm_and_an_eye_roll_alone_is_an_emoji():
+    assert names("thanks so much 🙄") == ["sarcasm \"thanks\" with an eye-roll", "emoji 🙄"]
+    assert names("the engineer is coming tomorrow 🙄") == ["emoji 🙄"]
+    assert names("Great service. The new phone is due Monday 😒") == ["emoji 😒"]
+
+
 def test_weak_sarcasm_counts_only_beside_a_complaint():
     assert not any(h.name.startswith("sarcasm") for h in rule_hits("I love how you redesigned the shop"))
     assert any(h.name.startswith("sarcasm") for h in rule_hits("Love how my parcel never arrived"))
@@ -133,6 +139,8 @@ def test_punctuation_inside_a_phrase_separates_words():
     "No wifi, no food, no staff anywhere",
     "Happened again, the app logged me out mid payment",
     "My order is late, thank you very much",
+    "@mybank Thanks for freezing my card while I was abroad, really helpful 🙄",
+    "@cloudapp great update, now the app logs me out every five minutes 😒",
 ])
 def test_polite_sarcastic_and_understated_complaints_are_complaints(scorer, text):
     score = scorer.score(text)
