@@ -81,7 +81,7 @@ def proxy_rates(fetches: int, kilobytes: int) -> tuple[float, float]:
         db.migrate()
         url = f"{emulator.url}/_emulator/media/bench.png?pad={kilobytes * 1000}"
         settings = load_settings(env={}, overrides={
-            "database": {"url": db.url}, "web": {"secret_key": "bench"},
+            "database": {"url": db.url},
             "accounts": {"bench_x": {"platform": "x", "base_url": emulator.url, "bearer_token": "t"}}})
         clock = FrozenClock()
         with db.transaction() as session:

@@ -388,7 +388,7 @@ def measure(url: str, *, over_http: bool = True, plans: bool = True, samples: in
             only: tuple[str, ...] = (), leave_out: tuple[str, ...] = ()) -> list[Timing]:
     clock = FrozenClock(NOW)
     db = Database(url)
-    settings = load_settings(env={}, overrides={"database": {"url": url}, "web": {"secret_key": "bench"}})
+    settings = load_settings(env={}, overrides={"database": {"url": url}})
     app = create_app(settings, db=db, clock=clock)
     app.config.update(WTF_CSRF_ENABLED=False)
     # As `closeloop serve` and `closeloop run` do once the app is built.

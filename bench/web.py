@@ -41,7 +41,7 @@ TEXTS = ["My order still hasn't arrived", "Charged twice for one box", "The app 
 def world(folder: str, clock: FrozenClock):
     db = Database(f"sqlite:///{folder}/bench.db")
     db.migrate()
-    settings = load_settings(env={}, overrides={"database": {"url": db.url}, "web": {"secret_key": "bench"}})
+    settings = load_settings(env={}, overrides={"database": {"url": db.url}})
     app = create_app(settings, db=db, clock=clock)
     app.config.update(WTF_CSRF_ENABLED=False)
     with db.transaction() as session:
