@@ -23,6 +23,8 @@ HARMS = [
     ("your lamp burned a hole in my desk", "fire", "burned"),
     ("There was smoke coming out of the charger", "fire", "smoke"),
     ("the power bank caught fire on my bed", "fire", "caught fire"),
+    ("there is fire coming out of the socket behind the fridge", "fire", "there is fire"),
+    ("the room you gave us was fire damaged and stank", "fire", "was fire damaged"),
     ("flames came out of the back of the unit", "fire", "flames"),
     ("the battery exploded while charging", "fire", "exploded"),
     ("the charger melted into the socket", "fire", "melted"),
@@ -146,6 +148,9 @@ def test_a_negation_in_another_clause_does_not_deny_a_harm(scorer, text):
     "Your hospitality was wonderful",
     "reading the small print hurt my brain",
     "the melted cheese on the burger was perfect",
+    "this deal is fire 🔥 love it",
+    "your new menu was fire, best burger in town",
+    "your 5G is smoking fast, impressed",
 ])
 def test_words_that_only_look_like_harm_are_not_urgent(scorer, text):
     score = scorer.score(text)
