@@ -71,23 +71,33 @@ class TopicPhrases:
         of words near each other reads "lost … bag"."""
         found: dict[str, list[str]] = {}
         for words in _sentences(text):
-            for topic, phrase in self._in_a_row.find_all(words):
+            in_a_row: dict[str, list[tuple[int, int]]] = {}
+            for topic, start, end in self._in_a_row.find_spans(words):
+                in_a_row.setdefault(topic, []).append((start, end))
                 seen = found.setdefault(topic, [])
+                phrase = " ".join(words[start:end])
                 if phrase not in seen:
                     seen.append(phrase)
             if self._near:
-                self._find_near(words, found)
+                self._find_near(words, found, in_a_row)
         return found
 
-    def _find_near(self, words: list[str], found: dict[str, list[str]]) -> None:
+    def _find_near(self, words: list[str], found: dict[str, list[str]],
+                   in_a_row: dict[str, list[tuple[int, int]]]) -> None:
+        """Pairs of words near each other; a pair inside a phrase of its
+        topic found in a row ("my account" for "my ~ account") is that
+        phrase again, not another one."""
         spans = self._terms.spans(words)
         if sum(map(len, spans.values())) < 2:
             return
         for rule in self._near:
             first = [s for term in rule.first for s in spans.get(term, ())]
             second = [s for term in rule.second for s in spans.get(term, ())] if first else ()
+            covered = in_a_row.get(rule.topic, ())
             pair = next(((a, b) for a in first for b in second
-                         if a != b and max(b[0] - a[1], a[0] - b[1]) <= NEAR), None)
+                         if a != b and max(b[0] - a[1], a[0] - b[1]) <= NEAR
+                         and not any(start <= min(a[0], b[0]) and max(a[1], b[1]) <= end for start, end in covered)),
+                        None)
             if pair is None:
                 continue
             left, right = sorted(pair)

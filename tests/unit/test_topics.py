@@ -55,6 +55,15 @@ def test_the_words_found_near_each_other_are_shown_in_the_reason():
     assert choice.reason == "topic:lost ('lost … bag')"
 
 
+def test_words_of_a_phrase_in_a_row_are_not_counted_again_as_a_pair_near_each_other():
+    taxonomy = {"account": ("my account", "account ~ my|locked"), "billing": ("fee", "was charged")}
+    assert found("I was charged a fee on my account", taxonomy) == {
+        "billing": ["was charged", "fee"], "account": ["my account"]}
+    assert found("my new account is locked", taxonomy) == {"account": ["my … account"]}
+    assert found("my account is locked", taxonomy) == {"account": ["my account", "account … locked"]}
+    assert TopicChooser(taxonomy).choose("I was charged a fee on my account").topic == "billing"
+
+
 def test_words_in_a_row_still_name_a_topic():
     assert found("where is my lost luggage") == {"lost": ["lost luggage"]}
     assert found("a refund and the fee back") == {"billing": ["refund", "fee"]}
