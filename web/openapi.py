@@ -336,7 +336,8 @@ TAKE_INTO_TICKET = operation(
     obj(("ticket", "raised", "mention_id"), ticket=ref("Ticket"), raised=BOOLEAN, mention_id=INTEGER), status=201,
     description="For a post the scorer let pass. A new ticket is routed like any other; either way who took it "
                 "and why are recorded, and a needs_response correction is kept for retraining. A post on a ticket "
-                "already is refused (409) with that ticket's id as `error.ticket_id`.",
+                "already is refused (409) with that ticket's id as `error.ticket_id`, and so is a post whose "
+                "customer's open ticket is a private team's the caller does not see (409, naming no ticket).",
     body=obj(reason={**text(500), "description": "Why it needs a person (optional)"}), errors=(409,))
 TAKE_INTO_TICKET["requestBody"]["required"] = False
 TAKE_INTO_TICKET["responses"]["200"] = {"description": "The post joined the customer's open ticket",
