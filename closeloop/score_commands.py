@@ -132,8 +132,8 @@ def read_rows(file: TextIO, file_format: str, text_column: str,
 
 def _guess_format(name: str, first: str, text_column: str) -> tuple[str, str]:
     """The format and why: by the file's name, else by the first line. A
-    line is a CSV header only when it names the text column, so one text a
-    line with a comma in it is still text."""
+    line is a CSV header only when it names the text column, beside other
+    columns or alone, so one text a line with a comma in it is still text."""
     import csv
 
     suffix = Path(name).suffix.lower() if isinstance(name, str) and not name.startswith("<") else ""
@@ -143,7 +143,7 @@ def _guess_format(name: str, first: str, text_column: str) -> tuple[str, str]:
     if first.lstrip().startswith("{"):
         return "jsonl", "the first line is a JSON object"
     header = [field.strip() for field in next(csv.reader([first]), [])]
-    if len(header) > 1 and text_column in header:
+    if text_column in header:
         return "csv", f"the first line is a header naming {text_column!r}"
     return "text", f"one text a line (the first line is not a CSV header naming {text_column!r})"
 

@@ -121,6 +121,14 @@ def test_a_csv_header_naming_the_text_column_is_read_as_csv_and_said_so(tmp_path
     assert "reading csv: the first line is a header naming 'text'" in result.stderr
 
 
+def test_a_one_column_csv_on_standard_input_is_read_as_csv_by_its_header(tmp_path):
+    result = score(tmp_path, "--text-column", "body", "-", input='body\n"Where is my order, again?"\n')
+    assert result.exit_code == 0, result.output
+    assert "reading csv: the first line is a header naming 'body'" in result.stderr
+    rows = lines_of(result)
+    assert len(rows) == 1 and rows[0]["needs_response"]
+
+
 def test_an_empty_file_says_it_is_empty(tmp_path):
     path = tmp_path / "empty.csv"
     path.write_bytes(b"")
