@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
+from store.text_lookup import contains_pattern, lookups, name_text
 from store.types import UTCDateTime
 
 
@@ -82,14 +83,9 @@ def topic_in(column, topics: tuple[str | None, ...]):
 def name_matches(text: str):
     """An Identity's handle or name holds `text` (any case); "@maria" finds
     the handle maria, as people write handles."""
-    pattern = contains_pattern(text.removeprefix("@"))
+    pattern = contains_pattern(name_text(text))
     return or_(func.lower(Identity.handle).like(pattern, escape="\\"),
                func.lower(Identity.name).like(pattern, escape="\\"))
-
-
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern (escaped with a backslash) for lowercased text containing `text`."""
-    return "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 # Text in this many posts, or identities, or more is looked for ticket by
@@ -107,10 +103,10 @@ def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] 
     text = flt.text.strip()
     if not text:
         return None
-    pattern = contains_pattern(text)
-    in_post = func.lower(Mention.text).like(pattern, escape="\\")
-    tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), in_post))
-    customers = few_ids(session, select(Identity.customer_id).where(name_matches(text)))
+    in_post = func.lower(Mention.text).like(contains_pattern(text), escape="\\")
+    post_lookup, name_lookup = lookups(session, text)
+    tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), post_lookup))
+    customers = few_ids(session, select(Identity.customer_id).where(name_lookup))
     # The empty OFFSETs keep PostgreSQL from reading every match into a hash
     # before the first ticket, which it prefers as it cannot count on the LIMIT.
     in_posts = Ticket.id.in_(tickets) if tickets is not None else exists(
@@ -158,8 +154,9 @@ class Cursor:
 
 @dataclass(frozen=True)
 class TicketPage:
-    """One page of tickets; `total` counts them up to COUNT_CAP (then
-    `total_exact` is False); `next_cursor` is None on the last page."""
+    """One page of tickets; `total` counts them up to COUNT_CAP, or
+    TEXT_COUNT_CAP when they search text (then `total_exact` is False);
+    `next_cursor` is None on the last page."""
 
     tickets: list[Ticket]
     total: int
@@ -169,8 +166,11 @@ class TicketPage:
 
 # Only these statuses have a due time in the inbox's order (Ticket.queue_due_at).
 DUE_STATUSES = ("new", "open")
-# Counting every matching ticket would read them all: counts stop here.
+# Counting every matching ticket would read them all: counts stop here,
 COUNT_CAP = 1000
+# and sooner when they search text, which is probed ticket by ticket when
+# common (a word in a sixth of the posts: a probe of 4,500 tickets to 1,000).
+TEXT_COUNT_CAP = 200
 
 
 @dataclass(frozen=True)
@@ -237,22 +237,27 @@ def _may_be_due(flt: TicketFilter) -> bool:
 
 
 def count_tickets(session: Session, flt: TicketFilter) -> tuple[int, bool]:
-    """How many tickets `flt` lists, counted up to COUNT_CAP, and whether
-    that is all of them. Counted as the page is read, in the inbox's two
-    orders (each an index holding what the filters read), the second
+    """How many tickets `flt` lists, counted up to `count_cap(flt)`, and
+    whether that is all of them. Counted as the page is read, in the inbox's
+    two orders (each an index holding what the filters read), the second
     only when the first stays under the cap."""
     return _count(session, flt, _text_condition(session, flt))
 
 
+def count_cap(flt: TicketFilter) -> int:
+    """Where counting the tickets `flt` lists stops."""
+    return TEXT_COUNT_CAP if flt.text.strip() else COUNT_CAP
+
+
 def _count(session: Session, flt: TicketFilter, text_match: ColumnElement[bool] | None) -> tuple[int, bool]:
     ranges = [Ticket.next_due_at.is_not(None)] if _may_be_due(flt) else []
-    counted = 0
+    cap, counted = count_cap(flt), 0
     for in_range in ranges + [Ticket.next_due_at.is_(None)]:
         counted += session.scalar(select(func.count()).select_from(
-            _filtered(select(Ticket.id), flt, text_match).where(in_range).limit(COUNT_CAP + 1 - counted).subquery()))
-        if counted > COUNT_CAP:
+            _filtered(select(Ticket.id), flt, text_match).where(in_range).limit(cap + 1 - counted).subquery()))
+        if counted > cap:
             break
-    return min(counted, COUNT_CAP), counted <= COUNT_CAP
+    return min(counted, cap), counted <= cap
 
 
 def count_text(total: int, exact: bool) -> str:

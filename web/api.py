@@ -121,8 +121,9 @@ CHOICE_FILTERS = ("status", "priority", "platform", "topic")
 
 @bp.get("/tickets", endpoint="tickets")
 def ticket_list():
-    """Soonest due first; `total` is counted up to COUNT_CAP (then
-    `total_exact` is false); the next page is `cursor=<next_cursor>`."""
+    """Soonest due first; `total` is counted up to COUNT_CAP, or
+    TEXT_COUNT_CAP with `q` (then `total_exact` is false); the next page is
+    `cursor=<next_cursor>`."""
     flt = _ticket_filter()
     limit, offset, after = ticket_page_of(request.args)
     flt = replace(flt, hidden_teams=hidden_teams(token_agent(), services().settings))

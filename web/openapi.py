@@ -23,7 +23,7 @@ from store.models import (INCIDENT_STATUSES, MEDIA_KINDS, PRESENCES, PRIORITIES,
 from store.models import MODERATION_ACTIONS, MODERATION_STATUSES
 from store.moderation import MAX_REASON
 from store.outcomes import OUTCOME_GROUPINGS
-from store.queries import COUNT_CAP
+from store.queries import COUNT_CAP, TEXT_COUNT_CAP
 from store.reports import AT_RISK_SHOWN
 from store.sla_figures import GROUPINGS
 from store.users import MAX_CAPACITY
@@ -411,8 +411,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
     ("get", "/api/v1/tickets"): operation(
         "Tickets", "Tickets, soonest due first",
         obj(("tickets", "total", "total_exact", "next_cursor"), tickets=array(ref("Ticket")),
-            total={**INTEGER, "description": f"How many match, counted up to {COUNT_CAP}"},
-            total_exact={**BOOLEAN, "description": f"False when more than {COUNT_CAP} match"},
+            total={**INTEGER, "description": f"How many match, counted up to {COUNT_CAP}, or up to "
+                                             f"{TEXT_COUNT_CAP} when `q` searches text"},
+            total_exact={**BOOLEAN, "description": "False when more match than were counted"},
             next_cursor={**nullable(STRING), "description": "Pass as `cursor` for the next page; null on the last"}),
         description=f"Pages after the first few are read by `cursor`: `offset` goes up to {MAX_TICKET_OFFSET}.",
         parameters=(*TICKET_FILTERS, LIMIT_PARAM,

@@ -1,18 +1,20 @@
 """Text search in the ticket lists finds the same tickets whichever way it
 reads them: rare text looked up first (in the trigram indexes on
-PostgreSQL), common text probed ticket by ticket in the list's order; on
-SQLite and PostgreSQL. And the migration that adds the indexes."""
+PostgreSQL, asked only for the part around the words few of the newest rows
+hold), common text probed ticket by ticket in the list's order; on SQLite
+and PostgreSQL. And the migration that adds the indexes."""
 
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from store import queries
+from store import queries, text_lookup
 from store.db import Database
 from store.mentions import MentionFilter, count_mentions, list_mentions
 from store.queries import TicketFilter, all_tickets, count_tickets, list_tickets
 from tests.conftest import POSTGRES_ADMIN_URL
+from web import workspace
 
 # What each ticket's customer wrote, and the customer's handle (the name is
 # the handle, titled, with " Jones").
@@ -25,7 +27,8 @@ POSTS = {
     "percent": ("50%_off was a lie", "bo"),
 }
 SEARCHES = ["refund", "REFUND", "twice for one", "pat_", "pat_r", "t_r", "%", "100%", "_", "\\", "c:\\orders",
-            "o", "ed", "zed jones", "nowhere", "a%b", "50%_", "%_o"]
+            "o", "ed", "zed jones", "nowhere", "a%b", "50%_", "%_o", "refund please", "refund, please", "sam jones",
+            "pat_rick jones", "jones zed", "rick jones", "Refund promised, 100%", "look in c:\\orders\\late"]
 
 
 @pytest.fixture
@@ -41,9 +44,13 @@ def expected(tickets: dict[str, int], search: str) -> set[int]:
             if any(wanted in held.lower() for held in (post, handle, f"{handle.title()} Jones"))}
 
 
+@pytest.mark.parametrize("frequent", [2, 10_000], ids=["part", "whole"])
 @pytest.mark.parametrize("common_text", [1, 10_000], ids=["probed", "looked-up"])
-def test_every_search_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text):
+def test_every_search_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text, frequent):
+    """With `frequent` 2, "jones" (every name) and "refund" (two posts) are
+    left out of what the index is asked, and "zed", "please" asked alone."""
     monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+    monkeypatch.setattr(text_lookup, "FREQUENT", frequent)
     with world.db.sessions() as session:
         for search in SEARCHES:
             flt = TicketFilter(statuses=(), text=search)
@@ -56,7 +63,7 @@ def test_every_search_finds_what_python_finds_either_way(world, tickets, monkeyp
 @pytest.mark.parametrize("common_text", [1, 10_000], ids=["probed", "looked-up"])
 def test_a_search_keeps_the_other_filters_and_the_count_cap(world, tickets, monkeypatch, common_text):
     monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
-    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    monkeypatch.setattr(queries, "TEXT_COUNT_CAP", 1)
     with world.db.sessions() as session:
         assert count_tickets(session, TicketFilter(text="refund")) == (1, True)
         assert count_tickets(session, TicketFilter(statuses=(), text="refund")) == (1, False)
@@ -73,9 +80,11 @@ def test_a_customer_found_by_name_brings_all_their_tickets(world, tickets, monke
         assert {t.id for t in found} == {tickets["named"], other}
 
 
+@pytest.mark.parametrize("frequent", [2, 10_000], ids=["part", "whole"])
 @pytest.mark.parametrize("common_text", [1, 10_000], ids=["authors-probed", "authors-by-id"])
-def test_the_mentions_stream_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text):
+def test_the_mentions_stream_finds_what_python_finds_either_way(world, tickets, monkeypatch, common_text, frequent):
     monkeypatch.setattr(queries, "COMMON_TEXT", common_text)
+    monkeypatch.setattr(text_lookup, "FREQUENT", frequent)
     texts = {ticket_id: POSTS[key][0] for key, ticket_id in tickets.items()}
     with world.db.sessions() as session:
         for search in SEARCHES:
@@ -83,6 +92,24 @@ def test_the_mentions_stream_finds_what_python_finds_either_way(world, tickets, 
             assert {post.ticket_id for post in posts} == expected(tickets, search), search
             assert all(post.text == texts[post.ticket_id] for post in posts)
             assert count_mentions(session, MentionFilter(text=search)) == len(expected(tickets, search)), search
+
+
+def test_a_search_counts_to_its_own_cap_and_says_there_are_more(world, tickets, ada, monkeypatch):
+    """Searching text counts up to TEXT_COUNT_CAP, lower than COUNT_CAP; the
+    API says the count stopped and the inbox shows "2+"."""
+    monkeypatch.setattr(queries, "TEXT_COUNT_CAP", 2)
+    monkeypatch.setattr(workspace, "PAGE_SIZE", 1)
+    client = world.client()
+    auth = {"Authorization": f"Bearer {world.token(client)}"}
+    searched = client.get("/api/v1/tickets", query_string={"q": "o", "limit": 1}, headers=auth).get_json()
+    assert (searched["total"], searched["total_exact"], len(searched["tickets"])) == (2, False, 1)
+    listed = client.get("/api/v1/tickets", query_string={"limit": 1}, headers=auth).get_json()
+    assert (listed["total"], listed["total_exact"]) == (5, True)
+    world.sign_in(client)
+    assert '<span id="ticket-count">2+</span> tickets, showing the first 1' in \
+        client.get("/inbox", query_string={"view": "all", "q": "o"}).get_data(as_text=True)
+    assert '<span id="ticket-count">5</span> tickets, showing the first 1' in \
+        client.get("/inbox", query_string={"view": "all"}).get_data(as_text=True)
 
 
 def test_the_api_and_the_inbox_search_as_before(world, tickets, ada):
