@@ -98,6 +98,9 @@ def test_a_harm_still_goes_to_a_senior(scorer):
     ("there are unauthorised payments on my card from your shop", "unauthorised payments"),
     ("I see charges I didn't make on my statement", "charges i didn't make"),
     ("someone stole my identity, this is identity theft", "identity theft"),
+    ("I think I've been scammed, I sent £900 to someone pretending to be you", "scammed"),
+    ("a text pretending to be you took my card details", "pretending to be you"),
+    ("got a scam call from your number and they knew my sort code", "scam call"),
 ])
 def test_fraud_on_a_card_is_high_priority_not_a_harm(scorer, text, phrase):
     score = scorer.score(text)
