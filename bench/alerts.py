@@ -82,7 +82,7 @@ def feed(runtime: Runtime, db: Database, clock: FrozenClock, feeder: DemoFeeder,
     every six seconds; the listener polls every five, the outbox sends every
     two, and the outbox gets three more minutes to empty at the end."""
     with db.transaction() as session:
-        sync_sources(session, runtime.live.settings)
+        sync_sources(session, runtime.live.settings, runtime.clock.now())
     with db.transaction() as session:
         sources = session.scalars(select(Source.id)).all()
     next_post = 0.0

@@ -246,7 +246,7 @@ def poll(ctx: click.Context, source: str | None) -> None:
         raise click.ClickException("the database schema is not up to date: run `closeloop migrate` first")
     runtime = Runtime(settings, db=db)
     with runtime.db.transaction() as session:
-        sync_sources(session, runtime.live.settings)
+        sync_sources(session, runtime.live.settings, runtime.clock.now())
         query = select(Source).where(Source.enabled.is_(True))
         if source:
             query = query.where(Source.name == source)

@@ -27,11 +27,11 @@ from store.customers import set_contact_opt_out
 from store.events import events_held
 from store.held_tickets import HeldTicket
 from store.incidents import link_tickets, matches
-from store.models import Customer, Mention, Reply, Ticket
+from store.models import Customer, Mention, Reply, Source, Ticket
 from store.new_posts import NewPost
 from store.new_tickets import NewTicket
 from store.quarantine import release
-from store.sla import SlaClock
+from store.sla import SlaClock, asked_at
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,8 @@ class Intake:
         with one flush. The external ids of the posts stored."""
         with session.no_autoflush, events_held(session) as events:
             page = Page(session, posts, now, self.settings.routing)
-            outcomes = [self._take(session, post, mention_id, now, source_id, page)
+            listening_since = session.get(Source, source_id).listening_since if source_id is not None else None
+            outcomes = [self._take(session, post, mention_id, now, source_id, page, listening_since)
                         for post, mention_id in zip(posts, page.mention_ids)]
         page.write(events)
         for alert in page.alerts:
@@ -178,9 +179,10 @@ class Intake:
         return False
 
     def _take(self, session: Session, post: InboundPost, mention_id: int, now: datetime, source_id: int | None,
-              page: Page) -> str:
+              page: Page, listening_since: datetime | None) -> str:
         """Score and place one post: "threaded" into a ticket, "raised" a
-        new one, or "stored" alone."""
+        new one, or "stored" alone. `listening_since`: the source's
+        (store.sla.asked_at)."""
         identity = page.identity_for(post)
         history = page.histories.get(identity.customer_id, NO_HISTORY)
         ticket = page.ticket_for(post, identity)
@@ -216,7 +218,8 @@ class Intake:
                     give_to_a_senior(session, ticket, self.settings.routing, now, page.roster)
             return "threaded"
         if score.needs_response:
-            page.raised.append(self._raise(session, mention, now, page))
+            page.raised.append(self._raise(session, mention, now, asked_at(post.created_at, listening_since, now),
+                                           page))
             return "raised"
         return "stored"
 
@@ -238,10 +241,10 @@ class Intake:
                 subject=f"Ticket #{ticket.id} reopened: {reason}", body=mention.text[:500],
                 link=f"{self.settings.alerts.base_url.rstrip('/')}/tickets/{ticket.id}", now=now))
 
-    def _raise(self, session: Session, mention: NewPost, now: datetime, page: Page) -> NewTicket:
+    def _raise(self, session: Session, mention: NewPost, now: datetime, asked: datetime, page: Page) -> NewTicket:
         customer = mention.identity.customer
         ticket = tickets.raise_unstored(session, mention, self.settings.team_for(mention.platform, mention.topic),
-                                        self.sla, now)
+                                        self.sla, now, asked)
         page.open_tickets[customer.id] = ticket
         page.posts_of(ticket).append(mention)
         route(session, ticket, self.settings.routing, now, roster=page.roster(),

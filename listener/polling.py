@@ -200,9 +200,10 @@ def backoff_seconds(error: ConnectorError, failures: int, poll_seconds: int, set
     return Backoff(poll_seconds, settings.max_backoff_seconds).seconds(failures, error.retry_after)
 
 
-def sync_sources(session: Session, settings: Settings) -> list[Source]:
+def sync_sources(session: Session, settings: Settings, now: datetime) -> list[Source]:
     """Make the sources table match the config: add new sources, update
-    changed ones, disable those no longer configured. Cursors are kept."""
+    changed ones, disable those no longer configured. Cursors are kept. A
+    source added or enabled again is listened to from `now`."""
     existing = {s.name: s for s in session.scalars(select(Source))}
     configured = set()
     for spec in settings.sources:
@@ -221,6 +222,8 @@ def sync_sources(session: Session, settings: Settings) -> list[Source]:
         source.query = spec.query
         source.credentials_ref = spec.account
         source.poll_seconds = settings.poll_seconds(spec)
+        if spec.enabled and (source.listening_since is None or not source.enabled):
+            source.listening_since = now
         source.enabled = spec.enabled
     for name, source in existing.items():
         if name not in configured:

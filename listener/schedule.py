@@ -177,7 +177,7 @@ class PollingJobs:
 
     def _sync_sources(self) -> None:
         with self.poller.db.transaction() as session:
-            sync_sources(session, self.live.settings)
+            sync_sources(session, self.live.settings, self.poller.clock.now())
 
     def _stop(self) -> None:
         log.warning("this process no longer holds the leader lease; the once-only jobs stop here")

@@ -114,6 +114,10 @@ class Source(Base):
     last_polled_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     next_poll_at: Mapped[datetime | None]
+    # Since when closeloop has listened to it without a break of its own
+    # choosing (added, enabled or resumed): a post from before then was
+    # nobody's to answer yet (store.sla.asked_at).
+    listening_since: Mapped[datetime | None]
     # Paused by an admin from the web; the config still lists it.
     paused_at: Mapped[datetime | None]
     paused_by: Mapped[str | None] = mapped_column(String(320))

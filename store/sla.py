@@ -11,6 +11,17 @@ from config.settings import MinutesPerPriority, Settings
 from config.business_hours import BusinessHours, add_business_time, business_time_between
 from store.models import Ticket
 
+def asked_at(posted_at: datetime, listening_since: datetime | None, now: datetime) -> datetime:
+    """When a new ticket's response clock starts: when the customer posted,
+    though a post fetched late (a poll that failed for an hour) has waited
+    since. Not before closeloop listened to the post's source (a source's
+    first poll brings its history, which nobody was answering yet; unknown:
+    not before now), nor after now (a platform's clock may run ahead)."""
+    if listening_since is None:
+        return now
+    return min(now, max(posted_at, listening_since))
+
+
 @dataclass(frozen=True)
 class Targets:
     policy: str
@@ -62,13 +73,13 @@ class SlaClock:
     def due(self, start: datetime, duration: timedelta, team: str) -> datetime:
         return add_business_time(start, duration, self.hours.get(team))
 
-    def start(self, ticket: Ticket, now: datetime, tier: str) -> None:
-        """Set a new ticket's targets and due times."""
+    def start(self, ticket: Ticket, started: datetime, tier: str) -> None:
+        """Set a new ticket's targets and due times, counted from `started`."""
         targets = self.targets(ticket.priority, ticket.platform, tier)
         ticket.sla_policy = targets.policy
-        ticket.sla_started_at = now
-        ticket.first_response_due_at = self.due(now, targets.first_response, ticket.team)
-        ticket.resolution_due_at = self.due(now, targets.resolution, ticket.team)
+        ticket.sla_started_at = started
+        ticket.first_response_due_at = self.due(started, targets.first_response, ticket.team)
+        ticket.resolution_due_at = self.due(started, targets.resolution, ticket.team)
 
     def customer_wrote(self, ticket: Ticket, now: datetime, tier: str) -> None:
         """The customer wrote again: a paused clock resumes, and once we have

@@ -50,12 +50,14 @@ def raise_ticket(session: Session, mention: Mention, team: str, sla: SlaClock, n
     return _raise(session, mention, team, mention.priority, sla, "system", now)
 
 
-def raise_unstored(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime) -> NewTicket:
+def raise_unstored(session: Session, mention: Mention, team: str, sla: SlaClock, now: datetime,
+                   asked_at: datetime) -> NewTicket:
     """As raise_ticket, for a post taken in with the rest of its page: the
     ticket is made in memory only (store.new_tickets), to be stored by
     write_raised with the page's other new tickets, and its events are held
-    (store.events)."""
-    return _new_ticket(session, mention, team, mention.priority, sla, "system", now)
+    (store.events). The ticket is raised, and its clock runs, from
+    `asked_at` (store.sla.asked_at)."""
+    return _new_ticket(session, mention, team, mention.priority, sla, "system", now, asked_at=asked_at)
 
 
 def write_raised(session: Session, raised: list[NewTicket]) -> None:
@@ -512,16 +514,17 @@ def _raise(session: Session, mention: Mention, team: str, priority: str, sla: Sl
 
 
 def _new_ticket(session: Session, mention: Mention, team: str, priority: str, sla: SlaClock, actor: str,
-                now: datetime, add: bool = False) -> Ticket | NewTicket:
+                now: datetime, add: bool = False, asked_at: datetime | None = None) -> Ticket | NewTicket:
     """The post's new ticket with its "raised" event; added to the session
     when `add`, else made in memory only (a NewTicket), whose posts are the
-    caller's to keep."""
+    caller's to keep. Its clock starts at `asked_at` (default: now)."""
     _require_unticketed(mention)
     customer = mention.identity.customer
+    started = asked_at or now
     values = dict(customer=customer, platform=mention.platform, status="new", priority=priority,
-                  topic=mention.topic, team=team, escalation_level=0, created_at=now, updated_at=now)
+                  topic=mention.topic, team=team, escalation_level=0, created_at=started, updated_at=now)
     ticket = Ticket(**values) if add else NewTicket(assignee=None, incident=None, **values)
-    sla.start(ticket, now, customer.tier or "standard")
+    sla.start(ticket, started, customer.tier or "standard")
     if add:
         session.add(ticket)
     mention.ticket = ticket

@@ -215,12 +215,16 @@ def _change_user(agent: Agent, changes: dict[str, Any], by: Agent) -> list[Ticke
 
 
 def _set_paused(source_id: int, paused: bool, by: Agent) -> Source:
-    """Pause or resume a source; doing it twice changes nothing."""
+    """Pause or resume a source; doing it twice changes nothing. A resumed
+    source is listened to again from now: what was posted while it was
+    paused was nobody's to answer yet."""
     session = db_session()
     source = session.get(Source, source_id) or abort(404, description=f"source {source_id} does not exist")
     if (source.paused_at is not None) != paused:
         at = now()
         source.paused_at, source.paused_by = (at, by.email) if paused else (None, None)
+        if not paused:
+            source.listening_since = at
         record_audit(session, by.email, "source_paused" if paused else "source_resumed", source.name, now=at)
         session.commit()
     return source

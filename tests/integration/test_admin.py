@@ -304,10 +304,13 @@ def test_pause_and_resume_are_recorded_and_the_poller_skips_a_paused_source(worl
     outcome = Poller(world.db, live, world.clock, no_connector).poll(source, force=True)
 
     assert outcome.status == "paused"
+    world.clock.advance(minutes=30)
     admin_client.post(f"/admin/sources/{source}/resume")
     with world.db.sessions() as session:
         row = session.get(Source, source)
         assert (row.paused_at, row.paused_by) == (None, None)
+        # What was posted while paused was nobody's to answer yet: clocks run from the resumption.
+        assert row.listening_since == world.clock.now()
     assert [(e.action, e.actor, e.target) for e in audit_rows(world, "source_paused", "source_resumed")] == [
         ("source_paused", "grace@example.com", "x-mentions"), ("source_resumed", "grace@example.com", "x-mentions")]
 

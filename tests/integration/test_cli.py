@@ -173,7 +173,7 @@ def test_poll_leaves_a_source_to_the_worker_polling_it(tmp_path, emulator, postg
     path.write_text(f'[database]\nurl = "{postgres_db.url}"\n{x_source(emulator.url)}')
     worker = SourceLeases(postgres_db, seconds=600, holder="worker-host:1")
     with postgres_db.transaction() as session:
-        [source] = sync_sources(session, load_settings(path, env={}))
+        [source] = sync_sources(session, load_settings(path, env={}), SystemClock().now())
         assert worker.take(session, source.id, SystemClock().now())
 
     result = run_cli("--config", str(path), "poll")

@@ -67,7 +67,7 @@ def test_identical_webhook_deliveries_at_once_all_answer_2xx_and_store_each_post
         "sources": [{"name": "fb-comments", "account": "acme_fb", "kind": "comments", "target": PAGE_ID}],
     })
     with postgres_db.transaction() as session:
-        sync_sources(session, settings)
+        sync_sources(session, settings, clock.now())
     app = create_app(settings, db=postgres_db, clock=clock)
     raw, headers = signed(delivery(
         ("555_901", "4242", "The order never came and nobody answers. Awful."),

@@ -34,7 +34,7 @@ def app(db, clock, emulator):
                     {"name": "fb-reviews", "account": "acme_fb", "kind": "reviews", "target": PAGE_ID}],
     })
     with db.transaction() as session:
-        sync_sources(session, settings)
+        sync_sources(session, settings, clock.now())
     return create_app(settings, db=db, clock=clock)
 
 

@@ -53,7 +53,7 @@ def settings_for(db, emulator):
 def app(db, clock, emulator):
     settings = settings_for(db, emulator)
     with db.transaction() as session:
-        sync_sources(session, settings)
+        sync_sources(session, settings, clock.now())
     return create_app(settings, db=db, clock=clock)
 
 
@@ -61,7 +61,7 @@ def app(db, clock, emulator):
 def runtime(db, emulator):
     runtime = Runtime(settings_for(db, emulator), db=db)
     with db.transaction() as session:
-        sync_sources(session, runtime.live.settings)
+        sync_sources(session, runtime.live.settings, runtime.clock.now())
         create_agent(session, name="Alex", email="alex@example.com", password="pw", role="senior",
                      presence="online", capacity=100, now=runtime.clock.now())
     yield runtime

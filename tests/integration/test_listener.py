@@ -44,7 +44,7 @@ class World:
         self.connectors = connectors
         self.poller = Poller(db, hold(settings), clock, self.connector_for)
         with db.transaction() as session:
-            self.sources = {s.name: s.id for s in sync_sources(session, settings)}
+            self.sources = {s.name: s.id for s in sync_sources(session, settings, clock.now())}
 
     def connector_for(self, account, platform):
         return self.connectors[self._polling]
@@ -157,6 +157,25 @@ def test_a_post_that_cannot_be_stored_is_quarantined_and_the_rest_and_the_cursor
         assert kept.reason == "RuntimeError: scorer failed"
         assert kept.post["text"] == "boom" and kept.raw == {"id": bad.external_id}
     assert w.count(Mention) == 2
+
+
+def test_a_post_fetched_late_is_due_from_when_it_was_posted_and_history_from_when_listening_began(
+        db, configured, clock):
+    began = clock.now()
+    late = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
+    history = post("The app crashed again and I lost my basket.", "kim")  # posted before the source was added
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(late, history))})
+    clock.advance(minutes=50)
+    w.poll()
+    by_handle = {}
+    with db.transaction() as session:
+        for ticket in session.scalars(select(Ticket)):
+            target = timedelta(minutes=configured.sla.first_response_minutes.for_priority(ticket.priority))
+            raised_at = session.scalar(select(Event.at).where(Event.ticket_id == ticket.id, Event.kind == "raised"))
+            by_handle[ticket.mentions[0].identity.handle] = (
+                ticket.created_at, ticket.first_response_due_at - ticket.created_at == target, raised_at)
+    assert by_handle == {"lee": (began + timedelta(minutes=10), True, clock.now()),
+                         "kim": (began, True, clock.now())}
 
 
 def test_a_follow_up_post_joins_the_customers_open_ticket(db, configured, clock):
@@ -373,10 +392,24 @@ def test_sources_removed_from_the_config_are_disabled_and_keep_their_cursor(db, 
     w.poll("x-search")
     fewer = configured.model_copy(update={"sources": configured.sources[:1]})
     with db.transaction() as session:
-        sync_sources(session, fewer)
+        sync_sources(session, fewer, clock.now())
     assert not w.source("x-search").enabled
     assert w.source("x-search").cursor == "42"
     assert w.poll("x-search").status == "disabled"
+
+
+def test_a_source_enabled_again_is_listened_to_from_then_and_one_left_enabled_keeps_its_start(
+        db, configured, clock):
+    w = world(db, configured, clock)
+    began = clock.now()
+    clock.advance(hours=1)
+    off = configured.model_copy(update={"sources": (configured.sources[0],
+                                                    configured.sources[1].model_copy(update={"enabled": False}))})
+    for settings in (configured, off, configured):
+        with db.transaction() as session:
+            sync_sources(session, settings, clock.now())
+    assert w.source("x-mentions").listening_since == began
+    assert w.source("x-search").listening_since == clock.now()
 
 
 def test_a_post_stored_by_another_process_meanwhile_is_skipped_and_the_rest_kept(db, configured, clock, monkeypatch):

@@ -43,7 +43,7 @@ class Sources:
         self.db, self.connectors = db, connectors
         self.poller = Poller(db, hold(settings), clock, lambda account, platform: self.connectors[self.polling])
         with db.transaction() as session:
-            self.ids = {s.name: s.id for s in sync_sources(session, settings)}
+            self.ids = {s.name: s.id for s in sync_sources(session, settings, clock.now())}
 
     def poll(self, name):
         self.polling = name

@@ -72,7 +72,7 @@ def test_a_source_over_its_budget_backs_off_and_stores_nothing_half_read(db, set
     pool.for_account("acme_x", "x").page_size = 10
     poller = Poller(db, hold(settings), clock, pool.for_account)
     with db.transaction() as session:
-        source_id = sync_sources(session, settings)[0].id
+        source_id = sync_sources(session, settings, clock.now())[0].id
 
     outcome = poller.poll(source_id)
 

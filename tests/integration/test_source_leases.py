@@ -39,11 +39,11 @@ def configured(settings):
 
 
 @pytest.fixture
-def two_workers(postgres_db, configured):
+def two_workers(postgres_db, configured, clock):
     """Two engines on one PostgreSQL database, as two worker processes
     have, with the configured sources in it."""
     with postgres_db.transaction() as session:
-        sync_sources(session, configured)
+        sync_sources(session, configured, clock.now())
     first, second = Database(postgres_db.url), Database(postgres_db.url)
     yield first, second
     first.dispose()
@@ -273,7 +273,7 @@ def test_a_single_process_polls_every_due_source_and_then_waits(request, engine,
     connector = ScriptedConnector(*[batch(post(f"Parcel {n} is late, awful"), cursor=str(n)) for n in range(SOURCES)])
     poller = Poller(db, hold(configured), clock, lambda account, platform: connector)
     with db.transaction() as session:
-        sync_sources(session, configured)
+        sync_sources(session, configured, clock.now())
     polls = DuePolls(poller, threads=2)
 
     run_until_idle([polls], lambda: len(connector.fetches) == SOURCES)

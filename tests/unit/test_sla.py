@@ -4,7 +4,7 @@ import pytest
 
 from config import load_settings
 from store.models import Ticket
-from store.sla import SlaClock
+from store.sla import SlaClock, asked_at
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -119,3 +119,19 @@ def test_a_first_response_already_given_keeps_its_due_time_through_a_pause(sla):
     sla.customer_wrote(t, NOW + timedelta(hours=5), "standard")
     assert t.first_response_due_at == due
     assert t.first_response_breached
+
+
+HOUR = timedelta(hours=1)
+
+
+def test_a_post_fetched_late_is_waited_on_since_it_was_posted():
+    assert asked_at(NOW - HOUR, listening_since=NOW - 2 * HOUR, now=NOW) == NOW - HOUR
+
+
+def test_a_post_from_before_closeloop_listened_is_waited_on_since_it_listened():
+    assert asked_at(NOW - 3 * HOUR, listening_since=NOW - 2 * HOUR, now=NOW) == NOW - 2 * HOUR
+
+
+def test_a_post_from_a_source_of_unknown_start_or_dated_ahead_is_waited_on_from_now():
+    assert asked_at(NOW - HOUR, listening_since=None, now=NOW) == NOW
+    assert asked_at(NOW + HOUR, listening_since=NOW - HOUR, now=NOW) == NOW
