@@ -27,7 +27,7 @@ from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
 from web.filters import SOON
 from web.exports import csv_response
-from web.formatting import NO_TOPIC, duration_text, platform_label, topic_label
+from web.formatting import NO_TOPIC, duration_text, platform_label, query_datetime, topic_label
 from web.serialize import iso
 
 bp = Blueprint("dashboard", __name__)
@@ -87,7 +87,7 @@ def _moment(name: str, value: str, tz: tzinfo, *, end_of_day: bool) -> datetime:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            moment = datetime.fromisoformat(value)
+            moment = query_datetime(value)
             moment = moment if moment.tzinfo else moment.replace(tzinfo=tz)
         else:
             moment = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), tz)

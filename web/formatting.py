@@ -4,6 +4,7 @@ post's line of why and the activity's sentences."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlsplit
@@ -104,6 +105,17 @@ def external_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return url.strip()
+
+
+# A date-time's "+01:00" sent unencoded in a query string arrives as " 01:00".
+_OFFSET_PLUS_AS_SPACE = re.compile(r"([T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$")
+
+
+def query_datetime(value: str) -> datetime:
+    """An ISO 8601 date or date-time from a query string, as
+    datetime.fromisoformat reads it, with an offset's '+' that the query
+    string turned into a space read as the '+' it was."""
+    return datetime.fromisoformat(_OFFSET_PLUS_AS_SPACE.sub(r"\1+\2", value))
 
 
 def local_moment(value: str, timezone_name: str) -> datetime:

@@ -14,7 +14,7 @@ from config.platforms import PLATFORMS
 from listener.sentiment_model import LABELS
 from store.mentions import MentionFilter, Position
 from web.filters import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT, MAX_TEXT, NO_TOPIC, bad_param, choices, whole_number
-from web.formatting import local_time
+from web.formatting import local_time, query_datetime
 
 YES, NO = ("yes", "true", "1"), ("no", "false", "0")
 MOMENT_FORMS = "an ISO 8601 date or date-time such as 2026-01-05 or 2026-01-05T09:00:00Z"
@@ -107,7 +107,7 @@ def _moment(args: Mapping[str, str], param: str, timezone_name: str) -> datetime
     if not raw:
         return None
     try:
-        moment = datetime.fromisoformat(raw)
+        moment = query_datetime(raw)
         return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone_name))).astimezone(timezone.utc)
     except (ValueError, OverflowError):
         raise bad_param(param, f"{raw[:40]!r} is not {MOMENT_FORMS}") from None

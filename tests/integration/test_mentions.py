@@ -150,6 +150,7 @@ def test_it_filters_by_each_field(world, client, headers):
     assert only("?until=2026-01-04T10:00:00Z") == ["old post"]
     assert only("?since=2026-01-05T08:57:30Z&has_ticket=no") == ["reddit chatter", "angry but let pass"]
     assert only("?since=2026-01-04&until=2026-01-05T08:56:30%2B00:00&spam=no") == ["a question for you", "old post"]
+    assert only("?since=2026-01-04&until=2026-01-05T09:56:30+01:00&spam=no") == ["a question for you", "old post"]
 
 
 @pytest.mark.parametrize("query, message", [

@@ -127,6 +127,17 @@ def test_a_day_of_trends_is_bucketed_by_the_hour_and_a_few_hours_by_five_minutes
         ("billing_or_refund", 24), ("delivery", 0), (None, 12)]
 
 
+def test_an_offset_whose_plus_the_query_string_turned_into_a_space_reads_as_sent(world, token, written):
+    plain = world.client().get("/api/v1/reports/trends?from=2026-01-04T10:00:00+01:00&to=2026-01-04T12:30:00+01:00",
+                               headers=token)
+    encoded = world.client().get(
+        "/api/v1/reports/trends?from=2026-01-04T10:00:00%2B01:00&to=2026-01-04T12:30:00%2B01:00", headers=token)
+
+    assert plain.status_code == 200, plain.get_json()
+    assert plain.get_json() == encoded.get_json()
+    assert plain.get_json()["from"] == "2026-01-04T09:00:00Z"
+
+
 def test_the_trends_api_defaults_to_the_last_seven_days_by_topic(world, token, written):
     body = world.client().get("/api/v1/reports/trends", headers=token).get_json()
 
