@@ -12,6 +12,9 @@ from typing import Any
 
 from web.why import main_reason
 
+# How the scorer's reason for a post that needs no answer begins.
+LET_PASS = "no response needed: "
+
 
 @dataclass(frozen=True)
 class Reader:
@@ -49,8 +52,12 @@ def _said(what: str, why_key: str | None = None):
 
 
 def _raised(d, r, _kind):
-    reason = main_reason(d.get("reasons") or ())
-    return _because(f"Raised as {d.get('priority', 'a ticket')}", reason)
+    """Why the scorer raised it; for a post it let pass and a person took
+    into a ticket, that the scorer let it pass and why."""
+    reasons = d.get("reasons") or ()
+    let_pass = next((reason[len(LET_PASS):] for reason in reasons if reason.startswith(LET_PASS)), None)
+    why = main_reason(reasons) if let_pass is None else f"the scorer let it pass ({let_pass})"
+    return _because(f"Raised as {d.get('priority', 'a ticket')}", why)
 
 
 def _assigned(d, r, _kind):

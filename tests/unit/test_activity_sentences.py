@@ -14,6 +14,8 @@ BURNING = ["model:neutral 0.61", "safety:fire ('burning') +1.00", "complaint +0.
 
 @pytest.mark.parametrize(("kind", "detail", "actor", "expected"), [
     ("raised", {"priority": "urgent", "reasons": BURNING}, "system", "Raised as urgent: safety (burning)"),
+    ("raised", {"priority": "normal", "reasons": ["model:positive 0.92", "no response needed: praise"]},
+     "alex@demo.local", "Raised as normal by Alex Agent: the scorer let it pass (praise)"),
     ("assigned", {"agent": "sam@demo.local", "reason": "senior: urgent"}, "system",
      "Assigned to Sam Senior: senior: urgent"),
     ("assigned", {"agent": "alex@demo.local", "reason": "manual by Sam Senior"}, "sam@demo.local",
