@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.models import Identity, Mention, Ticket
 from store.queries import few_ids, name_matches, topic_in
-from store.text_lookup import contains_pattern, lookups
+from store.text_lookup import contains_pattern, lookups, sample
 
 # The scorer's reason on a post it takes for spam begins so.
 SPAM_REASON = "no response needed: spam"
@@ -111,7 +111,7 @@ def _text_matches(session: Session, text: str):
     trigram index on the posts' text and the index on their authors
     together."""
     pattern = contains_pattern(text)
-    authors = few_ids(session, select(Identity.id).where(lookups(session, text)[1]))
+    authors = few_ids(session, select(Identity.id).where(lookups(text, sample(session, text, whole=False))[1]))
     in_names = exists().where(Identity.id == Mention.identity_id, name_matches(text)) if authors is None \
         else Mention.identity_id.in_(authors)
     return or_(func.lower(Mention.text).like(pattern, escape="\\"), in_names)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import ColumnElement, Select, exists, func, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, defer, joinedload, selectinload
 
 from store.models import OPEN_STATUSES, Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
-from store.text_lookup import contains_pattern, lookups, name_text
+from store.text_lookup import contains_pattern, lookups, name_text, sample
 from store.types import UTCDateTime
 
 
@@ -95,25 +95,73 @@ def name_matches(text: str):
 COMMON_TEXT = 2000
 
 
+# Text held by this many of the SAMPLE newest posts is first probed in the
+# first PROBED tickets of the list's order: when they hold more than the
+# count's cap, its posts are not looked up (thousands of posts read to find
+# COMMON_TEXT of them) and the count is known.
+COMMON_IN_SAMPLE = 50
+PROBED = 2000
+
+
+@dataclass(frozen=True)
+class TextSearch:
+    """The tickets a filter's text finds (`match`, None without text), and
+    their capped count when probing the list's first tickets told it."""
+
+    match: ColumnElement[bool] | None
+    counted: tuple[int, bool] | None = None
+
+
 def _text_condition(session: Session, flt: TicketFilter) -> ColumnElement[bool] | None:
     """The tickets whose posts, or whose customer's handles or names, hold
-    `flt.text` (any case); None when it is empty. Each half is found one
-    way or the other, with the same tickets; which is read faster depends
-    on how often the text is found."""
+    `flt.text` (any case); None when it is empty."""
+    return _text_search(session, flt, counting=False).match
+
+
+def _text_search(session: Session, flt: TicketFilter, *, counting: bool) -> TextSearch:
+    """`flt.text` found in posts and names, each half one way or the other,
+    with the same tickets; which is read faster depends on how often the
+    text is found. `counting`: the count is wanted too."""
     text = flt.text.strip()
     if not text:
-        return None
-    in_post = func.lower(Mention.text).like(contains_pattern(text), escape="\\")
-    post_lookup, name_lookup = lookups(session, text)
-    tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), post_lookup))
+        return TextSearch(None)
+    sampled = sample(session, text, whole=counting)
+    post_lookup, name_lookup = lookups(text, sampled)
     customers = few_ids(session, select(Identity.customer_id).where(name_lookup))
+    if counting and sampled.posts >= COMMON_IN_SAMPLE:
+        counted = _counted_in_first(session, flt, lambda ticket: _text_match(ticket, text, None, customers))
+        if counted is not None:
+            return TextSearch(_text_match(Ticket, text, None, customers), counted)
+    tickets = few_ids(session, select(Mention.ticket_id).where(Mention.ticket_id.is_not(None), post_lookup))
+    return TextSearch(_text_match(Ticket, text, tickets, customers))
+
+
+def _text_match(ticket, text: str, tickets: list[int] | None, customers: list[int] | None) -> ColumnElement[bool]:
+    """`ticket` (Ticket or an alias of it) is one of `tickets` or, when
+    they are None, has a post holding `text`; or its customer is one of
+    `customers` or, when they are None, has a handle or name holding it."""
+    in_post = func.lower(Mention.text).like(contains_pattern(text), escape="\\")
     # The empty OFFSETs keep PostgreSQL from reading every match into a hash
     # before the first ticket, which it prefers as it cannot count on the LIMIT.
-    in_posts = Ticket.id.in_(tickets) if tickets is not None else exists(
-        select(Mention.id).where(Mention.ticket_id == Ticket.id, in_post).offset(0))
-    in_names = Ticket.customer_id.in_(customers) if customers is not None else exists(
-        select(Identity.id).where(Identity.customer_id == Ticket.customer_id, name_matches(text)).offset(0))
+    in_posts = ticket.id.in_(tickets) if tickets is not None else exists(
+        select(Mention.id).where(Mention.ticket_id == ticket.id, in_post).offset(0))
+    in_names = ticket.customer_id.in_(customers) if customers is not None else exists(
+        select(Identity.id).where(Identity.customer_id == ticket.customer_id, name_matches(text)).offset(0))
     return or_(in_posts, in_names)
+
+
+def _counted_in_first(session: Session, flt: TicketFilter, match) -> tuple[int, bool] | None:
+    """The capped count of the tickets `flt` lists when the first PROBED of
+    them in the list's order (its first range), `match(ticket)` standing
+    for its text, hold more than the cap; None when they do not."""
+    cap, due = count_cap(flt), _may_be_due(flt)
+    first = (_filtered(select(Ticket.id, Ticket.customer_id), flt, None)
+             .where(Ticket.next_due_at.is_not(None) if due else Ticket.next_due_at.is_(None))
+             .order_by(*((Ticket.next_due_at, Ticket.id) if due else (Ticket.id,))).limit(PROBED).subquery())
+    listed = aliased(Ticket, first)
+    found = session.scalar(select(func.count()).select_from(
+        select(listed.id).where(match(listed)).limit(cap + 1).subquery()))
+    return (cap, False) if found > cap else None
 
 
 def few_ids(session: Session, ids: Select) -> list[int] | None:
@@ -188,9 +236,9 @@ def page_order(session: Session, flt: TicketFilter, *, limit: int, offset: int =
                after: Cursor | None = None) -> PageOrder:
     """The order of the page of `limit` tickets from the start (skipping
     `offset`) or `after` a cursor."""
-    text_match = _text_condition(session, flt)
-    total, exact = _count(session, flt, text_match)
-    return PageOrder(_order_keys(session, flt, text_match, after, offset + limit + 1)[offset:], total, exact)
+    search = _text_search(session, flt, counting=True)
+    total, exact = search.counted or _count(session, flt, search.match)
+    return PageOrder(_order_keys(session, flt, search.match, after, offset + limit + 1)[offset:], total, exact)
 
 
 def list_tickets(session: Session, flt: TicketFilter, *, limit: int, offset: int = 0,
@@ -241,7 +289,8 @@ def count_tickets(session: Session, flt: TicketFilter) -> tuple[int, bool]:
     whether that is all of them. Counted as the page is read, in the inbox's
     two orders (each an index holding what the filters read), the second
     only when the first stays under the cap."""
-    return _count(session, flt, _text_condition(session, flt))
+    search = _text_search(session, flt, counting=True)
+    return search.counted or _count(session, flt, search.match)
 
 
 def count_cap(flt: TicketFilter) -> int:

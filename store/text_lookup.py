@@ -4,11 +4,13 @@ trigram of the text, and a word most rows hold (every handle holding
 `customer_4242` at a million identities. The newest posts and identities
 tell which words are that common; the index is asked only for the part
 of the text around the others, and the whole text is checked on the rows
-it finds, so the same rows are found."""
+it finds, so the same rows are found. They also tell how common the whole
+text is in the newest posts (the ticket lists probe such text first)."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import Boolean, ColumnElement, and_, func, literal, or_, select, true
 from sqlalchemy.ext.compiler import compiles
@@ -56,14 +58,52 @@ def name_text(text: str) -> str:
     return text.removeprefix("@")
 
 
-def lookups(session: Session, text: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+@dataclass(frozen=True)
+class Sample:
+    """How many of the SAMPLE newest posts hold the whole text (`posts`),
+    and how many of them, and of the SAMPLE newest identities (handle or
+    name), hold each of its words."""
+
+    posts: int
+    post_words: dict[str, int]
+    name_words: dict[str, int]
+
+
+def sample(session: Session, text: str, *, whole: bool) -> Sample:
+    """The newest rows read for `text`, in one statement: the words of a
+    text of two words or more, and the whole text in the posts when `whole`
+    is asked for (nothing is read otherwise)."""
+    words = sorted(set(WORD.findall(text.lower())))
+    words = words if len(words) > 1 else []
+    if not words and not whole:
+        return Sample(0, {}, {})
+    posts = select(Mention.text).order_by(Mention.id.desc()).limit(SAMPLE).subquery()
+    names = select(Identity.handle, Identity.name).order_by(Identity.id.desc()).limit(SAMPLE).subquery()
+    counted_posts = [_held(posts.c.text, part, f"post_{n}") for n, part in enumerate(([text] if whole else []) + words)]
+    counted_names = [_held((names.c.handle, names.c.name), word, f"name_{n}") for n, word in enumerate(words)]
+    in_posts = select(*counted_posts).select_from(posts).subquery()
+    statement = select(in_posts)
+    if words:
+        in_names = select(*counted_names).select_from(names).subquery()
+        statement = select(in_posts, in_names).select_from(in_posts).join(in_names, true())
+    counts = list(session.execute(statement).one())
+    whole_count = counts.pop(0) if whole else 0
+    return Sample(whole_count, dict(zip(words, counts[:len(words)])), dict(zip(words, counts[len(words):])))
+
+
+def _held(columns, text: str, name: str):
+    """How many rows hold `text` in one of `columns` (any case), labelled `name`."""
+    columns = columns if isinstance(columns, tuple) else (columns,)
+    return func.count().filter(or_(*(func.lower(column).like(contains_pattern(text), escape="\\")
+                                     for column in columns))).label(name)
+
+
+def lookups(text: str, sampled: Sample) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """Which posts, and which identities (by handle or name), hold `text`
     (any case), as the trigram indexes are best asked: for the part of it
-    around its words few of the newest rows hold. Texts of one word are
-    asked as they are, without reading the newest rows."""
-    post_words, name_words = _sampled_words(session, text)
-    in_post = holds(Mention.text, text, rare_part(text, post_words))
-    name_part = rare_part(name_text(text), name_words)
+    around its words few of the newest rows hold (`sampled`)."""
+    in_post = holds(Mention.text, text, rare_part(text, sampled.post_words))
+    name_part = rare_part(name_text(text), sampled.name_words)
     in_name = or_(holds(Identity.handle, name_text(text), name_part), holds(Identity.name, name_text(text), name_part))
     return in_post, in_name
 
@@ -88,21 +128,3 @@ def rare_part(text: str, found: dict[str, int]) -> str:
     if not rare or len(rare) == len(words):
         return lowered
     return lowered[max(rare[0].start() - 1, 0):rare[-1].end() + 1]
-
-
-def _sampled_words(session: Session, text: str) -> tuple[dict[str, int], dict[str, int]]:
-    """How many of the SAMPLE newest posts, and of the SAMPLE newest
-    identities (handle or name), hold each word of `text`, in one statement;
-    nothing is read for a text of fewer than two words."""
-    words = sorted(set(WORD.findall(text.lower())))
-    if len(words) < 2:
-        return {}, {}
-    posts = select(Mention.text).order_by(Mention.id.desc()).limit(SAMPLE).subquery()
-    names = select(Identity.handle, Identity.name).order_by(Identity.id.desc()).limit(SAMPLE).subquery()
-    in_posts = select(*(func.count().filter(func.lower(posts.c.text).like(contains_pattern(word), escape="\\"))
-                        .label(f"post_{n}") for n, word in enumerate(words))).select_from(posts).subquery()
-    in_names = select(*(func.count().filter(or_(func.lower(names.c.handle).like(contains_pattern(word), escape="\\"),
-                                                func.lower(names.c.name).like(contains_pattern(word), escape="\\")))
-                        .label(f"name_{n}") for n, word in enumerate(words))).select_from(names).subquery()
-    counts = session.execute(select(in_posts, in_names).select_from(in_posts).join(in_names, true())).one()
-    return dict(zip(words, counts[:len(words)])), dict(zip(words, counts[len(words):]))

@@ -71,6 +71,29 @@ def test_a_search_keeps_the_other_filters_and_the_count_cap(world, tickets, monk
         assert page.tickets[0].id == tickets["twice"] and page.next_cursor is not None
 
 
+@pytest.mark.parametrize("probed", [1, 10_000], ids=["too-few-probed", "counted-early"])
+def test_text_in_many_of_the_newest_posts_is_counted_in_the_first_tickets(world, tickets, monkeypatch, probed):
+    """Every text found in a post is first probed in the first `probed`
+    tickets; with a cap of 1, two found there give the count (1, more) and
+    its posts are not looked up. Either way the same tickets and count."""
+    monkeypatch.setattr(queries, "COMMON_IN_SAMPLE", 1)
+    monkeypatch.setattr(queries, "PROBED", probed)
+    monkeypatch.setattr(queries, "TEXT_COUNT_CAP", 1)
+    answered = []
+    counted_in_first = queries._counted_in_first
+    monkeypatch.setattr(queries, "_counted_in_first",
+                        lambda *args: answered.append(counted_in_first(*args)) or answered[-1])
+    with world.db.sessions() as session:
+        for search in SEARCHES:
+            flt = TicketFilter(statuses=(), text=search)
+            page = list_tickets(session, flt, limit=50)
+            found = expected(tickets, search)
+            assert {t.id for t in page.tickets} == found, search
+            assert (page.total, page.total_exact) == (min(len(found), 1), len(found) <= 1), search
+            assert count_tickets(session, flt) == (page.total, page.total_exact), search
+    assert (answered.count((1, False)) > 0) == (probed > 1)
+
+
 def test_a_customer_found_by_name_brings_all_their_tickets(world, tickets, monkeypatch):
     other = world.ticket("hello again", customer_id=world.customer_of(tickets["named"]))
     for common_text in (1, 10_000):
