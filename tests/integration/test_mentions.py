@@ -197,6 +197,19 @@ def test_pages_follow_each_other_by_cursor_and_new_posts_change_nothing(world, c
     assert third["next_cursor"] is None
 
 
+def test_the_page_folds_its_filters_away_until_one_is_chosen(world, client):
+    post(world, "a post")
+
+    plain = client.get("/mentions?limit=20").get_data(as_text=True)
+    chosen = client.get("/mentions?platform=x").get_data(as_text=True)
+    refused = client.get("/mentions?since=yesterday").get_data(as_text=True)
+
+    assert '<details class="stream-filter-bar">\n<summary>Filters</summary>' in plain
+    assert '<details class="stream-filter-bar" open>\n<summary>Filters <span class="muted">(on)</span>' in chosen
+    assert '<details class="stream-filter-bar" open>' in refused
+    assert page_posts(plain) == page_posts(chosen) == ["a post"]
+
+
 def test_the_page_links_to_older_posts_with_the_same_filters(world, client):
     for n in range(3):
         post(world, f"post {n}", minutes_ago=10 - n, handle=f"h{n}")
