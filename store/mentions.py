@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from store.models import Identity, Mention, Ticket
 from store.queries import few_ids, name_matches, topic_in
-from store.text_lookup import contains_pattern, lookups, sample
+from store.text_lookup import lookups, sample
 
 # The scorer's reason on a post it takes for spam begins so.
 SPAM_REASON = "no response needed: spam"
@@ -110,8 +110,8 @@ def _text_matches(session: Session, text: str):
     authors found, when few, are named by id: then PostgreSQL can read the
     trigram index on the posts' text and the index on their authors
     together."""
-    pattern = contains_pattern(text)
-    authors = few_ids(session, select(Identity.id).where(lookups(text, sample(session, text, whole=False))[1]))
+    in_post, name_lookup = lookups(text, sample(session, text, whole=False))
+    authors = few_ids(session, select(Identity.id).where(name_lookup))
     in_names = exists().where(Identity.id == Mention.identity_id, name_matches(text)) if authors is None \
         else Mention.identity_id.in_(authors)
-    return or_(func.lower(Mention.text).like(pattern, escape="\\"), in_names)
+    return or_(in_post, in_names)
