@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from connectors.x.connector import XConnector
+
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_browser import (  # noqa: F401 (fixtures)
     brand_replies,
@@ -93,3 +95,25 @@ def test_the_counter_weighs_characters_as_x_counts_them(page, service, emulator)
     expect(page.locator("#reply-counter")).to_have_class("counter over")
     page.fill("#reply-body", "Read more at https://status.example.com/incidents/" + "a" * 300)
     expect(page.locator("#reply-counter")).to_have_text("36 / 280")
+
+
+def test_the_counter_weighs_an_emoji_as_x_does_and_a_long_link_is_kept_whole(page, service, emulator):
+    complaint = customer_posts(emulator, LATE, handle="noor_a")
+    sign_in(page, service)
+    ticket_url = open_ticket_with_posts(page, service, "noor_a", 1)
+
+    for text in ("Thanks " + "\U0001F468\u200d\U0001F469\u200d\U0001F467" * 10, "Great " + "\U0001F44D\U0001F3FD" * 20,
+                 "\U0001F1E9\U0001F1EA 1\ufe0f\u20e3 \u00a9 cafe\u0301"):
+        page.fill("#reply-body", text)
+        expect(page.locator("#reply-counter")).to_have_text(f"{XConnector.reply_length(text)} / 280")
+
+    reply = "Read more at https://status.example.com/incidents/" + "a" * 300
+    page.fill("#reply-body", "")
+    page.focus("#reply-body")
+    page.keyboard.insert_text(reply)  # as a paste: the browser's length cap applies
+    assert page.input_value("#reply-body") == reply
+    expect(page.locator("#reply-counter")).to_have_text("36 / 280")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#pane .notice.success")).to_contain_text("Reply queued")
+    wait_until_sent(page, ticket_url)
+    assert brand_replies(emulator) == [(complaint, reply)]
