@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.assignment import route
+from listener.assignment import Roster, route
 from listener.intake import Intake
 from store import tickets
 from store.errors import Refused
@@ -34,11 +34,15 @@ def take_into_ticket(session: Session, intake: Intake, mention: Mention, by: Age
     if into is not None and into.team in hidden_teams and mention.ticket is None:
         raise Refused("the customer has an open ticket with a private team you do not see; "
                       "ask that team or a manager to take the post", 409)
+    # A ticket to route locks the agents (on PostgreSQL) before the
+    # correction naming `by` is written: that row would hold a lock on `by`
+    # which another agent's take, waiting for the agents, deadlocks against.
+    roster = Roster(session) if into is None else None
     ticket = tickets.take_into_ticket(session, mention, into, settings.team_for(mention.platform, mention.topic),
                                       mention.priority or TAKEN_PRIORITY, intake.sla, by, reason, now)
-    if into is not None:
+    if roster is None:
         return ticket, False
-    route(session, ticket, settings.routing, now)
+    route(session, ticket, settings.routing, now, roster=roster)
     incident = next((i for i in open_incidents(session) if matches(i, ticket, mention)), None)
     if incident is not None:
         link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")

@@ -9,12 +9,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from config import load_settings
 from listener.scoring import Scorer
 from store.mentions import SPAM_REASON
 from store.models import Agent, Correction, Customer, Identity, Mention, Source, Ticket
+from tests.integration.test_concurrent_intake import at_once
 from tests.integration.web_helpers import make_world
 from training.retrain import correction_examples
 
@@ -305,6 +306,29 @@ def test_taking_a_post_threads_it_into_the_customers_open_ticket(world, client, 
     with world.db.sessions() as session:
         assert session.get(Mention, later).ticket_id == ticket
         assert session.scalars(select(Correction.corrected)).all() == ["True"]
+
+
+@pytest.mark.postgres
+def test_agents_taking_posts_at_the_same_moment_each_raise_their_ticket(postgres_db, clock):
+    """The correction names its agent; written before the agents are locked
+    for routing, it deadlocked one of two agents taking posts at once."""
+    world = make_world(postgres_db, clock)
+    agents = [("ada@example.com", "Ada"), ("bob@example.com", "Bob"), ("cy@example.com", "Cy")]
+    tokens = []
+    for email, name in agents:
+        world.agent(name, email)
+        tokens.append(api(world, world.client(), email))
+    answers = []
+    for round_ in range(8):
+        posts = [post(world, f"round {round_}, post {n}", handle=f"h{round_}-{n}") for n in range(len(agents))]
+
+        def take(n: int) -> None:
+            answers.append(world.client().post(f"/api/v1/mentions/{posts[n]}/ticket", headers=tokens[n]).status_code)
+
+        assert at_once(len(agents), take) == []
+    assert answers == [201] * 8 * len(agents)
+    with world.db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Ticket)) == 8 * len(agents)
 
 
 def test_a_post_on_a_ticket_already_is_refused_naming_the_ticket(world, client, headers):
