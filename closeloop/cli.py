@@ -72,13 +72,14 @@ def backup(ctx: click.Context, path: Path) -> None:
 
 
 @main.command()
-@click.option("--admin-email", prompt="Admin email")
+@click.option("--admin-email", default=None, help="The first admin's email (asked for when not given).")
 @click.option("--admin-name", default="Admin", show_default=True)
-@click.option("--admin-password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin-password", default=None, help="The first admin's password (asked for when not given).")
 @click.pass_context
-def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: str) -> None:
+def init(ctx: click.Context, admin_email: str | None, admin_name: str, admin_password: str | None) -> None:
     """Create the database and the first admin, and write a secret key into
-    the config file when it has none."""
+    the config file when it has none. With agents there already, only the
+    missing secret key is written."""
     from sqlalchemy import select
 
     from closeloop.secret_key import write_secret_key
@@ -93,8 +94,18 @@ def init(ctx: click.Context, admin_email: str, admin_name: str, admin_password: 
     db = Database(settings.database.url)
     reach_database(db, migrate=True)
     with db.transaction() as session:
-        if session.scalar(select(Agent.id).limit(1)) is not None:
-            raise click.ClickException("agents exist already: the first admin was created before")
+        has_agents = session.scalar(select(Agent.id).limit(1)) is not None
+    if has_agents:
+        if settings.web.secret_key:
+            raise click.ClickException("agents exist already: the first admin was created before, and "
+                                       "web.secret_key is set; there is nothing to do")
+        click.echo(f"web.secret_key written into {write_secret_key(config_path_of(ctx))}")
+        click.echo("agents exist already, so no admin was created")
+        return
+    if admin_email is None:
+        admin_email = click.prompt("Admin email")
+    if admin_password is None:
+        admin_password = click.prompt("Admin password", hide_input=True, confirmation_prompt=True)
     try:
         check_password(admin_password, admin_email)
     except Refused as refused:

@@ -62,7 +62,7 @@ def test_init_migrates_and_creates_the_first_admin_once(tmp_path):
     again = run_cli("--config", str(path), "init", "--admin-email", "other@example.com",
                     "--admin-password", "x")
     assert again.exit_code == 1
-    assert "agents exist already" in again.output
+    assert "agents exist already" in again.output and "nothing to do" in again.output
 
 
 @pytest.mark.parametrize("password, reason", [
@@ -94,6 +94,21 @@ def test_init_adds_the_web_table_when_the_config_file_has_none(tmp_path):
     assert run_cli("--config", str(path), "init", "--admin-email", "a@example.com",
                    "--admin-password", "a long passphrase").exit_code == 0
     assert len(load_settings(path).web.secret_key) == 64
+
+
+def test_init_on_a_database_with_agents_writes_the_missing_secret_key_and_creates_no_admin(tmp_path):
+    """The secret-key errors send operators to `closeloop init`, which must
+    then write the key on a store that has its admin already."""
+    path = config_file(tmp_path, '\n[web]\nsecret_key = ""\n')
+    run_cli("--config", str(path), "init", "--admin-email", "boss@example.com", "--admin-password", "a long passphrase")
+    path.write_text(path.read_text().replace(f'secret_key = "{load_settings(path).web.secret_key}"', 'secret_key = ""'))
+    result = run_cli("--config", str(path), "init")
+    assert result.exit_code == 0, result.output
+    assert f"web.secret_key written into {path}" in result.output
+    assert "agents exist already, so no admin was created" in result.output
+    assert len(load_settings(path).web.secret_key) == 64
+    with Database(f"sqlite:///{tmp_path}/closeloop.db").transaction() as session:
+        assert [agent.email for agent in session.scalars(select(Agent))] == ["boss@example.com"]
 
 
 def test_init_keeps_a_secret_key_that_is_set(tmp_path):
