@@ -121,6 +121,10 @@ RULES: tuple[_Rule, ...] = (
           r"so\s+much\s+for\b(?<!thanks\sso\smuch\sfor)(?<!thank\syou\sso\smuch\sfor)", -0.2,
           triggers=("thank", "yeah", "#", "so much for", "just what", "oh ", "way to go"), flips=True),
     _rule("sarcasm \"{said}\"", r"(?:good|nice)\s+try\b", -0.2, triggers=("try",), flips=True),
+    _rule("sarcasm \"{said}\"", r"if\s+(?:you|u)\s+(?:enjoy|like|love|fancy|don't\s+mind)(?=\s+(?:\w+\s+)?(?:cold|"
+          r"broken|dirty|filthy|waiting|queu\w*|rude|being\s+(?:ignored|lied|overcharged|charged|kept|stuck|left|"
+          r"on\s+hold)|paying\s+(?:twice|extra|more)|losing|lost|missing|delays?|delayed|cancel\w*|stuck|hold)\b)",
+          -0.2, triggers=("if you", "if u"), flips=True),
     _rule("sarcasm \"{said}\" with an eye-roll", r"(?:thanks?|thank\s+(?:you|u)|cheers|great|helpful|brilliant|"
           r"lovely|wonderful|perfect|love|loving|nice|awesome|fantastic|amazing|excellent|impressive)\b"
           r"(?=[^🙄😒.!?\n]{0,60}?[.!?…\s]*[🙄😒])", -0.2, triggers=("🙄", "😒"), flips=True),

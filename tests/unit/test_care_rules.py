@@ -141,6 +141,9 @@ def test_punctuation_inside_a_phrase_separates_words():
     "My order is late, thank you very much",
     "@mybank Thanks for freezing my card while I was abroad, really helpful 🙄",
     "@cloudapp great update, now the app logs me out every five minutes 😒",
+    "@grandhotel Wonderful stay... if you enjoy cold showers and no wifi",
+    "Great airline if you like waiting 3 hours for your bags",
+    "brilliant service if you enjoy being on hold forever",
 ])
 def test_polite_sarcastic_and_understated_complaints_are_complaints(scorer, text):
     score = scorer.score(text)
@@ -160,6 +163,9 @@ def test_a_closing_thanks_set_aside_is_named_in_the_reasons(scorer):
     "The engineer was brilliant and fixed it in ten minutes. Thanks",
     "Great service as always, cheers",
     "Loving the new colours, nice work team",
+    "Great hotel if you like quiet places, loved it",
+    "Perfect if you like spicy food, delicious",
+    "Brilliant bank if you like no fees, so happy I switched",
 ])
 def test_praise_stays_praise(scorer, text):
     score = scorer.score(text)
