@@ -10,8 +10,8 @@ import click
 from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
-from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_metrics_token,
-                               require_secret_key, require_webhook_secrets)
+from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_alert_secrets,
+                               require_metrics_token, require_secret_key, require_webhook_secrets)
 
 
 def _runtime(ctx: click.Context):
@@ -133,6 +133,7 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     web = settings.web
     require_metrics_token(settings)
     require_webhook_secrets(settings)
+    require_alert_secrets(settings)
     check_port_free(host or web.host, port or web.port, what="web",
                     how="closeloop run --port P, or web.port (CLOSELOOP_WEB__PORT)")
     runtime = _runtime(ctx)
@@ -156,6 +157,7 @@ def worker(ctx: click.Context) -> None:
     import threading
 
     require_webhook_secrets(settings_of(ctx))
+    require_alert_secrets(settings_of(ctx))
     metrics_dir = settings_of(ctx).metrics.multiprocess_dir
     if metrics_dir:
         os.makedirs(metrics_dir, exist_ok=True)

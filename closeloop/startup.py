@@ -125,6 +125,30 @@ def require_webhook_secrets(settings: Settings) -> None:
             raise StartupError(f"{error}.\nSet it, or set enabled = false on the webhook {hook.name!r}.") from None
 
 
+def require_alert_secrets(settings: Settings) -> None:
+    """A Slack webhook, Slack token or mail password that refers to a
+    missing variable or file stops start-up here rather than failing
+    every alert later, when a ticket breaches."""
+    from config.errors import ConfigError
+    from config.secrets import resolve_secret
+
+    references = [(team.slack_webhook, f"teams.{name}.slack_webhook",
+                   f"or remove teams.{name}.slack_webhook to alert the team by email alone")
+                  for name, team in settings.teams.items() if team.slack_webhook]
+    alerts = settings.alerts
+    if alerts.slack_token:
+        references.append((alerts.slack_token, "alerts.slack_token",
+                           "or remove alerts.slack_token and alert teams through their slack_webhook"))
+    if alerts.smtp_user and alerts.smtp_password:
+        references.append((alerts.smtp_password, "alerts.smtp_password",
+                           "or remove alerts.smtp_user and smtp_password when the mail relay needs no sign-in"))
+    for reference, key, otherwise in references:
+        try:
+            resolve_secret(reference, key=key)
+        except ConfigError as error:
+            raise StartupError(f"{error}.\nSet it, {otherwise}.") from None
+
+
 def require_metrics_token(settings: Settings) -> None:
     """A metrics token that refers to a missing variable or file stops
     start-up here rather than in every web process."""

@@ -124,3 +124,22 @@ def test_a_webhook_secret_whose_variable_is_not_set_stops_start_up(tmp_path, com
     assert "webhooks.crm.secret: environment variable UNSET_CRM_SECRET is not set" in message
     assert "set enabled = false on the webhook 'crm'" in message
     assert len(message.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("command", ["run", "worker"])
+@pytest.mark.parametrize("setting, key, otherwise", [
+    ('[teams.care]\nslack_webhook = "env:UNSET_SLACK_HOOK"\n', "teams.care.slack_webhook",
+     "remove teams.care.slack_webhook"),
+    ('[alerts]\nslack_token = "env:UNSET_SLACK_HOOK"\n', "alerts.slack_token", "remove alerts.slack_token"),
+    ('[alerts]\nsmtp_user = "closeloop"\nsmtp_password = "env:UNSET_SLACK_HOOK"\n', "alerts.smtp_password",
+     "remove alerts.smtp_user"),
+])
+def test_an_alert_secret_whose_variable_is_not_set_stops_start_up(tmp_path, command, setting, key, otherwise):
+    """Otherwise the first breach's alert is what finds it, retried in the log."""
+    config = tmp_path / "closeloop.toml"
+    config.write_text(setting)
+    env = {"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    message = refused(closeloop("--config", str(config), command, env=env, cwd=tmp_path))
+    assert f"{key}: environment variable UNSET_SLACK_HOOK is not set" in message
+    assert otherwise in message
+    assert len(message.strip().splitlines()) <= 2
