@@ -106,7 +106,19 @@ def database_problem(url: str, error: Exception) -> str:
                 "Check that its folder exists and is writable, or set database.url (CLOSELOOP_DATABASE_URL).")
     where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     return (f"cannot reach the PostgreSQL database {parsed.database!r} at {where}: {cause}.\n"
-            "Start PostgreSQL or fix database.url (CLOSELOOP_DATABASE_URL); "
+            + _postgresql_advice(cause, parsed.username, parsed.database))
+
+
+def _postgresql_advice(cause: str, user: str | None, database: str | None) -> str:
+    """What to do, by what PostgreSQL said: a server that answers but has no
+    such database or refuses the user needs no restart."""
+    if f'database "{database}" does not exist' in cause:
+        return (f"Create it (`createdb -O {user or 'USER'} {database}`, as docs/production.md shows), "
+                "or fix database.url (CLOSELOOP_DATABASE_URL).")
+    if "password authentication failed" in cause or (user and f'role "{user}" does not exist' in cause):
+        return ("Fix the user or password in database.url (CLOSELOOP_DATABASE_URL), or the password in "
+                "~/.pgpass of the user closeloop runs as; `createuser` makes a missing role.")
+    return ("Start PostgreSQL or fix database.url (CLOSELOOP_DATABASE_URL); "
             "`pg_isready -h HOST -p PORT` tells whether it answers.")
 
 

@@ -52,6 +52,19 @@ def test_an_unreachable_postgresql_says_what_happened_and_what_to_do(tmp_path):
     assert len(message.strip().splitlines()) <= 2
 
 
+@pytest.mark.postgres
+def test_a_postgresql_database_that_does_not_exist_is_to_be_created(tmp_path, postgres_url):
+    """The server answers: starting PostgreSQL, as the general advice says, would not help."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url).set(database="closeloop_never_created")
+    message = refused(closeloop("migrate", env={"CLOSELOOP_DATABASE_URL": url.render_as_string(False)}, cwd=tmp_path))
+    assert 'database "closeloop_never_created" does not exist' in message
+    assert f"Create it (`createdb -O {url.username} closeloop_never_created`" in message
+    assert "Start PostgreSQL" not in message
+    assert len(message.strip().splitlines()) <= 2
+
+
 def test_a_sqlite_file_in_a_missing_folder_is_named(tmp_path):
     url = f"sqlite:///{tmp_path}/missing/closeloop.db"
     message = refused(closeloop("migrate", env={"CLOSELOOP_DATABASE_URL": url}, cwd=tmp_path))
