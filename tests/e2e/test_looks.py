@@ -4,11 +4,14 @@ and named for assistive technology."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from config import SystemClock
 from store.accounts import create_agent
+from store.models import Ticket
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_browser import customer_posts, service  # noqa: F401 (fixtures)
 
@@ -116,4 +119,22 @@ def test_dark_mode_follows_the_system_and_the_switch_overrides_it(browser, servi
     assert not is_dark(background(page))
     page.get_by_role("button", name="Dark mode").click()
     assert is_dark(background(page))
+    context.close()
+
+
+def test_the_ticket_list_shows_the_time_left_whole_and_room_for_the_post_at_every_width(browser, service, emulator,
+                                                                                       admin, sqlite_db):
+    context, page = open_page(browser, viewport={"width": 1920, "height": 900})
+    sign_in(page, service)
+    a_ticket(page, service, emulator)
+    with sqlite_db.transaction() as session:
+        session.execute(update(Ticket).values(first_response_due_at=SystemClock().now() - timedelta(minutes=75)))
+    page.reload()
+    assert re.fullmatch(r"1 h 1\d min overdue", page.locator("#inbox-rows .due").first.inner_text())
+    for width in (1024, 1280, 1440, 1920, 2560):
+        page.set_viewport_size({"width": width, "height": 900})
+        row = page.locator("#inbox-rows tr").first
+        due, post = row.locator("td").nth(1), row.locator("td.post")
+        assert due.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), (width, due.inner_text())
+        assert post.evaluate("cell => cell.clientWidth") >= 160, (width, "the latest post has no room")
     context.close()
