@@ -48,12 +48,20 @@ def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
 @main.command()
 @click.pass_context
 def migrate(ctx: click.Context) -> None:
-    """Bring the database schema up to date."""
+    """Bring the database schema up to date, and say from which revision to which."""
     from store.db import Database
 
-    settings = settings_of(ctx)
-    reach_database(Database(settings.database.url), migrate=True)
-    click.echo("database is up to date")
+    db = Database(settings_of(ctx).database.url)
+    reach_database(db, migrate=False)
+    before = ", ".join(db.applied_revisions())
+    reach_database(db, migrate=True)
+    after = ", ".join(db.applied_revisions())
+    if before == after:
+        click.echo(f"database is up to date (revision {after})")
+    elif not before:
+        click.echo(f"database created at revision {after}")
+    else:
+        click.echo(f"database migrated from revision {before} to {after}")
 
 
 @main.command()

@@ -110,6 +110,11 @@ class Database:
             applied = set(MigrationContext.configure(connection).get_current_heads())
         return applied == set(ScriptDirectory.from_config(alembic_config(self.url)).get_heads())
 
+    def applied_revisions(self) -> list[str]:
+        """The schema revisions applied to the database; none on a new one."""
+        with self.engine.connect() as connection:
+            return sorted(MigrationContext.configure(connection).get_current_heads())
+
     def unknown_revisions(self) -> list[str]:
         """Schema revisions applied to the database that this code has no
         migration for: a newer closeloop migrated it."""

@@ -1,13 +1,15 @@
-"""`closeloop backup` round trip on SQLite, and `closeloop migrate`
-refusing a schema newer than the code."""
+"""`closeloop backup` round trip on SQLite, and `closeloop migrate`:
+what it says it did, and refusing a schema newer than the code."""
 
 from __future__ import annotations
 
 import shutil
 
+from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from store.db import Database
+from store.db import Database, alembic_config
 from store.models import Agent
 from tests.integration.test_cli import config_file, run_cli
 
@@ -50,6 +52,22 @@ def test_a_postgresql_backup_points_to_pg_dump(tmp_path):
     result = run_cli("--config", str(path), "backup", str(tmp_path / "saved.db"))
 
     assert result.exit_code == 1 and "pg_dump" in result.output
+
+
+def test_migrate_says_from_which_revision_to_which(tmp_path):
+    path = config_file(tmp_path)
+    url = f"sqlite:///{tmp_path}/closeloop.db"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_revision("head")
+    command.upgrade(alembic_config(url), head.down_revision)
+
+    upgraded = run_cli("--config", str(path), "migrate")
+    again = run_cli("--config", str(path), "migrate")
+
+    assert upgraded.output.strip() == f"database migrated from revision {head.down_revision} to {head.revision}"
+    assert again.output.strip() == f"database is up to date (revision {head.revision})"
+    (tmp_path / "new").mkdir()
+    created = run_cli("--config", str(config_file(tmp_path / "new")), "migrate")
+    assert created.output.strip() == f"database created at revision {head.revision}"
 
 
 def test_migrate_refuses_a_schema_newer_than_the_code_and_changes_nothing(tmp_path):
