@@ -11,18 +11,22 @@ from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
 from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_alert_secrets,
-                               require_metrics_token, require_secret_key, require_webhook_secrets)
+                               require_metrics_token, require_secret_key, require_webhook_secrets, schema_change)
 
 
 def _runtime(ctx: click.Context):
     """The process's wiring, watching the config file for changes, on a
     database brought up to date."""
+    import logging
+
     from closeloop.runtime import Runtime
     from store.db import Database
 
     settings = settings_of(ctx)
     db = Database(settings.database.url)
-    reach_database(db, migrate=True)
+    before, after = reach_database(db, migrate=True)
+    if before != after:
+        logging.getLogger("closeloop").info(schema_change(before, after))
     return Runtime(settings, db=db, config_path=config_path_of(ctx))
 
 
@@ -51,17 +55,7 @@ def migrate(ctx: click.Context) -> None:
     """Bring the database schema up to date, and say from which revision to which."""
     from store.db import Database
 
-    db = Database(settings_of(ctx).database.url)
-    reach_database(db, migrate=False)
-    before = ", ".join(db.applied_revisions())
-    reach_database(db, migrate=True)
-    after = ", ".join(db.applied_revisions())
-    if before == after:
-        click.echo(f"database is up to date (revision {after})")
-    elif not before:
-        click.echo(f"database created at revision {after}")
-    else:
-        click.echo(f"database migrated from revision {before} to {after}")
+    click.echo(schema_change(*reach_database(Database(settings_of(ctx).database.url), migrate=True)))
 
 
 @main.command()

@@ -72,19 +72,31 @@ def require_secret_key(settings: Settings, workers: int) -> None:
             "(the same value for every process).")
 
 
-def reach_database(db: Database, *, migrate: bool) -> None:
+def reach_database(db: Database, *, migrate: bool) -> tuple[str, str] | None:
     """Connect to the database (and bring its schema up to date when
-    `migrate`); an unreachable one stops start-up with what to do."""
+    `migrate`, answering the revisions before and after); an unreachable
+    one stops start-up with what to do."""
     from sqlalchemy.exc import DBAPIError
 
     try:
-        if migrate:
-            refuse_newer_schema(db)
-            db.migrate()
-        else:
+        if not migrate:
             db.ping()
+            return None
+        refuse_newer_schema(db)
+        before = ", ".join(db.applied_revisions())
+        db.migrate()
+        return before, ", ".join(db.applied_revisions())
     except DBAPIError as error:
         raise StartupError(database_problem(db.url, error)) from None
+
+
+def schema_change(before: str, after: str) -> str:
+    """What migrating did, from the revisions `reach_database` answers."""
+    if before == after:
+        return f"database is up to date (revision {after})"
+    if not before:
+        return f"database created at revision {after}"
+    return f"database migrated from revision {before} to {after}"
 
 
 def refuse_newer_schema(db: Database) -> None:

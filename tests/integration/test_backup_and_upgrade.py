@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import shutil
 
+import logging
+
+import click
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
+
+from closeloop.cli import _runtime
 
 from store.db import Database, alembic_config
 from store.models import Agent
@@ -68,6 +73,23 @@ def test_migrate_says_from_which_revision_to_which(tmp_path):
     (tmp_path / "new").mkdir()
     created = run_cli("--config", str(config_file(tmp_path / "new")), "migrate")
     assert created.output.strip() == f"database created at revision {head.revision}"
+
+
+def test_a_worker_that_migrates_at_start_says_so_in_its_log(tmp_path, caplog):
+    """A worker restarted after an install migrates by itself: the log is
+    where the operator sees it happened."""
+    path = config_file(tmp_path)
+    url = f"sqlite:///{tmp_path}/closeloop.db"
+    head = ScriptDirectory.from_config(alembic_config(url)).get_revision("head")
+    command.upgrade(alembic_config(url), head.down_revision)
+    context = click.Context(click.Command("worker"), obj={"config": str(path), "verbose": False})
+
+    with caplog.at_level(logging.INFO, logger="closeloop"):
+        _runtime(context).stop()
+        _runtime(context).stop()
+
+    said = [record.getMessage() for record in caplog.records if record.name == "closeloop"]
+    assert said == [f"database migrated from revision {head.down_revision} to {head.revision}"]
 
 
 def test_migrate_refuses_a_schema_newer_than_the_code_and_changes_nothing(tmp_path):
