@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import requests
 from sqlalchemy import update
 
 from config import SystemClock
@@ -138,3 +139,21 @@ def test_the_ticket_list_shows_the_time_left_whole_and_room_for_the_post_at_ever
         assert due.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), (width, due.inner_text())
         assert post.evaluate("cell => cell.clientWidth") >= 160, (width, "the latest post has no room")
     context.close()
+
+
+def test_a_long_right_to_left_name_in_the_ticket_list_shows_its_start(browser, service, emulator, admin):
+    name = "שלום עליכם מרחבא בעולם שם ארוך מאוד"
+    response = requests.post(f"{emulator.url}/_emulator/x/posts", timeout=5, json={
+        "author": {"handle": "shalom", "name": name, "followers": 5}, "text": "@acme I was charged twice, refund please"})
+    assert response.status_code == 201
+    context, page = open_page(browser, viewport={"width": 1440, "height": 900})
+    sign_in(page, service)
+    wait_for(lambda: page.goto(f"{service}/inbox?view=all") and page.locator("#inbox-rows .name").count(), every=0.5)
+    first_letter, shown = page.locator("#inbox-rows .name").first.evaluate("""name => {
+        const text = name.firstChild, range = document.createRange();
+        range.setStart(text, 0); range.setEnd(text, 1);
+        const letter = range.getBoundingClientRect(), box = name.getBoundingClientRect();
+        return [text.textContent[0], letter.left >= box.left && letter.right <= box.right + 1]; }""")
+    context.close()
+    assert first_letter == name[0]
+    assert shown, "the name is cut at its start"
