@@ -47,7 +47,7 @@ def test_only_platforms_with_handles_show_one(world, client, platform, shown):
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert "<strong>Sam Jones</strong>" in html
+    assert "<strong><bdi>Sam Jones</bdi></strong>" in html
     assert "@sam" not in html if shown is None else f'<span class="handle">{shown}</span>' in html
 
 
