@@ -207,6 +207,10 @@ def test_order_numbers_and_screenshots_are_not_spam(scorer, text):
     "@acme DM me for cheap followers and likes, 1000 for $5",
     "Join my trading group, 300% returns guaranteed, DM me",
     "Passive income from home, message me to learn how",
+    "@acme love your brand! DM me for a collab, link in my profile",
+    "@acme we offer SEO services to grow your page, DM us",
+    "@acme promote your business to 100k followers, message me",
+    "Win a free iPhone 15! Retweet and follow to enter",
 ])
 def test_promotions_crypto_and_follow_trains_stay_spam(scorer, text):
     score = scorer.score(text)
