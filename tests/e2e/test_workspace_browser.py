@@ -192,3 +192,18 @@ def test_the_customer_sits_beside_the_conversation_on_a_wide_screen(page, servic
     assert panel.bounding_box()["y"] < conversation.bounding_box()["y"] + conversation.bounding_box()["height"]
     page.set_viewport_size({"width": 1400, "height": 900})
     assert panel.bounding_box()["y"] > conversation.bounding_box()["y"] + conversation.bounding_box()["height"]
+
+
+def test_the_keys_help_opens_with_question_mark_and_closes_with_escape_or_its_button(page, service, emulator):
+    customer_posts(emulator, COMPLAINTS[0], handle="customer_help")
+    sign_in(page, service)
+    open_all_once_listed(page, service, COMPLAINTS[0])
+    help_box = page.get_by_role("dialog", name="Keyboard shortcuts")
+
+    page.keyboard.press("?")
+    expect(help_box).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(help_box).to_be_hidden()
+    page.keyboard.press("?")
+    help_box.get_by_role("button", name="Close").click()
+    expect(help_box).to_be_hidden()

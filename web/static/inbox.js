@@ -88,6 +88,8 @@ document.addEventListener("DOMContentLoaded", function () {
     mark();
   });
 
+  document.getElementById("shortcuts-close").addEventListener("click", function () { help.hidden = true; });
+
   body.addEventListener("change", function (event) {
     if (event.target.name === "tickets" && event.target.checked && bulk) { bulk.open = true; }
   });
@@ -112,6 +114,7 @@ document.addEventListener("DOMContentLoaded", function () {
       document.querySelector("input[name=q]").focus();
     }
     else if (event.key === "?") { help.hidden = !help.hidden; }
+    else if (event.key === "Escape" && !help.hidden) { help.hidden = true; }
     else { return; }
     event.preventDefault();
   });
