@@ -40,7 +40,7 @@ from web import (
 )
 from web.auth import init_auth
 from web.compress import init_compression
-from web.context import Services, close_db_session
+from web.context import Services, close_db_session, services
 from web.errors import init_errors
 from web.filters import MAX_ID, refuse_nul_characters
 from web.formatting import register_template_helpers
@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, live: Live[InForce] | None =
     if settings.web.trusted_proxies:
         hops = settings.web.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-    app.context_processor(lambda: {"brand": settings.brand.name})
+    app.context_processor(lambda: {"brand": settings.brand.name, "time_zone": services().settings.web.timezone})
     app.add_template_global(_unread_alerts, "unread_alerts")
     app.after_request(_security_headers)
     if https:

@@ -3,12 +3,14 @@ actions, canned responses, the collision warning, and the same in the API."""
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from store.alerts import Recipient, queue_alerts
 from store.models import CannedResponse, Correction, Reply, Ticket
+from tests.integration.web_helpers import make_world
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -67,6 +69,25 @@ def test_a_snoozed_ticket_leaves_the_inbox_until_its_time(world, client):
     assert rows(client.get("/inbox?view=snoozed").get_data(as_text=True)) == ["snooze me"]
     world.clock.advance(hours=2, minutes=1)
     assert rows(client.get("/inbox?view=all").get_data(as_text=True)) == ["snooze me"]
+
+
+def test_the_snooze_time_is_read_in_the_time_zone_the_page_names(db, clock):
+    paris = make_world(db, clock, timezone="Europe/Paris")
+    paris.agent()
+    client = paris.client()
+    paris.sign_in(client)
+    ticket_id = paris.ticket("snooze me")
+    form = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert '<label for="snooze-until">Snooze until (Europe/Paris)</label>' in form
+
+    wake = (clock.now() + timedelta(hours=2)).replace(second=0, microsecond=0)
+    until = wake.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%dT%H:%M")
+    client.post(f"/tickets/{ticket_id}/snooze", data={"until": until})
+
+    with paris.db.transaction() as session:
+        assert session.get(Ticket, ticket_id).snoozed_until == wake
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+    assert f"Snoozed until {until.replace('T', ' ')} Europe/Paris" in page
 
 
 def test_snoozing_into_the_past_is_refused(world, client):
