@@ -35,14 +35,16 @@ def readyz():
 @bp.get("/healthz")
 def healthz():
     svc = services()
-    database, sources, quarantined = "ok", [], {}
+    database, sources, quarantined, session = "ok", [], {}, None
     try:
         svc.db.ping()
         session = db_session()
         sources = [source_json(s) for s in all_sources(session)]
         quarantined = quarantine_counts(session)
     except Exception as error:  # whatever went wrong, the answer is "not healthy" and why
-        database = _describe(error)
+        if session is not None:
+            session.rollback()  # SQLite's lock goes with it, so the schema can be read
+        database = _schema_behind(svc.db) or _describe(error)
     ok = database == "ok"
     failing = [s["name"] for s in sources if s["enabled"] and s["status"] in FAILED]
     body = {"ok": ok, "database": database, "scheduler": _scheduler(), "sources": sources,
@@ -69,6 +71,16 @@ def _scheduler() -> dict:
         return {"running": False, "error": _describe(error)}
 
 
+def _schema_behind(db) -> str | None:
+    """Why the queries failed when the schema is older than the code (the
+    web processes never migrate): the command to run, not the SQL error."""
+    try:
+        return None if db.schema_is_current() else "the schema is not up to date: run `closeloop migrate`"
+    except Exception:  # the database itself is the problem: the error says so
+        return None
+
+
 def _describe(error: Exception) -> str:
     cause = getattr(error, "orig", None) or error
-    return f"{type(cause).__name__}: {cause}"
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{type(cause).__name__}: {first_line}"
