@@ -83,7 +83,8 @@ def test_it_names_the_command_to_run_when_the_schema_is_older_than_the_code(tmp_
     """Web processes never migrate: between an install and `closeloop migrate`
     their queries fail on a missing column, which is not what to report."""
     url = f"sqlite:///{tmp_path}/older.db"
-    command.upgrade(alembic_config(url), ScriptDirectory.from_config(alembic_config(url)).get_revision("head").down_revision)
+    head = ScriptDirectory.from_config(alembic_config(url)).get_revision("head")
+    command.upgrade(alembic_config(url), head.down_revision)
     world = make_world(Database(url), clock)
 
     response = world.client().get("/healthz")
