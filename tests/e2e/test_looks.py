@@ -157,3 +157,19 @@ def test_a_long_right_to_left_name_in_the_ticket_list_shows_its_start(browser, s
     context.close()
     assert first_letter == name[0]
     assert shown, "the name is cut at its start"
+
+
+def test_a_crowded_top_bar_wraps_its_links_and_never_a_button_or_the_name(browser, service, admin):
+    context, page = open_page(browser, viewport={"width": 1024, "height": 800})
+    sign_in(page, service)
+    for width in (1024, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.goto(f"{service}/admin/sources")
+        split = page.evaluate("""() => [...document.querySelectorAll(
+            '.topbar button, .topbar .brand, .topbar .who > span, .topbar nav a')].filter(element => {
+              const range = document.createRange();
+              range.selectNodeContents(element);
+              return new Set([...range.getClientRects()].map(line => Math.round(line.top))).size > 1;
+            }).map(element => element.innerText)""")
+        assert split == [], (width, split)
+    context.close()
