@@ -947,13 +947,46 @@ def _explain(error: ValidationError, data: dict) -> str:
         if problem["type"] == "missing":
             lines.append(f"  {key}: missing, it is required")
         elif problem["type"] == "extra_forbidden":
-            lines.append(f"  {key}: unknown setting")
+            lines.append(f"  {key}: unknown setting{_nearest_key(problem['loc'])}")
         elif problem["loc"] and _exists(data, problem["loc"]) and key not in UNSHOWN:
             value = problem.get("input")
             lines.append(f"  {key} = {value!r}: {message}")
         else:
             lines.append(f"  {key}: {message}")
     return "\n".join(lines)
+
+
+def _nearest_key(loc: tuple) -> str:
+    """': did you mean ...?' naming the known key nearest a misspelt one
+    (`timout` for `timeout`), else ': remove it' with the keys allowed there."""
+    import difflib
+    import typing
+
+    annotation: Any = Settings
+    for part in loc[:-1]:
+        while typing.get_origin(annotation) is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return ""
+            annotation = field.annotation
+        elif typing.get_origin(annotation) is dict and len(args) == 2:
+            annotation = args[1]
+        elif args:
+            annotation = args[0]
+        else:
+            return ""
+    if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        return ""
+    known = list(annotation.model_fields)
+    nearest = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.75)
+    if nearest:
+        return f": did you mean {'.'.join(str(p) for p in (*loc[:-1], nearest[0]))}?"
+    if len(known) <= 12:
+        return f": remove it (allowed here: {', '.join(known)})"
+    return ": remove it (docs/configuration.md lists every key)"
 
 
 def _exists(data: Any, loc: tuple) -> bool:

@@ -67,6 +67,22 @@ def test_an_unknown_key_is_refused(tmp_path):
         load_settings(path, env={})
 
 
+@pytest.mark.parametrize("toml, said", [
+    ("[web]\nrequest_timout_seconds = 30\n", "web.request_timout_seconds: unknown setting: "
+                                              "did you mean web.request_timeout_seconds?"),
+    ('[[sources]]\nname = "x"\naccount = "a"\nkind = "mentions"\npoll_second = 60\n',
+     "sources.0.poll_second: unknown setting: did you mean sources.0.poll_seconds?"),
+    ('[teams.care]\nslack_webhok = "env:HOOK"\n', "teams.care.slack_webhok: unknown setting: "
+                                                    "did you mean teams.care.slack_webhook?"),
+    ("[metric]\ntoken = \"t\"\n", "metric: unknown setting: did you mean metrics?"),
+    ("[database]\nhost = \"db\"\n", "database.host: unknown setting: remove it (allowed here: url)"),
+])
+def test_an_unknown_key_names_the_key_it_was_likely_meant_to_be(tmp_path, toml, said):
+    with pytest.raises(ConfigError) as refused:
+        load_settings(write(tmp_path, toml), env={})
+    assert said in str(refused.value)
+
+
 def test_a_file_that_is_not_toml_is_refused_with_its_name(tmp_path):
     path = write(tmp_path, "[sla\n")
     with pytest.raises(ConfigError, match="is not valid TOML"):
