@@ -13,7 +13,7 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
@@ -77,7 +77,10 @@ def init_metrics(app: Flask, token_reference: str) -> None:
 def metrics():
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), current_app.config["METRICS_TOKEN"].encode()):
-        abort(401)
+        said = "was not the one in metrics.token" if given else "is missing"
+        return Response(f"the bearer token {said}: send 'Authorization: Bearer <metrics.token>' "
+                        "(Prometheus: authorization.credentials_file)\n", status=401,
+                        content_type="text/plain; charset=utf-8", headers={"WWW-Authenticate": "Bearer"})
     body = generate_latest(_process_registry()) + generate_latest(_store_registry())
     return Response(body, content_type=CONTENT_TYPE_LATEST)
 

@@ -33,6 +33,14 @@ def test_only_the_token_bearer_is_answered(scrape):
     assert scrape().status_code == 200
 
 
+def test_a_scrape_without_the_token_is_told_what_to_send_in_a_line(scrape):
+    missing, wrong = scrape(None), scrape("guess")
+    assert missing.get_data(as_text=True).startswith("the bearer token is missing: send 'Authorization: Bearer")
+    assert wrong.get_data(as_text=True).startswith("the bearer token was not the one in metrics.token")
+    assert "s3cret" not in wrong.get_data(as_text=True)
+    assert wrong.headers["WWW-Authenticate"] == "Bearer" and wrong.mimetype == "text/plain"
+
+
 def test_the_figures_follow_the_records(world, scrape):
     before = scrape().get_data(as_text=True)
     assert "closeloop_tickets_open 0.0" in before
