@@ -80,6 +80,11 @@ HARMS = [
     ("my account was hacked and the email changed", "account_takeover", "hacked"),
     ("someone logged into my account from another country", "account_takeover", "someone logged into"),
     ("there was unauthorised access to my account from abroad", "account_takeover", "unauthorised access"),
+    ("got an email that my password was reset but I didn't change my password", "account_takeover",
+     "didn't change my password"),
+    ("my email was changed without my permission and now I can't get in", "account_takeover",
+     "email was changed without"),
+    ("your app shows a login I don't recognise from Lagos", "account_takeover", "login i don't recognise"),
     # hazards
     ("the charger overheats until it is too hot to hold", "hazard", "overheats"),
     ("those stairs in your car park are dangerous", "hazard", "dangerous"),
