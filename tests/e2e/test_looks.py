@@ -173,3 +173,32 @@ def test_a_crowded_top_bar_wraps_its_links_and_never_a_button_or_the_name(browse
             }).map(element => element.innerText)""")
         assert split == [], (width, split)
     context.close()
+
+
+def contrast(one: tuple[int, ...], other: tuple[int, ...]) -> float:
+    """WCAG's contrast ratio of two sRGB colours."""
+    def luminance(rgb):
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_dashboard_charts_write_readably_in_dark_mode_and_follow_the_switch(browser, service, emulator, admin):
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    sign_in(page, service)
+    a_ticket(page, service, emulator)
+    page.goto(f"{service}/dashboard")
+
+    def chart_ink() -> tuple[int, ...]:
+        colour = page.evaluate("Chart.getChart(document.getElementById('volume-chart')).options.scales.x.ticks.color")
+        if colour.startswith("#"):  # Chart.js's own default, '#666'
+            digits = colour[1:] if len(colour) == 7 else "".join(c * 2 for c in colour[1:4])
+            return tuple(int(digits[i:i + 2], 16) for i in (0, 2, 4))
+        return tuple(int(n) for n in re.findall(r"\d+", colour)[:3])
+
+    assert contrast(chart_ink(), background(page)) >= 4.5
+    page.get_by_role("button", name="Dark mode").click()
+    assert not is_dark(background(page))
+    assert contrast(chart_ink(), background(page)) >= 4.5
+    context.close()

@@ -6,15 +6,36 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var SERIES_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490", "#667085"];
 
+  var drawn = [];
+
+  // The charts' text and grid in the page's muted ink and line colours, so
+  // that they read in dark mode too; drawn again when the theme changes.
+  function themeColours() {
+    var probe = document.createElement("span");
+    probe.style.cssText = "color: var(--muted); border: 1px solid var(--line); position: absolute;";
+    document.body.appendChild(probe);
+    var style = getComputedStyle(probe);
+    window.Chart.defaults.color = style.color;
+    window.Chart.defaults.borderColor = style.borderTopColor;
+    probe.remove();
+  }
+
+  function redrawCharts() {
+    drawn.forEach(function (chart) { chart.destroy(); });
+    drawn = [];
+    drawCharts();
+  }
+
   function drawCharts() {
     var source = document.getElementById("dashboard-charts");
     if (!source || typeof window.Chart === "undefined") {
       return;
     }
+    themeColours();
     var charts = JSON.parse(source.textContent);
     var within = document.getElementById("within-target-chart");
     if (within) {
-      new window.Chart(within, {
+      drawn.push(new window.Chart(within, {
         type: "bar",
         data: {
           labels: charts.within_target.labels,
@@ -25,11 +46,11 @@ document.addEventListener("DOMContentLoaded", function () {
           scales: { y: { min: 0, max: 100, title: { display: true, text: "% of targets met" } } },
           plugins: { legend: { display: false } }
         }
-      });
+      }));
     }
     var volume = document.getElementById("volume-chart");
     if (volume) {
-      new window.Chart(volume, {
+      drawn.push(new window.Chart(volume, {
         type: "bar",
         data: {
           labels: charts.volume.labels,
@@ -44,11 +65,11 @@ document.addEventListener("DOMContentLoaded", function () {
             y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "tickets raised" } }
           }
         }
-      });
+      }));
     }
     var trends = document.getElementById("trends-chart");
     if (trends) {
-      new window.Chart(trends, {
+      drawn.push(new window.Chart(trends, {
         type: "line",
         data: {
           labels: charts.negative_by_topic.labels,
@@ -61,7 +82,7 @@ document.addEventListener("DOMContentLoaded", function () {
           animation: false,
           scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "negative mentions" } } }
         }
-      });
+      }));
     }
   }
 
@@ -195,6 +216,9 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   drawCharts();
+  var themeSwitch = document.getElementById("theme-switch");
+  if (themeSwitch) { themeSwitch.addEventListener("click", redrawCharts); }
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", redrawCharts);
   var panel = document.getElementById("now");
   if (panel) {
     window.setInterval(function () { refresh(panel); }, Number(panel.dataset.refreshSeconds) * 1000);
