@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from config import SystemClock
 from store.accounts import create_agent
-from store.models import Ticket
+from store.models import Agent, Alert, Ticket
 from tests.e2e.conftest import wait_for
 from tests.e2e.test_browser import customer_posts, service  # noqa: F401 (fixtures)
 
@@ -201,4 +201,43 @@ def test_the_dashboard_charts_write_readably_in_dark_mode_and_follow_the_switch(
     page.get_by_role("button", name="Dark mode").click()
     assert not is_dark(background(page))
     assert contrast(chart_ink(), background(page)) >= 4.5
+    context.close()
+
+
+LOW_CONTRAST_TEXT = r"""() => {
+  const rgb = colour => colour.match(/[\d.]+/g).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
+    .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const backdrop = element => {
+    for (; element; element = element.parentElement) {
+      const colour = rgb(getComputedStyle(element).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0.5) return colour;
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll('body *')].filter(element => {
+    const text = [...element.childNodes].some(node => node.nodeType === 3 && node.textContent.trim());
+    if (!text || !element.getClientRects().length) return false;
+    const style = getComputedStyle(element);
+    const [one, other] = [luminance(rgb(style.color)), luminance(backdrop(element))];
+    const large = parseFloat(style.fontSize) >= 24 || (parseFloat(style.fontSize) >= 18.66 && style.fontWeight >= 700);
+    return (Math.max(one, other) + 0.05) / (Math.min(one, other) + 0.05) < (large ? 3 : 4.5);
+  }).map(element => element.outerHTML.slice(0, 120));
+}"""
+
+
+def test_in_dark_mode_every_text_reads_against_its_background(browser, service, emulator, admin, sqlite_db):
+    with sqlite_db.transaction() as session:
+        ada = session.scalar(select(Agent).where(Agent.email == "admin@example.com"))
+        session.add(Alert(key="breach-1", kind="breached", channel="web", recipient=ada.email, agent_id=ada.id,
+                          subject="Ticket breached", body="No answer in time", status="sent",
+                          created_at=SystemClock().now(), sent_at=SystemClock().now()))
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900}, color_scheme="dark")
+    sign_in(page, service)
+    ticket = a_ticket(page, service, emulator)
+    for path in ["/inbox", ticket, "/dashboard", "/alerts", "/admin/users"]:
+        page.goto(f"{service}{path}")
+        assert page.locator(".topbar .badge").count() == 1 or path == "/alerts"
+        assert page.evaluate(LOW_CONTRAST_TEXT) == [], path
     context.close()
