@@ -207,3 +207,21 @@ def test_the_keys_help_opens_with_question_mark_and_closes_with_escape_or_its_bu
     page.keyboard.press("?")
     help_box.get_by_role("button", name="Close").click()
     expect(help_box).to_be_hidden()
+
+
+def test_a_bulk_actions_notice_goes_once_the_next_ticket_opens_in_place(page, service, emulator):
+    for n, text in enumerate(COMPLAINTS[:2]):
+        customer_posts(emulator, f"{text} (bulk {n})", handle=f"bulk_{n}")
+    sign_in(page, service)
+    open_all_once_listed(page, service, "(bulk 1)")
+    page.locator("#inbox-rows tr", has_text="(bulk 0)").locator("input[name=tickets]").check()
+    page.select_option("#bulk-action", "assign_me")
+    page.locator("#bulk button[type=submit]").click()
+    expect(page.locator("main > .notice")).to_have_text("Done for 1 ticket(s).")
+    mark_the_window(page)
+
+    page.keyboard.press("j")
+    page.wait_for_url(re.compile(r"/tickets/\d+$"))
+    expect(page.locator("#pane h1")).to_contain_text("Ticket")
+    assert still_the_same_page(page)
+    expect(page.locator("main > .notice")).to_have_count(0)

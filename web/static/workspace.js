@@ -50,7 +50,11 @@ document.addEventListener("DOMContentLoaded", function () {
     pane.dataset.ticket = id;
     pane.dataset.live = paneUrlOf(href);
     pane.dataset.version = paneVersion;
-    if (!same) { pane.scrollTop = 0; }
+    if (!same) {
+      pane.scrollTop = 0;
+      // The page's own notices ("Done for 2 tickets.") were about what came before.
+      document.querySelectorAll("main > .notice").forEach(function (notice) { notice.remove(); });
+    }
     if (kept) { keep(kept); }
     workspace.classList.add("has-ticket");
     markOpen(id);
