@@ -7,15 +7,16 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from config.settings import RoutingSettings
+from listener.keywords import HARM, harm_in
 from listener.routing import Candidate, Choice, choose_agent
 from store import tickets
 from store.among import among_bound
 from store.errors import Refused
-from store.models import OPEN_STATUSES, PRESENCES, Agent, Ticket
+from store.models import OPEN_STATUSES, PRESENCES, Agent, Mention, Ticket
 
 
 # Each active agent with their open tickets, counted on the index of open
@@ -100,8 +101,12 @@ def histories_of(rows: Iterable[tuple], now: datetime, settings: RoutingSettings
     return histories
 
 
-def senior_reason(ticket: Ticket, tier: str, history: History, settings: RoutingSettings) -> str | None:
-    """Why this ticket needs a senior agent, if it does."""
+def senior_reason(ticket: Ticket, tier: str, history: History, settings: RoutingSettings,
+                  harm: str | None = None) -> str | None:
+    """Why this ticket needs a senior agent, if it does: first a harm its
+    post reports (listener.keywords.harm_in)."""
+    if harm is not None:
+        return f"harm ({harm})"
     if ticket.priority in settings.senior_priorities:
         return ticket.priority
     if tier in settings.senior_tiers:
@@ -130,10 +135,11 @@ class Roster:
     def anyone_free(self) -> bool:
         return any(c.online and c.open_tickets < c.capacity for c in self.candidates.values())
 
-    def choose(self, ticket: Ticket, history: History, senior: str | None) -> Choice:
+    def choose(self, ticket: Ticket, history: History, senior: str | None, past_capacity: bool = False) -> Choice:
         """Among the agents of the ticket's team."""
         team = [c for c in self.candidates.values() if c.team == ticket.team]
-        return choose_agent(ticket.platform, team, previous_agent_id=history.previous_agent, senior_reason=senior)
+        return choose_agent(ticket.platform, team, previous_agent_id=history.previous_agent, senior_reason=senior,
+                            past_capacity=past_capacity)
 
     def took(self, agent_id: int, now: datetime) -> None:
         c = self.candidates[agent_id]
@@ -143,13 +149,16 @@ class Roster:
 
 
 def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime, *,
-          roster: Roster | None = None, history: History | None = None, record_queued: bool = True) -> Agent | None:
-    """Assign the ticket if someone can take it, and record why."""
+          roster: Roster | None = None, history: History | None = None, record_queued: bool = True,
+          harm: str | None = None) -> Agent | None:
+    """Assign the ticket if someone can take it, and record why. `harm`:
+    the harm its post reports, which goes to a senior past capacity."""
     roster = roster or Roster(session)
     if history is None:
         history = customer_histories(session, [ticket.customer_id], now, settings,
                                      excluding=ticket.id).get(ticket.customer_id, History())
-    choice = roster.choose(ticket, history, senior_reason(ticket, ticket.customer.tier or "standard", history, settings))
+    senior = senior_reason(ticket, ticket.customer.tier or "standard", history, settings, harm)
+    choice = roster.choose(ticket, history, senior, past_capacity=harm is not None)
     if choice.agent_id is None:
         if record_queued:
             tickets.leave_queued(session, ticket, choice.reason, now)
@@ -161,19 +170,21 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
 
 
 def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime,
-                     roster_of: Callable[[], Roster]) -> Agent | None:
-    """A ticket a later post raised to a priority that needs a senior goes
-    to a senior of its team who can take it; it stays where it is when its
-    agent is a senior already or no senior is free. The roster, which locks
-    the agents on PostgreSQL, is asked for only then."""
-    if not ticket.is_open or ticket.priority not in settings.senior_priorities:
+                     roster_of: Callable[[], Roster], harm: str | None = None) -> Agent | None:
+    """A ticket a later post raised to a priority that needs a senior, or
+    whose later post reports a harm, goes to a senior of its team who can
+    take it (for a harm, past capacity); it stays where it is when its agent
+    is a senior already or no senior is free. The roster, which locks the
+    agents on PostgreSQL, is asked for only then."""
+    if not ticket.is_open or (harm is None and ticket.priority not in settings.senior_priorities):
         return None
     roster = roster_of()
     assignee = roster.candidates.get(ticket.assignee_id)
     if assignee is not None and assignee.is_senior:
         return None
     seniors = [c for c in roster.candidates.values() if c.is_senior and c.team == ticket.team]
-    choice = choose_agent(ticket.platform, seniors, previous_agent_id=None, senior_reason=ticket.priority)
+    choice = choose_agent(ticket.platform, seniors, previous_agent_id=None,
+                          senior_reason=f"harm ({harm})" if harm else ticket.priority, past_capacity=harm is not None)
     if choice.agent_id is None:
         return None
     agent = roster.agents[choice.agent_id]
@@ -192,13 +203,31 @@ def route_waiting_tickets(session: Session, settings: RoutingSettings, now: date
         .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None))
         .order_by(Ticket.first_response_due_at, Ticket.id)
     ).all()
+    harms = harms_of(session, [ticket.id for ticket in waiting])
     assigned = 0
     for ticket in waiting:
-        if route(session, ticket, settings, now, roster=roster, record_queued=False) is not None:
+        if route(session, ticket, settings, now, roster=roster, record_queued=False,
+                 harm=harms.get(ticket.id)) is not None:
             assigned += 1
             if not roster.anyone_free():
                 break
     return assigned
+
+
+def harms_of(session: Session, ticket_ids: list[int]) -> dict[int, str]:
+    """The harm the posts of each of these tickets report first, if any."""
+    if not ticket_ids:
+        return {}
+    rows = session.execute(select(Mention.ticket_id, Mention.reasons)
+                           .where(among_bound(Mention.ticket_id, "tickets"),
+                                  cast(Mention.reasons, String).like(f'%"{HARM}:%'))
+                           .order_by(Mention.id), {"tickets": ticket_ids})
+    harms: dict[int, str] = {}
+    for ticket_id, reasons in rows:
+        harm = harm_in(reasons or ())
+        if harm is not None:
+            harms.setdefault(ticket_id, harm)
+    return harms
 
 
 def hand_back(session: Session, agent: Agent, now: datetime, *, every_open: bool = False,

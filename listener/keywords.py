@@ -13,7 +13,7 @@ year", "months ago") and, after it in the same sentence, a turn ("but",
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from config.settings import KeywordClass
@@ -43,6 +43,10 @@ _PUT_RIGHT = frozenset({
 })
 
 
+# The kind of the keyword classes that are harms, which begins their reasons.
+HARM = "safety"
+
+
 @dataclass(frozen=True)
 class KeywordHit:
     name: str
@@ -57,10 +61,18 @@ class KeywordHit:
         return f"{self.kind}:{self.name} ({self.phrase!r}) +{self.weight:.2f}"
 
 
+def harm_in(reasons: Iterable[str]) -> str | None:
+    """The harm a post's scoring reasons name first ("fire"), if any."""
+    for reason in reasons:
+        if reason.startswith(f"{HARM}:"):
+            return reason[len(HARM) + 1:].split(" ", 1)[0]
+    return None
+
+
 class KeywordFinder:
     def __init__(self, classes: Mapping[str, KeywordClass]):
         self._classes = dict(classes)
-        self._safety = frozenset(name for name, c in classes.items() if c.kind == "safety")
+        self._safety = frozenset(name for name, c in classes.items() if c.kind == HARM)
         self._index = PhraseIndex({name: c.words for name, c in classes.items()},
                                   ignore=[phrase for c in classes.values() for phrase in c.ignore])
 

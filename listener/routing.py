@@ -27,8 +27,11 @@ class Candidate:
         return self.role in SENIOR_ROLES
 
     def can_take(self, platform: str) -> bool:
-        return (self.online and self.open_tickets < self.capacity
-                and (not self.platforms or platform in self.platforms))
+        return self.open_tickets < self.capacity and self.may_take(platform)
+
+    def may_take(self, platform: str) -> bool:
+        """Online and working this platform, whatever their load."""
+        return self.online and (not self.platforms or platform in self.platforms)
 
 
 @dataclass(frozen=True)
@@ -38,13 +41,14 @@ class Choice:
 
 
 def choose_agent(platform: str, candidates: list[Candidate], *, previous_agent_id: int | None,
-                 senior_reason: str | None) -> Choice:
+                 senior_reason: str | None, past_capacity: bool = False) -> Choice:
     """The previous agent of this customer when they can take it (and are
     senior, when the ticket needs one); a senior when `senior_reason` says
-    why one is needed; else the least loaded agent, the one idle longest on
-    a tie, a senior only when no one else has room, so that seniors keep
-    room for the tickets that need them; else nobody, and the ticket waits
-    in the queue."""
+    why one is needed, and with `past_capacity` (a harm) an online senior
+    even when every one is full, as a harm must not wait for room; else the
+    least loaded agent, the one idle longest on a tie, a senior only when no
+    one else has room, so that seniors keep room for the tickets that need
+    them; else nobody, and the ticket waits in the queue."""
     available = [c for c in candidates if c.can_take(platform)]
     previous = next((c for c in available if c.id == previous_agent_id), None)
     if previous is not None and (previous.is_senior or senior_reason is None):
@@ -53,6 +57,9 @@ def choose_agent(platform: str, candidates: list[Candidate], *, previous_agent_i
         seniors = [c for c in available if c.is_senior]
         if seniors:
             return Choice(_least_loaded(seniors).id, f"senior: {senior_reason}")
+        full = [c for c in candidates if c.is_senior and c.may_take(platform)] if past_capacity else []
+        if full:
+            return Choice(_least_loaded(full).id, f"senior past capacity: {senior_reason}")
         missing = _why_no_senior(candidates)
         if previous is not None:
             return Choice(previous.id, f"previous agent ({missing})")

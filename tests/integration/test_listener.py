@@ -221,14 +221,16 @@ def test_a_ticket_a_follow_up_makes_urgent_goes_from_its_agent_to_a_senior(db, c
     clock.advance(minutes=10)
     w.poll()
     ticket = w.tickets()[0]
-    assert (ticket.assignee_id, ticket.assignment_reason) == (senior, "senior: urgent")
+    assert (ticket.assignee_id, ticket.assignment_reason) == (senior, "senior: harm (fire)")
     with db.transaction() as session:
         assigned = session.scalars(select(Event).where(Event.kind == "assigned").order_by(Event.id)).all()
         assert [e.detail["agent"] for e in assigned] == ["junior@example.com", "senior@example.com"]
 
 
 def test_a_ticket_made_urgent_stays_with_its_agent_when_no_senior_is_free(db, configured, clock):
-    w = heater_catches_fire(db, configured, clock)
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("How do I update my address?", "ann")),
+        batch(post("I will sue you, my lawyer is on it, you stole my money", "ann")))})
     junior = w.agent("junior@example.com")
     w.agent("away@example.com", role="senior", presence="away")
     w.poll()
@@ -237,6 +239,35 @@ def test_a_ticket_made_urgent_stays_with_its_agent_when_no_senior_is_free(db, co
     w.poll()
     ticket = w.tickets()[0]
     assert (ticket.priority, ticket.assignee_id, ticket.assignment_reason) == ("urgent", junior, "least loaded")
+
+
+def test_a_harm_goes_to_a_senior_even_when_every_senior_is_full(db, configured, clock):
+    w = heater_catches_fire(db, configured, clock)
+    junior = w.agent("junior@example.com")
+    w.agent("away@example.com", role="senior", presence="away")
+    w.poll()
+    full = w.agent("full@example.com", role="senior", capacity=0)
+    clock.advance(minutes=10)
+    w.poll()
+    ticket = w.tickets()[0]
+    assert junior != full
+    assert (ticket.assignee_id, ticket.assignment_reason) == (full, "senior past capacity: harm (fire)")
+
+
+def test_a_new_harm_goes_to_a_full_senior_and_an_ordinary_urgent_post_does_not(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(
+        post("Your charger caught fire in my kitchen!", "cat"),
+        post("I will sue you, my lawyer is on it, you stole my money", "dan")))})
+    junior = w.agent("junior@example.com")
+    full = w.agent("full@example.com", role="senior", capacity=0)
+    w.poll()
+    by_handle = {}
+    with db.transaction() as session:
+        for ticket in session.scalars(select(Ticket)):
+            by_handle[ticket.mentions[0].identity.handle] = (ticket.priority, ticket.assignee_id,
+                                                             ticket.assignment_reason)
+    assert by_handle == {"cat": ("urgent", full, "senior past capacity: harm (fire)"),
+                         "dan": ("urgent", junior, "least loaded (no senior free)")}
 
 
 def test_praise_is_stored_without_a_ticket(db, configured, clock):
@@ -314,7 +345,7 @@ def test_a_vip_customer_goes_to_a_senior(db, configured, clock):
 
 def test_an_urgent_ticket_goes_to_an_online_senior(db, configured, clock):
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
-        batch(post("Your charger caught fire in my kitchen!")))})
+        batch(post("I will sue you, my lawyer is on it, you stole my money")))})
     w.agent("junior@example.com")
     senior = w.agent("senior@example.com", role="senior")
     w.agent("away-senior@example.com", role="senior", presence="away")
@@ -330,6 +361,18 @@ def test_a_ticket_waits_in_the_queue_until_someone_comes_online(db, configured, 
     agent = w.agent("late@example.com")
     assert w.poller.route_waiting() == 1
     assert w.tickets()[0].assignee_id == agent
+
+
+def test_a_queued_harm_goes_to_a_senior_who_comes_online_full(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(
+        post("Your charger caught fire in my kitchen!", "cat"), post("How do I change my address?", "dan")))})
+    w.poll()
+    assert [t.assignee_id for t in w.tickets()] == [None, None]
+    full = w.agent("full@example.com", role="senior", capacity=0)
+    junior = w.agent("junior@example.com")
+    assert w.poller.route_waiting() == 2
+    assert [(t.assignee_id, t.assignment_reason) for t in w.tickets()] == [
+        (full, "senior past capacity: harm (fire)"), (junior, "least loaded")]
 
 
 def test_it_never_assigns_beyond_capacity(db, configured, clock):

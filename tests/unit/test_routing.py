@@ -88,3 +88,20 @@ def test_an_urgent_ticket_stays_with_a_junior_previous_agent_when_no_senior_is_f
     choice = choose_agent("x", [agent(1, senior=True, load=5, capacity=5), agent(2, load=3)],
                           previous_agent_id=2, senior_reason="urgent")
     assert (choice.agent_id, choice.reason) == (2, "previous agent (no senior free)")
+
+
+def test_a_harm_goes_to_the_least_loaded_online_senior_past_capacity():
+    seniors = [agent(1, senior=True, load=7, capacity=5), agent(2, senior=True, load=6, capacity=5),
+               agent(3, senior=True, online=False), agent(4, senior=True, load=0, platforms=("facebook",))]
+    choice = choose_agent("x", [*seniors, agent(5, load=1)], previous_agent_id=5, senior_reason="harm (fire)",
+                          past_capacity=True)
+    assert (choice.agent_id, choice.reason) == (2, "senior past capacity: harm (fire)")
+
+
+def test_a_harm_takes_a_senior_with_room_first_and_anyone_when_no_senior_is_online():
+    with_room = choose_agent("x", [agent(1, senior=True, load=5, capacity=5), agent(2, senior=True, load=4)],
+                             previous_agent_id=None, senior_reason="harm (fire)", past_capacity=True)
+    nobody_senior = choose_agent("x", [agent(1, senior=True, online=False), agent(2, load=1)],
+                                 previous_agent_id=None, senior_reason="harm (fire)", past_capacity=True)
+    assert (with_room.agent_id, with_room.reason) == (2, "senior: harm (fire)")
+    assert (nobody_senior.agent_id, nobody_senior.reason) == (2, "least loaded (no senior online)")

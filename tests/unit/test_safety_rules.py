@@ -1,6 +1,7 @@
 import pytest
 
 from config import load_settings
+from listener.keywords import harm_in
 from listener.scoring import Scorer
 
 
@@ -99,6 +100,12 @@ def test_each_harm_makes_a_post_urgent_and_says_why(scorer, text, kind, phrase):
     assert score.priority == "urgent"
     assert score.sentiment == "negative"
     assert f"safety:{kind} ({phrase!r}) +1.00" in score.reasons
+    assert harm_in(score.reasons) == kind
+
+
+def test_a_post_without_a_harm_names_none_for_routing(scorer):
+    assert harm_in(scorer.score("I will sue you, my lawyer is on it").reasons) is None
+    assert harm_in(scorer.score("not burning anymore, thanks").reasons) is None
 
 
 def test_there_are_at_least_forty_harm_phrases_covering_each_kind():
