@@ -88,15 +88,23 @@ class RetrainOutcome:
         compared = (f"macro-F1 {self.before.macro_f1:.3f} -> {self.after.macro_f1:.3f}; "
                     f"topic accuracy {self.topics_before} -> {self.topics_after}; "
                     f"needs a person, balanced accuracy {self.needs_before.balanced_accuracy:.3f} -> {after}")
-        kept = [part for part, replaced in (("sentiment", self.sentiment_replaced), ("topic", self.topics_replaced),
-                                            ("needs-a-person", self.needs_replaced)) if replaced]
-        if kept:
-            named = kept[0] if len(kept) == 1 else f"{', '.join(kept[:-1])} and {kept[-1]}"
-            lines.append(f"saved to {self.target}: the retrained {named} model does no worse ({compared}); "
-                         f"restart to use it")
-        else:
+        parts = (("sentiment", self.sentiment_replaced), ("topic", self.topics_replaced),
+                 ("needs-a-person", self.needs_replaced))
+        replaced = [part for part, is_replaced in parts if is_replaced]
+        kept = [part for part, is_replaced in parts if not is_replaced]
+        if not replaced:
             lines.append(f"kept the current model: the retrained one does worse ({compared})")
+            return lines
+        lines.append(f"saved to {self.target}: the retrained {_listed(replaced)} model does no worse ({compared}); "
+                     f"restart to use it")
+        if kept:
+            lines.append(f"kept the current {_listed(kept)} model: the retrained one does worse, so the "
+                         f"corrections it learns from wait for the next retrain")
         return lines
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _share(value: float | None) -> str:

@@ -269,6 +269,7 @@ def test_each_model_is_kept_or_replaced_on_its_own(config, sqlite_db, clock, dat
     result = retrain(config, "--data-dir", str(data_dir))
     assert result.exit_code == 0, result.output
     assert "the retrained topic model does no worse" in result.output
+    assert "kept the current sentiment and needs-a-person model: the retrained one does worse" in result.output
     saved = load_model(tmp_path / "sentiment-model.json")
     assert saved.to_dict()["weights"] == load_model().to_dict()["weights"]
     assert set(saved.topics.labels) == set(load_settings(env={}).scoring.topics)
