@@ -80,7 +80,7 @@ def test_on_a_phone_nothing_overflows_and_the_navigation_shows_whole(browser, se
     context, page = open_page(browser, viewport=PHONE, is_mobile=True, has_touch=True)
     sign_in(page, service)
     ticket = a_ticket(page, service, emulator)
-    for path in ["/inbox", ticket, "/mentions", "/dashboard", "/admin/users"]:
+    for path in ["/inbox", ticket, "/mentions", "/dashboard", "/sources", "/admin/users", "/admin/sources"]:
         page.goto(f"{service}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (path, page.evaluate(
             "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 420)"
