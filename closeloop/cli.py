@@ -11,7 +11,8 @@ from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
 from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_alert_secrets,
-                               require_metrics_token, require_secret_key, require_webhook_secrets, schema_change)
+                               require_known_account_keys, require_metrics_token, require_secret_key,
+                               require_webhook_secrets, schema_change)
 
 
 def _runtime(ctx: click.Context):
@@ -136,6 +137,7 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     require_metrics_token(settings)
     require_webhook_secrets(settings)
     require_alert_secrets(settings)
+    require_known_account_keys(settings)
     check_port_free(host or web.host, port or web.port, what="web",
                     how="closeloop run --port P, or web.port (CLOSELOOP_WEB__PORT)")
     runtime = _runtime(ctx)
@@ -160,6 +162,7 @@ def worker(ctx: click.Context) -> None:
 
     require_webhook_secrets(settings_of(ctx))
     require_alert_secrets(settings_of(ctx))
+    require_known_account_keys(settings_of(ctx))
     metrics_dir = settings_of(ctx).metrics.multiprocess_dir
     if metrics_dir:
         os.makedirs(metrics_dir, exist_ok=True)
@@ -295,6 +298,7 @@ def check_accounts(ctx: click.Context) -> None:
     settings = settings_of(ctx)
     if not settings.sources:
         raise click.ClickException("no sources are configured: add [[sources]] and their [accounts] first")
+    require_known_account_keys(settings)
     checks = check(settings)
     for result in checks:
         mark = "ok" if result.ok else "FAILED"

@@ -149,6 +149,24 @@ def require_webhook_secrets(settings: Settings) -> None:
             raise StartupError(f"{error}.\nSet it, or set enabled = false on the webhook {hook.name!r}.") from None
 
 
+def require_known_account_keys(settings: Settings) -> None:
+    """A key an account's platform does not take (a misspelt `consumer_keys`)
+    stops start-up here rather than leaving its source broken at the first
+    poll, with the credential it was meant to give missing."""
+    from difflib import get_close_matches
+
+    from config.platforms import LABELS
+    from connectors.registry import account_keys
+
+    for name, account in settings.accounts.items():
+        known = account_keys(account.platform)
+        for key in sorted(set(account.model_extra or {}) - set(known)):
+            close = get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise StartupError(f"accounts.{name}.{key} is no key of an account on {LABELS[account.platform]}.\n"
+                               f"{hint}Its keys are: {', '.join(known)}.")
+
+
 def require_alert_secrets(settings: Settings) -> None:
     """A Slack webhook, Slack token or mail password that refers to a
     missing variable or file stops start-up here rather than failing

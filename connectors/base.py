@@ -223,6 +223,10 @@ class Connector(Protocol):
     # starting with "." takes every host under it); read through
     # connectors.registry.media_hosts.
     media_hosts: tuple[str, ...]
+    # The keys an account of this platform holds besides those every account
+    # has (platform, base_url...): its credentials and options. Start-up
+    # refuses any other, which is a misspelt one.
+    account_keys: tuple[str, ...]
     # Every HTTP call goes through this session (request budgets hook in here).
     session: requests.Session
 

@@ -30,6 +30,11 @@ def connector_class(platform: str) -> type:
     return getattr(import_module(module), name)
 
 
+def account_keys(platform: str) -> tuple[str, ...]:
+    """The credentials and options an account of the platform may hold."""
+    return connector_class(platform).account_keys
+
+
 def reply_limit(platform: str) -> int:
     return connector_class(platform).max_reply_length
 

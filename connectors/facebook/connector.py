@@ -106,6 +106,8 @@ class FacebookConnector(Messaging, GraphModeration):
     """One Facebook page, read and answered with its page access token."""
 
     platform = "facebook"
+    credential_keys = ("page_id", "page_access_token", "app_secret", "verify_token", "graph_version")
+    account_keys = (*credential_keys, "human_agent_tag")
     label = "Facebook"
     messaging_label = "Messenger"
     max_reply_length = 8000
@@ -152,9 +154,8 @@ class FacebookConnector(Messaging, GraphModeration):
         """Build from an AccountSettings; a secret that cannot be read is a permanent error."""
         from config.settings import ConfigError
 
-        keys = ("page_id", "page_access_token", "app_secret", "verify_token", "graph_version")
         try:
-            values = {key: account.credential(key) for key in keys}
+            values = {key: account.credential(key) for key in cls.credential_keys}
         except ConfigError as error:
             raise ConnectorError(f"Facebook account credentials cannot be read: {error}", permanent=True) from None
         return cls(**values, base_url=account.base_url, timeout=timeout,

@@ -40,6 +40,9 @@ class InstagramConnector(InstagramModeration, FacebookConnector):
     access token of its linked page."""
 
     platform = "instagram"
+    credential_keys = ("ig_user_id", "username", "page_id", "page_access_token", "app_secret", "verify_token",
+                       "graph_version")
+    account_keys = credential_keys
     label = "Instagram"
     messaging_label = "Instagram"
     messaging_platform = "instagram"
@@ -66,10 +69,8 @@ class InstagramConnector(InstagramModeration, FacebookConnector):
         """Build from an AccountSettings; a secret that cannot be read is a permanent error."""
         from config.settings import ConfigError
 
-        keys = ("ig_user_id", "username", "page_id", "page_access_token", "app_secret", "verify_token",
-                "graph_version")
         try:
-            values = {key: account.credential(key) for key in keys}
+            values = {key: account.credential(key) for key in cls.credential_keys}
         except ConfigError as error:
             raise ConnectorError(f"Instagram account credentials cannot be read: {error}", permanent=True) from None
         return cls(**values, base_url=account.base_url, timeout=timeout)

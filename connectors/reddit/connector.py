@@ -120,6 +120,7 @@ class RedditConnector(NoDirectMessages):
     """One Reddit user (the brand's) through its script app."""
 
     platform = "reddit"
+    account_keys = (*CREDENTIAL_KEYS, "user_agent")
     max_reply_length = 10000
     can_reply = True
     # Uploaded images and videos, previews of links, thumbnails.
@@ -163,7 +164,7 @@ class RedditConnector(NoDirectMessages):
         from config.settings import ConfigError
 
         try:
-            values = {key: account.credential(key) for key in (*CREDENTIAL_KEYS, "user_agent")}
+            values = {key: account.credential(key) for key in cls.account_keys}
         except ConfigError as error:
             raise ConnectorError(f"Reddit account credentials cannot be read: {error}", permanent=True) from None
         return cls(**values, base_url=account.base_url, timeout=timeout)

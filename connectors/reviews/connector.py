@@ -45,6 +45,7 @@ class ReviewFeedConnector(NoDirectMessages):
     usually `api_key`, sent as a Bearer token."""
 
     platform = "reviews"
+    account_keys = ("reply_url", "api_key")
     max_reply_length = 4000
     source_kinds = {"feed": SourceKind("the feed's URL")}
 
@@ -73,7 +74,7 @@ class ReviewFeedConnector(NoDirectMessages):
         from config.settings import ConfigError
 
         try:
-            values = {key: account.credential(key) for key in ("reply_url", "api_key")}
+            values = {key: account.credential(key) for key in cls.account_keys}
         except ConfigError as error:
             raise ConnectorError(f"review feed account credentials cannot be read: {error}",
                                  permanent=True) from None

@@ -67,6 +67,7 @@ class XConnector(XModeration):
     are set, else carry the bearer token, with which X refuses to post."""
 
     platform = "x"
+    account_keys = ("bearer_token", *OAUTH_KEYS, "user_id", "handle")
     max_reply_length = 280
     max_message_length = 10000
     can_reply = True
@@ -118,9 +119,8 @@ class XConnector(XModeration):
         """Build from an AccountSettings; a secret that cannot be read is a permanent error."""
         from config.settings import ConfigError
 
-        keys = ("bearer_token", *OAUTH_KEYS, "user_id", "handle")
         try:
-            values = {key: account.credential(key) for key in keys}
+            values = {key: account.credential(key) for key in cls.account_keys}
         except ConfigError as error:
             raise ConnectorError(f"X account credentials cannot be read: {error}", permanent=True) from None
         return cls(**values, base_url=account.base_url, timeout=timeout)

@@ -156,3 +156,33 @@ def test_an_alert_secret_whose_variable_is_not_set_stops_start_up(tmp_path, comm
     assert f"{key}: environment variable UNSET_SLACK_HOOK is not set" in message
     assert otherwise in message
     assert len(message.strip().splitlines()) <= 2
+
+
+@pytest.mark.parametrize("command", ["run", "worker", "check-accounts"])
+def test_a_misspelt_account_key_stops_start_up_naming_the_key_it_meant(tmp_path, command):
+    """Otherwise the source is found broken at its first poll, its credential missing."""
+    config = tmp_path / "closeloop.toml"
+    config.write_text('[accounts.acme_x]\nplatform = "x"\nconsumer_keys = "env:X_KEY"\n'
+                      '[[sources]]\nname = "x-mentions"\naccount = "acme_x"\nkind = "mentions"\n')
+    env = {"CLOSELOOP_DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    message = refused(closeloop("--config", str(config), command, env=env, cwd=tmp_path))
+    assert "accounts.acme_x.consumer_keys is no key of an account on X." in message
+    assert "did you mean consumer_key? Its keys are: bearer_token, consumer_key," in message
+    assert len(message.strip().splitlines()) <= 2
+
+
+def test_every_account_key_of_the_documented_configs_is_one_its_platform_takes():
+    """The examples people copy from are never refused at start."""
+    import re
+    import tomllib
+
+    from connectors.registry import account_keys
+
+    root = Path(__file__).resolve().parents[2]
+    blocks = [(root / "deploy" / "closeloop.toml").read_text()] + re.findall(
+        r"```toml\n(.*?)```", (root / "docs" / "configuration-guide.md").read_text(), re.S)
+    accounts = [account for block in blocks for account in tomllib.loads(block).get("accounts", {}).values()]
+    assert len(accounts) >= 3
+    for account in accounts:
+        other = set(account) - {"platform", "base_url", "post_page", "request_budget", "budget_window_seconds"}
+        assert other <= set(account_keys(account["platform"])), account["platform"]
