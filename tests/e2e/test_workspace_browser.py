@@ -218,6 +218,7 @@ def test_a_bulk_actions_notice_goes_once_the_next_ticket_opens_in_place(page, se
     page.select_option("#bulk-action", "assign_me")
     page.locator("#bulk button[type=submit]").click()
     expect(page.locator("main > .notice")).to_have_text("Done for 1 ticket(s).")
+    page.wait_for_load_state()  # the inbox's keys are bound once its scripts have run
     mark_the_window(page)
 
     page.keyboard.press("j")
