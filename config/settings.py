@@ -420,13 +420,17 @@ def _phrases(words: tuple[str, ...]) -> tuple[str, ...]:
 class KeywordClass(Strict):
     """Words that add `weight` to a post's urgency. A "safety" class names
     a harm: the post reads as a complaint, and a mention the text denies
-    ("no smoke", "not burning anymore") does not count. Phrases in
-    `ignore` never count ("smoked salmon" beside "smoked")."""
+    ("no smoke", "not burning anymore") does not count. A "sensitive" class
+    names a customer who needs particular care (bereavement, disability,
+    hardship): the post goes to a senior. Phrases in `ignore` never count
+    ("smoked salmon" beside "smoked")."""
 
-    kind: Literal["keyword", "safety"] = Field(
+    kind: Literal["keyword", "safety", "sensitive"] = Field(
         "keyword",
-        description="\"safety\" names a harm: the post reads as a complaint whatever its tone, and a mention the text "
-                    "denies does not count.")
+        description="\"safety\" names a harm: the post reads as a complaint whatever its tone, a mention the text "
+                    "denies does not count, and the post goes to a senior even past capacity. \"sensitive\" names a "
+                    "customer who needs particular care (bereavement, disability, hardship): the post goes to a "
+                    "senior.")
     weight: float = Field(ge=0, le=1, description="Urgency the class adds.")
     words: tuple[str, ...] = Field(
         min_length=1,

@@ -3,7 +3,8 @@ choice, which store.tickets records with why."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +12,7 @@ from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from config.settings import RoutingSettings
-from listener.keywords import HARM, harm_in
+from listener.keywords import HARM, SENSITIVE, class_in, harm_in
 from listener.routing import Candidate, Choice, choose_agent
 from store import tickets
 from store.among import among_bound
@@ -102,13 +103,19 @@ def histories_of(rows: Iterable[tuple], now: datetime, settings: RoutingSettings
 
 
 def senior_reason(ticket: Ticket, tier: str, history: History, settings: RoutingSettings,
-                  harm: str | None = None) -> str | None:
+                  reasons: Sequence[str] = ()) -> str | None:
     """Why this ticket needs a senior agent, if it does: first a harm its
-    post reports (listener.keywords.harm_in)."""
+    post reports (`reasons`: the post's scoring reasons), then its priority,
+    a customer the post shows needs particular care, their tier and
+    history."""
+    harm = harm_in(reasons)
     if harm is not None:
         return f"harm ({harm})"
     if ticket.priority in settings.senior_priorities:
         return ticket.priority
+    sensitive = class_in(reasons, SENSITIVE)
+    if sensitive is not None:
+        return f"sensitive ({sensitive})"
     if tier in settings.senior_tiers:
         return tier
     if history.recent_breach:
@@ -150,15 +157,16 @@ class Roster:
 
 def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime, *,
           roster: Roster | None = None, history: History | None = None, record_queued: bool = True,
-          harm: str | None = None) -> Agent | None:
-    """Assign the ticket if someone can take it, and record why. `harm`:
-    the harm its post reports, which goes to a senior past capacity."""
+          reasons: Sequence[str] = ()) -> Agent | None:
+    """Assign the ticket if someone can take it, and record why. `reasons`:
+    its post's scoring reasons; a harm among them goes to a senior past
+    capacity."""
     roster = roster or Roster(session)
     if history is None:
         history = customer_histories(session, [ticket.customer_id], now, settings,
                                      excluding=ticket.id).get(ticket.customer_id, History())
-    senior = senior_reason(ticket, ticket.customer.tier or "standard", history, settings, harm)
-    choice = roster.choose(ticket, history, senior, past_capacity=harm is not None)
+    senior = senior_reason(ticket, ticket.customer.tier or "standard", history, settings, reasons)
+    choice = roster.choose(ticket, history, senior, past_capacity=harm_in(reasons) is not None)
     if choice.agent_id is None:
         if record_queued:
             tickets.leave_queued(session, ticket, choice.reason, now)
@@ -170,13 +178,16 @@ def route(session: Session, ticket: Ticket, settings: RoutingSettings, now: date
 
 
 def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings, now: datetime,
-                     roster_of: Callable[[], Roster], harm: str | None = None) -> Agent | None:
+                     roster_of: Callable[[], Roster], reasons: Sequence[str] = ()) -> Agent | None:
     """A ticket a later post raised to a priority that needs a senior, or
-    whose later post reports a harm, goes to a senior of its team who can
-    take it (for a harm, past capacity); it stays where it is when its agent
-    is a senior already or no senior is free. The roster, which locks the
-    agents on PostgreSQL, is asked for only then."""
-    if not ticket.is_open or (harm is None and ticket.priority not in settings.senior_priorities):
+    whose later post (`reasons`: its scoring reasons) reports a harm or a
+    customer who needs particular care, goes to a senior of its team who
+    can take it (for a harm, past capacity); it stays where it is when its
+    agent is a senior already or no senior is free. The roster, which locks
+    the agents on PostgreSQL, is asked for only then."""
+    harm, sensitive = harm_in(reasons), class_in(reasons, SENSITIVE)
+    if not ticket.is_open or (harm is None and sensitive is None
+                              and ticket.priority not in settings.senior_priorities):
         return None
     roster = roster_of()
     assignee = roster.candidates.get(ticket.assignee_id)
@@ -184,7 +195,9 @@ def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings
         return None
     seniors = [c for c in roster.candidates.values() if c.is_senior and c.team == ticket.team]
     choice = choose_agent(ticket.platform, seniors, previous_agent_id=None,
-                          senior_reason=f"harm ({harm})" if harm else ticket.priority, past_capacity=harm is not None)
+                          senior_reason=(f"harm ({harm})" if harm else ticket.priority
+                                         if ticket.priority in settings.senior_priorities else f"sensitive ({sensitive})"),
+                          past_capacity=harm is not None)
     if choice.agent_id is None:
         return None
     agent = roster.agents[choice.agent_id]
@@ -203,31 +216,31 @@ def route_waiting_tickets(session: Session, settings: RoutingSettings, now: date
         .where(Ticket.status.in_(OPEN_STATUSES), Ticket.assignee_id.is_(None))
         .order_by(Ticket.first_response_due_at, Ticket.id)
     ).all()
-    harms = harms_of(session, [ticket.id for ticket in waiting])
+    routed_by = reasons_routed_by(session, [ticket.id for ticket in waiting])
     assigned = 0
     for ticket in waiting:
         if route(session, ticket, settings, now, roster=roster, record_queued=False,
-                 harm=harms.get(ticket.id)) is not None:
+                 reasons=routed_by.get(ticket.id, ())) is not None:
             assigned += 1
             if not roster.anyone_free():
                 break
     return assigned
 
 
-def harms_of(session: Session, ticket_ids: list[int]) -> dict[int, str]:
-    """The harm the posts of each of these tickets report first, if any."""
+def reasons_routed_by(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
+    """The scoring reasons of these tickets' posts that routing reads: the
+    harms and the customers who need particular care they report."""
     if not ticket_ids:
         return {}
+    text = cast(Mention.reasons, String)
     rows = session.execute(select(Mention.ticket_id, Mention.reasons)
                            .where(among_bound(Mention.ticket_id, "tickets"),
-                                  cast(Mention.reasons, String).like(f'%"{HARM}:%'))
+                                  text.like(f'%"{HARM}:%') | text.like(f'%"{SENSITIVE}:%'))
                            .order_by(Mention.id), {"tickets": ticket_ids})
-    harms: dict[int, str] = {}
+    routed_by: dict[int, list[str]] = defaultdict(list)
     for ticket_id, reasons in rows:
-        harm = harm_in(reasons or ())
-        if harm is not None:
-            harms.setdefault(ticket_id, harm)
-    return harms
+        routed_by[ticket_id] += [r for r in reasons or () if r.startswith((f"{HARM}:", f"{SENSITIVE}:"))]
+    return routed_by
 
 
 def hand_back(session: Session, agent: Agent, now: datetime, *, every_open: bool = False,

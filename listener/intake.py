@@ -17,7 +17,7 @@ from connectors.base import InboundPost
 from listener.assignment import NO_HISTORY, give_to_a_senior, route
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
-from listener.keywords import harm_in
+from listener.keywords import routes_to_a_senior
 from listener.quarantine import quarantine_post
 from listener.scoring import Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
@@ -215,9 +215,8 @@ class Intake:
                 tickets.customer_wrote(session, ticket, mention, self.sla, now, posts)
                 if ticket.is_open and not was_open:
                     page.open_tickets[identity.customer_id] = ticket
-                harm = harm_in(mention.reasons)
-                if ticket.priority != priority or harm is not None:
-                    give_to_a_senior(session, ticket, self.settings.routing, now, page.roster, harm)
+                if ticket.priority != priority or routes_to_a_senior(mention.reasons):
+                    give_to_a_senior(session, ticket, self.settings.routing, now, page.roster, mention.reasons)
             return "threaded"
         if score.needs_response:
             page.raised.append(self._raise(session, mention, now, asked_at(post.created_at, listening_since, now),
@@ -250,7 +249,7 @@ class Intake:
         page.open_tickets[customer.id] = ticket
         page.posts_of(ticket).append(mention)
         route(session, ticket, self.settings.routing, now, roster=page.roster(),
-              history=page.histories.get(customer.id, NO_HISTORY), harm=harm_in(mention.reasons))
+              history=page.histories.get(customer.id, NO_HISTORY), reasons=mention.reasons)
         incident = next((i for i in page.incidents() if matches(i, ticket, mention)), None)
         if incident is not None:
             link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")

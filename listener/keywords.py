@@ -13,7 +13,7 @@ year", "months ago") and, after it in the same sentence, a turn ("but",
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from config.settings import KeywordClass
@@ -43,8 +43,10 @@ _PUT_RIGHT = frozenset({
 })
 
 
-# The kind of the keyword classes that are harms, which begins their reasons.
-HARM = "safety"
+# The kinds of keyword classes that routing reads in a post's reasons,
+# which begin with the kind: harms, and customers who need particular care
+# (bereavement, disability, a vulnerable person).
+HARM, SENSITIVE = "safety", "sensitive"
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,21 @@ class KeywordHit:
         return f"{self.kind}:{self.name} ({self.phrase!r}) +{self.weight:.2f}"
 
 
-def harm_in(reasons: Iterable[str]) -> str | None:
-    """The harm a post's scoring reasons name first ("fire"), if any."""
+def class_in(reasons: Iterable[str], kind: str) -> str | None:
+    """The class of `kind` a post's scoring reasons name first ("fire"), if any."""
     for reason in reasons:
-        if reason.startswith(f"{HARM}:"):
-            return reason[len(HARM) + 1:].split(" ", 1)[0]
+        if reason.startswith(f"{kind}:"):
+            return reason[len(kind) + 1:].split(" ", 1)[0]
     return None
+
+
+def harm_in(reasons: Iterable[str]) -> str | None:
+    return class_in(reasons, HARM)
+
+
+def routes_to_a_senior(reasons: Sequence[str]) -> bool:
+    """Whether a post's reasons name a harm or a customer who needs particular care."""
+    return harm_in(reasons) is not None or class_in(reasons, SENSITIVE) is not None
 
 
 class KeywordFinder:

@@ -23,7 +23,7 @@ from config.settings import ScoringSettings
 from listener import lexicons
 from listener.care_rules import RuleHit, rule_hits
 from listener.courtesy import without_closing_courtesy
-from listener.keywords import KeywordFinder, KeywordHit
+from listener.keywords import SENSITIVE, KeywordFinder, KeywordHit
 from listener.needs_model import NEEDS_A_PERSON, NEEDS_A_PERSON_TO_US
 from listener.phrases import PhraseIndex, words_of
 from listener.sentiment_model import SHIPPED_MODEL, ModelFileError, SentimentModel, load_model
@@ -176,9 +176,11 @@ class Scorer:
 
     def _for_the_model(self, reading: _Reading) -> bool:
         """Whether no rule decides if the post needs a person: it is not
-        spam, complains of nothing, names no keyword class, asks us nothing
-        and is no praise."""
-        return (not reading.spam and not reading.keywords and not reading.complaint_rule and not reading.request
+        spam, complains of nothing, names no keyword class (but for one of
+        a customer who needs particular care, which says how to answer, not
+        whether), asks us nothing and is no praise."""
+        return (not reading.spam and not _deciding(reading.keywords) and not reading.complaint_rule
+                and not reading.request
                 and self.negative_below <= reading.polarity <= self.positive_above
                 and not (reading.question and self._to_us(reading)))
 
@@ -286,7 +288,7 @@ class Scorer:
             return f"spam ({reading.spam})", None
         if sentiment == "negative" or reading.complaint_rule:
             return "complaint", weights.complaint
-        if reading.keywords:
+        if _deciding(reading.keywords):
             return "keyword", weights.question if sentiment == "positive" else weights.complaint
         if self.settings.respond_to_questions and (reading.request or (reading.question and self._to_us(reading))):
             return ("asks for help" if reading.request else "question"), weights.question
@@ -395,6 +397,12 @@ def _valid_rating(rating, reasons: list[str]) -> int | None:
         reasons.append(f"rating:{rating!r} ignored (not 1-5)")
         return None
     return rating
+
+
+def _deciding(keywords: tuple[KeywordHit, ...]) -> bool:
+    """Whether a keyword class decides the post needs a person: any but a
+    sensitive one."""
+    return any(k.kind != SENSITIVE for k in keywords)
 
 
 def _apply_rules(polarity: float, rules: tuple[RuleHit, ...]) -> float:

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from listener.assignment import Roster, route
 from listener.intake import Intake
-from listener.keywords import harm_in
 from store import tickets
 from store.errors import Refused
 from store.incidents import link_tickets, matches, open_incidents
@@ -43,7 +42,7 @@ def take_into_ticket(session: Session, intake: Intake, mention: Mention, by: Age
                                       mention.priority or TAKEN_PRIORITY, intake.sla, by, reason, now)
     if roster is None:
         return ticket, False
-    route(session, ticket, settings.routing, now, roster=roster, harm=harm_in(mention.reasons or ()))
+    route(session, ticket, settings.routing, now, roster=roster, reasons=mention.reasons or ())
     incident = next((i for i in open_incidents(session) if matches(i, ticket, mention)), None)
     if incident is not None:
         link_tickets(session, incident, [ticket], "system", now, why="matches the incident's rule")

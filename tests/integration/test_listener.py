@@ -270,6 +270,18 @@ def test_a_new_harm_goes_to_a_full_senior_and_an_ordinary_urgent_post_does_not(d
                          "dan": ("urgent", junior, "least loaded (no senior free)")}
 
 
+def test_a_bereaved_customer_goes_to_a_senior_with_room_and_waits_for_none_past_capacity(db, configured, clock):
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("My husband passed away and you keep sending him letters", "eve")),
+        batch(post("My wife passed away, please stop the direct debit", "fay")))})
+    junior = w.agent("junior@example.com")
+    senior = w.agent("senior@example.com", role="senior", capacity=1)
+    w.poll()
+    w.poll()
+    assert [(t.assignee_id, t.assignment_reason) for t in w.tickets()] == [
+        (senior, "senior: sensitive (bereavement)"), (junior, "least loaded (no senior free)")]
+
+
 def test_praise_is_stored_without_a_ticket(db, configured, clock):
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(post("Love the new app, great job!")))})
     w.poll()

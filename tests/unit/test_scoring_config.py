@@ -127,7 +127,7 @@ def test_the_keyword_classes_cover_harms_and_care():
                                                                              "money", "outage", "privacy"}
 
 
-def test_a_keyword_class_kind_is_keyword_or_safety():
-    with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword' or "
-                                          r"'safety'"):
+def test_a_keyword_class_kind_is_keyword_safety_or_sensitive():
+    with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword', "
+                                          r"'safety' or 'sensitive'"):
         scoring(keywords={"heat": {"kind": "harm", "weight": 1.0, "words": ["hot"]}})
