@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from store.models import Agent, Customer, Event, Ticket
+from config.settings import AccountSettings, SourceSettings
+from listener.in_force import hold
+from listener.polling import Poller, sync_sources
+from store import kept_figures
+from store.models import Agent, Customer, Event, KeptFigures, Ticket
 from store.sla import SlaClock
 from store.tickets import no_response_needed
+from tests.integration.loop_helpers import ScriptedConnector, batch, post
 from tests.integration.web_helpers import make_world
 
 
@@ -143,13 +150,15 @@ def test_a_ticket_resolved_unanswered_after_its_due_time_stays_missed(desk):
     assert counts(desk.first_response()) == (1, 0, 1, 0.0)
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
-def test_yesterdays_figures_asked_twice_are_recounted_after_one_of_yesterdays_tickets_changes(desk):
+def test_yesterdays_figures_asked_twice_are_recounted_after_one_of_yesterdays_tickets_changes(
+        postgres_db, settings, clock, monkeypatch):
     """Yesterday: two tickets, one answered in 10 minutes, one left waiting.
-    Asked today, the kept day says 1 met, 1 missed; the waiting one is then
-    answered today, and yesterday asked again still counts its miss but
-    its wait moves from "at least" to the answered wait."""
+    Asked today, the kept day says 1 met, 1 missed, the waiting one's wait
+    "at least" a day and 10 minutes; read again unchanged, it is the kept
+    row. The waiting one is then answered, and yesterday asked again still
+    counts its miss, its wait now the answered one."""
+    monkeypatch.setattr(kept_figures, "GRACE_SECONDS", 0.0)
+    desk = Desk(postgres_db, settings, clock)
     met, late = desk.ticket(), desk.ticket()
     desk.clock.advance(minutes=10)
     desk.answer(met)
@@ -160,10 +169,51 @@ def test_yesterdays_figures_asked_twice_are_recounted_after_one_of_yesterdays_ti
     first = desk.first_response(**day)
     assert counts(first) == (2, 1, 1, 0.5)
     assert (first["p90_min"], first["p90_at_least"]) == (24 * 60.0 + 10, True)
-
+    kept_at = _kept_day(postgres_db, yesterday)
+    assert kept_at is not None
     desk.clock.advance(minutes=30)
+    assert desk.first_response(**day) == {**first, "p90_min": 24 * 60.0 + 40}
+    assert _kept_day(postgres_db, yesterday) == kept_at
+
     desk.answer(late)
     desk.clock.advance(minutes=5)
     again = desk.first_response(**day)
     assert counts(again) == (2, 1, 1, 0.5)
-    assert (again["p90_min"], again["p90_at_least"]) == (24 * 60.0 + 40, False)
+    assert (again["p90_min"], again["p90_at_least"], again["waiting"]) == (24 * 60.0 + 40, False, 0)
+    assert _kept_day(postgres_db, yesterday) > kept_at
+
+
+def _kept_day(db, day: datetime) -> float | None:
+    """When yesterday's first-response figures were last counted and kept."""
+    with db.sessions() as session:
+        return session.scalar(select(KeptFigures.computed_at).where(
+            KeptFigures.report == "sla:platform", KeptFigures.starts_at == day, KeptFigures.hours == 24))
+
+
+def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db, settings, clock):
+    """The source listens from 09:00; Lee posts at 09:10, the poller brings
+    it at 10:00 and an agent answers at 10:05: Lee waited 55 minutes, not 5.
+    Kim, posted at 09:20 and still waiting at 10:30, has waited at least 70."""
+    configured = settings.model_copy(update={
+        "accounts": {"acme_x": AccountSettings(platform="x", bearer_token="t")},
+        "sources": (SourceSettings(name="x-mentions", account="acme_x", kind="mentions", target="",
+                                   poll_seconds=60),)})
+    began = clock.now()
+    lee = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
+    kim = replace(post("The app crashed again and I lost my basket.", "kim"),
+                  created_at=began + timedelta(minutes=20))
+    connector = ScriptedConnector(batch(lee, kim))
+    poller = Poller(db, hold(configured), clock, lambda account, platform: connector)
+    with db.transaction() as session:
+        source_id = sync_sources(session, configured, clock.now())[0].id
+    desk = Desk(db, configured, clock)
+    clock.advance(minutes=60)
+    poller.poll(source_id, force=True)
+    with db.sessions() as session:
+        tickets = {ticket.mentions[0].identity.handle: ticket.id for ticket in session.scalars(select(Ticket))}
+    clock.advance(minutes=5)
+    desk.answer(tickets["lee"])
+    clock.advance(minutes=25)
+
+    figures = desk.first_response()
+    assert (figures["waiting"], waits(figures)) == (1, (55.0, False, 70.0, True))
