@@ -27,9 +27,9 @@ from tests.integration.web_helpers import make_world
 class Desk:
     """Tickets raised and answered at chosen minutes, and a manager's view of the figures."""
 
-    def __init__(self, db, settings, clock):
+    def __init__(self, db, settings, clock, teams: dict | None = None):
         self.db, self.clock, self.sla = db, clock, SlaClock(settings)
-        self.world = make_world(db, clock)
+        self.world = make_world(db, clock, teams=teams)
         self.world.agent("Mia Manager", "mia@example.com", role="manager")
         self.auth = {"Authorization": f"Bearer {self.world.token(self.world.client(), 'mia@example.com')}"}
         self.start = clock.now()
@@ -52,6 +52,21 @@ class Desk:
             SlaClock.answered(ticket, now)
             ticket.updated_at = now
             session.add(Event(ticket=ticket, kind="replied", at=now, actor="ada@example.com", detail={}))
+
+    def pause(self, ticket_id: int) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            SlaClock.pause(ticket, now)
+            ticket.status, ticket.updated_at = "pending", now
+
+    def customer_writes(self, ticket_id: int) -> None:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            ticket = session.get(Ticket, ticket_id)
+            self.sla.customer_wrote(ticket, now, "standard")
+            ticket.status, ticket.updated_at = "open", now
+            session.add(Event(ticket=ticket, kind="customer_wrote", at=now, detail={"needs_response": True}))
 
     def resolve(self, ticket_id: int) -> None:
         now = self.clock.now()
@@ -217,3 +232,43 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
 
     figures = desk.first_response()
     assert (figures["waiting"], waits(figures)) == (1, (55.0, False, 70.0, True))
+
+
+def test_a_ticket_paused_on_the_customer_then_resumed_counts_only_the_time_it_waited_on_us(desk):
+    """Paused after 30 minutes (waiting on the customer) for five hours; the
+    customer writes and it is answered 20 minutes later: 50 of its 60
+    minutes used, so met, though the customer's wait was 350 minutes."""
+    ticket = desk.ticket()
+    desk.clock.advance(minutes=30)
+    desk.pause(ticket)
+    desk.clock.advance(hours=5)
+    assert counts(desk.first_response()) == (0, 0, 0, None)
+    desk.customer_writes(ticket)
+    desk.clock.advance(minutes=20)
+    desk.answer(ticket)
+    desk.clock.advance(minutes=1)
+
+    assert counts(desk.first_response()) == (1, 1, 0, 1.0)
+    assert waits(desk.first_response()) == (350.0, False, 350.0, False)  # the wait is the customer's, paused or not
+
+
+def test_a_ticket_raised_friday_evening_and_answered_monday_morning_is_met_in_business_hours(
+        db, settings, clock):
+    """Open 09:00-17:00 on weekdays: raised Friday 16:30 with 30 open minutes
+    left, due Monday 09:30; answered Monday 09:20, so met; one answered
+    Monday 09:40 missed. The waits are the customer's, weekend included."""
+    hours = {"timezone": "UTC", **{day: ["09:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}}
+    teams = {"care": {**settings.teams["care"].model_dump(exclude_none=True), "hours": hours}}
+    hourly = settings.model_copy(update={"teams": {"care": settings.teams["care"].model_copy(
+        update={"hours": hours})}})
+    clock.advance(days=4, hours=7, minutes=30)  # Friday 2026-01-09 16:30
+    desk = Desk(db, hourly, clock, teams=teams)
+    met, missed = desk.ticket(), desk.ticket()
+    clock.advance(days=2, hours=16, minutes=50)  # Monday 09:20
+    desk.answer(met)
+    clock.advance(minutes=20)
+    desk.answer(missed)
+    clock.advance(minutes=5)
+
+    assert counts(desk.first_response()) == (2, 1, 1, 0.5)
+    assert waits(desk.first_response()) == (3890.0, False, 3910.0, False)  # the customer waited the weekend
