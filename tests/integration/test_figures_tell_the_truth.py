@@ -17,7 +17,7 @@ from config.settings import AccountSettings, SourceSettings
 from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store import kept_figures
-from store.models import Agent, Customer, Event, KeptFigures, Ticket
+from store.models import Agent, Customer, Event, KeptFigures, Mention, Ticket
 from store.sla import SlaClock
 from store.tickets import no_response_needed
 from tests.integration.loop_helpers import ScriptedConnector, batch, post
@@ -209,21 +209,14 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
     """The source listens from 09:00; Lee posts at 09:10, the poller brings
     it at 10:00 and an agent answers at 10:05: Lee waited 55 minutes, not 5.
     Kim, posted at 09:20 and still waiting at 10:30, has waited at least 70."""
-    configured = settings.model_copy(update={
-        "accounts": {"acme_x": AccountSettings(platform="x", bearer_token="t")},
-        "sources": (SourceSettings(name="x-mentions", account="acme_x", kind="mentions", target="",
-                                   poll_seconds=60),)})
     began = clock.now()
     lee = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
     kim = replace(post("The app crashed again and I lost my basket.", "kim"),
                   created_at=began + timedelta(minutes=20))
-    connector = ScriptedConnector(batch(lee, kim))
-    poller = Poller(db, hold(configured), clock, lambda account, platform: connector)
-    with db.transaction() as session:
-        source_id = sync_sources(session, configured, clock.now())[0].id
+    configured, poll = listening(db, settings, clock, batch(lee, kim))
     desk = Desk(db, configured, clock)
     clock.advance(minutes=60)
-    poller.poll(source_id, force=True)
+    poll()
     with db.sessions() as session:
         tickets = {ticket.mentions[0].identity.handle: ticket.id for ticket in session.scalars(select(Ticket))}
     clock.advance(minutes=5)
@@ -272,3 +265,29 @@ def test_a_ticket_raised_friday_evening_and_answered_monday_morning_is_met_in_bu
 
     assert counts(desk.first_response()) == (2, 1, 1, 0.5)
     assert waits(desk.first_response()) == (3890.0, False, 3910.0, False)  # the customer waited the weekend
+
+
+def test_a_spam_post_raises_no_ticket_and_counts_in_no_response_time_figure(db, settings, clock):
+    _, poll = listening(db, settings, clock, batch(post("followback follow4follow f4f", "bot")))
+    desk = Desk(db, settings, clock)
+    poll()
+    clock.advance(hours=3)
+    with db.sessions() as session:
+        assert [(m.needs_response, m.ticket_id) for m in session.scalars(select(Mention))] == [(False, None)]
+
+    figures = desk.first_response()
+    assert (counts(figures), figures["waiting"], figures["not_yet_due"]) == ((0, 0, 0, None), 0, 0)
+
+
+def listening(db, settings, clock, *script):
+    """Settings with one X mentions source listened to from now, and a
+    function that polls it once through a connector answering `script`."""
+    configured = settings.model_copy(update={
+        "accounts": {"acme_x": AccountSettings(platform="x", bearer_token="t")},
+        "sources": (SourceSettings(name="x-mentions", account="acme_x", kind="mentions", target="",
+                                   poll_seconds=60),)})
+    connector = ScriptedConnector(*script)
+    poller = Poller(db, hold(configured), clock, lambda account, platform: connector)
+    with db.transaction() as session:
+        source_id = sync_sources(session, configured, clock.now())[0].id
+    return configured, lambda: poller.poll(source_id, force=True)
