@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from config import load_settings
 from config.settings import AccountSettings, SourceSettings
 from listener.in_force import hold
 from listener.polling import Poller, sync_sources
@@ -20,8 +21,10 @@ from store import kept_figures
 from store.models import Agent, Customer, Event, KeptFigures, Mention, Ticket
 from store.sla import SlaClock
 from store.tickets import no_response_needed
+from tests import TEST_SECRET_KEY
 from tests.integration.loop_helpers import ScriptedConnector, batch, post
 from tests.integration.web_helpers import make_world
+from web import create_app
 
 
 class Desk:
@@ -89,6 +92,17 @@ class Desk:
         assert response.status_code == 200, response.get_json()
         return response.get_json()["total"]["first_response"]
 
+    def scrape(self, monkeypatch) -> str:
+        """/metrics as Prometheus reads it."""
+        monkeypatch.setenv("METRICS_TOKEN_FOR_TEST", "s3cret")
+        settings = load_settings(env={}, overrides={"database": {"url": self.db.url},
+                                                    "web": {"secret_key": TEST_SECRET_KEY},
+                                                    "metrics": {"token": "env:METRICS_TOKEN_FOR_TEST"}})
+        client = create_app(settings, db=self.db, clock=self.clock).test_client()
+        response = client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
     def csv_first_response(self) -> dict:
         response = self.world.client().get("/api/v1/reports/sla.csv", headers=self.auth,
                                            query_string=self.period())
@@ -110,7 +124,7 @@ def waits(figures: dict) -> tuple:
     return figures["median_min"], figures["median_at_least"], figures["p90_min"], figures["p90_at_least"]
 
 
-def test_ten_first_answers_at_known_minutes_give_the_counts_and_percentiles_worked_out_by_hand(desk):
+def test_ten_first_answers_at_known_minutes_give_the_counts_and_percentiles_worked_out_by_hand(desk, monkeypatch):
     """Answers at 7, 14, ... 70 minutes: 8 by the 60-minute target, 2 after.
     Nearest rank of 10 waits: the median is the 5th (35), the 90th percentile the 9th (63)."""
     tickets = [desk.ticket() for _ in range(10)]
@@ -125,6 +139,7 @@ def test_ten_first_answers_at_known_minutes_give_the_counts_and_percentiles_work
     row = desk.csv_first_response()
     assert (row["due"], row["met"], row["missed"], row["median_min"], row["p90_min"]) == ("10", "8", "2", "35.0",
                                                                                           "63.0")
+    assert 'closeloop_sla_achievement{platform="x",target="first_response"} 0.8' in desk.scrape(monkeypatch)
 
 
 def test_a_ticket_unanswered_past_its_due_time_counts_as_missed_and_its_wait_as_at_least(desk):
