@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -103,6 +104,15 @@ class Desk:
         assert response.status_code == 200
         return response.get_data(as_text=True)
 
+    def dashboard_rows(self) -> list[str]:
+        """The first-response table of the dashboard page, a line of text per row."""
+        client = self.world.client()
+        self.world.sign_in(client, "mia@example.com")
+        page = client.get("/dashboard", query_string=self.period()).get_data(as_text=True)
+        table = page[page.index('id="sla-figures"'):]
+        table = table[table.index("<tbody>"):table.index("</table>")]
+        return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in table.split("</tr>")[:-1]]
+
     def csv_first_response(self) -> dict:
         response = self.world.client().get("/api/v1/reports/sla.csv", headers=self.auth,
                                            query_string=self.period())
@@ -155,6 +165,7 @@ def test_a_ticket_unanswered_past_its_due_time_counts_as_missed_and_its_wait_as_
     figures = desk.first_response()
     assert counts(figures) == (3, 2, 1, pytest.approx(2 / 3, abs=0.01))
     assert waits(figures) == (20.0, False, 90.0, True)
+    assert desk.dashboard_rows() == ["X 3 2 1 66.7 % 0 20.0 min ≥ 90.0 min"]
     assert waiting
 
 
