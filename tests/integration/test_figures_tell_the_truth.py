@@ -171,7 +171,8 @@ def test_a_ticket_unanswered_past_its_due_time_counts_as_missed_and_its_wait_as_
 
 def test_tickets_closed_without_an_answer_before_their_due_time_count_in_no_first_response_figure(desk):
     """Resolved unanswered, or marked "no response needed", in time: no answer
-    was owed, so neither met nor missed; the one answered late is the only target."""
+    was owed, so neither met nor missed nor a wait; the one answered late
+    is the only target and the only wait."""
     resolved, not_needed, answered_late = desk.ticket(), desk.ticket(), desk.ticket()
     desk.clock.advance(minutes=5)
     desk.resolve(resolved)
@@ -180,6 +181,8 @@ def test_tickets_closed_without_an_answer_before_their_due_time_count_in_no_firs
     desk.answer(answered_late)
 
     assert counts(desk.first_response()) == (1, 0, 1, 0.0)
+    figures = desk.first_response()
+    assert (waits(figures), figures["waiting"]) == ((75.0, False, 75.0, False), 0)
 
 
 def test_a_ticket_resolved_unanswered_after_its_due_time_stays_missed(desk):
