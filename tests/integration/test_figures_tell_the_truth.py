@@ -113,6 +113,13 @@ class Desk:
         table = table[table.index("<tbody>"):table.index("</table>")]
         return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in table.split("</tr>")[:-1]]
 
+    def tickets_in_volume(self, start: datetime, end: datetime) -> int:
+        """Tickets raised in [start, end) by the volume CSV."""
+        response = self.world.client().get("/api/v1/reports/volume.csv", headers=self.auth,
+                                           query_string=self.period(start, end))
+        assert response.status_code == 200, response.data
+        return sum(int(row["tickets"]) for row in csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
     def csv_first_response(self) -> dict:
         response = self.world.client().get("/api/v1/reports/sla.csv", headers=self.auth,
                                            query_string=self.period())
@@ -237,7 +244,8 @@ def _kept_day(db, day: datetime) -> float | None:
 def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db, settings, clock):
     """The source listens from 09:00; Lee posts at 09:10, the poller brings
     it at 10:00 and an agent answers at 10:05: Lee waited 55 minutes, not 5.
-    Kim, posted at 09:20 and still waiting at 10:30, has waited at least 70."""
+    Kim, posted at 09:20 and still waiting at 10:30, has waited at least 70.
+    Both count in the volume of 09:00-10:00, when they were posted."""
     began = clock.now()
     lee = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
     kim = replace(post("The app crashed again and I lost my basket.", "kim"),
@@ -254,6 +262,8 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
 
     figures = desk.first_response()
     assert (figures["waiting"], waits(figures)) == (1, (55.0, False, 70.0, True))
+    assert desk.tickets_in_volume(began, began + timedelta(hours=1)) == 2
+    assert desk.tickets_in_volume(began + timedelta(hours=1), began + timedelta(hours=2)) == 0
 
 
 def test_a_ticket_paused_on_the_customer_then_resumed_counts_only_the_time_it_waited_on_us(desk):
