@@ -236,9 +236,13 @@ def test_yesterdays_figures_asked_twice_are_recounted_after_one_of_yesterdays_ti
 
 def _kept_day(db, day: datetime) -> float | None:
     """When yesterday's first-response figures were last counted and kept."""
+    return _kept_span(db, "sla:platform", day, 24)
+
+
+def _kept_span(db, report: str, start: datetime, hours: int) -> float | None:
     with db.sessions() as session:
         return session.scalar(select(KeptFigures.computed_at).where(
-            KeptFigures.report == "sla:platform", KeptFigures.starts_at == day, KeptFigures.hours == 24))
+            KeptFigures.report == report, KeptFigures.starts_at == start, KeptFigures.hours == hours))
 
 
 def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db, settings, clock):
@@ -330,3 +334,25 @@ def listening(db, settings, clock, *script):
     with db.transaction() as session:
         source_id = sync_sources(session, configured, clock.now())[0].id
     return configured, lambda: poller.poll(source_id, force=True)
+
+
+def test_a_post_fetched_late_into_an_hour_already_kept_is_counted_in_it(postgres_db, settings, clock, monkeypatch):
+    """The 09:00 hour is kept, empty, at 11:05; the poller then brings a post
+    from 09:10. Asked again, that hour has its ticket, waiting 115 minutes
+    and its 60-minute target missed at 10:10."""
+    monkeypatch.setattr(kept_figures, "GRACE_SECONDS", 0.0)
+    began = clock.now()
+    late = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
+    configured, poll = listening(postgres_db, settings, clock, batch(late))
+    desk = Desk(postgres_db, configured, clock)
+    clock.advance(hours=2, minutes=5)
+    hour = {"start": began, "end": began + timedelta(hours=1)}
+    assert desk.tickets_in_volume(**hour) == 0
+    assert desk.first_response(**hour)["waiting"] == 0
+    assert _kept_span(postgres_db, "sla:platform", began, 1) is not None
+
+    poll()
+    assert desk.tickets_in_volume(**hour) == 1
+    figures = desk.first_response(**hour)
+    assert (figures["waiting"], figures["p90_min"], figures["p90_at_least"]) == (1, 115.0, True)
+    assert desk.first_response(start=began, end=began + timedelta(hours=2))["missed"] == 1
