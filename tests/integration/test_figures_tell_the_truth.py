@@ -1,7 +1,8 @@
 """Response-time figures checked against answers worked out by hand, as a
-manager reads them: through /api/v1/reports/sla, its CSV and, on
-PostgreSQL, the kept figures of a past day. High-priority tickets: first
-answer due 60 minutes after the customer asked."""
+manager reads them: /api/v1/reports/sla and its CSV, the dashboard's
+table, /metrics, the volume CSV and, on PostgreSQL, the kept figures of a
+past day or hour. High-priority tickets: first answer due 60 minutes after
+the customer asked."""
 
 from __future__ import annotations
 
