@@ -114,6 +114,11 @@ class Desk:
         table = table[table.index("<tbody>"):table.index("</table>")]
         return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in table.split("</tr>")[:-1]]
 
+    def now_report(self) -> dict:
+        response = self.world.client().get("/api/v1/reports/now", headers=self.auth)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
     def tickets_in_volume(self, start: datetime, end: datetime) -> int:
         """Tickets raised in [start, end) by the volume CSV."""
         response = self.world.client().get("/api/v1/reports/volume.csv", headers=self.auth,
@@ -250,7 +255,8 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
     """The source listens from 09:00; Lee posts at 09:10, the poller brings
     it at 10:00 and an agent answers at 10:05: Lee waited 55 minutes, not 5.
     Kim, posted at 09:20 and still waiting at 10:30, has waited at least 70.
-    Both count in the volume of 09:00-10:00, when they were posted."""
+    Both count in the volume of 09:00-10:00, when they were posted, and the
+    live report shows Kim's 70 minutes as the team's longest wait."""
     began = clock.now()
     lee = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
     kim = replace(post("The app crashed again and I lost my basket.", "kim"),
@@ -268,6 +274,8 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
     figures = desk.first_response()
     assert (figures["waiting"], waits(figures)) == (1, (55.0, False, 70.0, True))
     assert desk.tickets_in_volume(began, began + timedelta(hours=1)) == 2
+    oldest = [team["oldest"] for team in desk.now_report()["teams"]]
+    assert [(wait["ticket_id"], wait["waiting_min"]) for wait in oldest] == [(tickets["kim"], 70)]
     assert desk.tickets_in_volume(began + timedelta(hours=1), began + timedelta(hours=2)) == 0
 
 
