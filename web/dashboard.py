@@ -233,7 +233,8 @@ def _charts(groups: list[dict[str, Any]], labels: dict[str | None, str], target:
         },
         "volume": {
             "labels": volume["buckets"],
-            "datasets": [{"label": row["platform"], "data": row["tickets"]} for row in volume["platforms"]],
+            "datasets": [{"label": platform_label(row["platform"]), "data": row["tickets"]}
+                         for row in volume["platforms"]],
         },
         "negative_by_topic": {
             "labels": by_topic["buckets"],

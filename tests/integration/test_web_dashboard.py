@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -104,6 +105,14 @@ def test_a_bad_period_on_the_page_is_explained_and_the_last_day_shown(manager, f
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "&#39;period&#39; must be one of 24h, 7d, 30d" in html
+    assert '<th scope="row">X</th>' in html
+
+
+def test_the_volume_chart_names_platforms_as_the_tables_do(manager, figures):
+    html = manager.get("/dashboard").get_data(as_text=True)
+
+    charts = json.loads(re.search(r'id="dashboard-charts">(.*?)</script>', html, re.S).group(1))
+    assert [series["label"] for series in charts["volume"]["datasets"]] == ["X"]
     assert '<th scope="row">X</th>' in html
 
 
