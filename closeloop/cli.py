@@ -10,9 +10,8 @@ import click
 from closeloop.cli_settings import config_path_of, settings_of
 from closeloop.score_commands import retrain, score
 from closeloop.simulate_command import simulate
-from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_alert_secrets,
-                               require_known_account_keys, require_metrics_token, require_secret_key,
-                               require_webhook_secrets, schema_change)
+from closeloop.startup import (CommandGroup, check_port_free, reach_database, require_known_account_keys,
+                               require_metrics_token, require_secret_key, require_what_jobs_read, schema_change)
 
 
 def _runtime(ctx: click.Context):
@@ -135,9 +134,7 @@ def run(ctx: click.Context, host: str | None, port: int | None) -> None:
     settings = settings_of(ctx)
     web = settings.web
     require_metrics_token(settings)
-    require_webhook_secrets(settings)
-    require_alert_secrets(settings)
-    require_known_account_keys(settings)
+    require_what_jobs_read(settings)
     check_port_free(host or web.host, port or web.port, what="web",
                     how="closeloop run --port P, or web.port (CLOSELOOP_WEB__PORT)")
     runtime = _runtime(ctx)
@@ -160,9 +157,7 @@ def worker(ctx: click.Context) -> None:
     import signal
     import threading
 
-    require_webhook_secrets(settings_of(ctx))
-    require_alert_secrets(settings_of(ctx))
-    require_known_account_keys(settings_of(ctx))
+    require_what_jobs_read(settings_of(ctx))
     metrics_dir = settings_of(ctx).metrics.multiprocess_dir
     if metrics_dir:
         os.makedirs(metrics_dir, exist_ok=True)

@@ -134,19 +134,34 @@ def _postgresql_advice(cause: str, user: str | None, database: str | None) -> st
             "`pg_isready -h HOST -p PORT` tells whether it answers.")
 
 
+def require_what_jobs_read(settings: Settings) -> None:
+    """What the polling, sending and alerting jobs of `run` and `worker`
+    read, checked before they start: webhook and alert secrets, and the
+    accounts' keys."""
+    require_webhook_secrets(settings)
+    require_alert_secrets(settings)
+    require_known_account_keys(settings)
+
+
 def require_webhook_secrets(settings: Settings) -> None:
     """A webhook's secret that refers to a missing variable or file stops
     start-up here rather than failing every delivery later."""
+    for hook in settings.webhooks:
+        if hook.enabled:
+            _require_secret(hook.secret, f"webhooks.{hook.name}.secret",
+                            f"or set enabled = false on the webhook {hook.name!r}")
+
+
+def _require_secret(reference: str, key: str, otherwise: str) -> None:
+    """Stop start-up when the secret `reference` names cannot be read,
+    saying to set it `otherwise` (the other way out)."""
     from config.errors import ConfigError
     from config.secrets import resolve_secret
 
-    for hook in settings.webhooks:
-        if not hook.enabled:
-            continue
-        try:
-            resolve_secret(hook.secret, key=f"webhooks.{hook.name}.secret")
-        except ConfigError as error:
-            raise StartupError(f"{error}.\nSet it, or set enabled = false on the webhook {hook.name!r}.") from None
+    try:
+        resolve_secret(reference, key=key)
+    except ConfigError as error:
+        raise StartupError(f"{error}.\nSet it, {otherwise}.") from None
 
 
 def require_known_account_keys(settings: Settings) -> None:
@@ -171,9 +186,6 @@ def require_alert_secrets(settings: Settings) -> None:
     """A Slack webhook, Slack token or mail password that refers to a
     missing variable or file stops start-up here rather than failing
     every alert later, when a ticket breaches."""
-    from config.errors import ConfigError
-    from config.secrets import resolve_secret
-
     references = [(team.slack_webhook, f"teams.{name}.slack_webhook",
                    f"or remove teams.{name}.slack_webhook to alert the team by email alone")
                   for name, team in settings.teams.items() if team.slack_webhook]
@@ -185,20 +197,11 @@ def require_alert_secrets(settings: Settings) -> None:
         references.append((alerts.smtp_password, "alerts.smtp_password",
                            "or remove alerts.smtp_user and smtp_password when the mail relay needs no sign-in"))
     for reference, key, otherwise in references:
-        try:
-            resolve_secret(reference, key=key)
-        except ConfigError as error:
-            raise StartupError(f"{error}.\nSet it, {otherwise}.") from None
+        _require_secret(reference, key, otherwise)
 
 
 def require_metrics_token(settings: Settings) -> None:
     """A metrics token that refers to a missing variable or file stops
     start-up here rather than in every web process."""
-    from config.errors import ConfigError
-    from config.secrets import resolve_secret
-
     if settings.metrics.token:
-        try:
-            resolve_secret(settings.metrics.token, key="metrics.token")
-        except ConfigError as error:
-            raise StartupError(f"{error}.\nSet it, or leave metrics.token empty to serve no /metrics.") from None
+        _require_secret(settings.metrics.token, "metrics.token", "or leave metrics.token empty to serve no /metrics")

@@ -108,14 +108,9 @@ def senior_reason(ticket: Ticket, tier: str, history: History, settings: Routing
     post reports (`reasons`: the post's scoring reasons), then its priority,
     a customer the post shows needs particular care, their tier and
     history."""
-    harm = harm_in(reasons)
-    if harm is not None:
-        return f"harm ({harm})"
-    if ticket.priority in settings.senior_priorities:
-        return ticket.priority
-    sensitive = class_in(reasons, SENSITIVE)
-    if sensitive is not None:
-        return f"sensitive ({sensitive})"
+    post_reason = _senior_reason_of_post(ticket, settings, reasons)
+    if post_reason is not None:
+        return post_reason
     if tier in settings.senior_tiers:
         return tier
     if history.recent_breach:
@@ -123,6 +118,18 @@ def senior_reason(ticket: Ticket, tier: str, history: History, settings: Routing
     if history.recent_complaints and settings.repeat_complaint_days:
         return "repeat complaint"
     return None
+
+
+def _senior_reason_of_post(ticket: Ticket, settings: RoutingSettings, reasons: Sequence[str]) -> str | None:
+    """Why the ticket's newest post calls for a senior: a harm it reports,
+    the priority it gave the ticket, or a customer who needs particular care."""
+    harm = harm_in(reasons)
+    if harm is not None:
+        return f"harm ({harm})"
+    if ticket.priority in settings.senior_priorities:
+        return ticket.priority
+    sensitive = class_in(reasons, SENSITIVE)
+    return None if sensitive is None else f"sensitive ({sensitive})"
 
 
 class Roster:
@@ -185,19 +192,16 @@ def give_to_a_senior(session: Session, ticket: Ticket, settings: RoutingSettings
     can take it (for a harm, past capacity); it stays where it is when its
     agent is a senior already or no senior is free. The roster, which locks
     the agents on PostgreSQL, is asked for only then."""
-    harm, sensitive = harm_in(reasons), class_in(reasons, SENSITIVE)
-    if not ticket.is_open or (harm is None and sensitive is None
-                              and ticket.priority not in settings.senior_priorities):
+    why = _senior_reason_of_post(ticket, settings, reasons) if ticket.is_open else None
+    if why is None:
         return None
     roster = roster_of()
     assignee = roster.candidates.get(ticket.assignee_id)
     if assignee is not None and assignee.is_senior:
         return None
     seniors = [c for c in roster.candidates.values() if c.is_senior and c.team == ticket.team]
-    choice = choose_agent(ticket.platform, seniors, previous_agent_id=None,
-                          senior_reason=(f"harm ({harm})" if harm else ticket.priority
-                                         if ticket.priority in settings.senior_priorities else f"sensitive ({sensitive})"),
-                          past_capacity=harm is not None)
+    choice = choose_agent(ticket.platform, seniors, previous_agent_id=None, senior_reason=why,
+                          past_capacity=harm_in(reasons) is not None)
     if choice.agent_id is None:
         return None
     agent = roster.agents[choice.agent_id]
