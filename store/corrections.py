@@ -1,19 +1,44 @@
 """Corrections: an agent overruled the scorer on a post. Each is kept with
-what the scorer said, for retraining and for counting how often it errs."""
+what the scorer said, for retraining and for counting how often it errs.
+A post's latest correction of a field is the word in force; the scorer's
+stays on the post."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from store.models import Agent, Correction, Mention
 
+NEEDS_RESPONSE = "needs_response"
+
+
+@dataclass(frozen=True)
+class NeedsResponse:
+    """Whether a person should answer a post: the decision in force, the
+    scorer's word, and the person who overruled it (None: nobody did)."""
+
+    in_force: bool
+    scorer: bool
+    corrected_by: str | None = None
+    corrected_at: datetime | None = None
+
+    @property
+    def by_person(self) -> bool:
+        return self.corrected_at is not None
+
 
 def record_correction(session: Session, mention: Mention, field: str, corrected: str, by: Agent,
                       now: datetime) -> None:
+    """Kept when it changes the word in force: the post's latest correction
+    of `field`, else the scorer's (so a person can take back their own)."""
     original = getattr(mention, field)
-    if str(original) == corrected:
+    latest = session.scalar(_latest_of(field, Correction.corrected).where(Correction.mention_id == mention.id))
+    if (str(original) if latest is None else latest) == corrected:
         return
     session.add(Correction(
         mention=mention, ticket_id=mention.ticket_id, agent_id=by.id, platform=mention.platform, field=field,
@@ -21,3 +46,36 @@ def record_correction(session: Session, mention: Mention, field: str, corrected:
         original_scores={"sentiment": mention.sentiment, "polarity": mention.polarity, "urgency": mention.urgency,
                          "needs_response": mention.needs_response, "priority": mention.priority,
                          "topic": mention.topic, "reasons": mention.reasons}))
+
+
+def needs_response_in_force():
+    """SQL, per post of the query: "True" or "False", a person's latest
+    correction of needs_response, else the scorer's word. Read through the
+    corrections' index on the post, one probe per post."""
+    latest = _latest_of(NEEDS_RESPONSE, Correction.corrected).where(Correction.mention_id == Mention.id)
+    return func.coalesce(latest.correlate(Mention).scalar_subquery(),
+                         case((Mention.needs_response.is_(True), "True"), else_="False"))
+
+
+def needs_response_of(session: Session, mentions: Iterable[Mention]) -> dict[int, NeedsResponse]:
+    """The decision in force on each of `mentions`, by id, and who made it."""
+    posts = {mention.id: mention for mention in mentions}
+    latest: dict[int, tuple[str, datetime, str | None]] = {}
+    if posts:
+        for mention_id, corrected, at, email in session.execute(
+                select(Correction.mention_id, Correction.corrected, Correction.created_at, Agent.email)
+                .outerjoin(Agent, Agent.id == Correction.agent_id)
+                .where(Correction.mention_id.in_(posts), Correction.field == NEEDS_RESPONSE)
+                .order_by(Correction.created_at, Correction.id)):
+            latest[mention_id] = corrected, at, email
+    found = {}
+    for mention_id, mention in posts.items():
+        corrected, at, email = latest.get(mention_id, (None, None, None))
+        found[mention_id] = NeedsResponse(mention.needs_response if corrected is None else corrected == "True",
+                                          mention.needs_response, email, at)
+    return found
+
+
+def _latest_of(field: str, column):
+    return (select(column).where(Correction.field == field)
+            .order_by(Correction.created_at.desc(), Correction.id.desc()).limit(1))

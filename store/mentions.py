@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, String, cast, exists, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
+from store.corrections import needs_response_in_force
 from store.models import Identity, Mention, Ticket
 from store.queries import few_ids, name_matches, topic_in
 from store.text_lookup import lookups, sample
@@ -21,8 +22,10 @@ SPAM_REASON = "no response needed: spam"
 @dataclass(frozen=True)
 class MentionFilter:
     """Which posts to list. Empty tuples and None mean "any"; None in
-    `topics` means no topic. `text` is found in the post, the author's name
-    or handle. Posts on tickets of `hidden_teams` are left out."""
+    `topics` means no topic. `needs_response` is the decision in force: a
+    person's latest correction, else the scorer's word. `text` is found in
+    the post, the author's name or handle. Posts on tickets of
+    `hidden_teams` are left out."""
 
     platforms: tuple[str, ...] = ()
     source_ids: tuple[int, ...] = ()
@@ -85,7 +88,7 @@ def _filtered(session: Session, query: Select, flt: MentionFilter) -> Select:
     if flt.sentiments:
         query = query.where(Mention.sentiment.in_(flt.sentiments))
     if flt.needs_response is not None:
-        query = query.where(Mention.needs_response.is_(flt.needs_response))
+        query = query.where(needs_response_in_force() == str(flt.needs_response))
     if flt.topics:
         query = query.where(topic_in(Mention.topic, flt.topics))
     if flt.has_ticket is not None:

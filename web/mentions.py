@@ -1,6 +1,7 @@
 """The mentions stream, as a page and under /api/v1/mentions: every inbound
-post, ticketed or not, newest first, with its scores and reasons, and the
-one action that takes a post the scorer let pass into a ticket."""
+post, ticketed or not, newest first, with its scores and reasons, whether
+it needs a response as a person or else the scorer decided, and the one
+action that takes a post the scorer let pass into a ticket."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from config.platforms import PLATFORMS
 from listener.sentiment_model import LABELS
 from listener.taking import take_into_ticket
+from store.corrections import NeedsResponse, needs_response_of
 from store.errors import Refused
 from store.mentions import MentionFilter, list_mentions, visible_mention
 from store.models import Agent, Mention, Ticket
@@ -24,7 +26,7 @@ from web.errors import on_refusal
 from web.filters import MAX_ID, NO_TOPIC
 from web.formatting import local_time
 from web.mention_filters import FIELD_TIME, cursor_of, limit_of, mention_filter, position_of
-from web.serialize import iso, mention_json, ticket_json
+from web.serialize import iso, mention_json, needs_response_json, ticket_json
 
 bp = Blueprint("mentions", __name__)
 bp.before_request(require_login)
@@ -47,7 +49,8 @@ def stream():
     settings = services().settings
     chosen = {key: request.args[key] for key in FILTER_KEYS if request.args.get(key)}
     page = render_template(
-        "mentions.html", mentions=mentions, error=error, chosen=chosen, platforms=PLATFORMS,
+        "mentions.html", mentions=mentions, needs_response=needs_response_of(db_session(), mentions), error=error,
+        chosen=chosen, platforms=PLATFORMS,
         sources=sorted(sources), sentiments=LABELS, topics=tuple(settings.scoring.topics) + (NO_TOPIC,),
         since=local_time(flt.since, FIELD_TIME), until=local_time(flt.until, FIELD_TIME),
         older=url_for("mentions.stream", **chosen, cursor=next_cursor) if next_cursor else None,
@@ -77,7 +80,8 @@ def take():
 def listing():
     """Newest first; `next_cursor` fetches the next page."""
     _, mentions, next_cursor = _page(token_agent(), _sources())
-    return jsonify(mentions=[_stream_mention_json(m) for m in mentions], next_cursor=next_cursor)
+    decisions = needs_response_of(db_session(), mentions)
+    return jsonify(mentions=[_stream_mention_json(m, decisions[m.id]) for m in mentions], next_cursor=next_cursor)
 
 
 @api_bp.post("/<int:mention_id>/ticket")
@@ -118,8 +122,8 @@ def _sources() -> dict[str, int]:
     return {source.name: source.id for source in all_sources(db_session())}
 
 
-def _stream_mention_json(mention: Mention) -> dict[str, Any]:
+def _stream_mention_json(mention: Mention, decision: NeedsResponse) -> dict[str, Any]:
     ticket = mention.ticket
-    return {**mention_json(mention), "received_at": iso(mention.received_at),
+    return {**mention_json(mention), **needs_response_json(decision), "received_at": iso(mention.received_at),
             "source": mention.source.name if mention.source else None,
             "ticket": {"id": ticket.id, "status": ticket.status} if ticket else None}

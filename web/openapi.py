@@ -236,7 +236,9 @@ SCHEMAS: dict[str, Schema] = {
     "Mention": obj(("id", "platform", "kind", "text", "created_at"), id=INTEGER, external_id=STRING,
                    platform=STRING, kind=STRING, text={**STRING, "description": "The customer's words, untrusted"},
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
-                   polarity=nullable(NUMBER), urgency=nullable(NUMBER), needs_response=nullable(BOOLEAN),
+                   polarity=nullable(NUMBER), urgency=nullable(NUMBER),
+                   needs_response={**nullable(BOOLEAN), "description": "Whether the scorer said a person should "
+                                   "answer; in the mentions stream, the decision in force"},
                    priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING),
                    media=array(ref("Media"))),
     "Media": obj(
@@ -259,8 +261,17 @@ SCHEMAS: dict[str, Schema] = {
     "Post": obj(("id", "external_id", "kind", "text", "created_at"), id=INTEGER, external_id=STRING, kind=STRING,
                 url=nullable(STRING), text=STRING, created_at=TIME),
     "StreamMention": {"allOf": [ref("Mention"), obj(
-        ("received_at", "source", "ticket"), received_at=TIME, source=nullable(STRING),
-        ticket=nullable(obj(("id", "status"), id=INTEGER, status=enum_of(TICKET_STATUSES))))]},
+        ("received_at", "source", "ticket", "needs_response", "scorer_needs_response", "needs_response_by",
+         "needs_response_corrected_by", "needs_response_corrected_at"), received_at=TIME, source=nullable(STRING),
+        ticket=nullable(obj(("id", "status"), id=INTEGER, status=enum_of(TICKET_STATUSES))),
+        needs_response={**BOOLEAN, "description": "The decision in force: a person's latest word (taking the post "
+                        "into a ticket says yes, marking its ticket no response needed says no), else the "
+                        "scorer's"},
+        scorer_needs_response={**BOOLEAN, "description": "What the scorer said, whatever a person decided since"},
+        needs_response_by={**enum_of(("scorer", "person")), "description": "Who made the decision in force"},
+        needs_response_corrected_by={**nullable(STRING), "description": "The email of the person who decided; "
+                                     "null when the scorer's word stands"},
+        needs_response_corrected_at={**nullable(TIME), "description": "When the person decided"})]},
     "AlertGroup": obj(("id", "kind", "subject", "body", "link", "ticket_ids", "created_at", "unread", "alerts"),
                       id=INTEGER, kind=STRING, subject=STRING, body=STRING, link=nullable(STRING),
                       ticket_ids=array(INTEGER), created_at=TIME, unread=BOOLEAN,
@@ -480,7 +491,8 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         parameters=(query("platform", f"Platforms, {CHOICES_HINT}", choice_list(PLATFORMS)),
                     query("source", f"The configured sources' names, {CHOICES_HINT}"),
                     query("sentiment", f"Sentiments, {CHOICES_HINT}", choice_list(LABELS)),
-                    query("needs_response", "Whether the scorer said a person should answer", YES_OR_NO),
+                    query("needs_response", "Whether a person should answer, by the decision in force: a "
+                                            "person's latest word, else the scorer's", YES_OR_NO),
                     TOPIC_FILTER,
                     query("has_ticket", "Whether the post is on a ticket", YES_OR_NO),
                     query("spam", "Whether the scorer took the post for spam", YES_OR_NO),

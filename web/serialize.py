@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from store.answers import PostState, answers_needed, default_target, post_states, unanswered
+from store.corrections import NeedsResponse
 from store.models import Agent, Customer, Event, Identity, Mention, Reply, Source, Ticket
 from web.media import media_json
 
@@ -103,6 +104,18 @@ def mention_json(mention: Mention) -> dict[str, Any]:
         "topic": mention.topic,
         "reasons": list(mention.reasons or []),
         "media": media_json(mention),
+    }
+
+
+def needs_response_json(decision: NeedsResponse) -> dict[str, Any]:
+    """The decision in force on whether a person should answer, the
+    scorer's word, and who overruled it, if anyone did."""
+    return {
+        "needs_response": decision.in_force,
+        "scorer_needs_response": decision.scorer,
+        "needs_response_by": "person" if decision.by_person else "scorer",
+        "needs_response_corrected_by": decision.corrected_by,
+        "needs_response_corrected_at": iso(decision.corrected_at),
     }
 
 
