@@ -170,17 +170,33 @@ def _answered_together(post: Mention, by_external: dict[str, Mention]) -> tuple[
     return "thread", thread[-1].external_id
 
 
-def answers_needed_by_ticket(session: Session, posts: dict[int, list[Mention]]) -> dict[int, int]:
-    """answers_needed for each ticket of `posts` (ticket id to its posts)
-    that has more than one post, in two queries: a list shows the count
-    only when it is more than one."""
+@dataclass(frozen=True)
+class InboxLine:
+    """What a ticket's row in a list shows: the post an answer would go to
+    (the one the agent must read first: a complaint, not the praise written
+    after it) and how many answers its posts need, counted where it has
+    more than one post (a row of one post shows no count)."""
+
+    post: Mention
+    answers_needed: int
+
+
+def inbox_lines(session: Session, posts: dict[int, list[Mention]]) -> dict[int, InboxLine]:
+    """An InboxLine for each ticket of `posts` (ticket id to its posts,
+    oldest first) that has one; two queries read the answers of the
+    tickets of more than one post."""
+    lines = {ticket_id: InboxLine(listed[0], 0)
+             for ticket_id, listed in posts.items() if len(listed) == 1}
     shared = [ticket_id for ticket_id, listed in posts.items() if len(listed) > 1]
     if not shared:
-        return {}
+        return lines
     replies = session.scalars(select(Reply).options(joinedload(Reply.agent)).where(Reply.ticket_id.in_(shared)))
     events = session.scalars(select(Event).where(Event.ticket_id.in_(shared), Event.kind.in_(ANSWER_EVENTS)))
     grouped: dict[int, tuple[list, list]] = {t: ([], []) for t in shared}
     for index, rows in enumerate((replies, events)):
         for row in rows:
             grouped[row.ticket_id][index].append(row)
-    return {t: answers_needed(states_of(posts[t], *lists)) for t, lists in grouped.items()}
+    for ticket_id, lists in grouped.items():
+        states = states_of(posts[ticket_id], *lists)
+        lines[ticket_id] = InboxLine(default_target(states), answers_needed(states))
+    return lines

@@ -352,7 +352,7 @@ def conversation_version(session: Session, ticket_id: int) -> str:
 
 def posts_by_ticket(session: Session, ticket_ids: list[int]) -> dict[int, list[Mention]]:
     """Each ticket's customer posts, oldest first, with their authors, in
-    one query (a list's rows show the newest and count those waiting)."""
+    one query (a list's rows show the one to answer and count those waiting)."""
     posts: dict[int, list[Mention]] = {ticket_id: [] for ticket_id in ticket_ids}
     if not ticket_ids:
         return posts
@@ -370,11 +370,6 @@ def loaded_conversation_version(ticket: Ticket) -> str:
     events = (len(ticket.events), max((e.id for e in ticket.events), default=None))
     replies = [(r.id, r.status, r.attempts) for r in sorted(ticket.replies, key=lambda r: r.id)]
     return f"{ticket.updated_at}.{posts}.{events}.{replies}"
-
-
-def latest_posts(posts: dict[int, list[Mention]]) -> dict[int, Mention]:
-    """The newest post of each ticket that has one, from `posts_by_ticket`."""
-    return {ticket_id: listed[-1] for ticket_id, listed in posts.items() if listed}
 
 
 def ticket_with_conversation(session: Session, ticket_id: int) -> Ticket | None:

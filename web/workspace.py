@@ -14,11 +14,11 @@ from flask import session as flask_session
 from sqlalchemy import select
 
 from config.platforms import PLATFORMS
-from store.answers import answers_needed_by_ticket
+from store.answers import inbox_lines
 from store.errors import Refused
 from store.mentions import count_mentions
 from store.models import PRIORITIES, TICKET_STATUSES, Agent, SavedView
-from store.queries import (Cursor, PageOrder, TicketFilter, active_agents, count_text, latest_posts, list_tickets,
+from store.queries import (Cursor, PageOrder, TicketFilter, active_agents, count_text, list_tickets,
                            list_version, page_order, posts_by_ticket)
 from store.views import VIEW_KEYS
 from web.access import hidden_teams
@@ -96,8 +96,8 @@ def list_etag(args) -> str:
 
 def listing(args) -> dict:
     """The rows: soonest due first, a page of PAGE_SIZE (after `cursor`
-    when given), with each ticket's latest post and how many of its posts
-    wait for an answer; the total is counted up to COUNT_CAP (TEXT_COUNT_CAP
+    when given), with each ticket's post to answer and how many of its
+    posts wait for an answer (store.answers.inbox_lines); the total is counted up to COUNT_CAP (TEXT_COUNT_CAP
     when searching text)."""
     view, flt, error, after, order = _page(args)
     if after is None and args.get("cursor"):
@@ -107,7 +107,7 @@ def listing(args) -> dict:
     posts = posts_by_ticket(session, [t.id for t in page.tickets])
     return {"view": view, "tickets": page.tickets, "total": page.total, "total_text": count_text(page.total,
             page.total_exact), "after": after, "next_cursor": page.next_cursor, "error": error,
-            "latest": latest_posts(posts), "waiting_by_ticket": answers_needed_by_ticket(session, posts)}
+            "lines": inbox_lines(session, posts)}
 
 
 def _cursor(args) -> Cursor | None:

@@ -163,6 +163,21 @@ def test_praise_is_answered_by_default_only_when_nothing_else_waits(world, clien
     assert answer(client, auth, ticket_id, body="Thank you!").get_json()["in_reply_to"] == review
 
 
+def test_the_inbox_row_shows_the_complaint_not_the_praise_written_after_it(world, client, auth):
+    ticket_id = world.ticket("On hold for 45 minutes, worst service ever", handle="noor")
+    add_post(world, ticket_id, "Loving the new colours, nice work", minutes_later=2, sentiment="positive",
+             needs_response=False)
+    web = world.client()
+    world.sign_in(web)
+
+    waiting = web.get("/inbox?view=all").get_data(as_text=True)
+    answer(client, auth, ticket_id)
+    answered = web.get("/inbox?view=all").get_data(as_text=True)
+
+    assert "On hold for 45 minutes" in waiting and "Loving the new colours" not in waiting
+    assert "Loving the new colours" in answered and "On hold for 45 minutes" not in answered
+
+
 def test_the_count_of_posts_needing_an_answer_shows_in_the_inbox_the_ticket_and_the_api(world, client, auth):
     ticket_id, posts = kenji(world)
     answer(client, auth, ticket_id, in_reply_to=posts[3])

@@ -103,19 +103,19 @@ def test_a_ticket_page_reads_as_many_statements_for_eight_posts_as_for_one(world
     assert statements_for(world, client, f"/tickets/{several}") == statements_for(world, client, f"/tickets/{one}")
 
 
-def test_each_row_shows_its_newest_post_and_how_many_posts_wait(world, client, ada):
+def test_each_row_shows_the_post_to_answer_and_how_many_posts_wait(world, client, ada):
     waiting = world.ticket("first of three")
     add_post(world, waiting, "second of three", 1)
     add_post(world, waiting, "third of three", 2)
-    answered = world.ticket("asked once")
-    add_post(world, answered, "asked twice", 1, needs_response=False)
+    one_waits = world.ticket("asked once")
+    add_post(world, one_waits, "just saying", 1, needs_response=False)
     alone = world.ticket("only post")
 
     html = client.get("/inbox?view=all").get_data(as_text=True)
     shown = re.findall(r'<tr data-ticket="(\d+)".*?<td class="post"><a href="/tickets/\d+">(.*?)</a>', html, re.S)
 
     assert {int(ticket_id): text for ticket_id, text in shown} == {
-        waiting: "third of three", answered: "asked twice", alone: "only post"}
+        waiting: "third of three", one_waits: "asked once", alone: "only post"}
     assert html.count("posts need an answer") == 1 and "3 posts need an answer" in html
 
 
