@@ -108,6 +108,25 @@ RULES: tuple[_Rule, ...] = (
           r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
           r"(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\s+(?:this|in\s+a|in\s+\d+|now|already|running)\b",
           -0.3, 0.05, triggers=("again", "time")),
+    _rule("{said}", r"(?:(?:log|kick|sign|throw)(?:s|ed|ing)?\s+(?:me|us)\s+out|crash(?:es|ed|ing)?|"
+          r"freez(?:es|ing)|froze|drop(?:s|ped|ping)|disconnect(?:s|ed|ing)?|cut(?:s|ting)?\s+out|"
+          r"fail(?:s|ed|ing)|(?:go(?:es)?|went)\s+down(?!\s+(?:to|the|a|an|into|there|here|for)\b)|lag(?:s|ged|ging)|buffer(?:s|ed|ing)|"
+          r"restart(?:s|ed|ing)|reboot(?:s|ed|ing)|stop(?:s|ped)\s+working|time(?:s|d)\s+out)\b"
+          r"(?:\s+[\w']+){0,4}?\s+(?:every\s+(?:single\s+)?(?:time|day|night|morning|evening|hour|week|other\s+day|"
+          r"(?:few|couple\s+of|\d+|two|three|four|five|ten|fifteen|twenty|thirty)\s+(?:seconds|secs|minutes|mins|"
+          r"hours|hrs|days))|all\s+the\s+time|constantly|non\s*-?\s*stop)\b|"
+          r"(?:always|constantly|regularly|randomly)\s+(?:crash|freez|drop|disconnect|lag|buffer|log(?:s|ging)\s+me\s+out|"
+          r"kick(?:s|ing)\s+me\s+out)\w*", -0.3, 0.05,
+          triggers=("every", "all the time", "constantly", "non", "always", "regularly", "randomly")),
+    _rule("{said}", r"(?:site|website|app|service|internet|wifi|wi-fi|broadband|network|servers?|system|portal|"
+          r"signal|connection|login|checkout)\s+(?:is\s+|are\s+|was\s+|were\s+|went\s+|goes\s+|"
+          r"(?:has|have)\s+been\s+|been\s+|still\s+)?(?:completely\s+|totally\s+|still\s+)?(?:down|offline)\b"
+          r"(?!\s+(?:the|a|an|to|from|by|for\s+(?:planned\s+|scheduled\s+)?maintenance|in\s+price)\b)",
+          -0.3, 0.05, triggers=("down", "offline")),
+    _rule("{said}", r"still\s+(?:having|getting|seeing|experiencing|facing)\s+(?:[\w']+\s+){0,2}?(?:issues?|"
+          r"problems?|errors?|trouble)\b|(?:issue|problem|error|fault)s?\s+(?:persists?|persisting|"
+          r"continues?|continuing|is\s+back|are\s+back)\b", -0.3, 0.05,
+          triggers=("still", "persist", "continu", "back")),
     _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+"
           r"(?:you\s+|u\s+)?(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+"
           r"times)\b",
@@ -160,13 +179,16 @@ RULES: tuple[_Rule, ...] = (
           r"download|install|upload|stream|sync|print|scan|redeem|activate|verify|reset|transfer|withdraw|"
           r"top\s+up|send|receive|save)\b|"
           r"keeps?\s+(?:on\s+)?(?:freezing|dropping|disconnecting|restarting|rebooting|failing|cutting\s+out|"
-          r"buffering|logging\s+me\s+out|declining|crashing|glitching|lagging)\b", -0.3,
+          r"buffering|logging\s+me\s+out|kicking\s+me\s+out|signing\s+me\s+out|timing\s+out|pausing|"
+          r"declining|crashing|glitching|lagging)\b", -0.3,
           triggers=("n't", "not", "cannot", "unable", "keep")),
     _rule("negation \"{said}\"", r"(?:can't|cannot)\s+wait\b|no\s+(?:problem|worries|complaints)\b|"
           r"not\s+(?:bad|too\s+bad|disappointed)\b|couldn't\s+be\s+(?:happier|better)\b|"
+          r"(?:can't|cannot|couldn't|could\s+not)\s+(?:have\s+)?ask(?:ed)?\s+for\s+(?:more|better|anything\s+more)\b|"
+          r"(?:can't|cannot|couldn't)\s+get\s+any\s+better\b|"
           r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*|"
           r"(?:never|not\s+once)\s+had\s+(?:a|an|any|one)\s+(?:single\s+)?(?:problem|issue|complaint|fault)s?\b", 0.3,
-          triggers=("wait", "no ", "not", "couldn't", "never"), complaint=False),
+          triggers=("wait", "no ", "not", "couldn't", "can't", "cannot", "never"), complaint=False),
     _rule("asks for help", r"(?:please|pls|plz)\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
           r"dm|contact|call|sort|get\s+back)\b|help\s+(?:me|us)\b|help\s*!|need\s+(?:help|assistance|"
           r"support|an?\s+answer|someone)\b|can\s+(?:some|any)one\s+(?:help|tell|explain|look)\b|"
@@ -194,7 +216,11 @@ _WEAK_SARCASM = re.compile(r"(?:love|loving|enjoy|enjoying|gotta\s+love|got\s+to
                            r"(?:how|that|it\s+when|when|being|waiting|sitting|spending|getting|paying|having\s+to|"
                            r"standing|queu(?:e)?ing)\b|(?:great|awesome|nice|perfect|"
                            r"wonderful|brilliant|fantastic|excellent|amazing)\s+(?:job|work|service)?\s*"
-                           r"(?:\.\.\.|…|!{2,}|🙄|😒)|thanks?\s+a\s+(?:lot|bunch|million)\b")
+                           r"(?:\.\.\.|…|!{2,}|🙄|😒)|thanks?\s+a\s+(?:lot|bunch|million)\b|"
+                           r"(?:great|nice|wonderful|brilliant|fantastic)\s+(?:that|how)\b|"
+                           r"so\s+(?:glad|happy|pleased)\s+(?:that\s+|how\s+)?(?=[^.!?\n]{0,60}?"
+                           r"(?:every\s+(?:single\s+)?time|again|always|all\s+the\s+time)\b)|"
+                           r"(?:thanks?|thank\s+(?:you|u))\s+(?:for|4)\s+(?=[^.!?\n]{0,60}?\bagain\b)")
 NEGATIVE_EMOJI = frozenset("😡😠🤬😤🙄😒👎💔😢😭😞😩😫🤦😣😖😓😔☹🙁😕😑😰😱🤢🤮")
 POSITIVE_EMOJI = frozenset("😍🥰😊🙂😀😁😃😄😆❤💙💚💜🧡💛💕👍🙌🎉👏✨😎🤩😘💯🥳☺")
 _NEGATIVE_EMOJI = re.compile("[" + "".join(sorted(NEGATIVE_EMOJI)) + "]")

@@ -83,6 +83,65 @@ def test_weak_sarcasm_counts_only_beside_a_complaint():
     assert any(h.name.startswith("sarcasm") for h in rule_hits("Love how my parcel never arrived"))
 
 
+@pytest.mark.parametrize("text, name", [
+    ("the app logs me out every five minutes", "logs me out every five minutes"),
+    ("My phone drops calls every single time I leave the house", "drops calls every single time"),
+    ("the game crashes all the time", "crashes all the time"),
+    ("Their site goes down every evening", "goes down every evening"),
+    ("the player constantly buffers on my tv", "constantly buffers"),
+    ("the stream keeps pausing", "negation \"keeps pausing\""),
+    ("is the website down?", "website down"),
+    ("our internet is down since this morning", "internet is down"),
+    ("Still having the same problem with my account", "still having the same problem"),
+    ("The error persists after the update", "error persists"),
+])
+def test_recurring_failures_outages_and_lasting_problems_are_complaints(text, name):
+    hits = [h for h in rule_hits(text) if h.name == name]
+    assert hits and hits[0].complaint and hits[0].shift < 0, names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "I go down to the shop every day",
+    "Prices drop every Friday, lovely",
+    "Our site is down for maintenance tonight",
+    "The price went down, thank you",
+    "Stocks are down today",
+    "I walk the dog every morning",
+    "We issue a statement every month",
+])
+def test_look_alikes_of_recurring_failures_and_outages_are_no_complaint(text):
+    assert not any(h.complaint for h in rule_hits(text)), names(text)
+
+
+@pytest.mark.parametrize("text, said", [
+    ("love how the app logs me out every five minutes", "love how"),
+    ("Great that the site is down again on payday", "great that"),
+    ("So glad the app crashes every time I open it", "so glad"),
+    ("thanks for losing my parcel again", "thanks for losing"),
+    ("Thanks for the helpful chat, the bill is wrong again", "thanks for"),
+])
+def test_sarcastic_praise_of_a_recurring_failure_is_sarcasm(text, said):
+    assert f"sarcasm \"{said}\"" in names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Thanks again for your help!",
+    "Thanks for helping me again, you are the best",
+    "Love how easy the new app is",
+    "So glad I switched, everything works",
+    "Great that you open on Sundays now",
+])
+def test_praise_that_looks_like_sarcasm_is_no_sarcasm(text):
+    assert not any(h.flips for h in rule_hits(text)), names(text)
+
+
+@pytest.mark.parametrize("text", ["Couldn't ask for more from a bank", "could not have asked for better service",
+                                  "Just when I think it can't get any better"])
+def test_praise_said_with_a_negation_reads_as_positive(text):
+    hits = rule_hits(text)
+    assert hits and all(h.shift > 0 and not h.complaint for h in hits)
+
+
 def test_emoji_move_the_polarity(scorer):
     hits = rule_hits("my order 😡🙄")
     assert [h.name for h in hits] == ["emoji 😡🙄"] and hits[0].shift == pytest.approx(-0.3)
@@ -144,6 +203,10 @@ def test_punctuation_inside_a_phrase_separates_words():
     "@grandhotel Wonderful stay... if you enjoy cold showers and no wifi",
     "Great airline if you like waiting 3 hours for your bags",
     "brilliant service if you enjoy being on hold forever",
+    "love how the app logs me out every five minutes",
+    "So glad the app crashes every time I open it",
+    "is your website down? checkout fails",
+    "still having the same issue with my card",
 ])
 def test_polite_sarcastic_and_understated_complaints_are_complaints(scorer, text):
     score = scorer.score(text)
@@ -166,6 +229,8 @@ def test_a_closing_thanks_set_aside_is_named_in_the_reasons(scorer):
     "Great hotel if you like quiet places, loved it",
     "Perfect if you like spicy food, delicious",
     "Brilliant bank if you like no fees, so happy I switched",
+    "Love how easy the new app is",
+    "Thanks again for your help today!",
 ])
 def test_praise_stays_praise(scorer, text):
     score = scorer.score(text)
