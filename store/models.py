@@ -466,6 +466,10 @@ class Event(Base):
         Index("ix_events_answer_kinds", "ticket_id",
               postgresql_where=sql_text("kind IN ('answered_elsewhere', 'taken_into_ticket')"),
               sqlite_where=sql_text("kind IN ('answered_elsewhere', 'taken_into_ticket')")),
+        # Who held a ticket at a moment (store.held_by), for the figures by agent.
+        Index("ix_events_assignments", "ticket_id", "at", "id",
+              postgresql_where=sql_text("kind IN ('assigned', 'unassigned')"),
+              sqlite_where=sql_text("kind IN ('assigned', 'unassigned')")),
     )
 
 

@@ -23,7 +23,7 @@ from store.epoch import epoch_microseconds, microseconds_since_epoch
 from store.kept_figures import over_period
 from store.models import Agent, Event, Mention, Ticket
 from store.packed_numbers import Run, pack
-from store.reports import agent_emails, ticket_group
+from store.reports import Grouping, agent_emails
 
 OUTCOME_GROUPINGS = ("agent", "team", "platform", "topic")
 OUTCOME_EVENTS = ("resolved", "reopened", "followup_sent", "followup_answered")
@@ -59,28 +59,32 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
     as reopened when it was reopened after a resolution in the period. A
     customer moved from negative to positive when their ticket started with
     a negative post and they answered its follow-up satisfied. Groups are
-    the ticket's agent (its assignee's email), team, platform or topic;
-    tickets without one share the key None. Each ticket's follow-up
+    the ticket's agent, team, platform or topic; tickets without one share
+    the key None. A resolution counts under the agent who held the ticket
+    when it was resolved, a ticket's follow-up and reopening under who held
+    it at its first of these events in the period (a resolved ticket is
+    not reassigned: the agent who resolved it). Each ticket's follow-up
     figures are worked out from its events in the database, and counted
     per group there; only the tickets answered satisfied are read. The
     resolutions are kept per day and hour (see the module's docstring)."""
     if group_by not in OUTCOME_GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(OUTCOME_GROUPINGS)}, not {group_by!r}")
-    key = (Agent.email if group_by == "agent" else getattr(Ticket, group_by)).label("key")
     counted: dict[str | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*FOLLOWED, "resolved"), 0))
     for group, resolved in _tickets_resolved(session, start, end, now, group_by).items():
         if resolved:
             counted[group]["resolved"] = resolved
-    per_ticket = _per_ticket(start, end).subquery()
+    per_ticket = _grouped_per_ticket(start, end, Grouping(group_by))
+    key = (Agent.email if group_by == "agent" else per_ticket.c.key).label("key")
+
+    def grouped(*columns):
+        chosen = select(*columns).select_from(per_ticket)
+        return chosen.outerjoin(Agent, Agent.id == per_ticket.c.key) if group_by == "agent" else chosen
+
     for row in session.execute(
-            select(key, *[func.sum(per_ticket.c[figure]).label(figure) for figure in FOLLOWED])
-            .select_from(per_ticket).join(Ticket, Ticket.id == per_ticket.c.ticket_id)
-            .outerjoin(Agent, Ticket.assignee_id == Agent.id).group_by(key)):
+            grouped(key, *[func.sum(per_ticket.c[figure]).label(figure) for figure in FOLLOWED]).group_by(key)):
         counted[row.key].update({figure: int(row._mapping[figure] or 0) for figure in FOLLOWED})
     satisfied = session.execute(
-        select(per_ticket.c.ticket_id, Ticket.customer_id, key).select_from(per_ticket)
-        .join(Ticket, Ticket.id == per_ticket.c.ticket_id).outerjoin(Agent, Ticket.assignee_id == Agent.id)
-        .where(per_ticket.c.satisfied == 1)).all()
+        grouped(per_ticket.c.ticket_id, per_ticket.c.customer_id, key).where(per_ticket.c.satisfied == 1)).all()
     first_sentiment = _first_sentiments(session, {row.ticket_id for row in satisfied})
     turned_around: dict[str | None, set[int]] = defaultdict(set)
     for ticket_id, customer_id, group in satisfied:
@@ -90,17 +94,26 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
     return [_as_dict(group, counts, len(turned_around[group])) for group, counts in ordered]
 
 
+def _grouped_per_ticket(start: datetime, end: datetime, grouping: Grouping):
+    """_per_ticket's rows with their ticket's customer and group (for
+    "agent", the id of who held the ticket at its first event counted)."""
+    per_ticket = _per_ticket(start, end).subquery()
+    return (select(per_ticket, Ticket.customer_id, grouping.at(per_ticket.c.first_at))
+            .join(Ticket, Ticket.id == per_ticket.c.ticket_id).subquery())
+
+
 def _per_ticket(start: datetime, end: datetime):
     """Per ticket reopened or followed up in the period, 1 or 0 for each of
     FOLLOWED: a reopening counts after a resolution, an answer after a
-    follow-up, both in the period, in the order the events happened."""
+    follow-up, both in the period, in the order the events happened; and
+    the moment of its first of these events in the period."""
     earlier = {"partition_by": Event.ticket_id, "order_by": (Event.at, Event.id), "rows": (None, -1)}
 
     def was(kind: str):
         return case((Event.kind == kind, 1), else_=0)
 
     events = (
-        select(Event.ticket_id, Event.kind, Event.detail["outcome"].as_string().label("outcome"),
+        select(Event.ticket_id, Event.kind, Event.at, Event.detail["outcome"].as_string().label("outcome"),
                func.sum(was("resolved")).over(**earlier).label("resolved_before"),
                func.sum(was("followup_sent")).over(**earlier).label("sent_before"))
         .where(Event.kind.in_(OUTCOME_EVENTS), Event.at >= start, Event.at < end)
@@ -113,7 +126,7 @@ def _per_ticket(start: datetime, end: datetime):
         return func.max(case((condition, 1), else_=0))
 
     return (
-        select(events.c.ticket_id,
+        select(events.c.ticket_id, func.min(events.c.at).label("first_at"),
                ever(events.c.kind == "followup_sent").label("followups_sent"),
                ever(answered).label("answered"),
                ever(and_(answered, events.c.outcome == "satisfied")).label("satisfied"),
@@ -126,10 +139,11 @@ def _per_ticket(start: datetime, end: datetime):
 def _tickets_resolved(session: Session, start: datetime, end: datetime, now: datetime,
                       group_by: str) -> dict[str | None, int]:
     """How many tickets were resolved in [start, end), per group."""
-    key = ticket_group(group_by)
+    grouping = Grouping(group_by)
+    key = grouping.at(Event.at)
     start_us = microseconds_since_epoch(start)
     resolved: dict = defaultdict(int)
-    for part in over_period(session, f"resolved:{group_by}", start, end, now,
+    for part in over_period(session, grouping.kept_as("resolved"), start, end, now,
                             lambda part_start, part_end: _resolutions(session, part_start, part_end, key)):
         for group, first, before in part:
             resolved[group] += first + Run(before).below(start_us)
@@ -140,7 +154,8 @@ def _tickets_resolved(session: Session, start: datetime, end: datetime, now: dat
 
 
 def _resolutions(session: Session, start: datetime, end: datetime, key) -> list[list]:
-    """The resolutions in [start, end), per group: how many were their
+    """The resolutions in [start, end), per group (`key`, an expression
+    over the resolution's event and its ticket): how many were their
     ticket's first, and when the ticket was last resolved before each of
     the others (a sorted run of microseconds since 1970)."""
     earlier = aliased(Event)

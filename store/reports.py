@@ -26,6 +26,7 @@ from store.models import (
     Ticket,
 )
 from store.buckets import buckets_for
+from store.held_by import held_by
 from store.epoch import epoch_seconds, quarter_hour, quarter_start
 from store.kept_figures import over_period
 from store.queries import COUNT_CAP
@@ -152,6 +153,36 @@ def agent_emails(session: Session) -> dict[int, str]:
 def ticket_group(group_by: str):
     """The ticket column a report groups by: the assignee for "agent"."""
     return (Ticket.assignee_id if group_by == "agent" else getattr(Ticket, group_by)).label("key")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """How a report that counts what settled groups tickets: by a column of
+    theirs, or for "agent" by who held each ticket when what is counted
+    settled (store.held_by), so that a target stays with the agent who had
+    it whoever holds the ticket later."""
+
+    name: str
+
+    @property
+    def by_moment(self) -> bool:
+        return self.name == "agent"
+
+    @property
+    def now(self):
+        """The group of what still runs: the ticket's own, its assignee now."""
+        return ticket_group(self.name)
+
+    def at(self, moment):
+        """The group of what settled at `moment`."""
+        return held_by(moment).label("key") if self.by_moment else self.now
+
+    def kept_as(self, report: str) -> str:
+        """The name a report's figures of past days and hours are kept under
+        (store.kept_figures): by agent, a new one since migration 0022,
+        as those kept before charged the assignee of the day they were
+        counted."""
+        return f"{report}:agent-held" if self.by_moment else f"{report}:{self.name}"
 
 
 def volume_by_platform(session: Session, start: datetime, end: datetime, tz: tzinfo, *,

@@ -41,7 +41,8 @@ from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths
 from store.kept_figures import over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Event, Ticket
 from store.packed_numbers import Run, pack
-from store.reports import agent_emails, ticket_group
+from store.held_by import Assignments, ASSIGNMENT_KINDS
+from store.reports import Grouping, agent_emails
 from store.types import UTCDateTime
 
 TARGETS = ("first_response", "next_response", "resolution")
@@ -134,7 +135,10 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     for the rules.
 
     Groups are the tickets' platform, team, priority or topic, or for
-    "agent" their assignee's email (None: unassigned). First-response times
+    "agent" an agent's email (None: unassigned): what settled is counted
+    under the agent who held the ticket when it settled (a miss at its due
+    time, a target met when it was answered or resolved, a first answer's
+    wait as its target), what still runs under the assignee now. First-response times
     are those of the tickets raised in the period, a ticket still waiting
     counting the wait so far; the median and 90th percentile are by nearest
     rank over (tenths of a minute, still waiting), a wait still running
@@ -142,14 +146,15 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     tickets raised before the end."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
-    key = ticket_group(group_by)
+    grouping = Grouping(group_by)
     figures = _Figures(now)
-    for part in over_period(session, f"sla:{group_by}", start, end, now,
-                            lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now), key)):
+    for part in over_period(session, grouping.kept_as("sla"), start, end, now,
+                            lambda part_start, part_end: _settled(session, _Moments(part_start, part_end, now),
+                                                                  grouping)):
         figures.add_settled(part)
 
     def running(part_start: datetime, part_end: datetime) -> dict[str, list]:
-        return _running(session, part_start, part_end, key)
+        return _running(session, part_start, part_end, grouping.now)
 
     for part in over_period(session, f"running:{group_by}", min(EPOCH, start), start, now, running):
         figures.add_running(part, with_waits=False)
@@ -180,58 +185,81 @@ def _clock_stopped_at(now: datetime):
                 else_=literal(now, UTCDateTime()))
 
 
-def _target_states(moments: _Moments) -> dict[tuple[str, str], Any]:
+def _target_states(moments: _Moments) -> dict[tuple[str, str], tuple[Any, Any]]:
     """For the first response and the resolution: the condition under
-    which a ticket counts as met or missed in the period."""
+    which a ticket counts as met or missed in the period, and the moment
+    it settled then (answered or resolved; its due time)."""
     stopped = _clock_stopped_at(moments.now)
     states = {}
     for target, due, done in (
             ("first_response", Ticket.first_response_due_at, Ticket.first_response_at),
             ("resolution", Ticket.resolution_due_at, case((Ticket.status.not_in(OPEN_STATUSES), Ticket.resolved_at)))):
         never_done = and_(due.is_not(None), done.is_(None))
-        states[target, "met"] = and_(due.is_not(None), done.is_not(None), done <= due, moments.within(done))
-        states[target, "missed"] = and_(
+        states[target, "met"] = (and_(due.is_not(None), done.is_not(None), done <= due, moments.within(done)), done)
+        states[target, "missed"] = (and_(
             due.is_not(None), moments.within(due),
-            or_(and_(done.is_not(None), done > due), and_(never_done, due < stopped)))
+            or_(and_(done.is_not(None), done > due), and_(never_done, due < stopped))), due)
     return states
 
 
-def _settled(session: Session, moments: _Moments, key) -> dict[str, list]:
+def _settled(session: Session, moments: _Moments, grouping: Grouping) -> dict[str, list]:
     """What settled in the window, as rows that keep as JSON: (group,
     target, state, tickets) and the answered first-response waits of the
     tickets raised in it (_answered_waits)."""
-    counts = _count_settled_targets(session, moments, key) + _count_settled_cycles(session, moments, key)
-    return {"counts": counts, "waits": _answered_waits(session, moments, key)}
+    counts = _count_settled_targets(session, moments, grouping) + _count_settled_cycles(session, moments, grouping)
+    return {"counts": counts, "waits": _answered_waits(session, moments, grouping)}
 
 
-def _counted(session: Session, key, conditions: dict[tuple[str, str], Any], scope) -> list[list]:
-    """One grouped count of each condition over the tickets `scope` chooses."""
-    sums = [func.sum(case((condition, 1), else_=0)) for condition in conditions.values()]
-    rows = session.execute(select(key, *sums).select_from(Ticket).where(scope).group_by(key))
-    return [[row[0], target, state, int(number or 0)]
-            for row in rows for (target, state), number in zip(conditions, row[1:]) if number]
+def _counted(session: Session, grouping: Grouping, conditions: dict[tuple[str, str], tuple[Any, Any]],
+             scope) -> list[list]:
+    """One grouped count of each condition over the tickets `scope`
+    chooses, each ticket in its group at the moment the condition names
+    (store.reports.Grouping)."""
+    if grouping.by_moment:
+        keys = [case((condition, grouping.at(moment))) for condition, moment in conditions.values()]
+    else:
+        keys = [grouping.now]
+    per_ticket = select(*(key.label(f"key{number}") for number, key in enumerate(keys)),
+                        *(case((condition, 1), else_=0).label(f"is{number}")
+                          for number, (condition, _) in enumerate(conditions.values()))
+                        ).select_from(Ticket).where(scope).subquery()
+    grouped = [per_ticket.c[f"key{number}"] for number in range(len(keys))]
+    rows = session.execute(select(*grouped, *(func.sum(per_ticket.c[f"is{number}"])
+                                              for number in range(len(conditions)))).group_by(*grouped))
+    counted: dict[tuple[Any, str, str], int] = defaultdict(int)
+    for row in rows:
+        for number, ((target, state), tickets) in enumerate(zip(conditions, row[len(keys):])):
+            if tickets:
+                counted[row[number if grouping.by_moment else 0], target, state] += int(tickets)
+    return [[group, target, state, number] for (group, target, state), number in counted.items()]
 
 
-def _count_settled_targets(session: Session, moments: _Moments, key) -> list[list]:
+def _count_settled_targets(session: Session, moments: _Moments, grouping: Grouping) -> list[list]:
     """First responses and resolutions met or missed in the window, from
     the tickets with one of those moments in it."""
     states = _target_states(moments)
     moment_in_window = or_(*(moments.within(column) for column in (
         Ticket.first_response_at, Ticket.first_response_due_at, Ticket.resolved_at, Ticket.resolution_due_at)))
-    return _counted(session, key, states, and_(Ticket.sla_policy != THANKS_POLICY, moment_in_window))
+    return _counted(session, grouping, states, and_(Ticket.sla_policy != THANKS_POLICY, moment_in_window))
 
 
-def _answered_waits(session: Session, moments: _Moments, key) -> list[list]:
+def _answered_waits(session: Session, moments: _Moments, grouping: Grouping) -> list[list]:
     """The waits to a first answer of the tickets raised in the window, in
-    tenths of a minute, per group: the distinct tenths in order and how
-    many waits there are up to each."""
+    tenths of a minute, per group (a wait goes with its target: for
+    "agent", to who held the ticket when it was answered in time, or at
+    its due time when late): the distinct tenths in order and how many
+    waits there are up to each."""
     wait = epoch_microseconds(Ticket.first_response_at) - epoch_microseconds(Ticket.created_at)
-    tenths = ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths")
+    settled = case((Ticket.first_response_at <= Ticket.first_response_due_at, Ticket.first_response_at),
+                   else_=Ticket.first_response_due_at)
+    waits = (select(grouping.at(settled).label("key"),
+                    ((wait + TENTH_OF_A_MINUTE // 2) // TENTH_OF_A_MINUTE).label("tenths"))
+             .where(moments.within(Ticket.created_at), Ticket.sla_policy != THANKS_POLICY,
+                    Ticket.first_response_due_at.is_not(None), Ticket.first_response_at.is_not(None))
+             .subquery())
     rows = session.execute(
-        select(key, tenths, func.count()).select_from(Ticket)
-        .where(moments.within(Ticket.created_at), Ticket.sla_policy != THANKS_POLICY,
-               Ticket.first_response_due_at.is_not(None), Ticket.first_response_at.is_not(None))
-        .group_by(key, tenths).order_by(key, tenths))
+        select(waits.c.key, waits.c.tenths, func.count())
+        .group_by(waits.c.key, waits.c.tenths).order_by(waits.c.key, waits.c.tenths))
     runs = []
     for group, counted in groupby(rows, key=lambda row: row[0]):
         tenths, counts = zip(*((number, count) for _, number, count in counted))
@@ -284,7 +312,7 @@ def _wrote_again():
     return select(Event.ticket_id).where(Event.kind == "customer_wrote")
 
 
-def _count_settled_cycles(session: Session, moments: _Moments, key) -> list[list]:
+def _count_settled_cycles(session: Session, moments: _Moments, grouping: Grouping) -> list[list]:
     """Next answers met or missed in the window: cycles answered in it, or
     running ones whose due time fell in it; the tickets whose next answer
     was announced breached are judged event by event."""
@@ -292,7 +320,7 @@ def _count_settled_cycles(session: Session, moments: _Moments, key) -> list[list
     in_window = or_(Ticket.id.in_(answered_in_window), moments.within(Ticket.next_response_due_at))
     chosen = select(Ticket.id).where(in_window, Ticket.id.in_(_wrote_again()),
                                      Ticket.id.not_in(_breached_next_answers()))
-    cycles = _cycles(moments, key, chosen).subquery()
+    cycles = _cycles(moments, grouping, chosen).subquery()
     states = _cycle_states(moments, cycles)
     sums = [func.sum(case((condition, 1), else_=0)) for condition in states.values()]
     counts = [[row[0], "next_response", state, int(number or 0)]
@@ -300,16 +328,17 @@ def _count_settled_cycles(session: Session, moments: _Moments, key) -> list[list
               for state, number in zip(states, row[1:]) if number]
     breached_since = select(Event.ticket_id).where(
         Event.kind == "breached", Event.at >= moments.start, Event.detail["target"].as_string() == "next_response")
-    judged = _judged_cycles(session, moments, key, and_(
+    judged = _judged_cycles(session, moments, grouping, and_(
         Ticket.id.in_(_breached_next_answers()), or_(in_window, Ticket.id.in_(breached_since))))
     counts += [[group, "next_response", state, 1] for group, state, at in judged if moments.start <= at < moments.end]
     return counts
 
 
-def _cycles(moments: _Moments, key, chosen):
-    """One row per cycle of the tickets `chosen`: its group, when the
-    answer that ended it came (None while it runs), and what judging a
-    running one needs of the ticket.
+def _cycles(moments: _Moments, grouping: Grouping, chosen):
+    """One row per cycle of the tickets `chosen`: its group (for "agent",
+    who held the ticket at its answer, or at the due time of one still
+    running), when the answer that ended it came (None while it runs), and
+    what judging a running one needs of the ticket.
 
     Of the answers and the customer's posts that need one, in order, a post
     starts a cycle when the one before it is an answer; the cycle ends at
@@ -326,7 +355,8 @@ def _cycles(moments: _Moments, key, chosen):
                    and_(Event.kind == "customer_wrote", Event.detail["needs_response"].as_boolean())))
         .subquery())
     return (
-        select(key, marks.c.answered_at, Ticket.status, Ticket.next_response_due_at,
+        select(grouping.at(func.coalesce(marks.c.answered_at, Ticket.next_response_due_at)).label("key"),
+               marks.c.answered_at, Ticket.status, Ticket.next_response_due_at,
                _clock_stopped_at(moments.now).label("stopped_at"))
         .select_from(marks)
         .join(Ticket, Ticket.id == marks.c.ticket_id)
@@ -354,12 +384,14 @@ class _Cycle:
     breached_due: datetime | None = None
 
 
-def _judged_cycles(session: Session, moments: _Moments, key, scope) -> list[tuple[Any, str, datetime | None]]:
+def _judged_cycles(session: Session, moments: _Moments, grouping: Grouping,
+                   scope) -> list[tuple[Any, str, datetime | None]]:
     """(group, state, moment) of each cycle of the tickets `scope` chooses,
     read event by event: a cycle is missed at the due time its breach
-    recorded, else judged as in _cycle_states."""
+    recorded, else judged as in _cycle_states. For "agent", each in the
+    group of who held the ticket at that moment."""
     tickets = {row.id: row for row in session.execute(
-        select(Ticket.id, key, Ticket.status, Ticket.next_response_due_at,
+        select(Ticket.id, grouping.now, Ticket.status, Ticket.next_response_due_at,
                _clock_stopped_at(moments.now).label("stopped_at"))
         .where(scope, Ticket.sla_policy != THANKS_POLICY))}
     if not tickets:
@@ -367,22 +399,28 @@ def _judged_cycles(session: Session, moments: _Moments, key, scope) -> list[tupl
     events = session.execute(
         select(Event.ticket_id, Event.kind, Event.at, Event.detail)
         .where(Event.ticket_id.in_(select(Ticket.id).where(scope, Ticket.sla_policy != THANKS_POLICY)),
-               Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached")))
+               Event.kind.in_((*ANSWER_KINDS, "customer_wrote", "breached",
+                              *(ASSIGNMENT_KINDS if grouping.by_moment else ()))))
         .order_by(Event.ticket_id, Event.at, Event.id))
+    assignments: dict[int, Assignments] = defaultdict(Assignments)
     judged = []
-    for ticket_id, cycles in _folded_cycles(events).items():
+    for ticket_id, cycles in _folded_cycles(events, assignments).items():
         ticket = tickets[ticket_id]
         for cycle in cycles:
             state, at = _cycle_outcome(ticket, cycle)
             if state is not None:
-                judged.append((ticket.key, state, at))
+                group = assignments[ticket_id].held_at(at, ticket.key) if grouping.by_moment else ticket.key
+                judged.append((group, state, at))
     return judged
 
 
-def _folded_cycles(events) -> dict[int, list[_Cycle]]:
+def _folded_cycles(events, assignments: dict[int, Assignments]) -> dict[int, list[_Cycle]]:
+    """The tickets' cycles, from their events in order; their assignments
+    are kept in `assignments`."""
     cycles: dict[int, list[_Cycle]] = defaultdict(list)
     answered: set[int] = set()
     for ticket_id, kind, at, detail in events:
+        assignments[ticket_id].add(kind, at, detail)
         running = cycles[ticket_id][-1] if cycles[ticket_id] and cycles[ticket_id][-1].answered_at is None \
             else None
         if kind in ANSWER_KINDS:

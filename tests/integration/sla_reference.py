@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
+from store.held_by import ASSIGNMENT_KINDS
 from store.models import OPEN_STATUSES, THANKS_POLICY, Agent, Event, Ticket
 from store.sla_figures import ANSWER_KINDS, GROUPINGS, TARGETS
 
@@ -89,28 +90,60 @@ def reference_sla_figures(session: Session, start: datetime, end: datetime, now:
     for all tickets together; see the module's docstring for the rules.
 
     Groups are the tickets' platform, team, priority or topic, or for
-    "agent" their assignee's email (None: unassigned). First-response times
-    are those of the tickets raised in the period, a ticket still waiting
-    counting the wait so far."""
+    "agent" an agent's email (None: unassigned): an outcome met or missed
+    under who held the ticket at its moment (by the ticket's last
+    assignment event up to then; its assignee when it has none), a first
+    answer's wait with its target, what still runs under the assignee.
+    First-response times are those of the tickets raised in the period, a
+    ticket still waiting counting the wait so far."""
     if group_by not in GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, not {group_by!r}")
     rows = session.execute(_in_scope(start, end)).all()
     cycles = _next_response_cycles(session, [row.Ticket.id for row in rows])
+    held = _assignments(session, [row.Ticket.id for row in rows])
+    emails = {agent_id: email for agent_id, email in session.execute(select(Agent.id, Agent.email))}
     groups: dict[str | None, _Group] = defaultdict(_Group)
     total = _Group()
     for ticket, email in rows:
-        key = email if group_by == "agent" else getattr(ticket, group_by)
+        def key(at: datetime | None) -> str | None:
+            if group_by != "agent":
+                return getattr(ticket, group_by)
+            if at is None or ticket.id not in held:
+                return email
+            before = [agent_id for moment, agent_id in held[ticket.id] if moment <= at]
+            return emails.get(before[-1]) if before else None
+
         outcomes = [*ticket_outcomes(ticket, now), *next_response_outcomes(ticket, cycles.get(ticket.id, []), now)]
         wait = first_response_wait(ticket, now) if start <= ticket.created_at < end else None
-        for group in (groups[key], total):
-            for outcome in outcomes:
-                if outcome.state != "not_yet_due" or ticket.created_at < end:
+        for outcome in outcomes:
+            if outcome.state != "not_yet_due" or ticket.created_at < end:
+                for group in (groups[key(outcome.at)], total):
                     group.add(outcome, start, end)
-            if wait is not None:
+        if wait is not None:
+            for group in (groups[key(_first_response_settled(ticket))], total):
                 group.waits.append(wait)
     shown = {key: group for key, group in groups.items() if group.has_figures()}
     ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
     return {"groups": [group.as_dict(key) for key, group in ordered], "total": total.as_dict(None)}
+
+
+def _assignments(session: Session, ticket_ids: list[int]) -> dict[int, list[tuple[datetime, int | None]]]:
+    """Each ticket's assignments in order: (when, to whom; None: unassigned)."""
+    found: dict[int, list[tuple[datetime, int | None]]] = defaultdict(list)
+    for chunk in _chunks(ticket_ids, 500):
+        for ticket_id, kind, at, detail in session.execute(
+                select(Event.ticket_id, Event.kind, Event.at, Event.detail)
+                .where(Event.ticket_id.in_(chunk), Event.kind.in_(ASSIGNMENT_KINDS))
+                .order_by(Event.ticket_id, Event.at, Event.id)):
+            found[ticket_id].append((at, (detail or {}).get("agent_id") if kind == "assigned" else None))
+    return found
+
+
+def _first_response_settled(ticket: Ticket) -> datetime | None:
+    """When an answered first response settled: at the answer in time, else at its due time."""
+    if ticket.first_response_at is None:
+        return None
+    return min(ticket.first_response_at, ticket.first_response_due_at)
 
 
 def _in_scope(start: datetime, end: datetime):
