@@ -127,6 +127,19 @@ RULES: tuple[_Rule, ...] = (
           r"problems?|errors?|trouble)\b|(?:issue|problem|error|fault)s?\s+(?:persists?|persisting|"
           r"continues?|continuing|is\s+back|are\s+back)\b", -0.3, 0.05,
           triggers=("still", "persist", "continu", "back")),
+    _rule("{said}", r"(?:are|is)\s+(?:you|u|y'all|yall|anyone|anybody|someone|everyone)\s+(?:else\s+)?"
+          r"(?:having|experiencing|seeing|getting)\s+(?:any\s+|an?\s+|some\s+|the\s+same\s+)?(?:issues?|problems?|"
+          r"trouble|outages?|errors?|difficult\w*)\b|(?:anyone|anybody|someone|everyone)\s+else\s+(?:having|getting|"
+          r"experiencing|seeing)\s+(?:any\s+|an?\s+|some\s+|the\s+same\s+)?(?:issues?|problems?|trouble|outages?|"
+          r"errors?)\b", -0.3, triggers=("having", "experiencing", "seeing", "getting")),
+    _rule("{said}", r"(?:is|are|what)\s+(?:a|an|such\s+a|a\s+complete|a\s+total|an\s+absolute)\s+(?:joke|farce|"
+          r"shambles|disgrace|nightmare|mess|embarrassment)\b|#(?:epic)?fail\b", -0.3,
+          triggers=("joke", "farce", "shambles", "disgrace", "nightmare", "mess", "embarrassment", "fail")),
+    _rule("{said}", r"(?:could|should)\s+(?:have\s+been|be)\s+(?:a\s+lot\s+|much\s+|far\s+)?(?:more\s+(?:helpful|"
+          r"organi[sz]ed|careful|professional|transparent|upfront|honest|clear|polite|reliable)|better)\b|"
+          r"should\s+know\s+better\b|(?:needs?|need\s+to)\s+(?:some\s+|serious\s+|a\s+lot\s+of\s+)?"
+          r"(?:improvement|improving|to\s+improve)\b", -0.3,
+          triggers=("could", "should", "improv")),
     _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+"
           r"(?:you\s+|u\s+)?(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+"
           r"times)\b",

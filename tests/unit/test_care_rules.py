@@ -113,6 +113,33 @@ def test_look_alikes_of_recurring_failures_and_outages_are_no_complaint(text):
     assert not any(h.complaint for h in rule_hits(text)), names(text)
 
 
+@pytest.mark.parametrize("text, name", [
+    ("Are you having any issues with the payment page?", "are you having any issues"),
+    ("anyone else getting errors from the app today", "anyone else getting errors"),
+    ("Your returns process is a joke", "is a joke"),
+    ("what a shambles this morning", "what a shambles"),
+    ("paid twice for one ticket #fail", "#fail"),
+    ("The staff at the desk could have been more helpful", "could have been more helpful"),
+    ("a company this size should know better", "should know better"),
+    ("Your delivery tracking needs improvement", "needs improvement"),
+])
+def test_outage_questions_scorn_and_polite_criticism_are_complaints(text, name):
+    hits = [h for h in rule_hits(text) if h.name == name]
+    assert hits and hits[0].complaint and hits[0].shift < 0, names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "it was just a joke lol",
+    "Are you seeing the match tonight?",
+    "I should be there by noon",
+    "Is the kitchen a mess after the party?",
+    "It couldn't be better, thanks",
+    "Everyone else getting ready for the weekend?",
+])
+def test_look_alikes_of_outage_questions_scorn_and_criticism_are_no_complaint(text):
+    assert not any(h.complaint for h in rule_hits(text)), names(text)
+
+
 @pytest.mark.parametrize("text, said", [
     ("love how the app logs me out every five minutes", "love how"),
     ("Great that the site is down again on payday", "great that"),
