@@ -33,9 +33,31 @@ class Due:
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """The time in the web's zone, unnamed: a form field's value."""
     if value is None:
         return ""
     return value.astimezone(ZoneInfo(services().settings.web.timezone)).strftime(fmt)
+
+
+def zoned_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """The time in the web's zone, named: "2026-12-03 14:05 UTC+1". Pages
+    show every clock time so, for people reading them from other zones."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(services().settings.web.timezone))
+    return f"{local.strftime(fmt)} {zone_label(local)}"
+
+
+def zone_label(local: datetime) -> str:
+    """The offset a local time is in: "UTC", "UTC+1", "UTC-3:30". One form
+    for every zone, which an abbreviation is not ("CST" is three zones);
+    the dashboard's script writes it the same way."""
+    offset = local.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if minutes == 0:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}{f':{rest:02d}' if rest else ''}"
 
 
 def duration_text(delta: timedelta) -> str:
@@ -139,11 +161,12 @@ def topic_label(name: str | None) -> str:
 
 
 def short_time(value: datetime) -> str:
-    """"14:02" today, "3 Dec 14:02" another day, in the web's zone."""
+    """"14:02 UTC" today, "3 Dec 14:02 UTC" another day, in the web's zone."""
     zone = ZoneInfo(services().settings.web.timezone)
     local = value.astimezone(zone)
     same_day = local.date() == now().astimezone(zone).date()
-    return local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}"
+    shown = local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}"
+    return f"{shown} {zone_label(local)}"
 
 
 def platform_label(platform: str) -> str:
@@ -172,7 +195,8 @@ PLATFORM_MARKS = {"x": "X", "facebook": "f", "reddit": "r/", "reviews": "★", "
 def register_template_helpers(app: Flask) -> None:
     app.add_template_global(PLATFORM_MARKS, "platform_marks")
     app.add_template_global(LABELS, "platform_names")
-    app.add_template_filter(local_time, "local_time")
+    # Every time a page shows names its zone; a form field's value (local_time) does not.
+    app.add_template_filter(zoned_time, "local_time")
     app.add_template_filter(first_line, "first_line")
     app.add_template_filter(topic_label, "topic_label")
     app.add_template_filter(short_time, "short_time")

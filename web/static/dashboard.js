@@ -206,13 +206,22 @@ document.addEventListener("DOMContentLoaded", function () {
         document.getElementById("at-risk-shown").hidden =
           figures.at_risk_and_breached.length >= figures.at_risk_and_breached_total;
         fill("load-rows", "load-empty", figures.agent_load, loadRow);
-        document.getElementById("now-at").textContent =
-          new Date(figures.at).toLocaleTimeString("en-GB", { timeZone: panel.dataset.timezone });
+        document.getElementById("now-at").textContent = zonedClock(new Date(figures.at), panel.dataset.timezone);
         note.textContent = "";
       })
       .catch(function (error) {
         note.textContent = "(" + (error.message || "could not refresh") + ")";
       });
+  }
+
+  // "14:05:09 UTC+1", as the server shows a time (web/formatting.py zone_label).
+  function zonedClock(moment, zone) {
+    var parts = new Intl.DateTimeFormat("en-GB", {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "shortOffset"
+    }).formatToParts(moment);
+    function part(type) { return parts.find(function (p) { return p.type === type; }).value; }
+    var offset = part("timeZoneName").replace(/^GMT(\+0)?$/, "UTC").replace(/^GMT/, "UTC");
+    return part("hour") + ":" + part("minute") + ":" + part("second") + " " + offset;
   }
 
   drawCharts();
