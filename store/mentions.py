@@ -88,7 +88,8 @@ def _filtered(session: Session, query: Select, flt: MentionFilter) -> Select:
     if flt.sentiments:
         query = query.where(Mention.sentiment.in_(flt.sentiments))
     if flt.needs_response is not None:
-        query = query.where(needs_response_in_force() == str(flt.needs_response))
+        in_force = needs_response_in_force()
+        query = query.where(in_force if flt.needs_response else not_(in_force))
     if flt.topics:
         query = query.where(topic_in(Mention.topic, flt.topics))
     if flt.has_ticket is not None:
