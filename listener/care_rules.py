@@ -115,9 +115,9 @@ RULES: tuple[_Rule, ...] = (
           r"(?:\s+[\w']+){0,4}?\s+(?:every\s+(?:single\s+)?(?:time|day|night|morning|evening|hour|week|other\s+day|"
           r"(?:few|couple\s+of|\d+|two|three|four|five|ten|fifteen|twenty|thirty)\s+(?:seconds|secs|minutes|mins|"
           r"hours|hrs|days))|all\s+the\s+time|constantly|non\s*-?\s*stop)\b|"
-          r"(?:always|constantly|regularly|randomly)\s+(?:crash|freez|drop|disconnect|lag|buffer|log(?:s|ging)\s+me\s+out|"
+          r"(?:always|constantly)\s+(?:crash|freez|drop|disconnect|lag|buffer|log(?:s|ging)\s+me\s+out|"
           r"kick(?:s|ing)\s+me\s+out)\w*", -0.3, 0.05,
-          triggers=("every", "all the time", "constantly", "non", "always", "regularly", "randomly")),
+          triggers=("every ", "the time", "constantly", "stop", "always")),
     _rule("{said}", r"(?:site|website|app|service|internet|wifi|wi-fi|broadband|network|servers?|system|portal|"
           r"signal|connection|login|checkout)\s+(?:is\s+|are\s+|was\s+|were\s+|went\s+|goes\s+|"
           r"(?:has|have)\s+been\s+|been\s+|still\s+)?(?:completely\s+|totally\s+|still\s+)?(?:down|offline)\b"
@@ -126,20 +126,24 @@ RULES: tuple[_Rule, ...] = (
     _rule("{said}", r"still\s+(?:having|getting|seeing|experiencing|facing)\s+(?:[\w']+\s+){0,2}?(?:issues?|"
           r"problems?|errors?|trouble)\b|(?:issue|problem|error|fault)s?\s+(?:persists?|persisting|"
           r"continues?|continuing|is\s+back|are\s+back)\b", -0.3, 0.05,
-          triggers=("still", "persist", "continu", "back")),
+          triggers=("still ", "persist", "continu", " back")),
     _rule("{said}", r"(?:are|is)\s+(?:you|u|y'all|yall|anyone|anybody|someone|everyone)\s+(?:else\s+)?"
           r"(?:having|experiencing|seeing|getting)\s+(?:any\s+|an?\s+|some\s+|the\s+same\s+)?(?:issues?|problems?|"
           r"trouble|outages?|errors?|difficult\w*)\b|(?:anyone|anybody|someone|everyone)\s+else\s+(?:having|getting|"
           r"experiencing|seeing)\s+(?:any\s+|an?\s+|some\s+|the\s+same\s+)?(?:issues?|problems?|trouble|outages?|"
-          r"errors?)\b", -0.3, triggers=("having", "experiencing", "seeing", "getting")),
-    _rule("{said}", r"(?:is|are|what)\s+(?:a|an|such\s+a|a\s+complete|a\s+total|an\s+absolute)\s+(?:joke|farce|"
-          r"shambles|disgrace|nightmare|mess|embarrassment)\b|#(?:epic)?fail\b", -0.3,
-          triggers=("joke", "farce", "shambles", "disgrace", "nightmare", "mess", "embarrassment", "fail")),
+          r"errors?)\b", -0.3, triggers=("having", "experienc", "getting", "seeing")),
+    _rule("{said}", r"(?:is|are|what)\s+(?:a|an|such\s+a|a\s+complete|a\s+total|an\s+absolute)\s+(?:joke|shambles|"
+          r"disgrace|nightmare|mess)\b|#(?:epic)?fail\b", -0.3,
+          triggers=("joke", "shambles", "disgrace", "nightmare", " mess", "fail")),
     _rule("{said}", r"(?:could|should)\s+(?:have\s+been|be)\s+(?:a\s+lot\s+|much\s+|far\s+)?(?:more\s+(?:helpful|"
           r"organi[sz]ed|careful|professional|transparent|upfront|honest|clear|polite|reliable)|better)\b|"
           r"should\s+know\s+better\b|(?:needs?|need\s+to)\s+(?:some\s+|serious\s+|a\s+lot\s+of\s+)?"
           r"(?:improvement|improving|to\s+improve)\b", -0.3,
           triggers=("could", "should", "improv")),
+    _rule("{said}", r"(?:lack|absence)\s+of\s+(?:any\s+)?(?:communication|information|info|updates?|response|"
+          r"replies|help|support|service|notice|care|respect|staff|transparency|clarity|options)\b|"
+          r"(?:so|too|very|really|painfully|ridiculously|super|extremely|incredibly)\s+slo+w\b", -0.3,
+          triggers=("lack", "absence", "slo")),
     _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+"
           r"(?:you\s+|u\s+)?(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+"
           r"times)\b",
@@ -183,7 +187,8 @@ RULES: tuple[_Rule, ...] = (
           r"have\s+not|is\s+not)\s+(?:\w+\s+){0,2}?yet\b", -0.3, triggers=("yet",)),
     _rule("negation \"{said}\"", r"(?:is|are|was|were|still|it's|its)\s+not\s+(?:working|received|happy|"
           r"impressed|acceptable|good\s+enough|ok|okay|fixed|resolved|refunded|delivered|helpful|right)\b|"
-          r"(?:not|never)\s+(?:happy|impressed|acceptable|good\s+enough|helpful|working)\b|"
+          r"(?:not|never)\s+(?:happy|impressed|acceptable|good\s+enough|helpful|working|ideal|great|good|fair|"
+          r"pleased|satisfied|amused|cool)\b|"
           r"unacceptable\b", -0.3, triggers=("not", "never", "unacceptable")),
     _rule("negation \"{said}\"", r"(?:doesn't|does\s+not|don't|do\s+not|won't|will\s+not|can't|cannot|"
           r"couldn't|could\s+not|unable\s+to|wouldn't)\s+(?:even\s+)?(?:work|load|open|connect|log\s*(?:in|on)|"
@@ -202,6 +207,11 @@ RULES: tuple[_Rule, ...] = (
           r"never\s+(?:disappoint|let\s+me\s+down|fail\w*\s+to\s+impress)\w*|"
           r"(?:never|not\s+once)\s+had\s+(?:a|an|any|one)\s+(?:single\s+)?(?:problem|issue|complaint|fault)s?\b", 0.3,
           triggers=("wait", "no ", "not", "couldn't", "can't", "cannot", "never"), complaint=False),
+    _rule("praise \"{said}\"", r"(?:didn't|did\s+not|doesn't|does\s+not|won't|never)\s+disappoint\w*|"
+          r"continues?\s+to\s+(?:impress|amaze|delight)|above\s+and\s+beyond\b|"
+          r"saved\s+(?:the|my|our)\s+(?:day|trip|holiday|weekend|evening|bacon)\b|"
+          r"#?kudos\b", 0.3, triggers=("disappoint", "continue", "above and beyond", "saved", "kudos"),
+          complaint=False),
     _rule("asks for help", r"(?:please|pls|plz)\s+(?:help|advise|assist|fix|respond|reply|look\s+into|check|"
           r"dm|contact|call|sort|get\s+back)\b|help\s+(?:me|us)\b|help\s*!|need\s+(?:help|assistance|"
           r"support|an?\s+answer|someone)\b|can\s+(?:some|any)one\s+(?:help|tell|explain|look)\b|"

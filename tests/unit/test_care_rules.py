@@ -128,6 +128,37 @@ def test_outage_questions_scorn_and_polite_criticism_are_complaints(text, name):
     assert hits and hits[0].complaint and hits[0].shift < 0, names(text)
 
 
+@pytest.mark.parametrize("text, name", [
+    ("Really upset with the lack of communication about my order", "lack of communication"),
+    ("the checkout is so slooow tonight", "so slooow"),
+    ("Waiting outside in the rain is not ideal", "negation \"not ideal\""),
+    ("Honestly not pleased with the new plan", "negation \"not pleased\""),
+])
+def test_a_lack_slowness_and_mild_displeasure_are_complaints(text, name):
+    hits = [h for h in rule_hits(text) if h.name == name]
+    assert hits and hits[0].complaint and hits[0].shift < 0, names(text)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("The nurse went above and beyond for my mum", "praise \"above and beyond\""),
+    ("The new menu did not disappoint", "praise \"did not disappoint\""),
+    ("Your support team continues to impress", "praise \"continues to impress\""),
+    ("kudos to the night shift", "praise \"kudos\""),
+    ("the driver saved my evening", "praise \"saved my evening\""),
+])
+def test_praise_idioms_read_as_positive(text, name):
+    hits = [h for h in rule_hits(text) if h.name == name]
+    assert hits and hits[0].shift > 0 and not hits[0].complaint, names(text)
+
+
+@pytest.mark.parametrize("text", ["I am so disappointed", "a slow cooker recipe for Sunday", "Not bad at all",
+                                  "The lack of queues was lovely"])
+def test_look_alikes_of_praise_idioms_and_displeasure_keep_their_reading(text):
+    hits = rule_hits(text)
+    assert not any(h.name.startswith("praise") for h in hits)
+    assert not any(h.complaint for h in hits), names(text)
+
+
 @pytest.mark.parametrize("text", [
     "it was just a joke lol",
     "Are you seeing the match tonight?",
