@@ -141,10 +141,16 @@ def ticket_rows(n: int, rng: random.Random, ids: Ids, rows: Rows, agents: list[t
         resolved = (first_at or created) + timedelta(hours=rng.uniform(0.2, 30))
         resolved = min(resolved, NOW)
     snoozed = NOW + timedelta(hours=rng.uniform(1, 48)) if is_open and rng.random() < 0.02 else None
+    # Half the tickets whose first answer came late or not at all went on
+    # to another agent a few minutes after it was due, as escalation does.
+    holder, handed_on = agent, None
+    if agent and first_due < NOW and (first_at is None or first_at > first_due) and rng.random() < 0.5:
+        holder = agents[(agents.index(agent) + rng.randrange(1, len(agents))) % len(agents)]
+        handed_on = min(first_due + timedelta(minutes=5), resolved or NOW)
     updated = max(moment for moment in (created, first_at, started, paused, resolved) if moment is not None)
     rows.add("tickets", (ticket, customer, platform, status, priority, rng.choice(TOPICS), "default", first_due,
                          first_at, next_due, started, paused, created + timedelta(days=3), resolved, snoozed,
-                         agent[0] if agent else None, "least loaded" if agent else None, team, 0,
+                         holder[0] if holder else None, "least loaded" if holder else None, team, 0,
                          bool(first_at and first_at > first_due), False, False, created, updated,
                          (next_due if first_at else first_due) if status in ("new", "open") else None))
     posts = [created] + ([started] if status == "open" and first_at else []) + \
@@ -156,13 +162,16 @@ def ticket_rows(n: int, rng: random.Random, ids: Ids, rows: Rows, agents: list[t
         rows.add("mentions", (mention, platform, f"p{mention}", "post" if number == 0 else "reply", identity,
                               f"{rng.choice(TEXTS)} (order {ticket})", f"https://{platform}.example/{mention}", at, at,
                               "{}", "negative", -0.6, 0.4, True, priority, None, '["negative sentiment"]', ticket))
-    actor = agent[1] if agent else "system"
+    actor = holder[1] if holder else "system"
     rows.add("events", (ids.next("events"), ticket, mention_ids[0], "raised", "system", "{}", created))
     if agent:
         rows.add("events", (ids.next("events"), ticket, None, "assigned", "system",
-                            json.dumps({"agent": agent[1]}), created))
+                            json.dumps({"agent_id": agent[0], "agent": agent[1]}), created))
+    if handed_on:
+        rows.add("events", (ids.next("events"), ticket, None, "assigned", "system",
+                            json.dumps({"agent_id": holder[0], "agent": holder[1]}), handed_on))
     if first_at:
-        rows.add("replies", (ids.next("replies"), ticket, mention_ids[0], agent[0] if agent else None, "answer",
+        rows.add("replies", (ids.next("replies"), ticket, mention_ids[0], holder[0] if holder else None, "answer",
                              "thread", "Sorry about that, we are on it.", "sent", 1, False, f"r{ticket}", first_at,
                              first_at))
         rows.add("events", (ids.next("events"), ticket, mention_ids[0], "replied", actor, "{}", first_at))
@@ -320,6 +329,7 @@ def pages(session_factory) -> dict[str, str]:
         "report now": "/api/v1/reports/now",
         **{f"report {name} 30 days": f"/api/v1/reports/{name}?{urlencode(window)}"
            for name in ("sla", "sla.csv", "volume.csv", "trends", "outcomes", "corrections")},
+        "report sla by agent 30 days": f"/api/v1/reports/sla?{urlencode({**window, 'group_by': 'agent'})}",
     }
 
 

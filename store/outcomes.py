@@ -13,6 +13,7 @@ period began."""
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import and_, case, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from store.epoch import epoch_microseconds, microseconds_since_epoch
+from store.held_by import compiled_plainly
 from store.kept_figures import over_period
 from store.models import Agent, Event, Mention, Ticket
 from store.packed_numbers import Run, pack
@@ -69,6 +71,12 @@ def outcomes_report(session: Session, start: datetime, end: datetime, group_by: 
     resolutions are kept per day and hour (see the module's docstring)."""
     if group_by not in OUTCOME_GROUPINGS:
         raise ValueError(f"group_by must be one of {', '.join(OUTCOME_GROUPINGS)}, not {group_by!r}")
+    with compiled_plainly(session) if group_by == "agent" else nullcontext():
+        return _outcomes(session, start, end, group_by, now)
+
+
+def _outcomes(session: Session, start: datetime, end: datetime, group_by: str,
+              now: datetime) -> list[dict[str, Any]]:
     counted: dict[str | None, dict[str, int]] = defaultdict(lambda: dict.fromkeys((*FOLLOWED, "resolved"), 0))
     for group, resolved in _tickets_resolved(session, start, end, now, group_by).items():
         if resolved:

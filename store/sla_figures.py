@@ -27,6 +27,7 @@ of a minute, still waiting), found in the kept runs (store.first_waits)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import accumulate, groupby
@@ -41,7 +42,7 @@ from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths
 from store.kept_figures import over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Event, Ticket
 from store.packed_numbers import Run, pack
-from store.held_by import Assignments, ASSIGNMENT_KINDS
+from store.held_by import ASSIGNMENT_KINDS, Assignments, compiled_plainly
 from store.reports import Grouping, agent_emails
 from store.types import UTCDateTime
 
@@ -206,8 +207,9 @@ def _settled(session: Session, moments: _Moments, grouping: Grouping) -> dict[st
     """What settled in the window, as rows that keep as JSON: (group,
     target, state, tickets) and the answered first-response waits of the
     tickets raised in it (_answered_waits)."""
-    counts = _count_settled_targets(session, moments, grouping) + _count_settled_cycles(session, moments, grouping)
-    return {"counts": counts, "waits": _answered_waits(session, moments, grouping)}
+    with compiled_plainly(session) if grouping.by_moment else nullcontext():
+        counts = _count_settled_targets(session, moments, grouping) + _count_settled_cycles(session, moments, grouping)
+        return {"counts": counts, "waits": _answered_waits(session, moments, grouping)}
 
 
 def _counted(session: Session, grouping: Grouping, conditions: dict[tuple[str, str], tuple[Any, Any]],

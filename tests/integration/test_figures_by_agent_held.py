@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from listener.sla_watch import SlaWatch
 from store import tickets
@@ -189,3 +190,14 @@ def test_a_resolution_and_its_reopening_are_counted_under_who_held_the_ticket_wh
     with desk.db.sessions() as session:
         report = outcomes_report(session, desk.start - timedelta(hours=1), now, "agent", now=now)
     assert [(row["key"], row["resolved"], row["reopened"]) for row in report] == [("bea@example.com", 1, 1)]
+
+
+def test_counting_by_agent_leaves_the_sessions_settings_as_they_were(postgres_db, settings, clock):
+    desk = Desk(postgres_db, settings, clock)
+    desk.ticket("bea")
+    desk.wait(90)
+    with postgres_db.transaction() as session:
+        session.execute(text("SET LOCAL jit = on"))
+        sla_figures(session, desk.start, clock.now(), clock.now(), "agent")
+        outcomes_report(session, desk.start, clock.now(), "agent", now=clock.now())
+        assert session.scalar(text("SELECT current_setting('jit')")) == "on"

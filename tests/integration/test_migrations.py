@@ -72,3 +72,20 @@ def test_a_reply_tried_before_the_upgrade_is_looked_up_before_it_is_sent_again(t
         rows = connection.execute(text("SELECT id, outcome_unknown FROM replies ORDER BY id")).all()
     assert [(row[0], bool(row[1])) for row in rows] == [(1, False), (2, True), (3, False)]
     database.dispose()
+
+
+def test_figures_kept_by_agent_before_the_upgrade_are_counted_again_and_the_others_stay(tmp_path):
+    """Kept by the assignee of the day they were counted, the figures by
+    agent are dropped; the others did not change with the rule."""
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(database.url), "0021")
+    with database.engine.begin() as connection:
+        for report in ("sla:agent", "resolved:agent", "running:agent", "sla:team"):
+            connection.execute(text("INSERT INTO kept_figures (report, starts_at, hours, computed_at, figures)"
+                                    " VALUES (:report, '2026-01-05 00:00:00.000000', 24, 1.0, '{}')"),
+                               {"report": report})
+    database.migrate()
+    with database.engine.connect() as connection:
+        kept = set(connection.scalars(text("SELECT report FROM kept_figures")))
+    assert kept == {"running:agent", "sla:team"}
+    database.dispose()
