@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from config.platforms import LABELS
 from config.settings import AccountSettings, Settings
 from connectors.registry import (account_can_reply, can_message, connector_class, message_limit, reply_length,
                                  reply_limit, weighs_characters)
@@ -65,13 +66,15 @@ class ReplyChannel:
     def too_long(self, text: str, what: str) -> str | None:
         """Why `what` (the reply, the update) is too long here, if it is."""
         length = self.length(text)
-        return f"{what} counts {length} characters; {self.allows}" if length > self.limit else None
+        if length <= self.limit:
+            return None
+        return f"{what} counts {length} characters, {length - self.limit} too many; {self.allows}"
 
     @property
     def allows(self) -> str:
-        """The limit as a person reads it: "x allows 280"."""
+        """The limit as a person reads it: "X allows 280"."""
         where = " in a direct message" if self.kind == "direct_message" else ""
-        return f"{self.platform} allows {self.limit}{where}"
+        return f"{LABELS.get(self.platform, self.platform)} allows {self.limit}{where}"
 
     @property
     def why_not(self) -> str:

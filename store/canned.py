@@ -23,8 +23,11 @@ def save_canned(session: Session, *, title: str, body: str, actor: str, now: dat
     title, body = (title or "").strip(), (body or "").strip()
     if not title or len(title) > MAX_TITLE:
         raise Refused(f"give it a title of 1 to {MAX_TITLE} characters")
-    if not body or len(body) > MAX_BODY:
-        raise Refused(f"write a text of 1 to {MAX_BODY} characters")
+    if not body:
+        raise Refused("write the text")
+    if len(body) > MAX_BODY:
+        raise Refused(f"the text counts {len(body)} characters, {len(body) - MAX_BODY} too many; a canned response "
+                      f"allows {MAX_BODY}")
     try:
         template_placeholders(body)
     except ValueError as error:

@@ -326,8 +326,11 @@ def change_topic(session: Session, ticket: Ticket, topic: str, topics: tuple[str
 def add_note(session: Session, ticket: Ticket, text: str, actor: str, now: datetime) -> None:
     """An internal note for the team: kept on the ticket, never posted."""
     text = (text or "").strip()
-    if not text or len(text) > MAX_NOTE:
-        raise Refused(f"write a note of 1 to {MAX_NOTE} characters", 400)
+    if not text:
+        raise Refused("write the note", 400)
+    if len(text) > MAX_NOTE:
+        raise Refused(f"the note counts {len(text)} characters, {len(text) - MAX_NOTE} too many; a note allows "
+                      f"{MAX_NOTE}", 400)
     record_event(session, ticket, "note", now, actor=actor, text=text)
 
 

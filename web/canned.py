@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import delete
 
-from store.canned import all_canned, save_canned
+from store.canned import MAX_BODY, all_canned, save_canned
 from store.models import Agent, CannedResponse
 from web.api import authenticate_token, json_object, token_agent
 from web.auth import require_login, signed_in_agent
@@ -24,7 +24,7 @@ WRITERS = ("manager", "admin")
 
 @bp.get("/canned")
 def index():
-    return render_template("canned.html", canned=all_canned(db_session()),
+    return render_template("canned.html", canned=all_canned(db_session()), body_limit=MAX_BODY,
                            can_write=signed_in_agent().role in WRITERS)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from config.clock import parse_utc
 from responder.broadcast import broadcast_fix, broadcast_replies, retry_failed_updates
+from responder.channels import ReplyChannel
 from store.errors import Refused
 from store.incidents import link_tickets, open_incident, summarize
 from store.models import INCIDENT_STATUSES, Agent, Incident, Ticket
@@ -58,9 +59,11 @@ def show(incident_id: int):
     incident = _incident_or_404(incident_id)
     linked = _linked(incident, signed_in_agent())
     channels = [reply_channel_of(t) for t in linked]
-    limits = [c.limit for c in channels if c.can_reply]
+    # The update must fit the tightest channel; X's 280 until a linked ticket says otherwise.
+    tightest = min((c for c in channels if c.can_reply), key=lambda c: (c.limit, not c.weighs_characters),
+                   default=ReplyChannel.of("x"))
     return render_template("incident.html", incident=incident, tickets=linked, summary=summarize(linked),
-                           updates=broadcast_replies(incident), limit=min(limits) if limits else 280,
+                           updates=broadcast_replies(incident), channel=tightest,
                            can_manage=signed_in_agent().role in MANAGER_ROLES)
 
 

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as flask_session
 
+from config.platforms import LABELS as PLATFORM_LABELS
 from responder.answers import queue_answer
+from responder.channels import ReplyChannel
 from responder.followups import resolve_ticket
 from responder.outbox import retry_reply
 from responder.templates import fill_template
@@ -154,6 +156,7 @@ def _ticket_context(ticket: Ticket) -> dict:
         priorities=PRIORITIES,
         idempotency_key=uuid.uuid4().hex,
         draft=_kept_draft(ticket.id),
+        note_limit=tickets.MAX_NOTE,
         canned=[(c, fill_template(c.body, ticket, agent.name, settings.brand.name)) for c in all_canned(session)],
         here=_here(ticket.id),
         topics=tuple(settings.scoring.topics),
@@ -187,6 +190,18 @@ def reply(ticket_id: int):
     session.commit()
     flash("Reply queued; it will be posted in a moment.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket_id))
+
+
+@bp.post("/replies/length")
+def reply_length():
+    """A reply's length as its platform counts it, for the reply box's
+    counter while the agent writes: X counts a bare "example.co.uk/refund"
+    as a link, which only twitter-text's list of domains can tell. Sending
+    counts again."""
+    platform = request.form.get("platform", "")
+    if platform not in PLATFORM_LABELS:
+        raise Refused(f"there is no platform {platform!r}; name one of {', '.join(PLATFORM_LABELS)}", 400)
+    return jsonify(length=ReplyChannel.of(platform).length(request.form.get("text", "")))
 
 
 @bp.post("/tickets/<int:ticket_id>/presence")

@@ -91,7 +91,7 @@ def test_the_counter_weighs_characters_as_x_counts_them(page, service, emulator)
     open_ticket_with_posts(page, service, "noor_a", 1)
 
     page.fill("#reply-body", "\u65e5\u672c" * 100)
-    expect(page.locator("#reply-counter")).to_have_text("400 / 280")
+    expect(page.locator("#reply-counter")).to_have_text("400 / 280 (120 over)")
     expect(page.locator("#reply-counter")).to_have_class("counter over")
     page.fill("#reply-body", "Read more at https://status.example.com/incidents/" + "a" * 300)
     expect(page.locator("#reply-counter")).to_have_text("36 / 280")

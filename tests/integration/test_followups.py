@@ -213,7 +213,7 @@ def test_a_follow_up_longer_than_the_platform_allows_fails_with_the_reason(db, s
     loop.clock.advance(minutes=61)
     loop.followups.run()
     assert loop.ticket(ticket_id).followup_state == "failed"
-    assert "x allows 280" in loop.events(ticket_id, "followup_failed")[0]["error"]
+    assert "X allows 280" in loop.events(ticket_id, "followup_failed")[0]["error"]
     assert loop.followup_replies(ticket_id) == []
 
 

@@ -168,7 +168,7 @@ def test_a_follow_up_longer_than_a_direct_message_allows_fails_with_the_reason(d
     loop.clock.advance(minutes=61)
     loop.followups.run()
     assert loop.ticket(ticket_id).followup_state == "failed"
-    assert "x allows 10000 in a direct message" in loop.events(ticket_id, "followup_failed")[0]["error"]
+    assert "X allows 10000 in a direct message" in loop.events(ticket_id, "followup_failed")[0]["error"]
     assert loop.followup_replies(ticket_id) == []
 
 

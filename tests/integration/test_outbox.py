@@ -210,9 +210,9 @@ def test_the_same_idempotency_key_queues_one_reply(db, clock, ticket_id):
 @pytest.mark.parametrize("body, message", [
     ("", "the reply is empty"),
     ("   ", "the reply is empty"),
-    ("x" * 281, "the reply counts 281 characters; x allows 280"),
-    ("\N{GRINNING FACE}" * 141, "the reply counts 282 characters; x allows 280"),
-    ("\u65e5\u672c" * 71, "the reply counts 284 characters; x allows 280"),
+    ("x" * 281, "the reply counts 281 characters, 1 too many; X allows 280"),
+    ("\N{GRINNING FACE}" * 141, "the reply counts 282 characters, 2 too many; X allows 280"),
+    ("\u65e5\u672c" * 71, "the reply counts 284 characters, 4 too many; X allows 280"),
 ])
 def test_a_bad_reply_is_refused_and_nothing_is_queued(db, clock, ticket_id, body, message):
     with pytest.raises(Refused, match=message):

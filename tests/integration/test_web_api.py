@@ -195,7 +195,7 @@ def test_it_queues_once_per_idempotency_key(world, client, auth):
 
 
 @pytest.mark.parametrize("status, payload, expected", [
-    ("new", {"body": "x" * 281}, (422, "the reply counts 281 characters; x allows 280")),
+    ("new", {"body": "x" * 281}, (422, "the reply counts 281 characters, 1 too many; X allows 280")),
     ("new", {"body": ""}, (400, "the reply is empty")),
     ("new", {"text": "wrong field"}, (400, "send a JSON object with the reply text as 'body'")),
     ("resolved", {"body": "Hello?"}, (409, "ticket {id} is resolved; reopen it to reply")),

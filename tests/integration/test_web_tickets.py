@@ -80,7 +80,7 @@ def test_it_shows_times_in_the_configured_zone(sqlite_db, clock):
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert "at 2026-01-05 10:30" in html
+    assert "at 2026-01-05 10:30 UTC+1</span>" in html
 
 
 def test_it_answers_404_for_an_unknown_ticket(client):
@@ -111,12 +111,27 @@ def test_a_customer_who_wrote_by_direct_message_is_answered_by_one_and_the_page_
     page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
     assert "Your reply on X by direct message (up to 10000 characters" in form
-    assert 'maxlength="10000"' in form
+    assert 'data-limit="10000" data-allows="X allows 10000 in a direct message"' in form
     [reply] = world.replies()
     assert reply.channel == "direct_message"
     assert '<span class="channel">by direct message</span>' in page
     auth = {"Authorization": f"Bearer {world.token(world.client())}"}
     assert world.client().get(f"/api/v1/replies/{reply.id}", headers=auth).get_json()["channel"] == "direct_message"
+
+
+@pytest.mark.parametrize("platform, text, length", [
+    ("x", "Refunds: example.com/refund", 32),
+    ("x", "Write to help@acme.co.uk", 24),
+    ("facebook", "Refunds: example.com/refund", 27),
+])
+def test_the_reply_box_is_told_the_length_as_the_platform_counts_it(world, client, platform, text, length):
+    assert client.post("/replies/length", data={"platform": platform, "text": text}).get_json() == {"length": length}
+
+
+def test_the_reply_length_of_an_unknown_platform_is_refused_naming_the_known_ones(world, client):
+    response = client.post("/replies/length", data={"platform": "myspace", "text": "hi"})
+    assert response.status_code == 400
+    assert "there is no platform &#39;myspace&#39;; name one of x, facebook" in response.get_data(as_text=True)
 
 
 def test_it_queues_a_reply_from_the_form(world, client, ada):
@@ -146,7 +161,7 @@ def test_it_queues_one_reply_when_the_form_is_sent_twice(world, client):
 
 @pytest.mark.parametrize("body, message", [
     ("   ", "the reply is empty"),
-    ("x" * 281, "the reply counts 281 characters; x allows 280"),
+    ("x" * 281, "the reply counts 281 characters, 1 too many; X allows 280"),
 ])
 def test_it_refuses_an_empty_or_overlong_reply_with_a_message(world, client, body, message):
     ticket_id = world.ticket(platform="x")
@@ -220,7 +235,7 @@ def test_it_shows_the_activity_as_sentences_in_local_time(world, client):
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert re.search(r"Reply queued by Ada Lovelace · <time [^>]+ title=\"2026-01-05 09:00\">09:00</time>", html)
+    assert re.search(r"Reply queued by Ada Lovelace · <time [^>]+ title=\"2026-01-05 09:00 UTC\">09:00 UTC</time>", html)
 
 
 def test_a_raised_event_reads_with_its_main_reason_not_as_python(world, client):

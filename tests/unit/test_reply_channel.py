@@ -26,8 +26,8 @@ def test_x_facebook_and_instagram_send_direct_messages_each_with_its_own_limit()
     assert [p for p in ("x", "facebook", "reddit", "reviews", "instagram") if can_message(p)] == [
         "x", "facebook", "instagram"]
     direct = ReplyChannel.direct("x")
-    assert (direct.kind, direct.limit, direct.allows) == ("direct_message", 10000, "x allows 10000 in a direct message")
-    assert ReplyChannel.direct("instagram").allows == "instagram allows 1000 in a direct message"
+    assert (direct.kind, direct.limit, direct.allows) == ("direct_message", 10000, "X allows 10000 in a direct message")
+    assert ReplyChannel.direct("instagram").allows == "Instagram allows 1000 in a direct message"
     assert ReplyChannel.of("instagram").limit == 2200
 
 

@@ -38,11 +38,11 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     var label = document.querySelector("label[for=reply-body]");
     if (box && label) {
-      // A weighted count (X) is no length the browser can cap: a long
-      // link counts 23, so the box takes any length and the counter warns.
+      // The box takes any length (a pasted text is never cut); the counter
+      // says how far over this post's channel allows it is.
       box.dataset.limit = post.dataset.limit;
+      box.dataset.allows = post.dataset.allows;
       box.dataset.weighted = post.dataset.weighted;
-      if (post.dataset.weighted) { box.removeAttribute("maxlength"); } else { box.maxLength = Number(post.dataset.limit); }
       label.textContent = "Your reply on " + box.form.dataset.platform + (post.dataset.direct ? " by direct message" : "") +
         " (up to " + post.dataset.limit + " characters; r to focus)";
       box.dispatchEvent(new Event("input"));
