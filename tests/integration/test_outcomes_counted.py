@@ -72,6 +72,8 @@ def _filled(db, clock):
     with db.transaction() as session:
         agents = [Agent(name=name, email=f"{name}@example.com", password_hash="-", role="agent", created_at=now)
                   for name in ("ada", "grace")]
+        session.add_all(agents)
+        session.flush()
         customers = [Customer(display_name=f"Customer {n}", created_at=now) for n in range(40)]
         identities = [Identity(customer=customer, platform="x", platform_user_id=f"u{n}")
                       for n, customer in enumerate(customers)]
@@ -94,5 +96,19 @@ def _filled(db, clock):
                 detail = {"outcome": rng.choice(("satisfied", "unsatisfied", "unconfirmed"))} \
                     if kind == "followup_answered" else {}
                 ticket.events.append(Event(kind=kind, at=moment, detail=detail))
+            if rng.random() < 0.5:
+                _assignments(rng, ticket, created, agents)
             session.add(ticket)
     return now
+
+
+def _assignments(rng: random.Random, ticket: Ticket, created, agents: list[Agent]) -> None:
+    """A few assignments and unassignments, some at the moment of one of
+    the ticket's events; the ticket is left with the last one's agent."""
+    moments = sorted(rng.choice([created + timedelta(hours=rng.uniform(0, 30)), *(e.at for e in ticket.events)])
+                     for _ in range(rng.randrange(1, 4)))
+    for moment in moments:
+        agent = rng.choice(agents + [None])
+        ticket.assignee = agent
+        ticket.events.append(Event(kind="assigned", at=moment, detail={"agent_id": agent.id, "agent": agent.email})
+                             if agent else Event(kind="unassigned", at=moment, detail={}))
