@@ -8,6 +8,7 @@ first and next answers due in 60 minutes, resolution in a day."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from store.outcomes import outcomes_report
 from store.sla import SlaClock
 from store.sla_figures import sla_figures
 from store.tickets import FollowupPlan
+from tests.integration.web_helpers import PASSWORD, make_world
 
 NO_FOLLOWUP = FollowupPlan(why_not="a test without follow-ups")
 
@@ -35,7 +37,7 @@ class Desk:
                                      ("sam", "senior", "online"), ("mia", "manager", "online")):
             with db.transaction() as session:
                 self.agents[name] = create_agent(session, name=name.title(), email=f"{name}@example.com",
-                                                 password="pw", role=role, presence=presence,
+                                                 password=PASSWORD, role=role, presence=presence,
                                                  now=clock.now()).id
 
     def ticket(self, holder: str | None = "alex") -> int:
@@ -120,6 +122,32 @@ def test_a_first_response_missed_while_one_agent_held_it_stays_theirs_after_esca
     desk.wait(120)
     assert desk.by_agent() == {"alex@example.com": (0, 1, 0, 75.0)}
     assert desk.by_agent() == {"alex@example.com": (0, 1, 0, 75.0)}
+
+
+
+def test_the_report_api_and_the_dashboard_show_the_miss_under_who_held_the_ticket(desk, db, clock):
+    ticket_id = desk.ticket("alex")
+    desk.wait(61)
+    desk.wait(14)
+    desk.answer(ticket_id, "sam")
+    world = make_world(db, clock)
+    token = {"Authorization": f"Bearer {world.token(world.client(), 'mia@example.com')}"}
+    days = f"from={desk.start:%Y-%m-%d}&to={clock.now():%Y-%m-%d}"
+
+    report = world.client().get(f"/api/v1/reports/sla?{days}&group_by=agent", headers=token).get_json()
+    csv = world.client().get(f"/api/v1/reports/sla.csv?{days}&group_by=agent", headers=token).get_data(as_text=True)
+    manager = world.client()
+    world.sign_in(manager, "mia@example.com")
+    html = manager.get(f"/dashboard?{days}&group_by=agent").get_data(as_text=True)
+
+    assert {group["key"]: group["first_response"]["missed"] for group in report["groups"]} == {
+        "alex@example.com": 1, "sam@example.com": 0}
+    assert [line.split(",")[1:6] for line in csv.splitlines() if ",first_response," in line] == [
+        ["alex@example.com", "first_response", "1", "0", "1"], ["sam@example.com", "first_response", "0", "0", "0"],
+        ["", "first_response", "1", "0", "1"]]
+    assert re.search(r'<th scope="row">Alex</th>\s*<td class="number">1</td>\s*<td class="number">0</td>'
+                     r'\s*<td class="number">1</td>', html)
+    assert re.search(r'<th scope="row">Sam</th>\s*<td class="number">0</td>', html)
 
 
 def test_a_first_response_met_stays_with_who_answered_it_in_time_when_the_ticket_moves_on(desk):
