@@ -205,33 +205,34 @@ class Intake:
         page.mentions.append(mention)
         if post.media:
             page.media.append((mention, post.media))
+        asked = asked_at(post.created_at, listening_since, now)
         if ticket is not None:
             posts = page.posts_of(ticket)
             posts.append(mention)
             if tickets.awaits_followup_answer(session, ticket):
-                self._followup_answered(session, ticket, mention, score, now, page, posts)
+                self._followup_answered(session, ticket, mention, score, now, page, posts, asked)
             else:
                 was_open, priority = ticket.is_open, ticket.priority
-                tickets.customer_wrote(session, ticket, mention, self.sla, now, posts)
+                tickets.customer_wrote(session, ticket, mention, self.sla, now, posts, asked)
                 if ticket.is_open and not was_open:
                     page.open_tickets[identity.customer_id] = ticket
                 if ticket.priority != priority or routes_to_a_senior(mention.reasons):
                     give_to_a_senior(session, ticket, self.settings.routing, now, page.roster, mention.reasons)
             return "threaded"
         if score.needs_response:
-            page.raised.append(self._raise(session, mention, now, asked_at(post.created_at, listening_since, now),
-                                           page))
+            page.raised.append(self._raise(session, mention, now, asked, page))
             return "raised"
         return "stored"
 
     def _followup_answered(self, session: Session, ticket: HeldTicket, mention: NewPost, score: Score, now: datetime,
-                           page: Page, posts: list) -> None:
+                           page: Page, posts: list, asked: datetime) -> None:
         """The answer is read here and the ticket changes accordingly; a
-        reopened ticket's agent is told."""
+        reopened ticket's agent is told. `asked`: when the customer wrote
+        it (store.sla.asked_at)."""
         if asks_not_to_be_contacted(mention.text):
             set_contact_opt_out(session, session.get(Customer, ticket.customer_id), True, "customer", now)
         outcome = read_answer(mention.text, score.sentiment)
-        reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now, posts)
+        reason = tickets.followup_answered(session, ticket, mention, outcome, self.sla, now, posts, asked)
         if reason is None:
             return
         page.open_tickets[ticket.customer_id] = ticket

@@ -81,14 +81,14 @@ class SlaClock:
         ticket.first_response_due_at = self.due(started, targets.first_response, ticket.team)
         ticket.resolution_due_at = self.due(started, targets.resolution, ticket.team)
 
-    def customer_wrote(self, ticket: Ticket, now: datetime, tier: str) -> None:
-        """The customer wrote again: a paused clock resumes, and once we have
-        answered, the next answer is due."""
-        self.resume(ticket, now)
+    def customer_wrote(self, ticket: Ticket, at: datetime, tier: str) -> None:
+        """The customer wrote again at `at`: a paused clock resumes from
+        then, and once we have answered, the next answer is due."""
+        self.resume(ticket, at)
         if ticket.first_response_at is not None and ticket.next_response_due_at is None:
             targets = self.targets(ticket.priority, ticket.platform, tier)
-            ticket.sla_started_at = now
-            ticket.next_response_due_at = self.due(now, targets.next_response, ticket.team)
+            ticket.sla_started_at = at
+            ticket.next_response_due_at = self.due(at, targets.next_response, ticket.team)
 
     @staticmethod
     def answered(ticket: Ticket, now: datetime) -> None:

@@ -89,14 +89,16 @@ def open_thanks_ticket(session: Session, mention: Mention, team: str, promoter: 
 
 
 def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaClock, now: datetime,
-                   posts: list[Mention] | None = None) -> None:
+                   posts: list[Mention] | None = None, asked_at: datetime | None = None) -> None:
     """The customer wrote again: the post joins the ticket, which reopens
     if it was done and the post needs an answer. A snoozed ticket wakes, a
     more urgent post raises its priority, the topic follows the posts
-    waiting for an answer, and our next answer is due. `posts`: the
-    ticket's posts with this one, where the caller keeps them itself (rows
-    with the columns store.answers reads, and a page's new posts,
-    store.new_posts), rather than ticket.mentions."""
+    waiting for an answer, and our next answer is due, counted from
+    `asked_at` (store.sla.asked_at; default now) as _clock_start bounds
+    it. `posts`: the ticket's posts with this one, where the caller keeps
+    them itself (rows with the columns store.answers reads, and a page's
+    new posts, store.new_posts), rather than ticket.mentions."""
+    since = _clock_start(ticket, asked_at, now)
     mention.ticket = ticket
     if not ticket.is_open and mention.needs_response:
         _reopen(ticket, now)
@@ -114,12 +116,12 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
         targets = sla.targets(mention.priority, ticket.platform, tier)
         if ticket.first_response_at is None:
             ticket.first_response_due_at = min(ticket.first_response_due_at,
-                                               sla.due(now, targets.first_response, ticket.team))
-        ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(now, targets.resolution, ticket.team))
+                                               sla.due(since, targets.first_response, ticket.team))
+        ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(since, targets.resolution, ticket.team))
         record_event(session, ticket, "reprioritized", now, before=before, after=mention.priority,
                      reason=f"a new post scored {mention.priority}", mention=mention)
     _topic_follows_posts(session, ticket, now, posts)
-    _clock_runs_again(ticket, sla, tier, now)
+    _clock_runs_again(ticket, sla, tier, now, since)
 
 
 def awaits_followup_answer(session: Session, ticket: Ticket) -> bool:
@@ -130,14 +132,16 @@ def awaits_followup_answer(session: Session, ticket: Ticket) -> bool:
 
 
 def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcome: str | None, sla: SlaClock,
-                      now: datetime, posts: list[Mention] | None = None) -> str | None:
+                      now: datetime, posts: list[Mention] | None = None,
+                      asked_at: datetime | None = None) -> str | None:
     """The customer answered the follow-up; `outcome` is how the listener
     read it: 'satisfied' closes the ticket, 'unsatisfied' reopens it at
     high priority or above, and an answer that says neither (None) reopens
     it only when it needs a response. Returns why it reopened, if it did.
-    `posts` as for customer_wrote."""
+    `posts` and `asked_at` as for customer_wrote."""
     if not awaits_followup_answer(session, ticket):
         raise Refused(f"ticket {ticket.id} awaits no answer to a follow-up", 409)
+    since = _clock_start(ticket, asked_at, now)
     mention.ticket = ticket
     ticket.followup_answer = mention.text
     record_event(session, ticket, "customer_wrote", now, mention=mention, needs_response=mention.needs_response,
@@ -163,7 +167,7 @@ def followup_answered(session: Session, ticket: Ticket, mention: Mention, outcom
         record_event(session, ticket, "reprioritized", now, mention=mention, before=before,
                      after=REOPENED_PRIORITY, reason=reason)
     _topic_follows_posts(session, ticket, now, posts)
-    _clock_runs_again(ticket, sla, tier, now)
+    _clock_runs_again(ticket, sla, tier, now, since)
     return reason
 
 
@@ -387,7 +391,7 @@ def take_into_ticket(session: Session, mention: Mention, into: Ticket | None, te
         ticket = into
         mention.ticket = ticket
         ticket.snoozed_until = None
-        _clock_runs_again(ticket, sla, ticket.customer.tier or "standard", now)
+        _clock_runs_again(ticket, sla, ticket.customer.tier or "standard", now, now)
     record_event(session, ticket, "taken_into_ticket", now, actor=by.email, mention=mention,
                  raised=into is None, **({"reason": reason} if reason else {}))
     if into is not None:
@@ -584,9 +588,23 @@ def _answered(ticket: Ticket, now: datetime) -> None:
     ticket.updated_at = now
 
 
-def _clock_runs_again(ticket: Ticket, sla: SlaClock, tier: str, now: datetime) -> None:
-    """The customer wrote: a paused clock resumes and our next answer is due."""
-    sla.customer_wrote(ticket, now, tier)
+def _clock_start(ticket: Ticket, asked_at: datetime | None, now: datetime) -> datetime:
+    """When a later post of the customer's starts our next answer's clock:
+    when they asked (a post fetched late has waited since), but never
+    before the ticket last changed (our last answer, a pause, a
+    resolution: a target does not start before the one before it ended),
+    nor after now."""
+    if asked_at is None:
+        return now
+    changed = max(moment for moment in (ticket.updated_at, ticket.paused_at, ticket.resolved_at)
+                  if moment is not None)
+    return min(now, max(asked_at, changed))
+
+
+def _clock_runs_again(ticket: Ticket, sla: SlaClock, tier: str, now: datetime, since: datetime) -> None:
+    """The customer wrote: a paused clock resumes, and our next answer is
+    due, from `since` (_clock_start)."""
+    sla.customer_wrote(ticket, since, tier)
     if ticket.status == "pending":
         ticket.status = "open"
     ticket.updated_at = now

@@ -279,6 +279,65 @@ def test_a_post_fetched_late_counts_the_customers_whole_wait_from_their_post(db,
     assert desk.tickets_in_volume(began + timedelta(hours=1), began + timedelta(hours=2)) == 0
 
 
+def _later_post_fetched_late(db, settings, clock, written_after: timedelta, then=None):
+    """Lee's complaint, posted 10 minutes after the source began listening
+    and fetched a minute later, is answered at minute 20 (`then` may change
+    the ticket next, say pause it); Lee writes again `written_after` the
+    source began, and the poller brings that post only at minute 100.
+    Returns (the ticket, when the second post was written, the targets)."""
+    began = clock.now()
+    first = replace(post("My refund never came and nobody answers.", "lee"), created_at=began + timedelta(minutes=10))
+    again = replace(post("Still no refund, and your reply did not help at all.", "lee"),
+                    created_at=began + written_after)
+    configured, poll = listening(db, settings, clock, batch(first), batch(again, cursor="c2"))
+    desk = Desk(db, configured, clock)
+    clock.advance(minutes=11)
+    poll()
+    with db.sessions() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        targets = SlaClock(configured).targets(ticket.priority, "x", "standard")
+    clock.advance(minutes=9)
+    desk.answer(ticket.id)
+    if then is not None:
+        then(desk, ticket.id)
+    clock.advance(minutes=80)
+    poll()
+    with db.sessions() as session:
+        return session.get(Ticket, ticket.id), began + written_after, targets
+
+
+def test_a_later_post_fetched_late_starts_the_next_answers_clock_when_it_was_posted(db, settings, clock):
+    """Written at minute 30, fetched at minute 100: the next answer was due
+    from minute 30, so the ticket is past it when it arrives."""
+    ticket, written, targets = _later_post_fetched_late(db, settings, clock, timedelta(minutes=30))
+
+    assert ticket.next_response_due_at == written + targets.next_response
+    assert ticket.sla_started_at == written
+    assert ticket.next_response_due_at < clock.now()
+
+
+def test_a_later_post_written_before_our_answer_counts_from_the_answer(db, settings, clock):
+    """Written at minute 15, before our answer at minute 20 reached the
+    customer: the next answer's clock starts at the answer, not before it."""
+    ticket, _, targets = _later_post_fetched_late(db, settings, clock, timedelta(minutes=15))
+
+    answered = ticket.first_response_at
+    assert ticket.next_response_due_at == answered + targets.next_response
+
+
+def test_a_paused_ticket_resumes_when_the_customer_wrote_not_when_the_post_arrived(db, settings, clock):
+    """Pending from minute 25; the customer writes at minute 40 and the post
+    arrives at minute 105: the clock stood still 15 minutes, not 80."""
+    def pause_at_25(desk, ticket_id):
+        desk.clock.advance(minutes=5)
+        desk.pause(ticket_id)
+    ticket, written, targets = _later_post_fetched_late(db, settings, clock, timedelta(minutes=40), pause_at_25)
+
+    assert ticket.paused_at is None and ticket.status == "open"
+    assert ticket.next_response_due_at == written + targets.next_response
+    assert ticket.resolution_due_at == ticket.created_at + targets.resolution + timedelta(minutes=15)
+
+
 def test_a_ticket_paused_on_the_customer_then_resumed_counts_only_the_time_it_waited_on_us(desk):
     """Paused after 30 minutes (waiting on the customer) for five hours; the
     customer writes and it is answered 20 minutes later: 50 of its 60

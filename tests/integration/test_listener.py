@@ -192,16 +192,19 @@ def test_a_follow_up_post_joins_the_customers_open_ticket(db, configured, clock)
 
 
 def test_a_more_urgent_follow_up_raises_the_priority_and_brings_the_due_time_forward(db, configured, clock):
+    """The urgent post, written at 09:08 and fetched at 09:10, is due 30
+    minutes after it was written."""
+    fire = replace(post("Update: the heater you sold me caught fire!", "ann"),
+                   created_at=clock.now() + timedelta(minutes=8))
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
-        batch(post("How do I update my address?", "ann")),
-        batch(post("Update: the heater you sold me caught fire!", "ann")))})
+        batch(post("How do I update my address?", "ann")), batch(fire))})
     w.poll()
     first_due = w.tickets()[0].first_response_due_at
     clock.advance(minutes=10)
     w.poll()
     ticket = w.tickets()[0]
     assert ticket.priority == "urgent"
-    assert ticket.first_response_due_at == clock.now() + timedelta(minutes=30)
+    assert ticket.first_response_due_at == fire.created_at + timedelta(minutes=30)
     assert ticket.first_response_due_at < first_due
     assert w.count(Event, Event.kind == "reprioritized") == 1
 
@@ -536,7 +539,9 @@ def test_a_reply_to_our_answer_reopens_the_same_ticket(db, configured, clock):
     connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
     w = world(db, configured, clock, **{"x-mentions": connector})
     our_reply = answered_and_resolved(w, db, clock)
-    connector.script.append(batch(post("It still hasn't arrived, this is awful.", "tom", in_reply_to=our_reply)))
+    written_now = replace(post("It still hasn't arrived, this is awful.", "tom", in_reply_to=our_reply),
+                          created_at=clock.now())
+    connector.script.append(batch(written_now))
     w.poll()
     tickets = w.tickets()
     assert len(tickets) == 1
