@@ -4,8 +4,9 @@ replies and events, a few teams and agents) are written straight into a
 database of their own with COPY, then each page is timed, p50 and p95, in
 the app (Flask's test client) and over HTTP (waitress on a local port):
 the inbox, its rows, the API list (first page, a filtered page and a page
-deep in), both searched for text, a ticket's page, the dashboard and every
-report for 30 days.
+deep in), both searched for text, a ticket's page, the mentions stream
+(filtered by whether a post needs a response, and searched), the dashboard
+and every report for 30 days.
 The query plans (EXPLAIN ANALYZE) of the slowest statements of the inbox
 and of the at-risk list are printed, and every response's size.
 
@@ -325,6 +326,11 @@ def pages(session_factory) -> dict[str, str]:
         "api tickets offset 1000": "/api/v1/tickets?offset=1000",
         **{f"api tickets search {what}": f"/api/v1/tickets?{urlencode({'q': q})}" for what, q in SEARCHES.items()},
         **{f"inbox search {what}": f"/inbox?view=all&{urlencode({'q': q})}" for what, q in SEARCHES.items()},
+        "mentions stream": "/mentions",
+        "mentions stream needing a response": "/mentions?needs_response=yes",
+        "api mentions needing none": "/api/v1/mentions?needs_response=no",
+        "api mentions needing a response, searched":
+            f"/api/v1/mentions?{urlencode({'needs_response': 'yes', 'q': 'refund'})}",
         "dashboard 30 days": "/dashboard?period=30d",
         "report now": "/api/v1/reports/now",
         **{f"report {name} 30 days": f"/api/v1/reports/{name}?{urlencode(window)}"
