@@ -1,7 +1,8 @@
 """Corrections: an agent overruled the scorer on a post. Each is kept with
 what the scorer said, for retraining and for counting how often it errs.
 A post's latest correction of a field is the word in force; the scorer's
-stays on the post."""
+stays on the post, and a person's word on whether it needs a response is
+kept beside it (Mention.person_needs_response)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import Agent, Correction, Mention
@@ -40,6 +41,8 @@ def record_correction(session: Session, mention: Mention, field: str, corrected:
     latest = session.scalar(_latest_of(field, Correction.corrected).where(Correction.mention_id == mention.id))
     if (str(original) if latest is None else latest) == corrected:
         return
+    if field == NEEDS_RESPONSE:
+        mention.person_needs_response = corrected == "True"
     session.add(Correction(
         mention=mention, ticket_id=mention.ticket_id, agent_id=by.id, platform=mention.platform, field=field,
         original=None if original is None else str(original), corrected=corrected, created_at=now,
@@ -48,25 +51,26 @@ def record_correction(session: Session, mention: Mention, field: str, corrected:
                          "topic": mention.topic, "reasons": mention.reasons}))
 
 
-def needs_response_in_force():
-    """SQL, true for a post of the query that needs a response: a person's
-    latest correction of needs_response says so, or there is none and the
-    scorer did. Read through the corrections' index on the post, one probe
-    per post. A bare boolean, so PostgreSQL guesses it holds for half the
-    posts and still reads the stream newest first along its index."""
-    latest = _latest_of(NEEDS_RESPONSE, Correction.corrected == "True").where(Correction.mention_id == Mention.id)
-    return func.coalesce(latest.correlate(Mention).scalar_subquery(), Mention.needs_response)
+def needs_response_is(wanted: bool):
+    """SQL, true for a post whose decision in force is `wanted`: a person's
+    latest word (kept on the post), else the scorer's. Written over the two
+    columns, so PostgreSQL weighs it by their statistics as it did the
+    scorer's word alone."""
+    person = Mention.person_needs_response
+    return or_(person.is_(wanted), and_(person.is_(None), Mention.needs_response.is_(wanted)))
 
 
 def needs_response_of(session: Session, mentions: Iterable[Mention]) -> dict[int, NeedsResponse]:
-    """The decision in force on each of `mentions`, by id, and who made it."""
+    """The decision in force on each of `mentions`, by id, and who made it
+    (read for the posts a person overruled the scorer on)."""
     posts = {mention.id: mention for mention in mentions}
     latest: dict[int, tuple[str, datetime, str | None]] = {}
-    if posts:
+    corrected_ids = [mention_id for mention_id, mention in posts.items() if mention.person_needs_response is not None]
+    if corrected_ids:
         for mention_id, corrected, at, email in session.execute(
                 select(Correction.mention_id, Correction.corrected, Correction.created_at, Agent.email)
                 .outerjoin(Agent, Agent.id == Correction.agent_id)
-                .where(Correction.mention_id.in_(posts), Correction.field == NEEDS_RESPONSE)
+                .where(Correction.mention_id.in_(corrected_ids), Correction.field == NEEDS_RESPONSE)
                 .order_by(Correction.created_at, Correction.id)):
             latest[mention_id] = corrected, at, email
     found = {}

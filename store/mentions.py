@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Select, String, cast, exists, func, literal, not_, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from store.corrections import needs_response_in_force
+from store.corrections import needs_response_is
 from store.models import Identity, Mention, Ticket
 from store.queries import few_ids, name_matches, topic_in
 from store.text_lookup import lookups, sample
@@ -88,8 +88,7 @@ def _filtered(session: Session, query: Select, flt: MentionFilter) -> Select:
     if flt.sentiments:
         query = query.where(Mention.sentiment.in_(flt.sentiments))
     if flt.needs_response is not None:
-        in_force = needs_response_in_force()
-        query = query.where(in_force if flt.needs_response else not_(in_force))
+        query = query.where(needs_response_is(flt.needs_response))
     if flt.topics:
         query = query.where(topic_in(Mention.topic, flt.topics))
     if flt.has_ticket is not None:

@@ -332,6 +332,9 @@ class Mention(Base):
     polarity: Mapped[float]
     urgency: Mapped[float]
     needs_response: Mapped[bool] = mapped_column(Boolean)
+    # A person's latest word on whether it needs a response, overruling the
+    # scorer's (store.corrections); None while nobody has given one.
+    person_needs_response: Mapped[bool | None] = mapped_column(Boolean)
     priority: Mapped[str | None] = mapped_column(String(20))
     topic: Mapped[str | None] = mapped_column(String(50))
     reasons: Mapped[list[Any]] = mapped_column(default=list)

@@ -26,6 +26,9 @@ class NewPost:
     its author (`identity`) and the ticket it joined (`ticket`, None until
     it joins one)."""
 
+    # Nobody has overruled the scorer on a post being taken in.
+    person_needs_response = None
+
     def __init__(self, identity: Any, **values: Any):
         self.__dict__.update(values)
         self.identity = identity

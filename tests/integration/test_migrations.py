@@ -89,3 +89,27 @@ def test_figures_kept_by_agent_before_the_upgrade_are_counted_again_and_the_othe
         kept = set(connection.scalars(text("SELECT report FROM kept_figures")))
     assert kept == {"running:agent", "sla:team"}
     database.dispose()
+
+
+def test_a_persons_word_on_a_post_is_filled_from_the_corrections_made_before_the_upgrade(db):
+    """Post 1 was taken into a ticket, then marked no response needed: the
+    later word holds. Post 2 was taken; post 3 never corrected."""
+    command.downgrade(alembic_config(db.url), "0022")
+    now = datetime(2026, 1, 5, tzinfo=timezone.utc).isoformat()
+    with db.engine.begin() as connection:
+        for statement in OLD_ROWS[:3]:
+            connection.execute(text(statement), {"now": now})
+        for mention_id in (1, 2, 3):
+            connection.execute(text(OLD_ROWS[3].replace("(1, 'x', '555'", f"({mention_id}, 'x', '55{mention_id}'")
+                                    .replace(", true, '[]'", ", false, '[]'")), {"now": now})
+        for n, (mention_id, corrected, minute) in enumerate(((1, "True", 1), (1, "False", 2), (2, "True", 1)), 1):
+            connection.execute(text(
+                "INSERT INTO corrections (id, mention_id, platform, field, original, corrected, original_scores,"
+                " created_at) VALUES (:id, :mention, 'x', 'needs_response', 'False', :corrected, '{}', :at)"),
+                {"id": n, "mention": mention_id, "corrected": corrected,
+                 "at": datetime(2026, 1, 5, 0, minute, tzinfo=timezone.utc).isoformat()})
+    db.migrate()
+    with db.engine.connect() as connection:
+        words = dict(connection.execute(text("SELECT id, person_needs_response FROM mentions")).all())
+    assert {mention_id: None if word is None else bool(word) for mention_id, word in words.items()} == {
+        1: False, 2: True, 3: None}
