@@ -211,6 +211,17 @@ def test_the_page_folds_its_filters_away_until_one_is_chosen(world, client):
     assert page_posts(plain) == page_posts(chosen) == ["a post"]
 
 
+def test_the_time_filters_say_which_zone_they_are_read_in(sqlite_db, clock):
+    world = make_world(sqlite_db, clock, timezone="Europe/Paris")
+    world.agent()
+    client = world.client()
+    world.sign_in(client)
+
+    html = client.get("/mentions?since=2026-01-05T08:00Z").get_data(as_text=True)
+
+    assert '<label>Since (Europe/Paris)\n    <input type="datetime-local" name="since" value="2026-01-05T09:00">' in html
+    assert "<label>Until (Europe/Paris)" in html
+
 def test_the_page_links_to_older_posts_with_the_same_filters(world, client):
     for n in range(3):
         post(world, f"post {n}", minutes_ago=10 - n, handle=f"h{n}")
