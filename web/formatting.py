@@ -21,6 +21,7 @@ from web.context import db_session, now, services
 from web.why import why_line
 
 SOON_FRACTION = 0.25
+ZONE_GAP = "\N{NO-BREAK SPACE}"  # a line never ends between a time and its zone
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def zoned_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(services().settings.web.timezone))
-    return f"{local.strftime(fmt)} {zone_label(local)}"
+    return f"{local.strftime(fmt)}{ZONE_GAP}{zone_label(local)}"
 
 
 def zone_label(local: datetime) -> str:
@@ -166,7 +167,7 @@ def short_time(value: datetime) -> str:
     local = value.astimezone(zone)
     same_day = local.date() == now().astimezone(zone).date()
     shown = local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}"
-    return f"{shown} {zone_label(local)}"
+    return f"{shown}{ZONE_GAP}{zone_label(local)}"
 
 
 def platform_label(platform: str) -> str:

@@ -149,9 +149,9 @@ def test_the_ticket_names_the_zone_of_its_times(page, service, emulator):
     open_ticket_with_posts(page, service, "noor_a", 1)
 
     post_time = page.locator("li.message.post .meta time").first
-    expect(post_time).to_have_text(re.compile(r"^\d\d:\d\d UTC$"))
-    expect(post_time).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
-    expect(page.locator(".facts .due")).to_have_attribute("title", re.compile(r"^due \d{4}-\d\d-\d\d \d\d:\d\d UTC$"))
+    expect(post_time).to_have_text(re.compile(r"^\d\d:\d\d\xa0UTC$"))
+    expect(post_time).to_have_attribute("title", re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d\xa0UTC$"))
+    expect(page.locator(".facts .due")).to_have_attribute("title", re.compile(r"^due \d{4}-\d\d-\d\d \d\d:\d\d\xa0UTC$"))
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
@@ -159,11 +159,30 @@ def test_the_dashboards_refreshed_clock_names_its_zone_as_the_server_does(page, 
     page.clock.install()
     sign_in_as(page, service, "mia@example.com")
     page.goto(f"{service}/dashboard")
-    expect(page.locator("#now-at")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d UTC$"))
+    expect(page.locator("#now-at")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d\xa0UTC$"))
     page.evaluate("zone => { document.getElementById('now').dataset.timezone = zone; "
                   "document.getElementById('now-at').textContent = ''; }", zone)
 
     page.clock.fast_forward(16_000)
 
     label = zone_label(datetime.now(ZoneInfo(zone)))
-    expect(page.locator("#now-at")).to_have_text(re.compile(rf"^\d\d:\d\d:\d\d {re.escape(label)}$"))
+    expect(page.locator("#now-at")).to_have_text(re.compile(rf"^\d\d:\d\d:\d\d\xa0{re.escape(label)}$"))
+
+
+def test_a_time_never_ends_a_line_without_its_zone(page, service, emulator):
+    customer_posts(emulator, LATE, handle="noor_a")
+    sign_in(page, service)
+    open_ticket_with_posts(page, service, "noor_a", 1)
+
+    # Narrow the due time's "at 2026-12-04 15:12 UTC" to just fit up to the
+    # clock time: the zone must go to the next line with the time, not alone.
+    lines_of_time = page.evaluate("""() => {
+        const at = document.querySelector('.facts .due').nextElementSibling, text = at.firstChild;
+        const clock = text.data.search(/\\d\\d:\\d\\d/), range = document.createRange();
+        range.setStart(text, 0); range.setEnd(text, clock + 5);
+        at.style.display = 'inline-block';
+        at.style.width = (range.getBoundingClientRect().width + 2) + 'px';
+        range.setStart(text, clock); range.setEnd(text, text.data.length);
+        return new Set(Array.from(range.getClientRects(), r => Math.round(r.top))).size;
+    }""")
+    assert lines_of_time == 1

@@ -95,7 +95,7 @@ def test_the_dashboard_shows_each_target_and_defines_each_figure(manager, figure
 def test_the_dashboard_shows_a_period_chosen_by_dates(manager, figures):
     html = manager.get("/dashboard?from=2026-01-01&to=2026-01-04").get_data(as_text=True)
 
-    assert "From 2026-01-01 00:00 UTC to 2026-01-05 00:00 UTC." in html
+    assert "From 2026-01-01 00:00\xa0UTC to 2026-01-05 00:00\xa0UTC." in html
     assert "No tickets in this period." in html
 
 

@@ -28,8 +28,8 @@ def test_it_shows_a_breached_ticket_as_overdue_in_red(world, client):
 
     html = client.get("/inbox?view=all").get_data(as_text=True)
 
-    assert '<span class="due overdue" title="due 2026-01-05 08:48 UTC">12 min overdue</span>' in html
-    assert '<span class="due ok" title="due 2026-01-05 09:23 UTC">in 23 min</span>' in html
+    assert '<span class="due overdue" title="due 2026-01-05 08:48\xa0UTC">12 min overdue</span>' in html
+    assert '<span class="due ok" title="due 2026-01-05 09:23\xa0UTC">in 23 min</span>' in html
 
 
 def test_it_marks_a_ticket_amber_when_under_a_quarter_of_its_target_is_left(world, client):

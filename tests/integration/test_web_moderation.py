@@ -76,7 +76,7 @@ def test_an_agent_hides_a_comment_from_the_ticket_page_and_sees_who_and_why(worl
 
     assert send_moderation(world, emulator) == 1
     page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert re.search(r'Hidden</span>\nby Ada Lovelace at <time [^>]+>\d\d:\d\d UTC</time>: abusive', page)
+    assert re.search(r'Hidden</span>\nby Ada Lovelace at <time [^>]+>\d\d:\d\d\xa0UTC</time>: abusive', page)
     assert re.search(r'value="unhide" class="secondary">Unhide<', page)
     assert next(p for p in listed(emulator, "facebook") if p["id"] == comment)["hidden"] is True
     assert [e.actor for e in world.events(ticket_id, "moderated")] == ["ada@example.com"]
@@ -106,7 +106,7 @@ def test_a_senior_deletes_only_with_the_confirmation(world, emulator):
     send_moderation(world, emulator)
     assert comment not in [p["id"] for p in listed(emulator, "facebook")]
     page = senior.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert re.search(r"Deleted</span>\nby Sasha Senior at <time [^>]+>\d\d:\d\d UTC</time>: threat", page)
+    assert re.search(r"Deleted</span>\nby Sasha Senior at <time [^>]+>\d\d:\d\d\xa0UTC</time>: threat", page)
     assert 'value="hide"' not in page
 
 

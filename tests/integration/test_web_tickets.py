@@ -80,7 +80,7 @@ def test_it_shows_times_in_the_configured_zone(sqlite_db, clock):
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert "at 2026-01-05 10:30 UTC+1</span>" in html
+    assert "at 2026-01-05 10:30\xa0UTC+1</span>" in html
 
 
 def test_it_answers_404_for_an_unknown_ticket(client):
@@ -235,7 +235,7 @@ def test_it_shows_the_activity_as_sentences_in_local_time(world, client):
 
     html = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
 
-    assert re.search(r"Reply queued by Ada Lovelace · <time [^>]+ title=\"2026-01-05 09:00 UTC\">09:00 UTC</time>", html)
+    assert re.search(r"Reply queued by Ada Lovelace · <time [^>]+ title=\"2026-01-05 09:00\xa0UTC\">09:00\xa0UTC</time>", html)
 
 
 def test_a_raised_event_reads_with_its_main_reason_not_as_python(world, client):

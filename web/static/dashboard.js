@@ -221,7 +221,7 @@ document.addEventListener("DOMContentLoaded", function () {
     }).formatToParts(moment);
     function part(type) { return parts.find(function (p) { return p.type === type; }).value; }
     var offset = part("timeZoneName").replace(/^GMT(\+0)?$/, "UTC").replace(/^GMT/, "UTC");
-    return part("hour") + ":" + part("minute") + ":" + part("second") + " " + offset;
+    return part("hour") + ":" + part("minute") + ":" + part("second") + "\u00a0" + offset;
   }
 
   drawCharts();
