@@ -1,6 +1,8 @@
 """Incidents in the web and under /api/v1/incidents: managers open, link and
 fix; everyone can see them; agents cannot change them."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -125,3 +127,15 @@ def test_the_pages_show_incidents_with_customer_text_escaped(world, manager):
     assert "Update queued for 1 customer(s)" in fixed.get_data(as_text=True)
     listing = client.get("/incidents").get_data(as_text=True)
     assert "fixed" in listing and HOSTILE not in listing
+
+
+def test_the_list_names_platforms_as_people_read_them_and_keeps_each_time_on_one_line(world, manager):
+    client = world.client()
+    world.sign_in(client, "grace@example.com")
+    world.ticket("Payment broken", handle="mallory", platform="facebook")
+    client.post("/incidents", data={"title": "outage", "keywords": "payment"})
+
+    listing = client.get("/incidents").get_data(as_text=True)
+
+    assert "<td>Facebook 1</td>" in listing
+    assert re.search(r'<td class="when">\d{4}-\d\d-\d\d \d\d:\d\d\xa0UTC</td>', listing)
