@@ -137,12 +137,17 @@ def _thanked(d, r, _kind):
     return _because("Thanked for the praise" + (" (a promoter)" if d.get("promoter") else ""))
 
 
+def _minutes(value) -> str:
+    """Whole minutes as the due badges read them: a part of one is "<1 min", never "0 min"."""
+    return "<1 min" if value == 0 else f"{value} min"
+
+
 def _at_risk(d, r, _kind):
-    return _because(f"{_target(d.get('target'))} at risk: {d.get('minutes_left')} min left")
+    return _because(f"{_target(d.get('target'))} at risk: {_minutes(d.get('minutes_left'))} left")
 
 
 def _breached(d, r, _kind):
-    return _because(f"{_target(d.get('target'))} target missed by {d.get('minutes_over')} min")
+    return _because(f"{_target(d.get('target'))} target missed by {_minutes(d.get('minutes_over'))}")
 
 
 def _escalated(d, r, _kind):

@@ -1,6 +1,8 @@
 """Alerts in the web: each agent sees their own, with an unread count; the
 alerts of one kind within a minute read and count as one."""
 
+import re
+
 from store.alerts import Recipient, queue_alerts
 from store.models import Ticket
 
@@ -19,6 +21,7 @@ def test_an_agent_sees_their_alerts_and_how_many_are_unread(world, client, ada):
     html = client.get("/alerts").get_data(as_text=True)
     assert "Ticket 1 is at risk" in html
     assert "Due in 12 min. &lt;b&gt;act&lt;/b&gt;" in html
+    assert re.search(r'<time class="muted" datetime="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d\xa0UTC</time>', html)
     assert f'href="/tickets/{ticket_id}"' in html
     assert '<span class="badge" aria-label="1 unread">1</span>' in client.get("/inbox").get_data(as_text=True)
 

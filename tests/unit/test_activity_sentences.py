@@ -29,6 +29,8 @@ BURNING = ["model:neutral 0.61", "safety:fire ('burning') +1.00", "complaint +0.
     ("snoozed", {"until": "2026-03-01T15:30:00+00:00"}, "alex@demo.local", "Snoozed until 15:30 by Alex Agent"),
     ("resolved", {"left_unanswered": [4, 5]}, "alex@demo.local", "Resolved, leaving 2 posts unanswered by Alex Agent"),
     ("breached", {"target": "first_response", "minutes_over": 3}, "system", "First response target missed by 3 min"),
+    ("breached", {"target": "first_response", "minutes_over": 0}, "system", "First response target missed by <1 min"),
+    ("at_risk", {"target": "first_response", "minutes_left": 0}, "system", "First response at risk: <1 min left"),
     ("followup_sent", {"reply_id": 9}, "system", "Follow-up sent"),
     ("customer_wrote", {"needs_response": False, "reasons": []}, "system", "The customer wrote again: no answer needed"),
 ])
