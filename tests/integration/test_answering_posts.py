@@ -273,6 +273,14 @@ def test_the_reply_box_says_which_post_it_answers_and_each_post_its_state(world,
     assert 'name="answer_again" value="1" required' in chosen
 
 
+def test_the_reply_box_names_the_day_of_a_post_written_on_another_day(world, client):
+    ticket_id = world.ticket("Is anyone there? Still no refund.", opened_minutes_ago=2 * 24 * 60)
+
+    page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
+
+    assert '<span id="answering-time">3 Jan 09:00\xa0UTC</span>' in page
+    assert 'data-time="3 Jan 09:00\xa0UTC"' in page
+
 def test_the_web_sends_the_answer_under_the_chosen_post(world, client):
     ticket_id, posts = kenji(world)
 
