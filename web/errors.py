@@ -50,11 +50,16 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(Refused, _refused)
 
 
+def _without_its_full_stop(why: str, message: str) -> str:
+    """A reason already ending in a full stop, put where the message ends in one, is not stopped twice."""
+    return why.removesuffix(".") if message.endswith("{}.") else why
+
+
 def _refused(error: Refused):
     db_session().rollback()
     page = getattr(current_app.view_functions.get(request.endpoint), "refusal_page", None)
     if page is not None and not request.path.startswith(JSON_PREFIXES):
-        flash(page.message.format(error.message), "error")
+        flash(page.message.format(_without_its_full_stop(error.message, page.message)), "error")
         return redirect(page.url())
     return _http_error(default_exceptions.get(error.status, InternalServerError)(description=error.message),
                        **error.detail)

@@ -172,6 +172,16 @@ def test_it_refuses_an_empty_or_overlong_reply_with_a_message(world, client, bod
     assert world.replies() == []
 
 
+def test_a_refusal_that_ends_its_own_sentence_is_not_stopped_twice(world, client):
+    ticket_id = world.ticket("Still no refund", platform="facebook", kind="direct_message",
+                             opened_minutes_ago=2 * 24 * 60)
+
+    response = client.post(f"/tickets/{ticket_id}/replies", data={"body": "Sorry!"}, follow_redirects=True)
+
+    html = response.get_data(as_text=True)
+    assert "or wait until the customer writes again.<" in html
+    assert world.replies() == []
+
 def test_it_refuses_a_reply_to_a_resolved_ticket(world, client):
     ticket_id = world.ticket(status="resolved")
 
