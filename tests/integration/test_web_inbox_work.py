@@ -87,7 +87,7 @@ def test_the_snooze_time_is_read_in_the_time_zone_the_page_names(db, clock):
     with paris.db.transaction() as session:
         assert session.get(Ticket, ticket_id).snoozed_until == wake
     page = client.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert f"Snoozed until {until.replace('T', ' ')} UTC+1</span>" in page
+    assert f"Snoozed until {until.replace('T', ' ')}\xa0UTC+1</span>" in page
 
 
 def test_snoozing_into_the_past_is_refused(world, client):
