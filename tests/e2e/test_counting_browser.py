@@ -100,6 +100,24 @@ def test_a_reply_sent_before_the_servers_count_came_is_refused_by_that_count(pag
     assert page.url == ticket_url
 
 
+def test_on_a_phone_the_refusal_and_the_preview_start_where_the_reply_box_starts(page, service, emulator):
+    customer_posts(emulator, LATE, handle="noor_a")
+    sign_in(page, service)
+    open_ticket_with_posts(page, service, "noor_a", 1)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    set_text(page, "#reply-body", "We are sorry. " + "a" * 286)
+    page.get_by_role("button", name="Send reply").click()
+
+    expect(page.locator("#reply-counter-refusal")).to_be_visible()
+    box_left = page.locator("#reply-body").bounding_box()["x"]
+    refusal_text_left = page.evaluate("""() => {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById('reply-counter-refusal'));
+        return range.getClientRects()[0].left; }""")
+    assert abs(refusal_text_left - box_left) < 2
+    assert abs(page.locator("figure.preview").bounding_box()["x"] - box_left) < 2
+
 def test_a_long_note_is_kept_whole_and_refused(page, service, emulator):
     customer_posts(emulator, LATE, handle="noor_a")
     sign_in(page, service)
