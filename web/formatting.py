@@ -181,11 +181,21 @@ def shown_handle(platform: str, handle: str | None, beside: str | None = None) -
     return f"{prefix}{handle}" if prefix is not None and handle and handle != beside else ""
 
 
-def event_sentence(event: Event) -> str:
-    """The event as a sentence, naming agents by name (read once per request)."""
+def _agent_names() -> dict[str, str]:
+    """Every agent's name by email, read once per request."""
     if "agent_names" not in g:
         g.agent_names = {agent.email: agent.name for agent in all_users(db_session())}
-    reader = Reader(names=g.agent_names, topic=topic_label, time=short_time)
+    return g.agent_names
+
+
+def agent_name(email: str) -> str:
+    """The name people know an agent by; the email of someone no longer on the team."""
+    return _agent_names().get(email, email)
+
+
+def event_sentence(event: Event) -> str:
+    """The event as a sentence, naming agents by name."""
+    reader = Reader(names=_agent_names(), topic=topic_label, time=short_time)
     return sentence(event.kind, event.detail, event.actor, reader)
 
 
@@ -205,6 +215,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(shown_handle, "shown_handle")
     app.add_template_global(why_line, "why_line")
     app.add_template_global(event_sentence, "event_sentence")
+    app.add_template_global(agent_name, "agent_name")
     app.add_template_global(due_of, "due_of")
     app.add_template_global(post_link, "post_link")
     app.add_template_global(reply_link, "reply_link")

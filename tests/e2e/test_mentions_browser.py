@@ -43,7 +43,7 @@ def test_an_agent_takes_a_post_without_a_ticket_into_one_with_a_key(page, servic
 
     expect(page.locator(".notice.success")).to_contain_text("Raised ticket #")
     post = page.locator("li[data-mention]", has_text=LET_PASS)
-    expect(post.locator(".needs-response dd")).to_have_text("yes — taken by agent@example.com; the scorer said no")
+    expect(post.locator(".needs-response dd")).to_have_text("yes — taken by Alex Agent; the scorer said no")
     link = post.get_by_role("link", name=re.compile(r"Ticket #\d+"))
     expect(link).to_be_visible()
     link.click()

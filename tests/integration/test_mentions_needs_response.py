@@ -53,7 +53,7 @@ def test_a_post_a_person_took_needs_a_response_and_says_the_scorer_said_no(world
     assert shown["needs_response_corrected_by"] == "ada@example.com"
     assert shown["needs_response_corrected_at"] == "2026-01-05T09:00:00Z"
     html = client.get("/mentions").get_data(as_text=True)
-    assert needs_response_shown(html, taken) == "yes — taken by ada@example.com; the scorer said no"
+    assert needs_response_shown(html, taken) == "yes — taken by Ada Lovelace; the scorer said no"
     assert page_posts(html)[1] == "box sparking again &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x " \
                                   "onerror=alert(2)&gt;"
     assert "<script>alert(1)" not in html
@@ -74,7 +74,7 @@ def test_a_ticketed_post_marked_no_response_needed_needs_none_and_says_the_score
     assert (shown["needs_response"], shown["scorer_needs_response"], shown["needs_response_by"],
             shown["needs_response_corrected_by"]) == (False, True, "person", "ada@example.com")
     html = client.get("/mentions").get_data(as_text=True)
-    assert needs_response_shown(html, hello) == ("no — marked no response needed by ada@example.com; "
+    assert needs_response_shown(html, hello) == ("no — marked no response needed by Ada Lovelace; "
                                                  "the scorer said yes")
 
 
@@ -107,7 +107,7 @@ def test_the_latest_word_of_a_person_stands_even_when_it_takes_their_own_back(wo
     assert (shown["needs_response"], shown["scorer_needs_response"], shown["needs_response_by"],
             shown["needs_response_corrected_at"]) == (False, False, "person", "2026-01-05T09:02:00Z")
     html = client.get("/mentions").get_data(as_text=True)
-    assert needs_response_shown(html, taken) == ("no — marked no response needed by ada@example.com; "
+    assert needs_response_shown(html, taken) == ("no — marked no response needed by Ada Lovelace; "
                                                  "as the scorer said")
     with world.db.sessions() as session:
         assert session.scalars(select(Correction.corrected).order_by(Correction.id)).all() == ["True", "False"]
