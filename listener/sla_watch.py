@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import Clock
+from config.platforms import LABELS
 from config.settings import Settings
 from listener.assignment import Roster
 from store.alerts import Recipient, ago, queue_alerts, team_channels, web_and_email
@@ -78,7 +79,8 @@ class SlaWatch:
         minutes = tickets.announce_at_risk(session, ticket, running, now)
         target = self._target(ticket, running.name)
         self._alert(session, ticket, "at_risk", f"at_risk:{ticket.id}",
-                    f"{self._whose(ticket)} is at risk: its {target} target is due in {minutes} min",
+                    f"{self._whose(ticket)} is at risk: its {target} target is due in "
+                    f"{f'{minutes} min' if minutes else 'under a minute'}",
                     f"{self._summary(ticket)}\nIts {target} target is due at {running.due_at:%Y-%m-%d %H:%M} UTC "
                     f"and nobody has answered yet.",
                     self._assignee_and_leads(session, ticket), now)
@@ -167,6 +169,7 @@ class SlaWatch:
     @staticmethod
     def _summary(ticket: Ticket) -> str:
         assignee = ticket.assignee.name if ticket.assignee else "nobody"
-        return (f"{ticket.priority.capitalize()} {ticket.platform} ticket from {ticket.customer.display_name}, "
+        return (f"{ticket.priority.capitalize()} {LABELS.get(ticket.platform, ticket.platform)} ticket from "
+                f"{ticket.customer.display_name}, "
                 f"assigned to {assignee}.")
 

@@ -83,6 +83,14 @@ def test_the_assignee_and_the_lead_hear_when_a_ticket_is_at_risk(desk):
                              "is due in 15 min")
     assert alert.link == f"http://127.0.0.1:8000/tickets/{ticket_id}"
     assert alert.link in alert.body
+    assert alert.body.startswith("High X ticket from Maria, assigned to Alex.")
+
+
+def test_a_target_first_seen_at_risk_in_its_last_minute_says_so_in_words(desk):
+    ticket_id = desk.ticket(assignee=desk.agent("alex@example.com"))
+    desk.clock.advance(minutes=59, seconds=45)
+    assert desk.watch.check().at_risk == [ticket_id]
+    assert desk.alerts("at_risk")[0].subject.endswith("target is due in under a minute")
 
 
 def test_an_announcement_is_made_once_even_across_a_restart(desk, db, team_settings):
