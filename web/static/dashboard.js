@@ -4,7 +4,10 @@
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
 
-  var SERIES_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490", "#667085"];
+  var SERIES_COLOURS = ["#2456c7", "#1d7a3e", "#b42318", "#8a5a00", "#6941c6", "#0e7490", "#667085", "#c11574",
+    "#e04f16"];
+  // Past the colours, a series is told from the one of its colour by dashes.
+  var SERIES_DASHES = [[], [6, 4], [2, 3]];
 
   var drawn = [];
 
@@ -75,7 +78,8 @@ document.addEventListener("DOMContentLoaded", function () {
           labels: charts.negative_by_topic.labels,
           datasets: charts.negative_by_topic.datasets.map(function (set, i) {
             var colour = SERIES_COLOURS[i % SERIES_COLOURS.length];
-            return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour };
+            var dashes = SERIES_DASHES[Math.floor(i / SERIES_COLOURS.length) % SERIES_DASHES.length];
+            return { label: set.label, data: set.data, borderColor: colour, backgroundColor: colour, borderDash: dashes };
           })
         },
         options: {
