@@ -42,7 +42,10 @@ document.addEventListener("DOMContentLoaded", function () {
         type: "bar",
         data: {
           labels: charts.within_target.labels,
-          datasets: [{ label: "Achievement (%)", data: charts.within_target.values, backgroundColor: "#2456c7" }]
+          // A group that met none of its targets shows a sliver at 0 %; a
+          // group with none due (null) shows nothing.
+          datasets: [{ label: "Achievement (%)", data: charts.within_target.values, backgroundColor: "#2456c7",
+                       minBarLength: 3 }]
         },
         options: {
           animation: false,
