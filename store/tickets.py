@@ -593,11 +593,12 @@ def _clock_start(ticket: Ticket, asked_at: datetime | None, now: datetime) -> da
     when they asked (a post fetched late has waited since), but never
     before the ticket last changed (our last answer, a pause, a
     resolution: a target does not start before the one before it ended),
-    nor after now."""
+    nor after now. A change made now is the page being taken (a ticket it
+    raised, an earlier post of it), which bounds nothing."""
     if asked_at is None:
         return now
-    changed = max(moment for moment in (ticket.updated_at, ticket.paused_at, ticket.resolved_at)
-                  if moment is not None)
+    changed = max((moment for moment in (ticket.created_at, ticket.updated_at, ticket.paused_at, ticket.resolved_at)
+                   if moment is not None and moment < now), default=now)
     return min(now, max(asked_at, changed))
 
 

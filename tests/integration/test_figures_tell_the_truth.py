@@ -338,6 +338,27 @@ def test_a_paused_ticket_resumes_when_the_customer_wrote_not_when_the_post_arriv
     assert ticket.resolution_due_at == ticket.created_at + targets.resolution + timedelta(minutes=15)
 
 
+def test_a_more_urgent_post_fetched_in_the_same_late_page_counts_from_when_it_was_posted(db, settings, clock):
+    """Lee asks at minute 10 and writes of a fire at minute 12; the poller
+    brings both at minute 70, in one page. The ticket raised from the
+    first post changes as the page is taken, which is not a change that
+    bounds the second post's clock: the urgent answer is due from minute
+    12, not from minute 70."""
+    began = clock.now()
+    asked = replace(post("How do I update my address?", "lee"), created_at=began + timedelta(minutes=10))
+    fire = replace(post("Update: the heater you sold me caught fire!", "lee"),
+                   created_at=began + timedelta(minutes=12))
+    configured, poll = listening(db, settings, clock, batch(asked, fire))
+    clock.advance(minutes=70)
+    poll()
+    with db.sessions() as session:
+        ticket = session.scalars(select(Ticket)).one()
+        targets = SlaClock(configured).targets("urgent", "x", "standard")
+
+    assert ticket.priority == "urgent"
+    assert ticket.first_response_due_at == fire.created_at + targets.first_response
+
+
 def test_a_ticket_paused_on_the_customer_then_resumed_counts_only_the_time_it_waited_on_us(desk):
     """Paused after 30 minutes (waiting on the customer) for five hours; the
     customer writes and it is answered 20 minutes later: 50 of its 60
