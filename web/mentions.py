@@ -24,7 +24,7 @@ from web.auth import require_login, signed_in_agent
 from web.context import db_session, now, services
 from web.errors import on_refusal
 from web.filters import MAX_ID, NO_TOPIC
-from web.formatting import local_time
+from web.formatting import first_line, local_time
 from web.mention_filters import FIELD_TIME, cursor_of, limit_of, mention_filter, position_of
 from web.serialize import iso, mention_json, needs_response_json, ticket_json
 
@@ -70,9 +70,10 @@ def take():
     mention_id = request.form.get("mention", "")
     if not (mention_id.isascii() and mention_id.isdigit()) or int(mention_id) > MAX_ID:
         raise Refused("choose a post", 400)
-    ticket, raised = _take(int(mention_id), signed_in_agent(), request.form.get("reason", ""))
-    flash(f"Raised ticket #{ticket.id} for the post." if raised
-          else f"Added the post to the customer's open ticket #{ticket.id}.", "success")
+    ticket, raised, mention = _take(int(mention_id), signed_in_agent(), request.form.get("reason", ""))
+    which = f"{mention.identity.name or mention.identity.handle}'s post \u201c{first_line(mention.text, 60)}\u201d"
+    flash(f"Raised ticket #{ticket.id} for {which}." if raised
+          else f"Added {which} to the customer's open ticket #{ticket.id}.", "success")
     return redirect(_back_to_stream())
 
 
@@ -93,7 +94,7 @@ def ticket(mention_id: int):
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         abort(400, description="send 'reason' as text, or no body")
-    found, raised = _take(mention_id, token_agent(), reason)
+    found, raised, _ = _take(mention_id, token_agent(), reason)
     return jsonify(ticket=ticket_json(found, now()), raised=raised, mention_id=mention_id), 201 if raised else 200
 
 
@@ -106,8 +107,9 @@ def _page(agent: Agent, sources: dict[str, int]) -> tuple[MentionFilter, list[Me
     return flt, mentions, cursor_of(position)
 
 
-def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool]:
-    """Take the post, locked until the transaction ends, when the agent may see it."""
+def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool, Mention]:
+    """Take the post, locked until the transaction ends, when the agent may
+    see it: its ticket, whether it was raised for it, and the post."""
     session, in_force = db_session(), services().live.now
     hidden = hidden_teams(agent, in_force.settings)
     mention = visible_mention(session, mention_id, hidden, for_update=True)
@@ -115,7 +117,7 @@ def _take(mention_id: int, agent: Agent, reason: str) -> tuple[Ticket, bool]:
         raise Refused(f"post {mention_id} does not exist", 404)
     ticket, raised = take_into_ticket(session, in_force.intake, mention, agent, reason, now(), hidden)
     session.commit()
-    return ticket, raised
+    return ticket, raised, mention
 
 
 def _sources() -> dict[str, int]:

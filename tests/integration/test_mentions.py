@@ -368,7 +368,7 @@ def test_taking_refuses_an_unknown_post_and_a_bad_reason(world, client, headers)
 
 
 def test_the_page_takes_a_post_and_goes_back_to_the_same_listing(world, client):
-    loose = post(world, "my heater is sparking", sentiment="negative")
+    loose = post(world, "my heater is sparking <b>help</b>", sentiment="negative")
 
     response = client.post("/mentions/ticket", data={"mention": str(loose), "reason": "a harm",
                                                      "back": "/mentions?has_ticket=no"})
@@ -377,7 +377,7 @@ def test_the_page_takes_a_post_and_goes_back_to_the_same_listing(world, client):
     html = client.get("/mentions").get_data(as_text=True)
     with world.db.sessions() as session:
         ticket_id = session.get(Mention, loose).ticket_id
-    assert f"Raised ticket #{ticket_id} for the post." in html
+    assert f"Raised ticket #{ticket_id} for Sam&#39;s post \u201cmy heater is sparking &lt;b&gt;help&lt;/b&gt;\u201d." in html
     assert f'<a href="/tickets/{ticket_id}">Ticket #{ticket_id}</a>' in html
     again = client.post("/mentions/ticket", data={"mention": str(loose), "back": "https://evil.example/"},
                         follow_redirects=True)
