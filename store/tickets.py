@@ -110,6 +110,8 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
     if not mention.needs_response:
         return
     tier = ticket.customer.tier or "standard"
+    # A paused clock resumes first: a target counted from `since` below has not waited.
+    sla.resume(ticket, since)
     if PRIORITIES.index(mention.priority) < PRIORITIES.index(ticket.priority):
         before = ticket.priority
         ticket.priority = mention.priority

@@ -10,7 +10,7 @@ from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.accounts import create_agent
 from store.models import Customer, Event, Identity, Mention, QuarantinedPost, Source, Ticket
-from store.tickets import FollowupPlan, resolve
+from store.tickets import FollowupPlan, resolve, wait_on_customer
 from tests.integration.loop_helpers import ScriptedConnector, batch, post, rate_limited
 
 
@@ -207,6 +207,24 @@ def test_a_more_urgent_follow_up_raises_the_priority_and_brings_the_due_time_for
     assert ticket.first_response_due_at == fire.created_at + timedelta(minutes=30)
     assert ticket.first_response_due_at < first_due
     assert w.count(Event, Event.kind == "reprioritized") == 1
+
+
+def test_a_more_urgent_post_on_a_pending_ticket_is_due_from_when_it_was_written(db, configured, clock):
+    """The ticket waits on Ann from 09:00; two hours on she writes of a
+    fire. The urgent answer is due 30 minutes after she wrote, not pushed
+    back again by the two hours the ticket waited on her."""
+    fire = replace(post("Update: the heater you sold me caught fire!", "ann"),
+                   created_at=clock.now() + timedelta(hours=2))
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
+        batch(post("How do I update my address?", "ann")), batch(fire))})
+    w.poll()
+    with db.transaction() as session:
+        wait_on_customer(session, session.scalars(select(Ticket)).one(), "robin@example.com", clock.now())
+    clock.advance(hours=2)
+    w.poll()
+    ticket = w.tickets()[0]
+    assert (ticket.status, ticket.priority) == ("open", "urgent")
+    assert ticket.first_response_due_at == fire.created_at + timedelta(minutes=30)
 
 
 def heater_catches_fire(db, configured, clock):
