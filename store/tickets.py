@@ -596,11 +596,13 @@ def _clock_start(ticket: Ticket, asked_at: datetime | None, now: datetime) -> da
     before the ticket last changed (our last answer, a pause, a
     resolution: a target does not start before the one before it ended),
     nor after now. A change made now is the page being taken (a ticket it
-    raised, an earlier post of it), which bounds nothing."""
+    raised, an earlier post of it reopening it): what bounds then is when
+    the clock that post started runs from (sla_started_at)."""
     if asked_at is None:
         return now
-    changed = max((moment for moment in (ticket.created_at, ticket.updated_at, ticket.paused_at, ticket.resolved_at)
-                   if moment is not None and moment < now), default=now)
+    before_now = [moment for moment in (ticket.updated_at, ticket.paused_at, ticket.resolved_at)
+                  if moment is not None and moment < now]
+    changed = max(moment for moment in (ticket.created_at, ticket.sla_started_at, *before_now) if moment is not None)
     return min(now, max(asked_at, changed))
 
 

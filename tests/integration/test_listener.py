@@ -10,6 +10,7 @@ from listener.in_force import hold
 from listener.polling import Poller, sync_sources
 from store.accounts import create_agent
 from store.models import Customer, Event, Identity, Mention, QuarantinedPost, Source, Ticket
+from store.sla import SlaClock
 from store.tickets import FollowupPlan, resolve, wait_on_customer
 from tests.integration.loop_helpers import ScriptedConnector, batch, post, rate_limited
 
@@ -566,6 +567,31 @@ def test_a_reply_to_our_answer_reopens_the_same_ticket(db, configured, clock):
     assert tickets[0].status == "open"
     assert tickets[0].due_at() == clock.now() + timedelta(minutes=60)
     assert w.count(Event, Event.kind == "reopened") == 1
+
+
+def test_an_urgent_post_written_before_the_resolution_counts_from_no_earlier_than_it(db, configured, clock):
+    """Tom's ticket is answered, resolved half an hour later, and three
+    hours on he writes again; the same page brings an urgent post he wrote
+    ten minutes before it was resolved. The ticket reopens, and the urgent
+    resolution target does not start before the resolution it follows."""
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    our_reply = answered(w, db, clock)
+    clock.advance(minutes=30)
+    with db.transaction() as session:
+        resolve_now(session, session.scalar(select(Ticket)), clock)
+    resolved_at = clock.now()
+    clock.advance(hours=3)
+    again = replace(post("It still hasn't arrived, this is awful.", "tom", in_reply_to=our_reply),
+                    created_at=clock.now())
+    fire = replace(post("Update: the heater you sold me caught fire!", "tom", in_reply_to=our_reply),
+                   created_at=resolved_at - timedelta(minutes=10))
+    connector.script.append(batch(again, fire, cursor="c2"))
+    w.poll()
+    ticket = w.tickets()[0]
+    urgent = SlaClock(configured).targets("urgent", "x", "standard")
+    assert (ticket.status, ticket.priority) == ("open", "urgent")
+    assert ticket.resolution_due_at >= resolved_at + urgent.resolution
 
 
 def test_a_thank_you_to_our_answer_joins_the_ticket_without_reopening_it(db, configured, clock):
