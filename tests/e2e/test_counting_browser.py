@@ -16,7 +16,7 @@ from twitter_text import parse_tweet
 from config import SystemClock
 from store.accounts import create_agent
 from store.incidents import link_tickets, open_incident
-from store.models import Incident, Reply, Ticket
+from store.models import Event, Incident, Reply, Ticket
 from tests.e2e.test_answering_in_the_browser import LATE, open_ticket_with_posts
 from tests.e2e.test_browser import customer_posts, service, sign_in  # noqa: F401 (fixtures)
 from tests.e2e.test_looks import sign_in as sign_in_as
@@ -131,6 +131,28 @@ def test_a_long_note_is_kept_whole_and_refused(page, service, emulator):
     expect(page.locator("#note-counter-refusal")).to_have_text(
         "Not sent: 3 characters too many; a note allows 2000. Shorten it, then send.")
     assert page.input_value("#note-text") == note
+
+
+def test_a_note_at_its_limit_with_emoji_counts_each_emoji_once_as_the_server_does(page, service, emulator,
+                                                                                 sqlite_db):
+    """2,000 characters as the server counts them, who refuses a longer
+    note: five emoji outside the basic plane count one each (not as two
+    UTF-16 halves), and each of the two line breaks two (a form sends
+    one as CR LF)."""
+    customer_posts(emulator, LATE, handle="noor_a")
+    sign_in(page, service)
+    open_ticket_with_posts(page, service, "noor_a", 1)
+    note = "Courier log:\n" + "b" * 1000 + "\n" + "b" * 979 + "\U0001F4E6" * 5
+
+    set_text(page, "#note-text", note)
+    expect(page.locator("#note-counter")).to_have_text("2000 / 2000")
+    page.get_by_role("button", name="Add note").click()
+
+    expect(page.locator("#note-counter-refusal")).to_have_count(0)
+    expect(page.get_by_text("Courier log: bbb")).to_be_visible()
+    with sqlite_db.sessions() as session:
+        notes = [e.detail["text"] for e in session.scalars(select(Event).where(Event.kind == "note"))]
+    assert notes == [note.replace("\n", "\r\n")]
 
 
 def test_a_long_incident_update_is_kept_whole_and_refused_and_the_incident_stays_open(

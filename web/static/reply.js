@@ -37,8 +37,14 @@ document.addEventListener("DOMContentLoaded", function () {
     var known = box.exactLength;
     return Boolean(known) && known.text === box.value && known.platform === box.dataset.platform;
   }
+  // A box the platform does not weigh counts as the server does: by
+  // characters (an emoji is one, not two UTF-16 halves), a line break as
+  // the CR LF the form sends.
+  function counted(text) {
+    return Array.from(text.replace(/\r?\n/g, "\r\n")).length;
+  }
   function length(box) {
-    if (!box.dataset.weighted) { return box.value.length; }
+    if (!box.dataset.weighted) { return counted(box.value); }
     return exact(box) ? box.exactLength.length : estimated(box.value);
   }
   // Ask the server for the count of the text in the box; `done` runs once
