@@ -80,10 +80,14 @@ class _Group:
         return bool(self.waits.size() or any(
             tally.met or tally.missed or tally.not_yet_due for tally in self.tallies.values()))
 
-    def as_dict(self, key: str | None) -> dict[str, Any]:
+    def ranked(self, parts: list[list[int | None]] = ()) -> list[int | None]:
+        """The first-response waits at PERCENTILES' ranks; `parts`: those of
+        the groups these waits are together (FirstWaits.at_ranks)."""
+        return self.waits.at_ranks([percent for _, percent in PERCENTILES], parts)
+
+    def as_dict(self, key: str | None, ranked: list[int | None]) -> dict[str, Any]:
         figures = {target: tally.as_dict() for target, tally in self.tallies.items()}
         times: dict[str, Any] = {"waiting": self.waits.waiting()}
-        ranked = self.waits.at_ranks([percent for _, percent in PERCENTILES])
         for (name, _), value in zip(PERCENTILES, ranked):
             times[f"{name}_min"] = None if value is None else (value >> 1) / 10
             times[f"{name}_at_least"] = bool(value is not None and value & 1)
@@ -163,10 +167,12 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
         figures.add_running(part, with_waits=True)
     figures.close()
     names = agent_emails(session) if group_by == "agent" else {}
-    shown = {names.get(group_key, group_key): group for group_key, group in figures.groups.items()
+    ranked = {group_key: group.ranked() for group_key, group in figures.groups.items()}
+    shown = {names.get(group_key, group_key): group_key for group_key, group in figures.groups.items()
              if group.has_figures()}
     ordered = sorted(shown.items(), key=lambda item: (item[0] is None, item[0] or ""))
-    return {"groups": [group.as_dict(group_key) for group_key, group in ordered], "total": figures.total.as_dict(None)}
+    return {"groups": [figures.groups[group_key].as_dict(name, ranked[group_key]) for name, group_key in ordered],
+            "total": figures.total.as_dict(None, figures.total.ranked(list(ranked.values())))}
 
 
 @dataclass(frozen=True)

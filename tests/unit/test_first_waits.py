@@ -41,7 +41,10 @@ def test_the_rank_found_in_the_runs_is_the_listed_one(answered, paused, raised, 
     expected = [listed[max(1, (len(listed) * percent + 99) // 100) - 1] if listed else None for percent in percents]
     whole = waits(slice(None))
     assert whole.at_ranks(percents) == expected
-    assert FirstWaits.together(NOW_US, [waits(slice(None, 1)), waits(slice(1, None))]).at_ranks(percents) == expected
+    parts = [waits(slice(None, 1)), waits(slice(1, 3)), waits(slice(3, None))]
+    together = FirstWaits.together(NOW_US, parts)
+    assert together.at_ranks(percents) == expected
+    assert together.at_ranks(percents, [part.at_ranks(percents) for part in parts]) == expected
     assert whole.size() == len(listed)
     assert whole.waiting() == sum(map(len, paused)) + sum(map(len, raised))
 
