@@ -119,6 +119,9 @@ def customer_wrote(session: Session, ticket: Ticket, mention: Mention, sla: SlaC
         if ticket.first_response_at is None:
             ticket.first_response_due_at = min(ticket.first_response_due_at,
                                                sla.due(since, targets.first_response, ticket.team))
+        elif ticket.next_response_due_at is not None:
+            ticket.next_response_due_at = min(ticket.next_response_due_at,
+                                              sla.due(since, targets.next_response, ticket.team))
         ticket.resolution_due_at = min(ticket.resolution_due_at, sla.due(since, targets.resolution, ticket.team))
         record_event(session, ticket, "reprioritized", now, before=before, after=mention.priority,
                      reason=f"a new post scored {mention.priority}", mention=mention)

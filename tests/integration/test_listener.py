@@ -545,6 +545,28 @@ def answered(w, db, clock):
     return platform.posted[0][0]
 
 
+def test_a_harm_written_while_an_answer_is_owed_brings_that_answer_forward(db, configured, clock):
+    """Answered once; the customer asks when a replacement ships (an answer
+    is owed at the ticket's priority), then five minutes later writes that
+    the heater caught fire: the owed answer is due by the urgent target
+    from then."""
+    connector = ScriptedConnector(batch(post("My parcel is lost, terrible.", "tom")))
+    w = world(db, configured, clock, **{"x-mentions": connector})
+    answered(w, db, clock)
+    connector.script.append(batch(replace(post("When will the replacement ship?", "tom"), created_at=clock.now())))
+    w.poll()
+    owed = w.tickets()[0].next_response_due_at
+    clock.advance(minutes=5)
+    fire = replace(post("Update: the heater you sold me caught fire!", "tom"), created_at=clock.now())
+    connector.script.append(batch(fire))
+    w.poll()
+
+    ticket = w.tickets()[0]
+    urgent = SlaClock(configured).targets("urgent", "x", "standard").next_response
+    assert ticket.priority == "urgent"
+    assert ticket.next_response_due_at == fire.created_at + urgent < owed
+
+
 def answered_and_resolved(w, db, clock, handle="tom"):
     """A ticket for `handle`, answered on the platform as r1 and resolved."""
     our_reply = answered(w, db, clock)
