@@ -13,10 +13,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from listener.sla_watch import SlaWatch
 from store import tickets
 from store.accounts import create_agent
+from store.held_by import compiled_plainly
 from store.models import Agent, Customer, Event, Ticket
 from store.outcomes import outcomes_report
 from store.sla import SlaClock
@@ -229,3 +231,11 @@ def test_counting_by_agent_leaves_the_sessions_settings_as_they_were(postgres_db
         sla_figures(session, desk.start, clock.now(), clock.now(), "agent")
         outcomes_report(session, desk.start, clock.now(), "agent", now=clock.now())
         assert session.scalar(text("SELECT current_setting('jit')")) == "on"
+
+
+def test_a_failing_statement_while_counting_by_agent_is_reported_as_itself(postgres_db):
+    """The setting put back after a failed statement would fail in turn
+    (the transaction is aborted) and hide what went wrong."""
+    with pytest.raises(ProgrammingError, match="no_such_table"):
+        with postgres_db.transaction() as session, compiled_plainly(session):
+            session.execute(text("SELECT * FROM no_such_table"))
