@@ -237,8 +237,10 @@ SCHEMAS: dict[str, Schema] = {
                    platform=STRING, kind=STRING, text={**STRING, "description": "The customer's words, untrusted"},
                    url=nullable(STRING), author=ANY_OBJECT, created_at=TIME, sentiment=nullable(STRING),
                    polarity=nullable(NUMBER), urgency=nullable(NUMBER),
-                   needs_response={**nullable(BOOLEAN), "description": "Whether the scorer said a person should "
-                                   "answer; in the mentions stream, the decision in force"},
+                   needs_response={**nullable(BOOLEAN), "description": "Whether a person should answer, by the "
+                                   "decision in force: a person's latest word, else the scorer's"},
+                   scorer_needs_response={**nullable(BOOLEAN), "description": "What the scorer said, whatever a "
+                                          "person decided since"},
                    priority=nullable(STRING), topic=nullable(STRING), reasons=array(STRING),
                    media=array(ref("Media"))),
     "Media": obj(

@@ -99,7 +99,9 @@ def mention_json(mention: Mention) -> dict[str, Any]:
         "sentiment": mention.sentiment,
         "polarity": mention.polarity,
         "urgency": mention.urgency,
-        "needs_response": mention.needs_response,
+        "needs_response": mention.needs_response if mention.person_needs_response is None
+        else mention.person_needs_response,
+        "scorer_needs_response": mention.needs_response,
         "priority": mention.priority,
         "topic": mention.topic,
         "reasons": list(mention.reasons or []),

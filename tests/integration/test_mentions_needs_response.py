@@ -58,6 +58,8 @@ def test_a_post_a_person_took_needs_a_response_and_says_the_scorer_said_no(world
                                   "onerror=alert(2)&gt;"
     assert "<script>alert(1)" not in html
     assert page_posts(client.get("/mentions?needs_response=yes").get_data(as_text=True)) == [page_posts(html)[1]]
+    on_ticket = client.get(f"/api/v1/tickets/{ticket_of(world, taken)}", headers=headers).get_json()["mentions"]
+    assert [(m["needs_response"], m["scorer_needs_response"]) for m in on_ticket] == [(True, False)]
 
 
 def test_a_ticketed_post_marked_no_response_needed_needs_none_and_says_the_scorer_said_yes(world, client, headers):
