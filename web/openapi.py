@@ -73,13 +73,19 @@ def text(max_length: int | None = None, *, blank: bool = True) -> Schema:
     return schema
 
 
-def template(max_length: int) -> Schema:
+def template(max_length: int | None = None, *, note: str = "") -> Schema:
     """Text with {placeholders} (see config/settings.py), a brace itself
-    written twice, and something besides white space."""
+    written twice, and something besides white space; at most
+    `max_length` characters, when given. `note` adds to the description
+    what the schema cannot say."""
     placeholder = "\\{(?:" + "|".join(TEMPLATE_PLACEHOLDERS) + ")\\}|\\{\\{|\\}\\}"
     piece, seen = f"(?:[^{{}}\\x00]|{placeholder})", f"(?:[^{{}}\\s\\x00]|{placeholder})"
-    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": f"^{piece}*{seen}{piece}*$",
-            "description": f"Placeholders: {', '.join('{' + p + '}' for p in TEMPLATE_PLACEHOLDERS)}"}
+    schema: Schema = {"type": "string", "minLength": 1, "pattern": f"^{piece}*{seen}{piece}*$",
+                      "description": f"Placeholders: {', '.join('{' + p + '}' for p in TEMPLATE_PLACEHOLDERS)}"
+                                     f"{'; ' + note if note else ''}"}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
 
 
 def choice_list(values: tuple[str, ...]) -> Schema:
@@ -580,7 +586,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, Any]] = {
         obj(("queued", "resolved", "unreachable", "left_open", "incident"), queued=array(INTEGER),
             resolved=array(INTEGER), unreachable=array(obj(ticket_id=INTEGER, why=STRING)),
             left_open=array(obj(ticket_id=INTEGER, waiting=array(INTEGER))), incident=ref("Incident")),
-        body=obj(("message",), message=text(blank=False)), errors=(403, 409, 422)),
+        body=obj(("message",), message=template(note="at most the length each linked ticket's platform allows a "
+                                                     "reply")),
+        errors=(403, 409, 422)),
     ("post", "/api/v1/incidents/{incident_id}/retry"): operation(
         "Incidents", "Queue again the updates that failed", obj(("retried",), retried=array(INTEGER)),
         errors=(403, 409, 422)),
