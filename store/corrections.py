@@ -64,20 +64,19 @@ def needs_response_of(session: Session, mentions: Iterable[Mention]) -> dict[int
     """The decision in force on each of `mentions`, by id, and who made it
     (read for the posts a person overruled the scorer on)."""
     posts = {mention.id: mention for mention in mentions}
-    latest: dict[int, tuple[str, datetime, str | None]] = {}
+    latest: dict[int, tuple[datetime, str | None]] = {}
     corrected_ids = [mention_id for mention_id, mention in posts.items() if mention.person_needs_response is not None]
     if corrected_ids:
-        for mention_id, corrected, at, email in session.execute(
-                select(Correction.mention_id, Correction.corrected, Correction.created_at, Agent.email)
+        for mention_id, at, email in session.execute(
+                select(Correction.mention_id, Correction.created_at, Agent.email)
                 .outerjoin(Agent, Agent.id == Correction.agent_id)
                 .where(Correction.mention_id.in_(corrected_ids), Correction.field == NEEDS_RESPONSE)
                 .order_by(Correction.created_at, Correction.id)):
-            latest[mention_id] = corrected, at, email
+            latest[mention_id] = at, email
     found = {}
     for mention_id, mention in posts.items():
-        corrected, at, email = latest.get(mention_id, (None, None, None))
-        found[mention_id] = NeedsResponse(mention.needs_response if corrected is None else corrected == "True",
-                                          mention.needs_response, email, at)
+        at, email = latest.get(mention_id, (None, None))
+        found[mention_id] = NeedsResponse(mention.needs_response_in_force, mention.needs_response, email, at)
     return found
 
 

@@ -356,6 +356,12 @@ class Mention(Base):
         trigram_index("ix_mentions_text_trigrams", "text"),
     )
 
+    @property
+    def needs_response_in_force(self) -> bool:
+        """Whether a person should answer it: a person's latest word, else
+        the scorer's."""
+        return self.needs_response if self.person_needs_response is None else self.person_needs_response
+
 
 class MentionMedia(Base):
     """A photo or video attached to a post, in the post's order: a

@@ -46,7 +46,12 @@ def zoned_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     local = value.astimezone(ZoneInfo(services().settings.web.timezone))
-    return f"{local.strftime(fmt)}{ZONE_GAP}{zone_label(local)}"
+    return _named(local, local.strftime(fmt))
+
+
+def _named(local: datetime, shown: str) -> str:
+    """`shown`, a time written from `local`, with its zone after it."""
+    return f"{shown}{ZONE_GAP}{zone_label(local)}"
 
 
 def zone_label(local: datetime) -> str:
@@ -166,8 +171,7 @@ def short_time(value: datetime) -> str:
     zone = ZoneInfo(services().settings.web.timezone)
     local = value.astimezone(zone)
     same_day = local.date() == now().astimezone(zone).date()
-    shown = local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}"
-    return f"{shown}{ZONE_GAP}{zone_label(local)}"
+    return _named(local, local.strftime("%H:%M") if same_day else f"{local.day} {local.strftime('%b %H:%M')}")
 
 
 def platform_label(platform: str) -> str:

@@ -99,8 +99,7 @@ def mention_json(mention: Mention) -> dict[str, Any]:
         "sentiment": mention.sentiment,
         "polarity": mention.polarity,
         "urgency": mention.urgency,
-        "needs_response": mention.needs_response if mention.person_needs_response is None
-        else mention.person_needs_response,
+        "needs_response": mention.needs_response_in_force,
         "scorer_needs_response": mention.needs_response,
         "priority": mention.priority,
         "topic": mention.topic,
@@ -110,11 +109,9 @@ def mention_json(mention: Mention) -> dict[str, Any]:
 
 
 def needs_response_json(decision: NeedsResponse) -> dict[str, Any]:
-    """The decision in force on whether a person should answer, the
-    scorer's word, and who overruled it, if anyone did."""
+    """Who decided whether a person should answer (mention_json gives the
+    decision in force and the scorer's word), and when a person did."""
     return {
-        "needs_response": decision.in_force,
-        "scorer_needs_response": decision.scorer,
         "needs_response_by": "person" if decision.by_person else "scorer",
         "needs_response_corrected_by": decision.corrected_by,
         "needs_response_corrected_at": iso(decision.corrected_at),

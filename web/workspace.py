@@ -97,8 +97,8 @@ def list_etag(args) -> str:
 def listing(args) -> dict:
     """The rows: soonest due first, a page of PAGE_SIZE (after `cursor`
     when given), with each ticket's post to answer and how many of its
-    posts wait for an answer (store.answers.inbox_lines); the total is counted up to COUNT_CAP (TEXT_COUNT_CAP
-    when searching text)."""
+    posts wait for an answer (store.answers.inbox_lines); the total is
+    counted up to COUNT_CAP (TEXT_COUNT_CAP when searching text)."""
     view, flt, error, after, order = _page(args)
     if after is None and args.get("cursor"):
         error = error or "That page of the list is gone; here is the first."

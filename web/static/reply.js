@@ -33,6 +33,9 @@ document.addEventListener("DOMContentLoaded", function () {
     });
     return count;
   }
+  function countsOnServer(box) {
+    return Boolean(box.dataset.weighted && box.dataset.lengthUrl);
+  }
   function exact(box) {
     var known = box.exactLength;
     return Boolean(known) && known.text === box.value && known.platform === box.dataset.platform;
@@ -94,19 +97,19 @@ document.addEventListener("DOMContentLoaded", function () {
       box.addEventListener("input", function () {
         update();
         clearTimeout(pause);
-        if (box.dataset.weighted && box.dataset.lengthUrl && box.value) {
+        if (countsOnServer(box) && box.value) {
           pause = setTimeout(function () { askServer(box, update); }, PAUSE_MS);
         }
       });
       update();
-      if (box.dataset.weighted && box.dataset.lengthUrl && box.value) { askServer(box, update); }
+      if (countsOnServer(box) && box.value) { askServer(box, update); }
     });
     document.querySelectorAll("form:not([data-once])").forEach(function (form) {
       var box = form.querySelector("textarea[data-counter]");
       if (!box && !form.classList.contains("reply-form")) { return; }
       form.dataset.once = "1";
       form.addEventListener("submit", function (event) {
-        if (box && box.dataset.weighted && box.dataset.lengthUrl && !exact(box) && box.askedForSend !== box.value) {
+        if (box && countsOnServer(box) && !exact(box) && box.askedForSend !== box.value) {
           // Sent before the server's count came: ask it now, then send again.
           event.preventDefault();
           var submitter = event.submitter;
