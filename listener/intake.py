@@ -31,6 +31,7 @@ from store.incidents import link_tickets, matches
 from store.models import Customer, Mention, Reply, Source, Ticket
 from store.new_posts import NewPost
 from store.new_tickets import NewTicket
+from store.planner_statistics import analyze_stale_tables
 from store.quarantine import release
 from store.sla import SlaClock, asked_at
 
@@ -81,6 +82,7 @@ class Intake:
         self.settings = settings
         self.scorer = scorer or Scorer(settings.scoring, model_path=trained_model_path(settings))
         self.sla = SlaClock(settings)
+        self._said_autovacuum_off = False
 
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
@@ -108,7 +110,14 @@ class Intake:
             stored = [post.external_id for post in fresh
                       if self._take_alone(session, post, now, source_id, report)]
         release(session, posts[0].platform, stored)
+        self._keep_statistics(session)
         return report
+
+    def _keep_statistics(self, session: Session) -> None:
+        if analyze_stale_tables(session) and not self._said_autovacuum_off:
+            self._said_autovacuum_off = True
+            log.warning("autovacuum is off on this PostgreSQL server: intake gathers the planner's statistics "
+                        "itself, but nothing vacuums the tables; turn autovacuum on in postgresql.conf")
 
     def _new_posts(self, session: Session, posts: list[InboundPost]) -> tuple[list[InboundPost], IngestReport]:
         report = IngestReport()

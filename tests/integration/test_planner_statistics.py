@@ -1,0 +1,130 @@
+"""Where PostgreSQL's autovacuum is off, intake gathers the planner's
+statistics itself, once a table's rows changed by as many as it had when
+last analyzed (1,000 at least); with autovacuum on, and on SQLite, it
+leaves them alone."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from listener.intake import Intake
+from store import planner_statistics
+from store.planner_statistics import analyze_stale_tables, stale_tables
+from tests.integration.loop_helpers import post
+
+pytestmark = pytest.mark.postgres
+
+
+def changed(session, rows: int, start: int = 0) -> None:
+    """`rows` customers added, their changes counted in the statistics at once."""
+    session.execute(text("INSERT INTO customers (display_name, tier, created_at) "
+                         "SELECT 'c' || n, 'standard', now() FROM generate_series(CAST(:start AS integer), CAST(:end AS integer)) AS n"),
+                    {"start": start, "end": start + rows - 1})
+
+
+def counted(db) -> None:
+    """This process's changes handed to the server's statistics, which it
+    otherwise does up to a second later."""
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+        connection.commit()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+        connection.commit()
+
+
+def due(db) -> list[str]:
+    with db.transaction() as session:
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return stale_tables(session)
+
+
+@pytest.fixture
+def analyzed(postgres_db):
+    """The test database with every table's statistics just gathered."""
+    with postgres_db.engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    counted(postgres_db)
+    return postgres_db
+
+
+def test_a_table_is_due_once_its_rows_changed_by_as_many_as_it_had(analyzed):
+    with analyzed.transaction() as session:
+        changed(session, 999)
+    counted(analyzed)
+    assert "customers" not in due(analyzed)
+
+    with analyzed.transaction() as session:
+        changed(session, 1, start=999)
+    counted(analyzed)
+    assert "customers" in due(analyzed)
+
+    with analyzed.transaction() as session:
+        session.execute(text("ANALYZE customers"))
+    counted(analyzed)
+    assert "customers" not in due(analyzed)
+
+    with analyzed.transaction() as session:
+        changed(session, 1000, start=1000)  # 1,000 rows when analyzed: 1,000 changes make it due
+    counted(analyzed)
+    assert "customers" in due(analyzed)
+
+
+def test_a_table_changed_less_than_its_size_is_not_due(analyzed):
+    with analyzed.transaction() as session:
+        changed(session, 4000)
+    counted(analyzed)
+    with analyzed.transaction() as session:
+        session.execute(text("ANALYZE customers"))
+    with analyzed.transaction() as session:
+        changed(session, 3000, start=4000)
+    counted(analyzed)
+    assert "customers" not in due(analyzed)
+
+
+def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, settings, clock, monkeypatch):
+    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
+    intake = Intake(settings)
+    for start in range(0, 1200, 100):
+        with analyzed.transaction() as session:
+            intake.ingest(session, [post(f"My order {n} never came", f"customer{n}", external_id=f"p{n}")
+                                    for n in range(start, start + 100)], clock.now())
+        counted(analyzed)
+    with analyzed.transaction() as session:
+        rows = dict(session.execute(text("SELECT relname, reltuples FROM pg_class "
+                                         "WHERE relname IN ('mentions', 'identities')")).all())
+    # Analyzed at 1,000 or 1,100 posts, by when the server had counted them.
+    assert rows["mentions"] >= 1000 and rows["identities"] >= 1000
+    assert "mentions" not in due(analyzed)
+
+
+def test_intake_leaves_the_statistics_to_autovacuum_where_it_is_on(analyzed, settings, clock, monkeypatch):
+    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: False)
+    intake = Intake(settings)
+    for start in range(0, 1200, 100):
+        with analyzed.transaction() as session:
+            intake.ingest(session, [post(f"My order {n} never came", f"customer{n}", external_id=f"p{n}")
+                                    for n in range(start, start + 100)], clock.now())
+    counted(analyzed)
+    assert "mentions" in due(analyzed)
+
+
+def test_analyzing_waits_for_no_other_worker(analyzed, monkeypatch):
+    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
+    with analyzed.transaction() as session:
+        changed(session, 1000)
+    counted(analyzed)
+    with analyzed.transaction() as other, analyzed.transaction() as session:
+        other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": planner_statistics.ANALYZE_LOCK})
+        assert analyze_stale_tables(session) == []
+    with analyzed.transaction() as session:
+        assert "customers" in analyze_stale_tables(session)
+    counted(analyzed)
+    assert "customers" not in due(analyzed)
+
+
+def test_nothing_is_analyzed_on_sqlite(sqlite_db):
+    with sqlite_db.transaction() as session:
+        assert analyze_stale_tables(session) == []
