@@ -18,7 +18,7 @@ from listener.assignment import HISTORY_FIELDS, Roster, histories_of
 from store import tickets
 from store.among import among_bound
 from store.answers import ANSWER_EVENTS
-from store.bulk import insert_records, made, take_ids_for, update_rows, write_changes
+from store.bulk import insert_records, made, take_ids_for, update_held_rows, write_changes
 from store.events import HeldEvent, write_held_events
 from store.held_tickets import HeldTicket, events_reading, hold, write_held
 from store.incidents import open_incidents
@@ -306,8 +306,9 @@ class Page:
 
 def write_profiles(session: Session, profiles: dict[int, dict]) -> None:
     """The authors' changed profiles, by identity id, in the order of the
-    ids (so two intakes wait for each other rather than deadlock)."""
-    update_rows(session, Identity.__table__, PROFILE,
+    ids (so two intakes wait for each other rather than deadlock; on
+    PostgreSQL they were locked in that order already)."""
+    update_held_rows(session, Identity.__table__, PROFILE,
                 [(*(profiles[identity_id][name] for name in PROFILE), identity_id) for identity_id in sorted(profiles)])
 
 

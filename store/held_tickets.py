@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from store.among import among_bound
-from store.bulk import update_rows
+from store.bulk import update_held_rows
 from store.models import Agent, Customer, Event, Reply, Ticket, keep_next_due_at
 
 TICKETS = Ticket.__table__
@@ -114,10 +114,9 @@ def hold(session: Session, ticket_ids: Iterable[int], events_read: Select,
 
 def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
     """Write what changed in the tickets since they were read, once, as the
-    page ends, with one UPDATE executed for each changed ticket, in the
-    order of their ids: on PostgreSQL one UPDATE of every column changed in
-    any of them; on SQLite one UPDATE for each set of columns changed, since
-    SQLite rewrites a ticket's entries in every index on a column set,
+    page ends: on PostgreSQL one UPDATE of every column changed in any of
+    them, for them all (they were locked as they were read); on SQLite one
+    UPDATE for each set of columns changed, since SQLite rewrites a ticket's entries in every index on a column set,
     changed or not (most tickets a page joins change only `updated_at`, and
     the dozen indexes on the due times took four times as long). A record
     of the same ticket the session holds is expired, to be read afresh with
@@ -133,7 +132,7 @@ def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
             if changes:
                 groups.setdefault(tuple(sorted(changes)), []).append(ticket)
     for names, group in groups.items():
-        update_rows(session, TICKETS, names, [(*(ticket.__dict__[name] for name in names), ticket.id)
+        update_held_rows(session, TICKETS, names, [(*(ticket.__dict__[name] for name in names), ticket.id)
                                               for ticket in group])
     held = {ticket.id for ticket in tickets}
     for key, record in list(session.identity_map.items()):
