@@ -112,10 +112,16 @@ class SourceLeases:
                       or_(Source.next_poll_at.is_(None), Source.next_poll_at <= now), self.free(now))
                .order_by(Source.next_poll_at.nulls_first(), Source.id).limit(limit))
         if self.db.is_postgresql:
-            due = due.with_for_update(skip_locked=True)
+            # Chosen once, in a CTE of its own: as a subquery the planner
+            # may run it again for each row, and each run passes over the
+            # rows just leased for the next free ones, leasing them too.
+            due = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+            taken = Source.id == due.c.id
+        else:
+            taken = Source.id.in_(due)
         with self.db.transaction() as session:
             rows = session.execute(
-                update(Source).where(Source.id.in_(due))
+                update(Source).where(taken)
                 .values(leased_by=self.holder, lease_expires_at=now + self.length)
                 .returning(*LEASED_FIELDS).execution_options(synchronize_session=False))
             return sorted((Leased(*row) for row in rows), key=lambda source: source.id)
