@@ -84,14 +84,20 @@ def test_a_table_changed_less_than_its_size_is_not_due(analyzed):
     assert "customers" not in due(analyzed)
 
 
-def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, settings, clock, monkeypatch):
-    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
+def ingest(db, settings, clock, posts: int) -> None:
+    """`posts` posts from as many authors, a page of 100 at a time, each
+    page's changes counted in the statistics before the next."""
     intake = Intake(settings)
-    for start in range(0, 1200, 100):
-        with analyzed.transaction() as session:
+    for start in range(0, posts, 100):
+        with db.transaction() as session:
             intake.ingest(session, [post(f"My order {n} never came", f"customer{n}", external_id=f"p{n}")
                                     for n in range(start, start + 100)], clock.now())
-        counted(analyzed)
+        counted(db)
+
+
+def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, settings, clock, monkeypatch):
+    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
+    ingest(analyzed, settings, clock, 1200)
     with analyzed.transaction() as session:
         rows = dict(session.execute(text("SELECT relname, reltuples FROM pg_class "
                                          "WHERE relname IN ('mentions', 'identities')")).all())
@@ -102,12 +108,7 @@ def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, 
 
 def test_intake_leaves_the_statistics_to_autovacuum_where_it_is_on(analyzed, settings, clock, monkeypatch):
     monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: False)
-    intake = Intake(settings)
-    for start in range(0, 1200, 100):
-        with analyzed.transaction() as session:
-            intake.ingest(session, [post(f"My order {n} never came", f"customer{n}", external_id=f"p{n}")
-                                    for n in range(start, start + 100)], clock.now())
-    counted(analyzed)
+    ingest(analyzed, settings, clock, 1200)
     assert "mentions" in due(analyzed)
 
 
