@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ANALYZE_LOCK = 0x616E6C7A  # "anlz"
 
 FEWEST_CHANGED_ROWS = 1000
+LOCK_NOT_AVAILABLE = "55P03"
 
 # The tables whose rows changed since they were last analyzed by as many as
 # they had then.
@@ -53,20 +54,24 @@ def stale_tables(session: Session) -> list[str]:
 
 def analyze_stale_tables(session: Session) -> list[str]:
     """ANALYZE the tables due to be analyzed again, and return their names;
-    on SQLite, or with autovacuum on, none. When another worker is
-    analyzing, this one leaves it to them."""
+    on SQLite, or with autovacuum on, none. It never waits: when another
+    worker is analyzing, or a table is being vacuumed (which would hold
+    intake's page until it ended), it leaves them for a later page."""
     if session.get_bind().dialect.name != "postgresql" or not autovacuum_is_off(session):
         return []
     stale = stale_tables(session)
     if not stale or not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
                                         {"key": ANALYZE_LOCK}).scalar():
         return []
-    quote = session.get_bind().dialect.identifier_preparer.quote
+    names = [session.get_bind().dialect.identifier_preparer.quote(name) for name in stale]
     try:
         with session.begin_nested():
-            session.execute(text(f"ANALYZE {', '.join(quote(name) for name in stale)}"))
+            for name in names:
+                session.execute(text(f"LOCK TABLE {name} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT"))
+            session.execute(text(f"ANALYZE {', '.join(names)}"))
     except DBAPIError as error:
-        log.warning("could not gather the planner's statistics (%s); intake goes on without them",
-                    str(error.orig).strip().splitlines()[0])
+        if getattr(error.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            log.warning("could not gather the planner's statistics (%s); intake goes on without them",
+                        str(error.orig).strip().splitlines()[0])
         return []
     return stale

@@ -129,3 +129,18 @@ def test_analyzing_waits_for_no_other_worker(analyzed, monkeypatch):
 def test_nothing_is_analyzed_on_sqlite(sqlite_db):
     with sqlite_db.transaction() as session:
         assert analyze_stale_tables(session) == []
+
+
+def test_a_table_being_vacuumed_is_left_for_a_later_page(analyzed, monkeypatch, caplog):
+    monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
+    with analyzed.transaction() as session:
+        changed(session, 1000)
+    counted(analyzed)
+    with analyzed.transaction() as vacuum, analyzed.transaction() as session:
+        vacuum.execute(text("LOCK TABLE customers IN SHARE UPDATE EXCLUSIVE MODE"))  # as VACUUM takes it
+        assert analyze_stale_tables(session) == []
+        assert session.execute(text("SELECT 1")).scalar() == 1  # the page's transaction goes on
+    assert "could not gather" not in caplog.text
+    assert "customers" in due(analyzed)
+    with analyzed.transaction() as session:
+        assert "customers" in analyze_stale_tables(session)
