@@ -309,7 +309,8 @@ def write_profiles(session: Session, profiles: dict[int, dict]) -> None:
     ids (so two intakes wait for each other rather than deadlock; on
     PostgreSQL they were locked in that order already)."""
     update_held_rows(session, Identity.__table__, PROFILE,
-                [(*(profiles[identity_id][name] for name in PROFILE), identity_id) for identity_id in sorted(profiles)])
+                     [(*(profiles[identity_id][name] for name in PROFILE), identity_id)
+                      for identity_id in sorted(profiles)])
 
 
 def _profile_changed(identity: KnownAuthor, author: Author) -> bool:

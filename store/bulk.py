@@ -4,6 +4,7 @@ per table for all of them. The caller owns the transaction."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -160,12 +161,14 @@ def update_held_rows(session: Session, table: Table, columns: Sequence[str], row
     per_statement = MOST_PARAMETERS // (len(columns) + 1)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
-        session.connection().exec_driver_sql(_update_from_values(table, columns, len(chunk), session.get_bind().dialect),
-                                             tuple(value for row in chunk for value in row))
+        sql = _update_from_values(table, columns, len(chunk), session.get_bind().dialect)
+        session.connection().exec_driver_sql(sql, tuple(value for row in chunk for value in row))
 
 
 # PostgreSQL's protocol numbers a statement's parameters in 16 bits.
 MOST_PARAMETERS = 65_535
+# A type's length or precision: "(20)" of VARCHAR(20), "(10, 2)" of NUMERIC(10, 2).
+_LENGTH = re.compile(r"\(\d+(?:,\s*\d+)?\)")
 
 
 @cache
@@ -175,7 +178,7 @@ def _update_from_values(table: Table, columns: tuple[str, ...], count: int, dial
     where storing it fails as it should."""
     quote = dialect.identifier_preparer
     names = columns + ("id",)
-    row = "(" + ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect).split('(')[0]}" for name in names) + ")"
+    row = "(" + ", ".join(f"%s::{_LENGTH.sub('', table.c[name].type.compile(dialect=dialect))}" for name in names) + ")"
     settings = ", ".join(f"{quote.quote(name)} = v.{quote.quote(name)}" for name in columns)
     return (f"UPDATE {quote.format_table(table)} SET {settings} FROM (VALUES {', '.join([row] * count)}) "
             f"AS v({', '.join(quote.quote(name) for name in names)}) "

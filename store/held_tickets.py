@@ -116,11 +116,12 @@ def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
     """Write what changed in the tickets since they were read, once, as the
     page ends: on PostgreSQL one UPDATE of every column changed in any of
     them, for them all (they were locked as they were read); on SQLite one
-    UPDATE for each set of columns changed, since SQLite rewrites a ticket's entries in every index on a column set,
-    changed or not (most tickets a page joins change only `updated_at`, and
-    the dozen indexes on the due times took four times as long). A record
-    of the same ticket the session holds is expired, to be read afresh with
-    the posts and events written beside it."""
+    UPDATE for each set of columns changed, since SQLite rewrites a
+    ticket's entries in every index on a column set, changed or not (most
+    tickets a page joins change only `updated_at`, and the dozen indexes
+    on the due times took four times as long). A record of the same ticket
+    the session holds is expired, to be read afresh with the posts and
+    events written beside it."""
     tickets = list(tickets)
     changed = sorted(((ticket, ticket.changes()) for ticket in tickets), key=lambda pair: pair[0].id)
     groups: dict[tuple[str, ...], list[HeldTicket]] = {}
@@ -133,7 +134,7 @@ def write_held(session: Session, tickets: Iterable[HeldTicket]) -> None:
                 groups.setdefault(tuple(sorted(changes)), []).append(ticket)
     for names, group in groups.items():
         update_held_rows(session, TICKETS, names, [(*(ticket.__dict__[name] for name in names), ticket.id)
-                                              for ticket in group])
+                                                   for ticket in group])
     held = {ticket.id for ticket in tickets}
     for key, record in list(session.identity_map.items()):
         if key[0] is Ticket and key[1][0] in held:

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.postgres
 
 def changed(session, rows: int, start: int = 0) -> None:
     """`rows` customers added, their changes counted in the statistics at once."""
-    session.execute(text("INSERT INTO customers (display_name, tier, created_at) "
-                         "SELECT 'c' || n, 'standard', now() FROM generate_series(CAST(:start AS integer), CAST(:end AS integer)) AS n"),
+    session.execute(text("INSERT INTO customers (display_name, tier, created_at) SELECT 'c' || n, 'standard', now() "
+                         "FROM generate_series(CAST(:start AS integer), CAST(:end AS integer)) AS n"),
                     {"start": start, "end": start + rows - 1})
 
 
