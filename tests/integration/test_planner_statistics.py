@@ -42,9 +42,10 @@ def due(db) -> list[str]:
 
 @pytest.fixture
 def analyzed(postgres_db):
-    """The test database with every table's statistics just gathered."""
+    """The test database with the statistics of the tables these tests
+    look at just gathered."""
     with postgres_db.engine.connect() as connection:
-        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("ANALYZE customers, identities, mentions")
         connection.commit()
     counted(postgres_db)
     return postgres_db
@@ -97,18 +98,20 @@ def ingest(db, settings, clock, posts: int) -> None:
 
 def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, settings, clock, monkeypatch):
     monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: True)
-    ingest(analyzed, settings, clock, 1200)
+    monkeypatch.setattr(planner_statistics, "FEWEST_CHANGED_ROWS", 200)
+    ingest(analyzed, settings, clock, 400)
     with analyzed.transaction() as session:
         rows = dict(session.execute(text("SELECT relname, reltuples FROM pg_class "
                                          "WHERE relname IN ('mentions', 'identities')")).all())
-    # Analyzed at 1,000 or 1,100 posts, by when the server had counted them.
-    assert rows["mentions"] >= 1000 and rows["identities"] >= 1000
+    # Analyzed at 200 or 300 posts, by when the server had counted them.
+    assert rows["mentions"] >= 200 and rows["identities"] >= 200
     assert "mentions" not in due(analyzed)
 
 
 def test_intake_leaves_the_statistics_to_autovacuum_where_it_is_on(analyzed, settings, clock, monkeypatch):
     monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: False)
-    ingest(analyzed, settings, clock, 1200)
+    monkeypatch.setattr(planner_statistics, "FEWEST_CHANGED_ROWS", 200)
+    ingest(analyzed, settings, clock, 400)
     assert "mentions" in due(analyzed)
 
 
