@@ -151,17 +151,18 @@ def update_held_rows(session: Session, table: Table, columns: Sequence[str], row
     one statement for them all rather than one for each, which also fires
     the table's statement triggers once (a page's tickets fired them a
     score of times, each marking the figures to count again)."""
-    if session.get_bind().dialect.name != "postgresql" or len(rows) < 2:
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql" or len(rows) < 2:
         update_rows(session, table, columns, rows)
         return
     columns = tuple(columns)
-    converters = _converters(table, columns + ("id",), session.get_bind().dialect)
+    converters = _converters(table, columns + ("id",), dialect)
     if any(converters):
         rows = _converted(rows, converters)
     per_statement = MOST_PARAMETERS // (len(columns) + 1)
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
-        sql = _update_from_values(table, columns, len(chunk), session.get_bind().dialect)
+        sql = _update_from_values(table, columns, len(chunk), dialect)
         session.connection().exec_driver_sql(sql, tuple(value for row in chunk for value in row))
 
 

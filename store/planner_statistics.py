@@ -57,13 +57,15 @@ def analyze_stale_tables(session: Session) -> list[str]:
     on SQLite, or with autovacuum on, none. It never waits: when another
     worker is analyzing, or a table is being vacuumed (which would hold
     intake's page until it ended), it leaves them for a later page."""
-    if session.get_bind().dialect.name != "postgresql" or not autovacuum_is_off(session):
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
         return []
+    # The tables first: most pages find none due, and need ask nothing else.
     stale = stale_tables(session)
-    if not stale or not session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"),
-                                        {"key": ANALYZE_LOCK}).scalar():
+    if not stale or not autovacuum_is_off(session) or not session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ANALYZE_LOCK}).scalar():
         return []
-    names = [session.get_bind().dialect.identifier_preparer.quote(name) for name in stale]
+    names = [dialect.identifier_preparer.quote(name) for name in stale]
     try:
         with session.begin_nested():
             for name in names:
