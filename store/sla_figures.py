@@ -37,7 +37,7 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from config.clock import parse_utc
-from store.epoch import EPOCH, epoch_microseconds, microseconds_since_epoch
+from store.epoch import epoch_microseconds, microseconds_since_epoch
 from store.first_waits import TENTH_OF_A_MINUTE, FirstWaits, not_yet_due, tenths_waited
 from store.kept_figures import over_period
 from store.models import OPEN_STATUSES, THANKS_POLICY, Event, Ticket
@@ -161,8 +161,11 @@ def sla_figures(session: Session, start: datetime, end: datetime, now: datetime,
     def running(part_start: datetime, part_end: datetime) -> dict[str, list]:
         return _running(session, part_start, part_end, grouping.now)
 
-    for part in over_period(session, f"running:{group_by}", min(EPOCH, start), start, now, running):
-        figures.add_running(part, with_waits=False)
+    first_raised = session.scalar(select(func.min(Ticket.created_at)))
+    if first_raised is not None and first_raised < start:
+        # Nothing was raised before the first ticket: the years before it are not counted.
+        for part in over_period(session, f"running:{group_by}", first_raised, start, now, running):
+            figures.add_running(part, with_waits=False)
     for part in over_period(session, f"running:{group_by}", start, end, now, running):
         figures.add_running(part, with_waits=True)
     figures.close()

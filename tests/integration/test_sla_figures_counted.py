@@ -140,7 +140,7 @@ def test_whole_past_days_and_hours_are_kept_and_counted_again_after_any_write(po
     assert [span.hours for span in spans].count(24) == 6 and len(counted_windows) == len(spans) + len(windows)
     with db.transaction() as session:
         assert _kept(session, "sla:agent-held") == len(spans)
-        assert _kept(session, "running:agent") > len(spans)
+        assert _kept(session, "running:agent") == len(spans)  # nothing was raised before the period
         counted_windows.clear()
         assert sla_figures(session, start, end, now, "agent") == first
     assert len(counted_windows) == len(windows)
@@ -186,6 +186,24 @@ def test_a_long_period_counts_a_few_spans_at_a_time_and_the_rest_in_runs(postgre
                                                                                           "team")
         with db.sessions() as session:
             assert _kept(session, "sla:team") == kept_after
+
+
+def test_what_still_runs_is_counted_from_the_first_ticket_raised_not_from_1970(postgres_db, clock, monkeypatch):
+    """The open tickets raised before a period are counted in spans from
+    the first ticket's raising: none before it is counted or kept."""
+    db = postgres_db
+    monkeypatch.setattr(kept_figures, "SPANS_COUNTED_AT_ONCE", 1000)
+    now = _filled(db, clock)
+    start = now - timedelta(hours=12)
+    with db.transaction() as session:
+        assert sla_figures(session, start, now, now, "team") == reference_sla_figures(session, start, now, now, "team")
+        first_raised = session.scalar(select(func.min(Ticket.created_at)))
+        kept_from = session.scalar(select(func.min(KeptFigures.starts_at)).where(KeptFigures.report == "running:team"))
+    before, _ = kept_figures.split_period(first_raised, start, now)
+    within, _ = kept_figures.split_period(start, now, now)
+    with db.sessions() as session:
+        assert _kept(session, "running:team") == len(before) + len(within)
+    assert first_raised <= kept_from < first_raised + timedelta(hours=1)
 
 
 def _kept(session, report: str) -> int:
