@@ -1,11 +1,12 @@
 # Two commands: `make demo` and `make test`. Both create .venv when missing.
-# `make soak` runs the minutes-long soak that `make test` leaves out.
+# `make long` runs what `make test` leaves out: the minutes-long soak, the
+# benchmarks' smoke runs and the model's rebuild.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak install bench clean
+.PHONY: demo test long install bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +24,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto
 
-soak: $(STAMP)
-	$(BIN)/python -m pytest -m soak
+long: $(STAMP)
+	$(BIN)/python -m pytest -m "soak or long"
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -5,7 +5,7 @@ is posted exactly once, under the right post. Replies settle within a
 minute or so after the faults end: a throttled Facebook call says to wait
 a whole minute, and the outbox waits.
 
-It runs only when asked for (`make soak`, or pytest's `-m soak`);
+It runs only when asked for (`make long`, or pytest's `-m soak`);
 CLOSELOOP_SOAK_SECONDS sets the duration (default 120)."""
 
 from __future__ import annotations

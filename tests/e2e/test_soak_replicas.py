@@ -5,7 +5,7 @@ once-only jobs killed with SIGKILL midway and started again. At the end
 every post is stored exactly once and every reply is posted exactly once,
 under the right post.
 
-It runs only when asked for (`make soak`, or pytest's `-m soak`);
+It runs only when asked for (`make long`, or pytest's `-m soak`);
 CLOSELOOP_SOAK_SECONDS sets the duration (default 90)."""
 
 from __future__ import annotations

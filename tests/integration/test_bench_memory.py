@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 BENCH = Path(__file__).parents[2] / "bench" / "memory.py"
+pytestmark = pytest.mark.long
 
 
 @pytest.mark.timeout(300)

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import POSTGRES_ADMIN_URL
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.long]
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "scale.py"
 
 

@@ -3,7 +3,7 @@ worker` processes poll the emulator on a database of their own, posts are
 stored, each worker polls with its one thread, and after one worker is
 killed its source is leased and polled again by the other. No timings are
 checked here. Starting the processes takes the better part of a minute on
-a busy machine, so it runs with the soak (`make soak`, which CI runs after
+a busy machine, so it runs with the soak (`make long`, which CI runs after
 `make test`)."""
 
 import importlib.util
