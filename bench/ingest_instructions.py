@@ -6,7 +6,8 @@ instructions rather than seconds, which a busy machine does not move.
 Runs this file three times under valgrind's cachegrind (Debian's
 `valgrind` package): the setup alone (imports, an SQLite database, five
 agents), the setup and the scorer alone on the posts' texts, and the setup
-and the whole pipeline on the posts as bench/ingest.py feeds them; the
+and the whole pipeline on the posts as bench/ingest.py feeds them (the
+scorer alone scoring each page's texts together, as intake reads them); the
 setup's count is taken off the other two. Slow: a few minutes.
 """
 
@@ -47,8 +48,7 @@ def run(what: str, mentions: int) -> None:
         intake, scorer = Intake(settings), Scorer(settings.scoring)
         if what == "scorer":
             for page in pages:
-                for tweet in page["data"]:
-                    scorer.score(tweet["text"])
+                scorer.score_many([tweet["text"] for tweet in page["data"]])
         elif what == "pipeline":
             for page in pages:
                 batch = batch_from_pages([page], None, BRAND_USER_ID)

@@ -19,7 +19,7 @@ from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
 from listener.keywords import routes_to_a_senior
 from listener.quarantine import quarantine_post
-from listener.scoring import Score, Scorer, ScoringContext
+from listener.scoring import Reading, Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
 from store import tickets
@@ -148,10 +148,11 @@ class Intake:
         written with one statement per table, and the records that changed
         with one flush. The external ids of the posts stored."""
         with session.no_autoflush, events_held(session) as events:
+            readings = self.scorer.read_many([post.text for post in posts])
             page = Page(session, posts, now, self.settings.routing)
             listening_since = session.get(Source, source_id).listening_since if source_id is not None else None
-            outcomes = [self._take(session, post, mention_id, now, source_id, page, listening_since)
-                        for post, mention_id in zip(posts, page.mention_ids)]
+            outcomes = [self._take(session, post, reading, mention_id, now, source_id, page, listening_since)
+                        for post, reading, mention_id in zip(posts, readings, page.mention_ids)]
         page.write(events)
         for alert in page.alerts:
             queue_alerts(session, **alert)
@@ -188,11 +189,11 @@ class Intake:
             report.quarantined += 1
         return False
 
-    def _take(self, session: Session, post: InboundPost, mention_id: int, now: datetime, source_id: int | None,
-              page: Page, listening_since: datetime | None) -> str:
-        """Score and place one post: "threaded" into a ticket, "raised" a
-        new one, or "stored" alone. `listening_since`: the source's
-        (store.sla.asked_at)."""
+    def _take(self, session: Session, post: InboundPost, reading: Reading, mention_id: int, now: datetime,
+              source_id: int | None, page: Page, listening_since: datetime | None) -> str:
+        """Score and place one post, its text already read: "threaded" into
+        a ticket, "raised" a new one, or "stored" alone. `listening_since`:
+        the source's (store.sla.asked_at)."""
         identity = page.identity_for(post)
         history = page.histories.get(identity.customer_id, NO_HISTORY)
         ticket = page.ticket_for(post, identity)
@@ -201,7 +202,7 @@ class Intake:
                                  breached_recently=history.recent_breach, by_brand=post.by_brand,
                                  from_platform=post.from_platform, answers_us=ticket is not None and ticket.is_open
                                  and page.answered.get(post.in_reply_to) is ticket)
-        score = self.scorer.score(post.text, followers=post.author.followers, rating=post.rating, context=context)
+        score = self.scorer.decide(reading, followers=post.author.followers, rating=post.rating, context=context)
         mention = NewPost(
             identity, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,
             kind=post.kind, conversation_ref=post.conversation_id, in_reply_to=post.in_reply_to,

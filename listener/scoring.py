@@ -84,7 +84,7 @@ DEFAULT_CONTEXT = ScoringContext()
 
 
 @dataclass(frozen=True)
-class _Reading:
+class Reading:
     """What the text alone says."""
 
     polarity: float
@@ -130,28 +130,43 @@ class Scorer:
 
     def score(self, text: str, *, followers: int = 0, rating: int | None = None,
               context: ScoringContext | None = None) -> Score:
-        return self._decide(self._read(_clean(text)), followers, rating, context or DEFAULT_CONTEXT)
+        return self.decide(self._read(_clean(text)), followers=followers, rating=rating, context=context)
 
     def score_many(self, texts: Sequence[str], *, followers: Sequence[int] | None = None,
                    ratings: Sequence[int | None] | None = None,
                    contexts: Sequence[ScoringContext | None] | None = None) -> list[Score]:
         """Score a batch; a text that comes more than once (a retweet, a
         spam wave) is read once."""
-        readings: dict[str, _Reading] = {}
-        scores = []
-        for n, raw in enumerate(texts):
+        return [self.decide(reading, followers=followers[n] if followers else 0,
+                            rating=ratings[n] if ratings else None, context=contexts[n] if contexts else None)
+                for n, reading in enumerate(self.read_many(texts))]
+
+    def read_many(self, texts: Sequence[str]) -> list[Reading]:
+        """What each text alone says, for `decide` to score once its
+        context is known; a text that comes more than once is read once.
+        Intake reads a page's texts together, before the page's database
+        work: read one at a time between each post's, the texts took a
+        tenth to a quarter longer to read (bench/ingest.py)."""
+        readings: dict[str, Reading] = {}
+        read = []
+        for raw in texts:
             text = _clean(raw)
             reading = readings.get(text)
             if reading is None:
                 reading = readings[text] = self._read(text)
-            scores.append(self._decide(reading, followers[n] if followers else 0, ratings[n] if ratings else None,
-                                       (contexts[n] if contexts else None) or DEFAULT_CONTEXT))
-        return scores
+            read.append(reading)
+        return read
 
-    def _read(self, text: str) -> _Reading:
+    def decide(self, reading: Reading, *, followers: int = 0, rating: int | None = None,
+               context: ScoringContext | None = None) -> Score:
+        """The score of a text read by `read_many`, given its author's
+        followers, its rating and its context."""
+        return self._decide(reading, followers, rating, context or DEFAULT_CONTEXT)
+
+    def _read(self, text: str) -> Reading:
         unreadable = _unreadable(text)
         if unreadable:
-            return _Reading(0.0, 0.0, (), unreadable=unreadable)
+            return Reading(0.0, 0.0, (), unreadable=unreadable)
         care = self.settings.scorer == "care"
         rules = tuple(rule_hits(text)) if care else ()
         lexicon = lexicons.vader(text) if self.settings.scorer != "textblob" else None
@@ -165,7 +180,7 @@ class Scorer:
             strength = max(strength, -polarity)
             reasons += tuple(_rule_reason(r) for r in rules)
         complaint = polarity < self.negative_below or _complains(rules)
-        reading = _Reading(round(polarity, 3), strength, reasons, rules, keywords,
+        reading = Reading(round(polarity, 3), strength, reasons, rules, keywords,
                            self._topics.choose(text, complaint), bool(_QUESTION.search(text)),
                            bool(_TO_THE_CROWD.search(text)), bool(_TO_US.search(text)),
                            self._spam_in(text, words, rules))
@@ -174,7 +189,7 @@ class Scorer:
             return replace(reading, needs_person=needs.probability(text, lexicon))
         return reading
 
-    def _for_the_model(self, reading: _Reading) -> bool:
+    def _for_the_model(self, reading: Reading) -> bool:
         """Whether no rule decides if the post needs a person: it is not
         spam, complains of nothing, names no keyword class (but for one of
         a customer who needs particular care, which says how to answer, not
@@ -240,7 +255,7 @@ class Scorer:
             return f"{_HASHTAGS_OF_SPAM}+ hashtags"
         return None
 
-    def _decide(self, reading: _Reading, followers: int, rating: int | None, context: ScoringContext) -> Score:
+    def _decide(self, reading: Reading, followers: int, rating: int | None, context: ScoringContext) -> Score:
         s = self.settings
         reasons = list(reading.reasons)
         polarity, strength = reading.polarity, reading.strength
@@ -273,7 +288,7 @@ class Scorer:
         return Score(sentiment, polarity, urgency, True, self._priority(urgency), reading.topic.topic,
                      tuple(reasons + _topic_reason(reading.topic)))
 
-    def _why_answer(self, reading: _Reading, sentiment: str, rating: int | None,
+    def _why_answer(self, reading: Reading, sentiment: str, rating: int | None,
                     context: ScoringContext) -> tuple[str, float | None]:
         """Why the post needs an answer and the urgency that starts from,
         or why not and None."""
@@ -305,7 +320,7 @@ class Scorer:
         return "no complaint, question or request", None
 
     @staticmethod
-    def _to_us(reading: _Reading) -> bool:
+    def _to_us(reading: Reading) -> bool:
         """A question is taken as put to the brand unless it is put to the
         crowd ("anyone else seen this?") with nothing of ours in it."""
         if not reading.to_the_crowd:

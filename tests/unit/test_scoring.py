@@ -309,6 +309,20 @@ def test_score_many_gives_what_score_gives(scorer):
     assert batch == one_by_one
 
 
+def test_a_page_read_together_reads_a_repeated_text_once_and_decides_each_post_by_its_context(scorer, monkeypatch):
+    texts = ["Where is my refund?", "Where is my refund?", "Love it!", "Where is my refund?"]
+    read = []
+    reading = scorer._read
+    monkeypatch.setattr(scorer, "_read", lambda text: read.append(text) or reading(text))
+    readings = scorer.read_many(texts)
+    assert read == ["Where is my refund?", "Love it!"]
+    assert readings[0] is readings[1] is readings[3]
+    vip = ScoringContext(tier="vip")
+    assert scorer.decide(readings[1], followers=20_000, context=vip) == scorer.score(texts[1], followers=20_000,
+                                                                                    context=vip)
+    assert scorer.decide(readings[1], followers=20_000, context=vip) != scorer.decide(readings[0])
+
+
 @pytest.mark.parametrize("name", ["vader", "textblob"])
 def test_each_lexicon_can_be_the_scorer(name):
     scorer = scorer_with(scorer=name)
