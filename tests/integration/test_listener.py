@@ -85,15 +85,15 @@ def database_fails(w, monkeypatch):
 
 
 def score_fails_on(bad_text, w, monkeypatch):
-    """Storing one post fails: the scorer raises on it."""
-    original = w.poller.live.now.intake.scorer.score
+    """Storing one post fails: the scorer raises on reading it."""
+    original = w.poller.live.now.intake.scorer.read_many
 
-    def score(text, **kwargs):
-        if text == bad_text:
+    def read_many(texts):
+        if bad_text in texts:
             raise RuntimeError("scorer failed")
-        return original(text, **kwargs)
+        return original(texts)
 
-    monkeypatch.setattr(w.poller.live.now.intake.scorer, "score", score)
+    monkeypatch.setattr(w.poller.live.now.intake.scorer, "read_many", read_many)
 
 
 def test_it_stores_each_post_once_and_raises_one_ticket(db, configured, clock):

@@ -124,14 +124,14 @@ def test_a_quarantined_post_is_stored_by_a_retry_after_the_fix(db, sources, cloc
     bad = post("boom", "ann")
     world = Sources(db, sources, clock, **{"x-mentions": ScriptedConnector(batch(bad, post("Refund please!")))})
     intake = world.poller.live.now.intake
-    score = intake.scorer.score
+    read_many = intake.scorer.read_many
 
-    def failing(text, **kwargs):
-        if text == "boom":
+    def failing(texts):
+        if "boom" in texts:
             raise RuntimeError("scorer failed")
-        return score(text, **kwargs)
+        return read_many(texts)
 
-    monkeypatch.setattr(intake.scorer, "score", failing)
+    monkeypatch.setattr(intake.scorer, "read_many", failing)
     world.poll("x-mentions")
     [kept] = world.quarantined()
     with db.transaction() as session:
@@ -139,7 +139,7 @@ def test_a_quarantined_post_is_stored_by_a_retry_after_the_fix(db, sources, cloc
     assert (again.stored, again.quarantined) == (0, 1)
     assert world.quarantined()[0].failures == 2
 
-    monkeypatch.setattr(intake.scorer, "score", score)
+    monkeypatch.setattr(intake.scorer, "read_many", read_many)
     with db.transaction() as session:
         report = retry_quarantined(session, intake, kept.id, clock.now())
 
@@ -169,14 +169,14 @@ def test_a_batch_taken_again_post_by_post_writes_no_author_that_did_not_change(d
     intake = Intake(settings)
     with db.transaction() as session:
         intake.ingest(session, [post("Where is my parcel?", "ann")], clock.now())
-    scored = intake.scorer.score
+    read_many = intake.scorer.read_many
 
-    def score(text, **kwargs):
-        if text == "boom":
+    def failing(texts):
+        if "boom" in texts:
             raise RuntimeError("scorer failed")
-        return scored(text, **kwargs)
+        return read_many(texts)
 
-    monkeypatch.setattr(intake.scorer, "score", score)
+    monkeypatch.setattr(intake.scorer, "read_many", failing)
     updates = []
     listener = lambda conn, cursor, statement, *args: updates.append(statement)  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
