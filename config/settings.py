@@ -4,10 +4,12 @@ the value and what is allowed."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar
@@ -876,7 +878,7 @@ def load_settings(
     """Build the settings from defaults, the file at `path` (or
     CLOSELOOP_CONFIG), the environment, then `overrides` (used by tests)."""
     env = dict(os.environ if env is None else env)
-    data = _read_toml(DEFAULTS_FILE)
+    data = copy.deepcopy(_defaults())
     path = path or env.get(ENV_PREFIX + "CONFIG")
     if path:
         data = deep_merge(data, _read_toml(Path(path)))
@@ -897,6 +899,14 @@ def deep_merge(base: dict, extra: dict) -> dict:
         else:
             merged[key] = value
     return merged
+
+
+@cache
+def _defaults() -> dict:
+    """The shipped defaults, parsed once: parsing them was two thirds of
+    building the settings, which a running process does again whenever its
+    config file changes (config.watch)."""
+    return _read_toml(DEFAULTS_FILE)
 
 
 def _read_toml(path: Path) -> dict:

@@ -22,6 +22,14 @@ def test_a_file_overrides_the_defaults_and_the_environment_overrides_the_file(tm
     assert settings.web.port == 9100
 
 
+def test_what_one_load_overrides_is_not_left_in_the_next(tmp_path):
+    path = write(tmp_path, "[sla.first_response_minutes]\nurgent = 15\n")
+    load_settings(path, env={}, overrides={"web": {"port": 9200}, "brand": {"name": "Globex"}})
+    settings = load_settings(env={})
+    assert (settings.sla.first_response_minutes.urgent, settings.web.port) == (30, 8000)
+    assert settings.brand.name != "Globex"
+
+
 def test_the_config_file_can_come_from_the_environment(tmp_path):
     path = write(tmp_path, '[brand]\nname = "Globex"\n')
     assert load_settings(env={"CLOSELOOP_CONFIG": str(path)}).brand.name == "Globex"
