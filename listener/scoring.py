@@ -146,7 +146,7 @@ class Scorer:
         context is known; a text that comes more than once is read once.
         Intake reads a page's texts together, before the page's database
         work: read one at a time between each post's, the texts took a
-        tenth to a quarter longer to read (bench/ingest.py)."""
+        tenth to a quarter longer to read (docs/performance.md)."""
         readings: dict[str, Reading] = {}
         read = []
         for raw in texts:
