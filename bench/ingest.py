@@ -2,8 +2,9 @@
 route, on SQLite and on PostgreSQL, beside the scorer alone on the same
 texts in the same run.
 
-    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--skip-postgres]
-                                     [--default-gc] [--texts both|generated|customers] [--data-dir ../shared/data]
+    .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--pages-per-poll 1]
+                                     [--skip-postgres] [--default-gc] [--texts both|generated|customers]
+                                     [--data-dir ../shared/data]
 
 Posts are generated X API payloads; a customer who writes again while their
 ticket is open has the post threaded into it. Five agents are online. Their
@@ -23,7 +24,11 @@ rate is given as a share of it: the machine's speed moves between runs,
 the share much less. Rates are
 also given per second of this process's CPU time, which a busy machine
 moves least (on PostgreSQL it leaves out the server's own work).
-Statements and flushes are counted per page (one transaction). Peak memory
+A poll takes in every page it fetched in one transaction, as the poller
+does (`listener.polling`): one page of 100 by default, the case where a
+source brings little and the per-transaction work weighs most;
+`--pages-per-poll 5` is a source with a backlog, whose polls bring five
+pages at once. Statements and flushes are counted per poll. Peak memory
 is the process's maximum resident set size (it includes the Python
 interpreter and libraries). Garbage collection is tuned as a worker tunes
 it once started (`closeloop.heap.tune_collections`); `--default-gc` keeps
@@ -103,17 +108,21 @@ def customer_texts(data_dir: Path) -> list[str]:
         return [row["text"] for row in csv.DictReader(f) if row["text"].strip()]
 
 
-def bench_scorer(settings, pages: list[list[str]]) -> tuple[float, float]:
+def polls_of(pages: list[dict], pages_per_poll: int) -> list[list[dict]]:
+    return [pages[start:start + pages_per_poll] for start in range(0, len(pages), pages_per_poll)]
+
+
+def bench_scorer(settings, polls: list[list[str]]) -> tuple[float, float]:
     """Texts per second of wall time and of this process's CPU time, each
-    page's texts scored together as intake reads them, the texts read once
+    poll's texts scored together as intake reads them, the texts read once
     before, untimed (see the module's docstring)."""
     scorer = Scorer(settings.scoring)
-    for texts in pages:
+    for texts in polls:
         scorer.score_many(texts)
     start, cpu = time.perf_counter(), time.process_time()
-    for texts in pages:
+    for texts in polls:
         scorer.score_many(texts)
-    count = sum(len(texts) for texts in pages)
+    count = sum(len(texts) for texts in polls)
     return count / (time.perf_counter() - start), count / (time.process_time() - cpu)
 
 
@@ -141,8 +150,8 @@ class Run:
     cpu_rate: float  # mentions per second of this process's CPU time
     mentions: int
     tickets: int
-    statements: float  # per page
-    flushes: float  # per page
+    statements: float  # per poll
+    flushes: float  # per poll
 
 
 def add_agents(db: Database, clock: FrozenClock) -> None:
@@ -153,15 +162,15 @@ def add_agents(db: Database, clock: FrozenClock) -> None:
                          role="senior" if n == 0 else "agent", presence="online", capacity=10**6, now=clock.now())
 
 
-def bench_pipeline(settings, db: Database, pages: list[dict]) -> Run:
+def bench_pipeline(settings, db: Database, polls: list[list[dict]]) -> Run:
     clock = FrozenClock()
     db.migrate()
     add_agents(db, clock)
     intake = Intake(settings)
     counts = Counts(db)
     start, cpu = time.perf_counter(), time.process_time()
-    for page in pages:
-        batch = batch_from_pages([page], None, BRAND_USER_ID)
+    for pages in polls:
+        batch = batch_from_pages(pages, None, BRAND_USER_ID)
         with db.transaction() as session:
             intake.ingest(session, batch.posts, clock.now())
         clock.advance(seconds=1)
@@ -170,13 +179,14 @@ def bench_pipeline(settings, db: Database, pages: list[dict]) -> Run:
     with db.transaction() as session:
         mentions = session.scalar(select(func.count()).select_from(Mention))
         tickets = session.scalar(select(func.count()).select_from(Ticket))
-    return Run(mentions / elapsed, mentions / cpu, mentions, tickets, counts.statements / len(pages),
-               counts.flushes / len(pages))
+    return Run(mentions / elapsed, mentions / cpu, mentions, tickets, counts.statements / len(polls),
+               counts.flushes / len(polls))
 
 
-def report(what: str, settings, db: Database, pages: list[dict], expected: int) -> None:
-    scorer, scorer_cpu = bench_scorer(settings, [[t["text"] for t in page["data"]] for page in pages])
-    run = bench_pipeline(settings, db, pages)
+def report(what: str, settings, db: Database, polls: list[list[dict]], expected: int) -> None:
+    scorer, scorer_cpu = bench_scorer(settings, [[t["text"] for page in pages for t in page["data"]]
+                                                 for pages in polls])
+    run = bench_pipeline(settings, db, polls)
     assert run.mentions == expected, (run.mentions, expected)
     print(f"{'scorer alone':<24}{scorer:>12,.0f}{'':>11}{'':>9}{'':>13}{'':>10}{scorer_cpu:>12,.0f}")
     print(f"{what:<24}{run.rate:>12,.0f}{run.rate / scorer:>11.1%}{run.tickets:>9}{run.statements:>13.1f}"
@@ -187,16 +197,16 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_databases(label: str, settings, pages: list[dict], expected: int, skip_postgres: bool) -> None:
+def run_databases(label: str, settings, polls: list[list[dict]], expected: int, skip_postgres: bool) -> None:
     """The scorer alone and the pipeline on SQLite, then on PostgreSQL,
     each on a database of its own."""
-    texts = [t["text"] for page in pages for t in page["data"]]
+    texts = [t["text"] for pages in polls for page in pages for t in page["data"]]
     print(f"{label}: {len(set(texts)):,} distinct texts")
     print(f"{'what':<24}{'mentions/s':>12}{'of scorer':>11}{'tickets':>9}{'statements':>13}{'flushes':>10}"
           f"{'per CPU s':>12}{'of scorer':>11}")
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/bench.db")
-        report("pipeline, SQLite", settings, db, pages, expected)
+        report("pipeline, SQLite", settings, db, polls, expected)
         db.dispose()
     if skip_postgres:
         return
@@ -206,7 +216,7 @@ def run_databases(label: str, settings, pages: list[dict], expected: int, skip_p
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
-        report("pipeline, PostgreSQL", settings, db, pages, expected)
+        report("pipeline, PostgreSQL", settings, db, polls, expected)
         db.dispose()
     finally:
         with admin.connect() as connection:
@@ -218,7 +228,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mentions", type=int, default=20_000)
     parser.add_argument("--customers", type=int, default=5_000)
-    parser.add_argument("--batch", type=int, default=100, help="posts per page and transaction")
+    parser.add_argument("--batch", type=int, default=100, help="posts per page")
+    parser.add_argument("--pages-per-poll", type=int, default=1,
+                        help="pages each poll takes in, in one transaction")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep Python's garbage collection as it is, not tuned as a worker tunes it")
@@ -242,10 +254,10 @@ def main() -> None:
     if not args.default_gc:
         tune_collections()
     print(f"{args.mentions} mentions from {args.customers} customers in pages of {args.batch}, "
-          f"Python {sys.version.split()[0]}")
+          f"{args.pages_per_poll} a poll, Python {sys.version.split()[0]}")
     for label, texts in kinds:
         pages = generate_pages(args.mentions, args.batch, args.customers, texts=texts)
-        run_databases(label, settings, pages, args.mentions, args.skip_postgres)
+        run_databases(label, settings, polls_of(pages, args.pages_per_poll), args.mentions, args.skip_postgres)
     print(f"peak memory: {peak_memory_mb():.0f} MB")
 
 

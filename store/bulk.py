@@ -51,9 +51,11 @@ def take_ids_for(session: Session, counts: dict[type[Base], int]) -> dict[type[B
 @cache
 def _sequences_taking(models: tuple[type[Base], ...]) -> Select:
     """Ids from the tables' sequences, as many as the parameters n0, n1, ...
-    say, each labelled with its table's place in `models`; built once."""
+    say, each labelled with its table's place in `models`; built once. Each
+    sequence is looked up once, not for every id taken."""
     return union_all(*(
-        select(literal(n).label("n"), func.nextval(func.pg_get_serial_sequence(model.__table__.name, "id")))
+        select(literal(n).label("n"),
+               func.nextval(select(func.pg_get_serial_sequence(model.__table__.name, "id")).scalar_subquery()))
         .select_from(func.generate_series(1, bindparam(f"n{n}", type_=Integer))) for n, model in enumerate(models)))
 
 

@@ -7,9 +7,9 @@ A server with autovacuum off keeps whatever the migrations left: tables
 with no statistics, or those of empty tables. Planned that way, intake's
 lookups read every row of a platform to find a page's hundred (a page's
 check of which posts are known took 18 ms at 5,000 posts and grew with
-the store). Intake calls `analyze_stale_tables` after each page: it does
-ANALYZE's share of autovacuum's job, and nothing at all where autovacuum
-is on. A table is analyzed again once its rows changed by as many as it
+the store). Intake calls `analyze_stale_tables` after every few hundred
+posts it stores: it does ANALYZE's share of autovacuum's job, and nothing
+at all where autovacuum is on. A table is analyzed again once its rows changed by as many as it
 had when last analyzed (and by 1,000 at least): the plans need the
 statistics' shape, which a table's growth hardly moves, and analyzing at
 each tenth of growth, as autovacuum does from a process of its own, took

@@ -1,7 +1,7 @@
 """bench/ingest.py and bench/startup.py run end to end at a small size, as
-their full runs do (the ingest bench on both databases, with generated
-texts and with customers' own from the shared data; it checks itself that
-every post was stored). No timings are checked here."""
+their full runs do (the ingest bench on both databases, two pages a poll,
+with generated texts and with customers' own from the shared data; it
+checks itself that every post was stored). No timings are checked here."""
 
 import re
 import subprocess
@@ -16,18 +16,19 @@ pytestmark = pytest.mark.long
 
 @pytest.mark.postgres
 def test_the_ingest_bench_stores_every_post_on_both_databases(postgres_url):
-    done = subprocess.run([sys.executable, str(BENCH / "ingest.py"), "--mentions", "200", "--customers", "50"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, str(BENCH / "ingest.py"), "--mentions", "300", "--customers", "50",
+                           "--pages-per-poll", "2"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     kinds = done.stdout.split("customers' own posts: ")
-    assert kinds[0].startswith("200 mentions") and "generated posts: " in kinds[0]
-    assert len(kinds) == 2 and kinds[1].startswith("200 distinct texts"), done.stdout
+    assert kinds[0].startswith("300 mentions from 50 customers in pages of 100, 2 a poll")
+    assert "generated posts: " in kinds[0]
+    assert len(kinds) == 2 and kinds[1].startswith("300 distinct texts"), done.stdout
     for posts in kinds:
         for database in ("SQLite", "PostgreSQL"):
             row = re.search(rf"pipeline, {database}\s+[\d,]+\s+[\d.]+%\s+(\d+)\s+([\d.]+)\s+0\.0\s", posts)
             assert row, done.stdout
             tickets, statements = int(row.group(1)), float(row.group(2))
-            assert 0 < tickets < 200 and statements > 0
+            assert 0 < tickets < 300 and statements > 0
 
 
 def test_the_startup_bench_compares_each_command_with_bare_python():

@@ -64,7 +64,7 @@ def agent(db, clock, email="robin@example.com"):
 def test_a_page_takes_as_many_statements_whatever_its_size(db, settings, clock, monkeypatch):
     # Where autovacuum is off, a page may also gather the planner's
     # statistics, by what earlier tests changed (tests/integration/test_planner_statistics.py).
-    monkeypatch.setattr("listener.intake.analyze_stale_tables", lambda session: [])
+    monkeypatch.setattr("store.planner_statistics.analyze_stale_tables", lambda session: [])
     agent(db, clock)
     intake = Intake(settings)
     sent = []

@@ -108,6 +108,16 @@ def test_intake_analyzes_the_tables_it_filled_where_autovacuum_is_off(analyzed, 
     assert "mentions" not in due(analyzed)
 
 
+def test_intake_looks_at_the_statistics_on_its_first_page_then_after_every_few_hundred_posts(
+        analyzed, settings, clock, monkeypatch):
+    looked = []
+    monkeypatch.setattr(planner_statistics, "analyze_stale_tables", lambda session: looked.append(1) or [])
+    monkeypatch.setattr(planner_statistics, "FEWEST_CHANGED_ROWS", 400)
+    ingest(analyzed, settings, clock, 700)
+    # Pages of 100: the first, then once 200 more were stored (the 3rd and the 5th), then the 7th.
+    assert len(looked) == 4
+
+
 def test_intake_leaves_the_statistics_to_autovacuum_where_it_is_on(analyzed, settings, clock, monkeypatch):
     monkeypatch.setattr(planner_statistics, "autovacuum_is_off", lambda session: False)
     monkeypatch.setattr(planner_statistics, "FEWEST_CHANGED_ROWS", 200)
