@@ -99,9 +99,11 @@ RULES: tuple[_Rule, ...] = (
           r"damaged|cracked|smashed|crushed|dented|torn|ripped|soaked|wet|opened|empty|faulty|defective|leaking|used|"
           r"dead|incomplete|late)\b|(?:is|are|was|were|running|still|been)\s+(?:so\s+|very\s+|really\s+)?late\b",
           -0.3, triggers=("arrive", " came", " come", "delivered", "turned up", "showed up", "late")),
-    _rule("{said}", r"(?:cancel(?:l?ed)?|delayed|late|broken|broke|down|crash(?:ed|ing)?|lost|charged|"
-          r"overcharged|fail(?:ed|ing)?|missed|wrong|damaged|smashed|missing|stuck|declined|locked\s+out|offline|"
-          r"happen(?:s|ed|ing)?|not|same\s+(?:thing|problem|issue|story|mistake))\s+again\b|"
+    _rule("{said}", r"(?:cancel(?:s|l?ed|l?ing)?|delay(?:s|ed)|late|broken|broke|breaks|breaking|down|"
+          r"crash(?:es|ed|ing)?|los(?:es|ing|t)|charged|overcharged|fail(?:s|ed|ing)?|missed|wrong|damaged|smashed|"
+          r"missing|stuck|declined|locked\s+out|offline|freez(?:es|ing)|froze|frozen|drop(?:s|ped|ping)|"
+          r"disconnect(?:s|ed|ing)|died|dies|dying|stop(?:s|ped)\s+working|(?:log|kick|throw)(?:s|ed|ing)?\s+"
+          r"(?:me|us)\s+out|happen(?:s|ed|ing)?|not|same\s+(?:thing|problem|issue|story|mistake))\s+again\b|"
           r"(?:yet|once)\s+again\b|again\s*[?!]{2,}|"
           r"for\s+the\s+(?:second|third|fourth|fifth|\d+(?:nd|rd|th))\s+time\b|"
           r"(?:this\s+is|that's|thats|it's|its|this\s+was|that\s+was|now)\s+(?:the|my|our)\s+"
@@ -234,7 +236,13 @@ RULES: tuple[_Rule, ...] = (
           r"image|video)\b", 0.0, triggers=("screen", "see "), complaint=False, details=True),
 )
 
-# Sarcasm that needs a complaint beside it: "love how you lost my bag".
+# Sarcasm that needs a complaint beside it: "love how you lost my bag";
+# and praise that opens a sentence on its own, "brilliant, the app crashed
+# again" (but for "great, thanks": courtesy, not sarcasm).
+_OPENING_SARCASM = re.compile(r"(?:^|[.!?\n])\s*(?:[@#]\w+\s+)*(?P<said>(?:oh\s+)?(?:great|perfect|wonderful|"
+                              r"fantastic|brilliant|awesome|lovely|nice|excellent|super|cool|amazing|terrific|"
+                              r"splendid|marvell?ous)(?:\s+(?:job|work|stuff|one))?(?:[\s,]+(?:cool|great|nice|perfect))*"
+                              r"\s*[,!…]+)(?!\s*(?:thanks|thank|cheers|ty)\b)")
 _WEAK_SARCASM = re.compile(r"(?:love|loving|enjoy|enjoying|gotta\s+love|got\s+to\s+love|nothing\s+like)\s+"
                            r"(?:how|that|it\s+when|when|being|waiting|sitting|spending|getting|paying|having\s+to|"
                            r"standing|queu(?:e)?ing)\b|(?:great|awesome|nice|perfect|"
@@ -271,14 +279,23 @@ def rule_hits(text: str) -> list[RuleHit]:
                 hits.append(rule.hit(match))
                 break
     if any(h.complaint for h in hits) and not any(h.flips for h in hits):
-        for match in _WEAK_SARCASM.finditer(lowered):
-            if _starts_a_word(lowered, match.start()):
-                hits.append(RuleHit(f"sarcasm \"{' '.join(match.group(0).split())}\"", -0.2, complaint=True,
-                                    flips=True))
-                break
+        said = _weak_sarcasm(lowered)
+        if said:
+            hits.append(RuleHit(f"sarcasm \"{said}\"", -0.2, complaint=True, flips=True))
     if not text.isascii():
         hits.extend(_emoji_hits(text))
     return hits
+
+
+def _weak_sarcasm(lowered: str) -> str | None:
+    """The words of sarcasm found beside a complaint, if any."""
+    for match in _WEAK_SARCASM.finditer(lowered):
+        if _starts_a_word(lowered, match.start()):
+            return " ".join(match.group(0).split())
+    opening = _OPENING_SARCASM.search(lowered)
+    if opening:
+        return " ".join(opening.group("said").split())
+    return None
 
 
 def _starts_a_word(text: str, at: int) -> bool:

@@ -193,6 +193,47 @@ def test_praise_that_looks_like_sarcasm_is_no_sarcasm(text):
     assert not any(h.flips for h in rule_hits(text)), names(text)
 
 
+@pytest.mark.parametrize("text, said", [
+    ("@acme the app crashes again", "crashes again"),
+    ("it breaks again after every update", "breaks again"),
+    ("the connection drops again", "drops again"),
+    ("the screen freezes again", "freezes again"),
+    ("my heater stopped working again", "stopped working again"),
+    ("the app logs me out again and again", "logs me out again"),
+    ("the site fails again at checkout", "fails again"),
+    ("they cancelled again, third week running", "cancelled again"),
+])
+def test_a_failure_again_is_a_complaint_whatever_the_verbs_form(text, said):
+    assert said in names(text)
+
+
+@pytest.mark.parametrize("text", ["it works again, thanks!", "great, it works again", "back again for another stay",
+                                  "I'll try again tomorrow", "the price drops next week"])
+def test_what_comes_back_or_is_tried_again_is_no_complaint(text):
+    assert not any(h.complaint for h in rule_hits(text)), names(text)
+
+
+@pytest.mark.parametrize("text, said", [
+    ("@acme brilliant, the app crashed again", "brilliant,"),
+    ("Fantastic! still no refund", "fantastic!"),
+    ("@acme great job, my package is late again", "great job,"),
+    ("cool cool cool, cancelled again", "cool cool cool,"),
+    ("Booked for Friday. Perfect, delayed again", "perfect,"),
+])
+def test_praise_opening_a_sentence_beside_a_complaint_is_sarcasm(text, said):
+    assert f"sarcasm \"{said}\"" in names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Great, thanks! My order is late though",
+    "Perfect, cheers. The refund never arrived but it's fine now",
+    "The food was great, but the order arrived late",
+    "Great, it works again",
+])
+def test_courtesy_or_praise_inside_a_sentence_is_no_sarcasm(text):
+    assert not any(h.flips for h in rule_hits(text)), names(text)
+
+
 @pytest.mark.parametrize("text", ["Couldn't ask for more from a bank", "could not have asked for better service",
                                   "Just when I think it can't get any better"])
 def test_praise_said_with_a_negation_reads_as_positive(text):
@@ -265,6 +306,10 @@ def test_punctuation_inside_a_phrase_separates_words():
     "So glad the app crashes every time I open it",
     "is your website down? checkout fails",
     "still having the same issue with my card",
+    "@acme the app crashes again",
+    "@acme brilliant, the app crashed again",
+    "@acme fantastic, still no refund",
+    "@acme great job, my package is late again",
 ])
 def test_polite_sarcastic_and_understated_complaints_are_complaints(scorer, text):
     score = scorer.score(text)
