@@ -85,14 +85,16 @@ RULES: tuple[_Rule, ...] = (
           r"on\s+hold|unresolved|broken|missing|down\b|delayed|late\b|wrong|pending|the\s+same\s+(?:problem|issue)|"
           r"being\s+charged|charging\s+me|getting\s+charged|sitting|stranded|nowhere|no\s+sign)", -0.3, 0.05,
           triggers=("still",)),
-    _rule("{said}", rf"(?:(?:has|have|had|'s|'ve)\s+(?:said|shown|showed|read)|(?:been\s+)?(?:saying|showing)|"
+    _rule("{said}", rf"(?:(?:has|have|had|'s|'ve)\s+(?:said|shown|showed|read)|(?:has|have|had|'s|'ve)\s+been"
+          rf"(?=\s+['\"‘“])|(?:been\s+)?(?:saying|showing)|"
           rf"(?:been\s+)?(?:stuck|pending|frozen)|hasn't\s+(?:changed|moved|updated)|"
           rf"(?:has\s+|have\s+)?not\s+(?:changed|moved|updated)|(?:been|is|are|was|were|'s)\s+(?:down|offline)(?!\s+for\s+(?:planned\s+)?maintenance))\b"
           rf"[^.!?\n]{{0,40}}?\s"
           rf"(?:for\s+{_ABOUT}(?:{_COUNT}\s*{_SPAN}|(?:days|weeks|months|ages)\b)|"
           rf"since\s+(?:mon|tues|wednes|thurs|fri|satur|sun|yester)day\b|since\s+last\s+(?:week|month|night)\b)",
           -0.3, 0.05, triggers=("said", "saying", "shown", "showed", "showing", "stuck", "pending", "frozen",
-                                "changed", "moved", "updated", "down", "offline")),
+                                "changed", "moved", "updated", "down", "offline", "been '", "been \"", "been ‘",
+                                "been “")),
     _rule("{said}", r"where(?:'s|\s+is|\s+are|\s+the\s+hell\s+is)\s+(?:my|our)\s+\w+", -0.3, 0.05,
           triggers=("where",)),
     _rule("{said}", r"(?:arrived|arrives|came|comes|delivered|turned\s+up|showed\s+up)\s+(?:\w+\s+)?(?:broken|"
@@ -146,6 +148,20 @@ RULES: tuple[_Rule, ...] = (
           r"replies|help|support|service|notice|care|respect|staff|transparency|clarity|options)\b|"
           r"(?:so|too|very|really|painfully|ridiculously|super|extremely|incredibly)\s+slo+w\b", -0.3,
           triggers=("lack", "absence", "slo")),
+    _rule("{said}", r"(?:got|received|sent|gave|given|delivered|brought)\s+(?:me\s+|us\s+)?(?:the\s+|a\s+|an\s+)?"
+          r"wrong\s+\w+|(?:got|received|sent|gave|given|delivered|brought)\s+(?:me\s+|us\s+)?someone\s+else'?s\s+"
+          r"(?:order|parcel|package|food|meal|bag|luggage|delivery|item|items|stuff|shopping|prescription)\b", -0.3,
+          triggers=("wrong", "someone else")),
+    _rule("{said}", r"(?:when|while|though|yet|considering)\s+(?:i|we)(?:'m|\s+am|'re|\s+are)?\s+(?:still\s+)?"
+          r"pay(?:ing)?\s+(?:you\s+)?(?:for\b|£|\$|€)", -0.3, triggers=("pay",)),
+    _rule("{said}", r"(?:fell|falling|falls|fallen|came|coming|comes)\s+apart\b(?!\s+(?:for|to)\b)|(?:broke|broken|stopped\s+working|died|"
+          r"ripped|tore|split|snapped|cracked|faded|shrunk|shrank|peeled|peeling)\s+after\s+(?:only\s+|just\s+)?"
+          r"(?:one|two|three|a\s+few|a\s+couple\s+of|\d+|a|an)\s+(?:wash|washes|wear|wears|use|uses|day|days|"
+          r"week|weeks|month|months|go|goes|time|times)\b", -0.3, triggers=("apart", "after")),
+    _rule("{said}", r"(?:unplayable|unusable|unwatchable|unlistenable|inedible|undrinkable|uninhabitable|"
+          r"unliveable|unlivable|unbearable)\b", -0.3,
+          triggers=("unplayable", "unusable", "unwatchable", "unlistenable", "inedible", "undrinkable",
+                    "uninhabitable", "unliveable", "unlivable", "unbearable")),
     _rule("{said}", r"(?:asked|called|emailed|written|wrote|contacted|messaged|complained|tried|chased)\s+"
           r"(?:you\s+|u\s+)?(?:twice|three\s+times|four\s+times|\d+\s+times|(?:several|multiple|many|so\s+many)\s+"
           r"times)\b",

@@ -58,6 +58,10 @@ HARMS = [
     ("I was vomiting all night after the chicken wrap", "food_poisoning", "vomiting"),
     ("your prawns made me sick, I was up all night", "food_poisoning", "made me sick"),
     ("there was mouldy bread in my delivery", "food_poisoning", "mouldy"),
+    ("@foodco found a piece of plastic in my yoghurt", "food_poisoning", "piece of plastic in"),
+    ("there were shards of glass in the jar of sauce", "food_poisoning", "shards of glass"),
+    ("a dead fly in my salad, disgusting", "food_poisoning", "dead fly in"),
+    ("found glass in my sandwich from your shop", "food_poisoning", "found glass in"),
     # allergic reaction
     ("my son had an allergic reaction to the 'nut free' bar", "allergic_reaction", "allergic reaction"),
     ("I went into anaphylactic shock after the dessert", "allergic_reaction", "anaphylactic"),
@@ -163,6 +167,8 @@ def test_a_negation_in_another_clause_does_not_deny_a_harm(scorer, text):
     "this deal is fire 🔥 love it",
     "your new menu was fire, best burger in town",
     "your 5G is smoking fast, impressed",
+    "this phone is a cheap piece of plastic",
+    "the glass in my new frame is lovely",
 ])
 def test_words_that_only_look_like_harm_are_not_urgent(scorer, text):
     score = scorer.score(text)
