@@ -36,6 +36,7 @@ class RuleHit:
     request: bool = False
     flips: bool = False
     details: bool = False
+    praises: bool = False
 
     @property
     def reason(self) -> str:
@@ -59,18 +60,23 @@ class _Rule:
     request: bool = False
     flips: bool = False
     details: bool = False
+    praises: bool = False
 
     def hit(self, match: re.Match) -> RuleHit:
         said = " ".join(match.group(0).split())
         return RuleHit(self.label.format(said=said), self.shift, self.urgency, self.complaint, self.request,
-                       self.flips, self.details)
+                       self.flips, self.details, self.praises)
 
 
 def _rule(label: str, pattern: str, shift: float, urgency: float = 0.0, *, triggers: tuple[str, ...],
-          complaint: bool = True, request: bool = False, flips: bool = False, details: bool = False) -> _Rule:
+          complaint: bool = True, request: bool = False, flips: bool = False, details: bool = False,
+          praises: bool = False) -> _Rule:
     """A rule; its pattern is tried only on text holding one of its
-    triggers, which keeps the rules cheap on the many posts without any."""
-    return _Rule(label, re.compile(pattern), shift, urgency, triggers, complaint, request, flips, details)
+    triggers, which keeps the rules cheap on the many posts without any.
+    `flips`: sarcasm, which turns a reading of praise into a complaint;
+    `praises`: an idiom of praise, which turns a negative reading into
+    praise where no rule finds a complaint."""
+    return _Rule(label, re.compile(pattern), shift, urgency, triggers, complaint, request, flips, details, praises)
 
 
 # In order: a match overlapping an earlier rule's is not counted again.
@@ -218,6 +224,18 @@ RULES: tuple[_Rule, ...] = (
           r"buffering|logging\s+me\s+out|kicking\s+me\s+out|signing\s+me\s+out|timing\s+out|pausing|"
           r"declining|crashing|glitching|lagging)\b", -0.3,
           triggers=("n't", "not", "cannot", "unable", "keep")),
+    _rule("praise \"{said}\"", r"(?:can't|cannot|can\s+not|couldn't|could\s+not)\s+believe\s+how\s+"
+          r"(?:so\s+|really\s+|very\s+)?(?:good|great|easy|quick|quickly|fast|smooth|smoothly|helpful|friendly|nice|"
+          r"lovely|cheap|comfortable|comfy|well|amazing|simple|clean|tasty|delicious|beautiful|soft|efficient|"
+          r"painless|professional|kind|polite|responsive)\b|"
+          r"not\s+(?:a\s+)?(?:single|one)\s+(?:problem|issue|complaint|fault|hiccup|glitch)\b|"
+          r"no\s+(?:issues|problems|hiccups|glitches)\s+(?:at\s+all|whatsoever)\b|"
+          r"(?:didn't|did\s+not|never)\s+expect(?:ed)?\s+(?:such\s+(?:a\s+)?|so\s+|this\s+|that\s+)?(?:quick|"
+          r"fast|good|great|helpful|friendly|kind|speedy|prompt|swift|generous|lovely)\b|"
+          r"to\s+die\s+for\b|no\s+regrets\b", 0.3,
+          triggers=("believe", "single", "not one", "no issues", "no problems", "no hiccups", "no glitches",
+                    "expect", "die for", "no regrets"),
+          complaint=False, praises=True),
     _rule("negation \"{said}\"", r"(?:can't|cannot)\s+wait\b|no\s+(?:problem|worries|complaints)\b|"
           r"not\s+(?:bad|too\s+bad|disappointed)\b|couldn't\s+be\s+(?:happier|better)\b|"
           r"(?:can't|cannot|couldn't|could\s+not)\s+(?:have\s+)?ask(?:ed)?\s+for\s+(?:more|better|anything\s+more)\b|"

@@ -46,8 +46,9 @@ _LINK = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
 _WORD = re.compile(r"[^\W_]")
 _HASHTAG = re.compile(r"(?<!\w)#(?!\d+\b)\w+")
+# A sentence that opens with a question word ("can't" opens none).
 _QUESTION = re.compile(r"\?|(?:^|[.!\n]\s*|^(?:@\w+[\s,:]+)+)(?:how|why|when|where|what|who|which|can|could|"
-                       r"is|are|do|does|did|will|would|should|has|have|any)\b", re.I)
+                       r"is|are|do|does|did|will|would|should|has|have|any)\b(?!['’]t)", re.I)
 _TO_US = re.compile(r"\b(?:you|your|yours|you're|youre|u|ur|y'all|yall)\b|^\s*@\w+", re.I)
 _TO_THE_CROWD = re.compile(r"\b(?:anyone|anybody|everyone|everybody|who else)\b", re.I)
 _LINKS_OF_SPAM, _HASHTAGS_OF_SPAM = 3, 6
@@ -421,8 +422,12 @@ def _deciding(keywords: tuple[KeywordHit, ...]) -> bool:
 
 
 def _apply_rules(polarity: float, rules: tuple[RuleHit, ...]) -> float:
-    """Sarcasm turns praise around; then each rule moves the polarity."""
+    """Sarcasm turns praise around, and an idiom of praise a negative
+    reading where no rule finds a complaint; then each rule moves the
+    polarity."""
     if polarity > 0 and any(r.flips for r in rules):
+        polarity = -polarity
+    elif polarity < 0 and any(r.praises for r in rules) and not _complains(rules):
         polarity = -polarity
     return max(-1.0, min(1.0, polarity + sum(r.shift for r in rules)))
 

@@ -213,6 +213,27 @@ def test_what_comes_back_or_is_tried_again_is_no_complaint(text):
     assert not any(h.complaint for h in rule_hits(text)), names(text)
 
 
+@pytest.mark.parametrize("text", [
+    "@bank I can't believe how easy that was",
+    "@shop not a single problem with my order, thanks",
+    "@bank honestly didn't expect such quick help",
+    "@shop the dress is to die for",
+    "@telco switched to you last month, no regrets",
+])
+def test_an_idiom_of_praise_read_as_negative_is_praise(scorer, text):
+    score = scorer.score(text)
+    assert score.sentiment == "positive", score.reasons
+    assert not score.needs_response
+
+
+@pytest.mark.parametrize("text", [
+    "no regrets switching, but my order is late again",
+    "not a single problem before, but the app crashes every time I open it now",
+])
+def test_an_idiom_of_praise_beside_a_complaint_leaves_the_complaint(scorer, text):
+    assert scorer.score(text).sentiment == "negative"
+
+
 @pytest.mark.parametrize("text, said", [
     ("@foodapp got someone else's order", "got someone else's order"),
     ("They sent me the wrong size again", "sent me the wrong size"),

@@ -52,6 +52,16 @@ def test_a_question_to_the_brand_needs_a_response(scorer):
     assert score.priority == "low"
 
 
+@pytest.mark.parametrize("text, question", [
+    ("@acme can you change my address", True),
+    ("Can't wait! When does it ship", True),
+    ("@acme can't believe how quick that was", False),
+    ("Can't log in since this morning", False),
+])
+def test_a_sentence_opening_with_cant_is_no_question(scorer, text, question):
+    assert ("question +0.20" in scorer.score(text).reasons) is question
+
+
 def test_questions_can_be_left_to_the_team_by_config():
     assert not scorer_with(respond_to_questions=False).score("How do I change the address on my order?").needs_response
 
