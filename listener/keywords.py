@@ -109,22 +109,18 @@ def _denied(tokens: list[str], start: int, end: int) -> bool:
 
 
 def _past_and_put_right(tokens: list[str], start: int, end: int) -> bool:
-    """Whether the harm's sentence places it long ago and then turns to
-    things working well, with no negation in that turn. A harm named in
-    the turn itself is read on its own, and counts."""
+    """Whether the harm's sentence places it long ago (before the harm, or
+    after it and before the turn: "cut his hand months ago, but") and then
+    turns to things working well, with no negation in that turn. A harm
+    named in the turn itself is read on its own, and counts."""
     first = start
     while first > 0 and tokens[first - 1] not in _SENTENCE_ENDS:
         first -= 1
-    before = tokens[first:start]
-    long_ago = "ago" in before or "previously" in before or "once" in before or any(
-        word == "last" and following in _LAST_WHAT for word, following in zip(before, before[1:])) or any(
-        word == "used" and following == "to" for word, following in zip(before, before[1:]))
-    if not long_ago:
-        return False
     at = end
     while at < len(tokens) and tokens[at] not in _SENTENCE_ENDS and tokens[at] not in _TURNS:
         at += 1
-    if at == len(tokens) or tokens[at] not in _TURNS:
+    if at == len(tokens) or tokens[at] not in _TURNS or not (
+            _long_ago(tokens[first:start]) or _long_ago(tokens[end:at])):
         return False
     turn = []
     for token in tokens[at + 1:]:
@@ -132,6 +128,13 @@ def _past_and_put_right(tokens: list[str], start: int, end: int) -> bool:
             break
         turn.append(token)
     return any(word in _PUT_RIGHT for word in turn) and not any(word in _NEGATIONS for word in turn)
+
+
+def _long_ago(words: list[str]) -> bool:
+    """Whether the words place something long ago ("last year", "months ago", "used to")."""
+    return "ago" in words or "previously" in words or "once" in words or any(
+        word == "last" and following in _LAST_WHAT for word, following in zip(words, words[1:])) or any(
+        word == "used" and following == "to" for word, following in zip(words, words[1:]))
 
 
 def _negated_before(tokens: list[str], start: int) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from config.settings import ScoringSettings
 from listener import lexicons
-from listener.care_rules import RuleHit, rule_hits
+from listener.care_rules import NEGATIVE_EMOJI, POSITIVE_EMOJI, RuleHit, rule_hits
 from listener.courtesy import without_closing_courtesy
 from listener.keywords import SENSITIVE, KeywordFinder, KeywordHit
 from listener.needs_model import NEEDS_A_PERSON, NEEDS_A_PERSON_TO_US
@@ -44,7 +44,11 @@ HARM_POLARITY = -0.5
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]+")
 _LINK = re.compile(r"https?://\S+|www\.\S+", re.I)
 _HANDLE = re.compile(r"@\w+")
-_WORD = re.compile(r"[^\W_]")
+_LETTER = re.compile(r"[^\W_]")
+# A letter or digit, or an emoji that says how someone feels ("@acme 😡😡").
+_READABLE = re.compile(r"[^\W_]|[" + "".join(sorted(NEGATIVE_EMOJI | POSITIVE_EMOJI)) + "]")
+# How strongly a post of emoji alone reads as they do.
+EMOJI_ALONE_POLARITY = 0.6
 _HASHTAG = re.compile(r"(?<!\w)#(?!\d+\b)\w+")
 # A sentence that opens with a question word ("can't" opens none).
 _QUESTION = re.compile(r"\?|(?:^|[.!\n]\s*|^(?:@\w+[\s,:]+)+)(?:how|why|when|where|what|who|which|can|could|"
@@ -176,10 +180,13 @@ class Scorer:
         keywords = self._keywords.find(text, words)
         if care:
             polarity = _apply_rules(polarity, rules)
+            reasons += tuple(_rule_reason(r) for r in rules)
+            if _emoji_alone(text):
+                polarity = _emoji_polarity(rules)
+                reasons += ("emoji alone",)
             if any(k.kind == "safety" for k in keywords):
                 polarity = min(polarity, HARM_POLARITY)
             strength = max(strength, -polarity)
-            reasons += tuple(_rule_reason(r) for r in rules)
         complaint = polarity < self.negative_below or _complains(rules)
         reading = Reading(round(polarity, 3), strength, reasons, rules, keywords,
                            self._topics.choose(text, complaint), bool(_QUESTION.search(text)),
@@ -394,16 +401,28 @@ def _clean(text) -> str:
 
 def _unreadable(text: str) -> str | None:
     """Why there is nothing to read in the text, if there is not."""
-    if not _WORD.search(text):
+    if not _READABLE.search(text):
         return "no words to score"
     if "http" not in text and "www." not in text and "@" not in text:
         return None
     without_links = _LINK.sub(" ", text)
-    if not _WORD.search(without_links):
+    if not _READABLE.search(without_links):
         return "only a link"
-    if not _WORD.search(_HANDLE.sub(" ", without_links)):
+    if not _READABLE.search(_HANDLE.sub(" ", without_links)):
         return "only mentions"
     return None
+
+
+def _emoji_alone(text: str) -> bool:
+    """Whether the text says nothing but its emoji (besides mentions and links)."""
+    return not _LETTER.search(_HANDLE.sub(" ", _LINK.sub(" ", text)))
+
+
+def _emoji_polarity(rules: Sequence[RuleHit]) -> float:
+    """A post of emoji alone reads as its emoji do: the model, which reads
+    words, has nothing to go on."""
+    shift = sum(r.shift for r in rules)
+    return 0.0 if not shift else EMOJI_ALONE_POLARITY if shift > 0 else -EMOJI_ALONE_POLARITY
 
 
 def _valid_rating(rating, reasons: list[str]) -> int | None:

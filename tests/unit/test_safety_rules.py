@@ -93,6 +93,8 @@ HARMS = [
     # hazards
     ("the charger overheats until it is too hot to hold", "hazard", "overheats"),
     ("those stairs in your car park are dangerous", "hazard", "dangerous"),
+    ("the stairs in your store are a death trap", "hazard", "death trap"),
+    ("@acme my son cut his hand on the broken toy", "injury", "cut his hand"),
     ("my phone's battery swelled and pushed the screen out", "hazard", "battery swelled"),
 ]
 
@@ -169,6 +171,7 @@ def test_a_negation_in_another_clause_does_not_deny_a_harm(scorer, text):
     "your 5G is smoking fast, impressed",
     "this phone is a cheap piece of plastic",
     "the glass in my new frame is lovely",
+    "your barber cut his hair far too short",
 ])
 def test_words_that_only_look_like_harm_are_not_urgent(scorer, text):
     score = scorer.score(text)

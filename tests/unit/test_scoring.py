@@ -292,13 +292,29 @@ def test_bad_input_gets_a_valid_score(scorer, name):
     assert score.reasons
 
 
-@pytest.mark.parametrize("text, why", [("", "no words to score"), ("😡😡😡", "no words to score"),
+@pytest.mark.parametrize("text, why", [("", "no words to score"), ("🍕🚗🍕", "no words to score"),
                                        ("\x00\x01", "no words to score"), ("https://t.co/abc", "only a link"),
                                        ("@acme @help", "only mentions")])
 def test_text_without_words_needs_no_response_and_says_why(scorer, text, why):
     score = scorer.score(text)
     assert not score.needs_response
     assert score.reasons == (f"no response needed: {why}",)
+
+
+@pytest.mark.parametrize("text, sentiment, needs_response", [
+    ("@acme 😡😡😡", "negative", True),
+    ("👎", "negative", True),
+    ("@acme 👍", "positive", False),
+    ("😍😍 https://t.co/abc", "positive", False),
+])
+def test_emoji_alone_read_as_they_feel(scorer, text, sentiment, needs_response):
+    score = scorer.score(text)
+    assert (score.sentiment, score.needs_response) == (sentiment, needs_response), score.reasons
+    assert "emoji alone" in score.reasons
+
+
+def test_an_angry_emoji_answering_our_reply_needs_a_person(scorer):
+    assert scorer.score("😡", context=ScoringContext(answers_us=True)).needs_response
 
 
 def test_very_long_text_is_scored_on_its_start(scorer):
