@@ -87,11 +87,21 @@ def test_a_question_not_addressed_to_anyone_in_particular_needs_no_response(scor
     ("Giveaway: win a phone, details on my page", "spam ('giveaway')"),
     ("Deals #a #b #c #d #e #f #g", "spam (6+ hashtags)"),
     ("see http://a.example http://b.example http://c.example", "spam (3+ links)"),
+    ("@acme 🚀🚀 100x crypto gem, buy $MOON now https://t.co/x", "spam ('crypto gem')"),
+    ("@acme earn $500 a day from home, DM me", "spam ('a day from home')"),
 ])
 def test_spam_needs_no_response(scorer, text, why):
     score = scorer.score(text)
     assert not score.needs_response
     assert f"no response needed: {why}" in score.reasons
+
+
+@pytest.mark.parametrize("text", ["@samsung the 100x zoom on my new phone is blurry",
+                                  "@acme I work from home and my broadband keeps dropping every hour",
+                                  "@bank can you share the presale code for the concert?"])
+def test_care_traffic_near_spam_words_is_not_spam(scorer, text):
+    score = scorer.score(text)
+    assert score.needs_response and not any("spam" in r for r in score.reasons), score.reasons
 
 
 def test_our_own_posts_need_no_response(scorer):
