@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from functools import cache
@@ -542,6 +543,10 @@ class ScoringSettings(Strict):
         description="Polarity above this is positive; unset: the scorer's own (care 0.4, vader 0.05, textblob 0.2).")
     respond_to_questions: bool = Field(description="A question needs an answer.")
     respond_to_praise: bool = Field(description="Praise needs an answer.")
+    languages_read: tuple[str, ...] = Field(
+        description="The languages the scorer reads (two-letter ISO 639-1 codes); a post the platform says is in "
+                    "another language needs a person, who reads it. Empty: every post is scored as the scorer reads "
+                    "it.")
     priority_thresholds: PriorityThresholds = Field(
         description="A post whose urgency reaches one of these gets that priority.")
     reach_followers: int = Field(ge=0, description="Urgency is added for an author with at least this many followers.")
@@ -560,6 +565,15 @@ class ScoringSettings(Strict):
     topics: FrozenDict[str, Topic] = Field(
         description="The topic taxonomy: each topic's label, phrases and example posts.")
     spam: tuple[str, ...] = Field((), description="Words and phrases that make a post spam: no response needed.")
+
+    @field_validator("languages_read")
+    @classmethod
+    def language_codes(cls, codes: tuple[str, ...]) -> tuple[str, ...]:
+        codes = tuple(code.strip().lower() for code in codes)
+        for code in codes:
+            if not re.fullmatch(r"[a-z]{2}", code):
+                raise ValueError(f"{code!r} is not a two-letter language code (ISO 639-1), such as \"en\"")
+        return codes
 
     @field_validator("tier_weights")
     @classmethod

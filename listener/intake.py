@@ -212,7 +212,7 @@ class Intake:
                                  recent_complaints=history.recent_complaints,
                                  breached_recently=history.recent_breach, by_brand=post.by_brand,
                                  from_platform=post.from_platform, answers_us=ticket is not None and ticket.is_open
-                                 and page.answered.get(post.in_reply_to) is ticket)
+                                 and page.answered.get(post.in_reply_to) is ticket, language=post.language)
         score = self.scorer.decide(reading, followers=post.author.followers, rating=post.rating, context=context)
         mention = NewPost(
             identity, id=mention_id, source_id=source_id, platform=post.platform, external_id=post.external_id,

@@ -73,8 +73,8 @@ class Score:
 class ScoringContext:
     """What the store knows about a post besides its text: whether others
     can see it, the customer's tier and recent history, whether the brand
-    wrote it, whether the platform or a community's moderators did, and
-    whether it answers our reply on a ticket still open."""
+    wrote it, whether the platform or a community's moderators did,
+    whether it answers our reply on a ticket still open, and its language."""
 
     is_public: bool = True
     tier: str = "standard"
@@ -83,6 +83,8 @@ class ScoringContext:
     by_brand: bool = False
     from_platform: bool = False
     answers_us: bool = False
+    # The language the platform says the post is in (ISO 639-1), if it says.
+    language: str | None = None
 
 
 DEFAULT_CONTEXT = ScoringContext()
@@ -309,6 +311,8 @@ class Scorer:
             return "from the platform or moderators, and no keyword rule matched", None
         if reading.spam:
             return f"spam ({reading.spam})", None
+        if self._unread_language(context.language):
+            return f"in a language the scorer does not read ({context.language}): a person reads it", weights.question
         if sentiment == "negative" or reading.complaint_rule:
             return "complaint", weights.complaint
         if _deciding(reading.keywords):
@@ -326,6 +330,10 @@ class Scorer:
                 return f"needs a person: model {reading.needs_person:.2f}", weights.question
             return f"no complaint, question or request; model {reading.needs_person:.2f}", None
         return "no complaint, question or request", None
+
+    def _unread_language(self, language: str | None) -> bool:
+        read = self.settings.languages_read
+        return bool(read) and language is not None and language not in read
 
     @staticmethod
     def _to_us(reading: Reading) -> bool:

@@ -311,6 +311,19 @@ def test_praise_is_stored_without_a_ticket(db, configured, clock):
     assert w.count(Ticket) == 0
 
 
+def test_a_post_the_platform_says_is_in_a_language_the_scorer_does_not_read_goes_to_a_person(db, configured, clock):
+    praise_in_portuguese = replace(post("Ótimo atendimento, obrigado!", "ana"), language="pt")
+    w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(batch(
+        praise_in_portuguese, replace(post("Love the new app, great job!", "bea"), language="en")))})
+    w.poll()
+    assert w.count(Mention) == 2
+    [ticket] = w.tickets()
+    with db.transaction() as session:
+        mention = session.scalar(select(Mention).where(Mention.ticket_id == ticket.id))
+        assert mention.language == "pt"
+        assert any(r.startswith("in a language the scorer does not read (pt)") for r in mention.reasons)
+
+
 def test_our_own_posts_never_raise_a_ticket(db, configured, clock):
     w = world(db, configured, clock, **{"x-mentions": ScriptedConnector(
         batch(post("Sorry to hear that, we are on it!", "acme", by_brand=True)))})

@@ -104,6 +104,21 @@ def test_care_traffic_near_spam_words_is_not_spam(scorer, text):
     assert score.needs_response and not any("spam" in r for r in score.reasons), score.reasons
 
 
+@pytest.mark.parametrize("language, reads, needs_response", [
+    ("es", ("en",), True), ("en", ("en",), False), (None, ("en",), False), ("es", ("en", "es"), False),
+    ("es", (), False),
+])
+def test_a_post_in_a_language_the_scorer_does_not_read_needs_a_person(language, reads, needs_response):
+    score = scorer_with(languages_read=list(reads)).score("Gracias, great service",
+                                                         context=ScoringContext(language=language))
+    assert score.needs_response is needs_response, score.reasons
+    assert any("a language the scorer does not read" in r for r in score.reasons) is needs_response
+
+
+def test_spam_in_another_language_stays_spam(scorer):
+    assert not scorer.score("free followers click here", context=ScoringContext(language="es")).needs_response
+
+
 def test_our_own_posts_need_no_response(scorer):
     score = scorer.score("So sorry about the delay, we have sent you a DM.", context=ScoringContext(by_brand=True))
     assert not score.needs_response

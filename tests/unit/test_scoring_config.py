@@ -131,3 +131,10 @@ def test_a_keyword_class_kind_is_keyword_safety_or_sensitive():
     with pytest.raises(ConfigError, match=r"scoring.keywords.heat.kind = 'harm': Input should be 'keyword', "
                                           r"'safety' or 'sensitive'"):
         scoring(keywords={"heat": {"kind": "harm", "weight": 1.0, "words": ["hot"]}})
+
+
+def test_languages_read_are_two_letter_codes_in_lower_case():
+    assert load_settings(env={}, overrides={"scoring": {"languages_read": [" EN", "es"]}}).scoring.languages_read == (
+        "en", "es")
+    with pytest.raises(ConfigError, match="'english' is not a two-letter language code"):
+        load_settings(env={}, overrides={"scoring": {"languages_read": ["english"]}})
