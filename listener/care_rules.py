@@ -160,8 +160,9 @@ RULES: tuple[_Rule, ...] = (
           triggers=("wrong", "someone else")),
     _rule("{said}", r"(?:when|while|though|yet|considering)\s+(?:i|we)(?:'m|\s+am|'re|\s+are)?\s+(?:still\s+)?"
           r"pay(?:ing)?\s+(?:you\s+)?(?:for\b|£|\$|€)", -0.3, triggers=("pay",)),
-    _rule("{said}", r"(?:fell|falling|falls|fallen|came|coming|comes)\s+apart\b(?!\s+(?:for|to)\b)|(?:broke|broken|stopped\s+working|died|"
-          r"ripped|tore|split|snapped|cracked|faded|shrunk|shrank|peeled|peeling)\s+after\s+(?:only\s+|just\s+)?"
+    _rule("{said}", r"(?:fell|falling|falls|fallen|came|coming|comes)\s+apart\b(?!\s+(?:for|to)\b)|"
+          r"(?:broke|broken|stopped\s+working|died|ripped|tore|split|snapped|cracked|faded|shrunk|shrank|peeled|"
+          r"peeling)\s+after\s+(?:only\s+|just\s+)?"
           r"(?:one|two|three|a\s+few|a\s+couple\s+of|\d+|a|an)\s+(?:wash|washes|wear|wears|use|uses|day|days|"
           r"week|weeks|month|months|go|goes|time|times)\b", -0.3, triggers=("apart", "after")),
     _rule("{said}", r"(?:unplayable|unusable|unwatchable|unlistenable|inedible|undrinkable|uninhabitable|"
@@ -275,8 +276,8 @@ RULES: tuple[_Rule, ...] = (
 # again" (but for "great, thanks": courtesy, not sarcasm).
 _OPENING_SARCASM = re.compile(r"(?:^|[.!?\n])\s*(?:[@#]\w+\s+)*(?P<said>(?:oh\s+)?(?:great|perfect|wonderful|"
                               r"fantastic|brilliant|awesome|lovely|nice|excellent|super|cool|amazing|terrific|"
-                              r"splendid|marvell?ous)(?:\s+(?:job|work|stuff|one))?(?:[\s,]+(?:cool|great|nice|perfect))*"
-                              r"\s*[,!…]+)(?!\s*(?:thanks|thank|cheers|ty)\b)")
+                              r"splendid|marvell?ous)(?:\s+(?:job|work|stuff|one))?"
+                              r"(?:[\s,]+(?:cool|great|nice|perfect))*\s*[,!…]+)(?!\s*(?:thanks|thank|cheers|ty)\b)")
 _WEAK_SARCASM = re.compile(r"(?:love|loving|enjoy|enjoying|gotta\s+love|got\s+to\s+love|nothing\s+like)\s+"
                            r"(?:how|that|it\s+when|when|being|waiting|sitting|spending|getting|paying|having\s+to|"
                            r"standing|queu(?:e)?ing)\b|(?:great|awesome|nice|perfect|"
