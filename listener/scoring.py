@@ -422,8 +422,10 @@ def _unreadable(text: str) -> str | None:
 
 
 def _emoji_alone(text: str) -> bool:
-    """Whether the text says nothing but its emoji (besides mentions and links)."""
-    return not _LETTER.search(_HANDLE.sub(" ", _LINK.sub(" ", text)))
+    """Whether the text says nothing but its emoji (besides mentions and
+    links). A readable text all in ASCII has letters: most posts are
+    answered without the two substitutions."""
+    return not text.isascii() and not _LETTER.search(_HANDLE.sub(" ", _LINK.sub(" ", text)))
 
 
 def _emoji_polarity(rules: Sequence[RuleHit]) -> float:
