@@ -3,7 +3,7 @@ route, on SQLite and on PostgreSQL, beside the scorer alone on the same
 texts in the same run.
 
     .venv/bin/python bench/ingest.py [--mentions 20000] [--customers 5000] [--batch 100] [--pages-per-poll 1]
-                                     [--skip-postgres] [--default-gc] [--texts both|generated|customers]
+                                     [--sources 1] [--skip-postgres] [--default-gc] [--texts both|generated|customers]
                                      [--data-dir ../shared/data]
 
 Posts are generated X API payloads; a customer who writes again while their
@@ -28,7 +28,11 @@ A poll takes in every page it fetched in one transaction, as the poller
 does (`listener.polling`): one page of 100 by default, the case where a
 source brings little and the per-transaction work weighs most;
 `--pages-per-poll 5` is a source with a backlog, whose polls bring five
-pages at once. Statements and flushes are counted per poll. Peak memory
+pages at once. `--sources N` polls N sources at once, as a worker's poll
+threads do (`listener.poll_threads`): N threads take the polls in turn,
+each in a transaction on a connection of its own, and the batches of one
+platform take turns to be placed (`store.intake_turns`).
+Statements and flushes are counted per poll. Peak memory
 is the process's maximum resident set size (it includes the Python
 interpreter and libraries). Garbage collection is tuned as a worker tunes
 it once started (`closeloop.heap.tune_collections`); `--default-gc` keeps
@@ -44,9 +48,11 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,18 +168,32 @@ def add_agents(db: Database, clock: FrozenClock) -> None:
                          role="senior" if n == 0 else "agent", presence="online", capacity=10**6, now=clock.now())
 
 
-def bench_pipeline(settings, db: Database, polls: list[list[dict]]) -> Run:
+def bench_pipeline(settings, db: Database, polls: list[list[dict]], sources: int = 1) -> Run:
+    """The polls taken in one after another, or by `sources` threads at
+    once; a failed poll fails the run."""
     clock = FrozenClock()
     db.migrate()
     add_agents(db, clock)
     intake = Intake(settings)
     counts = Counts(db)
+    due = iter(polls)
+    taking = threading.Lock()
+
+    def poll() -> None:
+        while True:
+            with taking:
+                pages = next(due, None)
+            if pages is None:
+                return
+            batch = batch_from_pages(pages, None, BRAND_USER_ID)
+            with db.transaction() as session:
+                intake.ingest(session, batch.posts, clock.now())
+            clock.advance(seconds=1)
+
     start, cpu = time.perf_counter(), time.process_time()
-    for pages in polls:
-        batch = batch_from_pages(pages, None, BRAND_USER_ID)
-        with db.transaction() as session:
-            intake.ingest(session, batch.posts, clock.now())
-        clock.advance(seconds=1)
+    with ThreadPoolExecutor(sources) as pool:
+        for finished in [pool.submit(poll) for _ in range(sources)]:
+            finished.result()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     counts.stop()
     with db.transaction() as session:
@@ -183,10 +203,10 @@ def bench_pipeline(settings, db: Database, polls: list[list[dict]]) -> Run:
                counts.flushes / len(polls))
 
 
-def report(what: str, settings, db: Database, polls: list[list[dict]], expected: int) -> None:
+def report(what: str, settings, db: Database, polls: list[list[dict]], expected: int, sources: int) -> None:
     scorer, scorer_cpu = bench_scorer(settings, [[t["text"] for page in pages for t in page["data"]]
                                                  for pages in polls])
-    run = bench_pipeline(settings, db, polls)
+    run = bench_pipeline(settings, db, polls, sources)
     assert run.mentions == expected, (run.mentions, expected)
     print(f"{'scorer alone':<24}{scorer:>12,.0f}{'':>11}{'':>9}{'':>13}{'':>10}{scorer_cpu:>12,.0f}")
     print(f"{what:<24}{run.rate:>12,.0f}{run.rate / scorer:>11.1%}{run.tickets:>9}{run.statements:>13.1f}"
@@ -197,7 +217,8 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_databases(label: str, settings, polls: list[list[dict]], expected: int, skip_postgres: bool) -> None:
+def run_databases(label: str, settings, polls: list[list[dict]], expected: int, sources: int,
+                  skip_postgres: bool) -> None:
     """The scorer alone and the pipeline on SQLite, then on PostgreSQL,
     each on a database of its own."""
     texts = [t["text"] for pages in polls for page in pages for t in page["data"]]
@@ -206,7 +227,7 @@ def run_databases(label: str, settings, polls: list[list[dict]], expected: int, 
           f"{'per CPU s':>12}{'of scorer':>11}")
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/bench.db")
-        report("pipeline, SQLite", settings, db, polls, expected)
+        report("pipeline, SQLite", settings, db, polls, expected, sources)
         db.dispose()
     if skip_postgres:
         return
@@ -216,7 +237,7 @@ def run_databases(label: str, settings, polls: list[list[dict]], expected: int, 
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         db = Database(admin.url.set(database=name).render_as_string(hide_password=False))
-        report("pipeline, PostgreSQL", settings, db, polls, expected)
+        report("pipeline, PostgreSQL", settings, db, polls, expected, sources)
         db.dispose()
     finally:
         with admin.connect() as connection:
@@ -231,6 +252,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="posts per page")
     parser.add_argument("--pages-per-poll", type=int, default=1,
                         help="pages each poll takes in, in one transaction")
+    parser.add_argument("--sources", type=int, default=1,
+                        help="sources polled at once, each by a poll thread of its own, as a worker polls them")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--default-gc", action="store_true",
                         help="keep Python's garbage collection as it is, not tuned as a worker tunes it")
@@ -254,10 +277,11 @@ def main() -> None:
     if not args.default_gc:
         tune_collections()
     print(f"{args.mentions} mentions from {args.customers} customers in pages of {args.batch}, "
-          f"{args.pages_per_poll} a poll, Python {sys.version.split()[0]}")
+          f"{args.pages_per_poll} a poll, {args.sources} source(s) at once, Python {sys.version.split()[0]}")
     for label, texts in kinds:
         pages = generate_pages(args.mentions, args.batch, args.customers, texts=texts)
-        run_databases(label, settings, polls_of(pages, args.pages_per_poll), args.mentions, args.skip_postgres)
+        run_databases(label, settings, polls_of(pages, args.pages_per_poll), args.mentions, args.sources,
+                      args.skip_postgres)
     print(f"peak memory: {peak_memory_mb():.0f} MB")
 
 

@@ -28,6 +28,7 @@ from store.customers import set_contact_opt_out
 from store.events import events_held
 from store.held_tickets import HeldTicket
 from store.incidents import link_tickets, matches
+from store.intake_turns import take_turn
 from store.models import Customer, Mention, Reply, Source, Ticket
 from store.new_posts import NewPost
 from store.new_tickets import NewTicket
@@ -89,18 +90,24 @@ class Intake:
 
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
-        """Take in a batch of posts from one platform. The batch is one
+        """Take in a batch of posts from one platform. Its texts are read
+        first; then it waits for its turn (store.intake_turns), so that other
+        batches' texts are read while one is placed. The batch is one
         savepoint, written with one statement per table; when it fails
         (another process stored one of its posts or authors meanwhile, or
         one cannot be stored) it is taken again post by post: what is there
         by now is skipped, and a post that cannot be stored is quarantined.
         Only the database's own trouble fails the batch."""
+        if not posts:
+            return IngestReport()
+        read = self._read(posts)
+        take_turn(session, posts[0].platform)
         fresh, report = self._new_posts(session, posts)
         if not fresh:
             return report
         try:
             with session.begin_nested():
-                stored = self._take_page(session, fresh, now, source_id, report)
+                stored = self._take_page(session, fresh, now, source_id, report, read)
         except DATABASE_TROUBLE:
             raise
         except Exception:
@@ -111,7 +118,7 @@ class Intake:
                 # in another order than other intakes do.
                 Page(session, fresh, now, self.settings.routing).roster()
             stored = [post.external_id for post in fresh
-                      if self._take_alone(session, post, now, source_id, report)]
+                      if self._take_alone(session, post, now, source_id, report, read)]
         release(session, posts[0].platform, stored)
         self._keep_statistics(session, report.stored)
         return report
@@ -129,6 +136,25 @@ class Intake:
             self._said_autovacuum_off = True
             log.warning("autovacuum is off on this PostgreSQL server: intake gathers the planner's statistics "
                         "itself, but nothing vacuums the tables; turn autovacuum on in postgresql.conf")
+
+    def _read(self, posts: list[InboundPost]) -> dict[str, Reading]:
+        """What the texts of the posts not by the brand say, by text: read
+        together, a text that comes twice read once (Scorer.read_many).
+        Empty when one cannot be read: the posts are then read as they are
+        placed, where a text that cannot be read quarantines its post
+        alone."""
+        texts = list(dict.fromkeys(post.text for post in posts if not post.by_brand))
+        try:
+            return dict(zip(texts, self.scorer.read_many(texts)))
+        except Exception:
+            return {}
+
+    def _readings(self, posts: list[InboundPost], read: dict[str, Reading]) -> list[Reading]:
+        """The posts' readings, from `read` or read now."""
+        unread = list(dict.fromkeys(post.text for post in posts if post.text not in read))
+        if unread:
+            read = {**read, **dict(zip(unread, self.scorer.read_many(unread)))}
+        return [read[post.text] for post in posts]
 
     def _new_posts(self, session: Session, posts: list[InboundPost]) -> tuple[list[InboundPost], IngestReport]:
         report = IngestReport()
@@ -153,13 +179,14 @@ class Intake:
         return fresh, report
 
     def _take_page(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
-                   report: IngestReport) -> list[str]:
-        """Store, score and place new posts: what they need is read up
-        front, the new records are made in memory with their ids, then
-        written with one statement per table, and the records that changed
-        with one flush. The external ids of the posts stored."""
+                   report: IngestReport, read: dict[str, Reading]) -> list[str]:
+        """Store, score and place new posts, their texts read (`read`, by
+        text): what they need is read up front, the new records are made in
+        memory with their ids, then written with one statement per table,
+        and the records that changed with one flush. The external ids of
+        the posts stored."""
         with session.no_autoflush, events_held(session) as events:
-            readings = self.scorer.read_many([post.text for post in posts])
+            readings = self._readings(posts, read)
             page = Page(session, posts, now, self.settings.routing)
             listening_since = session.get(Source, source_id).listening_since if source_id is not None else None
             outcomes = [self._take(session, post, reading, mention_id, now, source_id, page, listening_since)
@@ -173,7 +200,7 @@ class Intake:
         return [post.external_id for post in posts]
 
     def _take_alone(self, session: Session, post: InboundPost, now: datetime, source_id: int | None,
-                    report: IngestReport) -> bool:
+                    report: IngestReport, read: dict[str, Reading]) -> bool:
         """One post in a savepoint of its own. A conflict means another
         process stored it, or its author, meanwhile: it is not taken twice,
         and a post still missing is tried once more. A post that fails
@@ -181,7 +208,7 @@ class Intake:
         for _ in range(2):
             try:
                 with session.begin_nested():
-                    self._take_page(session, [post], now, source_id, report)
+                    self._take_page(session, [post], now, source_id, report, read)
                     return True
             except DATABASE_TROUBLE:
                 raise

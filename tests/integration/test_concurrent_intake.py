@@ -5,16 +5,19 @@ intake and lose nothing. On PostgreSQL, where they really run at once."""
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from config import load_settings
 from connectors.base import Author, InboundPost
 from connectors.facebook.emulator import DEFAULT_APP_SECRET, PAGE_ID
 from listener.intake import Intake
 from listener.polling import sync_sources
+from store.intake_turns import INTAKE_LOCK_SPACE
 from store.models import Identity, Mention, QuarantinedPost
 from tests import TEST_SECRET_KEY
 from tests.integration.test_facebook_webhooks import signed
@@ -109,3 +112,44 @@ def test_overlapping_batches_taken_in_at_once_store_every_post_once(postgres_db,
         stored = session.scalars(select(Mention.external_id)).all()
     assert sorted(map(int, stored)) == list(range(140))
     assert count(postgres_db, Identity) == 5
+
+
+def intake_turns_awaited(db) -> int:
+    """How many transactions wait for an intake's turn (store.intake_turns)."""
+    with db.transaction() as session:
+        return session.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                                   "AND classid = :space AND objsubid = 2"), {"space": INTAKE_LOCK_SPACE})
+
+
+def test_a_batch_waits_for_the_intake_of_its_platform_under_way_and_not_for_another_platforms(
+        postgres_db, settings, clock, monkeypatch):
+    intake = Intake(settings)
+    taken_alone = []
+    monkeypatch.setattr(intake, "_take_alone", lambda *args: taken_alone.append(args) or True)
+    same_authors = [post(n, n % 3) for n in range(10)]
+    other_platform = [replace(p, platform="reddit") for p in same_authors]
+    done: list[str] = []
+
+    def take(name: str, batch: list[InboundPost]) -> threading.Thread:
+        def run() -> None:
+            with postgres_db.transaction() as session:
+                intake.ingest(session, batch, clock.now())
+            done.append(name)
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    with postgres_db.transaction() as session:
+        intake.ingest(session, [post(n, n % 3) for n in range(100, 110)], clock.now())
+        waiting = take("x", same_authors)
+        deadline = time.monotonic() + 30
+        while intake_turns_awaited(postgres_db) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert intake_turns_awaited(postgres_db) == 1 and done == []
+        take("reddit", other_platform).join()
+        assert done == ["reddit"]
+    waiting.join()
+
+    assert done == ["reddit", "x"] and taken_alone == []
+    assert count(postgres_db, Mention) == 30
+    assert count(postgres_db, Identity) == 6
