@@ -8,7 +8,8 @@ resident set size is read from /proc while it runs.
     .venv/bin/python bench/memory.py [--minutes 30] [--sample-seconds 60] [--posts-every 3] [--reply-every 5]
 
 Prints one row per sample (minutes since the service answered, the
-service's RSS and its change since the first sample, the emulator's RSS,
+service's RSS with its process that reads posts' texts, its change since
+the first sample, how much of it is that process's, the emulator's RSS,
 tickets and replies so far) and at the end the service's RSS at five minutes
 beside the last: the figure that should stay within a few MB once its
 caches are full. The emulator stands for the platforms, which keep every
@@ -46,6 +47,13 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def children_of(pid: int) -> list[int]:
+    """The process's children (its process that reads posts' texts), from
+    /proc (Linux)."""
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
@@ -154,7 +162,8 @@ def run(minutes: float, sample_seconds: float, posts_every: float, reply_every: 
         started = time.monotonic()
         end = started + minutes * 60
         print(f"service pid {service.pid}, emulator pid {emulator.pid}, log {folder / 'service.log'}")
-        print(f"{'minutes':>8} {'RSS MB':>8} {'change':>8} {'emulator':>9} {'tickets':>8} {'replies':>8}")
+        print(f"{'minutes':>8} {'RSS MB':>8} {'change':>8} {'of which':>9} {'emulator':>9} {'tickets':>8} "
+              f"{'replies':>8}")
         first = None
         while True:
             for process in (service, emulator):
@@ -162,11 +171,12 @@ def run(minutes: float, sample_seconds: float, posts_every: float, reply_every: 
                     raise SystemExit(f"{' '.join(process.args[1:4])} stopped with exit code {process.returncode}; "
                                      f"see {folder / 'service.log'}")
             elapsed = (time.monotonic() - started) / 60
-            rss = rss_mb(service.pid)
+            children = sum(rss_mb(child) for child in children_of(service.pid))
+            rss = rss_mb(service.pid) + children
             first = rss if first is None else first
             rows.append((elapsed, rss))
-            print(f"{elapsed:8.1f} {rss:8.1f} {rss - first:+8.1f} {rss_mb(emulator.pid):9.1f} {agent.tickets:8d} "
-                  f"{agent.replies:8d}", flush=True)
+            print(f"{elapsed:8.1f} {rss:8.1f} {rss - first:+8.1f} {children:9.1f} {rss_mb(emulator.pid):9.1f} "
+                  f"{agent.tickets:8d} {agent.replies:8d}", flush=True)
             if time.monotonic() >= end:
                 break
             time.sleep(min(sample_seconds, max(0.0, end - time.monotonic())))

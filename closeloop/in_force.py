@@ -10,6 +10,7 @@ from config.clock import Clock
 from config.settings import Settings
 from listener.in_force import InForce
 from listener.intake import Intake
+from listener.reading_process import ReadingProcess
 from listener.sla_watch import SlaWatch
 from listener.spike_watch import SpikeWatch
 from responder.followups import FollowUps
@@ -29,13 +30,15 @@ class Running(InForce):
     webhooks: WebhookSender
 
     @classmethod
-    def start(cls, settings: Settings, db: Database, clock: Clock) -> Running:
-        return cls._made(settings, Intake(settings), db, clock)
+    def start(cls, settings: Settings, db: Database, clock: Clock, reader: ReadingProcess | None = None) -> Running:
+        return cls._made(settings, Intake(settings, reader=reader), db, clock)
 
     def changed(self, settings: Settings) -> Running:
-        """Everything made anew; the scorer is kept (scoring settings take a
-        restart) and the thank-you job goes on from the post it had reached."""
-        running = self._made(settings, Intake(settings, scorer=self.intake.scorer), self.db, self.clock)
+        """Everything made anew; the scorer and the reading process are kept
+        (scoring settings take a restart) and the thank-you job goes on from
+        the post it had reached."""
+        running = self._made(settings, Intake(settings, scorer=self.intake.scorer, reader=self.intake.reader),
+                             self.db, self.clock)
         running.thanks.after_id = self.thanks.after_id
         return running
 

@@ -18,6 +18,8 @@ from config.settings import Settings
 from config.watch import SettingsWatcher
 from connectors.registry import ConnectorPool, check_sources
 from listener.polling import Poller
+from listener.reading_process import ReadingProcess
+from listener.sentiment_model import trained_model_path
 from listener.lease import LeaderLease
 from listener.schedule import PollingJobs
 from responder.alerts import AlertOutbox, slack_target_for
@@ -41,9 +43,10 @@ class Runtime:
         self.watcher = SettingsWatcher(config_path)
         self.clock = clock or SystemClock()
         self.db = db or Database(settings.database.url)
+        self.reader = ReadingProcess(settings.scoring, trained_model_path(settings))
         # What everything here runs with; the web app shares it, and a change
         # (config file, admin edits) swaps it whole.
-        self.live = Live(Running.start(settings, self.db, self.clock))
+        self.live = Live(Running.start(settings, self.db, self.clock, self.reader))
         self.connectors = ConnectorPool(settings.accounts, timeout=settings.listener.request_timeout_seconds)
         self.poller = Poller(self.db, self.live, self.clock, self.connectors.for_account)
         self.outbox = Outbox(self.db, settings.outbox, self.clock, self.connectors.for_account)
@@ -69,6 +72,7 @@ class Runtime:
         """Poll the due sources and send the outbox, in the background; run
         the once-only jobs while this process holds the leader lease."""
         self.reload_config()
+        self.reader.start()
         self.polling.install()
         settings = self.live.settings
         self.scheduler.add_job(self.reload_config, IntervalTrigger(seconds=settings.listener.tick_seconds),
@@ -139,5 +143,6 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.polling.stop()
+        self.reader.close()
         self.lease.release()
         self.db.dispose()

@@ -5,6 +5,7 @@ transaction, so a source's cursor commits together with its posts."""
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
 from listener.keywords import routes_to_a_senior
 from listener.quarantine import quarantine_post
+from listener.reading_process import ReadingProcess
 from listener.scoring import Reading, Score, Scorer, ScoringContext
 from listener.sentiment_model import trained_model_path
 from store.alerts import Recipient, queue_alerts
@@ -79,9 +81,12 @@ class IngestReport:
 
 
 class Intake:
-    def __init__(self, settings: Settings, scorer: Scorer | None = None):
+    def __init__(self, settings: Settings, scorer: Scorer | None = None, reader: ReadingProcess | None = None):
+        """`reader`: a worker's process that reads texts while another batch
+        is placed (listener.reading_process), made from the same settings."""
         self.settings = settings
         self.scorer = scorer or Scorer(settings.scoring, model_path=trained_model_path(settings))
+        self.reader = reader
         self.sla = SlaClock(settings)
         self._said_autovacuum_off = False
         # Posts stored since the statistics were last looked at; None until
@@ -91,8 +96,9 @@ class Intake:
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
         """Take in a batch of posts from one platform. Its texts are read
-        first; then it waits for its turn (store.intake_turns), so that other
-        batches' texts are read while one is placed. The batch is one
+        first, by the reader while another batch is taken in; then it waits
+        for its turn (store.intake_turns), so that other batches' texts are
+        read while one is placed. The batch is one
         savepoint, written with one statement per table; when it fails
         (another process stored one of its posts or authors meanwhile, or
         one cannot be stored) it is taken again post by post: what is there
@@ -100,7 +106,11 @@ class Intake:
         Only the database's own trouble fails the batch."""
         if not posts:
             return IngestReport()
-        read = self._read(posts)
+        with self.reader.taking_in() if self.reader is not None else nullcontext():
+            return self._place(session, posts, now, source_id, self._read(posts))
+
+    def _place(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
+               read: dict[str, Reading]) -> IngestReport:
         take_turn(session, posts[0].platform)
         fresh, report = self._new_posts(session, posts)
         if not fresh:
@@ -145,7 +155,8 @@ class Intake:
         alone."""
         texts = list(dict.fromkeys(post.text for post in posts if not post.by_brand))
         try:
-            return dict(zip(texts, self.scorer.read_many(texts)))
+            readings = self.reader.read_many(texts) if self.reader and self.reader.beside_another() else None
+            return dict(zip(texts, readings if readings is not None else self.scorer.read_many(texts)))
         except Exception:
             return {}
 

@@ -19,6 +19,8 @@ def test_the_memory_bench_samples_the_running_service():
                           capture_output=True, text=True, timeout=280)
     assert done.returncode == 0, done.stdout + done.stderr
     header, *rows = [line for line in done.stdout.splitlines() if line.split()[:1] != ["service"]]
-    assert header.split() == ["minutes", "RSS", "MB", "change", "emulator", "tickets", "replies"]
+    assert header.split() == ["minutes", "RSS", "MB", "change", "of", "which", "emulator", "tickets", "replies"]
     assert len(rows) >= 2
     assert all(float(row.split()[1]) > 10 for row in rows)
+    # The process that reads posts' texts is started with the jobs, and counted.
+    assert all(float(row.split()[3]) > 10 for row in rows)
