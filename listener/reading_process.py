@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,17 +57,24 @@ class ReadingProcess:
     failed is not used again: intake then reads in its own process."""
 
     def __init__(self, scoring: ScoringSettings, model_path: Path | None):
-        self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_start,
-                                         initargs=(scoring.model_dump(mode="json"), model_path, os.getpid()))
+        self._start_with = (scoring.model_dump(mode="json"), model_path, os.getpid())
+        self._pool: ProcessPoolExecutor | None = None
         self._batches = 0
         self._lock = threading.Lock()
         self._failed = False
+
+    def _submit(self, texts: Sequence[str]) -> Future:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start, initargs=self._start_with)
+            return self._pool.submit(_read_many, texts)
 
     def start(self, wait: bool = False) -> None:
         """Start the process and load its scorer now, beside the worker's
         own, rather than when a batch first needs it; `wait` until it is
         loaded."""
-        started = self._pool.submit(_read_many, ())
+        started = self._submit(())
         if wait:
             started.result()
 
@@ -92,7 +99,7 @@ class ReadingProcess:
         """The texts' readings, read in this process; None when it cannot
         read them (the caller reads them itself)."""
         try:
-            return self._pool.submit(_read_many, texts).result()
+            return self._submit(texts).result()
         except BrokenProcessPool as error:
             self._failed = True
             log.warning("the process that reads posts' texts stopped (%s); the worker reads them itself from now "
@@ -102,4 +109,6 @@ class ReadingProcess:
         return None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
