@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
-import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 from config.settings import ScoringSettings
@@ -29,65 +26,74 @@ from listener.scoring import Reading, Scorer
 
 log = logging.getLogger(__name__)
 
-# How often the reading process looks whether the worker that started it
-# is still there: killed, it leaves the process nothing else would end.
-PARENT_CHECK_SECONDS = 1.0
-
-_scorer: Scorer | None = None
+# How long closing waits for the process to end before it is stopped.
+CLOSE_SECONDS = 5.0
 
 
-def _start(scoring: dict, model_path: Path | None, parent: int) -> None:
-    global _scorer
-    _scorer = Scorer(ScoringSettings.model_validate(scoring), model_path=model_path)
-    threading.Thread(target=_end_with, args=(parent,), name="end-with-parent", daemon=True).start()
-
-
-def _end_with(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
-    os._exit(0)
-
-
-def _read_many(texts: Sequence[str]) -> list[Reading]:
-    return _scorer.read_many(texts)
+def _serve(connection: Connection, scoring: dict, model_path: Path | None) -> None:
+    """Read the texts that come, until the worker closes its end of the
+    pipe or is gone (killed, its end is closed all the same)."""
+    scorer = Scorer(ScoringSettings.model_validate(scoring), model_path=model_path)
+    while True:
+        try:
+            texts = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer = (True, scorer.read_many(texts))
+        except Exception:  # a text that cannot be read: read again where its post is placed, and quarantined
+            answer = (False, None)
+        try:
+            connection.send(answer)
+        except OSError:
+            return
 
 
 class ReadingProcess:
     """Started when asked to `start` or first asked to read. A process that
-    failed is not used again: intake then reads in its own process."""
+    stopped is not used again: intake then reads in its own process."""
 
     def __init__(self, scoring: ScoringSettings, model_path: Path | None):
-        self._start_with = (scoring.model_dump(mode="json"), model_path, os.getpid())
-        self._pool: ProcessPoolExecutor | None = None
+        self._start_with = (scoring.model_dump(mode="json"), model_path)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Connection | None = None
+        # One batch's texts there at a time; and the count of batches.
+        self._asking = threading.Lock()
+        self._counting = threading.Lock()
         self._batches = 0
-        self._lock = threading.Lock()
         self._failed = False
 
-    def _submit(self, texts: Sequence[str]) -> Future:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start, initargs=self._start_with)
-            return self._pool.submit(_read_many, texts)
+    def _started(self) -> Connection:
+        if self._connection is None:
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe()
+            self._process = context.Process(target=_serve, args=(theirs, *self._start_with),
+                                            name="closeloop-reader", daemon=True)
+            self._process.start()
+            theirs.close()
+            self._connection = ours
+        return self._connection
 
     def start(self, wait: bool = False) -> None:
         """Start the process and load its scorer now, beside the worker's
         own, rather than when a batch first needs it; `wait` until it is
         loaded."""
-        started = self._submit(())
         if wait:
-            started.result()
+            self.read_many(())
+            return
+        with self._asking:
+            self._started()
 
     @contextmanager
     def taking_in(self) -> Iterator[None]:
         """While a batch of this process is taken in: read, placed or
         waiting for its turn."""
-        with self._lock:
+        with self._counting:
             self._batches += 1
         try:
             yield
         finally:
-            with self._lock:
+            with self._counting:
                 self._batches -= 1
 
     def beside_another(self) -> bool:
@@ -98,17 +104,27 @@ class ReadingProcess:
     def read_many(self, texts: Sequence[str]) -> list[Reading] | None:
         """The texts' readings, read in this process; None when it cannot
         read them (the caller reads them itself)."""
-        try:
-            return self._submit(texts).result()
-        except BrokenProcessPool as error:
-            self._failed = True
-            log.warning("the process that reads posts' texts stopped (%s); the worker reads them itself from now "
-                        "on, one batch at a time: restart it to read beside the batches again", error)
-        except Exception:  # a text that cannot be read: read again where its post is placed, and quarantined
-            pass
-        return None
+        with self._asking:
+            if self._failed:
+                return None
+            try:
+                connection = self._started()
+                connection.send(list(texts))
+                read, readings = connection.recv()
+            except (EOFError, OSError) as error:
+                self._failed = True
+                log.warning("the process that reads posts' texts stopped (%s); the worker reads them itself from "
+                            "now on, one batch at a time: restart it to read beside the batches again",
+                            error or type(error).__name__)
+                return None
+        return readings if read else None
 
     def close(self) -> None:
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+        """Close its end of the pipe, which ends the process."""
+        with self._asking:
+            if self._connection is None:
+                return
+            self._connection.close()
+            self._process.join(CLOSE_SECONDS)
+            if self._process.is_alive():
+                self._process.terminate()
