@@ -70,6 +70,7 @@ from connectors.x.parse import batch_from_pages  # noqa: E402
 from listener.intake import Intake  # noqa: E402
 from listener.reading_process import ReadingProcess  # noqa: E402
 from listener.scoring import Scorer  # noqa: E402
+from listener.sentiment_model import trained_model_path  # noqa: E402
 from store.accounts import create_agent  # noqa: E402
 from store.db import Database  # noqa: E402
 from store.models import Mention, Ticket  # noqa: E402
@@ -188,7 +189,7 @@ def bench_pipeline(settings, db: Database, polls: list[list[dict]], sources: int
     clock = FrozenClock()
     db.migrate()
     add_agents(db, clock)
-    reader = ReadingProcess(settings.scoring, None)
+    reader = ReadingProcess(settings.scoring, trained_model_path(settings))
     reader.start(wait=True)
     # Its scorer meets the texts as warm as the scorer alone does.
     reader.read_many([t["text"] for pages in polls for page in pages for t in page["data"]])
