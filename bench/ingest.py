@@ -169,10 +169,18 @@ def cpu_seconds() -> float:
     """This process's CPU time and its children's (the process that reads
     posts' texts), from /proc (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    children = [child for task in Path("/proc/self/task").iterdir() for child in (task / "children").read_text().split()]
+    children = [child for task in Path("/proc/self/task").iterdir() for child in _children(task)]
     return time.process_time() + sum(
         sum(map(int, Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[11:13])) / ticks
         for child in children)
+
+
+def _children(task: Path) -> list[str]:
+    """The process ids a thread started; none for a thread that just ended."""
+    try:
+        return (task / "children").read_text().split()
+    except FileNotFoundError:
+        return []
 
 
 def add_agents(db: Database, clock: FrozenClock) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from config.settings import Settings
 from connectors.base import InboundPost
 from listener.assignment import NO_HISTORY, give_to_a_senior, route
+from listener.batch_reading import BatchReadings, texts_read
 from listener.followup_answers import asks_not_to_be_contacted, read_answer
 from listener.intake_page import Page
 from listener.keywords import routes_to_a_senior
@@ -96,9 +97,9 @@ class Intake:
     def ingest(self, session: Session, posts: list[InboundPost], now: datetime,
                source_id: int | None = None) -> IngestReport:
         """Take in a batch of posts from one platform. Its texts are read
-        first, by the reader while another batch is taken in; then it waits
-        for its turn (store.intake_turns), so that other batches' texts are
-        read while one is placed. The batch is one
+        first (listener.batch_reading), in the reading process while another
+        batch is taken in; then it waits for its turn (store.intake_turns),
+        so that other batches' texts are read while one is placed. The batch is one
         savepoint, written with one statement per table; when it fails
         (another process stored one of its posts or authors meanwhile, or
         one cannot be stored) it is taken again post by post: what is there
@@ -106,11 +107,12 @@ class Intake:
         Only the database's own trouble fails the batch."""
         if not posts:
             return IngestReport()
-        with self.reader.taking_in() if self.reader is not None else nullcontext():
-            return self._place(session, posts, now, source_id, self._read(posts))
+        with self.reader.taking_in() if self.reader is not None else nullcontext(), \
+                texts_read(self.scorer, self.reader, posts) as read:
+            return self._place(session, posts, now, source_id, read)
 
     def _place(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
-               read: dict[str, Reading]) -> IngestReport:
+               read: BatchReadings) -> IngestReport:
         take_turn(session, posts[0].platform)
         fresh, report = self._new_posts(session, posts)
         if not fresh:
@@ -147,26 +149,6 @@ class Intake:
             log.warning("autovacuum is off on this PostgreSQL server: intake gathers the planner's statistics "
                         "itself, but nothing vacuums the tables; turn autovacuum on in postgresql.conf")
 
-    def _read(self, posts: list[InboundPost]) -> dict[str, Reading]:
-        """What the texts of the posts not by the brand say, by text: read
-        together, a text that comes twice read once (Scorer.read_many).
-        Empty when one cannot be read: the posts are then read as they are
-        placed, where a text that cannot be read quarantines its post
-        alone."""
-        texts = list(dict.fromkeys(post.text for post in posts if not post.by_brand))
-        try:
-            readings = self.reader.read_many(texts) if self.reader and self.reader.beside_another() else None
-            return dict(zip(texts, readings if readings is not None else self.scorer.read_many(texts)))
-        except Exception:
-            return {}
-
-    def _readings(self, posts: list[InboundPost], read: dict[str, Reading]) -> list[Reading]:
-        """The posts' readings, from `read` or read now."""
-        unread = list(dict.fromkeys(post.text for post in posts if post.text not in read))
-        if unread:
-            read = {**read, **dict(zip(unread, self.scorer.read_many(unread)))}
-        return [read[post.text] for post in posts]
-
     def _new_posts(self, session: Session, posts: list[InboundPost]) -> tuple[list[InboundPost], IngestReport]:
         report = IngestReport()
         if not posts:
@@ -190,16 +172,16 @@ class Intake:
         return fresh, report
 
     def _take_page(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
-                   report: IngestReport, read: dict[str, Reading]) -> list[str]:
-        """Store, score and place new posts, their texts read (`read`, by
-        text): what they need is read up front, the new records are made in
+                   report: IngestReport, read: BatchReadings) -> list[str]:
+        """Store, score and place new posts, their texts read by `read`
+        (or read now): what they need is read up front, the new records are made in
         memory with their ids, then written with one statement per table,
         and the records that changed with one flush. The external ids of
         the posts stored."""
         with session.no_autoflush, events_held(session) as events:
-            readings = self._readings(posts, read)
             page = Page(session, posts, now, self.settings.routing)
             listening_since = session.get(Source, source_id).listening_since if source_id is not None else None
+            readings = read.of(posts)
             outcomes = [self._take(session, post, reading, mention_id, now, source_id, page, listening_since)
                         for post, reading, mention_id in zip(posts, readings, page.mention_ids)]
         page.write(events)
@@ -211,7 +193,7 @@ class Intake:
         return [post.external_id for post in posts]
 
     def _take_alone(self, session: Session, post: InboundPost, now: datetime, source_id: int | None,
-                    report: IngestReport, read: dict[str, Reading]) -> bool:
+                    report: IngestReport, read: BatchReadings) -> bool:
         """One post in a savepoint of its own. A conflict means another
         process stored it, or its author, meanwhile: it is not taken twice,
         and a post still missing is tried once more. A post that fails

@@ -7,16 +7,16 @@ on the database, the next batch's texts can be read; but reading is
 Python, which runs one thread of a process at a time, so in a thread of
 the same process it took as long as reading in turn. Here it runs beside
 it, on another core (docs/performance.md, "Texts read in a process of
-their own"). Intake sends texts here only while another batch of this
-process is taken in: alone, it reads them itself, without the cost of
-sending them and their readings across."""
+their own"). Which texts come here is decided in listener.batch_reading:
+while another batch of this process is taken in, all of a batch's; a
+batch alone's, most of them, read here while the worker reads the rest."""
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -99,25 +99,66 @@ class ReadingProcess:
     def beside_another(self) -> bool:
         """Whether the caller's batch is taken in beside another of this
         process's, and this process can read."""
-        return self._batches > 1 and not self._failed
+        return self._batches > 1 and self.can_read()
+
+    def can_read(self) -> bool:
+        """False once it stopped."""
+        return not self._failed
+
+    @contextmanager
+    def reading(self, texts: Sequence[str]) -> Iterator[Callable[[], list[Reading] | None]]:
+        """Send the texts here and work on meanwhile: the block gets a
+        function that waits for their readings, None when they cannot be
+        read here (the caller reads them itself). Their answer is taken by
+        the block's end in any case, so that the next texts sent get theirs."""
+        with self._asking:
+            waiting = self._send(texts)
+            answer: list[Reading] | None = None
+
+            def readings() -> list[Reading] | None:
+                nonlocal waiting, answer
+                if waiting:
+                    waiting = False
+                    answer = self._receive()
+                return answer
+
+            try:
+                yield readings
+            finally:
+                readings()
 
     def read_many(self, texts: Sequence[str]) -> list[Reading] | None:
         """The texts' readings, read in this process; None when it cannot
         read them (the caller reads them itself)."""
-        with self._asking:
-            if self._failed:
-                return None
-            try:
-                connection = self._started()
-                connection.send(list(texts))
-                read, readings = connection.recv()
-            except (EOFError, OSError) as error:
-                self._failed = True
-                log.warning("the process that reads posts' texts stopped (%s); the worker reads them itself from "
-                            "now on, one batch at a time: restart it to read beside the batches again",
-                            error or type(error).__name__)
-                return None
+        with self.reading(texts) as readings:
+            return readings()
+
+    def _send(self, texts: Sequence[str]) -> bool:
+        if self._failed:
+            return False
+        try:
+            self._started().send(list(texts))
+            return True
+        except (EOFError, OSError) as error:
+            self._stopped(error)
+            return False
+
+    def _receive(self) -> list[Reading] | None:
+        try:
+            read, readings = self._connection.recv()
+        except (EOFError, OSError) as error:
+            self._stopped(error)
+            return None
+        except BaseException:
+            self._failed = True  # what is left of the answer in the pipe is not known
+            raise
         return readings if read else None
+
+    def _stopped(self, error: Exception) -> None:
+        self._failed = True
+        log.warning("the process that reads posts' texts stopped (%s); the worker reads them itself from "
+                    "now on, one batch at a time: restart it to read beside the batches again",
+                    error or type(error).__name__)
 
     def close(self) -> None:
         """Close its end of the pipe, which ends the process."""

@@ -1,6 +1,7 @@
 """A worker's process that reads posts' texts: it reads them as the
-worker's own scorer does, only while another batch is taken in, is not
-used again once it stopped, and ends when its worker is killed."""
+worker's own scorer does, all of a batch's while another batch is taken
+in and most of a batch alone's, is not used again once it stopped, and
+ends when its worker is killed."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from connectors.base import Author, InboundPost
+from listener.batch_reading import SHARE_SENT, BatchReadings
 from listener.intake import Intake
 from listener.reading_process import ReadingProcess
 from listener.scoring import Scorer
@@ -38,24 +40,78 @@ def test_it_reads_texts_as_the_workers_own_scorer_does(settings, reader):
     assert reader.read_many(TEXTS) == Scorer(settings.scoring).read_many(TEXTS)
 
 
-def test_intake_sends_texts_there_only_while_another_batch_is_taken_in(settings, reader, db, clock, monkeypatch):
+def posts_of(texts: list[str]) -> list[InboundPost]:
+    return [InboundPost(platform="x", external_id=str(n), kind="post", text=text,
+                        author=Author(platform_user_id=f"u{n}", handle=f"ann{n}"),
+                        created_at=datetime(2026, 1, 5, 8, tzinfo=timezone.utc)) for n, text in enumerate(texts)]
+
+
+@pytest.fixture
+def sent_there(reader, monkeypatch) -> list[list[str]]:
+    """The texts sent to the reading process to be read while intake works on."""
+    sent, reading = [], reader.reading
+
+    @contextmanager
+    def recorded(texts):
+        sent.append(list(texts))
+        with reading(texts) as coming:
+            yield coming
+
+    monkeypatch.setattr(reader, "reading", recorded)
+    return sent
+
+
+@pytest.fixture
+def readings_taken(monkeypatch) -> list:
+    """The readings intake places its posts with."""
+    taken, of = [], BatchReadings.of
+
+    def recorded(self, posts):
+        readings = of(self, posts)
+        taken.extend(readings)
+        return readings
+
+    monkeypatch.setattr(BatchReadings, "of", recorded)
+    return taken
+
+
+def test_beside_another_batch_all_its_texts_are_read_there(settings, reader, db, clock, sent_there,
+                                                          readings_taken):
     with reader.taking_in():
         assert not reader.beside_another()
         with reader.taking_in():
             assert reader.beside_another()
-    sent = []
-    monkeypatch.setattr(reader, "read_many", lambda texts: sent.append(texts))
-    post = InboundPost(platform="x", external_id="1", kind="post", text=TEXTS[0],
-                       author=Author(platform_user_id="u1", handle="ann"),
-                       created_at=datetime(2026, 1, 5, 8, tzinfo=timezone.utc))
-    intake = Intake(settings, reader=reader)
-    with db.transaction() as session:
-        assert intake.ingest(session, [post], clock.now()).stored == 1
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS)]
     with reader.taking_in(), db.transaction() as session:
-        assert intake.ingest(session, [replace(post, external_id="2")], clock.now()).stored == 1
-    # Sent once, beside the batch taken in around it; its answer of None
-    # had intake read the text itself.
-    assert sent == [[TEXTS[0]]]
+        assert Intake(settings, reader=reader).ingest(session, posts_of(texts), clock.now()).stored == len(texts)
+    assert sent_there == [texts]
+    assert readings_taken == Scorer(settings.scoring).read_many(texts)
+
+
+def test_a_batch_alone_has_most_of_its_texts_read_there(settings, reader, db, clock, sent_there, readings_taken,
+                                                        monkeypatch):
+    intake = Intake(settings, reader=reader)
+    read_here, read_many = [], intake.scorer.read_many
+    monkeypatch.setattr(intake.scorer, "read_many", lambda texts: read_here.append(texts) or read_many(texts))
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * 2)]
+    with db.transaction() as session:
+        assert intake.ingest(session, posts_of(texts), clock.now()).stored == len(texts)
+    shared = round(len(texts) * SHARE_SENT)
+    assert (sent_there, read_here) == ([texts[:shared]], [texts[shared:]])
+    assert readings_taken == Scorer(settings.scoring).read_many(texts)
+
+
+def test_a_batch_alone_is_read_in_the_worker_when_the_process_stopped_meanwhile(settings, reader, db, clock,
+                                                                               readings_taken, caplog):
+    reader.start(wait=True)
+    for child in multiprocessing.active_children():
+        os.kill(child.pid, signal.SIGKILL)
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * 2)]
+    with caplog.at_level(logging.WARNING, logger="listener.reading_process"), db.transaction() as session:
+        assert Intake(settings, reader=reader).ingest(session, posts_of(texts), clock.now()).stored == len(texts)
+    assert readings_taken == Scorer(settings.scoring).read_many(texts)
+    assert "the worker reads them itself from now on" in caplog.text
+    assert not reader.can_read()
 
 
 def test_a_process_that_stopped_is_not_used_again(reader, caplog):
