@@ -5,8 +5,10 @@ Beside another batch of the worker, the reading process reads them all
 while the worker places the other. A batch alone shares them: the reading
 process gets most, the worker reads the rest meanwhile, then makes the
 batch's lookups while the reading process reads on; the readings are
-taken just before the posts are placed (docs/performance.md, "A batch
-alone read on two cores")."""
+taken just before the posts are placed, or before the batch waits for
+its turn when another batch of its platform holds it, so that the
+reading process is not kept from the worker's other batches meanwhile
+(docs/performance.md, "A batch alone read on two cores")."""
 
 from __future__ import annotations
 
@@ -32,13 +34,18 @@ class BatchReadings:
         self._texts_coming = texts_coming
         self._coming = coming
 
-    def of(self, posts: list[InboundPost]) -> list[Reading]:
-        """The posts' readings; those not read yet are read now, where a
-        text that cannot be read raises."""
+    def take_coming(self) -> None:
+        """Wait for the readings on their way, which frees the reading
+        process for the worker's other batches."""
         if self._coming is not None:
             readings, self._coming = self._coming(), None
             if readings is not None:
                 self._read.update(zip(self._texts_coming, readings))
+
+    def of(self, posts: list[InboundPost]) -> list[Reading]:
+        """The posts' readings; those not read yet are read now, where a
+        text that cannot be read raises."""
+        self.take_coming()
         unread = list(dict.fromkeys(post.text for post in posts if post.text not in self._read))
         if unread:
             self._read.update(zip(unread, self._scorer.read_many(unread)))

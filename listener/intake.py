@@ -113,7 +113,7 @@ class Intake:
 
     def _place(self, session: Session, posts: list[InboundPost], now: datetime, source_id: int | None,
                read: BatchReadings) -> IngestReport:
-        take_turn(session, posts[0].platform)
+        take_turn(session, posts[0].platform, before_waiting=read.take_coming)
         fresh, report = self._new_posts(session, posts)
         if not fresh:
             return report

@@ -109,23 +109,33 @@ class ReadingProcess:
     def reading(self, texts: Sequence[str]) -> Iterator[Callable[[], list[Reading] | None]]:
         """Send the texts here and work on meanwhile: the block gets a
         function that waits for their readings, None when they cannot be
-        read here (the caller reads them itself). Their answer is taken by
-        the block's end in any case, so that the next texts sent get theirs."""
-        with self._asking:
+        read here (the caller reads them itself). This process reads one
+        caller's texts at a time, from sending them until their readings
+        are taken, which the block's end does in any case, so that the
+        next texts sent get theirs."""
+        self._asking.acquire()
+        waiting = False
+        try:
             waiting = self._send(texts)
-            answer: list[Reading] | None = None
+        finally:
+            if not waiting:
+                self._asking.release()
+        answer: list[Reading] | None = None
 
-            def readings() -> list[Reading] | None:
-                nonlocal waiting, answer
-                if waiting:
-                    waiting = False
+        def readings() -> list[Reading] | None:
+            nonlocal waiting, answer
+            if waiting:
+                waiting = False
+                try:
                     answer = self._receive()
-                return answer
+                finally:
+                    self._asking.release()
+            return answer
 
-            try:
-                yield readings
-            finally:
-                readings()
+        try:
+            yield readings
+        finally:
+            readings()
 
     def read_many(self, texts: Sequence[str]) -> list[Reading] | None:
         """The texts' readings, read in this process; None when it cannot

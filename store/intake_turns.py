@@ -12,6 +12,8 @@ SQLite's transactions already run one at a time (BEGIN IMMEDIATE)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -21,9 +23,12 @@ from sqlalchemy.orm import Session
 INTAKE_LOCK_SPACE = 2
 
 
-def take_turn(session: Session, platform: str) -> None:
+def take_turn(session: Session, platform: str, before_waiting: Callable[[], object] = lambda: None) -> None:
     """Wait until no other transaction is taking in posts of `platform`,
-    then hold the platform until this one ends."""
+    then hold the platform until this one ends. `before_waiting` runs
+    when the turn is not free at once, before waiting for it."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:platform))"),
-                        {"space": INTAKE_LOCK_SPACE, "platform": platform})
+        turn = {"space": INTAKE_LOCK_SPACE, "platform": platform}
+        if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:space, hashtext(:platform))"), turn):
+            before_waiting()
+            session.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:platform))"), turn)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -21,8 +22,12 @@ import pytest
 from connectors.base import Author, InboundPost
 from listener.batch_reading import SHARE_SENT, BatchReadings
 from listener.intake import Intake
+from listener.intake_page import Page
 from listener.reading_process import ReadingProcess
 from listener.scoring import Scorer
+from store.intake_turns import take_turn
+from store.models import Mention
+from tests.integration.test_concurrent_intake import count, intake_turns_awaited
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ["@acme my parcel arrived smashed, this is the second time", "great, thanks!", "😡😡😡",
@@ -99,6 +104,52 @@ def test_a_batch_alone_has_most_of_its_texts_read_there(settings, reader, db, cl
     shared = round(len(texts) * SHARE_SENT)
     assert (sent_there, read_here) == ([texts[:shared]], [texts[shared:]])
     assert readings_taken == Scorer(settings.scoring).read_many(texts)
+
+
+def beside(work, seconds: float = 30):
+    """What `work` returns, run in another thread; None when it did not
+    end within `seconds`, as when it waits for the caller."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(work()), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return result[0] if result else None
+
+
+def test_a_batch_alone_frees_the_process_for_other_batches_once_it_has_its_readings(settings, reader, db, clock,
+                                                                                    monkeypatch):
+    read_beside, write = [], Page.write
+
+    def write_beside_another_batch(page, events):
+        read_beside.append(beside(lambda: reader.read_many(TEXTS)))
+        return write(page, events)
+
+    monkeypatch.setattr(Page, "write", write_beside_another_batch)
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * 2)]
+    with db.transaction() as session:
+        assert Intake(settings, reader=reader).ingest(session, posts_of(texts), clock.now()).stored == len(texts)
+    assert read_beside == [Scorer(settings.scoring).read_many(TEXTS)]
+
+
+def test_a_batch_alone_takes_its_readings_before_it_waits_for_its_turn(settings, reader, postgres_db, clock):
+    texts = [f"{text} #{n}" for n, text in enumerate(TEXTS * 2)]
+    intake = Intake(settings, reader=reader)
+
+    def take_in() -> None:
+        with postgres_db.transaction() as session:
+            intake.ingest(session, posts_of(texts), clock.now())
+
+    with postgres_db.transaction() as session:
+        take_turn(session, "x")  # another intake of the platform is under way
+        waiting = threading.Thread(target=take_in)
+        waiting.start()
+        deadline = time.monotonic() + 30
+        while intake_turns_awaited(postgres_db) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert intake_turns_awaited(postgres_db) == 1
+        assert beside(lambda: reader.read_many(TEXTS)) == Scorer(settings.scoring).read_many(TEXTS)
+    waiting.join()
+    assert count(postgres_db, Mention) == len(texts)
 
 
 def test_a_batch_alone_is_read_in_the_worker_when_the_process_stopped_meanwhile(settings, reader, db, clock,
