@@ -34,7 +34,8 @@ threads do (`listener.poll_threads`): N threads take the polls in turn,
 each in a transaction on a connection of its own, and the batches of one
 platform take turns to be placed (`store.intake_turns`). As in a worker,
 a batch's texts are read in a process of its own while another batch is
-taken in (`listener.reading_process`); alone, intake reads them itself.
+taken in, and most of a batch alone's beside the worker
+(`listener.batch_reading`).
 Statements and flushes are counted per poll. Peak memory
 is the process's maximum resident set size (it includes the Python
 interpreter and libraries). Garbage collection is tuned as a worker tunes
@@ -64,6 +65,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from processes import children_of  # noqa: E402
 from closeloop.heap import tune_collections  # noqa: E402
 from config import FrozenClock, load_settings  # noqa: E402
 from connectors.x.parse import batch_from_pages  # noqa: E402
@@ -169,18 +171,9 @@ def cpu_seconds() -> float:
     """This process's CPU time and its children's (the process that reads
     posts' texts), from /proc (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    children = [child for task in Path("/proc/self/task").iterdir() for child in _children(task)]
     return time.process_time() + sum(
         sum(map(int, Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[11:13])) / ticks
-        for child in children)
-
-
-def _children(task: Path) -> list[str]:
-    """The process ids a thread started; none for a thread that just ended."""
-    try:
-        return (task / "children").read_text().split()
-    except FileNotFoundError:
-        return []
+        for child in children_of("self"))
 
 
 def add_agents(db: Database, clock: FrozenClock) -> None:

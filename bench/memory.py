@@ -30,6 +30,8 @@ from pathlib import Path
 
 import requests
 
+from processes import children_of
+
 ROOT = Path(__file__).resolve().parents[1]
 LOGIN = ("admin@demo.local", "demo")
 REPLY = "Sorry about this, we're on it and will update you here."
@@ -47,13 +49,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
-
-
-def children_of(pid: int) -> list[int]:
-    """The process's children (its process that reads posts' texts), from
-    /proc (Linux)."""
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 120) -> None:
