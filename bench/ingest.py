@@ -65,7 +65,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from processes import children_of  # noqa: E402
+from bench.processes import children_of  # noqa: E402
 from closeloop.heap import tune_collections  # noqa: E402
 from config import FrozenClock, load_settings  # noqa: E402
 from connectors.x.parse import batch_from_pages  # noqa: E402
