@@ -351,8 +351,8 @@ def resolve(session: Session, ticket: Ticket, actor: str, followup: FollowupPlan
     left unanswered are named on the event."""
     waiting = [p.id for p in overlooked(post_states(ticket))] if ticket.is_open else []
     if waiting and not force:
-        raise Refused(f"{_posts(len(waiting))} still need an answer (posts {', '.join(map(str, waiting))}); "
-                      "answer them, or resolve anyway", 409, unanswered=waiting)
+        raise Refused(f"{_posts(len(waiting))} still need an answer; answer them, or resolve anyway", 409,
+                      unanswered=waiting)
     _resolve(ticket, now)
     record_event(session, ticket, "resolved", now, actor=actor, **({"left_unanswered": waiting} if waiting else {}))
     if followup.why_not is not None:

@@ -88,6 +88,15 @@ document.addEventListener("DOMContentLoaded", function () {
     mark();
   });
 
+  // A ticket opened another way (n, a link in the pane, back) moves the
+  // keyboard's place to its row, so that j and k go on from it.
+  document.addEventListener("pane:loaded", function (event) {
+    var open = rows().indexOf(body.querySelector("tr.open"));
+    if (event.detail.refresh || open < 0 || open === current) { return; }
+    current = open;
+    mark();
+  });
+
   document.getElementById("shortcuts-close").addEventListener("click", function () { help.hidden = true; });
 
   body.addEventListener("change", function (event) {

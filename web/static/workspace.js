@@ -8,7 +8,9 @@
 // server answers with the ticket's pane and the action's messages, which
 // are swapped in, and the list refreshes. A reply typed but not sent stays
 // in the box when another action is done or refused. Ctrl+Enter sends the
-// form being written in.
+// form being written in. A refusal is brought into sight wherever the
+// agent was in the pane; on a phone, where the list comes first, a ticket
+// opened is scrolled to.
 document.addEventListener("DOMContentLoaded", function () {
   var LIVE_MS = 2000;
   var LIVE_PARTS = [".ticket-head h1", ".ticket-head .facts", "#waiting-count", "ol.conversation",
@@ -18,6 +20,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!workspace || !pane) { return; }
   var emptyPane = workspace.classList.contains("has-ticket") ? null : pane.innerHTML;
   var brand = document.title.split(" · ").slice(-1)[0];
+  var stacked = window.matchMedia("(max-width: 800px)");
 
   function ticketOf(href) {
     var match = /^\/tickets\/(\d+)$/.exec(new URL(href, window.location.href).pathname);
@@ -57,6 +60,9 @@ document.addEventListener("DOMContentLoaded", function () {
     }
     if (kept) { keep(kept); }
     workspace.classList.add("has-ticket");
+    var refusal = pane.querySelector(":scope > .notice.error");
+    if (refusal) { refusal.scrollIntoView({block: "nearest"}); }
+    else if (!same && stacked.matches) { pane.scrollIntoView({block: "start"}); }
     markOpen(id);
     document.title = "Ticket " + id + " · " + brand;
     if (push) { window.history.pushState({ticket: id}, "", href); }
@@ -93,7 +99,7 @@ document.addEventListener("DOMContentLoaded", function () {
     notice.setAttribute("role", "alert");
     notice.textContent = message;
     pane.prepend(notice);
-    pane.scrollTop = 0;
+    notice.scrollIntoView({block: "nearest"});
   }
 
   // An action's answer: the pane it leads back to, or another page (the
@@ -163,6 +169,7 @@ document.addEventListener("DOMContentLoaded", function () {
     open(row.dataset.href, true);
   });
 
+  if (pane.dataset.ticket && stacked.matches) { pane.scrollIntoView({block: "start"}); }
   window.history.replaceState({ticket: ticketOf(window.location.href)}, "", window.location.href);
   window.addEventListener("popstate", function () {
     if (ticketOf(window.location.href)) { open(window.location.href, false); } else { close(); }
