@@ -204,6 +204,41 @@ def test_the_dashboard_charts_write_readably_in_dark_mode_and_follow_the_switch(
     context.close()
 
 
+
+TOPICS_COMPLAINED_OF = ["I was charged twice for my order, refund me", "my parcel is a week late, where is it?",
+                        "I can't log in to my account since yesterday", "cancel my subscription now, I'm done",
+                        "the kettle I bought is broken after two days", "your app crashes every time I open it",
+                        "the driver was so rude to me", "my package arrived crushed and the glass is broken"]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1400, "height": 900}, {"width": 390, "height": 844}],
+                         ids=["wide", "phone"])
+def test_the_charts_over_time_keep_room_for_their_plot_beside_every_topics_key(browser, service, emulator, admin,
+                                                                              viewport):
+    for n, complaint in enumerate(TOPICS_COMPLAINED_OF):
+        customer_posts(emulator, f"@acme {complaint}", handle=f"unhappy_{n}")
+    context, page = open_page(browser, viewport=viewport)
+    sign_in(page, service)
+
+    def every_topic_drawn():
+        """the complaints' topics in the trends chart"""
+        page.goto(f"{service}/dashboard")
+        return page.evaluate("""() => {
+            const chart = document.getElementById('trends-chart') && Chart.getChart('trends-chart');
+            return chart ? chart.data.datasets.length : 0; }""") >= 5
+    wait_for(every_topic_drawn, every=0.5)
+
+    shapes = {chart: page.evaluate("""id => {
+        const chart = Chart.getChart(document.getElementById(id));
+        return {plot: chart.chartArea.height, canvas: chart.height, series: chart.data.datasets.length,
+                rotation: chart.scales.x.labelRotation};
+    }""", chart) for chart in ("trends-chart", "volume-chart")}
+    assert shapes["trends-chart"]["series"] >= 5
+    for shape in shapes.values():
+        assert shape["rotation"] == 0, shapes
+        assert shape["plot"] >= 0.4 * shape["canvas"], shapes
+    context.close()
+
 LOW_CONTRAST_TEXT = r"""() => {
   const rgb = colour => colour.match(/[\d.]+/g).map(Number);
   const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)

@@ -10,6 +10,10 @@ document.addEventListener("DOMContentLoaded", function () {
   var SERIES_DASHES = [[], [6, 4], [2, 3]];
 
   var drawn = [];
+  // Hours along the bottom written flat, as many as fit; small legend keys,
+  // so that the plot keeps its height beside many series.
+  function hours() { return { ticks: { maxRotation: 0, autoSkipPadding: 16 } }; }
+  function legend() { return { labels: { boxWidth: 12, font: { size: 11 } } }; }
 
   // The charts' text and grid in the page's muted ink and line colours, so
   // that they read in dark mode too; drawn again when the theme changes.
@@ -67,9 +71,10 @@ document.addEventListener("DOMContentLoaded", function () {
         options: {
           animation: false,
           scales: {
-            x: { stacked: true },
+            x: Object.assign({ stacked: true }, hours()),
             y: { stacked: true, beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "tickets raised" } }
-          }
+          },
+          plugins: { legend: legend() }
         }
       }));
     }
@@ -87,7 +92,13 @@ document.addEventListener("DOMContentLoaded", function () {
         },
         options: {
           animation: false,
-          scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "negative mentions" } } }
+          // Taller than the others: its key of topics takes rows of its own.
+          aspectRatio: 1.4,
+          scales: {
+            x: hours(),
+            y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "negative mentions" } }
+          },
+          plugins: { legend: legend() }
         }
       }));
     }
