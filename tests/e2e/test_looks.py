@@ -103,14 +103,21 @@ def is_dark(rgb: tuple[int, ...]) -> bool:
     return sum(rgb) / 3 < 80
 
 
+def switch_mark(page) -> str:
+    """What the dark mode switch shows before its name."""
+    return page.evaluate("getComputedStyle(document.getElementById('theme-switch'), '::before').content")
+
+
 def test_dark_mode_follows_the_system_and_the_switch_overrides_it(browser, service, admin):
     context, page = open_page(browser, viewport={"width": 1280, "height": 900}, color_scheme="dark")
     sign_in(page, service)
     assert is_dark(background(page))
     assert page.get_by_role("button", name="Dark mode").get_attribute("aria-pressed") == "true"
 
+    assert "✓" in switch_mark(page)
     page.get_by_role("button", name="Dark mode").click()
     assert not is_dark(background(page))
+    assert switch_mark(page) == "none"
     page.goto(f"{service}/mentions")
     assert not is_dark(background(page)), "the choice holds on the next page"
     context.close()
@@ -135,8 +142,9 @@ def test_the_ticket_list_shows_the_time_left_whole_and_room_for_the_post_at_ever
     for width in (1024, 1280, 1440, 1920, 2560):
         page.set_viewport_size({"width": width, "height": 900})
         row = page.locator("#inbox-rows tr").first
-        due, post = row.locator("td").nth(1), row.locator("td.post")
+        due, post, priority = row.locator("td").nth(1), row.locator("td.post"), row.locator("td").nth(5)
         assert due.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), (width, due.inner_text())
+        assert priority.evaluate("cell => cell.scrollWidth <= cell.clientWidth"), (width, priority.inner_text())
         assert post.evaluate("cell => cell.clientWidth") >= 160, (width, "the latest post has no room")
     context.close()
 
