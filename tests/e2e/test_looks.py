@@ -284,3 +284,15 @@ def test_in_dark_mode_every_text_reads_against_its_background(browser, service, 
         assert page.locator(".topbar .badge").count() == 1 or path == "/alerts"
         assert page.evaluate(LOW_CONTRAST_TEXT) == [], path
     context.close()
+
+
+def test_the_admin_menu_shows_which_page_is_open(browser, service, admin):
+    context, page = open_page(browser, viewport={"width": 1280, "height": 900})
+    sign_in(page, service)
+    page.goto(f"{service}/admin/sources")
+
+    weights = page.eval_on_selector_all(".admin-nav a", """links => Object.fromEntries(links.map(
+        link => [link.textContent, Number(getComputedStyle(link).fontWeight)]))""")
+    assert weights.pop("Sources") >= 600
+    assert len(weights) == 6 and max(weights.values()) < 600, weights
+    context.close()
