@@ -125,11 +125,17 @@ def _senior_reason_of_post(ticket: Ticket, settings: RoutingSettings, reasons: S
     the priority it gave the ticket, or a customer who needs particular care."""
     harm = harm_in(reasons)
     if harm is not None:
-        return f"harm ({harm})"
+        return f"harm ({_in_words(harm)})"
     if ticket.priority in settings.senior_priorities:
         return ticket.priority
     sensitive = class_in(reasons, SENSITIVE)
-    return None if sensitive is None else f"sensitive ({sensitive})"
+    return None if sensitive is None else f"sensitive ({_in_words(sensitive)})"
+
+
+def _in_words(keyword_class: str) -> str:
+    """A keyword class as agents read it: "account takeover", not its
+    config key "account_takeover"."""
+    return keyword_class.replace("_", " ")
 
 
 class Roster:

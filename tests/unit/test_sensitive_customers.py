@@ -58,3 +58,5 @@ def test_routing_asks_for_a_senior_for_a_sensitive_post_after_a_harm_and_a_senio
     assert senior_reason(Ticket(priority="urgent", platform="x"), "standard", History(), routing, sensitive) \
         == "urgent"
     assert senior_reason(ticket, "standard", History(), routing, []) is None
+    assert senior_reason(ticket, "standard", History(), routing, ["safety:account_takeover ('hacked') +1.00"]) \
+        == "harm (account takeover)"
