@@ -9,10 +9,10 @@ import re
 
 from playwright.sync_api import expect
 
+from connectors.facebook.emulator import PAGE_ID
 from tests.e2e.test_browser import customer_posts, service, sign_in  # noqa: F401 (fixtures)
 from tests.e2e.test_moderation_browser import facebook
 from tests.e2e.test_workspace_browser import COMPLAINTS, open_all_once_listed, ticket_in_url
-from connectors.facebook.emulator import PAGE_ID
 
 
 def in_sight(page, selector) -> bool:
