@@ -14,9 +14,14 @@ EXAMPLE = re.compile(r"^```toml\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def examples() -> list:
-    return [pytest.param(block, id=f"{page.name}:{text[:match.start()].count(chr(10)) + 1}")
-            for page in PAGES for text in [page.read_text(encoding="utf-8")]
-            for match in EXAMPLE.finditer(text) for block in [match.group(1)]]
+    """Each example, named by its page and line."""
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for match in EXAMPLE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            found.append(pytest.param(match.group(1), id=f"{page.name}:{line}"))
+    return found
 
 
 def test_the_docs_hold_examples_to_check():
